@@ -1,0 +1,395 @@
+//! Attribute parsing: `#[dynamo(..)]`, `#[pk]`, `#[sk]`, `#[gsi(..)]`, `#[ttl]`, `#[version]`
+//! into typed structs. Unknown keys are reported with the closest known one.
+
+use crate::case::{RULE_NAMES, RenameRule};
+use crate::ctxt::{Ctxt, closest};
+use crate::symbol::*;
+use proc_macro2::Span;
+use syn::meta::ParseNestedMeta;
+use syn::parse::ParseStream;
+use syn::spanned::Spanned as _;
+use syn::{Attribute, Ident, LitStr, Token};
+
+/// Where an attribute was written, for the wording of errors.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Place {
+    EntityContainer,
+    ValueContainer,
+    Field,
+    Variant,
+}
+
+impl Place {
+    fn allowed(self) -> &'static [&'static str] {
+        match self {
+            Place::EntityContainer => ENTITY_CONTAINER_KEYS,
+            Place::ValueContainer => VALUE_CONTAINER_KEYS,
+            Place::Field => FIELD_KEYS,
+            Place::Variant => VARIANT_KEYS,
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Place::EntityContainer => "on an entity",
+            Place::ValueContainer => "on a DynamoValue type",
+            Place::Field => "on a field",
+            Place::Variant => "on an enum variant",
+        }
+    }
+}
+
+/// A value with the span of the attribute that set it.
+pub(crate) struct Spanned<T> {
+    pub(crate) value: T,
+    pub(crate) span: Span,
+}
+
+#[derive(Default)]
+pub(crate) struct ContainerAttrs {
+    /// `table = PATH`: the `TableDef` the entity must match.
+    pub(crate) table: Option<Spanned<syn::Path>>,
+    /// `table_name = ".."`: no declared definition, the entity is the definition.
+    pub(crate) table_name: Option<Spanned<String>>,
+    pub(crate) rename_all: Option<RenameRule>,
+    /// `crate = path`: where `dynamo_core` is.
+    pub(crate) krate: Option<syn::Path>,
+}
+
+/// `default` or `default = path`.
+pub(crate) enum DefaultAttr {
+    Trait,
+    Path(syn::ExprPath),
+}
+
+/// The role of a field in a secondary index.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub(crate) enum IndexRole {
+    Partition,
+    Sort,
+}
+
+impl IndexRole {
+    pub(crate) fn word(self) -> &'static str {
+        match self {
+            IndexRole::Partition => "partition",
+            IndexRole::Sort => "sort",
+        }
+    }
+}
+
+/// `#[gsi(NAME, pk|sk)]`.
+pub(crate) struct GsiAttr {
+    pub(crate) index: String,
+    pub(crate) role: IndexRole,
+    pub(crate) span: Span,
+}
+
+#[derive(Default)]
+pub(crate) struct FieldAttrs {
+    pub(crate) pk: Option<Span>,
+    pub(crate) sk: Option<Span>,
+    pub(crate) ttl: Option<Span>,
+    pub(crate) version: Option<Span>,
+    pub(crate) gsi: Vec<GsiAttr>,
+    pub(crate) rename: Option<Spanned<String>>,
+    pub(crate) skip: Option<Span>,
+    pub(crate) default: Option<Spanned<DefaultAttr>>,
+    pub(crate) set: Option<Span>,
+    pub(crate) with: Option<Spanned<syn::Path>>,
+    pub(crate) json: Option<Span>,
+}
+
+#[derive(Default)]
+pub(crate) struct VariantAttrs {
+    pub(crate) rename: Option<Spanned<String>>,
+}
+
+fn set_once<T>(cx: &mut Ctxt, slot: &mut Option<T>, value: T, span: Span, name: &str) {
+    if slot.is_some() {
+        cx.syn_error(syn::Error::new(
+            span,
+            format!("duplicate `{name}` attribute"),
+        ));
+    } else {
+        *slot = Some(value);
+    }
+}
+
+fn key_of(meta: &ParseNestedMeta<'_>) -> String {
+    meta.path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect::<Vec<_>>()
+        .join("::")
+}
+
+/// Consumes whatever follows an unknown key so parsing can go on to the next one.
+fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+    if meta.input.peek(Token![=]) {
+        meta.value()?.parse::<syn::Expr>()?;
+    } else if meta.input.peek(syn::token::Paren) {
+        meta.parse_nested_meta(|inner| skip_value(&inner))?;
+    }
+    Ok(())
+}
+
+fn unknown_key(cx: &mut Ctxt, meta: &ParseNestedMeta<'_>, place: Place) -> syn::Result<()> {
+    let key = key_of(meta);
+    let message = if MARKERS.contains(&key.as_str()) {
+        format!("`{key}` is an attribute of its own: write #[{key}] instead of #[dynamo({key})]")
+    } else if place != Place::Field && FIELD_KEYS.contains(&key.as_str()) {
+        format!("`{key}` belongs on a field, not {}", place.describe())
+    } else if place == Place::Field && ENTITY_CONTAINER_KEYS.contains(&key.as_str()) {
+        format!("`{key}` belongs on the struct, not on a field")
+    } else {
+        let allowed = place.allowed();
+        match closest(&key, allowed) {
+            Some(best) => format!("unknown dynamo attribute `{key}`; did you mean `{best}`?"),
+            None => format!(
+                "unknown dynamo attribute `{key}` {}; expected one of: {}",
+                place.describe(),
+                allowed.join(", ")
+            ),
+        }
+    };
+    cx.error_spanned_by(&meta.path, message);
+    skip_value(meta)
+}
+
+fn parse_string(meta: &ParseNestedMeta<'_>) -> syn::Result<Spanned<String>> {
+    let lit: LitStr = meta.value()?.parse()?;
+    Ok(Spanned {
+        value: lit.value(),
+        span: lit.span(),
+    })
+}
+
+/// Parses `crate = path` or `crate = "path"`.
+fn parse_path_or_string(meta: &ParseNestedMeta<'_>) -> syn::Result<syn::Path> {
+    let input = meta.value()?;
+    if input.peek(LitStr) {
+        let lit: LitStr = input.parse()?;
+        lit.parse()
+    } else {
+        input.parse()
+    }
+}
+
+fn for_each_dynamo_attr(
+    cx: &mut Ctxt,
+    attrs: &[Attribute],
+    mut f: impl FnMut(&mut Ctxt, &ParseNestedMeta<'_>) -> syn::Result<()>,
+) {
+    for attr in attrs.iter().filter(|a| a.path().is_ident(DYNAMO)) {
+        if let syn::Meta::Path(_) = attr.meta {
+            cx.error_spanned_by(
+                attr,
+                "expected #[dynamo(..)] with at least one key, e.g. #[dynamo(rename = \"pk\")]",
+            );
+            continue;
+        }
+        let result = attr.parse_nested_meta(|meta| f(cx, &meta));
+        if let Err(err) = result {
+            cx.syn_error(err);
+        }
+    }
+}
+
+impl ContainerAttrs {
+    pub(crate) fn parse(cx: &mut Ctxt, attrs: &[Attribute], place: Place) -> Self {
+        let mut out = ContainerAttrs::default();
+        for_each_dynamo_attr(cx, attrs, |cx, meta| {
+            let key = key_of(meta);
+            let span = meta.path.span();
+            match key.as_str() {
+                TABLE if place == Place::EntityContainer => {
+                    let path: syn::Path = meta.value()?.parse()?;
+                    set_once(
+                        cx,
+                        &mut out.table,
+                        Spanned { value: path, span },
+                        span,
+                        TABLE,
+                    );
+                }
+                TABLE_NAME if place == Place::EntityContainer => {
+                    let name = parse_string(meta)?;
+                    if name.value.len() < 3 || name.value.len() > 255 {
+                        cx.syn_error(syn::Error::new(
+                            name.span,
+                            "DynamoDB table names are 3 to 255 characters long",
+                        ));
+                    }
+                    set_once(cx, &mut out.table_name, name, span, TABLE_NAME);
+                }
+                RENAME_ALL => {
+                    let name = parse_string(meta)?;
+                    match RenameRule::from_name(&name.value) {
+                        Some(rule) => set_once(cx, &mut out.rename_all, rule, span, RENAME_ALL),
+                        None => {
+                            let hint = closest(&name.value, RULE_NAMES)
+                                .map(|c| format!("; did you mean \"{c}\"?"))
+                                .unwrap_or_default();
+                            cx.syn_error(syn::Error::new(
+                                name.span,
+                                format!(
+                                    "unknown rename_all rule \"{}\"{hint} (one of: {})",
+                                    name.value,
+                                    RULE_NAMES.join(", ")
+                                ),
+                            ));
+                        }
+                    }
+                }
+                CRATE => {
+                    let path = parse_path_or_string(meta)?;
+                    set_once(cx, &mut out.krate, path, span, CRATE);
+                }
+                _ => unknown_key(cx, meta, place)?,
+            }
+            Ok(())
+        });
+        out
+    }
+}
+
+fn require_word(cx: &mut Ctxt, attr: &Attribute, name: &str) {
+    if !matches!(attr.meta, syn::Meta::Path(_)) {
+        cx.error_spanned_by(attr, format!("#[{name}] takes no arguments"));
+    }
+}
+
+fn parse_gsi(input: ParseStream<'_>) -> syn::Result<(String, Span, Ident)> {
+    let (index, span) = if input.peek(LitStr) {
+        let lit: LitStr = input.parse()?;
+        (lit.value(), lit.span())
+    } else {
+        let ident: Ident = input.call(syn::ext::IdentExt::parse_any)?;
+        (ident.to_string(), ident.span())
+    };
+    input.parse::<Token![,]>()?;
+    let role: Ident = input.parse()?;
+    let _ = input.parse::<Option<Token![,]>>()?;
+    Ok((index, span, role))
+}
+
+impl FieldAttrs {
+    /// Parses the attributes of a field. Markers (`#[pk]`, ..) are read only for entities; a
+    /// `DynamoValue` struct never sees them, since the compiler rejects unregistered attributes.
+    pub(crate) fn parse(cx: &mut Ctxt, attrs: &[Attribute]) -> Self {
+        let mut out = FieldAttrs::default();
+        for attr in attrs {
+            let path = attr.path();
+            let span = path.span();
+            if path.is_ident(PK) {
+                require_word(cx, attr, PK);
+                set_once(cx, &mut out.pk, span, span, "#[pk]");
+            } else if path.is_ident(SK) {
+                require_word(cx, attr, SK);
+                set_once(cx, &mut out.sk, span, span, "#[sk]");
+            } else if path.is_ident(TTL) {
+                require_word(cx, attr, TTL);
+                set_once(cx, &mut out.ttl, span, span, "#[ttl]");
+            } else if path.is_ident(VERSION) {
+                require_word(cx, attr, VERSION);
+                set_once(cx, &mut out.version, span, span, "#[version]");
+            } else if path.is_ident(GSI) {
+                match attr.parse_args_with(parse_gsi) {
+                    Ok((index, index_span, role)) => {
+                        let role = match role.to_string().as_str() {
+                            "pk" => Some(IndexRole::Partition),
+                            "sk" => Some(IndexRole::Sort),
+                            other => {
+                                cx.error_spanned_by(
+                                    &role,
+                                    format!("unknown index key role `{other}`: write #[gsi({index}, pk)] for the index's partition key or #[gsi({index}, sk)] for its sort key"),
+                                );
+                                None
+                            }
+                        };
+                        if let Some(role) = role {
+                            if out.gsi.iter().any(|g| g.index == index && g.role == role) {
+                                cx.syn_error(syn::Error::new(index_span, format!("duplicate #[gsi({index}, ..)] for the same key")));
+                            }
+                            out.gsi.push(GsiAttr { index, role, span: index_span });
+                        }
+                    }
+                    Err(_) => cx.error_spanned_by(
+                        attr,
+                        "expected #[gsi(INDEX_NAME, pk)] or #[gsi(INDEX_NAME, sk)]; quote names with dashes: #[gsi(\"user-index\", pk)]",
+                    ),
+                }
+            }
+        }
+        for_each_dynamo_attr(cx, attrs, |cx, meta| {
+            let key = key_of(meta);
+            let span = meta.path.span();
+            match key.as_str() {
+                RENAME => {
+                    let name = parse_string(meta)?;
+                    if name.value.is_empty() {
+                        cx.syn_error(syn::Error::new(
+                            name.span,
+                            "attribute names cannot be empty",
+                        ));
+                    }
+                    set_once(cx, &mut out.rename, name, span, RENAME);
+                }
+                SKIP => set_once(cx, &mut out.skip, span, span, SKIP),
+                SET => set_once(cx, &mut out.set, span, span, SET),
+                JSON => set_once(cx, &mut out.json, span, span, JSON),
+                WITH => {
+                    let path = parse_path_or_string(meta)?;
+                    set_once(cx, &mut out.with, Spanned { value: path, span }, span, WITH);
+                }
+                DEFAULT => {
+                    let value = if meta.input.peek(Token![=]) {
+                        let input = meta.value()?;
+                        let path = if input.peek(LitStr) {
+                            input.parse::<LitStr>()?.parse()?
+                        } else {
+                            input.parse()?
+                        };
+                        DefaultAttr::Path(path)
+                    } else {
+                        DefaultAttr::Trait
+                    };
+                    set_once(cx, &mut out.default, Spanned { value, span }, span, DEFAULT);
+                }
+                _ => unknown_key(cx, meta, Place::Field)?,
+            }
+            Ok(())
+        });
+        out
+    }
+
+    /// Whether the field is stored under an attribute.
+    pub(crate) fn is_stored(&self) -> bool {
+        self.skip.is_none()
+    }
+}
+
+impl VariantAttrs {
+    pub(crate) fn parse(cx: &mut Ctxt, attrs: &[Attribute]) -> Self {
+        let mut out = VariantAttrs::default();
+        for_each_dynamo_attr(cx, attrs, |cx, meta| {
+            let span = meta.path.span();
+            if meta.path.is_ident(RENAME) {
+                let name = parse_string(meta)?;
+                if name.value.is_empty() {
+                    cx.syn_error(syn::Error::new(
+                        name.span,
+                        "enum values cannot be empty strings",
+                    ));
+                }
+                set_once(cx, &mut out.rename, name, span, RENAME);
+                Ok(())
+            } else {
+                unknown_key(cx, meta, Place::Variant)
+            }
+        });
+        out
+    }
+}

@@ -1,0 +1,244 @@
+//! `#[derive(DynamoValue)]`: unit enums as `S`, newtypes transparent, structs as `M`.
+
+use super::{field_codec, krate, skipped_value};
+use crate::ast::{Body, Container, Derive, Field, Variant};
+use crate::ctxt::Ctxt;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use std::collections::HashMap;
+use syn::DeriveInput;
+
+pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
+    let mut cx = Ctxt::default();
+    let Some(container) = Container::from_ast(&mut cx, input, Derive::Value) else {
+        return cx.into_compile_errors();
+    };
+    check(&mut cx, &container);
+    let generated = match &container.body {
+        Body::UnitEnum(variants) => unit_enum(&container, variants),
+        Body::Newtype(field) => newtype(&container, field),
+        Body::Struct(fields) => map_struct(&container, fields),
+    };
+    let errors = cx.into_compile_errors();
+    quote!(#errors #generated)
+}
+
+fn check(cx: &mut Ctxt, c: &Container<'_>) {
+    match &c.body {
+        Body::UnitEnum(variants) => {
+            let mut seen: HashMap<&str, &Variant<'_>> = HashMap::new();
+            for v in variants {
+                if let Some(first) = seen.get(v.value.as_str()) {
+                    cx.error_spanned_by(
+                        v.ident,
+                        format!(
+                            "variant `{}` is stored as \"{}\", like variant `{}`; give one of them another value with #[dynamo(rename = \"..\")]",
+                            v.ident, v.value, first.ident
+                        ),
+                    );
+                } else {
+                    seen.insert(&v.value, v);
+                }
+            }
+        }
+        Body::Struct(fields) => {
+            let mut seen: HashMap<&str, &Field<'_>> = HashMap::new();
+            for f in fields.iter().filter(|f| f.attrs.is_stored()) {
+                if let Some(first) = seen.get(f.attribute.as_str()) {
+                    cx.error_spanned_by(
+                        f.ident,
+                        format!(
+                            "field `{}` maps to attribute \"{}\", which field `{}` already uses; give one of them another name with #[dynamo(rename = \"..\")]",
+                            f.ident, f.attribute, first.ident
+                        ),
+                    );
+                } else {
+                    seen.insert(&f.attribute, f);
+                }
+            }
+        }
+        Body::Newtype(_) => {}
+    }
+}
+
+fn unit_enum(c: &Container<'_>, variants: &[Variant<'_>]) -> TokenStream {
+    let krate = krate(c);
+    let p = quote!(#krate::__private);
+    let ident = c.ident;
+    let idents: Vec<_> = variants.iter().map(|v| v.ident).collect();
+    let values: Vec<_> = variants.iter().map(|v| &v.value).collect();
+    quote! {
+        #[allow(clippy::all)]
+        const _: () = {
+            #[automatically_derived]
+            impl #krate::DynamoValue for #ident {
+                #[inline]
+                fn into_attribute(self) -> #p::Result<#p::Option<#p::AttributeValue>, #p::ValueError> {
+                    let value = match self {
+                        #(#ident::#idents => #values,)*
+                    };
+                    #p::Ok(#p::Some(#p::AttributeValue::S(::std::string::String::from(value))))
+                }
+
+                #[inline]
+                fn from_attribute(value: #p::AttributeValue) -> #p::Result<Self, #p::ValueError> {
+                    let value = #p::take_string(value)?;
+                    match value.as_str() {
+                        #(#values => #p::Ok(#ident::#idents),)*
+                        other => #p::Err(#p::unknown_variant(other, &[#(#values),*])),
+                    }
+                }
+            }
+
+            #[automatically_derived]
+            impl #krate::KeyScalar for #ident
+            where
+                for<'__dynamo> #ident: ::core::clone::Clone + ::core::fmt::Debug + ::core::cmp::PartialEq,
+            {
+                const SCALAR: #krate::ScalarType = #krate::ScalarType::S;
+            }
+
+            #[automatically_derived]
+            impl #krate::SetElement for #ident {
+                const KIND: #krate::ScalarType = #krate::ScalarType::S;
+            }
+        };
+    }
+}
+
+/// Adds `T: bound` for every type parameter.
+fn bounded_generics(c: &Container<'_>, bound: TokenStream) -> syn::Generics {
+    let mut generics = c.input.generics.clone();
+    let params: Vec<_> = generics.type_params().map(|t| t.ident.clone()).collect();
+    let clause = generics.make_where_clause();
+    for param in params {
+        clause.predicates.push(syn::parse_quote!(#param: #bound));
+    }
+    generics
+}
+
+fn newtype(c: &Container<'_>, field: &syn::Field) -> TokenStream {
+    let krate = krate(c);
+    let p = quote!(#krate::__private);
+    let ident = c.ident;
+    let inner = &field.ty;
+    let generics = bounded_generics(c, quote!(#krate::DynamoValue));
+    let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
+    let mut key_where = where_clause
+        .cloned()
+        .unwrap_or_else(|| syn::parse_quote!(where));
+    key_where
+        .predicates
+        .push(syn::parse_quote!(for<'__dynamo> #inner: #krate::KeyScalar));
+    key_where.predicates.push(syn::parse_quote!(
+        for<'__dynamo> #ident #ty_generics: ::core::clone::Clone + ::core::fmt::Debug + ::core::cmp::PartialEq
+    ));
+    let mut set_where = where_clause
+        .cloned()
+        .unwrap_or_else(|| syn::parse_quote!(where));
+    set_where
+        .predicates
+        .push(syn::parse_quote!(for<'__dynamo> #inner: #krate::SetElement));
+    quote! {
+        #[allow(clippy::all)]
+        const _: () = {
+            #[automatically_derived]
+            impl #impl_generics #krate::DynamoValue for #ident #ty_generics #where_clause {
+                #[inline]
+                fn into_attribute(self) -> #p::Result<#p::Option<#p::AttributeValue>, #p::ValueError> {
+                    <#inner as #krate::DynamoValue>::into_attribute(self.0)
+                }
+
+                #[inline]
+                fn from_attribute(value: #p::AttributeValue) -> #p::Result<Self, #p::ValueError> {
+                    <#inner as #krate::DynamoValue>::from_attribute(value).map(#ident)
+                }
+
+                #[inline]
+                fn from_missing() -> #p::Option<Self> {
+                    <#inner as #krate::DynamoValue>::from_missing().map(#ident)
+                }
+            }
+
+            #[automatically_derived]
+            impl #impl_generics #krate::KeyScalar for #ident #ty_generics #key_where {
+                const SCALAR: #krate::ScalarType = <#inner as #krate::KeyScalar>::SCALAR;
+            }
+
+            #[automatically_derived]
+            impl #impl_generics #krate::SetElement for #ident #ty_generics #set_where {
+                const KIND: #krate::ScalarType = <#inner as #krate::SetElement>::KIND;
+            }
+        };
+    }
+}
+
+fn map_struct(c: &Container<'_>, fields: &[Field<'_>]) -> TokenStream {
+    let krate = krate(c);
+    let p = quote!(#krate::__private);
+    let ident = c.ident;
+    let name = ident.to_string();
+    let generic = c.input.generics.type_params().next().is_some();
+    let generics = bounded_generics(c, quote!(#krate::DynamoValue));
+    let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
+
+    // Non-generic structs get one const per field, so a missing conversion is reported once;
+    // generic ones build the (free) codec where it is used.
+    let codec = |i: usize, f: &Field<'_>| -> TokenStream {
+        if generic {
+            field_codec(&p, &name, f, false)
+        } else {
+            let cname = format_ident!("__FIELD_{}", i);
+            quote!(#cname)
+        }
+    };
+    let consts = fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| !generic && f.attrs.is_stored())
+        .map(|(i, f)| {
+            let cname = format_ident!("__FIELD_{}", i);
+            let ty = f.ty;
+            let value = field_codec(&p, &name, f, false);
+            quote!(const #cname: #p::Field<#ty> = #value;)
+        });
+    let encode = fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.attrs.is_stored())
+        .map(|(i, f)| {
+            let (codec, member) = (codec(i, f), f.ident);
+            quote!(#codec.encode_nested(&mut map, self.#member)?;)
+        });
+    let decode = fields.iter().enumerate().map(|(i, f)| {
+        let member = f.ident;
+        if f.attrs.is_stored() {
+            let codec = codec(i, f);
+            quote!(#member: #codec.decode_nested(&mut map)?)
+        } else {
+            let value = skipped_value(&p, f);
+            quote!(#member: #value)
+        }
+    });
+    let count = fields.iter().filter(|f| f.attrs.is_stored()).count();
+    quote! {
+        #[allow(non_upper_case_globals, clippy::all)]
+        const _: () = {
+            #(#consts)*
+
+            #[automatically_derived]
+            impl #impl_generics #krate::DynamoValue for #ident #ty_generics #where_clause {
+                fn into_attribute(self) -> #p::Result<#p::Option<#p::AttributeValue>, #p::ValueError> {
+                    let mut map = #p::item_with_capacity(#count);
+                    #(#encode)*
+                    #p::Ok(#p::Some(#p::AttributeValue::M(map)))
+                }
+
+                fn from_attribute(value: #p::AttributeValue) -> #p::Result<Self, #p::ValueError> {
+                    let mut map = #p::take_map(value)?;
+                    #p::Ok(#ident { #(#decode,)* })
+                }
+            }
+        };
+    }
+}

@@ -1,0 +1,31 @@
+//! Attribute names, in one place.
+
+pub(crate) const DYNAMO: &str = "dynamo";
+pub(crate) const PK: &str = "pk";
+pub(crate) const SK: &str = "sk";
+pub(crate) const GSI: &str = "gsi";
+pub(crate) const TTL: &str = "ttl";
+pub(crate) const VERSION: &str = "version";
+
+pub(crate) const TABLE: &str = "table";
+pub(crate) const TABLE_NAME: &str = "table_name";
+pub(crate) const RENAME_ALL: &str = "rename_all";
+pub(crate) const CRATE: &str = "crate";
+
+pub(crate) const RENAME: &str = "rename";
+pub(crate) const SKIP: &str = "skip";
+pub(crate) const DEFAULT: &str = "default";
+pub(crate) const SET: &str = "set";
+pub(crate) const WITH: &str = "with";
+pub(crate) const JSON: &str = "json";
+
+/// The keys `#[dynamo(..)]` accepts on an entity.
+pub(crate) const ENTITY_CONTAINER_KEYS: &[&str] = &[TABLE, TABLE_NAME, RENAME_ALL, CRATE];
+/// The keys `#[dynamo(..)]` accepts on a `DynamoValue` type.
+pub(crate) const VALUE_CONTAINER_KEYS: &[&str] = &[RENAME_ALL, CRATE];
+/// The keys `#[dynamo(..)]` accepts on a field.
+pub(crate) const FIELD_KEYS: &[&str] = &[RENAME, SKIP, DEFAULT, SET, WITH, JSON];
+/// The keys `#[dynamo(..)]` accepts on an enum variant.
+pub(crate) const VARIANT_KEYS: &[&str] = &[RENAME];
+/// Marker attributes written on their own (`#[pk]`), not inside `#[dynamo(..)]`.
+pub(crate) const MARKERS: &[&str] = &[PK, SK, GSI, TTL, VERSION];
