@@ -188,48 +188,54 @@ pub(crate) fn short_type_name<T>() -> String {
     out
 }
 
-impl<T: DynamoValue> Field<T> {
-    /// A field stored through its `DynamoValue` impl.
-    pub const fn value(entity: &'static str, field: &'static str, attribute: &'static str) -> Self {
-        Field {
-            entity,
-            field,
-            attribute,
-            into: T::into_attribute,
-            from: T::from_attribute,
-            missing: T::from_missing,
-            key: None,
-        }
+/// A field stored through its `DynamoValue` impl.
+pub const fn value_field<T: DynamoValue>(
+    entity: &'static str,
+    field: &'static str,
+    attribute: &'static str,
+) -> Field<T> {
+    Field {
+        entity,
+        field,
+        attribute,
+        into: T::into_attribute,
+        from: T::from_attribute,
+        missing: T::from_missing,
+        key: None,
     }
 }
 
-impl<T: KeyScalar> Field<T> {
-    /// A key field: always present, never an empty string or binary.
-    pub const fn key(entity: &'static str, field: &'static str, attribute: &'static str) -> Self {
-        Field {
-            entity,
-            field,
-            attribute,
-            into: T::into_attribute,
-            from: T::from_attribute,
-            missing: no_default::<T>,
-            key: Some(T::SCALAR),
-        }
+/// A key field: always present, never an empty string or binary.
+pub const fn key_field<T: KeyScalar>(
+    entity: &'static str,
+    field: &'static str,
+    attribute: &'static str,
+) -> Field<T> {
+    Field {
+        entity,
+        field,
+        attribute,
+        into: T::into_attribute,
+        from: T::from_attribute,
+        missing: no_default::<T>,
+        key: Some(T::SCALAR),
     }
 }
 
-impl<T: SetCollection> Field<T> {
-    /// A `#[dynamo(set)]` field.
-    pub const fn set(entity: &'static str, field: &'static str, attribute: &'static str) -> Self {
-        Field {
-            entity,
-            field,
-            attribute,
-            into: T::into_set_attribute,
-            from: T::from_set_attribute,
-            missing: missing_set::<T>,
-            key: None,
-        }
+/// A `#[dynamo(set)]` field.
+pub const fn set_field<T: SetCollection>(
+    entity: &'static str,
+    field: &'static str,
+    attribute: &'static str,
+) -> Field<T> {
+    Field {
+        entity,
+        field,
+        attribute,
+        into: T::into_set_attribute,
+        from: T::from_set_attribute,
+        missing: missing_set::<T>,
+        key: None,
     }
 }
 
@@ -237,34 +243,38 @@ fn missing_set<T: SetCollection>() -> Option<T> {
     Some(T::from_missing_set())
 }
 
-impl<T: TtlValue> Field<T> {
-    /// A `#[ttl]` field, stored as epoch seconds.
-    pub const fn ttl(entity: &'static str, field: &'static str, attribute: &'static str) -> Self {
-        Field {
-            entity,
-            field,
-            attribute,
-            into: T::into_ttl_attribute,
-            from: T::from_ttl_attribute,
-            missing: T::from_missing_ttl,
-            key: None,
-        }
+/// A `#[ttl]` field, stored as epoch seconds.
+pub const fn ttl_field<T: TtlValue>(
+    entity: &'static str,
+    field: &'static str,
+    attribute: &'static str,
+) -> Field<T> {
+    Field {
+        entity,
+        field,
+        attribute,
+        into: T::into_ttl_attribute,
+        from: T::from_ttl_attribute,
+        missing: T::from_missing_ttl,
+        key: None,
     }
 }
 
+/// A `#[dynamo(json)]` field, stored as a JSON string.
 #[cfg(feature = "json")]
-impl<T: serde::Serialize + serde::de::DeserializeOwned> Field<T> {
-    /// A `#[dynamo(json)]` field, stored as a JSON string.
-    pub const fn json(entity: &'static str, field: &'static str, attribute: &'static str) -> Self {
-        Field {
-            entity,
-            field,
-            attribute,
-            into: crate::json::into_attribute::<T>,
-            from: crate::json::from_attribute::<T>,
-            missing: crate::json::from_missing::<T>,
-            key: None,
-        }
+pub const fn json_field<T: serde::Serialize + serde::de::DeserializeOwned>(
+    entity: &'static str,
+    field: &'static str,
+    attribute: &'static str,
+) -> Field<T> {
+    Field {
+        entity,
+        field,
+        attribute,
+        into: crate::json::into_attribute::<T>,
+        from: crate::json::from_attribute::<T>,
+        missing: crate::json::from_missing::<T>,
+        key: None,
     }
 }
 
@@ -275,14 +285,11 @@ pub struct Version<T> {
     from: fn(u64) -> Option<T>,
 }
 
-impl<T: VersionValue> Version<T> {
-    /// The conversions of `T`.
-    #[allow(clippy::new_without_default)]
-    pub const fn new() -> Self {
-        Version {
-            to: T::to_version,
-            from: T::from_version,
-        }
+/// The conversions of a `#[version]` field of type `T`.
+pub const fn version<T: VersionValue>() -> Version<T> {
+    Version {
+        to: T::to_version,
+        from: T::from_version,
     }
 }
 

@@ -50,7 +50,9 @@ impl<'a> Container<'a> {
             Derive::Value => Place::ValueContainer,
         };
         let attrs = ContainerAttrs::parse(cx, &input.attrs, place);
-        check_generics(cx, input, derive);
+        if !check_generics(cx, input, derive) {
+            return None;
+        }
         let body = match (&input.data, derive) {
             (Data::Struct(data), _) => {
                 match &data.fields {
@@ -91,12 +93,14 @@ impl<'a> Container<'a> {
             }
             (Data::Enum(data), Derive::Value) => {
                 let mut variants = Vec::with_capacity(data.variants.len());
+                let mut all_units = true;
                 for variant in &data.variants {
                     if !matches!(variant.fields, Fields::Unit) {
                         cx.error_spanned_by(
                             variant,
                             format!("#[derive(DynamoValue)] stores enums as strings, so every variant must be a unit; `{}` carries data (store such an enum with #[dynamo(json)] on the field)", variant.ident),
                         );
+                        all_units = false;
                         continue;
                     }
                     let variant_attrs = VariantAttrs::parse(cx, &variant.attrs);
@@ -110,6 +114,9 @@ impl<'a> Container<'a> {
                         ident: &variant.ident,
                         value,
                     });
+                }
+                if !all_units {
+                    return None;
                 }
                 if data.variants.is_empty() {
                     cx.error_spanned_by(
@@ -175,8 +182,11 @@ impl<'a> Field<'a> {
     }
 }
 
-fn check_generics(cx: &mut Ctxt, input: &DeriveInput, derive: Derive) {
+/// Whether the generics can be derived; errors are recorded otherwise.
+fn check_generics(cx: &mut Ctxt, input: &DeriveInput, derive: Derive) -> bool {
+    let mut ok = true;
     for param in &input.generics.params {
+        ok &= matches!((param, derive), (GenericParam::Type(_), Derive::Value));
         match (param, derive) {
             (GenericParam::Lifetime(lt), _) => cx.error_spanned_by(
                 lt,
@@ -199,4 +209,5 @@ fn check_generics(cx: &mut Ctxt, input: &DeriveInput, derive: Derive) {
             (GenericParam::Type(_), Derive::Value) => {}
         }
     }
+    ok
 }

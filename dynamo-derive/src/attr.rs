@@ -304,14 +304,14 @@ impl FieldAttrs {
                             other => {
                                 cx.error_spanned_by(
                                     &role,
-                                    format!("unknown index key role `{other}`: write #[gsi({index}, pk)] for the index's partition key or #[gsi({index}, sk)] for its sort key"),
+                                    format!("unknown index key role `{other}`: write #[gsi({index}, pk)] for the index's partition key or #[gsi({index}, sk)] for its sort key", index = display_index(&index)),
                                 );
                                 None
                             }
                         };
                         if let Some(role) = role {
                             if out.gsi.iter().any(|g| g.index == index && g.role == role) {
-                                cx.syn_error(syn::Error::new(index_span, format!("duplicate #[gsi({index}, ..)] for the same key")));
+                                cx.syn_error(syn::Error::new(index_span, format!("duplicate #[gsi({}, ..)] for the same key", display_index(&index))));
                             }
                             out.gsi.push(GsiAttr { index, role, span: index_span });
                         }
@@ -391,5 +391,14 @@ impl VariantAttrs {
             }
         });
         out
+    }
+}
+
+/// An index name as written in `#[gsi(..)]`: bare when it is an identifier, quoted otherwise.
+pub(crate) fn display_index(index: &str) -> String {
+    if syn::parse_str::<Ident>(index).is_ok() {
+        index.to_owned()
+    } else {
+        format!("\"{index}\"")
     }
 }

@@ -280,8 +280,9 @@ fn gsi_keys(cx: &mut Ctxt, container: &Container<'_>) {
                 cx.syn_error(syn::Error::new(
                     gsi.span,
                     format!(
-                        "index `{index}` has a sort key (field `{}`) but no partition key; mark the field holding it with #[gsi({index}, pk)]",
-                        field.ident
+                        "index `{index}` has a sort key (field `{}`) but no partition key; mark the field holding it with #[gsi({}, pk)]",
+                        field.ident,
+                        crate::attr::display_index(index)
                     ),
                 ));
             }

@@ -162,7 +162,7 @@ fn generate(c: &Container<'_>, m: &EntityModel<'_, '_>) -> TokenStream {
         Some(v) => {
             let (ty, member, cname) = (v.ty, v.ident, const_name(index_of(v)));
             (
-                quote_spanned!(v.ty.span()=> const __VERSION: #p::Version<#ty> = #p::Version::<#ty>::new();),
+                quote_spanned!(v.ty.span()=> const __VERSION: #p::Version<#ty> = #p::version::<#ty>();),
                 quote! {
                     fn version(&self) -> #p::Option<u64> {
                         #p::Some(__VERSION.get(#p::Clone::clone(&self.#member)))
@@ -287,8 +287,11 @@ fn table_and_checks(
     };
     let path = &table.value;
     let path_str = quote!(#path).to_string().replace(' ', "");
-    let table_expr = quote_spanned!(table.span=> #path);
+    // The declared table is named once, so a path that is not a `TableDef` is reported once.
+    let table_expr = quote!(__TABLE);
+    let table_const = quote_spanned!(table.span=> const __TABLE: #krate::TableDef = #path;);
     let schema = quote!(&<#ident as #krate::Entity>::SCHEMA);
+    let path = quote!(__TABLE);
     let check = |span: Span, call: TokenStream| {
         quote_spanned! {span=>
             const _: () = match #call {
@@ -327,7 +330,7 @@ fn table_and_checks(
         };
         checks.push(check(f.attrs.ttl.unwrap_or_else(|| f.ident.span()), call));
     }
-    (table_expr, quote!(#(#checks)*))
+    (table_expr, quote!(#table_const #(#checks)*))
 }
 
 /// With `table_name`, the entity is the table's definition.

@@ -38,18 +38,18 @@ pub(crate) fn field_codec(
     let span = ty.span();
     let a = &field.attrs;
     let codec = if is_key {
-        quote_spanned!(span=> #private::Field::<#ty>::key(#owner, #name, #attribute))
+        quote_spanned!(span=> #private::key_field::<#ty>(#owner, #name, #attribute))
     } else if a.ttl.is_some() {
-        quote_spanned!(span=> #private::Field::<#ty>::ttl(#owner, #name, #attribute))
+        quote_spanned!(span=> #private::ttl_field::<#ty>(#owner, #name, #attribute))
     } else if a.set.is_some() {
-        quote_spanned!(span=> #private::Field::<#ty>::set(#owner, #name, #attribute))
+        quote_spanned!(span=> #private::set_field::<#ty>(#owner, #name, #attribute))
     } else if a.json.is_some() {
-        quote_spanned!(span=> #private::Field::<#ty>::json(#owner, #name, #attribute))
+        quote_spanned!(span=> #private::json_field::<#ty>(#owner, #name, #attribute))
     } else if let Some(with) = &a.with {
         let module = &with.value;
         quote_spanned!(with.span=> #private::Field::<#ty>::custom(#owner, #name, #attribute, #module::into_attribute, #module::from_attribute))
     } else {
-        quote_spanned!(span=> #private::Field::<#ty>::value(#owner, #name, #attribute))
+        quote_spanned!(span=> #private::value_field::<#ty>(#owner, #name, #attribute))
     };
     match &a.default {
         None => codec,

@@ -1,0 +1,12 @@
+use dynamo_core::DynamoEntity;
+
+#[derive(DynamoEntity)]
+#[dynamo(table_name = "things")]
+struct Thing {
+    #[pk]
+    id: String,
+    #[dynamo(set, json)]
+    tags: Vec<String>,
+}
+
+fn main() {}

@@ -1,0 +1,13 @@
+use dynamo_core::{DynamoEntity, IndexDef, KeyDef, TableDef};
+
+const USERS: TableDef = TableDef::new("ticket-users", KeyDef::string("user_id"))
+    .with_indexes(&[IndexDef::global("email-index", KeyDef::string("email"), None)]);
+
+#[derive(DynamoEntity)]
+#[dynamo(table = USERS, table_name = "ticket-users")]
+struct Thing {
+    #[pk]
+    user_id: String,
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use dynamo_core::DynamoEntity;
+
+#[derive(DynamoEntity)]
+#[dynamo(table_name = "t")]
+struct Thing {
+    #[pk]
+    id: String,
+}
+
+fn main() {}

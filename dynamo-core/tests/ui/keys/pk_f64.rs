@@ -1,0 +1,10 @@
+use dynamo_core::DynamoEntity;
+
+#[derive(DynamoEntity)]
+#[dynamo(table_name = "things")]
+struct Thing {
+    #[pk]
+    id: f64,
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use dynamo_core::DynamoEntity;
+
+#[derive(DynamoEntity)]
+#[dynamo(table_name = "things")]
+struct Thing {
+    #[pk(hash)]
+    id: String,
+}
+
+fn main() {}

@@ -1,0 +1,7 @@
+use dynamo_core::DynamoEntity;
+
+#[derive(DynamoEntity)]
+#[dynamo(table_name = "things")]
+struct Thing;
+
+fn main() {}

@@ -1,0 +1,6 @@
+use dynamo_core::DynamoValue;
+
+#[derive(DynamoValue)]
+enum Never {}
+
+fn main() {}

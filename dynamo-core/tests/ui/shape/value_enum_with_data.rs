@@ -1,0 +1,9 @@
+use dynamo_core::DynamoValue;
+
+#[derive(DynamoValue)]
+enum Payment {
+    Card { last4: String },
+    Cash,
+}
+
+fn main() {}
