@@ -1,1 +1,237 @@
-fn main() {}
+//! Mapping speed: `#[derive(DynamoEntity)]` against hand-written `AttributeValue` code and
+//! `serde_dynamo`, on the same 11-field reservation, in one run.
+//!
+//! `cargo bench -p dynamo-core --bench mapping`
+
+#![allow(missing_docs)]
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use dynamo_core::{DynamoEntity, DynamoValue, Entity, Item};
+use std::collections::HashMap;
+use std::hint::black_box;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+#[derive(DynamoValue, serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq)]
+#[dynamo(rename_all = "SCREAMING_SNAKE_CASE")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+enum Status {
+    Hold,
+    Confirmed,
+    Cancelled,
+}
+
+#[derive(DynamoEntity, serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
+#[dynamo(table_name = "reservations")]
+struct Reservation {
+    #[pk]
+    #[dynamo(rename = "pk")]
+    #[serde(rename = "pk")]
+    reservation_id: String,
+    #[sk]
+    #[dynamo(rename = "sk")]
+    #[serde(rename = "sk")]
+    event_id: String,
+    user_id: String,
+    status: Status,
+    seat_ids: Vec<String>,
+    quantity: u32,
+    total_price: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    hold_expires_at: OffsetDateTime,
+    idempotency_key: String,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    note: Option<String>,
+}
+
+fn sample() -> Reservation {
+    let at = OffsetDateTime::from_unix_timestamp(1_760_000_000).expect("valid");
+    Reservation {
+        reservation_id: "rsv_01JAB3C4D5E6F7G8H9J0K1M2N3".into(),
+        event_id: "evt_2025_1001".into(),
+        user_id: "user_1760001329804".into(),
+        status: Status::Hold,
+        seat_ids: vec!["VIP-9-17".into(), "VIP-9-18".into(), "VIP-9-19".into()],
+        quantity: 3,
+        total_price: 150_000,
+        hold_expires_at: at,
+        idempotency_key: "9d97a952-b1cb-41c4-91b4-4de0548f3045".into(),
+        created_at: at,
+        note: Some("aisle".into()),
+    }
+}
+
+/// What one would write by hand against the SDK, with the same formats and checks.
+mod hand {
+    use super::*;
+
+    fn status_str(s: Status) -> &'static str {
+        match s {
+            Status::Hold => "HOLD",
+            Status::Confirmed => "CONFIRMED",
+            Status::Cancelled => "CANCELLED",
+        }
+    }
+
+    pub(crate) fn to_item(r: Reservation) -> Result<Item, String> {
+        let mut item = HashMap::with_capacity(11);
+        item.insert("pk".to_owned(), AttributeValue::S(r.reservation_id));
+        item.insert("sk".to_owned(), AttributeValue::S(r.event_id));
+        item.insert("user_id".to_owned(), AttributeValue::S(r.user_id));
+        item.insert(
+            "status".to_owned(),
+            AttributeValue::S(status_str(r.status).to_owned()),
+        );
+        item.insert(
+            "seat_ids".to_owned(),
+            AttributeValue::L(r.seat_ids.into_iter().map(AttributeValue::S).collect()),
+        );
+        item.insert(
+            "quantity".to_owned(),
+            AttributeValue::N(itoa::Buffer::new().format(r.quantity).to_owned()),
+        );
+        item.insert(
+            "total_price".to_owned(),
+            AttributeValue::N(itoa::Buffer::new().format(r.total_price).to_owned()),
+        );
+        let fmt = |t: OffsetDateTime| {
+            t.to_offset(time::UtcOffset::UTC)
+                .format(&Rfc3339)
+                .map_err(|e| e.to_string())
+        };
+        item.insert(
+            "hold_expires_at".to_owned(),
+            AttributeValue::S(fmt(r.hold_expires_at)?),
+        );
+        item.insert(
+            "idempotency_key".to_owned(),
+            AttributeValue::S(r.idempotency_key),
+        );
+        item.insert(
+            "created_at".to_owned(),
+            AttributeValue::S(fmt(r.created_at)?),
+        );
+        if let Some(note) = r.note {
+            item.insert("note".to_owned(), AttributeValue::S(note));
+        }
+        Ok(item)
+    }
+
+    fn take_s(item: &mut Item, name: &str) -> Result<String, String> {
+        match item.remove(name) {
+            Some(AttributeValue::S(s)) => Ok(s),
+            other => Err(format!("{name}: expected S, found {other:?}")),
+        }
+    }
+
+    fn take_n<T: std::str::FromStr>(item: &mut Item, name: &str) -> Result<T, String> {
+        match item.remove(name) {
+            Some(AttributeValue::N(n)) => n.parse().map_err(|_| format!("{name}: bad number")),
+            other => Err(format!("{name}: expected N, found {other:?}")),
+        }
+    }
+
+    fn take_time(item: &mut Item, name: &str) -> Result<OffsetDateTime, String> {
+        OffsetDateTime::parse(&take_s(item, name)?, &Rfc3339).map_err(|e| e.to_string())
+    }
+
+    pub(crate) fn from_item(mut item: Item) -> Result<Reservation, String> {
+        Ok(Reservation {
+            reservation_id: take_s(&mut item, "pk")?,
+            event_id: take_s(&mut item, "sk")?,
+            user_id: take_s(&mut item, "user_id")?,
+            status: match take_s(&mut item, "status")?.as_str() {
+                "HOLD" => Status::Hold,
+                "CONFIRMED" => Status::Confirmed,
+                "CANCELLED" => Status::Cancelled,
+                other => return Err(format!("status: unknown {other}")),
+            },
+            seat_ids: match item.remove("seat_ids") {
+                Some(AttributeValue::L(list)) => list
+                    .into_iter()
+                    .map(|v| match v {
+                        AttributeValue::S(s) => Ok(s),
+                        other => Err(format!("seat_ids: expected S, found {other:?}")),
+                    })
+                    .collect::<Result<_, _>>()?,
+                other => return Err(format!("seat_ids: expected L, found {other:?}")),
+            },
+            quantity: take_n(&mut item, "quantity")?,
+            total_price: take_n(&mut item, "total_price")?,
+            hold_expires_at: take_time(&mut item, "hold_expires_at")?,
+            idempotency_key: take_s(&mut item, "idempotency_key")?,
+            created_at: take_time(&mut item, "created_at")?,
+            note: match item.remove("note") {
+                Some(AttributeValue::S(s)) => Some(s),
+                None | Some(AttributeValue::Null(_)) => None,
+                other => return Err(format!("note: expected S, found {other:?}")),
+            },
+        })
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let r = sample();
+    let item = r.clone().into_item().expect("maps");
+    assert_eq!(
+        hand::to_item(r.clone()).expect("maps"),
+        item,
+        "same item from both"
+    );
+    let serde_item: Item = serde_dynamo::to_item(&r).expect("maps");
+    assert_eq!(serde_item, item, "same item from serde_dynamo");
+
+    let mut g = c.benchmark_group("to_item");
+    g.bench_function("derive", |b| {
+        b.iter_batched(
+            || r.clone(),
+            |r| black_box(r.into_item()),
+            BatchSize::SmallInput,
+        )
+    });
+    g.bench_function("hand_written", |b| {
+        b.iter_batched(
+            || r.clone(),
+            |r| black_box(hand::to_item(r)),
+            BatchSize::SmallInput,
+        )
+    });
+    g.bench_function("serde_dynamo", |b| {
+        b.iter_batched(
+            || r.clone(),
+            |r| black_box(serde_dynamo::to_item::<_, Item>(r)),
+            BatchSize::SmallInput,
+        )
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("from_item");
+    g.bench_function("derive", |b| {
+        b.iter_batched(
+            || item.clone(),
+            |i| black_box(Reservation::from_item(i)),
+            BatchSize::SmallInput,
+        )
+    });
+    g.bench_function("hand_written", |b| {
+        b.iter_batched(
+            || item.clone(),
+            |i| black_box(hand::from_item(i)),
+            BatchSize::SmallInput,
+        )
+    });
+    g.bench_function("serde_dynamo", |b| {
+        b.iter_batched(
+            || item.clone(),
+            |i| black_box(serde_dynamo::from_item::<_, Reservation>(i)),
+            BatchSize::SmallInput,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,5 +1,135 @@
-//! Typed DynamoDB tables for Rust.
-#![doc = include_str!("../README.md")]
+//! Typed DynamoDB tables for Rust: entities whose key mapping is checked at compile time
+//! against the table they live in.
+//!
+//! # The mistake this crate makes impossible
+//!
+//! A reservation API once went down with `Missing the key pk in the item`: its entity mapped
+//! `reservation_id` to an attribute named after the field, while the table's partition key was
+//! `pk`. Nothing caught it before a real request hit a real table. Here, the table is declared
+//! once, and an entity that does not match it does not compile:
+//!
+//! ```compile_fail
+//! use dynamo_core::{DynamoEntity, KeyDef, TableDef};
+//!
+//! const RESERVATIONS: TableDef = TableDef::new("ticket-reservation-reservations", KeyDef::string("pk"))
+//!     .with_sort_key(KeyDef::string("sk"));
+//!
+//! #[derive(DynamoEntity)]
+//! #[dynamo(table = RESERVATIONS)]
+//! struct Reservation {
+//!     #[pk]
+//!     reservation_id: String,
+//!     #[sk]
+//!     event_id: String,
+//! }
+//! ```
+//!
+//! ```text
+//! error[E0080]: evaluation panicked: entity `Reservation` maps its partition key (field
+//!   `reservation_id`) to attribute "reservation_id", but table RESERVATIONS
+//!   ("ticket-reservation-reservations") declares partition key "pk";
+//!   add #[dynamo(rename = "pk")] to field `reservation_id`
+//!   --> src/main.rs:10:5
+//!    |
+//! 10 |     reservation_id: String,
+//!    |     ^^^^^^^^^^^^^^
+//! ```
+//!
+//! The fix the message asks for:
+//!
+//! ```
+//! use dynamo_core::{DynamoEntity, DynamoValue, Entity, EntityKey, KeyDef, TableDef};
+//!
+//! const RESERVATIONS: TableDef = TableDef::new("ticket-reservation-reservations", KeyDef::string("pk"))
+//!     .with_sort_key(KeyDef::string("sk"));
+//!
+//! #[derive(DynamoValue, Debug, Clone, Copy, PartialEq)]
+//! #[dynamo(rename_all = "SCREAMING_SNAKE_CASE")]
+//! enum Status {
+//!     Hold,
+//!     Confirmed,
+//! }
+//!
+//! #[derive(DynamoEntity, Debug, PartialEq)]
+//! #[dynamo(table = RESERVATIONS)]
+//! struct Reservation {
+//!     #[pk]
+//!     #[dynamo(rename = "pk")]
+//!     reservation_id: String,
+//!     #[sk]
+//!     #[dynamo(rename = "sk")]
+//!     event_id: String,
+//!     status: Status,
+//!     seat_ids: Vec<String>,
+//! }
+//!
+//! let key = ReservationKey::new("rsv_abc123", "evt_2025_1001").into_key_item()?;
+//! assert!(key.contains_key("pk") && key.contains_key("sk"));
+//!
+//! let item = Reservation {
+//!     reservation_id: "rsv_abc123".into(),
+//!     event_id: "evt_2025_1001".into(),
+//!     status: Status::Hold,
+//!     seat_ids: vec!["A-12".into()],
+//! }
+//! .into_item()?;
+//! assert_eq!(item["status"].as_s().ok(), Some(&"HOLD".to_string()));
+//! # Ok::<(), dynamo_core::MappingError>(())
+//! ```
+//!
+//! The same `TableDef` is what schema assertions compare with the live table and with
+//! CloudFormation templates, so one definition is checked at compile time, in tests and at
+//! start-up.
+//!
+//! # Attributes
+//!
+//! On the struct (`#[dynamo(..)]`):
+//!
+//! | attribute | meaning |
+//! |---|---|
+//! | `table = CONST` | the `TableDef` the entity lives in; keys, indexes and TTL are checked against it |
+//! | `table_name = ".."` | no declared definition: the entity's keys, `#[gsi]` and `#[ttl]` fields define the table |
+//! | `rename_all = ".."` | attribute names from field names: `camelCase`, `snake_case`, `PascalCase`, `lowercase`, `UPPERCASE`, `SCREAMING_SNAKE_CASE`, `kebab-case`, `SCREAMING-KEBAB-CASE` |
+//! | `crate = path` | where `dynamo_core` is, when renamed |
+//!
+//! On fields:
+//!
+//! | attribute | meaning |
+//! |---|---|
+//! | `#[pk]` / `#[sk]` | partition / sort key; the type must be a [`KeyScalar`] |
+//! | `#[gsi(NAME, pk)]` / `#[gsi(NAME, sk)]` | key of a secondary index (an `Option` makes a sparse index) |
+//! | `#[ttl]` | TTL attribute, stored as epoch seconds (`i64`, `u64`, `OffsetDateTime`, or an `Option`) |
+//! | `#[version]` | optimistic-locking counter (an integer) |
+//! | `#[dynamo(rename = "..")]` | the attribute name |
+//! | `#[dynamo(skip)]` | not stored; `Default` (or `default = path`) on read |
+//! | `#[dynamo(default)]`, `#[dynamo(default = path)]` | value when the attribute is absent |
+//! | `#[dynamo(set)]` | a `Vec`/`VecDeque` stored as `SS`/`NS`/`BS` instead of `L` |
+//! | `#[dynamo(json)]` | stored as `S` holding JSON (serde) |
+//! | `#[dynamo(with = module)]` | `module::into_attribute(T)` and `module::from_attribute(AttributeValue)` |
+//!
+//! `docs/attributes.md` in the repository has an example for each.
+//!
+//! # Value types
+//!
+//! | Rust | DynamoDB |
+//! |---|---|
+//! | `String`, unit enums (`#[derive(DynamoValue)]`), `Uuid` (feature `uuid`) | `S` |
+//! | integers (range-checked on read), `f32`/`f64` (finite only) | `N` |
+//! | `bool` | `BOOL` |
+//! | `Vec<u8>`, `bytes::Bytes` (feature `bytes`) | `B` |
+//! | `Vec<T>`, `VecDeque<T>` | `L` |
+//! | `HashSet<T>`, `BTreeSet<T>` of strings, numbers or bytes | `SS` / `NS` / `BS` (empty: no attribute) |
+//! | `HashMap<String, T>`, `BTreeMap<String, T>`, structs (`#[derive(DynamoValue)]`) | `M` |
+//! | `Option<T>` | no attribute when `None`; `NULL` accepted on read |
+//! | `time::OffsetDateTime` | `S`, RFC 3339 in UTC (`N` epoch seconds with `#[ttl]`) |
+//! | [`Json<T>`], `#[dynamo(json)]` | `S` holding JSON |
+//! | `serde_json::Value` (feature `json`) | native `M`/`L`/`S`/`N`/`BOOL`/`NULL` |
+//! | newtypes (`#[derive(DynamoValue)]`) | as the inner type |
+//! | [`AttributeValue`] | as is |
+//!
+//! Reading never panics: a missing attribute, a wrong type, a number out of range, an invalid
+//! date or an unknown enum value is a [`MappingError`] naming the entity, field, attribute,
+//! what was expected and what was found.
 #![warn(missing_docs, unreachable_pub)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 

@@ -84,7 +84,7 @@ impl<T> Field<T> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn convert(&self, value: T) -> Result<Option<AttributeValue>, ValueError> {
         let value = (self.into)(value)?;
         if self.key.is_some() {
@@ -93,7 +93,7 @@ impl<T> Field<T> {
         Ok(value)
     }
 
-    #[inline]
+    #[inline(always)]
     fn read(&self, value: Option<AttributeValue>) -> Result<T, ValueError> {
         match value {
             Some(value) if !matches!(value, AttributeValue::Null(_)) => (self.from)(value),
@@ -102,7 +102,7 @@ impl<T> Field<T> {
     }
 
     /// Stores `value` in `item` (nothing for "no attribute").
-    #[inline]
+    #[inline(always)]
     pub fn encode(&self, item: &mut Item, value: T) -> Result<(), MappingError> {
         match self.convert(value) {
             Ok(Some(value)) => {
@@ -115,14 +115,14 @@ impl<T> Field<T> {
     }
 
     /// Takes the field's attribute out of `item` and converts it.
-    #[inline]
+    #[inline(always)]
     pub fn decode(&self, item: &mut Item) -> Result<T, MappingError> {
         self.read(item.remove(self.attribute))
             .map_err(|e| self.error(Direction::Read, e))
     }
 
     /// [`Field::encode`] inside a map value: errors carry the path.
-    #[inline]
+    #[inline(always)]
     pub fn encode_nested(&self, map: &mut Item, value: T) -> Result<(), ValueError> {
         match self.convert(value) {
             Ok(Some(value)) => {
@@ -135,7 +135,7 @@ impl<T> Field<T> {
     }
 
     /// [`Field::decode`] inside a map value: errors carry the path.
-    #[inline]
+    #[inline(always)]
     pub fn decode_nested(&self, map: &mut Item) -> Result<T, ValueError> {
         self.read(map.remove(self.attribute))
             .map_err(|e| e.at_key(self.attribute))

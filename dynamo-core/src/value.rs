@@ -83,11 +83,14 @@ pub(crate) fn element_from_attribute<T: DynamoValue>(
 fn list_into_attribute<T: DynamoValue>(
     values: impl IntoIterator<Item = T>,
 ) -> Result<Option<AttributeValue>, ValueError> {
-    let list = values
-        .into_iter()
-        .enumerate()
-        .map(|(i, v)| element_into_attribute(v).map_err(|e| e.at_index(i)))
-        .collect::<Result<Vec<_>, _>>()?;
+    let values = values.into_iter();
+    let mut list = Vec::with_capacity(values.size_hint().0);
+    for (i, value) in values.enumerate() {
+        match element_into_attribute(value) {
+            Ok(value) => list.push(value),
+            Err(e) => return Err(e.at_index(i)),
+        }
+    }
     Ok(Some(AttributeValue::L(list)))
 }
 
