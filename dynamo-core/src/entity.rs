@@ -197,11 +197,3 @@ impl<T> fmt::Debug for Attr<T> {
         write!(f, "Attr({:?})", self.name)
     }
 }
-
-impl<T> PartialEq for Attr<T> {
-    fn eq(&self, other: &Self) -> bool {
-        self.name == other.name
-    }
-}
-
-impl<T> Eq for Attr<T> {}

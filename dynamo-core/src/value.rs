@@ -57,6 +57,25 @@ pub trait DynamoValue: Sized {
     }
 }
 
+/// A value that can be written into an expression or key condition: every [`DynamoValue`], and
+/// borrowed strings (`"HOLD"`), which cannot be read back but are handy to write.
+pub trait IntoAttributeValue {
+    /// Converts the value; `Ok(None)` means "no attribute".
+    fn into_attribute_value(self) -> Result<Option<AttributeValue>, ValueError>;
+}
+
+impl<T: DynamoValue> IntoAttributeValue for T {
+    fn into_attribute_value(self) -> Result<Option<AttributeValue>, ValueError> {
+        self.into_attribute()
+    }
+}
+
+impl IntoAttributeValue for &str {
+    fn into_attribute_value(self) -> Result<Option<AttributeValue>, ValueError> {
+        Ok(Some(AttributeValue::S(self.to_owned())))
+    }
+}
+
 /// Converts a value that sits inside a list or map: "no attribute" becomes `NULL`.
 #[inline]
 pub(crate) fn element_into_attribute<T: DynamoValue>(

@@ -292,7 +292,7 @@ struct Everything {
     extra: BTreeMap<String, i32>,
     native: serde_json::Value,
     raw: AttributeValue,
-    boxed: Box<String>,
+    boxed: Box<u32>,
     when: OffsetDateTime,
     #[ttl]
     expires: Option<OffsetDateTime>,
@@ -331,7 +331,7 @@ fn everything() -> Everything {
         extra: BTreeMap::from([("a".to_string(), 1)]),
         native: serde_json::json!({"a": [1, "two", null, true], "b": {"c": 1.5}}),
         raw: AttributeValue::Ns(vec!["1".into()]),
-        boxed: Box::new("boxed".into()),
+        boxed: Box::new(7),
         when: at(0),
         expires: Some(at(1_800_000_000)),
     }

@@ -1,0 +1,725 @@
+//! Expressions: attribute paths, conditions and updates. Names and values always go through
+//! generated placeholders (`#n0`, `:v0`), so reserved words such as `status`, `ttl`, `type` or
+//! `name` are safe.
+
+use crate::entity::Attr;
+use crate::error::ValueError;
+use crate::value::{DynamoValue, IntoAttributeValue};
+use aws_sdk_dynamodb::types::AttributeValue;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    Name(Cow<'static, str>),
+    Index(usize),
+}
+
+/// A path to an attribute or into it: `status`, `address.city`, `seats[2]`.
+///
+/// ```
+/// use dynamo_core::expr::Path;
+/// let p = Path::new("address").key("city");
+/// let q = Path::new("seats").index(2);
+/// assert_eq!(p.to_string(), "address.city");
+/// assert_eq!(q.to_string(), "seats[2]");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Path {
+    segments: Vec<Segment>,
+}
+
+impl Path {
+    /// A top-level attribute.
+    pub fn new(name: impl Into<Cow<'static, str>>) -> Self {
+        Path {
+            segments: vec![Segment::Name(name.into())],
+        }
+    }
+
+    /// A key inside a map attribute.
+    #[must_use]
+    pub fn key(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.segments.push(Segment::Name(name.into()));
+        self
+    }
+
+    /// An element of a list attribute.
+    #[must_use]
+    pub fn index(mut self, index: usize) -> Self {
+        self.segments.push(Segment::Index(index));
+        self
+    }
+}
+
+impl std::fmt::Display for Path {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, segment) in self.segments.iter().enumerate() {
+            match segment {
+                Segment::Name(n) if i == 0 => f.write_str(n)?,
+                Segment::Name(n) => write!(f, ".{n}")?,
+                Segment::Index(ix) => write!(f, "[{ix}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<T> From<Attr<T>> for Path {
+    fn from(attr: Attr<T>) -> Self {
+        Path::new(attr.name())
+    }
+}
+
+impl From<&'static str> for Path {
+    fn from(name: &'static str) -> Self {
+        Path::new(name)
+    }
+}
+
+impl From<String> for Path {
+    fn from(name: String) -> Self {
+        Path::new(name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Operand {
+    Path(Path),
+    Value(AttributeValue),
+    Size(Path),
+    /// A value that could not be converted; reported when the expression is rendered.
+    Invalid(ValueError),
+}
+
+fn operand(v: impl IntoAttributeValue) -> Operand {
+    match v.into_attribute_value() {
+        Ok(Some(v)) => Operand::Value(v),
+        Ok(None) => Operand::Value(AttributeValue::Null(true)),
+        Err(e) => Operand::Invalid(e),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Node {
+    Compare(Operand, &'static str, Operand),
+    Between(Operand, Operand, Operand),
+    In(Operand, Vec<Operand>),
+    Exists(Path),
+    NotExists(Path),
+    BeginsWith(Path, Operand),
+    Contains(Path, Operand),
+    And(Vec<Node>),
+    Or(Vec<Node>),
+    Not(Box<Node>),
+}
+
+/// A condition: for conditional writes, filters and transaction checks.
+///
+/// Build it from typed paths (`Reservation::fields().status.eq(Status::Hold)`) or from a
+/// [`Path`], and combine with [`and`](Condition::and), [`or`](Condition::or) and
+/// [`not`](Condition::not).
+///
+/// ```
+/// use dynamo_core::expr::{Condition, Path};
+/// let c = Path::new("status").eq("HOLD").and(Path::new("ttl").gt(1_700_000_000));
+/// let rendered = c.render().unwrap();
+/// assert_eq!(rendered.text, "(#n0 = :v0 AND #n1 > :v1)");
+/// assert_eq!(rendered.names["#n0"], "status");
+/// assert_eq!(rendered.values.len(), 2);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition(Node);
+
+impl Condition {
+    /// Both conditions.
+    #[must_use]
+    pub fn and(self, other: Condition) -> Condition {
+        match self.0 {
+            Node::And(mut nodes) => {
+                nodes.push(other.0);
+                Condition(Node::And(nodes))
+            }
+            node => Condition(Node::And(vec![node, other.0])),
+        }
+    }
+
+    /// Either condition.
+    #[must_use]
+    pub fn or(self, other: Condition) -> Condition {
+        match self.0 {
+            Node::Or(mut nodes) => {
+                nodes.push(other.0);
+                Condition(Node::Or(nodes))
+            }
+            node => Condition(Node::Or(vec![node, other.0])),
+        }
+    }
+
+    /// The negation.
+    #[allow(clippy::should_implement_trait)]
+    #[must_use]
+    pub fn not(self) -> Condition {
+        Condition(Node::Not(Box::new(self.0)))
+    }
+
+    /// The expression text with its name and value placeholders, standalone.
+    pub fn render(&self) -> Result<Rendered, ValueError> {
+        let mut b = Placeholders::default();
+        let text = b.condition(self)?;
+        Ok(Rendered {
+            text,
+            names: b.names,
+            values: b.values,
+        })
+    }
+}
+
+macro_rules! comparisons {
+    ($($(#[$doc:meta])* $name:ident => $op:literal,)*) => {
+        impl Path {
+            $(
+                $(#[$doc])*
+                pub fn $name(self, value: impl IntoAttributeValue) -> Condition {
+                    Condition(Node::Compare(Operand::Path(self), $op, operand(value)))
+                }
+            )*
+        }
+
+        impl<T: DynamoValue> Attr<T> {
+            $(
+                $(#[$doc])*
+                pub fn $name(self, value: impl Into<T>) -> Condition {
+                    Path::from(self).$name(value.into())
+                }
+            )*
+        }
+
+        impl Size {
+            $(
+                $(#[$doc])*
+                pub fn $name(self, value: usize) -> Condition {
+                    Condition(Node::Compare(Operand::Size(self.0), $op, Operand::Value(AttributeValue::N(value.to_string()))))
+                }
+            )*
+        }
+    };
+}
+
+/// `size(path)`, to compare with a number.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Size(Path);
+
+comparisons! {
+    /// `path = value`.
+    eq => "=",
+    /// `path <> value`.
+    ne => "<>",
+    /// `path < value`.
+    lt => "<",
+    /// `path <= value`.
+    le => "<=",
+    /// `path > value`.
+    gt => ">",
+    /// `path >= value`.
+    ge => ">=",
+}
+
+impl Path {
+    /// `path BETWEEN low AND high` (inclusive).
+    pub fn between(self, low: impl IntoAttributeValue, high: impl IntoAttributeValue) -> Condition {
+        Condition(Node::Between(
+            Operand::Path(self),
+            operand(low),
+            operand(high),
+        ))
+    }
+
+    /// `path IN (values)`.
+    pub fn is_in<V: DynamoValue>(self, values: impl IntoIterator<Item = V>) -> Condition {
+        Condition(Node::In(
+            Operand::Path(self),
+            values.into_iter().map(operand).collect(),
+        ))
+    }
+
+    /// `attribute_exists(path)`.
+    pub fn exists(self) -> Condition {
+        Condition(Node::Exists(self))
+    }
+
+    /// `attribute_not_exists(path)`.
+    pub fn not_exists(self) -> Condition {
+        Condition(Node::NotExists(self))
+    }
+
+    /// `begins_with(path, prefix)`.
+    pub fn begins_with(self, prefix: impl Into<String>) -> Condition {
+        Condition(Node::BeginsWith(
+            self,
+            Operand::Value(AttributeValue::S(prefix.into())),
+        ))
+    }
+
+    /// `contains(path, value)`: a substring of a string, or a member of a set or list.
+    pub fn contains(self, value: impl IntoAttributeValue) -> Condition {
+        Condition(Node::Contains(self, operand(value)))
+    }
+
+    /// `size(path)`: length of a string or binary, number of elements of a set, list or map.
+    pub fn size(self) -> Size {
+        Size(self)
+    }
+
+    /// `path = other` for two attributes.
+    pub fn eq_path(self, other: impl Into<Path>) -> Condition {
+        Condition(Node::Compare(
+            Operand::Path(self),
+            "=",
+            Operand::Path(other.into()),
+        ))
+    }
+}
+
+impl<T: DynamoValue> Attr<T> {
+    /// `path BETWEEN low AND high` (inclusive).
+    pub fn between(self, low: impl Into<T>, high: impl Into<T>) -> Condition {
+        Path::from(self).between(low.into(), high.into())
+    }
+
+    /// `path IN (values)`.
+    pub fn is_in(self, values: impl IntoIterator<Item = T>) -> Condition {
+        Path::from(self).is_in(values)
+    }
+
+    /// `attribute_exists(path)`.
+    pub fn exists(self) -> Condition {
+        Path::from(self).exists()
+    }
+
+    /// `attribute_not_exists(path)`.
+    pub fn not_exists(self) -> Condition {
+        Path::from(self).not_exists()
+    }
+
+    /// `begins_with(path, prefix)`.
+    pub fn begins_with(self, prefix: impl Into<String>) -> Condition {
+        Path::from(self).begins_with(prefix)
+    }
+
+    /// `contains(path, value)`.
+    pub fn contains(self, value: impl IntoAttributeValue) -> Condition {
+        Path::from(self).contains(value)
+    }
+
+    /// `size(path)`.
+    pub fn size(self) -> Size {
+        Path::from(self).size()
+    }
+
+    /// A path into this attribute's map.
+    pub fn key(self, name: impl Into<Cow<'static, str>>) -> Path {
+        Path::from(self).key(name)
+    }
+
+    /// A path to an element of this attribute's list.
+    pub fn index(self, index: usize) -> Path {
+        Path::from(self).index(index)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum SetAction {
+    Value(Operand),
+    IfNotExists(Operand),
+    Append(Operand),
+    Prepend(Operand),
+    Add(Operand),
+    Subtract(Operand),
+}
+
+/// An update expression: `SET`, `REMOVE`, `ADD` and `DELETE` actions.
+///
+/// ```
+/// use dynamo_core::expr::{Path, Update};
+/// let u = Update::new()
+///     .set(Path::new("status"), "CONFIRMED")
+///     .add(Path::new("version"), 1)
+///     .remove(Path::new("hold_expires_at"));
+/// assert_eq!(u.render().unwrap().text, "SET #n0 = :v0 REMOVE #n1 ADD #n2 :v1");
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Update {
+    set: Vec<(Path, SetAction)>,
+    remove: Vec<Path>,
+    add: Vec<(Path, Operand)>,
+    delete: Vec<(Path, Operand)>,
+}
+
+impl Update {
+    /// An empty update.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether no action was added.
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty()
+            && self.remove.is_empty()
+            && self.add.is_empty()
+            && self.delete.is_empty()
+    }
+
+    /// `SET path = value`. A value stored as no attribute (`None`, an empty set) removes it.
+    #[must_use]
+    pub fn set(mut self, path: impl Into<Path>, v: impl IntoAttributeValue) -> Self {
+        match v.into_attribute_value() {
+            Ok(None) => self.remove.push(path.into()),
+            Ok(Some(v)) => self
+                .set
+                .push((path.into(), SetAction::Value(Operand::Value(v)))),
+            Err(e) => self
+                .set
+                .push((path.into(), SetAction::Value(Operand::Invalid(e)))),
+        }
+        self
+    }
+
+    /// `SET path = if_not_exists(path, value)`.
+    #[must_use]
+    pub fn set_if_not_exists(mut self, path: impl Into<Path>, v: impl IntoAttributeValue) -> Self {
+        self.set
+            .push((path.into(), SetAction::IfNotExists(operand(v))));
+        self
+    }
+
+    /// `SET path = list_append(path, values)`: adds to the end of a list.
+    #[must_use]
+    pub fn append(mut self, path: impl Into<Path>, values: impl IntoAttributeValue) -> Self {
+        self.set
+            .push((path.into(), SetAction::Append(operand(values))));
+        self
+    }
+
+    /// `SET path = list_append(values, path)`: adds to the front of a list.
+    #[must_use]
+    pub fn prepend(mut self, path: impl Into<Path>, values: impl IntoAttributeValue) -> Self {
+        self.set
+            .push((path.into(), SetAction::Prepend(operand(values))));
+        self
+    }
+
+    /// `SET path = path + by` (the attribute must exist; `add` creates it).
+    #[must_use]
+    pub fn increment(mut self, path: impl Into<Path>, by: impl IntoAttributeValue) -> Self {
+        self.set.push((path.into(), SetAction::Add(operand(by))));
+        self
+    }
+
+    /// `SET path = path - by`.
+    #[must_use]
+    pub fn decrement(mut self, path: impl Into<Path>, by: impl IntoAttributeValue) -> Self {
+        self.set
+            .push((path.into(), SetAction::Subtract(operand(by))));
+        self
+    }
+
+    /// `REMOVE path`.
+    #[must_use]
+    pub fn remove(mut self, path: impl Into<Path>) -> Self {
+        self.remove.push(path.into());
+        self
+    }
+
+    /// `ADD path value`: adds to a number (created at 0) or to a set.
+    #[must_use]
+    pub fn add(mut self, path: impl Into<Path>, v: impl IntoAttributeValue) -> Self {
+        self.add.push((path.into(), operand(v)));
+        self
+    }
+
+    /// `DELETE path values`: removes members from a set.
+    #[must_use]
+    pub fn delete(mut self, path: impl Into<Path>, members: impl IntoAttributeValue) -> Self {
+        self.delete.push((path.into(), operand(members)));
+        self
+    }
+
+    /// Adds the actions of `other`.
+    pub fn merge(&mut self, other: Update) {
+        self.set.extend(other.set);
+        self.remove.extend(other.remove);
+        self.add.extend(other.add);
+        self.delete.extend(other.delete);
+    }
+
+    /// The expression text with its placeholders, standalone.
+    pub fn render(&self) -> Result<Rendered, ValueError> {
+        let mut b = Placeholders::default();
+        let text = b.update(self)?;
+        Ok(Rendered {
+            text,
+            names: b.names,
+            values: b.values,
+        })
+    }
+}
+
+/// Expression attribute names: placeholder to name.
+pub type Names = HashMap<String, String>;
+/// Expression attribute values: placeholder to value.
+pub type Values = HashMap<String, AttributeValue>;
+
+/// An expression with its placeholders.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    /// The expression text, e.g. `#n0 = :v0`.
+    pub text: String,
+    /// `#n0` to attribute name.
+    pub names: Names,
+    /// `:v0` to value.
+    pub values: Values,
+}
+
+/// Placeholders shared by the expressions of one request.
+#[derive(Debug, Default)]
+pub(crate) struct Placeholders {
+    pub(crate) names: HashMap<String, String>,
+    pub(crate) values: HashMap<String, AttributeValue>,
+    by_name: HashMap<String, String>,
+    next_value: usize,
+}
+
+impl Placeholders {
+    fn name(&mut self, name: &str) -> String {
+        if let Some(p) = self.by_name.get(name) {
+            return p.clone();
+        }
+        let p = format!("#n{}", self.by_name.len());
+        self.by_name.insert(name.to_owned(), p.clone());
+        self.names.insert(p.clone(), name.to_owned());
+        p
+    }
+
+    pub(crate) fn value(&mut self, value: AttributeValue) -> String {
+        let p = format!(":v{}", self.next_value);
+        self.next_value += 1;
+        self.values.insert(p.clone(), value);
+        p
+    }
+
+    pub(crate) fn path(&mut self, path: &Path) -> String {
+        let mut out = String::new();
+        for (i, segment) in path.segments.iter().enumerate() {
+            match segment {
+                Segment::Name(n) => {
+                    if i > 0 {
+                        out.push('.');
+                    }
+                    let p = self.name(n);
+                    out.push_str(&p);
+                }
+                Segment::Index(ix) => {
+                    let _ = write!(out, "[{ix}]");
+                }
+            }
+        }
+        out
+    }
+
+    fn operand(&mut self, operand: &Operand) -> Result<String, ValueError> {
+        Ok(match operand {
+            Operand::Path(p) => self.path(p),
+            Operand::Value(v) => self.value(v.clone()),
+            Operand::Size(p) => format!("size({})", self.path(p)),
+            Operand::Invalid(e) => return Err(e.clone()),
+        })
+    }
+
+    fn node(&mut self, node: &Node) -> Result<String, ValueError> {
+        Ok(match node {
+            Node::Compare(a, op, b) => format!("{} {op} {}", self.operand(a)?, self.operand(b)?),
+            Node::Between(a, lo, hi) => {
+                format!(
+                    "{} BETWEEN {} AND {}",
+                    self.operand(a)?,
+                    self.operand(lo)?,
+                    self.operand(hi)?
+                )
+            }
+            Node::In(a, list) => {
+                let a = self.operand(a)?;
+                let list = list
+                    .iter()
+                    .map(|o| self.operand(o))
+                    .collect::<Result<Vec<_>, _>>()?;
+                format!("{a} IN ({})", list.join(", "))
+            }
+            Node::Exists(p) => format!("attribute_exists({})", self.path(p)),
+            Node::NotExists(p) => format!("attribute_not_exists({})", self.path(p)),
+            Node::BeginsWith(p, v) => {
+                format!("begins_with({}, {})", self.path(p), self.operand(v)?)
+            }
+            Node::Contains(p, v) => format!("contains({}, {})", self.path(p), self.operand(v)?),
+            Node::And(nodes) => self.join(nodes, " AND ")?,
+            Node::Or(nodes) => self.join(nodes, " OR ")?,
+            Node::Not(node) => format!("(NOT {})", self.node(node)?),
+        })
+    }
+
+    fn join(&mut self, nodes: &[Node], sep: &str) -> Result<String, ValueError> {
+        let parts = nodes
+            .iter()
+            .map(|n| self.node(n))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(format!("({})", parts.join(sep)))
+    }
+
+    pub(crate) fn condition(&mut self, condition: &Condition) -> Result<String, ValueError> {
+        self.node(&condition.0)
+    }
+
+    pub(crate) fn update(&mut self, update: &Update) -> Result<String, ValueError> {
+        let mut clauses = Vec::new();
+        if !update.set.is_empty() {
+            let mut actions = Vec::with_capacity(update.set.len());
+            for (path, action) in &update.set {
+                let p = self.path(path);
+                actions.push(match action {
+                    SetAction::Value(v) => format!("{p} = {}", self.operand(v)?),
+                    SetAction::IfNotExists(v) => {
+                        format!("{p} = if_not_exists({p}, {})", self.operand(v)?)
+                    }
+                    SetAction::Append(v) => format!(
+                        "{p} = list_append(if_not_exists({p}, :empty_list), {})",
+                        self.operand_with_empty_list(v)?
+                    ),
+                    SetAction::Prepend(v) => format!(
+                        "{p} = list_append({}, if_not_exists({p}, :empty_list))",
+                        self.operand_with_empty_list(v)?
+                    ),
+                    SetAction::Add(v) => format!("{p} = {p} + {}", self.operand(v)?),
+                    SetAction::Subtract(v) => format!("{p} = {p} - {}", self.operand(v)?),
+                });
+            }
+            clauses.push(format!("SET {}", actions.join(", ")));
+        }
+        if !update.remove.is_empty() {
+            let paths: Vec<String> = update.remove.iter().map(|p| self.path(p)).collect();
+            clauses.push(format!("REMOVE {}", paths.join(", ")));
+        }
+        for (keyword, actions) in [("ADD", &update.add), ("DELETE", &update.delete)] {
+            if !actions.is_empty() {
+                let mut parts = Vec::with_capacity(actions.len());
+                for (path, v) in actions {
+                    parts.push(format!("{} {}", self.path(path), self.operand(v)?));
+                }
+                clauses.push(format!("{keyword} {}", parts.join(", ")));
+            }
+        }
+        Ok(clauses.join(" "))
+    }
+
+    /// An operand, registering the `:empty_list` placeholder `list_append` uses for absent lists.
+    fn operand_with_empty_list(&mut self, v: &Operand) -> Result<String, ValueError> {
+        self.values
+            .entry(":empty_list".to_owned())
+            .or_insert_with(|| AttributeValue::L(Vec::new()));
+        self.operand(v)
+    }
+
+    /// The placeholder maps, `None` when empty (DynamoDB rejects empty maps).
+    pub(crate) fn into_parts(self) -> (Option<Names>, Option<Values>) {
+        (
+            (!self.names.is_empty()).then_some(self.names),
+            (!self.values.is_empty()).then_some(self.values),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reserved_words_always_go_through_placeholders() {
+        let c = Path::new("status")
+            .eq("HOLD")
+            .and(Path::new("ttl").lt(5))
+            .and(Path::new("name").exists());
+        let Rendered {
+            text,
+            names,
+            values: _,
+        } = c.render().expect("renders");
+        assert_eq!(text, "(#n0 = :v0 AND #n1 < :v1 AND attribute_exists(#n2))");
+        assert_eq!(names.len(), 3);
+        assert!(!text.contains("status"));
+    }
+
+    #[test]
+    fn names_are_shared_and_nested_paths_render() {
+        let c = Path::new("a")
+            .key("b")
+            .index(3)
+            .eq(1)
+            .or(Path::new("a").size().gt(2))
+            .not();
+        let Rendered {
+            text,
+            names,
+            values,
+        } = c.render().expect("renders");
+        assert_eq!(text, "(NOT (#n0.#n1[3] = :v0 OR size(#n0) > :v1))");
+        assert_eq!(names.len(), 2);
+        assert_eq!(values[":v1"], AttributeValue::N("2".into()));
+    }
+
+    #[test]
+    fn in_between_begins_contains() {
+        let c = Path::new("n")
+            .between(1, 9)
+            .and(Path::new("s").begins_with("EVT#"))
+            .and(Path::new("tags").contains("vip"))
+            .and(Path::new("k").is_in(["a", "b"].map(String::from)));
+        let Rendered {
+            text,
+            names: _,
+            values,
+        } = c.render().expect("renders");
+        assert_eq!(
+            text,
+            "(#n0 BETWEEN :v0 AND :v1 AND begins_with(#n1, :v2) AND contains(#n2, :v3) AND #n3 IN (:v4, :v5))"
+        );
+        assert_eq!(values.len(), 6);
+    }
+
+    #[test]
+    fn invalid_values_are_reported_when_rendered() {
+        let err = Path::new("price").eq(f64::NAN).render().expect_err("NaN");
+        assert!(err.to_string().contains("finite"));
+    }
+
+    #[test]
+    fn update_clauses() {
+        let u = Update::new()
+            .set("a", 1)
+            .set_if_not_exists("created", "now")
+            .append("log", vec!["x".to_string()])
+            .increment("n", 2)
+            .set("gone", Option::<String>::None)
+            .add("tags", std::collections::HashSet::from(["t".to_string()]))
+            .delete("old", std::collections::HashSet::from(["o".to_string()]));
+        let Rendered {
+            text,
+            names: _,
+            values,
+        } = u.render().expect("renders");
+        assert_eq!(
+            text,
+            "SET #n0 = :v0, #n1 = if_not_exists(#n1, :v1), #n2 = list_append(if_not_exists(#n2, :empty_list), :v2), #n3 = #n3 + :v3 REMOVE #n4 ADD #n5 :v4 DELETE #n6 :v5"
+        );
+        assert!(values.contains_key(":empty_list"));
+    }
+}

@@ -1,0 +1,169 @@
+//! Creating tables from their `TableDef`.
+
+use crate::errors::{Error, Operation};
+use crate::key::ScalarType;
+use crate::table::{BillingMode, IndexKind, KeyDef, Projection, TableDef};
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode as SdkBillingMode, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, LocalSecondaryIndex, Projection as SdkProjection, ProjectionType,
+    ProvisionedThroughput, ScalarAttributeType, TableStatus, TimeToLiveSpecification,
+};
+use std::time::Duration;
+
+fn scalar(s: ScalarType) -> ScalarAttributeType {
+    match s {
+        ScalarType::S => ScalarAttributeType::S,
+        ScalarType::N => ScalarAttributeType::N,
+        ScalarType::B => ScalarAttributeType::B,
+    }
+}
+
+fn key_schema(
+    name: &str,
+    op: Operation,
+    pk: &KeyDef,
+    sk: Option<&KeyDef>,
+) -> Result<Vec<KeySchemaElement>, Error> {
+    let element = |k: &KeyDef, t: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(k.name)
+            .key_type(t)
+            .build()
+            .map_err(|e| Error::validation(name, op, e.to_string()))
+    };
+    let mut out = vec![element(pk, KeyType::Hash)?];
+    if let Some(sk) = sk {
+        out.push(element(sk, KeyType::Range)?);
+    }
+    Ok(out)
+}
+
+fn projection(p: &Projection) -> SdkProjection {
+    match p {
+        Projection::All => SdkProjection::builder()
+            .projection_type(ProjectionType::All)
+            .build(),
+        Projection::KeysOnly => SdkProjection::builder()
+            .projection_type(ProjectionType::KeysOnly)
+            .build(),
+        Projection::Include(attrs) => SdkProjection::builder()
+            .projection_type(ProjectionType::Include)
+            .set_non_key_attributes(Some(attrs.iter().map(|a| (*a).to_owned()).collect()))
+            .build(),
+    }
+}
+
+/// Creates the table `name` as `def` declares it, waits until it is `ACTIVE`, then enables TTL.
+pub async fn create_table(client: &Client, def: &TableDef, name: &str) -> Result<(), Error> {
+    let op = Operation::CreateTable;
+    let invalid =
+        |e: aws_sdk_dynamodb::error::BuildError| Error::validation(name, op, e.to_string());
+    let throughput = match def.billing_mode {
+        BillingMode::PayPerRequest => None,
+        BillingMode::Provisioned { read, write } => Some(
+            ProvisionedThroughput::builder()
+                .read_capacity_units(i64::try_from(read).unwrap_or(i64::MAX))
+                .write_capacity_units(i64::try_from(write).unwrap_or(i64::MAX))
+                .build()
+                .map_err(invalid)?,
+        ),
+    };
+    let mut request = client
+        .create_table()
+        .table_name(name)
+        .set_key_schema(Some(key_schema(
+            name,
+            op,
+            &def.partition_key,
+            def.sort_key.as_ref(),
+        )?))
+        .billing_mode(match def.billing_mode {
+            BillingMode::PayPerRequest => SdkBillingMode::PayPerRequest,
+            BillingMode::Provisioned { .. } => SdkBillingMode::Provisioned,
+        })
+        .set_provisioned_throughput(throughput.clone());
+    for key in def.key_attributes() {
+        request = request.attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(key.name)
+                .attribute_type(scalar(key.scalar))
+                .build()
+                .map_err(invalid)?,
+        );
+    }
+    for index in def.indexes {
+        let keys = key_schema(name, op, &index.partition_key, index.sort_key.as_ref())?;
+        request = match index.kind {
+            IndexKind::Global => request.global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(index.name)
+                    .set_key_schema(Some(keys))
+                    .projection(projection(&index.projection))
+                    .set_provisioned_throughput(throughput.clone())
+                    .build()
+                    .map_err(invalid)?,
+            ),
+            IndexKind::Local => request.local_secondary_indexes(
+                LocalSecondaryIndex::builder()
+                    .index_name(index.name)
+                    .set_key_schema(Some(keys))
+                    .projection(projection(&index.projection))
+                    .build()
+                    .map_err(invalid)?,
+            ),
+        };
+    }
+    request
+        .send()
+        .await
+        .map_err(|e| Error::from_sdk(name, op, e))?;
+    wait_until_active(client, name).await?;
+    if let Some(ttl) = def.ttl_attribute {
+        let spec = TimeToLiveSpecification::builder()
+            .attribute_name(ttl)
+            .enabled(true)
+            .build()
+            .map_err(invalid)?;
+        client
+            .update_time_to_live()
+            .table_name(name)
+            .time_to_live_specification(spec)
+            .send()
+            .await
+            .map_err(|e| Error::from_sdk(name, Operation::UpdateTimeToLive, e))?;
+    }
+    Ok(())
+}
+
+/// Polls DescribeTable until the table and its indexes are `ACTIVE` (up to five minutes).
+pub async fn wait_until_active(client: &Client, name: &str) -> Result<(), Error> {
+    let op = Operation::DescribeTable;
+    let mut delay = Duration::from_millis(50);
+    for _ in 0..300 {
+        let output = client
+            .describe_table()
+            .table_name(name)
+            .send()
+            .await
+            .map_err(|e| Error::from_sdk(name, op, e))?;
+        let table = output.table;
+        let active = table.as_ref().and_then(|t| t.table_status()) == Some(&TableStatus::Active)
+            && table
+                .as_ref()
+                .map(|t| t.global_secondary_indexes())
+                .unwrap_or_default()
+                .iter()
+                .all(|i| i.index_status().is_none_or(|s| s.as_str() == "ACTIVE"));
+        if active {
+            return Ok(());
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(1));
+    }
+    Err(Error::validation(
+        name,
+        op,
+        "the table did not become ACTIVE within five minutes",
+    ))
+}

@@ -1,0 +1,252 @@
+//! DynamoDB Local for tests (feature `testing`).
+//!
+//! [`DynamoLocal::start`] gives each test a client and a table prefix of its own, so tests run
+//! in parallel without seeing each other's tables. The first call in a test binary installs
+//! DynamoDB Local (the official jar, from the npm package `amplify-dynamodb-simulator`, once per
+//! machine) and starts it in memory on a free port; it stops when the test binary exits.
+//! With `DYNAMODB_ENDPOINT` set, that endpoint is used instead.
+//!
+//! ```no_run
+//! use dynamo_core::testing::DynamoLocal;
+//! # use dynamo_core::DynamoEntity;
+//! # #[derive(DynamoEntity)] #[dynamo(table_name = "users")] struct User { #[pk] id: String }
+//!
+//! # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+//! let db = DynamoLocal::start().await?;
+//! let users = db.create::<User>().await?;   // table "<prefix>users", removed with the process
+//! users.put(User { id: "u1".into() }).send().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Needs Java 17+ and npm on the first run; `DYNAMODB_LOCAL_HOME` may point at a folder that
+//! already holds `emulator/DynamoDBLocal.jar`.
+
+use crate::client::{ClientBuilder, ConfigError};
+use crate::entity::Entity;
+use crate::errors::Error;
+use crate::ops::Table;
+use crate::table::TableDef;
+use aws_sdk_dynamodb::Client;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// The npm package holding DynamoDB Local.
+pub const PACKAGE: &str = "amplify-dynamodb-simulator@2.9.30";
+
+/// DynamoDB Local could not be installed or started.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TestingError {
+    /// Java or npm is missing, the download failed, or the process did not start.
+    #[error("DynamoDB Local: {0}")]
+    Setup(String),
+    /// The client could not be built.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
+/// A test's view of DynamoDB Local: a client and a table prefix of its own.
+#[derive(Debug, Clone)]
+pub struct DynamoLocal {
+    client: Client,
+    endpoint: String,
+    prefix: String,
+}
+
+static ENDPOINT: OnceLock<Result<String, String>> = OnceLock::new();
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+impl DynamoLocal {
+    /// Starts DynamoDB Local on first use in this process, then builds a client for the
+    /// calling test (clients are per test: each `#[tokio::test]` has its own runtime).
+    pub async fn start() -> Result<Self, TestingError> {
+        let endpoint = ENDPOINT
+            .get_or_init(endpoint)
+            .clone()
+            .map_err(TestingError::Setup)?;
+        let client = ClientBuilder::default()
+            .endpoint(endpoint.clone())
+            .region("us-east-1")
+            .operation_timeout(Duration::from_secs(60))
+            .attempt_timeout(Duration::from_secs(30))
+            .build()
+            .await?;
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let prefix = format!("t{:x}-{n}-{:04x}-", std::process::id(), fastrand::u16(..));
+        Ok(DynamoLocal {
+            client,
+            endpoint,
+            prefix,
+        })
+    }
+
+    /// The client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The endpoint, e.g. `http://127.0.0.1:41234`.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// This test's table prefix.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The table of `E`, with this test's prefix (not created).
+    pub fn table<E: Entity>(&self) -> Table<E> {
+        Table::new(&self.client).with_prefix(&self.prefix)
+    }
+
+    /// Creates the table of `E` with this test's prefix and returns its handle.
+    pub async fn create<E: Entity>(&self) -> Result<Table<E>, Error> {
+        let table = self.table::<E>();
+        crate::schema::create_table(&self.client, &E::TABLE, table.name()).await?;
+        Ok(table)
+    }
+
+    /// Creates these tables with this test's prefix.
+    pub async fn create_tables(&self, defs: &[TableDef]) -> Result<(), Error> {
+        for def in defs {
+            crate::schema::create_table(&self.client, def, &format!("{}{}", self.prefix, def.name))
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+fn endpoint() -> Result<String, String> {
+    if let Some(endpoint) = std::env::var("DYNAMODB_ENDPOINT")
+        .ok()
+        .filter(|e| !e.is_empty())
+    {
+        return Ok(endpoint);
+    }
+    let home = install()?;
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| format!("no free port: {e}"))?
+        .port();
+    let emulator = home.join("emulator");
+    let log =
+        std::env::temp_dir().join(format!("dynamodb-local-{}-{port}.log", std::process::id()));
+    // A shell runs Java and kills it once this process is gone, so no test run leaves one behind.
+    let script = r#"cd "$1" || exit 1
+java -Djava.library.path=DynamoDBLocal_lib -jar DynamoDBLocal.jar -inMemory -sharedDb -port "$2" -disableTelemetry >"$3" 2>&1 &
+child=$!
+while kill -0 "$4" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 1; done
+kill "$child" 2>/dev/null"#;
+    Command::new("sh")
+        .args(["-c", script, "sh"])
+        .arg(&emulator)
+        .arg(port.to_string())
+        .arg(&log)
+        .arg(std::process::id().to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("could not start a shell for java: {e}"))?;
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(60) {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(format!("http://127.0.0.1:{port}"));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let output = std::fs::read_to_string(&log).unwrap_or_default();
+    Err(format!(
+        "did not answer on port {port} within 60 s; its output:\n{output}"
+    ))
+}
+
+/// The folder holding `emulator/DynamoDBLocal.jar`, downloaded on first use.
+fn install() -> Result<PathBuf, String> {
+    check_java()?;
+    let home = match std::env::var_os("DYNAMODB_LOCAL_HOME") {
+        Some(home) => PathBuf::from(home),
+        None => {
+            let cache = std::env::var_os("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+                .unwrap_or_else(std::env::temp_dir);
+            cache.join("dynamo-core").join("dynamodb-local-2.9.30")
+        }
+    };
+    if home.join("emulator/DynamoDBLocal.jar").is_file() {
+        return Ok(home);
+    }
+    std::fs::create_dir_all(&home).map_err(|e| format!("cannot create {}: {e}", home.display()))?;
+    let tmp = home.join(format!("download-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
+    let result = download(&tmp, &home);
+    let _ = std::fs::remove_dir_all(&tmp);
+    result?;
+    Ok(home)
+}
+
+fn download(tmp: &Path, home: &Path) -> Result<(), String> {
+    let npm = Command::new("npm")
+        .args(["pack", "--silent", PACKAGE])
+        .current_dir(tmp)
+        .output()
+        .map_err(|e| {
+            format!("npm not found ({e}): install node.js and npm, or set DYNAMODB_LOCAL_HOME")
+        })?;
+    if !npm.status.success() {
+        return Err(format!(
+            "`npm pack {PACKAGE}` failed: {}",
+            String::from_utf8_lossy(&npm.stderr)
+        ));
+    }
+    let tarball = String::from_utf8_lossy(&npm.stdout)
+        .trim()
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_owned();
+    let tar = Command::new("tar")
+        .args(["-xzf", &tarball])
+        .current_dir(tmp)
+        .status()
+        .map_err(|e| format!("tar not found: {e}"))?;
+    if !tar.success() {
+        return Err(format!("could not unpack {tarball}"));
+    }
+    match std::fs::rename(tmp.join("package/emulator"), home.join("emulator")) {
+        Ok(()) => Ok(()),
+        // Another test binary installed it first.
+        Err(_) if home.join("emulator/DynamoDBLocal.jar").is_file() => Ok(()),
+        Err(e) => Err(format!(
+            "cannot move the emulator into {}: {e}",
+            home.display()
+        )),
+    }
+}
+
+fn check_java() -> Result<(), String> {
+    let output = Command::new("java")
+        .arg("-version")
+        .output()
+        .map_err(|_| "java not found: install a Java 17+ runtime (e.g. apt-get install openjdk-17-jre-headless)".to_owned())?;
+    let text = String::from_utf8_lossy(&output.stderr);
+    let major = text
+        .split('"')
+        .nth(1)
+        .and_then(|v| v.split('.').next())
+        .and_then(|v| v.parse::<u32>().ok())
+        .unwrap_or(0);
+    if major < 17 {
+        return Err(format!(
+            "Java 17+ is needed, found: {}",
+            text.lines().next().unwrap_or("unknown")
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,275 @@
+//! Faults DynamoDB Local cannot produce on demand: throttling, unprocessed batch items, malformed
+//! items (with `aws-smithy-mocks`), timeouts and an unreachable endpoint (with local sockets).
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::retry::RetryConfig;
+use aws_sdk_dynamodb::error::ErrorMetadata;
+use aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemOutput;
+use aws_sdk_dynamodb::operation::get_item::{GetItemError, GetItemOutput};
+use aws_sdk_dynamodb::types::error::ProvisionedThroughputExceededException;
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use aws_smithy_mocks::{RuleMode, mock, mock_client};
+use dynamo_core::{Backoff, ClientBuilder, ConfigError, DynamoEntity, Error, Table};
+use std::time::Duration;
+
+#[derive(DynamoEntity, Debug, Clone, PartialEq)]
+#[dynamo(table_name = "things")]
+struct Thing {
+    #[pk]
+    id: String,
+    count: u32,
+}
+
+fn throttled() -> GetItemError {
+    GetItemError::ProvisionedThroughputExceededException(
+        ProvisionedThroughputExceededException::builder()
+            .message("slow down")
+            .meta(
+                ErrorMetadata::builder()
+                    .code("ProvisionedThroughputExceededException")
+                    .message("slow down")
+                    .build(),
+            )
+            .build(),
+    )
+}
+
+fn item(id: &str, count: &str) -> std::collections::HashMap<String, AttributeValue> {
+    [
+        ("id".to_string(), AttributeValue::S(id.into())),
+        ("count".to_string(), AttributeValue::N(count.into())),
+    ]
+    .into()
+}
+
+fn retrying(
+    attempts: u32,
+) -> impl Fn(aws_sdk_dynamodb::config::Builder) -> aws_sdk_dynamodb::config::Builder {
+    move |conf| {
+        conf.retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(attempts)
+                .with_initial_backoff(Duration::from_millis(1)),
+        )
+    }
+}
+
+#[tokio::test]
+async fn throttling_is_retried_then_succeeds() {
+    let rule = mock!(Client::get_item)
+        .sequence()
+        .error(throttled)
+        .times(2)
+        .output(|| {
+            GetItemOutput::builder()
+                .set_item(Some(item("a", "1")))
+                .build()
+        })
+        .build();
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&rule], retrying(3));
+    let thing = Table::<Thing>::new(&client)
+        .get(ThingKey::new("a"))
+        .send()
+        .await
+        .expect("third attempt succeeds");
+    assert_eq!(
+        thing,
+        Some(Thing {
+            id: "a".into(),
+            count: 1
+        })
+    );
+    assert_eq!(rule.num_calls(), 3);
+}
+
+#[tokio::test]
+async fn throttling_past_the_retries_is_throttled() {
+    let rule = mock!(Client::get_item)
+        .sequence()
+        .error(throttled)
+        .times(5)
+        .build();
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&rule], retrying(2));
+    let err = Table::<Thing>::new(&client)
+        .get(ThingKey::new("a"))
+        .send()
+        .await
+        .expect_err("throttled");
+    assert!(matches!(err, Error::Throttled { .. }), "{err}");
+    assert!(err.is_transient());
+    assert!(
+        std::error::Error::source(&err).is_some(),
+        "the SDK error stays reachable"
+    );
+}
+
+#[tokio::test]
+async fn malformed_items_are_mapping_errors() {
+    let rule = mock!(Client::get_item).then_output(|| {
+        GetItemOutput::builder()
+            .set_item(Some(item("a", "-1")))
+            .build()
+    });
+    let client = mock_client!(aws_sdk_dynamodb, [&rule]);
+    let err = Table::<Thing>::new(&client)
+        .get(ThingKey::new("a"))
+        .send()
+        .await
+        .expect_err("count is negative");
+    let Error::Mapping { source, table, .. } = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(table, "things");
+    assert_eq!(
+        (source.field, source.expected()),
+        ("count", "N in the range of u32")
+    );
+}
+
+fn put(id: &str) -> WriteRequest {
+    WriteRequest::builder()
+        .put_request(
+            PutRequest::builder()
+                .set_item(Some(item(id, "0")))
+                .build()
+                .expect("item"),
+        )
+        .build()
+}
+
+fn quick(max_attempts: u32) -> Backoff {
+    Backoff {
+        max_attempts,
+        base: Duration::from_millis(1),
+        cap: Duration::from_millis(5),
+    }
+}
+
+#[tokio::test]
+async fn unprocessed_writes_are_retried() {
+    let rule = mock!(Client::batch_write_item)
+        .sequence()
+        .output(|| {
+            BatchWriteItemOutput::builder()
+                .unprocessed_items("things", vec![put("b")])
+                .build()
+        })
+        .output(|| BatchWriteItemOutput::builder().build())
+        .build();
+    let client = mock_client!(aws_sdk_dynamodb, [&rule]);
+    let things = Table::<Thing>::new(&client);
+    let out = things
+        .batch_write()
+        .put(Thing {
+            id: "a".into(),
+            count: 0,
+        })
+        .put(Thing {
+            id: "b".into(),
+            count: 0,
+        })
+        .backoff(quick(5))
+        .send()
+        .await
+        .expect("writes");
+    assert!(out.is_complete());
+    assert_eq!(rule.num_calls(), 2);
+}
+
+#[tokio::test]
+async fn writes_still_unprocessed_are_returned_not_dropped() {
+    let rule = mock!(Client::batch_write_item)
+        .sequence()
+        .output(|| {
+            BatchWriteItemOutput::builder()
+                .unprocessed_items("things", vec![put("b")])
+                .build()
+        })
+        .repeatedly()
+        .build();
+    let client = mock_client!(aws_sdk_dynamodb, [&rule]);
+    let out = Table::<Thing>::new(&client)
+        .batch_write()
+        .put(Thing {
+            id: "a".into(),
+            count: 0,
+        })
+        .put(Thing {
+            id: "b".into(),
+            count: 0,
+        })
+        .backoff(quick(3))
+        .send()
+        .await
+        .expect("the request itself succeeds");
+    assert_eq!(out.unprocessed, vec![put("b")]);
+    assert_eq!(rule.num_calls(), 3);
+}
+
+#[tokio::test]
+async fn a_silent_server_is_a_timeout() {
+    // Accepts connections and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binds");
+    let port = listener.local_addr().expect("addr").port();
+    let held = tokio::spawn(async move {
+        let mut sockets = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            sockets.push(socket);
+        }
+    });
+    let client = ClientBuilder::default()
+        .endpoint(format!("http://127.0.0.1:{port}"))
+        .region("us-east-1")
+        .attempt_timeout(Duration::from_millis(200))
+        .operation_timeout(Duration::from_millis(500))
+        .max_attempts(1)
+        .build()
+        .await
+        .expect("client");
+    let err = Table::<Thing>::new(&client)
+        .get(ThingKey::new("a"))
+        .send()
+        .await
+        .expect_err("times out");
+    assert!(matches!(err, Error::Timeout { .. }), "{err}");
+    held.abort();
+}
+
+#[tokio::test]
+async fn a_closed_port_is_unreachable() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("binds")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let client = ClientBuilder::default()
+        .endpoint(format!("http://127.0.0.1:{port}"))
+        .region("us-east-1")
+        .max_attempts(1)
+        .build()
+        .await
+        .expect("client");
+    let err = Table::<Thing>::new(&client)
+        .get(ThingKey::new("a"))
+        .send()
+        .await
+        .expect_err("nobody listens");
+    assert!(matches!(err, Error::Unreachable { .. }), "{err}");
+    let err = dynamo_core::check_connection(&client)
+        .await
+        .expect_err("unreachable");
+    assert!(matches!(err, ConfigError::Unreachable { .. }), "{err}");
+    assert!(err.to_string().contains("DYNAMODB_ENDPOINT"), "{err}");
+}
+
+#[tokio::test]
+async fn invalid_endpoint_says_what_to_fix() {
+    let err = ClientBuilder::default()
+        .endpoint("localhost:8000")
+        .build()
+        .await
+        .expect_err("no scheme");
+    assert!(err.to_string().contains("DYNAMODB_ENDPOINT"), "{err}");
+}

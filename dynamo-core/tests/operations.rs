@@ -1,0 +1,674 @@
+//! Every table operation against DynamoDB Local.
+
+use dynamo_core::testing::DynamoLocal;
+use dynamo_core::{
+    DynamoEntity, DynamoValue, Entity, Error, IndexDef, Item, KeyDef, Path, TableDef, TransactGet,
+    TransactWrite, Update,
+};
+use futures_util::TryStreamExt;
+use std::collections::HashSet;
+
+const EVENTS: TableDef = TableDef::new("events", KeyDef::string("pk"))
+    .with_sort_key(KeyDef::string("sk"))
+    .with_indexes(&[IndexDef::global(
+        "by_status",
+        KeyDef::string("status"),
+        Some(KeyDef::number("seq")),
+    )])
+    .with_ttl_attribute("ttl");
+
+#[derive(DynamoValue, Debug, Clone, Copy, PartialEq)]
+#[dynamo(rename_all = "UPPERCASE")]
+enum Status {
+    Open,
+    Closed,
+}
+
+/// Attributes named after reserved words: `status`, `name`, `type`, `count`, `data`, `ttl`.
+#[derive(DynamoEntity, Debug, Clone, PartialEq)]
+#[dynamo(table = EVENTS)]
+struct Event {
+    #[pk]
+    #[dynamo(rename = "pk")]
+    stream: String,
+    #[sk]
+    #[dynamo(rename = "sk")]
+    id: String,
+    #[gsi(by_status, pk)]
+    status: Status,
+    #[gsi(by_status, sk)]
+    seq: u64,
+    name: String,
+    r#type: String,
+    count: u32,
+    data: Option<String>,
+    tags: HashSet<String>,
+    log: Vec<String>,
+    #[ttl]
+    ttl: Option<i64>,
+}
+
+fn event(stream: &str, n: u64) -> Event {
+    Event {
+        stream: stream.into(),
+        id: format!("e{n:04}"),
+        status: if n.is_multiple_of(2) {
+            Status::Open
+        } else {
+            Status::Closed
+        },
+        seq: n,
+        name: format!("event {n}"),
+        r#type: "test".into(),
+        count: 0,
+        data: None,
+        tags: HashSet::new(),
+        log: Vec::new(),
+        ttl: None,
+    }
+}
+
+#[derive(DynamoEntity, Debug, Clone, PartialEq)]
+#[dynamo(table_name = "accounts")]
+struct Account {
+    #[pk]
+    id: String,
+    balance: i64,
+    #[version]
+    version: u64,
+}
+
+async fn db() -> DynamoLocal {
+    DynamoLocal::start().await.expect("DynamoDB Local starts")
+}
+
+#[tokio::test]
+async fn put_get_delete() {
+    let db = db().await;
+    let events = db.create::<Event>().await.expect("created");
+    let e = event("s1", 1);
+    assert_eq!(events.put(e.clone()).send().await.expect("put"), None);
+    let got = events
+        .get(EventKey::new("s1", "e0001"))
+        .consistent_read()
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(got, Some(e.clone()));
+    assert_eq!(
+        events
+            .get(EventKey::new("s1", "nope"))
+            .send()
+            .await
+            .expect("get"),
+        None
+    );
+
+    let mut changed = e.clone();
+    changed.name = "renamed".into();
+    let old = events
+        .put(changed.clone())
+        .return_old()
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(old, Some(e.clone()));
+
+    let deleted = events
+        .delete(EventKey::new("s1", "e0001"))
+        .return_old()
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(deleted, Some(changed));
+    let err = events
+        .delete(EventKey::new("s1", "e0001"))
+        .if_exists()
+        .send()
+        .await
+        .expect_err("gone");
+    assert!(err.is_condition_failed(), "{err}");
+}
+
+#[tokio::test]
+async fn conditional_put_returns_the_existing_item() {
+    let db = db().await;
+    let events = db.create::<Event>().await.expect("created");
+    events
+        .put(event("s1", 1))
+        .if_not_exists()
+        .send()
+        .await
+        .expect("first put");
+    let err = events
+        .put(event("s1", 1))
+        .if_not_exists()
+        .return_old_on_condition_failure()
+        .send()
+        .await
+        .expect_err("exists");
+    assert!(matches!(err, Error::ConditionFailed { .. }), "{err}");
+    assert_eq!(err.table(), events.name());
+    let old: Event = err.old_item().expect("item returned").expect("maps");
+    assert_eq!(old, event("s1", 1));
+
+    let f = Event::fields();
+    // Event 1 is CLOSED.
+    let err = events
+        .put(event("s1", 1))
+        .condition(f.status.eq(Status::Open))
+        .send()
+        .await
+        .expect_err("status is CLOSED");
+    assert!(err.is_condition_failed());
+    events
+        .put(event("s1", 1))
+        .condition(f.status.eq(Status::Open).or(f.count.lt(1u32)))
+        .send()
+        .await
+        .expect("count is 0");
+}
+
+#[tokio::test]
+async fn typed_updates_on_reserved_words() {
+    let db = db().await;
+    let events = db.create::<Event>().await.expect("created");
+    events.put(event("s1", 2)).send().await.expect("put");
+    let f = Event::fields();
+    let updated = events
+        .update(EventKey::new("s1", "e0002"))
+        .set(f.status, Status::Closed)
+        .set(f.name, "closed")
+        .set(f.data, Some("payload".to_string()))
+        .set(f.ttl, Some(1_900_000_000))
+        .add(f.count, 3u32)
+        .add(f.tags, HashSet::from(["vip".to_string()]))
+        .append(f.log, vec!["opened".to_string(), "closed".to_string()])
+        .set_if_not_exists(f.r#type, "ignored")
+        .condition(f.status.eq(Status::Open).and(f.r#type.exists()))
+        .send()
+        .await
+        .expect("update");
+    assert_eq!(updated.status, Status::Closed);
+    assert_eq!(updated.name, "closed");
+    assert_eq!(updated.data.as_deref(), Some("payload"));
+    assert_eq!(updated.ttl, Some(1_900_000_000));
+    assert_eq!(updated.count, 3);
+    assert!(updated.tags.contains("vip"));
+    assert_eq!(updated.log, ["opened", "closed"]);
+    assert_eq!(
+        updated.r#type, "test",
+        "if_not_exists keeps the stored value"
+    );
+
+    let again = events
+        .update(EventKey::new("s1", "e0002"))
+        .remove(f.data)
+        .delete(f.tags, HashSet::from(["vip".to_string()]))
+        .actions(Update::new().set(Path::new("log").index(0), "first"))
+        .send()
+        .await
+        .expect("update");
+    assert_eq!(again.data, None);
+    assert!(again.tags.is_empty());
+    assert_eq!(again.log, ["first", "closed"]);
+
+    let err = events
+        .update(EventKey::new("s1", "missing"))
+        .add(f.count, 1u32)
+        .if_exists()
+        .execute()
+        .await
+        .expect_err("missing");
+    assert!(err.is_condition_failed());
+}
+
+#[tokio::test]
+async fn versions_make_concurrent_updates_exclusive() {
+    let db = db().await;
+    let accounts = db.create::<Account>().await.expect("created");
+    accounts
+        .put(Account {
+            id: "a".into(),
+            balance: 0,
+            version: 0,
+        })
+        .send()
+        .await
+        .expect("new item");
+    let err = accounts
+        .put(Account {
+            id: "a".into(),
+            balance: 5,
+            version: 0,
+        })
+        .send()
+        .await
+        .expect_err("already exists");
+    assert!(err.is_condition_failed());
+    let stored = accounts
+        .get(AccountKey::new("a"))
+        .consistent_read()
+        .send()
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(stored.version, 1);
+
+    // Ten writers read version 1 and race: exactly one wins.
+    let mut tasks = Vec::new();
+    for i in 0..10 {
+        let accounts = accounts.clone();
+        tasks.push(tokio::spawn(async move {
+            accounts
+                .update(AccountKey::new("a"))
+                .add(Account::fields().balance, i)
+                .expect_version(1)
+                .execute()
+                .await
+        }));
+    }
+    let mut wins = 0;
+    for task in tasks {
+        match task.await.expect("joins") {
+            Ok(()) => wins += 1,
+            Err(e) => assert!(e.is_condition_failed(), "{e}"),
+        }
+    }
+    assert_eq!(wins, 1);
+    let stored = accounts
+        .get(AccountKey::new("a"))
+        .consistent_read()
+        .send()
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(stored.version, 2);
+
+    // A put with a stale version fails; with the current one it bumps the version.
+    let err = accounts
+        .put(Account {
+            id: "a".into(),
+            balance: 1,
+            version: 1,
+        })
+        .send()
+        .await
+        .expect_err("stale");
+    assert!(err.is_condition_failed());
+    accounts
+        .put(Account {
+            id: "a".into(),
+            balance: 1,
+            version: 2,
+        })
+        .send()
+        .await
+        .expect("current");
+    let stored = accounts
+        .get(AccountKey::new("a"))
+        .consistent_read()
+        .send()
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!((stored.balance, stored.version), (1, 3));
+}
+
+#[tokio::test]
+async fn query_sort_key_conditions_index_and_pages() {
+    let db = db().await;
+    let events = db.create::<Event>().await.expect("created");
+    let out = events
+        .batch_write()
+        .put_all((0..20).map(|n| event("s1", n)))
+        .send()
+        .await
+        .expect("writes");
+    assert!(out.is_complete());
+    events
+        .put(event("s2", 99))
+        .send()
+        .await
+        .expect("other partition");
+
+    let ids = |items: Vec<Event>| items.into_iter().map(|e| e.seq).collect::<Vec<_>>();
+    assert_eq!(
+        ids(events.query("s1").all().await.expect("all")),
+        (0..20).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        ids(events.query("s1").sk_eq("e0003").all().await.expect("eq")),
+        [3]
+    );
+    assert_eq!(
+        ids(events.query("s1").sk_lt("e0002").all().await.expect("lt")),
+        [0, 1]
+    );
+    assert_eq!(
+        ids(events.query("s1").sk_le("e0002").all().await.expect("le")),
+        [0, 1, 2]
+    );
+    assert_eq!(
+        ids(events.query("s1").sk_gt("e0017").all().await.expect("gt")),
+        [18, 19]
+    );
+    assert_eq!(
+        ids(events.query("s1").sk_ge("e0018").all().await.expect("ge")),
+        [18, 19]
+    );
+    assert_eq!(
+        ids(events
+            .query("s1")
+            .sk_between("e0005", "e0007")
+            .all()
+            .await
+            .expect("between")),
+        [5, 6, 7]
+    );
+    assert_eq!(
+        ids(events
+            .query("s1")
+            .sk_begins_with("e001")
+            .all()
+            .await
+            .expect("prefix"))
+        .len(),
+        10
+    );
+    assert_eq!(
+        ids(events
+            .query("s1")
+            .descending()
+            .limit(3)
+            .send()
+            .await
+            .expect("page")
+            .items),
+        [19, 18, 17]
+    );
+
+    let f = Event::fields();
+    let filtered = events
+        .query("s1")
+        .filter(f.seq.ge(15u64))
+        .send()
+        .await
+        .expect("filter");
+    assert_eq!(ids(filtered.items), [15, 16, 17, 18, 19]);
+    assert_eq!(filtered.scanned_count, 20);
+
+    // Pages with a cursor.
+    let first = events.query("s1").limit(8).send().await.expect("page 1");
+    assert_eq!(first.items.len(), 8);
+    let second = events
+        .query("s1")
+        .limit(8)
+        .cursor(first.cursor.clone())
+        .send()
+        .await
+        .expect("page 2");
+    assert_eq!(second.items.first().map(|e| e.seq), Some(8));
+    let pages: Vec<_> = events
+        .query("s1")
+        .limit(8)
+        .pages()
+        .try_collect()
+        .await
+        .expect("pages");
+    assert_eq!(
+        pages.iter().map(|p| p.items.len()).collect::<Vec<_>>(),
+        [8, 8, 4]
+    );
+
+    // Projection into raw items.
+    let projected = events
+        .query("s1")
+        .sk_eq("e0001")
+        .project::<Item>([f.name])
+        .send()
+        .await
+        .expect("projection");
+    assert_eq!(projected.items[0].len(), 1);
+    assert!(projected.items[0].contains_key("name"));
+
+    // Secondary index: OPEN events in seq order.
+    let open = events
+        .query(Status::Open)
+        .index("by_status")
+        .sk_ge(10u64)
+        .all()
+        .await
+        .expect("index");
+    assert_eq!(ids(open), [10, 12, 14, 16, 18]);
+    let err = events
+        .query("s1")
+        .index("nope")
+        .send()
+        .await
+        .expect_err("unknown index");
+    assert!(matches!(err, Error::Validation { .. }), "{err}");
+}
+
+#[derive(DynamoEntity, Debug, Clone, PartialEq)]
+#[dynamo(table_name = "blobs")]
+struct Blob {
+    #[pk]
+    part: String,
+    #[sk]
+    n: u32,
+    body: String,
+}
+
+#[tokio::test]
+async fn pagination_over_more_than_a_megabyte() {
+    let db = db().await;
+    let blobs = db.create::<Blob>().await.expect("created");
+    let body = "x".repeat(6_000);
+    let items = (0..250).map(|n| Blob {
+        part: "p".into(),
+        n,
+        body: body.clone(),
+    });
+    assert!(
+        blobs
+            .batch_write()
+            .put_all(items)
+            .send()
+            .await
+            .expect("writes")
+            .is_complete()
+    );
+
+    let pages: Vec<_> = blobs.query("p").pages().try_collect().await.expect("pages");
+    assert!(
+        pages.len() >= 2,
+        "1.5 MB needs more than one 1 MB page, got {}",
+        pages.len()
+    );
+    let all: Vec<Blob> = blobs
+        .query("p")
+        .stream()
+        .try_collect()
+        .await
+        .expect("stream");
+    assert_eq!(all.len(), 250);
+    assert!(all.windows(2).all(|w| w[0].n < w[1].n));
+
+    let scanned: Vec<Blob> = blobs
+        .scan()
+        .parallel(4)
+        .try_collect()
+        .await
+        .expect("parallel scan");
+    assert_eq!(scanned.len(), 250);
+    let page = blobs.scan().limit(10).send().await.expect("scan page");
+    assert_eq!(page.items.len(), 10);
+    assert!(page.cursor.is_some());
+}
+
+#[tokio::test]
+async fn batch_of_a_thousand_items() {
+    let db = db().await;
+    let events = db.create::<Event>().await.expect("created");
+    let out = events
+        .batch_write()
+        .put_all((0..1000).map(|n| event("bulk", n)))
+        .send()
+        .await
+        .expect("writes");
+    assert!(out.is_complete());
+    let keys: Vec<_> = (0..1000)
+        .map(|n| EventKey::new("bulk", format!("e{n:04}")))
+        .collect();
+    let got = events.batch_get(keys).send().await.expect("reads");
+    assert_eq!(got.items.len(), 1000);
+    assert!(got.unprocessed.is_empty());
+    let mut seqs: Vec<_> = got.items.iter().map(|e| e.seq).collect();
+    seqs.sort_unstable();
+    assert_eq!(seqs, (0..1000).collect::<Vec<_>>());
+
+    let deletes = (0..500).map(|n| EventKey::new("bulk", format!("e{n:04}")));
+    assert!(
+        events
+            .batch_write()
+            .delete_all(deletes)
+            .send()
+            .await
+            .expect("deletes")
+            .is_complete()
+    );
+    assert_eq!(events.query("bulk").all().await.expect("rest").len(), 500);
+}
+
+#[tokio::test]
+async fn transaction_cancels_with_a_reason_per_item() {
+    let db = db().await;
+    let events = db.create::<Event>().await.expect("created");
+    let accounts = db.create::<Account>().await.expect("created");
+    events
+        .put(event("t", 2))
+        .send()
+        .await
+        .expect("put an OPEN event");
+    let f = Event::fields();
+
+    let err = TransactWrite::new(db.client())
+        .return_old_on_condition_failure()
+        .put(
+            &accounts,
+            Account {
+                id: "x".into(),
+                balance: 10,
+                version: 0,
+            },
+        )
+        .update(
+            &events,
+            EventKey::new("t", "e0002"),
+            |u| u.set(f.status, Status::Closed),
+            f.status.eq(Status::Closed),
+        )
+        .put_new(&events, event("t", 3))
+        .send()
+        .await
+        .expect_err("the update's condition fails");
+    let Error::TransactionCanceled { reasons, .. } = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(reasons.len(), 1, "{err}");
+    let reason = &reasons[0];
+    assert_eq!((reason.index, reason.action), (1, "Update"));
+    assert_eq!(reason.table, events.name());
+    assert!(reason.is_condition_failed());
+    let old = Event::from_item(reason.item.clone().expect("old item")).expect("maps");
+    assert_eq!(old.status, Status::Open);
+    assert!(
+        accounts
+            .get(AccountKey::new("x"))
+            .send()
+            .await
+            .expect("get")
+            .is_none(),
+        "nothing was written"
+    );
+
+    // The same transaction with a holding condition commits everything; the token makes a
+    // retry of it a no-op.
+    let commit = || {
+        TransactWrite::new(db.client())
+            .put(
+                &accounts,
+                Account {
+                    id: "x".into(),
+                    balance: 10,
+                    version: 0,
+                },
+            )
+            .update(
+                &events,
+                EventKey::new("t", "e0002"),
+                |u| u.set(f.status, Status::Closed).add(f.count, 1u32),
+                f.status.eq(Status::Open),
+            )
+            .delete(&events, EventKey::new("t", "e0003"), None)
+            .client_request_token("tx-1")
+    };
+    commit().send().await.expect("commits");
+    commit().send().await.expect("same token: idempotent");
+    let read = TransactGet::new(db.client())
+        .get(&accounts, AccountKey::new("x"))
+        .get(&events, EventKey::new("t", "e0002"))
+        .get(&events, EventKey::new("t", "e0003"))
+        .send()
+        .await
+        .expect("transact get");
+    assert_eq!(
+        read.get::<Account>(0).expect("maps").map(|a| a.version),
+        Some(1)
+    );
+    let e: Event = read.get(1).expect("maps").expect("exists");
+    assert_eq!((e.status, e.count), (Status::Closed, 1), "applied once");
+    assert!(read.get::<Event>(2).expect("maps").is_none());
+}
+
+#[tokio::test]
+async fn transaction_limits_are_checked_before_sending() {
+    let db = db().await;
+    let events = db.table::<Event>();
+    let mut tx = TransactWrite::new(db.client());
+    for n in 0..101 {
+        tx = tx.put(&events, event("big", n));
+    }
+    let err = tx.send().await.expect_err("too many");
+    assert!(matches!(err, Error::Validation { .. }), "{err}");
+    assert!(err.to_string().contains("at most 100"), "{err}");
+}
+
+#[tokio::test]
+async fn missing_table_and_bad_values_are_clear_errors() {
+    let db = db().await;
+    let events = db.table::<Event>();
+    let err = events
+        .get(EventKey::new("a", "b"))
+        .send()
+        .await
+        .expect_err("no table");
+    assert!(matches!(err, Error::TableNotFound { .. }), "{err}");
+    assert!(err.to_string().contains("does not exist"), "{err}");
+
+    let events = db.create::<Event>().await.expect("created");
+    let err = events
+        .get(EventKey::new("", "b"))
+        .send()
+        .await
+        .expect_err("empty key");
+    assert!(matches!(err, Error::Mapping { .. }), "{err}");
+    let err = events
+        .put(event("a", 1))
+        .condition(Path::new("ratio").eq(f64::INFINITY))
+        .send()
+        .await
+        .expect_err("infinite");
+    assert!(matches!(err, Error::Validation { .. }), "{err}");
+}
