@@ -56,7 +56,7 @@ start() {
     fi
     local pidfile="$HOME_DIR/dynamodb-$port.pid"
     (cd "$HOME_DIR/emulator" && nohup java -Djava.library.path=DynamoDBLocal_lib -jar DynamoDBLocal.jar \
-        -inMemory -port "$port" -disableTelemetry >"$HOME_DIR/dynamodb-$port.log" 2>&1 &
+        -inMemory -sharedDb -port "$port" -disableTelemetry >"$HOME_DIR/dynamodb-$port.log" 2>&1 &
         echo $! >"$pidfile")
     for _ in $(seq 1 150); do
         if answers "$port"; then

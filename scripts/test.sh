@@ -6,6 +6,12 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
+step "DynamoDB Local (installed once into .dynamodb-local/)"
+scripts/dynamodb-local.sh install
+# Test binaries start their own DynamoDB Local on a free port from this install.
+export DYNAMODB_LOCAL_HOME="$PWD/.dynamodb-local"
+unset DYNAMODB_ENDPOINT
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

@@ -2,6 +2,7 @@
 
 use crate::errors::{Error, Operation};
 use crate::key::ScalarType;
+
 use crate::table::{BillingMode, IndexKind, KeyDef, Projection, TableDef};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{

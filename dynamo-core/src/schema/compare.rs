@@ -1,0 +1,517 @@
+//! The shape of a table, and the differences between a `TableDef` (with the entity that maps
+//! it) and a table as it exists.
+
+use crate::entity::{EntitySchema, KeyRole};
+use crate::key::ScalarType;
+use crate::table::{IndexKind, KeyDef, Projection, TableDef};
+use std::fmt;
+
+/// A key attribute of an existing table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    /// Attribute name.
+    pub name: String,
+    /// Scalar type.
+    pub scalar: ScalarType,
+}
+
+impl From<&KeyDef> for Key {
+    fn from(k: &KeyDef) -> Self {
+        Key {
+            name: k.name.to_owned(),
+            scalar: k.scalar,
+        }
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "\"{}\" ({})", self.name, self.scalar)
+    }
+}
+
+/// The projection of an existing index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProjectionShape {
+    /// All attributes.
+    All,
+    /// Keys only.
+    KeysOnly,
+    /// Keys and these attributes.
+    Include(Vec<String>),
+}
+
+/// A secondary index of an existing table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexShape {
+    /// Index name.
+    pub name: String,
+    /// Global or local.
+    pub kind: IndexKind,
+    /// Partition key.
+    pub partition_key: Key,
+    /// Sort key.
+    pub sort_key: Option<Key>,
+    /// Projected attributes.
+    pub projection: ProjectionShape,
+}
+
+/// A table as it exists (DescribeTable, a CloudFormation template) or as a `TableDef` declares it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableShape {
+    /// Table name.
+    pub name: String,
+    /// Partition key.
+    pub partition_key: Key,
+    /// Sort key.
+    pub sort_key: Option<Key>,
+    /// Secondary indexes.
+    pub indexes: Vec<IndexShape>,
+    /// The TTL attribute, when TTL is enabled.
+    pub ttl_attribute: Option<String>,
+    /// `ACTIVE`, `CREATING`, ... (`None` for templates).
+    pub status: Option<String>,
+}
+
+impl TableShape {
+    /// The shape `def` declares, under `name`.
+    pub fn from_def(def: &TableDef, name: &str) -> Self {
+        TableShape {
+            name: name.to_owned(),
+            partition_key: (&def.partition_key).into(),
+            sort_key: def.sort_key.as_ref().map(Key::from),
+            indexes: def
+                .indexes
+                .iter()
+                .map(|i| IndexShape {
+                    name: i.name.to_owned(),
+                    kind: i.kind,
+                    partition_key: (&i.partition_key).into(),
+                    sort_key: i.sort_key.as_ref().map(Key::from),
+                    projection: match i.projection {
+                        Projection::All => ProjectionShape::All,
+                        Projection::KeysOnly => ProjectionShape::KeysOnly,
+                        Projection::Include(a) => {
+                            ProjectionShape::Include(a.iter().map(|s| (*s).to_owned()).collect())
+                        }
+                    },
+                })
+                .collect(),
+            ttl_attribute: def.ttl_attribute.map(str::to_owned),
+            status: None,
+        }
+    }
+}
+
+/// One difference between the definition (and entity) and the table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Mismatch {
+    /// The table does not exist.
+    TableMissing {
+        /// Where it was looked for (region or endpoint, or the template path).
+        location: String,
+    },
+    /// The table exists but is not `ACTIVE`.
+    NotActive {
+        /// Its status.
+        status: String,
+    },
+    /// A key attribute has another name.
+    KeyName {
+        /// Partition or sort key.
+        role: KeyRole,
+        /// The attribute the definition (entity) uses.
+        expected: String,
+        /// The table's.
+        found: String,
+    },
+    /// A key attribute has another type.
+    KeyType {
+        /// Partition or sort key.
+        role: KeyRole,
+        /// The attribute.
+        attribute: String,
+        /// The definition's type.
+        expected: ScalarType,
+        /// The table's.
+        found: ScalarType,
+    },
+    /// The definition has a sort key, the table has none.
+    SortKeyMissing {
+        /// The definition's sort key.
+        expected: Key,
+    },
+    /// The table has a sort key, the definition has none.
+    SortKeyExtra {
+        /// The table's sort key.
+        found: Key,
+    },
+    /// The definition's index does not exist on the table.
+    IndexMissing {
+        /// Index name.
+        index: String,
+    },
+    /// The index is global on one side and local on the other.
+    IndexKind {
+        /// Index name.
+        index: String,
+        /// The definition's kind.
+        expected: IndexKind,
+    },
+    /// An index key differs (name, type, or present on one side only).
+    IndexKey {
+        /// Index name.
+        index: String,
+        /// Partition or sort key of the index.
+        role: KeyRole,
+        /// The definition's key.
+        expected: Option<Key>,
+        /// The table's key.
+        found: Option<Key>,
+    },
+    /// The index does not project attributes the entity reads.
+    ProjectionLacks {
+        /// Index name.
+        index: String,
+        /// Attributes the entity maps that the index does not hold.
+        missing: Vec<String>,
+    },
+    /// The definition expects TTL on an attribute; the table has TTL disabled.
+    TtlDisabled {
+        /// The definition's TTL attribute.
+        expected: String,
+    },
+    /// TTL is enabled on another attribute.
+    TtlAttribute {
+        /// The definition's TTL attribute (`None`: the definition has no TTL).
+        expected: Option<String>,
+        /// The table's.
+        found: String,
+    },
+}
+
+/// Every difference found for one table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaMismatch {
+    /// The table checked.
+    pub table: String,
+    /// The entity mapping it, when the check was for an entity.
+    pub entity: Option<Box<EntitySchema>>,
+    /// The differences.
+    pub mismatches: Vec<Mismatch>,
+}
+
+impl SchemaMismatch {
+    /// One line per difference, each with a fix.
+    pub fn lines(&self) -> Vec<String> {
+        self.mismatches
+            .iter()
+            .map(|m| describe(m, &self.table, self.entity.as_deref()))
+            .collect()
+    }
+}
+
+impl fmt::Display for SchemaMismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines = self.lines();
+        match &self.entity {
+            Some(e) => write!(
+                f,
+                "table \"{}\" does not match entity {}",
+                self.table, e.name
+            )?,
+            None => write!(f, "table \"{}\" does not match its definition", self.table)?,
+        }
+        write!(
+            f,
+            " ({} difference{}):",
+            lines.len(),
+            if lines.len() == 1 { "" } else { "s" }
+        )?;
+        for line in lines {
+            write!(f, "\n  - {line}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for SchemaMismatch {}
+
+fn role_word(role: KeyRole) -> &'static str {
+    match role {
+        KeyRole::Partition => "partition key",
+        KeyRole::Sort => "sort key",
+    }
+}
+
+/// The entity field mapped to the table key of `role`.
+fn key_field(entity: Option<&EntitySchema>, role: KeyRole) -> Option<&'static str> {
+    let e = entity?;
+    match role {
+        KeyRole::Partition => Some(e.partition_key.field),
+        KeyRole::Sort => e.sort_key.map(|k| k.field),
+    }
+}
+
+fn describe(m: &Mismatch, table: &str, entity: Option<&EntitySchema>) -> String {
+    let who = entity.map_or_else(
+        || "the definition".to_owned(),
+        |e| format!("entity {}", e.name),
+    );
+    match m {
+        Mismatch::TableMissing { location } => format!(
+            "table \"{table}\" does not exist ({location}): create it (create-tables, ensure_table or the CloudFormation template), or check AWS_REGION, DYNAMODB_ENDPOINT and TABLE_PREFIX"
+        ),
+        Mismatch::NotActive { status } => format!(
+            "table \"{table}\" is {status}, not ACTIVE: wait for it, or check the console for a failed update"
+        ),
+        Mismatch::KeyName {
+            role,
+            expected,
+            found,
+        } => match key_field(entity, *role) {
+            Some(field) => format!(
+                "{who} maps {} to \"{expected}\" but table \"{table}\" has \"{found}\": add #[dynamo(rename = \"{found}\")] to field {field}",
+                role_word(*role)
+            ),
+            None => format!(
+                "{who} declares {} \"{expected}\" but table \"{table}\" has \"{found}\": change the TableDef (or the table) so they agree",
+                role_word(*role)
+            ),
+        },
+        Mismatch::KeyType {
+            role,
+            attribute,
+            expected,
+            found,
+        } => {
+            let fix = match key_field(entity, *role) {
+                Some(field) => format!("give field {field} {}", found.rust_types()),
+                None => format!("declare it as {found} in the TableDef"),
+            };
+            format!(
+                "{who} stores {} \"{attribute}\" as {expected} but table \"{table}\" declares it {found}: {fix}",
+                role_word(*role)
+            )
+        }
+        Mismatch::SortKeyMissing { expected } => match key_field(entity, KeyRole::Sort) {
+            Some(field) => format!(
+                "{who} maps field {field} to sort key \"{}\" but table \"{table}\" has no sort key: remove #[sk] from field {field}, or recreate the table with that sort key",
+                expected.name
+            ),
+            None => format!(
+                "{who} declares sort key {expected} but table \"{table}\" has none: recreate the table or remove the sort key from the TableDef"
+            ),
+        },
+        Mismatch::SortKeyExtra { found } => match entity {
+            Some(_) => format!(
+                "table \"{table}\" has sort key \"{}\" but {who} declares none: mark the field that holds it with #[sk] #[dynamo(rename = \"{}\")]",
+                found.name, found.name
+            ),
+            None => format!(
+                "table \"{table}\" has sort key {found} but {who} declares none: add .with_sort_key(..) to the TableDef"
+            ),
+        },
+        Mismatch::IndexMissing { index } => {
+            format!(
+                "{who} uses index \"{index}\" but table \"{table}\" has no such index: add it to the table (an UpdateTable or the template)"
+            )
+        }
+        Mismatch::IndexKind { index, expected } => {
+            let (e, f) = match expected {
+                IndexKind::Global => ("global", "local"),
+                IndexKind::Local => ("local", "global"),
+            };
+            format!(
+                "{who} declares index \"{index}\" {e} but on table \"{table}\" it is {f}: make the TableDef and the table agree"
+            )
+        }
+        Mismatch::IndexKey {
+            index,
+            role,
+            expected,
+            found,
+        } => {
+            let show = |k: &Option<Key>| {
+                k.as_ref()
+                    .map_or_else(|| "none".to_owned(), ToString::to_string)
+            };
+            let fix = match (
+                entity.and_then(|e| {
+                    e.index_keys
+                        .iter()
+                        .find(|k| k.index == index && k.role == *role)
+                }),
+                found,
+            ) {
+                (Some(k), Some(found)) if found.name != k.key.attribute => {
+                    format!(
+                        "add #[dynamo(rename = \"{}\")] to field {}",
+                        found.name, k.key.field
+                    )
+                }
+                _ => "make the TableDef and the table agree".to_owned(),
+            };
+            format!(
+                "index \"{index}\" of table \"{table}\" has {} {} but {who} declares {}: {fix}",
+                role_word(*role),
+                show(found),
+                show(expected)
+            )
+        }
+        Mismatch::ProjectionLacks { index, missing } => format!(
+            "index \"{index}\" of table \"{table}\" does not project {} that {who} reads: project them (or ALL), or query the index into a smaller entity",
+            missing
+                .iter()
+                .map(|a| format!("\"{a}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Mismatch::TtlDisabled { expected } => format!(
+            "{who} expects TTL on \"{expected}\" but table \"{table}\" has TTL disabled: enable it (UpdateTimeToLive, or TimeToLiveSpecification in the template)"
+        ),
+        Mismatch::TtlAttribute {
+            expected: Some(expected),
+            found,
+        } => format!(
+            "{who} expects TTL on \"{expected}\" but table \"{table}\" expires items by \"{found}\": use the same attribute on both"
+        ),
+        Mismatch::TtlAttribute {
+            expected: None,
+            found,
+        } => format!(
+            "table \"{table}\" expires items by \"{found}\" but {who} declares no TTL: add .with_ttl_attribute(\"{found}\") and a #[ttl] field, or items may be deleted unexpectedly"
+        ),
+    }
+}
+
+/// Every difference between `expected` (with the entity mapping it, if any) and `actual`.
+/// Billing, point-in-time recovery and encryption are not compared: they do not break reads
+/// and writes.
+pub fn compare(
+    expected: &TableDef,
+    entity: Option<&EntitySchema>,
+    actual: &TableShape,
+) -> Vec<Mismatch> {
+    let mut out = Vec::new();
+    if let Some(status) = actual
+        .status
+        .as_deref()
+        .filter(|s| *s != "ACTIVE" && *s != "UPDATING")
+    {
+        out.push(Mismatch::NotActive {
+            status: status.to_owned(),
+        });
+    }
+    compare_key(
+        &mut out,
+        KeyRole::Partition,
+        &(&expected.partition_key).into(),
+        &actual.partition_key,
+    );
+    match (&expected.sort_key, &actual.sort_key) {
+        (Some(e), Some(a)) => compare_key(&mut out, KeyRole::Sort, &e.into(), a),
+        (Some(e), None) => out.push(Mismatch::SortKeyMissing { expected: e.into() }),
+        (None, Some(a)) => out.push(Mismatch::SortKeyExtra { found: a.clone() }),
+        (None, None) => {}
+    }
+    for index in expected.indexes {
+        let Some(live) = actual.indexes.iter().find(|i| i.name == index.name) else {
+            out.push(Mismatch::IndexMissing {
+                index: index.name.to_owned(),
+            });
+            continue;
+        };
+        if live.kind != index.kind {
+            out.push(Mismatch::IndexKind {
+                index: index.name.to_owned(),
+                expected: index.kind,
+            });
+        }
+        let keys = [
+            (
+                KeyRole::Partition,
+                Some(Key::from(&index.partition_key)),
+                Some(live.partition_key.clone()),
+            ),
+            (
+                KeyRole::Sort,
+                index.sort_key.as_ref().map(Key::from),
+                live.sort_key.clone(),
+            ),
+        ];
+        for (role, e, a) in keys {
+            if e != a {
+                out.push(Mismatch::IndexKey {
+                    index: index.name.to_owned(),
+                    role,
+                    expected: e,
+                    found: a,
+                });
+            }
+        }
+        if let Some(entity) = entity {
+            let missing = projection_lacks(expected, entity, live);
+            if !missing.is_empty() {
+                out.push(Mismatch::ProjectionLacks {
+                    index: index.name.to_owned(),
+                    missing,
+                });
+            }
+        }
+    }
+    match (expected.ttl_attribute, &actual.ttl_attribute) {
+        (Some(e), None) => out.push(Mismatch::TtlDisabled {
+            expected: e.to_owned(),
+        }),
+        (Some(e), Some(a)) if e != a => out.push(Mismatch::TtlAttribute {
+            expected: Some(e.to_owned()),
+            found: a.clone(),
+        }),
+        (None, Some(a)) => out.push(Mismatch::TtlAttribute {
+            expected: None,
+            found: a.clone(),
+        }),
+        _ => {}
+    }
+    out
+}
+
+fn compare_key(out: &mut Vec<Mismatch>, role: KeyRole, expected: &Key, actual: &Key) {
+    if expected.name != actual.name {
+        out.push(Mismatch::KeyName {
+            role,
+            expected: expected.name.clone(),
+            found: actual.name.clone(),
+        });
+    } else if expected.scalar != actual.scalar {
+        out.push(Mismatch::KeyType {
+            role,
+            attribute: expected.name.clone(),
+            expected: expected.scalar,
+            found: actual.scalar,
+        });
+    }
+}
+
+/// Attributes the entity reads that a live index with a partial projection does not hold.
+fn projection_lacks(def: &TableDef, entity: &EntitySchema, live: &IndexShape) -> Vec<String> {
+    let projected: Vec<&str> = match &live.projection {
+        ProjectionShape::All => return Vec::new(),
+        ProjectionShape::KeysOnly => Vec::new(),
+        ProjectionShape::Include(attrs) => attrs.iter().map(String::as_str).collect(),
+    };
+    let keys: Vec<&str> = std::iter::once(def.partition_key.name)
+        .chain(def.sort_key.map(|k| k.name))
+        .chain([live.partition_key.name.as_str()])
+        .chain(live.sort_key.as_ref().map(|k| k.name.as_str()))
+        .collect();
+    entity
+        .attributes
+        .iter()
+        .map(|a| a.attribute)
+        .filter(|a| !keys.contains(a) && !projected.contains(a))
+        .map(str::to_owned)
+        .collect()
+}

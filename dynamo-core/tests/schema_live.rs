@@ -1,0 +1,309 @@
+//! Schema assertions against DynamoDB Local: the seed-000 scenario, and one test per kind of
+//! mismatch.
+
+#[path = "support/seed_tables.rs"]
+mod seed_tables;
+
+use dynamo_core::schema::{self, EnsureOutcome, Mismatch, SchemaError, SchemaTarget};
+use dynamo_core::testing::DynamoLocal;
+use dynamo_core::{
+    DynamoEntity, Entity, IndexDef, KeyDef, KeyRole, Projection, ScalarType, Table, TableDef,
+};
+use seed_tables::{IDEMPOTENCY, RESERVATIONS};
+
+async fn db() -> DynamoLocal {
+    DynamoLocal::start().await.expect("DynamoDB Local starts")
+}
+
+fn mismatch(result: Result<(), SchemaError>) -> dynamo_core::schema::SchemaMismatch {
+    match result {
+        Err(SchemaError::Mismatch(m)) => m,
+        other => panic!("expected a mismatch, got {other:?}"),
+    }
+}
+
+/// The 2025-10-09 entity: declared without the table's definition, keys named after fields.
+#[derive(DynamoEntity, Debug)]
+#[dynamo(table_name = "ticket-reservation-reservations")]
+struct Reservation {
+    #[pk]
+    reservation_id: String,
+    #[sk]
+    event_id: String,
+    user_id: String,
+}
+
+/// The fix.
+#[derive(DynamoEntity, Debug)]
+#[dynamo(table_name = "ticket-reservation-reservations")]
+struct FixedReservation {
+    #[pk]
+    #[dynamo(rename = "pk")]
+    reservation_id: String,
+    #[sk]
+    #[dynamo(rename = "sk")]
+    event_id: String,
+    user_id: String,
+}
+
+#[tokio::test]
+async fn seed_000_is_caught_at_start_up_and_passes_once_fixed() {
+    let db = db().await;
+    db.create_tables(&[RESERVATIONS]).await.expect("created");
+    let wrong = db.table::<Reservation>();
+    let m = mismatch(wrong.assert_schema().await);
+    let table = wrong.name();
+    assert_eq!(
+        m.lines(),
+        [
+            format!(
+                "entity Reservation maps partition key to \"reservation_id\" but table \"{table}\" has \"pk\": add #[dynamo(rename = \"pk\")] to field reservation_id"
+            ),
+            format!(
+                "entity Reservation maps sort key to \"event_id\" but table \"{table}\" has \"sk\": add #[dynamo(rename = \"sk\")] to field event_id"
+            ),
+        ]
+    );
+    let shown = m.to_string();
+    assert!(
+        shown.starts_with(&format!(
+            "table \"{table}\" does not match entity Reservation (2 differences):"
+        )),
+        "{shown}"
+    );
+
+    db.table::<FixedReservation>()
+        .assert_schema()
+        .await
+        .expect("the fixed entity matches");
+}
+
+#[tokio::test]
+async fn missing_table_names_where_it_looked() {
+    let db = db().await;
+    let m = mismatch(db.table::<FixedReservation>().assert_schema().await);
+    assert!(
+        matches!(m.mismatches[..], [Mismatch::TableMissing { .. }]),
+        "{m}"
+    );
+    assert!(
+        m.to_string().contains("endpoint") || m.to_string().contains("region"),
+        "{m}"
+    );
+}
+
+const NUMERIC: TableDef =
+    TableDef::new("numeric", KeyDef::number("pk")).with_sort_key(KeyDef::string("sk"));
+
+#[tokio::test]
+async fn key_type_and_sort_key_presence() {
+    let db = db().await;
+    db.create_tables(&[NUMERIC]).await.expect("created");
+    let name = format!("{}numeric", db.prefix());
+
+    let check = |def: TableDef| SchemaTarget::def(def, name.clone());
+    let m = mismatch(
+        check(TableDef::new("numeric", KeyDef::string("pk")).with_sort_key(KeyDef::string("sk")))
+            .check(db.client())
+            .await,
+    );
+    assert_eq!(
+        m.mismatches,
+        [Mismatch::KeyType {
+            role: KeyRole::Partition,
+            attribute: "pk".into(),
+            expected: ScalarType::S,
+            found: ScalarType::N
+        }]
+    );
+    let m = mismatch(
+        check(TableDef::new("numeric", KeyDef::number("pk")))
+            .check(db.client())
+            .await,
+    );
+    assert!(
+        matches!(&m.mismatches[..], [Mismatch::SortKeyExtra { found }] if found.name == "sk"),
+        "{m}"
+    );
+    let m = mismatch(
+        check(TableDef::new("numeric", KeyDef::number("pk")).with_sort_key(KeyDef::string("seq")))
+            .check(db.client())
+            .await,
+    );
+    assert!(
+        matches!(
+            &m.mismatches[..],
+            [Mismatch::KeyName {
+                role: KeyRole::Sort,
+                ..
+            }]
+        ),
+        "{m}"
+    );
+
+    const SINGLE: TableDef = TableDef::new("single", KeyDef::string("pk"));
+    db.create_tables(&[SINGLE]).await.expect("created");
+    let m = mismatch(
+        SchemaTarget::def(
+            TableDef::new("single", KeyDef::string("pk")).with_sort_key(KeyDef::string("sk")),
+            format!("{}single", db.prefix()),
+        )
+        .check(db.client())
+        .await,
+    );
+    assert!(
+        matches!(&m.mismatches[..], [Mismatch::SortKeyMissing { .. }]),
+        "{m}"
+    );
+}
+
+#[derive(DynamoEntity, Debug)]
+#[dynamo(table = INDEXED)]
+struct Indexed {
+    #[pk]
+    pk: String,
+    #[gsi(by_owner, pk)]
+    owner: Option<String>,
+    title: String,
+    body: String,
+}
+
+const INDEXED: TableDef = TableDef::new("indexed", KeyDef::string("pk"))
+    .with_indexes(&[IndexDef::global("by_owner", KeyDef::string("owner"), None)]);
+
+#[tokio::test]
+async fn indexes_keys_and_projections() {
+    let db = db().await;
+    const LIVE: TableDef = TableDef::new("indexed", KeyDef::string("pk")).with_indexes(&[
+        IndexDef::global("by_owner", KeyDef::string("owner"), None)
+            .with_projection(Projection::Include(&["title"])),
+        IndexDef::global("by_title", KeyDef::string("title"), None),
+    ]);
+    db.create_tables(&[LIVE]).await.expect("created");
+    let m = mismatch(db.table::<Indexed>().assert_schema().await);
+    assert_eq!(
+        m.mismatches,
+        [Mismatch::ProjectionLacks {
+            index: "by_owner".into(),
+            missing: vec!["body".into()]
+        }]
+    );
+    assert!(m.to_string().contains("does not project \"body\""), "{m}");
+
+    let name = format!("{}indexed", db.prefix());
+    const OTHER: TableDef = TableDef::new("indexed", KeyDef::string("pk")).with_indexes(&[
+        IndexDef::global("by_owner", KeyDef::string("user"), None),
+        IndexDef::global("by_date", KeyDef::string("d"), None),
+    ]);
+    let m = mismatch(SchemaTarget::def(OTHER, name).check(db.client()).await);
+    assert!(
+        m.mismatches.contains(&Mismatch::IndexMissing {
+            index: "by_date".into()
+        }),
+        "{m}"
+    );
+    assert!(
+        m.mismatches.iter().any(|x| matches!(x, Mismatch::IndexKey { index, role: KeyRole::Partition, .. } if index == "by_owner")),
+        "{m}"
+    );
+}
+
+#[tokio::test]
+async fn ttl_disabled_or_on_another_attribute() {
+    let db = db().await;
+    const NO_TTL: TableDef = TableDef::new("ticket-reservation-idempotency", KeyDef::string("pk"));
+    db.create_tables(&[NO_TTL]).await.expect("created");
+    let name = format!("{}ticket-reservation-idempotency", db.prefix());
+    let m = mismatch(
+        SchemaTarget::def(IDEMPOTENCY, name.clone())
+            .check(db.client())
+            .await,
+    );
+    assert_eq!(
+        m.mismatches,
+        [Mismatch::TtlDisabled {
+            expected: "ttl".into()
+        }]
+    );
+
+    let db = self::db().await;
+    const OTHER_TTL: TableDef =
+        TableDef::new("ticket-reservation-idempotency", KeyDef::string("pk"))
+            .with_ttl_attribute("expires_at");
+    db.create_tables(&[OTHER_TTL]).await.expect("created");
+    let name = format!("{}ticket-reservation-idempotency", db.prefix());
+    let m = mismatch(
+        SchemaTarget::def(IDEMPOTENCY, name)
+            .check(db.client())
+            .await,
+    );
+    assert_eq!(
+        m.mismatches,
+        [Mismatch::TtlAttribute {
+            expected: Some("ttl".into()),
+            found: "expires_at".into()
+        }]
+    );
+}
+
+#[tokio::test]
+async fn ensure_table_creates_once_and_refuses_another_schema() {
+    let db = db().await;
+    let name = format!("{}ticket-reservation-reservations", db.prefix());
+    assert_eq!(
+        schema::ensure_table(db.client(), &RESERVATIONS, &name)
+            .await
+            .expect("creates"),
+        EnsureOutcome::Created
+    );
+    assert_eq!(
+        schema::ensure_table(db.client(), &RESERVATIONS, &name)
+            .await
+            .expect("exists"),
+        EnsureOutcome::Existed
+    );
+    let other = TableDef::new("ticket-reservation-reservations", KeyDef::string("id"));
+    let err = schema::ensure_table(db.client(), &other, &name)
+        .await
+        .expect_err("another schema");
+    assert!(matches!(err, SchemaError::Mismatch(_)), "{err}");
+    Table::<FixedReservation>::new(db.client())
+        .named(name)
+        .assert_schema()
+        .await
+        .expect("created by ensure_table");
+}
+
+#[tokio::test]
+async fn assert_schemas_reports_every_failing_table() {
+    let db = db().await;
+    db.create_tables(&[RESERVATIONS, IDEMPOTENCY])
+        .await
+        .expect("created");
+    let report = schema::assert_schemas(
+        db.client(),
+        [
+            SchemaTarget::of(&db.table::<Reservation>()),
+            SchemaTarget::of(&db.table::<FixedReservation>()),
+            SchemaTarget::def(
+                IDEMPOTENCY,
+                format!("{}ticket-reservation-idempotency", db.prefix()),
+            ),
+            SchemaTarget::def(IDEMPOTENCY, format!("{}missing", db.prefix())),
+        ],
+    )
+    .await
+    .expect_err("two fail");
+    assert_eq!(report.failures.len(), 2, "{report}");
+    let text = report.to_string();
+    assert!(
+        text.starts_with("2 tables failed the schema check"),
+        "{text}"
+    );
+    assert!(
+        text.contains("add #[dynamo(rename = \"pk\")] to field reservation_id"),
+        "{text}"
+    );
+    assert!(text.contains("does not exist"), "{text}");
+    assert_eq!(FixedReservation::SCHEMA.partition_key.attribute, "pk");
+}
