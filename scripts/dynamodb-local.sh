@@ -55,9 +55,12 @@ start() {
         return 0
     fi
     local pidfile="$HOME_DIR/dynamodb-$port.pid"
-    (cd "$HOME_DIR/emulator" && nohup java -Djava.library.path=DynamoDBLocal_lib -jar DynamoDBLocal.jar \
-        -inMemory -sharedDb -port "$port" -disableTelemetry >"$HOME_DIR/dynamodb-$port.log" 2>&1 &
-        echo $! >"$pidfile")
+    (
+        cd "$HOME_DIR/emulator"
+        nohup java -Djava.library.path=DynamoDBLocal_lib -jar DynamoDBLocal.jar \
+            -inMemory -sharedDb -port "$port" -disableTelemetry >"$HOME_DIR/dynamodb-$port.log" 2>&1 </dev/null &
+        echo $! >"$pidfile"
+    )
     for _ in $(seq 1 150); do
         if answers "$port"; then
             echo "dynamodb-local: up on http://127.0.0.1:$port (pid $(cat "$pidfile"))" >&2
