@@ -1,0 +1,269 @@
+//! The command line: one binary for the service and its chores.
+
+use crate::config::Settings;
+use crate::startup::{AppState, Server, check_schemas};
+use crate::tables::{ALL, Seat, SeatState};
+use clap::{Parser, Subcommand, ValueEnum};
+use dynamo_core::{ClientBuilder, Error, Table};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The Reservation API on DynamoDB.
+#[derive(Debug, Parser)]
+#[command(name = "reservation-service", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API (PORT, DYNAMODB_ENDPOINT, AWS_REGION, TABLE_PREFIX, JWT_HS256_SECRET,
+    /// HOLD_TTL_SECONDS, APP_ENV from the environment).
+    Serve,
+    /// Create the service's tables (with TABLE_PREFIX) unless they exist with the same schema.
+    CreateTables,
+    /// Check every table against its definition; exit 1 with every difference when one fails.
+    CheckSchema,
+    /// Print the CloudFormation template of every table.
+    ExportCloudformation {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Yaml)]
+        format: Format,
+    },
+    /// Print the Terraform resources of every table.
+    ExportTerraform,
+    /// Create an event's seats as AVAILABLE (existing seats are left as they are).
+    SeedEvent {
+        /// The event id, e.g. evt_2025_1001.
+        #[arg(long)]
+        event_id: String,
+        /// Seats: ranges and lists, e.g. `A-1..A-50,B-1`.
+        #[arg(long)]
+        seats: String,
+    },
+    /// Print an HS256 token for a user, signed with the configured secret.
+    DevToken {
+        /// The user id (`sub`).
+        #[arg(long)]
+        sub: String,
+        /// Validity in seconds.
+        #[arg(long, default_value_t = 3600)]
+        ttl: i64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    Yaml,
+    Json,
+}
+
+/// Runs the command line.
+pub async fn run(cli: Cli) -> ExitCode {
+    crate::init_tracing();
+    let settings = match Settings::from_env() {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "refusing to start");
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command {
+        Command::ExportCloudformation { format } => {
+            let template =
+                dynamo_core::schema::cloudformation::template("Reservation service tables", &ALL);
+            match format {
+                Format::Yaml => print!(
+                    "{}",
+                    dynamo_core::schema::cloudformation::to_yaml(&template)
+                ),
+                Format::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&template).unwrap_or_default()
+                ),
+            }
+            Ok(())
+        }
+        Command::ExportTerraform => {
+            println!(
+                "{}",
+                ALL.iter()
+                    .map(|t| t.to_terraform())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+            Ok(())
+        }
+        Command::DevToken { sub, ttl } => {
+            match crate::auth::sign_hs256(&settings.jwt_secret, &sub, ttl) {
+                Ok(token) => {
+                    println!("{token}");
+                    Ok(())
+                }
+                Err(e) => Err(format!("cannot sign: {e}")),
+            }
+        }
+        Command::Serve => serve(settings).await,
+        Command::CreateTables => create_tables(&settings).await,
+        Command::CheckSchema => match client().await {
+            Ok(client) => check_schemas(&client, &settings.table_prefix)
+                .await
+                .map_err(|r| r.to_string())
+                .map(|()| {
+                    println!("all {} tables match their definitions", ALL.len());
+                }),
+            Err(e) => Err(e),
+        },
+        Command::SeedEvent { event_id, seats } => seed_event(&settings, &event_id, &seats).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn client() -> Result<dynamo_core::Client, String> {
+    ClientBuilder::from_env()
+        .connect_timeout(Duration::from_secs(2))
+        .attempt_timeout(Duration::from_secs(2))
+        .operation_timeout(Duration::from_secs(4))
+        .build()
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn serve(settings: Settings) -> Result<(), String> {
+    let client = client().await?;
+    // The seed-000 guard: never serve on tables that do not match the entities.
+    if let Err(report) = check_schemas(&client, &settings.table_prefix).await {
+        tracing::error!(report = %report, "refusing to serve: the tables do not match the service's definitions");
+        return Err(format!("refusing to serve: {report}"));
+    }
+    let port = settings.port;
+    let state = Arc::new(AppState::new(settings, client));
+    let server = Server::bind(state, port)
+        .await
+        .map_err(|e| format!("cannot listen on port {port}: {e}"))?;
+    tracing::info!(port = server.port(), "serving the Reservation API");
+    server
+        .run(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+async fn create_tables(settings: &Settings) -> Result<(), String> {
+    let client = client().await?;
+    for def in &ALL {
+        let name = format!("{}{}", settings.table_prefix, def.name);
+        match dynamo_core::schema::ensure_table(&client, def, &name).await {
+            Ok(outcome) => println!("{name}: {outcome:?}"),
+            Err(e) => return Err(format!("{name}: {e}")),
+        }
+    }
+    Ok(())
+}
+
+/// Expands `A-1..A-50,B-1` into seat ids.
+pub fn parse_seats(spec: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match part.split_once("..") {
+            None => out.push(part.to_owned()),
+            Some((from, to)) => {
+                let split = |s: &str| -> Option<(String, u32)> {
+                    let digits = s.len() - s.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+                    let (prefix, number) = s.split_at(s.len() - digits);
+                    Some((prefix.to_owned(), number.parse().ok()?))
+                };
+                let (Some((p1, a)), Some((p2, b))) = (split(from), split(to)) else {
+                    return Err(format!("{part}: a range is written like A-1..A-50"));
+                };
+                if p1 != p2 || a > b || b - a > 10_000 {
+                    return Err(format!(
+                        "{part}: both ends need the same prefix and an ascending range"
+                    ));
+                }
+                out.extend((a..=b).map(|n| format!("{p1}{n}")));
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err("no seats given".into());
+    }
+    Ok(out)
+}
+
+async fn seed_event(settings: &Settings, event_id: &str, spec: &str) -> Result<(), String> {
+    let seats = parse_seats(spec)?;
+    let client = client().await?;
+    let table = Table::<Seat>::new(&client).with_prefix(&settings.table_prefix);
+    let now = time::OffsetDateTime::now_utc();
+    let (mut created, mut existing) = (0, 0);
+    for chunk in seats.chunks(25) {
+        let puts = chunk.iter().map(|seat_id| {
+            let seat = Seat {
+                event_id: event_id.to_owned(),
+                seat_id: seat_id.clone(),
+                state: SeatState::Available,
+                holder: None,
+                hold_expires_at: None,
+                updated_at: now,
+            };
+            table.put(seat).if_not_exists().send()
+        });
+        for result in futures_util::future::join_all(puts).await {
+            match result {
+                Ok(_) => created += 1,
+                Err(Error::ConditionFailed { .. }) => existing += 1,
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+    }
+    println!("event {event_id}: {created} seats created, {existing} already existed");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seat_specs() {
+        assert_eq!(
+            parse_seats("A-1..A-3,B-1").expect("valid"),
+            ["A-1", "A-2", "A-3", "B-1"]
+        );
+        assert_eq!(parse_seats("VIP-9-17").expect("valid"), ["VIP-9-17"]);
+        assert!(parse_seats("A-3..A-1").is_err());
+        assert!(parse_seats("A-1..B-2").is_err());
+        assert!(parse_seats(" , ").is_err());
+    }
+}

@@ -1,0 +1,133 @@
+//! Settings, from the environment only, validated at start-up.
+
+use std::time::Duration;
+
+/// The development secret used when `APP_ENV=local` and `JWT_HS256_SECRET` is unset.
+pub const DEV_JWT_SECRET: &str = "local-development-secret-do-not-use-in-production";
+
+/// Where the service runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    /// A developer machine: dev defaults allowed.
+    Local,
+    /// Anything else: every secret must be configured.
+    Production,
+}
+
+/// A setting is missing or invalid.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(pub String);
+
+/// The service's settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `PORT` (8080).
+    pub port: u16,
+    /// `TABLE_PREFIX`, e.g. `dev-` (empty).
+    pub table_prefix: String,
+    /// `JWT_HS256_SECRET` (a dev default with `APP_ENV=local`).
+    pub jwt_secret: String,
+    /// `HOLD_TTL_SECONDS` (300).
+    pub hold_ttl: Duration,
+    /// `APP_ENV` (`local` or anything else).
+    pub app_env: AppEnv,
+    /// `MAX_SEATS_PER_RESERVATION` (10; at most 97 so a transaction stays under 100 items).
+    pub max_seats: usize,
+    /// `IDEMPOTENCY_TTL_SECONDS` (300).
+    pub idempotency_ttl: Duration,
+    /// `REQUEST_TIMEOUT_MS` (5000).
+    pub request_timeout: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            port: 8080,
+            table_prefix: String::new(),
+            jwt_secret: DEV_JWT_SECRET.to_owned(),
+            hold_ttl: Duration::from_secs(300),
+            app_env: AppEnv::Local,
+            max_seats: 10,
+            idempotency_ttl: Duration::from_secs(300),
+            request_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+fn number<T: std::str::FromStr>(
+    name: &str,
+    default: T,
+    valid: impl Fn(&T) -> bool,
+    hint: &str,
+) -> Result<T, ConfigError> {
+    match var(name) {
+        None => Ok(default),
+        Some(v) => v
+            .parse::<T>()
+            .ok()
+            .filter(|n| valid(n))
+            .ok_or_else(|| ConfigError(format!("{name}={v:?} is not valid: {hint}"))),
+    }
+}
+
+impl Settings {
+    /// Reads the environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let app_env = match var("APP_ENV").as_deref() {
+            None | Some("local") => AppEnv::Local,
+            Some(_) => AppEnv::Production,
+        };
+        let jwt_secret = match (var("JWT_HS256_SECRET"), app_env) {
+            (Some(secret), _) if secret.len() >= 32 => secret,
+            (Some(_), _) => {
+                return Err(ConfigError(
+                    "JWT_HS256_SECRET must be at least 32 characters".into(),
+                ));
+            }
+            (None, AppEnv::Local) => DEV_JWT_SECRET.to_owned(),
+            (None, AppEnv::Production) => {
+                return Err(ConfigError(
+                    "JWT_HS256_SECRET is required when APP_ENV is not local".into(),
+                ));
+            }
+        };
+        Ok(Settings {
+            port: number("PORT", 8080, |_| true, "a port number")?,
+            table_prefix: var("TABLE_PREFIX").unwrap_or_default(),
+            jwt_secret,
+            hold_ttl: Duration::from_secs(number(
+                "HOLD_TTL_SECONDS",
+                300,
+                |n: &u64| (1..=86_400).contains(n),
+                "seconds between 1 and 86400",
+            )?),
+            app_env,
+            max_seats: number(
+                "MAX_SEATS_PER_RESERVATION",
+                10,
+                |n: &usize| (1..=97).contains(n),
+                "between 1 and 97",
+            )?,
+            idempotency_ttl: Duration::from_secs(number(
+                "IDEMPOTENCY_TTL_SECONDS",
+                300,
+                |n: &u64| (10..=86_400).contains(n),
+                "seconds between 10 and 86400",
+            )?),
+            request_timeout: Duration::from_millis(number(
+                "REQUEST_TIMEOUT_MS",
+                5000,
+                |n: &u64| (100..=60_000).contains(n),
+                "milliseconds between 100 and 60000",
+            )?),
+        })
+    }
+}

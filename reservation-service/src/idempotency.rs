@@ -1,0 +1,283 @@
+//! Idempotent POSTs, like AWS Lambda Powertools: a record per user and `Idempotency-Key`,
+//! locked by a conditional put, completed in the same transaction as the change it guards,
+//! replayed byte for byte, and released when the execution fails.
+
+use crate::error::ApiError;
+use crate::tables::{IDEMPOTENCY, IdempotencyRecord, IdempotencyRecordKey, IdempotencyStatus};
+use dynamo_core::{Entity, Error, Path, Table, TransactWrite};
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+
+/// How long an execution holds the lock before another request may take over.
+const LOCK_SECONDS: i64 = 15;
+
+/// A stored response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Body, byte for byte.
+    pub body: String,
+}
+
+/// The outcome of [`Idempotency::begin`].
+#[derive(Debug)]
+pub enum Begin {
+    /// This request executes; complete or release the lock.
+    Execute(Lock),
+    /// The same request already completed: return this.
+    Replay(StoredResponse),
+}
+
+/// The lock of an executing request.
+#[derive(Debug, Clone)]
+pub struct Lock {
+    key: String,
+    owner: String,
+    ttl: i64,
+}
+
+/// The idempotency store.
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    table: Table<IdempotencyRecord>,
+    ttl: Duration,
+    wait: Duration,
+}
+
+fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// SHA-256 of the method, the path and the body's canonical JSON (keys sorted, no spaces).
+pub fn request_hash(method: &str, path: &str, body: Option<&serde_json::Value>) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(method.as_bytes());
+    hasher.update(b" ");
+    hasher.update(path.as_bytes());
+    hasher.update(b"\n");
+    if let Some(body) = body {
+        let mut canonical = String::new();
+        write_canonical(&mut canonical, body);
+        hasher.update(canonical.as_bytes());
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn write_canonical(out: &mut String, v: &serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                write_canonical(out, &map[k]);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(out, item);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+impl Idempotency {
+    /// The store on `table`; records live `ttl`.
+    pub fn new(table: Table<IdempotencyRecord>, ttl: Duration) -> Self {
+        Idempotency {
+            table,
+            ttl,
+            wait: Duration::from_secs(3),
+        }
+    }
+
+    /// Claims `key` for this request, or finds what to replay. Concurrent duplicates wait
+    /// briefly for the first execution and replay its response.
+    pub async fn begin(&self, user: &str, key: &str, hash: &str) -> Result<Begin, ApiError> {
+        let started = std::time::Instant::now();
+        loop {
+            match self.try_claim(user, key, hash).await? {
+                Some(begin) => return Ok(begin),
+                None if started.elapsed() < self.wait => {
+                    tokio::time::sleep(Duration::from_millis(50)).await
+                }
+                None => {
+                    return Err(ApiError::IdempotencyConflict {
+                        message: "a request with this Idempotency-Key is still being processed; retry shortly".into(),
+                        retry_after: Some(1),
+                    });
+                }
+            }
+        }
+    }
+
+    /// One attempt: `None` means another execution holds the lock.
+    async fn try_claim(
+        &self,
+        user: &str,
+        key: &str,
+        hash: &str,
+    ) -> Result<Option<Begin>, ApiError> {
+        let now = now();
+        let ttl = now + i64::try_from(self.ttl.as_secs()).unwrap_or(300);
+        let record = IdempotencyRecord {
+            key: format!("{user}#{key}"),
+            request_hash: hash.to_owned(),
+            status: IdempotencyStatus::InProgress,
+            owner: uuid::Uuid::new_v4().simple().to_string(),
+            lock_expires_at: now + LOCK_SECONDS,
+            response_status: None,
+            response_body: None,
+            ttl,
+        };
+        let lock = Lock {
+            key: record.key.clone(),
+            owner: record.owner.clone(),
+            ttl,
+        };
+        let f = IdempotencyRecord::fields();
+        // Free when absent, expired (TTL deletion is lazy), or abandoned by a crashed execution
+        // of the same request.
+        let claimable = f.key.not_exists().or(f.ttl.lt(now)).or(f
+            .status
+            .eq(IdempotencyStatus::InProgress)
+            .and(f.lock_expires_at.lt(now))
+            .and(f.request_hash.eq(hash)));
+        match self
+            .table
+            .put(record)
+            .condition(claimable)
+            .return_old_on_condition_failure()
+            .send()
+            .await
+        {
+            Ok(_) => Ok(Some(Begin::Execute(lock))),
+            Err(Error::ConditionFailed {
+                item: Some(item), ..
+            }) => {
+                let existing = IdempotencyRecord::from_item(*item)
+                    .map_err(|e| ApiError::Internal(e.to_string()))?;
+                if existing.request_hash != hash {
+                    return Err(ApiError::IdempotencyConflict {
+                        message: "this Idempotency-Key was already used for a different request"
+                            .into(),
+                        retry_after: None,
+                    });
+                }
+                match (
+                    existing.status,
+                    existing.response_status,
+                    existing.response_body,
+                ) {
+                    (IdempotencyStatus::Completed, Some(status), Some(body)) => {
+                        Ok(Some(Begin::Replay(StoredResponse { status, body })))
+                    }
+                    _ => Ok(None),
+                }
+            }
+            // Released between our condition check and DynamoDB's answer: try again.
+            Err(Error::ConditionFailed { item: None, .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Adds the completion of `lock` to `tx`: the response is stored only if the change commits.
+    pub fn complete(
+        &self,
+        tx: TransactWrite,
+        lock: &Lock,
+        response: &StoredResponse,
+    ) -> TransactWrite {
+        let f = IdempotencyRecord::fields();
+        tx.update(
+            &self.table,
+            IdempotencyRecordKey::new(lock.key.clone()),
+            |u| {
+                u.set(f.status, IdempotencyStatus::Completed)
+                    .set(f.response_status, Some(response.status))
+                    .set(f.response_body, Some(response.body.clone()))
+                    .set(f.ttl, lock.ttl)
+            },
+            f.owner.eq(lock.owner.clone()),
+        )
+    }
+
+    /// Whether item `index` of a canceled transaction is the idempotency record (the lock was
+    /// lost to a takeover).
+    pub fn is_lock_item(&self, table: &str) -> bool {
+        table == self.table.name()
+    }
+
+    /// Releases the lock after a failed execution, so a retry executes again.
+    pub async fn release(&self, lock: &Lock) {
+        let result = self
+            .table
+            .delete(IdempotencyRecordKey::new(lock.key.clone()))
+            .condition(
+                Path::new("owner")
+                    .eq(lock.owner.clone())
+                    .and(Path::new("status").eq("IN_PROGRESS")),
+            )
+            .send()
+            .await;
+        match result {
+            Ok(_) | Err(Error::ConditionFailed { .. }) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "could not release an idempotency lock; it expires by itself")
+            }
+        }
+    }
+
+    /// The table name, for messages.
+    pub fn table_name(&self) -> &str {
+        self.table.name()
+    }
+}
+
+/// The definition the idempotency table must match.
+pub const TABLE: dynamo_core::TableDef = IDEMPOTENCY;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_ignores_key_order_and_whitespace() {
+        let a: serde_json::Value =
+            serde_json::from_str(r#"{"b": 1, "a": [1, {"y": 2, "x": 1}]}"#).expect("json");
+        let b: serde_json::Value =
+            serde_json::from_str(r#"{"a":[1,{"x":1,"y":2}],"b":1}"#).expect("json");
+        assert_eq!(
+            request_hash("POST", "/p", Some(&a)),
+            request_hash("POST", "/p", Some(&b))
+        );
+        assert_ne!(
+            request_hash("POST", "/p", Some(&a)),
+            request_hash("POST", "/q", Some(&a))
+        );
+        let c: serde_json::Value =
+            serde_json::from_str(r#"{"a":[1,{"x":1,"y":3}],"b":1}"#).expect("json");
+        assert_ne!(
+            request_hash("POST", "/p", Some(&a)),
+            request_hash("POST", "/p", Some(&c))
+        );
+    }
+}

@@ -1,0 +1,277 @@
+//! HTTP handlers: parse, authenticate, run idempotently, answer.
+
+use crate::error::{ApiError, TRACE_ID};
+use crate::idempotency::{Begin, StoredResponse, request_hash};
+use crate::reservations::{Reservations, parse_confirm, parse_create};
+use crate::startup::AppState;
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+
+/// The authenticated user (the token's `sub`).
+pub struct User(pub String);
+
+impl FromRequestParts<Arc<AppState>> for User {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, ApiError> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .map(|v| v.to_str().unwrap_or_default());
+        state.jwt.verify(header).map(User)
+    }
+}
+
+/// The request body as JSON, with our own errors for unreadable, oversized or invalid bodies.
+pub struct JsonBody(pub Option<serde_json::Value>);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::Validation("the request body could not be read".into())
+            }
+        })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(JsonBody(None));
+        }
+        serde_json::from_slice(&bytes)
+            .map(|v| JsonBody(Some(v)))
+            .map_err(|e| ApiError::Validation(format!("the body is not valid JSON: {e}")))
+    }
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
+    let value = headers
+        .get("idempotency-key")
+        .ok_or(ApiError::IdempotencyRequired)?;
+    let key = value
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= 255 && k.chars().all(|c| c.is_ascii_graphic()))
+        .ok_or_else(|| {
+            ApiError::Validation("Idempotency-Key must be 1 to 255 visible ASCII characters".into())
+        })?;
+    Ok(key.to_owned())
+}
+
+fn stored(response: StoredResponse) -> Response {
+    let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::OK);
+    let mut r = (status, response.body).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+/// Runs `execute` once per user and `Idempotency-Key`; replays its stored response otherwise.
+async fn idempotent<F, Fut>(
+    state: &AppState,
+    user: &str,
+    key: &str,
+    hash: &str,
+    execute: F,
+) -> Result<Response, ApiError>
+where
+    F: FnOnce(crate::idempotency::Lock) -> Fut,
+    Fut: std::future::Future<Output = (crate::idempotency::Lock, Result<StoredResponse, ApiError>)>,
+{
+    match state.idempotency.begin(user, key, hash).await? {
+        Begin::Replay(response) => {
+            tracing::info!(idempotency_key = key, "replaying a stored response");
+            let mut r = stored(response);
+            r.headers_mut()
+                .insert("idempotent-replayed", HeaderValue::from_static("true"));
+            Ok(r)
+        }
+        Begin::Execute(lock) => {
+            let (lock, result) = execute(lock).await;
+            match result {
+                Ok(response) => Ok(stored(response)),
+                Err(e) => {
+                    state.idempotency.release(&lock).await;
+                    Err(e)
+                }
+            }
+        }
+    }
+}
+
+/// `POST /v1/reservations`.
+pub async fn create(
+    State(state): State<Arc<AppState>>,
+    User(user): User,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let key = idempotency_key(&headers)?;
+    let body = body.ok_or_else(|| ApiError::Validation("the body is required".into()))?;
+    let request = parse_create(&body, state.settings.max_seats)?;
+    if request.user_id != user {
+        return Err(ApiError::Forbidden(
+            "user_id does not match the authenticated user".into(),
+        ));
+    }
+    state
+        .admission
+        .verify(&request.reservation_token, &user, &request.event_id)?;
+    let hash = request_hash("POST", "/v1/reservations", Some(&body));
+    let reservations: &Reservations = &state.reservations;
+    idempotent(&state, &user, &key, &hash, |lock| async {
+        let result = reservations
+            .create(&user, request, &state.idempotency, &lock, &key)
+            .await;
+        (lock, result)
+    })
+    .await
+}
+
+/// `POST /v1/reservations/{id}/confirm`.
+pub async fn confirm(
+    State(state): State<Arc<AppState>>,
+    User(user): User,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let key = idempotency_key(&headers)?;
+    let body = body.ok_or_else(|| ApiError::Validation("the body is required".into()))?;
+    let payment = parse_confirm(&body)?;
+    let hash = request_hash(
+        "POST",
+        &format!("/v1/reservations/{id}/confirm"),
+        Some(&body),
+    );
+    idempotent(&state, &user, &key, &hash, |lock| async {
+        let result = state
+            .reservations
+            .confirm(&user, &id, &payment, &state.idempotency, &lock)
+            .await;
+        (lock, result)
+    })
+    .await
+}
+
+/// `POST /v1/reservations/{id}/cancel`.
+pub async fn cancel(
+    State(state): State<Arc<AppState>>,
+    User(user): User,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let key = idempotency_key(&headers)?;
+    let hash = request_hash("POST", &format!("/v1/reservations/{id}/cancel"), None);
+    idempotent(&state, &user, &key, &hash, |lock| async {
+        let result = state
+            .reservations
+            .cancel(&user, &id, &state.idempotency, &lock)
+            .await;
+        (lock, result)
+    })
+    .await
+}
+
+/// `GET /v1/reservations/{id}`.
+pub async fn get(
+    State(state): State<Arc<AppState>>,
+    User(user): User,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let reservation = state.reservations.find(&user, &id).await?;
+    Ok(axum::Json(Reservations::view(reservation)).into_response())
+}
+
+/// `GET /health`: the process is up.
+pub async fn health() -> Response {
+    axum::Json(serde_json::json!({"status": "UP"})).into_response()
+}
+
+/// `GET /ready`: DynamoDB answers and every table matches its definition.
+pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
+    match crate::startup::check_schemas(&state.client, &state.settings.table_prefix).await {
+        Ok(()) => axum::Json(serde_json::json!({"status": "READY"})).into_response(),
+        Err(report) => {
+            let failures: Vec<_> = report
+                .failures
+                .iter()
+                .map(|f| serde_json::json!({"table": f.table(), "problem": f.to_string()}))
+                .collect();
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({"status": "NOT_READY", "failures": failures})),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// Unknown paths.
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound("no such endpoint".into())
+}
+
+/// Known paths with another method.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
+/// A trace id per request: from `X-Trace-Id`, from `traceparent`, or new. It is echoed in the
+/// `X-Trace-Id` response header and in error bodies, and recorded on the request's log span.
+pub async fn trace(req: Request<Body>, next: Next) -> Response {
+    let headers = req.headers();
+    let from_header = headers
+        .get("x-trace-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+        .map(str::to_owned);
+    let from_traceparent = headers
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split('-').nth(1))
+        .filter(|t| t.len() == 32 && t.chars().all(|c| c.is_ascii_hexdigit()))
+        .map(str::to_owned);
+    let trace_id = from_header
+        .or(from_traceparent)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let method: Method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let span = tracing::info_span!("request", trace_id = %trace_id, method = %method, path = %path);
+    let started = std::time::Instant::now();
+    let response = TRACE_ID
+        .scope(
+            trace_id.clone(),
+            tracing::Instrument::instrument(next.run(req), span.clone()),
+        )
+        .await;
+    let status = response.status().as_u16();
+    span.in_scope(|| {
+        tracing::info!(
+            status,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "request finished"
+        )
+    });
+    let mut response = response;
+    if let Ok(value) = HeaderValue::from_str(&trace_id) {
+        response.headers_mut().insert("x-trace-id", value);
+    }
+    response
+}

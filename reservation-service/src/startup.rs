@@ -1,0 +1,158 @@
+//! Building the application: state, router, and the start-up schema check.
+
+use crate::auth::{AdmissionVerifier, AnyTokenAdmission, JwtVerifier};
+use crate::config::Settings;
+use crate::idempotency::Idempotency;
+use crate::payment::{PaymentGateway, SimulatedPayments};
+use crate::reservations::Reservations;
+use crate::routes;
+use crate::tables::{ALL, IdempotencyRecord};
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use dynamo_core::Table;
+use dynamo_core::schema::{SchemaReport, SchemaTarget};
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// Everything handlers share.
+pub struct AppState {
+    /// Settings.
+    pub settings: Settings,
+    /// The DynamoDB client.
+    pub client: dynamo_core::Client,
+    /// Token verification.
+    pub jwt: JwtVerifier,
+    /// Admission tokens.
+    pub admission: Arc<dyn AdmissionVerifier>,
+    /// Idempotency store.
+    pub idempotency: Idempotency,
+    /// The domain.
+    pub reservations: Reservations,
+}
+
+impl AppState {
+    /// The state with the simulated payment gateway and development admission.
+    pub fn new(settings: Settings, client: dynamo_core::Client) -> Self {
+        Self::with(
+            settings,
+            client,
+            Arc::new(SimulatedPayments),
+            Arc::new(AnyTokenAdmission),
+        )
+    }
+
+    /// The state with other payment and admission implementations.
+    pub fn with(
+        settings: Settings,
+        client: dynamo_core::Client,
+        payments: Arc<dyn PaymentGateway>,
+        admission: Arc<dyn AdmissionVerifier>,
+    ) -> Self {
+        let prefix = settings.table_prefix.clone();
+        AppState {
+            jwt: JwtVerifier::hs256(&settings.jwt_secret),
+            idempotency: Idempotency::new(
+                Table::<IdempotencyRecord>::new(&client).with_prefix(&prefix),
+                settings.idempotency_ttl,
+            ),
+            reservations: Reservations::new(&client, &prefix, payments, settings.hold_ttl),
+            admission,
+            client,
+            settings,
+        }
+    }
+}
+
+/// The router.
+pub fn router(state: Arc<AppState>) -> Router {
+    let timeout = state.settings.request_timeout;
+    Router::new()
+        .route("/v1/reservations", post(routes::create))
+        .route("/v1/reservations/{id}", get(routes::get))
+        .route("/v1/reservations/{id}/confirm", post(routes::confirm))
+        .route("/v1/reservations/{id}/cancel", post(routes::cancel))
+        .route("/health", get(routes::health))
+        .route("/ready", get(routes::ready))
+        .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed)
+        .layer(DefaultBodyLimit::max(64 * 1024))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            deadline(req, next, timeout)
+        }))
+        .layer(axum::middleware::from_fn(routes::trace))
+        .with_state(state)
+}
+
+/// Answers 504 when a request takes longer than the configured timeout.
+async fn deadline(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+    timeout: std::time::Duration,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match tokio::time::timeout(timeout, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => crate::error::ApiError::UpstreamTimeout.into_response(),
+    }
+}
+
+/// Every table of the service checked against its definition, concurrently.
+pub async fn check_schemas(client: &dynamo_core::Client, prefix: &str) -> Result<(), SchemaReport> {
+    let targets = ALL
+        .iter()
+        .map(|def| SchemaTarget::def(*def, format!("{prefix}{}", def.name)));
+    let mut targets: Vec<SchemaTarget> = targets.collect();
+    // With the entities, messages name the fields to fix.
+    for (target, schema) in targets.iter_mut().zip(entity_schemas()) {
+        target.entity = Some(schema);
+    }
+    dynamo_core::schema::assert_schemas(client, targets).await
+}
+
+fn entity_schemas() -> [dynamo_core::EntitySchema; 5] {
+    use crate::tables::*;
+    use dynamo_core::Entity;
+    [
+        Reservation::SCHEMA,
+        Order::SCHEMA,
+        IdempotencyRecord::SCHEMA,
+        OutboxEvent::SCHEMA,
+        Seat::SCHEMA,
+    ]
+}
+
+/// A bound server.
+pub struct Server {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl Server {
+    /// Binds `port` (0 for any free port) on all interfaces.
+    pub async fn bind(state: Arc<AppState>, port: u16) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(("0.0.0.0", port)).await?;
+        Ok(Server {
+            listener,
+            router: router(state),
+        })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or_default()
+    }
+
+    /// Serves until `shutdown` resolves, then finishes the requests in flight.
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}

@@ -1,0 +1,736 @@
+//! The Reservation API over HTTP, against DynamoDB Local: every endpoint and error code,
+//! concurrency, idempotency and hold expiry.
+
+use dynamo_core::testing::DynamoLocal;
+use dynamo_core::{KeyDef, Table, TableDef};
+use reqwest::StatusCode;
+use reservation_service::auth::sign_hs256;
+use reservation_service::config::Settings;
+use reservation_service::startup::{AppState, Server, check_schemas};
+use reservation_service::tables::{ALL, Reservation, Seat, SeatState};
+use serde_json::{Value, json};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+const SECRET: &str = "test-secret-that-is-long-enough-for-hs256-signing";
+
+struct App {
+    base: String,
+    http: reqwest::Client,
+    db: DynamoLocal,
+    prefix: String,
+}
+
+async fn spawn(hold_ttl: Duration) -> App {
+    let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
+    db.create_tables(&ALL).await.expect("tables created");
+    let settings = Settings {
+        table_prefix: db.prefix().to_owned(),
+        jwt_secret: SECRET.to_owned(),
+        hold_ttl,
+        request_timeout: Duration::from_secs(20),
+        ..Settings::default()
+    };
+    let state = Arc::new(AppState::new(settings, db.client().clone()));
+    let server = Server::bind(state, 0).await.expect("binds");
+    let base = format!("http://127.0.0.1:{}", server.port());
+    tokio::spawn(server.run(std::future::pending()));
+    let prefix = db.prefix().to_owned();
+    App {
+        base,
+        http: reqwest::Client::new(),
+        db,
+        prefix,
+    }
+}
+
+impl App {
+    async fn seed(&self, event: &str, seats: impl IntoIterator<Item = String>) {
+        let table = Table::<Seat>::new(self.db.client()).with_prefix(&self.prefix);
+        let now = time::OffsetDateTime::now_utc();
+        for seat_id in seats {
+            let seat = Seat {
+                event_id: event.into(),
+                seat_id,
+                state: SeatState::Available,
+                holder: None,
+                hold_expires_at: None,
+                updated_at: now,
+            };
+            table.put(seat).send().await.expect("seeded");
+        }
+    }
+
+    fn token(&self, user: &str) -> String {
+        sign_hs256(SECRET, user, 600).expect("signs")
+    }
+
+    async fn post(
+        &self,
+        path: &str,
+        user: Option<&str>,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value, String) {
+        let mut request = self.http.post(format!("{}{path}", self.base));
+        if let Some(user) = user {
+            request = request.bearer_auth(self.token(user));
+        }
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        read(request.send().await.expect("answers")).await
+    }
+
+    async fn raw(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        auth: Option<String>,
+        key: Option<&str>,
+        body: &str,
+    ) -> (StatusCode, Value, String) {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .body(body.to_owned())
+            .header("content-type", "application/json");
+        if let Some(auth) = auth {
+            request = request.header("authorization", auth);
+        }
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        read(request.send().await.expect("answers")).await
+    }
+
+    async fn get(&self, path: &str, user: &str) -> (StatusCode, Value, String) {
+        read(
+            self.http
+                .get(format!("{}{path}", self.base))
+                .bearer_auth(self.token(user))
+                .send()
+                .await
+                .expect("answers"),
+        )
+        .await
+    }
+
+    async fn hold(
+        &self,
+        user: &str,
+        key: &str,
+        event: &str,
+        seats: &[&str],
+    ) -> (StatusCode, Value, String) {
+        self.post(
+            "/v1/reservations",
+            Some(user),
+            Some(key),
+            Some(create_body(user, event, seats)),
+        )
+        .await
+    }
+
+    async fn seat(&self, event: &str, seat: &str) -> Seat {
+        Table::<Seat>::new(self.db.client())
+            .with_prefix(&self.prefix)
+            .get(reservation_service::tables::SeatKey::new(event, seat))
+            .consistent_read()
+            .send()
+            .await
+            .expect("reads")
+            .expect("exists")
+    }
+}
+
+async fn read(response: reqwest::Response) -> (StatusCode, Value, String) {
+    let status = response.status();
+    let text = response.text().await.expect("body");
+    let value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    (status, value, text)
+}
+
+fn create_body(user: &str, event: &str, seats: &[&str]) -> Value {
+    json!({"event_id": event, "qty": seats.len(), "seat_ids": seats, "user_id": user, "reservation_token": "rtkn_xyz789"})
+}
+
+fn assert_error(status: StatusCode, body: &Value, expected_status: u16, code: &str) {
+    assert_eq!(status.as_u16(), expected_status, "{body}");
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    assert!(
+        body["error"]["trace_id"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty()),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn hold_get_confirm_and_the_order() {
+    let app = spawn(Duration::from_secs(300)).await;
+    app.seed("evt_1", ["A-12".to_string(), "A-13".to_string()])
+        .await;
+    let (status, body, _) = app.hold("u123", "k1", "evt_1", &["A-12", "A-13"]).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["reservation_id"].as_str().expect("id").to_owned();
+    assert!(id.starts_with("rsv_"));
+    let expires = body["hold_expires_at"].as_str().expect("expiry");
+    assert!(
+        time::OffsetDateTime::parse(expires, &time::format_description::well_known::Rfc3339)
+            .is_ok()
+    );
+    assert!(expires.ends_with('Z'));
+    assert_eq!(
+        app.seat("evt_1", "A-12").await.holder.as_deref(),
+        Some(id.as_str())
+    );
+
+    let (status, view, _) = app.get(&format!("/v1/reservations/{id}"), "u123").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(view["status"], "HOLD");
+    assert_eq!(view["reservation_id"], id.as_str());
+    assert_eq!(view["seat_ids"], json!(["A-12", "A-13"]));
+    assert_eq!(view["quantity"], 2);
+
+    let (status, body, _) = app
+        .post(
+            &format!("/v1/reservations/{id}/confirm"),
+            Some("u123"),
+            Some("k2"),
+            Some(json!({"payment_intent_id": "pay_xyz789"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "CONFIRMED");
+    assert!(
+        body["order_id"]
+            .as_str()
+            .expect("order")
+            .starts_with("ord_")
+    );
+    assert_eq!(app.seat("evt_1", "A-13").await.state, SeatState::Sold);
+    let (_, view, _) = app.get(&format!("/v1/reservations/{id}"), "u123").await;
+    assert_eq!(view["status"], "CONFIRMED");
+
+    let (status, body, _) = app
+        .post(
+            &format!("/v1/reservations/{id}/cancel"),
+            Some("u123"),
+            Some("k3"),
+            None,
+        )
+        .await;
+    assert_error(status, &body, 409, "INVALID_STATE");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("CONFIRMED")
+    );
+}
+
+#[tokio::test]
+async fn cancel_releases_the_seats() {
+    let app = spawn(Duration::from_secs(300)).await;
+    app.seed("evt_1", ["B-1".to_string()]).await;
+    let (_, body, _) = app.hold("alice", "k1", "evt_1", &["B-1"]).await;
+    let id = body["reservation_id"].as_str().expect("id").to_owned();
+    let (status, _, _) = app.hold("bob", "k1", "evt_1", &["B-1"]).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, body, _) = app
+        .post(
+            &format!("/v1/reservations/{id}/cancel"),
+            Some("alice"),
+            Some("k2"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, &body),
+        (StatusCode::OK, &json!({"status": "CANCELLED"}))
+    );
+    let (status, body, _) = app.hold("bob", "k2", "evt_1", &["B-1"]).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body, _) = app
+        .post(
+            &format!("/v1/reservations/{id}/confirm"),
+            Some("alice"),
+            Some("k3"),
+            Some(json!({"payment_intent_id": "pay_1"})),
+        )
+        .await;
+    assert_error(status, &body, 409, "INVALID_STATE");
+}
+
+#[tokio::test]
+async fn inventory_conflict_names_the_seats_and_writes_nothing() {
+    let app = spawn(Duration::from_secs(300)).await;
+    app.seed(
+        "evt_1",
+        ["C-1".to_string(), "C-2".to_string(), "C-3".to_string()],
+    )
+    .await;
+    app.hold("alice", "k1", "evt_1", &["C-2"]).await;
+    let (status, body, _) = app.hold("bob", "k1", "evt_1", &["C-1", "C-2", "C-9"]).await;
+    assert_error(status, &body, 409, "INVENTORY_CONFLICT");
+    let message = body["error"]["message"].as_str().expect("message");
+    assert!(
+        message.contains("C-2") && message.contains("C-9") && !message.contains("C-1,"),
+        "{message}"
+    );
+    assert_eq!(
+        app.seat("evt_1", "C-1").await.state,
+        SeatState::Available,
+        "nothing was written"
+    );
+}
+
+#[tokio::test]
+async fn authentication_errors() {
+    let app = spawn(Duration::from_secs(300)).await;
+    let body = create_body("u1", "evt_1", &["A-1"]).to_string();
+    let post = reqwest::Method::POST;
+    let (status, err, _) = app
+        .raw(post.clone(), "/v1/reservations", None, Some("k"), &body)
+        .await;
+    assert_error(status, &err, 401, "UNAUTHENTICATED");
+
+    let expired = sign_hs256(SECRET, "u1", -120).expect("signs");
+    let (status, err, _) = app
+        .raw(
+            post.clone(),
+            "/v1/reservations",
+            Some(format!("Bearer {expired}")),
+            Some("k"),
+            &body,
+        )
+        .await;
+    assert_error(status, &err, 401, "UNAUTHENTICATED");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("expired")
+    );
+
+    let forged = sign_hs256(
+        "another-secret-that-is-long-enough-for-signing!!",
+        "u1",
+        600,
+    )
+    .expect("signs");
+    let (status, err, _) = app
+        .raw(
+            post.clone(),
+            "/v1/reservations",
+            Some(format!("Bearer {forged}")),
+            Some("k"),
+            &body,
+        )
+        .await;
+    assert_error(status, &err, 401, "UNAUTHENTICATED");
+
+    // alg: none, unsigned.
+    let b64 = |v: Value| {
+        use std::fmt::Write;
+        let bytes = v.to_string().into_bytes();
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+            for i in 0..=chunk.len() {
+                let _ = out.write_char(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            }
+        }
+        out
+    };
+    let none = format!(
+        "{}.{}.",
+        b64(json!({"alg": "none", "typ": "JWT"})),
+        b64(json!({"sub": "u1", "exp": 4_102_444_800i64}))
+    );
+    let (status, err, _) = app
+        .raw(
+            post.clone(),
+            "/v1/reservations",
+            Some(format!("Bearer {none}")),
+            Some("k"),
+            &body,
+        )
+        .await;
+    assert_error(status, &err, 401, "UNAUTHENTICATED");
+
+    let (status, err, _) = app
+        .raw(
+            post,
+            "/v1/reservations",
+            Some("Basic dTE6cHc=".into()),
+            Some("k"),
+            &body,
+        )
+        .await;
+    assert_error(status, &err, 401, "UNAUTHENTICATED");
+}
+
+#[tokio::test]
+async fn request_errors() {
+    let app = spawn(Duration::from_secs(300)).await;
+    app.seed("evt_1", ["A-1".to_string()]).await;
+    let (status, err, _) = app
+        .post(
+            "/v1/reservations",
+            Some("u1"),
+            None,
+            Some(create_body("u1", "evt_1", &["A-1"])),
+        )
+        .await;
+    assert_error(status, &err, 400, "IDEMPOTENCY_REQUIRED");
+    let (status, err, _) = app
+        .post(
+            "/v1/reservations",
+            Some("u1"),
+            Some("k"),
+            Some(create_body("u2", "evt_1", &["A-1"])),
+        )
+        .await;
+    assert_error(status, &err, 403, "FORBIDDEN");
+    let (status, err, _) = app.get("/v1/reservations/rsv_doesnotexist", "u1").await;
+    assert_error(status, &err, 404, "NOT_FOUND");
+    let (status, err, _) = app.get("/v1/reservations/..%2F..", "u1").await;
+    assert_error(status, &err, 404, "NOT_FOUND");
+    let (status, err, _) = app.get("/v2/nothing", "u1").await;
+    assert_error(status, &err, 404, "NOT_FOUND");
+    let (status, err, _) = app
+        .raw(reqwest::Method::DELETE, "/v1/reservations", None, None, "")
+        .await;
+    assert_error(status, &err, 405, "METHOD_NOT_ALLOWED");
+
+    let (_, body, _) = app.hold("u1", "k1", "evt_1", &["A-1"]).await;
+    let id = body["reservation_id"].as_str().expect("id").to_owned();
+    let (status, err, _) = app.get(&format!("/v1/reservations/{id}"), "u2").await;
+    assert_error(status, &err, 403, "FORBIDDEN");
+    let (status, err, _) = app
+        .post(
+            &format!("/v1/reservations/{id}/confirm"),
+            Some("u1"),
+            Some("k2"),
+            Some(json!({"payment_intent_id": "pay_declined_card"})),
+        )
+        .await;
+    assert_error(status, &err, 412, "PAYMENT_NOT_APPROVED");
+    let (status, err, _) = app
+        .post(
+            &format!("/v1/reservations/{id}/confirm"),
+            Some("u1"),
+            Some("k3"),
+            Some(json!({})),
+        )
+        .await;
+    assert_error(status, &err, 400, "VALIDATION_ERROR");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("payment_intent_id")
+    );
+}
+
+#[tokio::test]
+async fn malformed_bodies_are_400_naming_the_field() {
+    let app = spawn(Duration::from_secs(300)).await;
+    let token = format!("Bearer {}", app.token("u1"));
+    let cases = [
+        ("{", "not valid JSON"),
+        ("", "body is required"),
+        ("[]", "JSON object"),
+        (
+            r#"{"event_id":"e","seat_ids":["A-1"],"user_id":"u1"}"#,
+            "reservation_token",
+        ),
+        (
+            r#"{"event_id":7,"seat_ids":["A-1"],"user_id":"u1","reservation_token":"t"}"#,
+            "event_id",
+        ),
+        (
+            r#"{"event_id":"e","seat_ids":[],"user_id":"u1","reservation_token":"t"}"#,
+            "seat_ids",
+        ),
+        (
+            r#"{"event_id":"e","seat_ids":[null],"user_id":"u1","reservation_token":"t"}"#,
+            "seat_ids[0]",
+        ),
+        (
+            r#"{"event_id":"e","qty":2,"seat_ids":["A-1"],"user_id":"u1","reservation_token":"t"}"#,
+            "qty",
+        ),
+        (
+            r#"{"event_id":"e","quantity":"1","seat_ids":["A-1"],"user_id":"u1","reservation_token":"t"}"#,
+            "quantity",
+        ),
+        (
+            r#"{"event_id":"e","seat_ids":["A-1","A-1"],"user_id":"u1","reservation_token":"t"}"#,
+            "repeats",
+        ),
+        (
+            r#"{"event_id":"","seat_ids":["A-1"],"user_id":"u1","reservation_token":"t"}"#,
+            "event_id",
+        ),
+        (
+            r#"{"event_id":"e","seat_ids":["A-1"],"user_id":"u1","reservation_token":""}"#,
+            "reservation_token",
+        ),
+    ];
+    for (i, (body, field)) in cases.iter().enumerate() {
+        let (status, err, _) = app
+            .raw(
+                reqwest::Method::POST,
+                "/v1/reservations",
+                Some(token.clone()),
+                Some(&format!("k{i}")),
+                body,
+            )
+            .await;
+        assert_error(status, &err, 400, "VALIDATION_ERROR");
+        let message = err["error"]["message"].as_str().expect("message");
+        assert!(message.contains(field), "{body}: {message}");
+    }
+    let huge = format!(r#"{{"event_id":"{}"}}"#, "x".repeat(100_000));
+    let (status, err, _) = app
+        .raw(
+            reqwest::Method::POST,
+            "/v1/reservations",
+            Some(token),
+            Some("big"),
+            &huge,
+        )
+        .await;
+    assert_error(status, &err, 413, "PAYLOAD_TOO_LARGE");
+}
+
+#[tokio::test]
+async fn idempotent_replays_are_byte_identical_and_conflicts_are_409() {
+    let app = spawn(Duration::from_secs(300)).await;
+    app.seed("evt_1", ["D-1".to_string(), "D-2".to_string()])
+        .await;
+    let (s1, _, first) = app.hold("u1", "same-key", "evt_1", &["D-1"]).await;
+    let (s2, _, second) = app.hold("u1", "same-key", "evt_1", &["D-1"]).await;
+    assert_eq!((s1, s2), (StatusCode::CREATED, StatusCode::CREATED));
+    assert_eq!(
+        first, second,
+        "the replay is byte for byte the first response"
+    );
+
+    let (status, err, _) = app.hold("u1", "same-key", "evt_1", &["D-2"]).await;
+    assert_error(status, &err, 409, "IDEMPOTENCY_CONFLICT");
+    // Keys are per user: another user's request with the same key is its own.
+    let (status, _, _) = app.hold("u2", "same-key", "evt_1", &["D-2"]).await;
+    assert_eq!(status, StatusCode::CREATED);
+    // A failed execution releases its key: the retry executes again.
+    let (status, _, _) = app.hold("u3", "retry-key", "evt_1", &["D-2"]).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, err, _) = app.hold("u3", "retry-key", "evt_1", &["D-2"]).await;
+    assert_error(status, &err, 409, "INVENTORY_CONFLICT");
+}
+
+#[tokio::test]
+async fn fifty_concurrent_duplicates_make_one_reservation() {
+    let app = Arc::new(spawn(Duration::from_secs(300)).await);
+    app.seed("evt_1", ["E-1".to_string()]).await;
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move {
+            app.hold("u1", "one-key", "evt_1", &["E-1"]).await
+        }));
+    }
+    let mut bodies = HashSet::new();
+    for task in tasks {
+        let (status, body, text) = task.await.expect("joins");
+        match status.as_u16() {
+            201 => {
+                bodies.insert(text);
+            }
+            409 => assert_eq!(body["error"]["code"], "IDEMPOTENCY_CONFLICT", "{body}"),
+            other => panic!("{other}: {body}"),
+        }
+    }
+    assert_eq!(
+        bodies.len(),
+        1,
+        "every success is the same reservation: {bodies:?}"
+    );
+    let reservations = Table::<Reservation>::new(app.db.client())
+        .with_prefix(&app.prefix)
+        .scan()
+        .all()
+        .await
+        .expect("scan");
+    assert_eq!(reservations.len(), 1);
+}
+
+#[tokio::test]
+async fn a_hundred_concurrent_holds_never_oversell() {
+    let app = Arc::new(spawn(Duration::from_secs(300)).await);
+    let seats: Vec<String> = (1..=10).map(|n| format!("F-{n}")).collect();
+    app.seed("evt_1", seats.clone()).await;
+    let mut tasks = Vec::new();
+    for i in 0..100 {
+        let app = app.clone();
+        let wanted = [
+            format!("F-{}", i % 10 + 1),
+            format!("F-{}", (i * 7 + 3) % 10 + 1),
+        ];
+        tasks.push(tokio::spawn(async move {
+            let mut wanted: Vec<&str> = wanted.iter().map(String::as_str).collect();
+            wanted.dedup();
+            let user = format!("user{i}");
+            let result = app.hold(&user, "k", "evt_1", &wanted).await;
+            (
+                wanted.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                result,
+            )
+        }));
+    }
+    let mut winners: HashMap<String, Vec<String>> = HashMap::new();
+    let mut conflicts = 0;
+    for task in tasks {
+        let (wanted, (status, body, _)) = task.await.expect("joins");
+        match status.as_u16() {
+            201 => {
+                winners.insert(
+                    body["reservation_id"].as_str().expect("id").to_owned(),
+                    wanted,
+                );
+            }
+            409 => {
+                assert_eq!(body["error"]["code"], "INVENTORY_CONFLICT", "{body}");
+                conflicts += 1;
+            }
+            other => panic!("{other}: {body}"),
+        }
+    }
+    assert!(!winners.is_empty());
+    assert_eq!(winners.len() + conflicts, 100);
+    let mut held = HashSet::new();
+    for seats in winners.values() {
+        for seat in seats {
+            assert!(held.insert(seat.clone()), "seat {seat} held twice");
+        }
+    }
+    for seat in &seats {
+        let stored = app.seat("evt_1", seat).await;
+        match stored.holder {
+            Some(holder) => assert!(winners[&holder].contains(seat), "{seat} held by {holder}"),
+            None => assert!(!held.contains(seat)),
+        }
+    }
+}
+
+#[tokio::test]
+async fn expired_holds_cannot_be_confirmed_and_free_their_seats() {
+    let app = spawn(Duration::from_secs(1)).await;
+    app.seed("evt_1", ["G-1".to_string()]).await;
+    let (_, body, _) = app.hold("alice", "k1", "evt_1", &["G-1"]).await;
+    let id = body["reservation_id"].as_str().expect("id").to_owned();
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let (_, view, _) = app.get(&format!("/v1/reservations/{id}"), "alice").await;
+    assert_eq!(view["status"], "EXPIRED");
+    let (status, err, _) = app
+        .post(
+            &format!("/v1/reservations/{id}/confirm"),
+            Some("alice"),
+            Some("k2"),
+            Some(json!({"payment_intent_id": "pay_1"})),
+        )
+        .await;
+    assert_error(status, &err, 409, "RESERVATION_EXPIRED");
+    let (status, body, _) = app.hold("bob", "k1", "evt_1", &["G-1"]).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "the expired hold's seat is free again: {body}"
+    );
+}
+
+#[tokio::test]
+async fn health_ready_and_trace_ids() {
+    let app = spawn(Duration::from_secs(300)).await;
+    let response = app
+        .http
+        .get(format!("{}/health", app.base))
+        .header("x-trace-id", "abc-123")
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["x-trace-id"], "abc-123");
+    let (status, body, _) = read(
+        app.http
+            .get(format!("{}/ready", app.base))
+            .send()
+            .await
+            .expect("answers"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("READY"))
+    );
+    let response = app
+        .http
+        .get(format!("{}/v1/reservations/rsv_x", app.base))
+        .header(
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        )
+        .send()
+        .await
+        .expect("answers");
+    let (_, body, _) = read(response).await;
+    assert_eq!(
+        body["error"]["trace_id"],
+        "4bf92f3577b34da6a3ce929d0e0e4736"
+    );
+}
+
+/// The seed-000 guard: tables whose keys differ from the entities fail the start-up check.
+#[tokio::test]
+async fn start_up_refuses_tables_that_do_not_match() {
+    let db = DynamoLocal::start().await.expect("starts");
+    let wrong = TableDef::new(
+        "ticket-reservation-reservations",
+        KeyDef::string("reservation_id"),
+    )
+    .with_sort_key(KeyDef::string("event_id"));
+    let others: Vec<TableDef> = ALL
+        .iter()
+        .copied()
+        .filter(|t| t.name != wrong.name)
+        .collect();
+    db.create_tables(&others).await.expect("created");
+    db.create_tables(&[wrong]).await.expect("created");
+    let report = check_schemas(db.client(), db.prefix())
+        .await
+        .expect_err("mismatch");
+    let text = report.to_string();
+    assert!(
+        text.contains("maps partition key to \"pk\" but table"),
+        "{text}"
+    );
+    assert!(text.contains("has \"reservation_id\""), "{text}");
+    assert_eq!(report.failures.len(), 1, "{text}");
+}
