@@ -196,10 +196,49 @@ fn and(a: Option<Condition>, b: Option<Condition>) -> Option<Condition> {
     }
 }
 
-/// Turns a failed condition into [`Error::ConditionFailed`] with the old item when DynamoDB
-/// returned it.
-fn condition_failed_item(err: Error, old: Option<Item>) -> Error {
-    match err {
+/// A condition rendered for a request: expression and placeholders, all `None` without one.
+type RenderedCondition = (
+    Option<String>,
+    Option<crate::expr::Names>,
+    Option<crate::expr::Values>,
+);
+
+fn render_condition(
+    table: &str,
+    op: Operation,
+    condition: Option<&Condition>,
+) -> Result<RenderedCondition, Error> {
+    let Some(condition) = condition else {
+        return Ok((None, None, None));
+    };
+    let mut p = Placeholders::default();
+    let expr = p
+        .condition(condition)
+        .map_err(|e| Error::invalid_value(table, op, &e))?;
+    let (names, values) = p.into_parts();
+    Ok((Some(expr), names, values))
+}
+
+/// Maps the error of a conditional write: a failed condition carries the old item when
+/// DynamoDB returned it.
+fn write_error<E, R>(
+    table: &str,
+    op: Operation,
+    err: aws_sdk_dynamodb::error::SdkError<E, R>,
+) -> Error
+where
+    E: HasConditionItem
+        + aws_sdk_dynamodb::error::ProvideErrorMetadata
+        + std::error::Error
+        + Send
+        + Sync
+        + 'static,
+    R: fmt::Debug + Send + Sync + 'static,
+{
+    let old = err
+        .as_service_error()
+        .and_then(HasConditionItem::condition_item);
+    match Error::from_sdk(table, op, err) {
         Error::ConditionFailed {
             table, operation, ..
         } => Error::ConditionFailed {
@@ -320,22 +359,15 @@ impl<E: Entity> PutItem<'_, E> {
         let item = entity
             .into_item()
             .map_err(|e| Error::mapping(table.name(), op, e))?;
+        let (expr, names, values) = render_condition(table.name(), op, condition.as_ref())?;
         let mut request = table
             .client
             .put_item()
             .table_name(table.name())
-            .set_item(Some(item));
-        if let Some(condition) = &condition {
-            let mut p = Placeholders::default();
-            let expr = p
-                .condition(condition)
-                .map_err(|e| Error::invalid_value(table.name(), op, &e))?;
-            let (names, values) = p.into_parts();
-            request = request
-                .condition_expression(expr)
-                .set_expression_attribute_names(names)
-                .set_expression_attribute_values(values);
-        }
+            .set_item(Some(item))
+            .set_condition_expression(expr)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values);
         if self.return_old {
             request = request.return_values(ReturnValue::AllOld);
         }
@@ -350,24 +382,9 @@ impl<E: Entity> PutItem<'_, E> {
                 .filter(|a| !a.is_empty())
                 .map(|item| table.read(op, item))
                 .transpose(),
-            Err(err) => {
-                let old = old_item_of(&err);
-                Err(condition_failed_item(
-                    Error::from_sdk(table.name(), op, err),
-                    old,
-                ))
-            }
+            Err(err) => Err(write_error(table.name(), op, err)),
         }
     }
-}
-
-/// The item a `ConditionalCheckFailedException` carries.
-fn old_item_of<E, R>(err: &aws_sdk_dynamodb::error::SdkError<E, R>) -> Option<Item>
-where
-    E: HasConditionItem,
-{
-    err.as_service_error()
-        .and_then(HasConditionItem::condition_item)
 }
 
 /// Service errors that carry the item of a failed condition.
@@ -433,22 +450,15 @@ impl<E: Entity> DeleteItem<'_, E> {
         let op = Operation::DeleteItem;
         let table = self.table;
         let key = table.key_item(op, self.key)?;
+        let (expr, names, values) = render_condition(table.name(), op, self.condition.as_ref())?;
         let mut request = table
             .client
             .delete_item()
             .table_name(table.name())
-            .set_key(Some(key));
-        if let Some(condition) = &self.condition {
-            let mut p = Placeholders::default();
-            let expr = p
-                .condition(condition)
-                .map_err(|e| Error::invalid_value(table.name(), op, &e))?;
-            let (names, values) = p.into_parts();
-            request = request
-                .condition_expression(expr)
-                .set_expression_attribute_names(names)
-                .set_expression_attribute_values(values);
-        }
+            .set_key(Some(key))
+            .set_condition_expression(expr)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values);
         if self.return_old {
             request = request.return_values(ReturnValue::AllOld);
         }
@@ -463,13 +473,7 @@ impl<E: Entity> DeleteItem<'_, E> {
                 .filter(|a| !a.is_empty())
                 .map(|item| table.read(op, item))
                 .transpose(),
-            Err(err) => {
-                let old = old_item_of(&err);
-                Err(condition_failed_item(
-                    Error::from_sdk(table.name(), op, err),
-                    old,
-                ))
-            }
+            Err(err) => Err(write_error(table.name(), op, err)),
         }
     }
 }
@@ -617,13 +621,7 @@ impl<E: Entity> UpdateItem<'_, E> {
         }
         match request.send().instrument(table.span(op)).await {
             Ok(output) => Ok(output.attributes.filter(|a| !a.is_empty())),
-            Err(err) => {
-                let old = old_item_of(&err);
-                Err(condition_failed_item(
-                    Error::from_sdk(table.name(), op, err),
-                    old,
-                ))
-            }
+            Err(err) => Err(write_error(table.name(), op, err)),
         }
     }
 }

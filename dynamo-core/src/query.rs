@@ -202,6 +202,27 @@ macro_rules! common_options {
 common_options!(Query);
 common_options!(Scan);
 
+/// One page of a Query or Scan response.
+fn page<E: Entity, T: FromItem>(
+    table: &Table<E>,
+    op: Operation,
+    items: Option<Vec<Item>>,
+    last_evaluated_key: Option<Item>,
+    scanned_count: i32,
+) -> Result<Page<T>, Error> {
+    let items = items
+        .unwrap_or_default()
+        .into_iter()
+        .map(|i| table.read(op, i))
+        .collect::<Result<Vec<T>, _>>()?;
+    let cursor = last_evaluated_key.filter(|k| !k.is_empty()).map(Cursor);
+    Ok(Page {
+        items,
+        cursor,
+        scanned_count,
+    })
+}
+
 fn projection(p: &mut Placeholders, paths: &[Path]) -> Option<String> {
     (!paths.is_empty()).then(|| {
         paths
@@ -364,29 +385,19 @@ impl<'a, E: Entity, T: FromItem> Query<'a, E, T> {
             .instrument(table.span(op))
             .await
             .map_err(|e| Error::from_sdk(table.name(), op, e))?;
-        let items = output
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(|i| table.read(op, i))
-            .collect::<Result<Vec<T>, _>>()?;
-        let cursor = output
-            .last_evaluated_key
-            .filter(|k| !k.is_empty())
-            .map(Cursor);
-        let next = cursor.clone().map(|c| {
+        let page = page(
+            table,
+            op,
+            output.items,
+            output.last_evaluated_key,
+            output.scanned_count,
+        )?;
+        let next = page.cursor.clone().map(|c| {
             let mut next = self;
             next.common.cursor = Some(c);
             next
         });
-        Ok((
-            Page {
-                items,
-                cursor,
-                scanned_count: output.scanned_count,
-            },
-            next,
-        ))
+        Ok((page, next))
     }
 }
 
@@ -478,28 +489,18 @@ impl<'a, E: Entity, T: FromItem> Scan<'a, E, T> {
             .instrument(table.span(op))
             .await
             .map_err(|e| Error::from_sdk(table.name(), op, e))?;
-        let items = output
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(|i| table.read(op, i))
-            .collect::<Result<Vec<T>, _>>()?;
-        let cursor = output
-            .last_evaluated_key
-            .filter(|k| !k.is_empty())
-            .map(Cursor);
-        let next = cursor.clone().map(|c| {
+        let page = page(
+            table,
+            op,
+            output.items,
+            output.last_evaluated_key,
+            output.scanned_count,
+        )?;
+        let next = page.cursor.clone().map(|c| {
             let mut next = self;
             next.common.cursor = Some(c);
             next
         });
-        Ok((
-            Page {
-                items,
-                cursor,
-                scanned_count: output.scanned_count,
-            },
-            next,
-        ))
+        Ok((page, next))
     }
 }

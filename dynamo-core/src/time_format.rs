@@ -47,7 +47,7 @@ pub(crate) fn format_rfc3339(value: OffsetDateTime) -> Result<String, ValueError
     let mut nanos = v.nanosecond();
     if nanos != 0 {
         let mut width = 9;
-        while nanos % 10 == 0 {
+        while nanos.is_multiple_of(10) {
             nanos /= 10;
             width -= 1;
         }
@@ -55,8 +55,8 @@ pub(crate) fn format_rfc3339(value: OffsetDateTime) -> Result<String, ValueError
         push_digits(&mut out, nanos, width);
     }
     out.push(b'Z');
-    // Only ASCII digits and separators were written.
-    Ok(out.into_iter().map(char::from).collect())
+    // Only ASCII digits and separators were written, so this never fails.
+    String::from_utf8(out).map_err(|_| ValueError::new("an ASCII date-time", "other bytes"))
 }
 
 fn digits(bytes: &[u8]) -> Option<u32> {
