@@ -43,6 +43,19 @@ enum Command {
         #[arg(long)]
         seats: String,
     },
+    /// Print an admission token (`reservation_token`) for a user and event, signed with
+    /// ADMISSION_HS256_SECRET.
+    AdmissionToken {
+        /// The user id.
+        #[arg(long)]
+        sub: String,
+        /// The event id.
+        #[arg(long)]
+        event_id: String,
+        /// Validity in seconds.
+        #[arg(long, default_value_t = 600)]
+        ttl: i64,
+    },
     /// Print an HS256 token for a user, signed with the configured secret.
     DevToken {
         /// The user id (`sub`).
@@ -106,6 +119,10 @@ pub async fn run(cli: Cli) -> ExitCode {
                 Err(e) => Err(format!("cannot sign: {e}")),
             }
         }
+        Command::AdmissionToken { sub, event_id, ttl } => match &settings.admission_secret {
+            None => Err("ADMISSION_HS256_SECRET is not set: with APP_ENV=local any non-empty reservation_token admits".into()),
+            Some(secret) => crate::auth::sign_admission(secret, &sub, &event_id, ttl).map(|t| println!("{t}")).map_err(|e| format!("cannot sign: {e}")),
+        },
         Command::Serve => serve(settings).await,
         Command::CreateTables => create_tables(&settings).await,
         Command::CheckSchema => match client().await {

@@ -38,6 +38,9 @@ pub struct Settings {
     pub idempotency_ttl: Duration,
     /// `REQUEST_TIMEOUT_MS` (5000).
     pub request_timeout: Duration,
+    /// `ADMISSION_HS256_SECRET`: verify `reservation_token` as a signed admission token bound
+    /// to user and event. Required unless `APP_ENV=local`, where any non-empty token admits.
+    pub admission_secret: Option<String>,
 }
 
 impl Default for Settings {
@@ -51,6 +54,7 @@ impl Default for Settings {
             max_seats: 10,
             idempotency_ttl: Duration::from_secs(300),
             request_timeout: Duration::from_secs(5),
+            admission_secret: None,
         }
     }
 }
@@ -99,7 +103,20 @@ impl Settings {
                 ));
             }
         };
+        let admission_secret = match (var("ADMISSION_HS256_SECRET"), app_env) {
+            (Some(secret), _) if secret.len() >= 32 => Some(secret),
+            (Some(_), _) => {
+                return Err(ConfigError(
+                    "ADMISSION_HS256_SECRET must be at least 32 characters".into(),
+                ));
+            }
+            (None, AppEnv::Local) => None,
+            (None, AppEnv::Production) => {
+                return Err(ConfigError("ADMISSION_HS256_SECRET is required when APP_ENV is not local (reservation tokens are verified)".into()));
+            }
+        };
         Ok(Settings {
+            admission_secret,
             port: number("PORT", 8080, |_| true, "a port number")?,
             table_prefix: var("TABLE_PREFIX").unwrap_or_default(),
             jwt_secret,

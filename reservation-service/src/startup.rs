@@ -1,6 +1,6 @@
 //! Building the application: state, router, and the start-up schema check.
 
-use crate::auth::{AdmissionVerifier, AnyTokenAdmission, JwtVerifier};
+use crate::auth::{AdmissionVerifier, AnyTokenAdmission, JwtVerifier, SignedAdmission};
 use crate::config::Settings;
 use crate::idempotency::Idempotency;
 use crate::payment::{PaymentGateway, SimulatedPayments};
@@ -32,14 +32,14 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The state with the simulated payment gateway and development admission.
+    /// The state with the simulated payment gateway, and signed admission tokens when an
+    /// admission secret is configured (any non-empty token otherwise).
     pub fn new(settings: Settings, client: dynamo_core::Client) -> Self {
-        Self::with(
-            settings,
-            client,
-            Arc::new(SimulatedPayments),
-            Arc::new(AnyTokenAdmission),
-        )
+        let admission: Arc<dyn AdmissionVerifier> = match &settings.admission_secret {
+            Some(secret) => Arc::new(SignedAdmission::hs256(secret)),
+            None => Arc::new(AnyTokenAdmission),
+        };
+        Self::with(settings, client, Arc::new(SimulatedPayments), admission)
     }
 
     /// The state with other payment and admission implementations.

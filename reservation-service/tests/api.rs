@@ -23,6 +23,10 @@ struct App {
 }
 
 async fn spawn(hold_ttl: Duration) -> App {
+    spawn_with(hold_ttl, None).await
+}
+
+async fn spawn_with(hold_ttl: Duration, admission_secret: Option<&str>) -> App {
     let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
     db.create_tables(&ALL).await.expect("tables created");
     let settings = Settings {
@@ -30,6 +34,7 @@ async fn spawn(hold_ttl: Duration) -> App {
         jwt_secret: SECRET.to_owned(),
         hold_ttl,
         request_timeout: Duration::from_secs(20),
+        admission_secret: admission_secret.map(str::to_owned),
         ..Settings::default()
     };
     let state = Arc::new(AppState::new(settings, db.client().clone()));
@@ -733,4 +738,40 @@ async fn start_up_refuses_tables_that_do_not_match() {
     );
     assert!(text.contains("has \"reservation_id\""), "{text}");
     assert_eq!(report.failures.len(), 1, "{text}");
+}
+
+#[tokio::test]
+async fn signed_admission_tokens_are_bound_to_user_and_event() {
+    const ADMISSION: &str = "admission-secret-long-enough-for-hs256-tokens";
+    let app = spawn_with(Duration::from_secs(300), Some(ADMISSION)).await;
+    app.seed("evt_1", ["H-1".to_string()]).await;
+    let mut body = create_body("u1", "evt_1", &["H-1"]);
+    let (status, err, _) = app
+        .post(
+            "/v1/reservations",
+            Some("u1"),
+            Some("k1"),
+            Some(body.clone()),
+        )
+        .await;
+    assert_error(status, &err, 403, "FORBIDDEN");
+    body["reservation_token"] = json!(
+        reservation_service::auth::sign_admission(ADMISSION, "u2", "evt_1", 60).expect("signs")
+    );
+    let (status, err, _) = app
+        .post(
+            "/v1/reservations",
+            Some("u1"),
+            Some("k2"),
+            Some(body.clone()),
+        )
+        .await;
+    assert_error(status, &err, 403, "FORBIDDEN");
+    body["reservation_token"] = json!(
+        reservation_service::auth::sign_admission(ADMISSION, "u1", "evt_1", 60).expect("signs")
+    );
+    let (status, _, _) = app
+        .post("/v1/reservations", Some("u1"), Some("k3"), Some(body))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
 }
