@@ -16,27 +16,66 @@ pub struct Claims {
     pub iat: i64,
 }
 
-/// Verifies bearer tokens.
+/// Verifies bearer tokens: HS256 with a shared secret (development, simple deployments) or
+/// RS256 with keys from a JWKS URL (an OIDC provider). `exp` and `sub` are required; `exp` has
+/// 30 s of leeway; `alg` must be the one configured (so `none` and algorithm confusion fail).
 #[derive(Clone)]
 pub struct JwtVerifier {
-    key: Arc<DecodingKey>,
+    keys: Keys,
     validation: Validation,
 }
 
+#[derive(Clone)]
+enum Keys {
+    Secret(Arc<DecodingKey>),
+    Jwks(Arc<Jwks>),
+}
+
+fn validation(algorithm: Algorithm, issuer: Option<&str>) -> Validation {
+    let mut validation = Validation::new(algorithm);
+    validation.leeway = 30;
+    validation.set_required_spec_claims(&["exp", "sub"]);
+    if let Some(issuer) = issuer {
+        // Without `iss` among the required claims, a token lacking it would pass.
+        validation.set_required_spec_claims(&["exp", "sub", "iss"]);
+        validation.set_issuer(&[issuer]);
+    }
+    validation
+}
+
 impl JwtVerifier {
-    /// HS256 with a shared secret; `exp` is required, with 30 s of leeway.
-    pub fn hs256(secret: &str) -> Self {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = 30;
-        validation.set_required_spec_claims(&["exp", "sub"]);
+    /// HS256 with a shared secret.
+    pub fn hs256(secret: &str, issuer: Option<&str>) -> Self {
         JwtVerifier {
-            key: Arc::new(DecodingKey::from_secret(secret.as_bytes())),
-            validation,
+            keys: Keys::Secret(Arc::new(DecodingKey::from_secret(secret.as_bytes()))),
+            validation: validation(Algorithm::HS256, issuer),
+        }
+    }
+
+    /// RS256 with the keys published at `url` (fetched on first use, again for an unknown
+    /// `kid` at most every 30 s).
+    pub fn jwks(url: &str, issuer: Option<&str>) -> Self {
+        JwtVerifier {
+            keys: Keys::Jwks(Arc::new(Jwks::new(url))),
+            validation: validation(Algorithm::RS256, issuer),
+        }
+    }
+
+    /// Fetches the JWKS now, if there is one; failures are logged and retried on demand, so an
+    /// identity provider that is briefly down does not block start-up.
+    pub async fn prefetch(&self) {
+        if let Keys::Jwks(jwks) = &self.keys {
+            match jwks.refresh().await {
+                Ok(n) => tracing::info!(keys = n, url = %jwks.url, "JWKS loaded"),
+                Err(e) => {
+                    tracing::warn!(error = %e, url = %jwks.url, "JWKS not loaded yet; retrying on the first request")
+                }
+            }
         }
     }
 
     /// The user id of a valid `Authorization` header value.
-    pub fn verify(&self, authorization: Option<&str>) -> Result<String, ApiError> {
+    pub async fn verify(&self, authorization: Option<&str>) -> Result<String, ApiError> {
         let header = authorization.ok_or_else(|| {
             ApiError::Unauthenticated("the Authorization header is missing".into())
         })?;
@@ -48,26 +87,111 @@ impl JwtVerifier {
             .ok_or_else(|| {
                 ApiError::Unauthenticated("expected Authorization: Bearer <token>".into())
             })?;
-        let data =
-            jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map_err(|e| {
-                use jsonwebtoken::errors::ErrorKind;
-                let why = match e.kind() {
-                    ErrorKind::ExpiredSignature => "the token has expired",
-                    ErrorKind::InvalidSignature => "the token's signature is invalid",
-                    ErrorKind::InvalidAlgorithm => "the token's algorithm is not accepted",
-                    ErrorKind::MissingRequiredClaim(_) => {
-                        "the token lacks a required claim (sub, exp)"
-                    }
-                    _ => "the token is malformed",
-                };
-                ApiError::Unauthenticated(why.into())
-            })?;
+        let key = match &self.keys {
+            Keys::Secret(key) => key.clone(),
+            Keys::Jwks(jwks) => {
+                let header = jsonwebtoken::decode_header(token)
+                    .map_err(|_| ApiError::Unauthenticated("the token is malformed".into()))?;
+                if header.alg != Algorithm::RS256 {
+                    return Err(ApiError::Unauthenticated(
+                        "the token's algorithm is not accepted".into(),
+                    ));
+                }
+                let kid = header.kid.ok_or_else(|| {
+                    ApiError::Unauthenticated("the token has no key id (kid)".into())
+                })?;
+                jwks.key(&kid).await?
+            }
+        };
+        let data = jsonwebtoken::decode::<Claims>(token, &key, &self.validation).map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind;
+            let why = match e.kind() {
+                ErrorKind::ExpiredSignature => "the token has expired",
+                ErrorKind::InvalidSignature => "the token's signature is invalid",
+                ErrorKind::InvalidAlgorithm => "the token's algorithm is not accepted",
+                ErrorKind::InvalidIssuer => "the token was issued by another issuer",
+                ErrorKind::MissingRequiredClaim(_) => "the token lacks a required claim (sub, exp)",
+                _ => "the token is malformed",
+            };
+            ApiError::Unauthenticated(why.into())
+        })?;
         if data.claims.sub.is_empty() {
             return Err(ApiError::Unauthenticated(
                 "the token has an empty subject".into(),
             ));
         }
         Ok(data.claims.sub)
+    }
+}
+
+/// Keys from a JWKS URL, by key id.
+struct Jwks {
+    url: String,
+    http: reqwest::Client,
+    keys: tokio::sync::RwLock<std::collections::HashMap<String, Arc<DecodingKey>>>,
+    last_fetch: tokio::sync::Mutex<Option<std::time::Instant>>,
+}
+
+impl Jwks {
+    fn new(url: &str) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(3))
+            .build()
+            .unwrap_or_else(|_| reqwest::Client::new());
+        Jwks {
+            url: url.to_owned(),
+            http,
+            keys: Default::default(),
+            last_fetch: Default::default(),
+        }
+    }
+
+    async fn refresh(&self) -> Result<usize, String> {
+        let set: jsonwebtoken::jwk::JwkSet = self
+            .http
+            .get(&self.url)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|e| format!("fetching {}: {e}", self.url))?
+            .json()
+            .await
+            .map_err(|e| format!("reading {}: {e}", self.url))?;
+        let keys: std::collections::HashMap<_, _> = set
+            .keys
+            .iter()
+            .filter_map(|jwk| {
+                Some((
+                    jwk.common.key_id.clone()?,
+                    Arc::new(DecodingKey::from_jwk(jwk).ok()?),
+                ))
+            })
+            .collect();
+        let n = keys.len();
+        *self.keys.write().await = keys;
+        Ok(n)
+    }
+
+    async fn key(&self, kid: &str) -> Result<Arc<DecodingKey>, ApiError> {
+        if let Some(key) = self.keys.read().await.get(kid) {
+            return Ok(key.clone());
+        }
+        {
+            let mut last = self.last_fetch.lock().await;
+            let recent = last.is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(30));
+            if !recent || self.keys.read().await.is_empty() {
+                *last = Some(std::time::Instant::now());
+                if let Err(e) = self.refresh().await {
+                    tracing::warn!(error = %e, "JWKS refresh failed");
+                    if self.keys.read().await.is_empty() {
+                        return Err(ApiError::Unavailable);
+                    }
+                }
+            }
+        }
+        self.keys.read().await.get(kid).cloned().ok_or_else(|| {
+            ApiError::Unauthenticated("the token's key id is not one of the issuer's keys".into())
+        })
     }
 }
 
@@ -219,19 +343,26 @@ mod tests {
     #[test]
     fn bearer_tokens() {
         let secret = "bearer-secret-long-enough-for-hs256-tokens!!";
-        let verifier = JwtVerifier::hs256(secret);
+        let verifier = JwtVerifier::hs256(secret, None);
         let token = sign_hs256(secret, "u1", 60).expect("signs");
+        // HS256 verification does no I/O: the futures are ready at once.
+        let verify = |v: &JwtVerifier, h: Option<&str>| {
+            futures_util::FutureExt::now_or_never(v.verify(h)).expect("ready")
+        };
         assert_eq!(
-            verifier
-                .verify(Some(&format!("Bearer {token}")))
-                .expect("valid"),
+            verify(&verifier, Some(&format!("Bearer {token}"))).expect("valid"),
             "u1"
         );
-        assert!(verifier.verify(None).is_err());
-        assert!(verifier.verify(Some("Bearer ")).is_err());
+        assert!(verify(&verifier, None).is_err());
+        assert!(verify(&verifier, Some("Bearer ")).is_err());
         assert!(
-            verifier.verify(Some(&token)).is_err(),
+            verify(&verifier, Some(&token)).is_err(),
             "the scheme is required"
+        );
+        let issuer_bound = JwtVerifier::hs256(secret, Some("https://auth.example"));
+        assert!(
+            verify(&issuer_bound, Some(&format!("Bearer {token}"))).is_err(),
+            "JWT_ISSUER requires iss"
         );
     }
 }

@@ -110,6 +110,9 @@ pub async fn run(cli: Cli) -> ExitCode {
             );
             Ok(())
         }
+        Command::DevToken { .. } if settings.jwt_secret.is_empty() => {
+            Err("JWT_HS256_SECRET is not set (tokens come from the JWKS issuer)".into())
+        }
         Command::DevToken { sub, ttl } => {
             match crate::auth::sign_hs256(&settings.jwt_secret, &sub, ttl) {
                 Ok(token) => {
@@ -164,6 +167,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
     }
     let port = settings.port;
     let state = Arc::new(AppState::new(settings, client));
+    state.jwt.prefetch().await;
     let server = Server::bind(state, port)
         .await
         .map_err(|e| format!("cannot listen on port {port}: {e}"))?;

@@ -26,8 +26,12 @@ pub struct Settings {
     pub port: u16,
     /// `TABLE_PREFIX`, e.g. `dev-` (empty).
     pub table_prefix: String,
-    /// `JWT_HS256_SECRET` (a dev default with `APP_ENV=local`).
+    /// `JWT_HS256_SECRET` (a dev default with `APP_ENV=local`; empty when only `JWKS_URL` is set).
     pub jwt_secret: String,
+    /// `JWKS_URL`: verify RS256 tokens with the issuer's published keys instead of HS256.
+    pub jwks_url: Option<String>,
+    /// `JWT_ISSUER`: when set, tokens must carry this `iss`.
+    pub jwt_issuer: Option<String>,
     /// `HOLD_TTL_SECONDS` (300).
     pub hold_ttl: Duration,
     /// `APP_ENV` (`local` or anything else).
@@ -49,6 +53,8 @@ impl Default for Settings {
             port: 8080,
             table_prefix: String::new(),
             jwt_secret: DEV_JWT_SECRET.to_owned(),
+            jwks_url: None,
+            jwt_issuer: None,
             hold_ttl: Duration::from_secs(300),
             app_env: AppEnv::Local,
             max_seats: 10,
@@ -89,17 +95,26 @@ impl Settings {
             None | Some("local") => AppEnv::Local,
             Some(_) => AppEnv::Production,
         };
-        let jwt_secret = match (var("JWT_HS256_SECRET"), app_env) {
-            (Some(secret), _) if secret.len() >= 32 => secret,
-            (Some(_), _) => {
+        let jwks_url = var("JWKS_URL");
+        if let Some(url) = &jwks_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return Err(ConfigError(format!(
+                "JWKS_URL={url:?} is not an http(s) URL"
+            )));
+        }
+        let jwt_secret = match (var("JWT_HS256_SECRET"), app_env, &jwks_url) {
+            (Some(secret), _, _) if secret.len() >= 32 => secret,
+            (Some(_), _, _) => {
                 return Err(ConfigError(
                     "JWT_HS256_SECRET must be at least 32 characters".into(),
                 ));
             }
-            (None, AppEnv::Local) => DEV_JWT_SECRET.to_owned(),
-            (None, AppEnv::Production) => {
+            (None, AppEnv::Local, _) => DEV_JWT_SECRET.to_owned(),
+            (None, AppEnv::Production, Some(_)) => String::new(),
+            (None, AppEnv::Production, None) => {
                 return Err(ConfigError(
-                    "JWT_HS256_SECRET is required when APP_ENV is not local".into(),
+                    "set JWKS_URL (RS256) or JWT_HS256_SECRET when APP_ENV is not local".into(),
                 ));
             }
         };
@@ -117,6 +132,8 @@ impl Settings {
         };
         Ok(Settings {
             admission_secret,
+            jwks_url,
+            jwt_issuer: var("JWT_ISSUER"),
             port: number("PORT", 8080, |_| true, "a port number")?,
             table_prefix: var("TABLE_PREFIX").unwrap_or_default(),
             jwt_secret,

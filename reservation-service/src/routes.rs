@@ -26,7 +26,7 @@ impl FromRequestParts<Arc<AppState>> for User {
             .headers
             .get(header::AUTHORIZATION)
             .map(|v| v.to_str().unwrap_or_default());
-        state.jwt.verify(header).map(User)
+        state.jwt.verify(header).await.map(User)
     }
 }
 

@@ -51,7 +51,10 @@ impl AppState {
     ) -> Self {
         let prefix = settings.table_prefix.clone();
         AppState {
-            jwt: JwtVerifier::hs256(&settings.jwt_secret),
+            jwt: match &settings.jwks_url {
+                Some(url) => JwtVerifier::jwks(url, settings.jwt_issuer.as_deref()),
+                None => JwtVerifier::hs256(&settings.jwt_secret, settings.jwt_issuer.as_deref()),
+            },
             idempotency: Idempotency::new(
                 Table::<IdempotencyRecord>::new(&client).with_prefix(&prefix),
                 settings.idempotency_ttl,

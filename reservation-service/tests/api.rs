@@ -27,6 +27,14 @@ async fn spawn(hold_ttl: Duration) -> App {
 }
 
 async fn spawn_with(hold_ttl: Duration, admission_secret: Option<&str>) -> App {
+    spawn_configured(hold_ttl, admission_secret, None).await
+}
+
+async fn spawn_configured(
+    hold_ttl: Duration,
+    admission_secret: Option<&str>,
+    jwks_url: Option<String>,
+) -> App {
     let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
     db.create_tables(&ALL).await.expect("tables created");
     let settings = Settings {
@@ -35,6 +43,7 @@ async fn spawn_with(hold_ttl: Duration, admission_secret: Option<&str>) -> App {
         hold_ttl,
         request_timeout: Duration::from_secs(20),
         admission_secret: admission_secret.map(str::to_owned),
+        jwks_url,
         ..Settings::default()
     };
     let state = Arc::new(AppState::new(settings, db.client().clone()));
@@ -774,4 +783,80 @@ async fn signed_admission_tokens_are_bound_to_user_and_event() {
         .post("/v1/reservations", Some("u1"), Some("k3"), Some(body))
         .await;
     assert_eq!(status, StatusCode::CREATED);
+}
+
+/// A JWKS endpoint on a free local port, serving the test key's public half.
+async fn jwks_server() -> String {
+    let jwks = include_str!("fixtures/test-jwks.json");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binds");
+    let url = format!(
+        "http://127.0.0.1:{}/.well-known/jwks.json",
+        listener.local_addr().expect("addr").port()
+    );
+    let app = axum::Router::new().route(
+        "/.well-known/jwks.json",
+        axum::routing::get(move || async move { jwks }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+fn rs256(sub: &str, kid: &str) -> String {
+    let key =
+        jsonwebtoken::EncodingKey::from_rsa_pem(include_bytes!("fixtures/test-rsa-private.pem"))
+            .expect("pem");
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some(kid.to_owned());
+    let exp = time::OffsetDateTime::now_utc().unix_timestamp() + 600;
+    jsonwebtoken::encode(&header, &json!({"sub": sub, "exp": exp}), &key).expect("signs")
+}
+
+#[tokio::test]
+async fn rs256_tokens_are_verified_with_the_issuers_jwks() {
+    let app = spawn_configured(Duration::from_secs(300), None, Some(jwks_server().await)).await;
+    let get = |auth: String| {
+        let http = app.http.clone();
+        let url = format!("{}/v1/reservations/rsv_unknown", app.base);
+        async move {
+            read(
+                http.get(url)
+                    .header("authorization", auth)
+                    .send()
+                    .await
+                    .expect("answers"),
+            )
+            .await
+        }
+    };
+    let (status, err, _) = get(format!("Bearer {}", rs256("u1", "test-key-1"))).await;
+    assert_error(status, &err, 404, "NOT_FOUND");
+    let (status, err, _) = get(format!("Bearer {}", rs256("u1", "rotated-away"))).await;
+    assert_error(status, &err, 401, "UNAUTHENTICATED");
+    let (status, err, _) = get(format!("Bearer {}", app.token("u1"))).await;
+    assert_error(status, &err, 401, "UNAUTHENTICATED");
+
+    // The identity provider is down: not the client's fault.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("binds")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let down = spawn_configured(
+        Duration::from_secs(300),
+        None,
+        Some(format!("http://127.0.0.1:{port}/jwks.json")),
+    )
+    .await;
+    let (status, err, _) = read(
+        down.http
+            .get(format!("{}/v1/reservations/rsv_unknown", down.base))
+            .bearer_auth(rs256("u1", "test-key-1"))
+            .send()
+            .await
+            .expect("answers"),
+    )
+    .await;
+    assert_error(status, &err, 503, "SERVICE_UNAVAILABLE");
 }
