@@ -161,6 +161,18 @@ pub enum Error {
         #[source]
         source: BoxError,
     },
+    /// The item is being changed by a transaction in progress (`TransactionConflictException`):
+    /// retrying shortly may succeed.
+    #[error("{operation} on table {table}: the item is being changed by a transaction in progress")]
+    TransactionConflict {
+        /// The table.
+        table: String,
+        /// The operation.
+        operation: Operation,
+        /// The SDK error.
+        #[source]
+        source: BoxError,
+    },
     /// The item the operation promised does not exist.
     #[error("{operation} on table {table}: no such item")]
     NotFound {
@@ -248,6 +260,7 @@ impl Error {
             Error::ConditionFailed { table, .. }
             | Error::Mapping { table, .. }
             | Error::Throttled { table, .. }
+            | Error::TransactionConflict { table, .. }
             | Error::NotFound { table, .. }
             | Error::TableNotFound { table, .. }
             | Error::Validation { table, .. }
@@ -267,6 +280,7 @@ impl Error {
             | Error::TransactionCanceled { operation, .. }
             | Error::Mapping { operation, .. }
             | Error::Throttled { operation, .. }
+            | Error::TransactionConflict { operation, .. }
             | Error::NotFound { operation, .. }
             | Error::TableNotFound { operation, .. }
             | Error::Validation { operation, .. }
@@ -285,7 +299,10 @@ impl Error {
     /// transaction conflicts.
     pub fn is_transient(&self) -> bool {
         match self {
-            Error::Throttled { .. } | Error::Timeout { .. } | Error::Unreachable { .. } => true,
+            Error::Throttled { .. }
+            | Error::TransactionConflict { .. }
+            | Error::Timeout { .. }
+            | Error::Unreachable { .. } => true,
             Error::TransactionCanceled { reasons, .. } => reasons.iter().any(|r| {
                 matches!(
                     r.code.as_str(),
@@ -381,6 +398,11 @@ impl Error {
             "ProvisionedThroughputExceededException"
             | "ThrottlingException"
             | "RequestLimitExceeded" => Error::Throttled {
+                table,
+                operation,
+                source: Box::new(err),
+            },
+            "TransactionConflictException" => Error::TransactionConflict {
                 table,
                 operation,
                 source: Box::new(err),

@@ -273,3 +273,32 @@ async fn invalid_endpoint_says_what_to_fix() {
         .expect_err("no scheme");
     assert!(err.to_string().contains("DYNAMODB_ENDPOINT"), "{err}");
 }
+
+#[tokio::test]
+async fn a_write_racing_a_transaction_is_a_transient_conflict() {
+    use aws_sdk_dynamodb::operation::put_item::PutItemError;
+    use aws_sdk_dynamodb::types::error::TransactionConflictException;
+    let rule = mock!(Client::put_item).then_error(|| {
+        PutItemError::TransactionConflictException(
+            TransactionConflictException::builder()
+                .message("Transaction is ongoing for the item")
+                .meta(
+                    ErrorMetadata::builder()
+                        .code("TransactionConflictException")
+                        .build(),
+                )
+                .build(),
+        )
+    });
+    let client = mock_client!(aws_sdk_dynamodb, [&rule]);
+    let err = Table::<Thing>::new(&client)
+        .put(Thing {
+            id: "a".into(),
+            count: 1,
+        })
+        .send()
+        .await
+        .expect_err("conflict");
+    assert!(matches!(err, Error::TransactionConflict { .. }), "{err}");
+    assert!(err.is_transient());
+}

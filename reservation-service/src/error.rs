@@ -106,6 +106,9 @@ impl From<dynamo_core::Error> for ApiError {
                 tracing::warn!(error = %err, "DynamoDB timed out");
                 ApiError::UpstreamTimeout
             }
+            Error::TransactionConflict { .. } => ApiError::InvalidState(
+                "the reservation is being changed by another request; retry".into(),
+            ),
             Error::Throttled { .. } | Error::Unreachable { .. } => {
                 tracing::warn!(error = %err, "DynamoDB unavailable");
                 ApiError::Unavailable

@@ -193,8 +193,11 @@ impl Idempotency {
                     _ => Ok(None),
                 }
             }
-            // Released between our condition check and DynamoDB's answer: try again.
-            Err(Error::ConditionFailed { item: None, .. }) => Ok(None),
+            // Released between our condition check and DynamoDB's answer, or being completed by
+            // the executing request's transaction right now: look again shortly.
+            Err(Error::ConditionFailed { item: None, .. } | Error::TransactionConflict { .. }) => {
+                Ok(None)
+            }
             Err(e) => Err(e.into()),
         }
     }
