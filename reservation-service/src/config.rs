@@ -42,6 +42,10 @@ pub struct Settings {
     pub idempotency_ttl: Duration,
     /// `REQUEST_TIMEOUT_MS` (5000).
     pub request_timeout: Duration,
+    /// `RATE_LIMIT_PER_USER` requests per second per user (20; burst twice that; 0 disables).
+    pub rate_per_user: f64,
+    /// `RATE_LIMIT_GLOBAL` requests per second per instance (2000; burst twice that; 0 disables).
+    pub rate_global: f64,
     /// `ADMISSION_HS256_SECRET`: verify `reservation_token` as a signed admission token bound
     /// to user and event. Required unless `APP_ENV=local`, where any non-empty token admits.
     pub admission_secret: Option<String>,
@@ -61,6 +65,8 @@ impl Default for Settings {
             idempotency_ttl: Duration::from_secs(300),
             request_timeout: Duration::from_secs(5),
             admission_secret: None,
+            rate_per_user: 20.0,
+            rate_global: 2000.0,
         }
     }
 }
@@ -131,6 +137,18 @@ impl Settings {
             }
         };
         Ok(Settings {
+            rate_per_user: number(
+                "RATE_LIMIT_PER_USER",
+                20.0,
+                |n: &f64| (0.0..=1e6).contains(n),
+                "requests per second, 0 to disable",
+            )?,
+            rate_global: number(
+                "RATE_LIMIT_GLOBAL",
+                2000.0,
+                |n: &f64| (0.0..=1e7).contains(n),
+                "requests per second, 0 to disable",
+            )?,
             admission_secret,
             jwks_url,
             jwt_issuer: var("JWT_ISSUER"),

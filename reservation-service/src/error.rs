@@ -61,6 +61,9 @@ pub enum ApiError {
     /// 429.
     #[error("too many requests")]
     RateLimited,
+    /// 429, with the seconds after which a retry may pass.
+    #[error("too many requests; retry after {0} s")]
+    RateLimitedFor(u64),
     /// 503: DynamoDB unreachable or throttling.
     #[error("the service is temporarily unavailable, retry later")]
     Unavailable,
@@ -90,7 +93,9 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "NOT_FOUND"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
             ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
-            ApiError::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
+            ApiError::RateLimited | ApiError::RateLimitedFor(_) => {
+                (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED")
+            }
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE"),
             ApiError::UpstreamTimeout => (StatusCode::GATEWAY_TIMEOUT, "UPSTREAM_TIMEOUT"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL"),
@@ -136,6 +141,7 @@ impl IntoResponse for ApiError {
                 retry_after: Some(s),
                 ..
             } => Some(*s),
+            ApiError::RateLimitedFor(secs) => Some(*secs),
             ApiError::RateLimited | ApiError::Unavailable => Some(1),
             _ => None,
         };

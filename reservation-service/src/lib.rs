@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod idempotency;
+pub mod limits;
 pub mod payment;
 pub mod reservations;
 pub mod routes;

@@ -26,7 +26,9 @@ impl FromRequestParts<Arc<AppState>> for User {
             .headers
             .get(header::AUTHORIZATION)
             .map(|v| v.to_str().unwrap_or_default());
-        state.jwt.verify(header).await.map(User)
+        let user = state.jwt.verify(header).await?;
+        state.limiter.check(&user)?;
+        Ok(User(user))
     }
 }
 

@@ -29,6 +29,8 @@ pub struct AppState {
     pub idempotency: Idempotency,
     /// The domain.
     pub reservations: Reservations,
+    /// Per-user and per-instance request limits.
+    pub limiter: crate::limits::RateLimiter,
 }
 
 impl AppState {
@@ -62,6 +64,16 @@ impl AppState {
             reservations: Reservations::new(&client, &prefix, payments, settings.hold_ttl),
             admission,
             client,
+            limiter: crate::limits::RateLimiter::new(
+                crate::limits::Rate {
+                    per_second: settings.rate_per_user,
+                    burst: settings.rate_per_user * 2.0,
+                },
+                crate::limits::Rate {
+                    per_second: settings.rate_global,
+                    burst: settings.rate_global * 2.0,
+                },
+            ),
             settings,
         }
     }

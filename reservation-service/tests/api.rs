@@ -35,6 +35,15 @@ async fn spawn_configured(
     admission_secret: Option<&str>,
     jwks_url: Option<String>,
 ) -> App {
+    spawn_tuned(hold_ttl, admission_secret, jwks_url, |_| {}).await
+}
+
+async fn spawn_tuned(
+    hold_ttl: Duration,
+    admission_secret: Option<&str>,
+    jwks_url: Option<String>,
+    tune: fn(&mut Settings),
+) -> App {
     let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
     db.create_tables(&ALL).await.expect("tables created");
     let settings = Settings {
@@ -44,8 +53,13 @@ async fn spawn_configured(
         request_timeout: Duration::from_secs(20),
         admission_secret: admission_secret.map(str::to_owned),
         jwks_url,
+        // The concurrency tests send bursts from one user; the limit has its own test.
+        rate_per_user: 0.0,
+        rate_global: 0.0,
         ..Settings::default()
     };
+    let mut settings = settings;
+    tune(&mut settings);
     let state = Arc::new(AppState::new(settings, db.client().clone()));
     let server = Server::bind(state, 0).await.expect("binds");
     let base = format!("http://127.0.0.1:{}", server.port());
@@ -859,4 +873,29 @@ async fn rs256_tokens_are_verified_with_the_issuers_jwks() {
     )
     .await;
     assert_error(status, &err, 503, "SERVICE_UNAVAILABLE");
+}
+
+#[tokio::test]
+async fn requests_over_the_per_user_rate_are_429_with_retry_after() {
+    let app = spawn_tuned(Duration::from_secs(300), None, None, |s| {
+        s.rate_per_user = 0.5
+    })
+    .await;
+    // A burst of twice the rate (one request), then the limit.
+    let (status, _, _) = app.get("/v1/reservations/rsv_a", "u1").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let response = app
+        .http
+        .get(format!("{}/v1/reservations/rsv_a", app.base))
+        .bearer_auth(app.token("u1"))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().get("retry-after").is_some());
+    let (_, err, _) = read(response).await;
+    assert_error(StatusCode::TOO_MANY_REQUESTS, &err, 429, "RATE_LIMITED");
+    // Another user has a bucket of their own.
+    let (status, _, _) = app.get("/v1/reservations/rsv_a", "u2").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }

@@ -1,0 +1,142 @@
+//! Rate limiting: a token bucket per user and one for the whole instance, in memory.
+//! Over the limit a request gets 429 `RATE_LIMITED` with `Retry-After`.
+
+use crate::error::ApiError;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Requests per second and burst size; a rate of 0 turns the limit off.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rate {
+    /// Sustained requests per second.
+    pub per_second: f64,
+    /// Requests allowed at once.
+    pub burst: f64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    last: Instant,
+}
+
+impl Bucket {
+    fn full(rate: Rate, now: Instant) -> Self {
+        Bucket {
+            tokens: rate.burst,
+            last: now,
+        }
+    }
+
+    /// Takes a token, or says how long until one is there.
+    fn take(&mut self, rate: Rate, now: Instant) -> Result<(), Duration> {
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * rate.per_second).min(rate.burst);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64(
+                (1.0 - self.tokens) / rate.per_second,
+            ))
+        }
+    }
+}
+
+/// The limiter of one instance (each replica limits on its own).
+#[derive(Debug)]
+pub struct RateLimiter {
+    user: Rate,
+    global: Rate,
+    users: Mutex<HashMap<String, Bucket>>,
+    instance: Mutex<Bucket>,
+}
+
+impl RateLimiter {
+    /// A limiter with these rates.
+    pub fn new(user: Rate, global: Rate) -> Self {
+        let now = Instant::now();
+        RateLimiter {
+            user,
+            global,
+            users: Mutex::new(HashMap::new()),
+            instance: Mutex::new(Bucket::full(global, now)),
+        }
+    }
+
+    /// Counts a request of `user`; `RATE_LIMITED` when over either limit.
+    pub fn check(&self, user: &str) -> Result<(), ApiError> {
+        let now = Instant::now();
+        let limited = |wait: Duration| ApiError::RateLimitedFor(wait.as_secs().max(1));
+        if self.global.per_second > 0.0 {
+            let mut bucket = self
+                .instance
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            bucket.take(self.global, now).map_err(limited)?;
+        }
+        if self.user.per_second > 0.0 {
+            let mut users = self
+                .users
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            // Forget users whose bucket has refilled: they are back to a full burst anyway.
+            if users.len() > 10_000 {
+                let refill = Duration::from_secs_f64(self.user.burst / self.user.per_second);
+                users.retain(|_, b| now.saturating_duration_since(b.last) < refill);
+            }
+            let bucket = users
+                .entry(user.to_owned())
+                .or_insert_with(|| Bucket::full(self.user, now));
+            bucket.take(self.user, now).map_err(limited)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bursts_then_refills() {
+        let rate = Rate {
+            per_second: 10.0,
+            burst: 2.0,
+        };
+        let start = Instant::now();
+        let mut bucket = Bucket::full(rate, start);
+        assert!(bucket.take(rate, start).is_ok());
+        assert!(bucket.take(rate, start).is_ok());
+        let wait = bucket.take(rate, start).expect_err("empty");
+        assert!(wait <= Duration::from_millis(100), "{wait:?}");
+        assert!(
+            bucket
+                .take(rate, start + Duration::from_millis(100))
+                .is_ok(),
+            "one token after 1/rate seconds"
+        );
+    }
+
+    #[test]
+    fn users_are_limited_separately_and_zero_disables() {
+        let limiter = RateLimiter::new(
+            Rate {
+                per_second: 0.001,
+                burst: 1.0,
+            },
+            Rate {
+                per_second: 0.0,
+                burst: 0.0,
+            },
+        );
+        assert!(limiter.check("a").is_ok());
+        assert!(matches!(
+            limiter.check("a"),
+            Err(ApiError::RateLimitedFor(_))
+        ));
+        assert!(limiter.check("b").is_ok());
+    }
+}
