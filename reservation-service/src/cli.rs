@@ -22,6 +22,10 @@ enum Command {
     /// Serve the API (PORT, DYNAMODB_ENDPOINT, AWS_REGION, TABLE_PREFIX, JWT_HS256_SECRET,
     /// HOLD_TTL_SECONDS, APP_ENV from the environment).
     Serve,
+    /// Run only the outbox relay and the hold sweeper (EVENT_BUS_NAME, OUTBOX_MAX_ATTEMPTS,
+    /// RELAY_INTERVAL_MS, SWEEP_INTERVAL_SECONDS), e.g. as a separate deployment with WORKERS=false
+    /// on the API replicas.
+    Relay,
     /// Create the service's tables (with TABLE_PREFIX) unless they exist with the same schema.
     CreateTables,
     /// Check every table against its definition; exit 1 with every difference when one fails.
@@ -127,6 +131,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             Some(secret) => crate::auth::sign_admission(secret, &sub, &event_id, ttl).map(|t| println!("{t}")).map_err(|e| format!("cannot sign: {e}")),
         },
         Command::Serve => serve(settings).await,
+        Command::Relay => relay(settings).await,
         Command::CreateTables => create_tables(&settings).await,
         Command::CheckSchema => match client().await {
             Ok(client) => check_schemas(&client, &settings.table_prefix)
@@ -168,14 +173,32 @@ async fn serve(settings: Settings) -> Result<(), String> {
     let port = settings.port;
     let state = Arc::new(AppState::new(settings, client));
     state.jwt.prefetch().await;
+    let workers = if state.settings.workers {
+        Some(state.spawn_workers(state.event_sink().await))
+    } else {
+        None
+    };
     let server = Server::bind(state, port)
         .await
         .map_err(|e| format!("cannot listen on port {port}: {e}"))?;
     tracing::info!(port = server.port(), "serving the Reservation API");
-    server
-        .run(shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())
+    let served = server.run(shutdown_signal()).await;
+    if let Some(workers) = workers {
+        workers.stop().await;
+    }
+    served.map_err(|e| e.to_string())
+}
+
+async fn relay(settings: Settings) -> Result<(), String> {
+    let client = client().await?;
+    if let Err(report) = check_schemas(&client, &settings.table_prefix).await {
+        return Err(format!("refusing to relay: {report}"));
+    }
+    let state = AppState::new(settings, client);
+    let workers = state.spawn_workers(state.event_sink().await);
+    shutdown_signal().await;
+    workers.stop().await;
+    Ok(())
 }
 
 async fn shutdown_signal() {

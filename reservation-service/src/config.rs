@@ -49,6 +49,20 @@ pub struct Settings {
     /// `ADMISSION_HS256_SECRET`: verify `reservation_token` as a signed admission token bound
     /// to user and event. Required unless `APP_ENV=local`, where any non-empty token admits.
     pub admission_secret: Option<String>,
+    /// `EVENT_BUS_NAME`: the EventBridge bus for outbox events; unset, events go to the log.
+    pub event_bus: Option<String>,
+    /// `EVENT_SOURCE` (`ticket.reservation`): the events' `source`.
+    pub event_source: String,
+    /// `EVENTBRIDGE_ENDPOINT`: an EventBridge emulator's URL.
+    pub eventbridge_endpoint: Option<String>,
+    /// `OUTBOX_MAX_ATTEMPTS` (8): publish attempts before an event is `FAILED`.
+    pub outbox_max_attempts: u32,
+    /// `WORKERS` (`true`): run the outbox relay and the hold sweeper in this process.
+    pub workers: bool,
+    /// `RELAY_INTERVAL_MS` (500): the relay's pause when it found nothing to publish.
+    pub relay_interval: Duration,
+    /// `SWEEP_INTERVAL_SECONDS` (5): between sweeps for expired holds.
+    pub sweep_interval: Duration,
 }
 
 impl Default for Settings {
@@ -67,6 +81,13 @@ impl Default for Settings {
             admission_secret: None,
             rate_per_user: 20.0,
             rate_global: 2000.0,
+            event_bus: None,
+            event_source: "ticket.reservation".to_owned(),
+            eventbridge_endpoint: None,
+            outbox_max_attempts: 8,
+            workers: true,
+            relay_interval: Duration::from_millis(500),
+            sweep_interval: Duration::from_secs(5),
         }
     }
 }
@@ -136,7 +157,46 @@ impl Settings {
                 return Err(ConfigError("ADMISSION_HS256_SECRET is required when APP_ENV is not local (reservation tokens are verified)".into()));
             }
         };
+        let eventbridge_endpoint = var("EVENTBRIDGE_ENDPOINT");
+        if let Some(url) = &eventbridge_endpoint
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return Err(ConfigError(format!(
+                "EVENTBRIDGE_ENDPOINT={url:?} is not an http(s) URL"
+            )));
+        }
+        let workers = match var("WORKERS").as_deref() {
+            None | Some("true" | "1") => true,
+            Some("false" | "0") => false,
+            Some(v) => {
+                return Err(ConfigError(format!(
+                    "WORKERS={v:?} is not valid: true or false"
+                )));
+            }
+        };
         Ok(Settings {
+            event_bus: var("EVENT_BUS_NAME"),
+            event_source: var("EVENT_SOURCE").unwrap_or_else(|| "ticket.reservation".to_owned()),
+            eventbridge_endpoint,
+            outbox_max_attempts: number(
+                "OUTBOX_MAX_ATTEMPTS",
+                8,
+                |n: &u32| (1..=100).contains(n),
+                "between 1 and 100",
+            )?,
+            workers,
+            relay_interval: Duration::from_millis(number(
+                "RELAY_INTERVAL_MS",
+                500,
+                |n: &u64| (10..=60_000).contains(n),
+                "milliseconds between 10 and 60000",
+            )?),
+            sweep_interval: Duration::from_secs(number(
+                "SWEEP_INTERVAL_SECONDS",
+                5,
+                |n: &u64| (1..=3600).contains(n),
+                "seconds between 1 and 3600",
+            )?),
             rate_per_user: number(
                 "RATE_LIMIT_PER_USER",
                 20.0,

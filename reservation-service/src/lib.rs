@@ -9,11 +9,14 @@ pub mod config;
 pub mod error;
 pub mod idempotency;
 pub mod limits;
+pub mod metrics;
+pub mod outbox;
 pub mod payment;
 pub mod reservations;
 pub mod routes;
 pub mod startup;
 pub mod tables;
+pub mod workers;
 
 /// JSON logs on stderr (`LOG_FORMAT=pretty` for humans), filtered by `RUST_LOG` (default
 /// `info`). Safe to call more than once.

@@ -4,6 +4,7 @@
 
 use crate::error::ApiError;
 use crate::idempotency::{Idempotency, Lock, StoredResponse};
+use crate::metrics::Metrics;
 use crate::payment::PaymentGateway;
 use crate::tables::*;
 use dynamo_core::{Entity, Error, Table, TransactWrite};
@@ -180,6 +181,7 @@ pub struct Reservations {
     outbox: Table<OutboxEvent>,
     payments: Arc<dyn PaymentGateway>,
     hold_ttl: Duration,
+    metrics: Metrics,
 }
 
 impl Reservations {
@@ -189,6 +191,7 @@ impl Reservations {
         prefix: &str,
         payments: Arc<dyn PaymentGateway>,
         hold_ttl: Duration,
+        metrics: Metrics,
     ) -> Self {
         Reservations {
             client: client.clone(),
@@ -198,6 +201,7 @@ impl Reservations {
             outbox: Table::new(client).with_prefix(prefix),
             payments,
             hold_ttl,
+            metrics,
         }
     }
 
@@ -215,6 +219,7 @@ impl Reservations {
     ) -> OutboxEvent {
         let outbox_id = new_id("obx");
         OutboxEvent {
+            gsi1pk: Some(pending_shard(fastrand::u8(..WORK_SHARDS))),
             gsi1sk: Some(format!("{}#{outbox_id}", rfc3339(now))),
             outbox_id,
             event_type: event_type.to_owned(),
@@ -224,7 +229,10 @@ impl Reservations {
             attempts: 0,
             next_retry_at: now.unix_timestamp(),
             created_at: now,
-            gsi1pk: Some("PENDING".into()),
+            lease_owner: None,
+            lease_until: None,
+            published_at: None,
+            last_error: None,
         }
     }
 
@@ -283,6 +291,8 @@ impl Reservations {
             order_id: None,
             created_at: now,
             updated_at: now,
+            gsi2pk: Some(hold_shard(fastrand::u8(..WORK_SHARDS))),
+            gsi2sk: Some(hold_until.unix_timestamp()),
         };
         let seats = request.seat_ids.len();
         tx = tx
@@ -297,6 +307,7 @@ impl Reservations {
                     seats,
                     "seats held"
                 );
+                self.metrics.reservation_status(ReservationStatus::Hold);
                 Ok(response)
             }
             Err(Error::TransactionCanceled { reasons, .. }) => {
@@ -403,6 +414,8 @@ impl Reservations {
                 u.set(r.status, ReservationStatus::Confirmed)
                     .set(r.order_id, Some(order_id.clone()))
                     .set(r.updated_at, now)
+                    .remove(r.gsi2pk)
+                    .remove(r.gsi2sk)
             },
             r.status.eq(ReservationStatus::Hold),
         );
@@ -430,6 +443,8 @@ impl Reservations {
         match tx.send().await {
             Ok(()) => {
                 tracing::info!(reservation_id, order_id, "reservation confirmed");
+                self.metrics
+                    .reservation_status(ReservationStatus::Confirmed);
                 Ok(response)
             }
             Err(Error::TransactionCanceled { reasons, .. }) => {
@@ -460,37 +475,10 @@ impl Reservations {
             status: 200,
             body: json!({ "status": "CANCELLED" }).to_string(),
         };
-        let (s, r) = (Seat::fields(), Reservation::fields());
-        // Release only the seats still held by this reservation: after the hold ended, another
-        // reservation may have taken some.
-        let keys = reservation
-            .seat_ids
-            .iter()
-            .map(|id| SeatKey::new(reservation.event_id.clone(), id.clone()));
-        let held = self.seats.batch_get(keys).consistent_read().send().await?;
-        if !held.unprocessed.is_empty() {
-            return Err(ApiError::Unavailable);
-        }
-        let mut tx = TransactWrite::new(&self.client);
-        for seat in held
-            .items
-            .into_iter()
-            .filter(|s| s.holder.as_deref() == Some(reservation_id) && s.state == SeatState::Held)
-        {
-            tx = tx.update(
-                &self.seats,
-                SeatKey::new(seat.event_id, seat.seat_id),
-                |u| {
-                    u.set(s.state, SeatState::Available)
-                        .set(s.holder, None)
-                        .set(s.hold_expires_at, None)
-                        .set(s.updated_at, now)
-                },
-                s.holder
-                    .eq(Some(reservation_id.to_owned()))
-                    .and(s.state.eq(SeatState::Held)),
-            );
-        }
+        let r = Reservation::fields();
+        let mut tx = self
+            .release_seats(TransactWrite::new(&self.client), &reservation, now)
+            .await?;
         let payload = json!({ "reservation_id": reservation_id, "event_id": reservation.event_id, "user_id": user, "seat_ids": reservation.seat_ids });
         tx = tx
             .update(
@@ -499,6 +487,8 @@ impl Reservations {
                 |u| {
                     u.set(r.status, ReservationStatus::Cancelled)
                         .set(r.updated_at, now)
+                        .remove(r.gsi2pk)
+                        .remove(r.gsi2sk)
                 },
                 r.status.eq(ReservationStatus::Hold),
             )
@@ -506,10 +496,12 @@ impl Reservations {
                 &self.outbox,
                 self.outbox_event("reservation.cancelled", reservation_id, payload, now),
             );
-        tx = idempotency.complete(tx, lock, &response);
+        let tx = idempotency.complete(tx, lock, &response);
         match tx.send().await {
             Ok(()) => {
                 tracing::info!(reservation_id, "reservation cancelled");
+                self.metrics
+                    .reservation_status(ReservationStatus::Cancelled);
                 Ok(response)
             }
             Err(Error::TransactionCanceled { reasons, .. }) => {
@@ -525,6 +517,129 @@ impl Reservations {
         }
     }
 
+    /// Adds to `tx` the release of the reservation's seats that it still holds: after the hold
+    /// ended, another reservation may have taken some, and those are left alone.
+    async fn release_seats(
+        &self,
+        mut tx: TransactWrite,
+        reservation: &Reservation,
+        now: OffsetDateTime,
+    ) -> Result<TransactWrite, ApiError> {
+        let s = Seat::fields();
+        let id = reservation.reservation_id.as_str();
+        let keys = reservation
+            .seat_ids
+            .iter()
+            .map(|seat| SeatKey::new(reservation.event_id.clone(), seat.clone()));
+        let held = self.seats.batch_get(keys).consistent_read().send().await?;
+        if !held.unprocessed.is_empty() {
+            return Err(ApiError::Unavailable);
+        }
+        for seat in held
+            .items
+            .into_iter()
+            .filter(|seat| seat.holder.as_deref() == Some(id) && seat.state == SeatState::Held)
+        {
+            tx = tx.update(
+                &self.seats,
+                SeatKey::new(seat.event_id, seat.seat_id),
+                |u| {
+                    u.set(s.state, SeatState::Available)
+                        .set(s.holder, None)
+                        .set(s.hold_expires_at, None)
+                        .set(s.updated_at, now)
+                },
+                s.holder
+                    .eq(Some(id.to_owned()))
+                    .and(s.state.eq(SeatState::Held)),
+            );
+        }
+        Ok(tx)
+    }
+
+    /// Open holds in one shard whose end is before `now`, oldest first.
+    pub async fn expired_holds(
+        &self,
+        shard: u8,
+        now: OffsetDateTime,
+        limit: i32,
+    ) -> Result<Vec<Reservation>, dynamo_core::Error> {
+        let page = self
+            .reservations
+            .query(hold_shard(shard))
+            .index("GSI2")
+            .sk_lt(now.unix_timestamp())
+            .limit(limit)
+            .send()
+            .await?;
+        Ok(page.items)
+    }
+
+    /// Ends an open hold past its end: seats released, status `EXPIRED`, a
+    /// `reservation.expired` event, in one transaction. `Ok(false)` when the reservation is no
+    /// longer an expired hold (confirmed, cancelled or expired by another instance meanwhile).
+    pub async fn expire(
+        &self,
+        reservation: &Reservation,
+        now: OffsetDateTime,
+    ) -> Result<bool, ApiError> {
+        let r = Reservation::fields();
+        let id = reservation.reservation_id.as_str();
+        let tx = self
+            .release_seats(TransactWrite::new(&self.client), reservation, now)
+            .await?;
+        let payload = json!({
+            "reservation_id": id, "event_id": reservation.event_id, "user_id": reservation.user_id,
+            "seat_ids": reservation.seat_ids, "hold_expires_at": rfc3339(reservation.hold_expires_at),
+        });
+        let tx = tx
+            .update(
+                &self.reservations,
+                reservation.key(),
+                |u| {
+                    u.set(r.status, ReservationStatus::Expired)
+                        .set(r.updated_at, now)
+                        .remove(r.gsi2pk)
+                        .remove(r.gsi2sk)
+                },
+                r.status
+                    .eq(ReservationStatus::Hold)
+                    .and(r.gsi2sk.lt(Some(now.unix_timestamp()))),
+            )
+            .put_new(
+                &self.outbox,
+                self.outbox_event("reservation.expired", id, payload, now),
+            );
+        match tx.send().await {
+            Ok(()) => {
+                tracing::info!(reservation_id = id, "hold expired");
+                self.metrics.reservation_status(ReservationStatus::Expired);
+                Ok(true)
+            }
+            // Confirmed, cancelled or expired meanwhile, or a seat changed hands: the next pass
+            // looks again.
+            Err(Error::TransactionCanceled { .. } | Error::TransactionConflict { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// One sweep over every shard: expires up to `limit` holds per shard; returns how many.
+    pub async fn sweep(&self, limit: i32) -> Result<usize, ApiError> {
+        let now = OffsetDateTime::now_utc();
+        let mut expired = 0;
+        // Start at a random shard so replicas sweeping together spread out.
+        let start = fastrand::u8(..WORK_SHARDS);
+        for i in 0..WORK_SHARDS {
+            let shard = (start + i) % WORK_SHARDS;
+            for reservation in self.expired_holds(shard, now, limit).await? {
+                if self.expire(&reservation, now).await? {
+                    expired += 1;
+                }
+            }
+        }
+        Ok(expired)
+    }
+
     /// The error for a reservation whose state changed under a transaction.
     async fn state_changed(&self, user: &str, reservation_id: &str, action: &str) -> ApiError {
         match self.find(user, reservation_id).await {
@@ -537,6 +652,16 @@ impl Reservations {
             Err(e) => e,
         }
     }
+}
+
+/// The GSI1 partition of pending outbox events in `shard`.
+pub fn pending_shard(shard: u8) -> String {
+    format!("PENDING#{shard}")
+}
+
+/// The GSI2 partition of open holds in `shard`.
+pub fn hold_shard(shard: u8) -> String {
+    format!("HOLD#{shard}")
 }
 
 fn valid_id(id: &str, prefix: &str) -> bool {

@@ -92,8 +92,19 @@ where
     F: FnOnce(crate::idempotency::Lock) -> Fut,
     Fut: std::future::Future<Output = (crate::idempotency::Lock, Result<StoredResponse, ApiError>)>,
 {
-    match state.idempotency.begin(user, key, hash).await? {
+    use crate::metrics::IdempotencyOutcome;
+    let begin = match state.idempotency.begin(user, key, hash).await {
+        Ok(begin) => begin,
+        Err(e) => {
+            if matches!(e, ApiError::IdempotencyConflict { .. }) {
+                state.metrics.idempotency(IdempotencyOutcome::Conflict);
+            }
+            return Err(e);
+        }
+    };
+    match begin {
         Begin::Replay(response) => {
+            state.metrics.idempotency(IdempotencyOutcome::Replayed);
             tracing::info!(idempotency_key = key, "replaying a stored response");
             let mut r = stored(response);
             r.headers_mut()
@@ -101,6 +112,7 @@ where
             Ok(r)
         }
         Begin::Execute(lock) => {
+            state.metrics.idempotency(IdempotencyOutcome::Executed);
             let (lock, result) = execute(lock).await;
             match result {
                 Ok(response) => Ok(stored(response)),
@@ -221,6 +233,18 @@ pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
     }
 }
 
+/// `GET /metrics`: Prometheus text format.
+pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
 /// Unknown paths.
 pub async fn not_found() -> ApiError {
     ApiError::NotFound("no such endpoint".into())
@@ -233,7 +257,8 @@ pub async fn method_not_allowed() -> ApiError {
 
 /// A trace id per request: from `X-Trace-Id`, from `traceparent`, or new. It is echoed in the
 /// `X-Trace-Id` response header and in error bodies, and recorded on the request's log span.
-pub async fn trace(req: Request<Body>, next: Next) -> Response {
+/// It also records the request in the HTTP metrics, by route template.
+pub async fn trace(State(state): State<Arc<AppState>>, req: Request<Body>, next: Next) -> Response {
     let headers = req.headers();
     let from_header = headers
         .get("x-trace-id")
@@ -255,6 +280,10 @@ pub async fn trace(req: Request<Body>, next: Next) -> Response {
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
     let method: Method = req.method().clone();
     let path = req.uri().path().to_owned();
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
     let span = tracing::info_span!("request", trace_id = %trace_id, method = %method, path = %path);
     let started = std::time::Instant::now();
     let response = TRACE_ID
@@ -264,6 +293,14 @@ pub async fn trace(req: Request<Body>, next: Next) -> Response {
         )
         .await;
     let status = response.status().as_u16();
+    state.metrics.http_request(
+        crate::metrics::HttpLabels {
+            method: method.as_str().to_owned(),
+            route,
+            status,
+        },
+        started.elapsed(),
+    );
     span.in_scope(|| {
         tracing::info!(
             status,

@@ -3,10 +3,14 @@
 use crate::auth::{AdmissionVerifier, AnyTokenAdmission, JwtVerifier, SignedAdmission};
 use crate::config::Settings;
 use crate::idempotency::Idempotency;
+use crate::metrics::Metrics;
+use crate::outbox::{EventBridgeSink, EventSink, LogSink, Relay, RelayConfig};
 use crate::payment::{PaymentGateway, SimulatedPayments};
 use crate::reservations::Reservations;
 use crate::routes;
+use crate::tables::OutboxEvent;
 use crate::tables::{ALL, IdempotencyRecord};
+use crate::workers::{Intervals, Workers};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -31,6 +35,8 @@ pub struct AppState {
     pub reservations: Reservations,
     /// Per-user and per-instance request limits.
     pub limiter: crate::limits::RateLimiter,
+    /// Prometheus metrics.
+    pub metrics: Metrics,
 }
 
 impl AppState {
@@ -52,6 +58,8 @@ impl AppState {
         admission: Arc<dyn AdmissionVerifier>,
     ) -> Self {
         let prefix = settings.table_prefix.clone();
+        let metrics = Metrics::new();
+        let client = crate::metrics::instrument(&client, &metrics);
         AppState {
             jwt: match &settings.jwks_url {
                 Some(url) => JwtVerifier::jwks(url, settings.jwt_issuer.as_deref()),
@@ -61,7 +69,14 @@ impl AppState {
                 Table::<IdempotencyRecord>::new(&client).with_prefix(&prefix),
                 settings.idempotency_ttl,
             ),
-            reservations: Reservations::new(&client, &prefix, payments, settings.hold_ttl),
+            reservations: Reservations::new(
+                &client,
+                &prefix,
+                payments,
+                settings.hold_ttl,
+                metrics.clone(),
+            ),
+            metrics,
             admission,
             client,
             limiter: crate::limits::RateLimiter::new(
@@ -79,6 +94,50 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// The sink configured by `EVENT_BUS_NAME`: EventBridge, or the log when unset.
+    pub async fn event_sink(&self) -> Arc<dyn EventSink> {
+        match &self.settings.event_bus {
+            Some(bus) => {
+                let client =
+                    EventBridgeSink::client_from_env(self.settings.eventbridge_endpoint.as_deref())
+                        .await;
+                Arc::new(EventBridgeSink::new(
+                    client,
+                    bus,
+                    &self.settings.event_source,
+                ))
+            }
+            None => Arc::new(LogSink),
+        }
+    }
+
+    /// The outbox relay publishing to `sink`.
+    pub fn relay(&self, sink: Arc<dyn EventSink>) -> Relay {
+        Relay::new(
+            Table::<OutboxEvent>::new(&self.client).with_prefix(&self.settings.table_prefix),
+            sink,
+            RelayConfig {
+                max_attempts: self.settings.outbox_max_attempts,
+                ..RelayConfig::default()
+            },
+            self.metrics.clone(),
+        )
+    }
+
+    /// Starts the relay (to `sink`) and the sweeper.
+    pub fn spawn_workers(&self, sink: Arc<dyn EventSink>) -> Workers {
+        Workers::spawn(
+            self.relay(sink),
+            self.reservations.clone(),
+            Intervals {
+                relay: self.settings.relay_interval,
+                sweep: self.settings.sweep_interval,
+            },
+        )
+    }
+}
+
 /// The router.
 pub fn router(state: Arc<AppState>) -> Router {
     let timeout = state.settings.request_timeout;
@@ -89,13 +148,17 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/reservations/{id}/cancel", post(routes::cancel))
         .route("/health", get(routes::health))
         .route("/ready", get(routes::ready))
+        .route("/metrics", get(routes::metrics))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(64 * 1024))
         .layer(axum::middleware::from_fn(move |req, next| {
             deadline(req, next, timeout)
         }))
-        .layer(axum::middleware::from_fn(routes::trace))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            routes::trace,
+        ))
         .with_state(state)
 }
 

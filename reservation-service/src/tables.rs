@@ -5,15 +5,28 @@
 use dynamo_core::{DynamoEntity, DynamoValue, IndexDef, KeyDef, TableDef};
 use time::OffsetDateTime;
 
-/// Reservations: `pk` = reservation id, `sk` = event id; GSI1 lists a user's reservations.
+/// Write shards of the sparse work indexes (pending outbox events, open holds): one index
+/// partition key would cap the whole table's write rate at one index partition's.
+pub const WORK_SHARDS: u8 = 8;
+
+/// Reservations: `pk` = reservation id, `sk` = event id; GSI1 lists a user's reservations;
+/// GSI2 is sparse and holds open holds by expiry (`HOLD#<shard>`, epoch seconds), for the
+/// sweeper.
 pub const RESERVATIONS: TableDef =
     TableDef::new("ticket-reservation-reservations", KeyDef::string("pk"))
         .with_sort_key(KeyDef::string("sk"))
-        .with_indexes(&[IndexDef::global(
-            "GSI1",
-            KeyDef::string("gsi1pk"),
-            Some(KeyDef::string("gsi1sk")),
-        )]);
+        .with_indexes(&[
+            IndexDef::global(
+                "GSI1",
+                KeyDef::string("gsi1pk"),
+                Some(KeyDef::string("gsi1sk")),
+            ),
+            IndexDef::global(
+                "GSI2",
+                KeyDef::string("gsi2pk"),
+                Some(KeyDef::number("gsi2sk")),
+            ),
+        ]);
 
 /// Orders: `pk` = order id, `sk` = reservation id; GSI1 lists orders by status.
 pub const ORDERS: TableDef = TableDef::new("ticket-reservation-orders", KeyDef::string("pk"))
@@ -28,7 +41,8 @@ pub const ORDERS: TableDef = TableDef::new("ticket-reservation-orders", KeyDef::
 pub const IDEMPOTENCY: TableDef =
     TableDef::new("ticket-reservation-idempotency", KeyDef::string("pk")).with_ttl_attribute("ttl");
 
-/// Outbox: `pk` = outbox id, `sk` = event type; GSI1 is sparse and holds pending events only.
+/// Outbox: `pk` = outbox id, `sk` = event type; GSI1 is sparse and holds pending events only
+/// (`PENDING#<shard>`, creation time), for the relay.
 pub const OUTBOX: TableDef = TableDef::new("ticket-reservation-outbox", KeyDef::string("pk"))
     .with_sort_key(KeyDef::string("sk"))
     .with_indexes(&[IndexDef::global(
@@ -107,6 +121,12 @@ pub struct Reservation {
     /// Creation time and id, for a user's reservations in order.
     #[gsi(GSI1, sk)]
     pub gsi1sk: String,
+    /// `HOLD#<shard>` while the hold is open, absent afterwards (sparse index).
+    #[gsi(GSI2, pk)]
+    pub gsi2pk: Option<String>,
+    /// The end of the hold, epoch seconds, while the hold is open.
+    #[gsi(GSI2, sk)]
+    pub gsi2sk: Option<i64>,
 }
 
 /// The state of a seat.
@@ -254,7 +274,15 @@ pub struct OutboxEvent {
     pub next_retry_at: i64,
     /// Created.
     pub created_at: OffsetDateTime,
-    /// `PENDING` while pending, absent afterwards (sparse index).
+    /// The relay instance that claimed it for publishing.
+    pub lease_owner: Option<String>,
+    /// Until when the claim holds, epoch seconds.
+    pub lease_until: Option<i64>,
+    /// When it was published.
+    pub published_at: Option<OffsetDateTime>,
+    /// The last publish error.
+    pub last_error: Option<String>,
+    /// `PENDING#<shard>` while pending, absent afterwards (sparse index).
     #[gsi(GSI1, pk)]
     pub gsi1pk: Option<String>,
     /// Creation time and id.

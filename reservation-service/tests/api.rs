@@ -5,204 +5,15 @@ use dynamo_core::testing::DynamoLocal;
 use dynamo_core::{KeyDef, Table, TableDef};
 use reqwest::StatusCode;
 use reservation_service::auth::sign_hs256;
-use reservation_service::config::Settings;
-use reservation_service::startup::{AppState, Server, check_schemas};
-use reservation_service::tables::{ALL, Reservation, Seat, SeatState};
+use reservation_service::startup::check_schemas;
+use reservation_service::tables::{ALL, Reservation, SeatState};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-const SECRET: &str = "test-secret-that-is-long-enough-for-hs256-signing";
-
-struct App {
-    base: String,
-    http: reqwest::Client,
-    db: DynamoLocal,
-    prefix: String,
-}
-
-async fn spawn(hold_ttl: Duration) -> App {
-    spawn_with(hold_ttl, None).await
-}
-
-async fn spawn_with(hold_ttl: Duration, admission_secret: Option<&str>) -> App {
-    spawn_configured(hold_ttl, admission_secret, None).await
-}
-
-async fn spawn_configured(
-    hold_ttl: Duration,
-    admission_secret: Option<&str>,
-    jwks_url: Option<String>,
-) -> App {
-    spawn_tuned(hold_ttl, admission_secret, jwks_url, |_| {}).await
-}
-
-async fn spawn_tuned(
-    hold_ttl: Duration,
-    admission_secret: Option<&str>,
-    jwks_url: Option<String>,
-    tune: fn(&mut Settings),
-) -> App {
-    let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
-    db.create_tables(&ALL).await.expect("tables created");
-    let settings = Settings {
-        table_prefix: db.prefix().to_owned(),
-        jwt_secret: SECRET.to_owned(),
-        hold_ttl,
-        request_timeout: Duration::from_secs(20),
-        admission_secret: admission_secret.map(str::to_owned),
-        jwks_url,
-        // The concurrency tests send bursts from one user; the limit has its own test.
-        rate_per_user: 0.0,
-        rate_global: 0.0,
-        ..Settings::default()
-    };
-    let mut settings = settings;
-    tune(&mut settings);
-    let state = Arc::new(AppState::new(settings, db.client().clone()));
-    let server = Server::bind(state, 0).await.expect("binds");
-    let base = format!("http://127.0.0.1:{}", server.port());
-    tokio::spawn(server.run(std::future::pending()));
-    let prefix = db.prefix().to_owned();
-    App {
-        base,
-        http: reqwest::Client::new(),
-        db,
-        prefix,
-    }
-}
-
-impl App {
-    async fn seed(&self, event: &str, seats: impl IntoIterator<Item = String>) {
-        let table = Table::<Seat>::new(self.db.client()).with_prefix(&self.prefix);
-        let now = time::OffsetDateTime::now_utc();
-        for seat_id in seats {
-            let seat = Seat {
-                event_id: event.into(),
-                seat_id,
-                state: SeatState::Available,
-                holder: None,
-                hold_expires_at: None,
-                updated_at: now,
-            };
-            table.put(seat).send().await.expect("seeded");
-        }
-    }
-
-    fn token(&self, user: &str) -> String {
-        sign_hs256(SECRET, user, 600).expect("signs")
-    }
-
-    async fn post(
-        &self,
-        path: &str,
-        user: Option<&str>,
-        key: Option<&str>,
-        body: Option<Value>,
-    ) -> (StatusCode, Value, String) {
-        let mut request = self.http.post(format!("{}{path}", self.base));
-        if let Some(user) = user {
-            request = request.bearer_auth(self.token(user));
-        }
-        if let Some(key) = key {
-            request = request.header("Idempotency-Key", key);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        read(request.send().await.expect("answers")).await
-    }
-
-    async fn raw(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        auth: Option<String>,
-        key: Option<&str>,
-        body: &str,
-    ) -> (StatusCode, Value, String) {
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .body(body.to_owned())
-            .header("content-type", "application/json");
-        if let Some(auth) = auth {
-            request = request.header("authorization", auth);
-        }
-        if let Some(key) = key {
-            request = request.header("Idempotency-Key", key);
-        }
-        read(request.send().await.expect("answers")).await
-    }
-
-    async fn get(&self, path: &str, user: &str) -> (StatusCode, Value, String) {
-        read(
-            self.http
-                .get(format!("{}{path}", self.base))
-                .bearer_auth(self.token(user))
-                .send()
-                .await
-                .expect("answers"),
-        )
-        .await
-    }
-
-    async fn hold(
-        &self,
-        user: &str,
-        key: &str,
-        event: &str,
-        seats: &[&str],
-    ) -> (StatusCode, Value, String) {
-        self.post(
-            "/v1/reservations",
-            Some(user),
-            Some(key),
-            Some(create_body(user, event, seats)),
-        )
-        .await
-    }
-
-    async fn seat(&self, event: &str, seat: &str) -> Seat {
-        Table::<Seat>::new(self.db.client())
-            .with_prefix(&self.prefix)
-            .get(reservation_service::tables::SeatKey::new(event, seat))
-            .consistent_read()
-            .send()
-            .await
-            .expect("reads")
-            .expect("exists")
-    }
-}
-
-async fn read(response: reqwest::Response) -> (StatusCode, Value, String) {
-    let status = response.status();
-    let text = response.text().await.expect("body");
-    let value = serde_json::from_str(&text).unwrap_or(Value::Null);
-    (status, value, text)
-}
-
-fn create_body(user: &str, event: &str, seats: &[&str]) -> Value {
-    json!({"event_id": event, "qty": seats.len(), "seat_ids": seats, "user_id": user, "reservation_token": "rtkn_xyz789"})
-}
-
-fn assert_error(status: StatusCode, body: &Value, expected_status: u16, code: &str) {
-    assert_eq!(status.as_u16(), expected_status, "{body}");
-    assert_eq!(body["error"]["code"], code, "{body}");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
-    assert!(
-        body["error"]["trace_id"]
-            .as_str()
-            .is_some_and(|t| !t.is_empty()),
-        "{body}"
-    );
-}
+mod support;
+use support::*;
 
 #[tokio::test]
 async fn hold_get_confirm_and_the_order() {
@@ -733,6 +544,38 @@ async fn health_ready_and_trace_ids() {
         body["error"]["trace_id"],
         "4bf92f3577b34da6a3ce929d0e0e4736"
     );
+}
+
+#[tokio::test]
+async fn metrics_count_requests_statuses_idempotency_and_dynamodb_calls() {
+    let app = spawn(Duration::from_secs(300)).await;
+    app.seed("evt_1", ["M-1".to_string()]).await;
+    let (status, _, _) = app.hold("alice", "k1", "evt_1", &["M-1"]).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _, _) = app.hold("alice", "k1", "evt_1", &["M-1"]).await;
+    assert_eq!(status, StatusCode::CREATED, "replayed");
+    let (status, _, _) = app.get("/v1/reservations/rsv_unknown1", "alice").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, _, text) = read(
+        app.http
+            .get(format!("{}/metrics", app.base))
+            .send()
+            .await
+            .expect("answers"),
+    )
+    .await;
+    for expected in [
+        r#"http_requests_total{method="POST",route="/v1/reservations",status="201"} 2"#,
+        r#"http_requests_total{method="GET",route="/v1/reservations/{id}",status="404"} 1"#,
+        r#"http_request_duration_seconds_count{method="POST",route="/v1/reservations",status="201"} 2"#,
+        r#"reservation_status_total{status="HOLD"} 1"#,
+        r#"idempotency_requests_total{outcome="executed"} 1"#,
+        r#"idempotency_requests_total{outcome="replayed"} 1"#,
+        r#"dynamodb_request_duration_seconds_count{operation="TransactWriteItems",outcome="ok"} 1"#,
+        "# TYPE outbox_lag_seconds gauge",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
 }
 
 /// The seed-000 guard: tables whose keys differ from the entities fail the start-up check.

@@ -1,0 +1,425 @@
+//! Prometheus metrics, served at `GET /metrics` in the text exposition format.
+//!
+//! | metric | type | labels |
+//! |---|---|---|
+//! | `http_requests_total` | counter | `method`, `route`, `status` |
+//! | `http_request_duration_seconds` | histogram | `method`, `route`, `status` |
+//! | `reservation_status_total` | counter | `status` (`HOLD`, `CONFIRMED`, `CANCELLED`, `EXPIRED`) |
+//! | `idempotency_requests_total` | counter | `outcome` (`executed`, `replayed`, `conflict`) |
+//! | `outbox_events_published_total` | counter | `type` |
+//! | `outbox_events_failed_total` | counter | `type` (gave up after the last attempt) |
+//! | `outbox_publish_retries_total` | counter | |
+//! | `outbox_lag_seconds` | gauge | age of the oldest due event at the relay's last pass |
+//! | `dynamodb_request_duration_seconds` | histogram | `operation`, `outcome` (`ok`, `error`) |
+//! | `dynamodb_throttles_total` | counter | `operation` (every throttled attempt, retried or not) |
+
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeSerializationInterceptorContextRef, FinalizerInterceptorContextRef,
+};
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::{Duration, Instant};
+
+/// Labels of an HTTP request.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HttpLabels {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// The route template, e.g. `/v1/reservations/{id}`; `unmatched` for unknown paths.
+    pub route: String,
+    /// The status code.
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatusLabel {
+    status: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabel {
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TypeLabel {
+    r#type: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OperationLabels {
+    operation: String,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OperationLabel {
+    operation: String,
+}
+
+type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
+
+fn latency_histogram() -> Histogram {
+    // 1 ms to about 4 s.
+    Histogram::new([
+        0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+    ])
+}
+
+/// An idempotent request's outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdempotencyOutcome {
+    /// First time: executed.
+    Executed,
+    /// A stored response was replayed.
+    Replayed,
+    /// The key is in use by a running request, or was used for another request (409).
+    Conflict,
+}
+
+/// The service's metrics; cheap to clone (shared).
+#[derive(Clone)]
+pub struct Metrics(Arc<Inner>);
+
+struct Inner {
+    registry: Registry,
+    http_requests: Family<HttpLabels, Counter>,
+    http_duration: HistogramFamily<HttpLabels>,
+    reservation_status: Family<StatusLabel, Counter>,
+    idempotency: Family<OutcomeLabel, Counter>,
+    outbox_published: Family<TypeLabel, Counter>,
+    outbox_failed: Family<TypeLabel, Counter>,
+    outbox_retries: Counter,
+    outbox_lag: Gauge<f64, AtomicU64>,
+    dynamodb_duration: HistogramFamily<OperationLabels>,
+    dynamodb_throttles: Family<OperationLabel, Counter>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+impl Metrics {
+    /// Every metric registered, at zero.
+    pub fn new() -> Self {
+        let mut registry = Registry::default();
+        let http_requests = Family::<HttpLabels, Counter>::default();
+        let http_duration: HistogramFamily<HttpLabels> =
+            Family::new_with_constructor(latency_histogram);
+        let reservation_status = Family::<StatusLabel, Counter>::default();
+        let idempotency = Family::<OutcomeLabel, Counter>::default();
+        let outbox_published = Family::<TypeLabel, Counter>::default();
+        let outbox_failed = Family::<TypeLabel, Counter>::default();
+        let outbox_retries = Counter::default();
+        let outbox_lag = Gauge::<f64, AtomicU64>::default();
+        let dynamodb_duration: HistogramFamily<OperationLabels> =
+            Family::new_with_constructor(latency_histogram);
+        let dynamodb_throttles = Family::<OperationLabel, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests by method, route and status",
+            http_requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency by method, route and status",
+            http_duration.clone(),
+        );
+        registry.register(
+            "reservation_status",
+            "Reservations that entered a status",
+            reservation_status.clone(),
+        );
+        registry.register(
+            "idempotency_requests",
+            "Idempotent requests by outcome",
+            idempotency.clone(),
+        );
+        registry.register(
+            "outbox_events_published",
+            "Outbox events published, by type",
+            outbox_published.clone(),
+        );
+        registry.register(
+            "outbox_events_failed",
+            "Outbox events given up after the last attempt, by type",
+            outbox_failed.clone(),
+        );
+        registry.register(
+            "outbox_publish_retries",
+            "Failed publish attempts that will be retried",
+            outbox_retries.clone(),
+        );
+        registry.register(
+            "outbox_lag_seconds",
+            "Age of the oldest due outbox event at the relay's last pass",
+            outbox_lag.clone(),
+        );
+        registry.register(
+            "dynamodb_request_duration_seconds",
+            "DynamoDB operation latency, retries included",
+            dynamodb_duration.clone(),
+        );
+        registry.register(
+            "dynamodb_throttles",
+            "Throttled DynamoDB attempts by operation",
+            dynamodb_throttles.clone(),
+        );
+        Metrics(Arc::new(Inner {
+            registry,
+            http_requests,
+            http_duration,
+            reservation_status,
+            idempotency,
+            outbox_published,
+            outbox_failed,
+            outbox_retries,
+            outbox_lag,
+            dynamodb_duration,
+            dynamodb_throttles,
+        }))
+    }
+
+    /// The exposition text.
+    pub fn render(&self) -> String {
+        let mut out = String::with_capacity(8 * 1024);
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.0.registry);
+        out
+    }
+
+    /// One HTTP request.
+    pub fn http_request(&self, labels: HttpLabels, elapsed: Duration) {
+        self.0
+            .http_duration
+            .get_or_create(&labels)
+            .observe(elapsed.as_secs_f64());
+        self.0.http_requests.get_or_create(&labels).inc();
+    }
+
+    /// A reservation entered `status`.
+    pub fn reservation_status(&self, status: crate::tables::ReservationStatus) {
+        self.0
+            .reservation_status
+            .get_or_create(&StatusLabel {
+                status: status.as_str(),
+            })
+            .inc();
+    }
+
+    /// An idempotent request's outcome.
+    pub fn idempotency(&self, outcome: IdempotencyOutcome) {
+        let outcome = match outcome {
+            IdempotencyOutcome::Executed => "executed",
+            IdempotencyOutcome::Replayed => "replayed",
+            IdempotencyOutcome::Conflict => "conflict",
+        };
+        self.0
+            .idempotency
+            .get_or_create(&OutcomeLabel { outcome })
+            .inc();
+    }
+
+    /// An outbox event was published.
+    pub fn outbox_published(&self, event_type: &str) {
+        self.0
+            .outbox_published
+            .get_or_create(&TypeLabel {
+                r#type: event_type.to_owned(),
+            })
+            .inc();
+    }
+
+    /// An outbox event was given up.
+    pub fn outbox_failed(&self, event_type: &str) {
+        self.0
+            .outbox_failed
+            .get_or_create(&TypeLabel {
+                r#type: event_type.to_owned(),
+            })
+            .inc();
+    }
+
+    /// A publish attempt failed and will be retried.
+    pub fn outbox_retry(&self) {
+        self.0.outbox_retries.inc();
+    }
+
+    /// The age of the oldest due event.
+    pub fn outbox_lag(&self, lag: Duration) {
+        self.0.outbox_lag.set(lag.as_secs_f64());
+    }
+
+    /// An interceptor for the DynamoDB client recording operation latency and throttles.
+    pub fn dynamodb_interceptor(&self) -> DynamoDbMetrics {
+        DynamoDbMetrics(self.clone())
+    }
+}
+
+/// Records every DynamoDB operation's latency and every throttled attempt; install it with
+/// [`instrument`].
+#[derive(Debug, Clone)]
+pub struct DynamoDbMetrics(Metrics);
+
+#[derive(Debug, Clone, Copy)]
+struct Started(Instant);
+
+impl Storable for Started {
+    type Storer = StoreReplace<Self>;
+}
+
+fn operation(cfg: &ConfigBag) -> String {
+    cfg.load::<Metadata>()
+        .map(|m| m.name().to_owned())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Whether a response body is a throttling error (`__type` of the AWS JSON protocol).
+pub fn is_throttle(status: u16, body: &[u8]) -> bool {
+    if status != 400 {
+        return false;
+    }
+    const CODES: [&[u8]; 3] = [
+        b"ThrottlingException",
+        b"ProvisionedThroughputExceededException",
+        b"RequestLimitExceeded",
+    ];
+    CODES
+        .iter()
+        .any(|code| body.windows(code.len()).any(|w| w == *code))
+}
+
+impl Intercept for DynamoDbMetrics {
+    fn name(&self) -> &'static str {
+        "DynamoDbMetrics"
+    }
+
+    fn read_before_execution(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        cfg.interceptor_state().store_put(Started(Instant::now()));
+        Ok(())
+    }
+
+    fn read_after_attempt(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(response) = context.response()
+            && is_throttle(
+                response.status().as_u16(),
+                response.body().bytes().unwrap_or_default(),
+            )
+        {
+            self.0
+                .0
+                .dynamodb_throttles
+                .get_or_create(&OperationLabel {
+                    operation: operation(cfg),
+                })
+                .inc();
+        }
+        Ok(())
+    }
+
+    fn read_after_execution(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(Started(started)) = cfg.load::<Started>().copied() {
+            let outcome = match context.output_or_error() {
+                Some(Ok(_)) => "ok",
+                _ => "error",
+            };
+            self.0
+                .0
+                .dynamodb_duration
+                .get_or_create(&OperationLabels {
+                    operation: operation(cfg),
+                    outcome,
+                })
+                .observe(started.elapsed().as_secs_f64());
+        }
+        Ok(())
+    }
+}
+
+/// The client with the metrics interceptor installed.
+pub fn instrument(client: &dynamo_core::Client, metrics: &Metrics) -> dynamo_core::Client {
+    let config = client
+        .config()
+        .to_builder()
+        .interceptor(metrics.dynamodb_interceptor())
+        .build();
+    dynamo_core::Client::from_conf(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_every_family() {
+        let metrics = Metrics::new();
+        metrics.http_request(
+            HttpLabels {
+                method: "POST".into(),
+                route: "/v1/reservations".into(),
+                status: 201,
+            },
+            Duration::from_millis(3),
+        );
+        metrics.reservation_status(crate::tables::ReservationStatus::Hold);
+        metrics.idempotency(IdempotencyOutcome::Replayed);
+        metrics.outbox_published("reservation.confirmed");
+        metrics.outbox_lag(Duration::from_secs(2));
+        let text = metrics.render();
+        for line in [
+            r#"http_requests_total{method="POST",route="/v1/reservations",status="201"} 1"#,
+            r#"http_request_duration_seconds_bucket{le="0.005",method="POST",route="/v1/reservations",status="201"} 1"#,
+            r#"reservation_status_total{status="HOLD"} 1"#,
+            r#"idempotency_requests_total{outcome="replayed"} 1"#,
+            r#"outbox_events_published_total{type="reservation.confirmed"} 1"#,
+            "outbox_lag_seconds 2.0",
+        ] {
+            assert!(text.contains(line), "missing {line} in\n{text}");
+        }
+    }
+
+    #[test]
+    fn throttles_are_recognised_by_code() {
+        let body = br#"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"slow down"}"#;
+        assert!(is_throttle(400, body));
+        assert!(is_throttle(400, br#"{"__type":"ThrottlingException"}"#));
+        assert!(!is_throttle(
+            400,
+            br#"{"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException"}"#
+        ));
+        assert!(!is_throttle(500, body));
+    }
+}

@@ -1,0 +1,120 @@
+//! Background work: the outbox relay and the sweeper of expired holds. Both are safe to run in
+//! every replica (claims and conditional transactions), and both stop at a shutdown signal
+//! after finishing the pass in progress.
+
+use crate::outbox::Relay;
+use crate::reservations::Reservations;
+use std::future::Future;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// How often the workers look for work.
+#[derive(Debug, Clone, Copy)]
+pub struct Intervals {
+    /// Between relay passes that found nothing to do.
+    pub relay: Duration,
+    /// Between sweeps.
+    pub sweep: Duration,
+}
+
+/// The running workers.
+pub struct Workers {
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// Sleeps `delay`, or less when `stop` turns true; returns whether to stop.
+async fn pause(stop: &mut watch::Receiver<bool>, delay: Duration) -> bool {
+    if *stop.borrow() {
+        return true;
+    }
+    tokio::select! {
+        () = tokio::time::sleep(delay) => *stop.borrow(),
+        _ = stop.changed() => true,
+    }
+}
+
+/// Runs `pass` until stopped: again at once while it finds work (`Ok(true)`), after `idle`
+/// otherwise, and after a growing delay on errors.
+async fn repeat<F, Fut>(
+    name: &'static str,
+    mut stop: watch::Receiver<bool>,
+    idle: Duration,
+    pass: F,
+) where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<bool, String>>,
+{
+    let mut failures = 0u32;
+    loop {
+        let delay = match pass().await {
+            Ok(true) => {
+                failures = 0;
+                Duration::ZERO
+            }
+            Ok(false) => {
+                failures = 0;
+                idle
+            }
+            Err(error) => {
+                failures = failures.saturating_add(1);
+                let delay = idle.saturating_mul(1 << failures.min(5));
+                tracing::warn!(
+                    worker = name,
+                    error,
+                    retry_in_ms = delay.as_millis() as u64,
+                    "pass failed"
+                );
+                delay
+            }
+        };
+        if pause(&mut stop, delay).await {
+            tracing::info!(worker = name, "stopped");
+            return;
+        }
+    }
+}
+
+impl Workers {
+    /// Starts the relay and the sweeper.
+    pub fn spawn(relay: Relay, reservations: Reservations, intervals: Intervals) -> Self {
+        let (stop, watch) = watch::channel(false);
+        tracing::info!(sink = relay.sink().describe(), "outbox relay started");
+        let relay_task = tokio::spawn(repeat(
+            "outbox-relay",
+            watch.clone(),
+            intervals.relay,
+            move || {
+                let relay = relay.clone();
+                async move {
+                    let pass = relay.pass().await.map_err(|e| e.to_string())?;
+                    if pass.published + pass.retried + pass.failed > 0 {
+                        tracing::debug!(?pass, "relay pass");
+                    }
+                    // More may be waiting when a shard gave a full page.
+                    Ok(pass.published + pass.retried + pass.failed > 0)
+                }
+            },
+        ));
+        let sweep_task = tokio::spawn(repeat("hold-sweeper", watch, intervals.sweep, move || {
+            let reservations = reservations.clone();
+            async move {
+                let expired = reservations.sweep(100).await.map_err(|e| e.to_string())?;
+                Ok(expired > 0)
+            }
+        }));
+        Workers {
+            stop,
+            tasks: vec![relay_task, sweep_task],
+        }
+    }
+
+    /// Stops after the passes in progress and waits for them.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}

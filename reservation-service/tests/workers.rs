@@ -1,0 +1,360 @@
+//! The outbox relay and the hold sweeper against DynamoDB Local, with several replicas at once;
+//! the EventBridge sink against injected PutEvents answers.
+
+use dynamo_core::Table;
+use reqwest::StatusCode;
+use reservation_service::metrics::Metrics;
+use reservation_service::outbox::{EventBridgeSink, EventSink, PublishResult, Relay, RelayConfig};
+use reservation_service::tables::{
+    OutboxEvent, OutboxStatus, Reservation, ReservationStatus, SeatState,
+};
+use serde_json::json;
+use std::collections::HashSet;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+mod support;
+use support::*;
+
+/// Records what it publishes; fails every event while `fail` is set.
+#[derive(Default)]
+struct Capture {
+    published: Mutex<Vec<OutboxEvent>>,
+    fail: bool,
+}
+
+impl Capture {
+    fn ids(&self) -> Vec<String> {
+        self.published
+            .lock()
+            .expect("lock")
+            .iter()
+            .map(|e| e.outbox_id.clone())
+            .collect()
+    }
+
+    fn types(&self) -> Vec<String> {
+        self.published
+            .lock()
+            .expect("lock")
+            .iter()
+            .map(|e| e.event_type.clone())
+            .collect()
+    }
+}
+
+impl EventSink for Capture {
+    fn publish<'a>(
+        &'a self,
+        events: &'a [OutboxEvent],
+    ) -> Pin<Box<dyn Future<Output = Vec<PublishResult>> + Send + 'a>> {
+        Box::pin(async move {
+            assert!(events.len() <= 10, "PutEvents takes at most 10 entries");
+            if self.fail {
+                return vec![Err("bus unavailable".to_owned()); events.len()];
+            }
+            self.published
+                .lock()
+                .expect("lock")
+                .extend(events.iter().cloned());
+            vec![Ok(()); events.len()]
+        })
+    }
+
+    fn describe(&self) -> String {
+        "capture".into()
+    }
+}
+
+fn outbox(app: &App) -> Table<OutboxEvent> {
+    Table::new(app.db.client()).with_prefix(&app.prefix)
+}
+
+fn relay(app: &App, sink: Arc<Capture>, config: RelayConfig) -> Relay {
+    Relay::new(outbox(app), sink, config, Metrics::new())
+}
+
+async fn events(app: &App) -> Vec<OutboxEvent> {
+    outbox(app).scan().all().await.expect("scans")
+}
+
+async fn reservation_id(app: &App, user: &str, key: &str, seats: &[&str]) -> String {
+    let (status, body, _) = app.hold(user, key, "evt_1", seats).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body["reservation_id"].as_str().expect("id").to_owned()
+}
+
+#[tokio::test]
+async fn the_relay_publishes_every_change_once_and_empties_the_index() {
+    let app = spawn(Duration::from_secs(300)).await;
+    app.seed("evt_1", (1..=3).map(|n| format!("R-{n}"))).await;
+    let confirmed = reservation_id(&app, "alice", "k1", &["R-1"]).await;
+    let (status, body, _) = app
+        .post(
+            &format!("/v1/reservations/{confirmed}/confirm"),
+            Some("alice"),
+            Some("k2"),
+            Some(json!({"payment_intent_id": "pay_1"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let cancelled = reservation_id(&app, "alice", "k3", &["R-2"]).await;
+    let (status, body, _) = app
+        .post(
+            &format!("/v1/reservations/{cancelled}/cancel"),
+            Some("alice"),
+            Some("k4"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let sink = Arc::new(Capture::default());
+    let relay = relay(&app, sink.clone(), RelayConfig::default());
+    let pass = relay.pass().await.expect("pass");
+    assert_eq!((pass.due, pass.published), (4, 4), "{pass:?}");
+    let mut types = sink.types();
+    types.sort();
+    assert_eq!(
+        types,
+        [
+            "reservation.cancelled",
+            "reservation.confirmed",
+            "reservation.hold.created",
+            "reservation.hold.created"
+        ]
+    );
+    for event in events(&app).await {
+        assert_eq!(event.status, OutboxStatus::Published, "{event:?}");
+        assert_eq!(event.attempts, 1);
+        assert!(event.published_at.is_some());
+        assert!(
+            event.gsi1pk.is_none() && event.lease_owner.is_none(),
+            "out of the index: {event:?}"
+        );
+        let payload: serde_json::Value = serde_json::from_str(&event.payload).expect("json");
+        assert_eq!(payload["reservation_id"], event.aggregate_id.as_str());
+    }
+    let again = relay.pass().await.expect("pass");
+    assert_eq!(again.due, 0, "nothing is published twice: {again:?}");
+    assert_eq!(sink.ids().len(), 4);
+}
+
+#[tokio::test]
+async fn replicas_never_publish_the_same_event_twice() {
+    let app = spawn(Duration::from_secs(300)).await;
+    app.seed("evt_1", (1..=30).map(|n| format!("S-{n}"))).await;
+    for n in 1..=30 {
+        reservation_id(&app, &format!("user{n}"), "k", &[&format!("S-{n}")]).await;
+    }
+    let sinks: Vec<Arc<Capture>> = (0..3).map(|_| Arc::new(Capture::default())).collect();
+    let relays: Vec<Relay> = sinks
+        .iter()
+        .map(|sink| relay(&app, sink.clone(), RelayConfig::default()))
+        .collect();
+    let passes = futures_util::future::join_all(relays.iter().map(Relay::pass)).await;
+    let published: usize = passes
+        .iter()
+        .map(|p| p.as_ref().expect("pass").published)
+        .sum();
+    assert_eq!(published, 30, "{passes:?}");
+    let mut seen = HashSet::new();
+    for sink in &sinks {
+        for id in sink.ids() {
+            assert!(seen.insert(id.clone()), "{id} published twice");
+        }
+    }
+    assert_eq!(seen.len(), 30);
+}
+
+#[tokio::test]
+async fn failed_publishes_back_off_then_fail() {
+    let app = spawn(Duration::from_secs(300)).await;
+    app.seed("evt_1", ["F-1".to_string()]).await;
+    reservation_id(&app, "alice", "k1", &["F-1"]).await;
+    let config = RelayConfig {
+        max_attempts: 2,
+        base_backoff: Duration::from_secs(1),
+        max_backoff: Duration::from_secs(1),
+        ..RelayConfig::default()
+    };
+    let failing = relay(
+        &app,
+        Arc::new(Capture {
+            fail: true,
+            ..Capture::default()
+        }),
+        config,
+    );
+    let first = failing.pass().await.expect("pass");
+    assert_eq!((first.retried, first.failed), (1, 0), "{first:?}");
+    let event = events(&app).await.remove(0);
+    assert_eq!(event.status, OutboxStatus::Pending);
+    assert_eq!(event.attempts, 1);
+    assert_eq!(event.last_error.as_deref(), Some("bus unavailable"));
+    assert!(event.gsi1pk.is_some(), "still pending in the index");
+    assert!(event.next_retry_at > time::OffsetDateTime::now_utc().unix_timestamp() - 1);
+    assert!(event.lease_owner.is_none(), "the claim is released");
+
+    let early = failing.pass().await.expect("pass");
+    assert_eq!(early.due, 0, "not due before next_retry_at: {early:?}");
+
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let last = failing.pass().await.expect("pass");
+    assert_eq!((last.retried, last.failed), (0, 1), "{last:?}");
+    let event = events(&app).await.remove(0);
+    assert_eq!(event.status, OutboxStatus::Failed);
+    assert_eq!(event.attempts, 2);
+    assert!(event.gsi1pk.is_none(), "a failed event leaves the index");
+}
+
+#[tokio::test]
+async fn the_sweeper_expires_each_hold_once_and_announces_it() {
+    let app = spawn(Duration::from_secs(1)).await;
+    app.seed(
+        "evt_1",
+        ["W-1".to_string(), "W-2".to_string(), "W-3".to_string()],
+    )
+    .await;
+    let cancelled = reservation_id(&app, "alice", "k1", &["W-1"]).await;
+    let (status, _, _) = app
+        .post(
+            &format!("/v1/reservations/{cancelled}/cancel"),
+            Some("alice"),
+            Some("k2"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let expired = reservation_id(&app, "bob", "k1", &["W-2", "W-3"]).await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+
+    // Three replicas sweep at once: the hold expires once.
+    let sweeps =
+        futures_util::future::join_all((0..3).map(|_| app.state.reservations.sweep(100))).await;
+    let total: usize = sweeps.into_iter().map(|s| s.expect("sweeps")).sum();
+    assert_eq!(total, 1);
+    assert_eq!(app.state.reservations.sweep(100).await.expect("sweeps"), 0);
+
+    let stored: Reservation = Table::<Reservation>::new(app.db.client())
+        .with_prefix(&app.prefix)
+        .query(expired.as_str())
+        .consistent_read()
+        .send()
+        .await
+        .expect("reads")
+        .items
+        .remove(0);
+    assert_eq!(stored.status, ReservationStatus::Expired);
+    assert!(stored.gsi2pk.is_none() && stored.gsi2sk.is_none());
+    for seat in ["W-2", "W-3"] {
+        let seat = app.seat("evt_1", seat).await;
+        assert_eq!(seat.state, SeatState::Available);
+        assert_eq!(seat.holder, None);
+    }
+    let expired_events: Vec<OutboxEvent> = events(&app)
+        .await
+        .into_iter()
+        .filter(|e| e.event_type == "reservation.expired")
+        .collect();
+    assert_eq!(expired_events.len(), 1);
+    assert_eq!(expired_events[0].aggregate_id, expired);
+
+    let (status, err, _) = app
+        .post(
+            &format!("/v1/reservations/{expired}/confirm"),
+            Some("bob"),
+            Some("k2"),
+            Some(json!({"payment_intent_id": "pay_1"})),
+        )
+        .await;
+    assert_error(status, &err, 409, "RESERVATION_EXPIRED");
+    let metrics = app.state.metrics.render();
+    assert!(
+        metrics.contains(r#"reservation_status_total{status="EXPIRED"} 1"#),
+        "{metrics}"
+    );
+}
+
+mod eventbridge {
+    use super::*;
+    use aws_sdk_eventbridge::Client;
+    use aws_sdk_eventbridge::operation::put_events::{PutEventsError, PutEventsOutput};
+    use aws_sdk_eventbridge::types::PutEventsResultEntry;
+    use aws_smithy_mocks::{mock, mock_client};
+    use reservation_service::tables::OutboxStatus;
+
+    fn event(n: u32) -> OutboxEvent {
+        OutboxEvent {
+            outbox_id: format!("obx_{n}"),
+            event_type: "reservation.hold.created".into(),
+            aggregate_id: format!("rsv_{n}"),
+            payload: format!(r#"{{"reservation_id":"rsv_{n}"}}"#),
+            status: OutboxStatus::Pending,
+            attempts: 0,
+            next_retry_at: 0,
+            created_at: time::OffsetDateTime::now_utc(),
+            lease_owner: None,
+            lease_until: None,
+            published_at: None,
+            last_error: None,
+            gsi1pk: None,
+            gsi1sk: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn entries_carry_bus_source_type_and_envelope_and_partial_failures_are_per_event() {
+        let rule = mock!(Client::put_events)
+            .match_requests(|input| {
+                let entries = input.entries();
+                entries.len() == 3
+                    && entries.iter().all(|e| {
+                        e.event_bus_name() == Some("tickets")
+                            && e.source() == Some("ticket.reservation")
+                            && e.detail_type() == Some("reservation.hold.created")
+                            && e.detail()
+                                .is_some_and(|d| d.contains("\"outbox_id\":\"obx_"))
+                    })
+            })
+            .then_output(|| {
+                PutEventsOutput::builder()
+                    .failed_entry_count(1)
+                    .entries(PutEventsResultEntry::builder().event_id("e1").build())
+                    .entries(
+                        PutEventsResultEntry::builder()
+                            .error_code("InternalFailure")
+                            .error_message("try again")
+                            .build(),
+                    )
+                    .entries(PutEventsResultEntry::builder().event_id("e3").build())
+                    .build()
+            });
+        let client = mock_client!(aws_sdk_eventbridge, [&rule]);
+        let sink = EventBridgeSink::new(client, "tickets", "ticket.reservation");
+        let results = sink.publish(&[event(1), event(2), event(3)]).await;
+        assert_eq!(
+            results,
+            [Ok(()), Err("InternalFailure: try again".to_owned()), Ok(())]
+        );
+        assert_eq!(rule.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_failed_call_fails_every_event() {
+        let rule = mock!(Client::put_events).then_error(|| {
+            PutEventsError::InternalException(
+                aws_sdk_eventbridge::types::error::InternalException::builder()
+                    .message("down")
+                    .build(),
+            )
+        });
+        let client = mock_client!(aws_sdk_eventbridge, [&rule]);
+        let sink = EventBridgeSink::new(client, "tickets", "ticket.reservation");
+        let results = sink.publish(&[event(1), event(2)]).await;
+        assert_eq!(results.len(), 2);
+        assert!(results.iter().all(Result::is_err), "{results:?}");
+    }
+}
