@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test of the workspace: formatting, clippy, unit, integration,
-# compile-fail (trybuild) and doc tests. Installs what the tests need on first use.
+# compile-fail (trybuild) and doc tests, then API fuzzing with schemathesis. Installs what the
+# tests need on first use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,3 +21,6 @@ cargo clippy --workspace --all-targets --all-features -- -D warnings
 
 step "cargo test (unit, integration, compile-fail, doc)"
 cargo test --workspace --all-features
+
+step "API fuzzing: schemathesis against /v3/api-docs (no 5xx)"
+scripts/fuzz.sh

@@ -132,9 +132,13 @@ impl IntoResponse for ApiError {
         if let ApiError::Internal(detail) = &self {
             tracing::error!(detail, "internal error");
         }
-        let body = serde_json::json!({
-            "error": { "code": code, "message": self.to_string(), "trace_id": trace_id() }
-        });
+        let body = crate::api::ErrorBody {
+            error: crate::api::ErrorDetail {
+                code: code.to_owned(),
+                message: self.to_string(),
+                trace_id: trace_id(),
+            },
+        };
         let mut response = (status, axum::Json(body)).into_response();
         let retry_after = match &self {
             ApiError::IdempotencyConflict {

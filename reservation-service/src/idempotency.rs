@@ -20,6 +20,17 @@ pub struct StoredResponse {
     pub body: String,
 }
 
+impl StoredResponse {
+    /// `body` serialized as JSON.
+    pub fn json(status: u16, body: &impl serde::Serialize) -> Self {
+        StoredResponse {
+            status,
+            // Serializing these plain structs cannot fail.
+            body: serde_json::to_string(body).unwrap_or_default(),
+        }
+    }
+}
+
 /// The outcome of [`Idempotency::begin`].
 #[derive(Debug)]
 pub enum Begin {

@@ -3,6 +3,7 @@
 #![warn(missing_docs, unreachable_pub)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod config;

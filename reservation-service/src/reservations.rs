@@ -2,6 +2,9 @@
 //! confirm and cancel. Every write is one `TransactWriteItems`: seats, reservation, order,
 //! outbox event and idempotency completion commit together or not at all.
 
+use crate::api::{
+    CancelReservationResponse, ConfirmReservationResponse, CreateReservationResponse,
+};
 use crate::error::ApiError;
 use crate::idempotency::{Idempotency, Lock, StoredResponse};
 use crate::metrics::Metrics;
@@ -139,13 +142,14 @@ pub fn parse_confirm(body: &Value) -> Result<String, ApiError> {
 }
 
 /// A reservation as the API shows it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct ReservationView {
     /// Id.
     pub reservation_id: String,
     /// `HOLD`, `CONFIRMED`, `CANCELLED` or `EXPIRED` (a hold past its end).
     pub status: ReservationStatus,
-    /// End of the hold.
+    /// End of the hold, RFC 3339.
+    #[schema(format = DateTime)]
     pub hold_expires_at: String,
     /// The event.
     pub event_id: String,
@@ -248,10 +252,13 @@ impl Reservations {
         let now = OffsetDateTime::now_utc();
         let hold_until = now + self.hold_ttl;
         let reservation_id = new_id("rsv");
-        let body =
-            json!({ "reservation_id": reservation_id, "hold_expires_at": rfc3339(hold_until) })
-                .to_string();
-        let response = StoredResponse { status: 201, body };
+        let response = StoredResponse::json(
+            201,
+            &CreateReservationResponse {
+                reservation_id: reservation_id.clone(),
+                hold_expires_at: rfc3339(hold_until),
+            },
+        );
         let s = Seat::fields();
         let mut tx = TransactWrite::new(&self.client);
         for seat in &request.seat_ids {
@@ -385,10 +392,13 @@ impl Reservations {
         self.payments.approve(payment_intent_id).await?;
 
         let order_id = new_id("ord");
-        let response = StoredResponse {
-            status: 200,
-            body: json!({ "order_id": order_id, "status": "CONFIRMED" }).to_string(),
-        };
+        let response = StoredResponse::json(
+            200,
+            &ConfirmReservationResponse {
+                order_id: order_id.clone(),
+                status: ReservationStatus::Confirmed.as_str().to_owned(),
+            },
+        );
         let (s, r) = (Seat::fields(), Reservation::fields());
         let mut tx = TransactWrite::new(&self.client);
         for seat in &reservation.seat_ids {
@@ -471,10 +481,12 @@ impl Reservations {
         let reservation = self.find(user, reservation_id).await?;
         check_transition(&reservation, "cancel")?;
         let now = OffsetDateTime::now_utc();
-        let response = StoredResponse {
-            status: 200,
-            body: json!({ "status": "CANCELLED" }).to_string(),
-        };
+        let response = StoredResponse::json(
+            200,
+            &CancelReservationResponse {
+                status: ReservationStatus::Cancelled.as_str().to_owned(),
+            },
+        );
         let r = Reservation::fields();
         let mut tx = self
             .release_seats(TransactWrite::new(&self.client), &reservation, now)

@@ -126,6 +126,26 @@ where
 }
 
 /// `POST /v1/reservations`.
+#[utoipa::path(
+    post, path = "/v1/reservations", tag = "reservations",
+    summary = "Hold seats",
+    request_body = crate::api::CreateReservationRequest,
+    params(
+        ("Idempotency-Key" = String, Header, description = "Unique per intended operation; a repeat replays the first response (5 minutes)", pattern = "^[!-~]{1,255}$"),
+    ),
+    responses(
+        (status = 201, description = "Held until hold_expires_at", body = crate::api::CreateReservationResponse),
+        (status = 400, description = "VALIDATION_ERROR or IDEMPOTENCY_REQUIRED", body = crate::api::ErrorBody),
+        (status = 401, description = "UNAUTHENTICATED: missing, expired or invalid token", body = crate::api::ErrorBody),
+        (status = 403, description = "FORBIDDEN: user_id is not the token's subject, or the admission token is not valid for this user and event", body = crate::api::ErrorBody),
+        (status = 409, description = "INVENTORY_CONFLICT (seats taken) or IDEMPOTENCY_CONFLICT", body = crate::api::ErrorBody),
+        (status = 413, description = "PAYLOAD_TOO_LARGE: over 64 KiB", body = crate::api::ErrorBody),
+        (status = 429, description = "RATE_LIMITED (see Retry-After)", body = crate::api::ErrorBody),
+        (status = 503, description = "SERVICE_UNAVAILABLE: DynamoDB unreachable or throttling (see Retry-After)", body = crate::api::ErrorBody),
+        (status = 504, description = "UPSTREAM_TIMEOUT", body = crate::api::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn create(
     State(state): State<Arc<AppState>>,
     User(user): User,
@@ -155,6 +175,29 @@ pub async fn create(
 }
 
 /// `POST /v1/reservations/{id}/confirm`.
+#[utoipa::path(
+    post, path = "/v1/reservations/{id}/confirm", tag = "reservations",
+    summary = "Confirm a hold after payment",
+    request_body = crate::api::ConfirmReservationRequest,
+    params(
+        ("id" = String, Path, description = "The reservation id (rsv_...)"),
+        ("Idempotency-Key" = String, Header, description = "Unique per intended operation; a repeat replays the first response (5 minutes)", pattern = "^[!-~]{1,255}$"),
+    ),
+    responses(
+        (status = 200, description = "Confirmed; the order is created", body = crate::api::ConfirmReservationResponse),
+        (status = 400, description = "VALIDATION_ERROR or IDEMPOTENCY_REQUIRED", body = crate::api::ErrorBody),
+        (status = 401, description = "UNAUTHENTICATED: missing, expired or invalid token", body = crate::api::ErrorBody),
+        (status = 403, description = "FORBIDDEN: another user's reservation", body = crate::api::ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = crate::api::ErrorBody),
+        (status = 409, description = "RESERVATION_EXPIRED, INVALID_STATE or IDEMPOTENCY_CONFLICT", body = crate::api::ErrorBody),
+        (status = 412, description = "PAYMENT_NOT_APPROVED", body = crate::api::ErrorBody),
+        (status = 413, description = "PAYLOAD_TOO_LARGE: over 64 KiB", body = crate::api::ErrorBody),
+        (status = 429, description = "RATE_LIMITED (see Retry-After)", body = crate::api::ErrorBody),
+        (status = 503, description = "SERVICE_UNAVAILABLE: DynamoDB unreachable or throttling (see Retry-After)", body = crate::api::ErrorBody),
+        (status = 504, description = "UPSTREAM_TIMEOUT", body = crate::api::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn confirm(
     State(state): State<Arc<AppState>>,
     User(user): User,
@@ -181,6 +224,27 @@ pub async fn confirm(
 }
 
 /// `POST /v1/reservations/{id}/cancel`.
+#[utoipa::path(
+    post, path = "/v1/reservations/{id}/cancel", tag = "reservations",
+    summary = "Cancel a hold and release its seats",
+    params(
+        ("id" = String, Path, description = "The reservation id (rsv_...)"),
+        ("Idempotency-Key" = String, Header, description = "Unique per intended operation; a repeat replays the first response (5 minutes)", pattern = "^[!-~]{1,255}$"),
+    ),
+    responses(
+        (status = 200, description = "Cancelled", body = crate::api::CancelReservationResponse),
+        (status = 400, description = "VALIDATION_ERROR or IDEMPOTENCY_REQUIRED", body = crate::api::ErrorBody),
+        (status = 401, description = "UNAUTHENTICATED: missing, expired or invalid token", body = crate::api::ErrorBody),
+        (status = 403, description = "FORBIDDEN: another user's reservation", body = crate::api::ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = crate::api::ErrorBody),
+        (status = 409, description = "RESERVATION_EXPIRED, INVALID_STATE or IDEMPOTENCY_CONFLICT", body = crate::api::ErrorBody),
+        (status = 413, description = "PAYLOAD_TOO_LARGE: over 64 KiB", body = crate::api::ErrorBody),
+        (status = 429, description = "RATE_LIMITED (see Retry-After)", body = crate::api::ErrorBody),
+        (status = 503, description = "SERVICE_UNAVAILABLE: DynamoDB unreachable or throttling (see Retry-After)", body = crate::api::ErrorBody),
+        (status = 504, description = "UPSTREAM_TIMEOUT", body = crate::api::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn cancel(
     State(state): State<Arc<AppState>>,
     User(user): User,
@@ -200,6 +264,23 @@ pub async fn cancel(
 }
 
 /// `GET /v1/reservations/{id}`.
+#[utoipa::path(
+    get, path = "/v1/reservations/{id}", tag = "reservations",
+    summary = "A reservation of the authenticated user",
+    params(
+        ("id" = String, Path, description = "The reservation id (rsv_...)"),
+    ),
+    responses(
+        (status = 200, description = "The reservation; a hold past its end shows as EXPIRED", body = crate::reservations::ReservationView),
+        (status = 401, description = "UNAUTHENTICATED", body = crate::api::ErrorBody),
+        (status = 403, description = "FORBIDDEN: another user's reservation", body = crate::api::ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = crate::api::ErrorBody),
+        (status = 429, description = "RATE_LIMITED (see Retry-After)", body = crate::api::ErrorBody),
+        (status = 503, description = "SERVICE_UNAVAILABLE (see Retry-After)", body = crate::api::ErrorBody),
+        (status = 504, description = "UPSTREAM_TIMEOUT", body = crate::api::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn get(
     State(state): State<Arc<AppState>>,
     User(user): User,
@@ -210,30 +291,69 @@ pub async fn get(
 }
 
 /// `GET /health`: the process is up.
+#[utoipa::path(
+    get, path = "/health", tag = "operations",
+    responses((status = 200, description = "The process is up", body = crate::api::Health))
+)]
 pub async fn health() -> Response {
-    axum::Json(serde_json::json!({"status": "UP"})).into_response()
+    axum::Json(crate::api::Health {
+        status: "UP".into(),
+    })
+    .into_response()
 }
 
 /// `GET /ready`: DynamoDB answers and every table matches its definition.
+#[utoipa::path(
+    get, path = "/ready", tag = "operations",
+    responses(
+        (status = 200, description = "DynamoDB answers and every table matches", body = crate::api::Readiness),
+        (status = 503, description = "Not ready: the failing tables, each with the problem", body = crate::api::Readiness),
+    )
+)]
 pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
+    use crate::api::{Readiness, ReadinessFailure};
     match crate::startup::check_schemas(&state.client, &state.settings.table_prefix).await {
-        Ok(()) => axum::Json(serde_json::json!({"status": "READY"})).into_response(),
+        Ok(()) => axum::Json(Readiness {
+            status: "READY".into(),
+            failures: Vec::new(),
+        })
+        .into_response(),
         Err(report) => {
-            let failures: Vec<_> = report
+            let failures = report
                 .failures
                 .iter()
-                .map(|f| serde_json::json!({"table": f.table(), "problem": f.to_string()}))
+                .map(|f| ReadinessFailure {
+                    table: f.table().to_owned(),
+                    problem: f.to_string(),
+                })
                 .collect();
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(serde_json::json!({"status": "NOT_READY", "failures": failures})),
+                axum::Json(Readiness {
+                    status: "NOT_READY".into(),
+                    failures,
+                }),
             )
                 .into_response()
         }
     }
 }
 
+/// `GET /v3/api-docs`: this API's OpenAPI 3 document.
+pub async fn api_docs() -> Response {
+    static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        DOC.get_or_init(crate::api::openapi_json).as_str(),
+    )
+        .into_response()
+}
+
 /// `GET /metrics`: Prometheus text format.
+#[utoipa::path(
+    get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus metrics (OpenMetrics text)", content_type = "application/openmetrics-text", body = String))
+)]
 pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     (
         [(

@@ -59,7 +59,7 @@ pub const SEATS: TableDef = TableDef::new("ticket-reservation-seats", KeyDef::st
 pub const ALL: [TableDef; 5] = [RESERVATIONS, ORDERS, IDEMPOTENCY, OUTBOX, SEATS];
 
 /// The state of a reservation.
-#[derive(DynamoValue, Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(DynamoValue, Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[dynamo(rename_all = "SCREAMING_SNAKE_CASE")]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ReservationStatus {
