@@ -84,6 +84,15 @@ impl DynamoLocal {
         })
     }
 
+    /// A view on another DynamoDB, e.g. a [`DynamoLocalProcess`], with this client and prefix.
+    pub fn attach(endpoint: impl Into<String>, client: Client, prefix: impl Into<String>) -> Self {
+        DynamoLocal {
+            client,
+            endpoint: endpoint.into(),
+            prefix: prefix.into(),
+        }
+    }
+
     /// The client.
     pub fn client(&self) -> &Client {
         &self.client
@@ -129,18 +138,31 @@ fn endpoint() -> Result<String, String> {
         return Ok(endpoint);
     }
     let home = install()?;
-    let port = TcpListener::bind("127.0.0.1:0")
+    let port = free_port()?;
+    spawn(&home, port, &["-inMemory", "-sharedDb"], None)?;
+    Ok(format!("http://127.0.0.1:{port}"))
+}
+
+fn free_port() -> Result<u16, String> {
+    TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
-        .map_err(|e| format!("no free port: {e}"))?
-        .port();
+        .map(|a| a.port())
+        .map_err(|e| format!("no free port: {e}"))
+}
+
+/// Starts Java on `port` with `args` and waits until it answers. A shell runs it and kills it
+/// once this process is gone, so no test run leaves one behind; with `pid_file`, the shell
+/// writes Java's pid there.
+fn spawn(home: &Path, port: u16, args: &[&str], pid_file: Option<&Path>) -> Result<(), String> {
     let emulator = home.join("emulator");
     let log =
         std::env::temp_dir().join(format!("dynamodb-local-{}-{port}.log", std::process::id()));
-    // A shell runs Java and kills it once this process is gone, so no test run leaves one behind.
     let script = r#"cd "$1" || exit 1
-java -Djava.library.path=DynamoDBLocal_lib -jar DynamoDBLocal.jar -inMemory -sharedDb -port "$2" -disableTelemetry >"$3" 2>&1 &
+port="$2"; log="$3"; parent="$4"; pidfile="$5"; shift 5
+java -Djava.library.path=DynamoDBLocal_lib -jar DynamoDBLocal.jar "$@" -port "$port" -disableTelemetry >"$log" 2>&1 &
 child=$!
-while kill -0 "$4" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 1; done
+[ -n "$pidfile" ] && echo "$child" >"$pidfile"
+while kill -0 "$parent" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 1; done
 kill "$child" 2>/dev/null"#;
     Command::new("sh")
         .args(["-c", script, "sh"])
@@ -148,6 +170,8 @@ kill "$child" 2>/dev/null"#;
         .arg(port.to_string())
         .arg(&log)
         .arg(std::process::id().to_string())
+        .arg(pid_file.map(Path::as_os_str).unwrap_or_default())
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -156,7 +180,7 @@ kill "$child" 2>/dev/null"#;
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(60) {
         if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Ok(format!("http://127.0.0.1:{port}"));
+            return Ok(());
         }
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -164,6 +188,92 @@ kill "$child" 2>/dev/null"#;
     Err(format!(
         "did not answer on port {port} within 60 s; its output:\n{output}"
     ))
+}
+
+/// A DynamoDB Local process of its own that keeps its data on disk and can be killed and
+/// restarted on the same port: for tests of what survives an outage.
+///
+/// ```no_run
+/// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+/// use dynamo_core::testing::DynamoLocalProcess;
+/// let dir = std::env::temp_dir().join("outage-test");
+/// let mut db = DynamoLocalProcess::start_on_disk(&dir)?;
+/// let endpoint = db.endpoint();      // clients keep using it across restarts
+/// db.kill();                          // requests now fail: connection refused
+/// db.restart()?;                      // same port, same data
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct DynamoLocalProcess {
+    home: PathBuf,
+    db_path: PathBuf,
+    pid_file: PathBuf,
+    port: u16,
+}
+
+impl DynamoLocalProcess {
+    /// Starts DynamoDB Local on a free port with its data in `db_path` (created if needed).
+    pub fn start_on_disk(db_path: &Path) -> Result<Self, TestingError> {
+        let home = install().map_err(TestingError::Setup)?;
+        std::fs::create_dir_all(db_path).map_err(|e| {
+            TestingError::Setup(format!("cannot create {}: {e}", db_path.display()))
+        })?;
+        let port = free_port().map_err(TestingError::Setup)?;
+        let process = DynamoLocalProcess {
+            home,
+            db_path: db_path.to_owned(),
+            pid_file: std::env::temp_dir()
+                .join(format!("dynamodb-local-{}-{port}.pid", std::process::id())),
+            port,
+        };
+        process.spawn()?;
+        Ok(process)
+    }
+
+    fn spawn(&self) -> Result<(), TestingError> {
+        let db_path = self.db_path.to_string_lossy();
+        spawn(
+            &self.home,
+            self.port,
+            &["-sharedDb", "-dbPath", &db_path],
+            Some(&self.pid_file),
+        )
+        .map_err(TestingError::Setup)
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills Java at once (`SIGKILL`), like a crash, and waits until the port is closed.
+    pub fn kill(&mut self) {
+        if let Ok(pid) = std::fs::read_to_string(&self.pid_file) {
+            let _ = Command::new("kill")
+                .args(["-9", pid.trim()])
+                .stderr(Stdio::null())
+                .status();
+            let _ = std::fs::remove_file(&self.pid_file);
+        }
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", self.port)).is_ok()
+            && started.elapsed() < Duration::from_secs(10)
+        {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Starts it again on the same port with the same data.
+    pub fn restart(&mut self) -> Result<(), TestingError> {
+        self.kill();
+        self.spawn()
+    }
+}
+
+impl Drop for DynamoLocalProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }
 
 /// The folder holding `emulator/DynamoDBLocal.jar`, downloaded on first use.

@@ -204,3 +204,131 @@ pub fn assert_error(status: StatusCode, body: &Value, expected_status: u16, code
         "{body}"
     );
 }
+
+/// What the tables hold for one event, checked for the invariants that no failure may break:
+/// every held or sold seat belongs to exactly one reservation that lists it and is in the
+/// matching state; every open hold and confirmed reservation holds all its seats; every
+/// confirmed reservation has one order; every change has its outbox event.
+pub struct Audit {
+    pub reservations: std::collections::HashMap<String, reservation_service::tables::Reservation>,
+    pub held: usize,
+    pub sold: usize,
+}
+
+pub async fn audit(app: &App, event: &str, pool: usize) -> Audit {
+    use reservation_service::tables::{
+        Order, OutboxEvent, Reservation, ReservationStatus, SeatState,
+    };
+    use std::collections::HashMap;
+    let client = app.db.client();
+    let reservations: HashMap<String, Reservation> = Table::<Reservation>::new(client)
+        .with_prefix(&app.prefix)
+        .scan()
+        .all()
+        .await
+        .expect("scans reservations")
+        .into_iter()
+        .filter(|r| r.event_id == event)
+        .map(|r| (r.reservation_id.clone(), r))
+        .collect();
+    let seats: Vec<Seat> = Table::<Seat>::new(client)
+        .with_prefix(&app.prefix)
+        .query(event)
+        .consistent_read()
+        .all()
+        .await
+        .expect("reads seats");
+    assert_eq!(seats.len(), pool, "the pool is intact");
+    let now = time::OffsetDateTime::now_utc();
+    let (mut held, mut sold) = (0, 0);
+    let mut owned: HashMap<&str, Vec<&str>> = HashMap::new();
+    for seat in &seats {
+        let expected = match seat.state {
+            SeatState::Available => {
+                assert!(seat.holder.is_none(), "{seat:?}");
+                continue;
+            }
+            SeatState::Held => {
+                held += 1;
+                ReservationStatus::Hold
+            }
+            SeatState::Sold => {
+                sold += 1;
+                ReservationStatus::Confirmed
+            }
+        };
+        let holder = seat
+            .holder
+            .as_deref()
+            .expect("a held or sold seat has a holder");
+        let reservation = reservations
+            .get(holder)
+            .unwrap_or_else(|| panic!("{seat:?} is held by a reservation that does not exist"));
+        assert!(
+            reservation.seat_ids.contains(&seat.seat_id),
+            "{seat:?} {reservation:?}"
+        );
+        // A hold past its end may have been expired by a sweeper, or its seat retaken.
+        if !(expected == ReservationStatus::Hold && reservation.hold_expires_at < now) {
+            assert_eq!(reservation.status, expected, "{seat:?} {reservation:?}");
+        }
+        owned.entry(holder).or_default().push(&seat.seat_id);
+    }
+    assert!(held + sold <= pool);
+    let orders: Vec<Order> = Table::<Order>::new(client)
+        .with_prefix(&app.prefix)
+        .scan()
+        .all()
+        .await
+        .expect("scans orders");
+    let events: Vec<OutboxEvent> = Table::<OutboxEvent>::new(client)
+        .with_prefix(&app.prefix)
+        .scan()
+        .all()
+        .await
+        .expect("scans the outbox");
+    let count_events = |id: &str, kind: &str| {
+        events
+            .iter()
+            .filter(|e| e.aggregate_id == id && e.event_type == kind)
+            .count()
+    };
+    for (id, reservation) in &reservations {
+        let mine = owned.get(id.as_str()).map_or(0, Vec::len);
+        let open_hold =
+            reservation.status == ReservationStatus::Hold && reservation.hold_expires_at > now;
+        if open_hold || reservation.status == ReservationStatus::Confirmed {
+            assert_eq!(
+                mine,
+                reservation.seat_ids.len(),
+                "{reservation:?} lost seats"
+            );
+        }
+        if matches!(
+            reservation.status,
+            ReservationStatus::Cancelled | ReservationStatus::Expired
+        ) {
+            assert_eq!(mine, 0, "{reservation:?} still holds seats");
+        }
+        assert_eq!(count_events(id, "reservation.hold.created"), 1, "{id}");
+        let (kind, orders_expected) = match reservation.status {
+            ReservationStatus::Hold => (None, 0),
+            ReservationStatus::Confirmed => (Some("reservation.confirmed"), 1),
+            ReservationStatus::Cancelled => (Some("reservation.cancelled"), 0),
+            ReservationStatus::Expired => (Some("reservation.expired"), 0),
+        };
+        if let Some(kind) = kind {
+            assert_eq!(count_events(id, kind), 1, "{id}: one {kind} event");
+        }
+        assert_eq!(
+            orders.iter().filter(|o| &o.reservation_id == id).count(),
+            orders_expected,
+            "{id}: orders"
+        );
+    }
+    Audit {
+        reservations,
+        held,
+        sold,
+    }
+}

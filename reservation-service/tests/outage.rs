@@ -1,0 +1,234 @@
+//! DynamoDB Local killed in the middle of load and restarted on the same data: clients get
+//! 503/504 with codes (never a 500 or internals), and afterwards every reservation has its
+//! seats, every held seat its reservation, and every committed change its outbox event.
+
+use dynamo_core::testing::{DynamoLocal, DynamoLocalProcess};
+use dynamo_core::{ClientBuilder, Table};
+use reservation_service::config::Settings;
+use reservation_service::metrics::Metrics;
+use reservation_service::outbox::{LogSink, Relay, RelayConfig};
+use reservation_service::startup::{AppState, Server};
+use reservation_service::tables::{ALL, OutboxEvent, OutboxStatus};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+mod support;
+use support::*;
+
+const POOL: usize = 60;
+const LEAKS: [&str; 8] = [
+    "dispatch",
+    "connect",
+    "127.0.0.1",
+    "hyper",
+    "io error",
+    "Sdk",
+    "DynamoDB",
+    "timed out after",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_dynamodb_outage_mid_load_loses_nothing_and_leaks_nothing() {
+    let dir = std::env::temp_dir().join(format!(
+        "outage-{}-{}",
+        std::process::id(),
+        fastrand::u32(..)
+    ));
+    let mut process = DynamoLocalProcess::start_on_disk(&dir).expect("DynamoDB Local starts");
+    let client = ClientBuilder::default()
+        .endpoint(process.endpoint())
+        .region("us-east-1")
+        .connect_timeout(Duration::from_millis(500))
+        .attempt_timeout(Duration::from_secs(1))
+        .operation_timeout(Duration::from_secs(2))
+        .max_attempts(2)
+        .build()
+        .await
+        .expect("client");
+    let prefix = "outage-";
+    for def in &ALL {
+        dynamo_core::schema::create_table(&client, def, &format!("{prefix}{}", def.name))
+            .await
+            .expect("table created");
+    }
+    let settings = Settings {
+        table_prefix: prefix.to_owned(),
+        jwt_secret: SECRET.to_owned(),
+        hold_ttl: Duration::from_secs(600),
+        request_timeout: Duration::from_secs(3),
+        rate_per_user: 0.0,
+        rate_global: 0.0,
+        ..Settings::default()
+    };
+    let state = Arc::new(AppState::new(settings, client.clone()));
+    let server = Server::bind(state.clone(), 0).await.expect("binds");
+    let base = format!("http://127.0.0.1:{}", server.port());
+    tokio::spawn(server.run(std::future::pending()));
+    let db = DynamoLocal::attach(process.endpoint(), client.clone(), prefix);
+    let app = Arc::new(App {
+        base,
+        http: reqwest::Client::new(),
+        db,
+        prefix: prefix.to_owned(),
+        state: state.clone(),
+    });
+    app.seed("evt_outage", (1..=POOL).map(|n| format!("O-{n}")))
+        .await;
+
+    // Sixteen clients; DynamoDB is killed after 2 s, restarted 2 s later, and the clients go on
+    // for 3 s after it answers again.
+    let statuses: Arc<Mutex<BTreeMap<(u16, String), usize>>> = Arc::default();
+    let acknowledged: Arc<Mutex<Vec<(Duration, String)>>> = Arc::default();
+    let started = Instant::now();
+    let done = Arc::new(AtomicBool::new(false));
+    let mut workers = Vec::new();
+    for w in 0..16 {
+        let (app, statuses, acknowledged, done) = (
+            app.clone(),
+            statuses.clone(),
+            acknowledged.clone(),
+            done.clone(),
+        );
+        workers.push(tokio::spawn(async move {
+            let mut rng = fastrand::Rng::with_seed(w);
+            let mut i = 0;
+            while !done.load(Ordering::Relaxed) {
+                i += 1;
+                let user = format!("w{w}-{i}");
+                let seat = format!("O-{}", rng.usize(1..=POOL));
+                let (status, body, _) = app.hold(&user, "k1", "evt_outage", &[&seat]).await;
+                record(&statuses, status.as_u16(), &body);
+                if status.as_u16() != 201 {
+                    continue;
+                }
+                let id = body["reservation_id"].as_str().expect("id").to_owned();
+                acknowledged
+                    .lock()
+                    .expect("lock")
+                    .push((started.elapsed(), id.clone()));
+                if rng.bool() {
+                    let (status, body, _) = app
+                        .post(
+                            &format!("/v1/reservations/{id}/confirm"),
+                            Some(&user),
+                            Some("k2"),
+                            Some(json!({"payment_intent_id": "pay_1"})),
+                        )
+                        .await;
+                    record(&statuses, status.as_u16(), &body);
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    process.kill();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut process = tokio::task::spawn_blocking(move || {
+        process.restart().expect("DynamoDB Local restarts");
+        process
+    })
+    .await
+    .expect("joins");
+    let restarted = started.elapsed();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    done.store(true, Ordering::Relaxed);
+    for worker in workers {
+        worker.await.expect("a worker failed");
+    }
+
+    let statuses = statuses.lock().expect("lock").clone();
+    let count = |code: u16| -> usize {
+        statuses
+            .iter()
+            .filter(|((status, _), _)| *status == code)
+            .map(|(_, n)| n)
+            .sum()
+    };
+    eprintln!("answers: {statuses:?}");
+    assert_eq!(count(500), 0, "no 500: {statuses:?}");
+    assert!(
+        count(503) + count(504) > 0,
+        "the outage was seen: {statuses:?}"
+    );
+    let acknowledged = acknowledged.lock().expect("lock").clone();
+    let after = acknowledged.iter().filter(|(t, _)| *t > restarted).count();
+    eprintln!("restarted after {restarted:?}; {after} holds since");
+    assert!(
+        after > 0,
+        "holds succeed again after the restart: {statuses:?}"
+    );
+    for (status, code) in statuses.keys() {
+        let allowed = match status {
+            200 | 201 => code.is_empty(),
+            409 => [
+                "INVENTORY_CONFLICT",
+                "IDEMPOTENCY_CONFLICT",
+                "INVALID_STATE",
+            ]
+            .contains(&code.as_str()),
+            503 => code == "SERVICE_UNAVAILABLE",
+            504 => code == "UPSTREAM_TIMEOUT",
+            _ => false,
+        };
+        assert!(allowed, "unexpected answer {status} {code}: {statuses:?}");
+    }
+
+    // DynamoDB answers again: everything committed is consistent and nothing is lost.
+    let audit = audit(&app, "evt_outage", POOL).await;
+    for (_, id) in &acknowledged {
+        assert!(
+            audit.reservations.contains_key(id),
+            "acknowledged {id} is stored"
+        );
+    }
+    let outbox = Table::<OutboxEvent>::new(&client).with_prefix(prefix);
+    let relay = Relay::new(
+        outbox.clone(),
+        Arc::new(LogSink),
+        RelayConfig::default(),
+        Metrics::new(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let pass = relay.pass().await.expect("relay pass");
+        if pass.due == 0 || Instant::now() > deadline {
+            break;
+        }
+    }
+    let events = outbox.scan().all().await.expect("scans");
+    let unpublished: Vec<_> = events
+        .iter()
+        .filter(|e| e.status != OutboxStatus::Published)
+        .collect();
+    assert!(
+        unpublished.is_empty(),
+        "every event is published: {unpublished:?}"
+    );
+    let ids: HashSet<&str> = events.iter().map(|e| e.outbox_id.as_str()).collect();
+    assert_eq!(ids.len(), events.len());
+    process.kill();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn record(statuses: &Mutex<BTreeMap<(u16, String), usize>>, status: u16, body: &Value) {
+    let code = body["error"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    if let Some(message) = body["error"]["message"].as_str() {
+        for leak in LEAKS {
+            assert!(
+                !message.contains(leak),
+                "{status}: {message} leaks {leak:?}"
+            );
+        }
+    }
+    *statuses
+        .lock()
+        .expect("lock")
+        .entry((status, code))
+        .or_default() += 1;
+}
