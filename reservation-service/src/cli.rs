@@ -26,6 +26,23 @@ enum Command {
     /// RELAY_INTERVAL_MS, SWEEP_INTERVAL_SECONDS), e.g. as a separate deployment with WORKERS=false
     /// on the API replicas.
     Relay,
+    /// Measure a running service (hold, get, confirm) and, in the same run, DynamoDB's capacity
+    /// for the hold's transaction. Needs the service's DYNAMODB_ENDPOINT, TABLE_PREFIX and JWT
+    /// secret.
+    Loadtest {
+        /// The service.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// Operations per phase.
+        #[arg(long, default_value_t = 2000)]
+        requests: usize,
+        /// Clients in parallel.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// Unmeasured transactions first (DynamoDB Local's JIT warm-up).
+        #[arg(long, default_value_t = 1000)]
+        warmup: usize,
+    },
     /// Create the service's tables (with TABLE_PREFIX) unless they exist with the same schema.
     CreateTables,
     /// Check every table against its definition; exit 1 with every difference when one fails.
@@ -132,6 +149,25 @@ pub async fn run(cli: Cli) -> ExitCode {
         },
         Command::Serve => serve(settings).await,
         Command::Relay => relay(settings).await,
+        Command::Loadtest {
+            url,
+            requests,
+            concurrency,
+            warmup,
+        } => {
+            let options = crate::loadtest::Options {
+                url,
+                requests,
+                concurrency,
+                warmup,
+            };
+            match client().await {
+                Ok(client) => crate::loadtest::run(&options, &settings, &client)
+                    .await
+                    .map(|report| print!("{}", report.markdown())),
+                Err(e) => Err(e),
+            }
+        }
         Command::CreateTables => create_tables(&settings).await,
         Command::CheckSchema => match client().await {
             Ok(client) => check_schemas(&client, &settings.table_prefix)

@@ -10,6 +10,7 @@ pub mod config;
 pub mod error;
 pub mod idempotency;
 pub mod limits;
+pub mod loadtest;
 pub mod metrics;
 pub mod outbox;
 pub mod payment;

@@ -1,0 +1,473 @@
+//! The load tool (`reservation-service loadtest`): measures a running service and, in the same
+//! run, DynamoDB's own capacity for the transaction a hold writes.
+//!
+//! After `warmup` unmeasured transactions, three phases, each `requests` operations from
+//! `concurrency` clients:
+//!
+//! 1. **raw**: `TransactWriteItems` of the hold's shape (seat update, reservation, outbox event,
+//!    idempotency record) straight to DynamoDB: the ceiling the service can reach;
+//! 2. **hold**: `POST /v1/reservations`, one fresh seat and user per request;
+//! 3. **get + confirm**: `GET /v1/reservations/{id}` then `POST .../confirm` for each hold.
+//!
+//! It needs the service's DynamoDB (`DYNAMODB_ENDPOINT`, `TABLE_PREFIX`) to seed seats, and its
+//! JWT secret (`JWT_HS256_SECRET`, or the local default) to sign tokens.
+
+use crate::auth::{sign_admission, sign_hs256};
+use crate::config::Settings;
+use crate::reservations::{hold_shard, pending_shard, rfc3339};
+use crate::tables::*;
+use dynamo_core::{Table, TransactWrite};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The service, e.g. `http://127.0.0.1:8080`.
+    pub url: String,
+    /// Operations per phase.
+    pub requests: usize,
+    /// Clients in parallel.
+    pub concurrency: usize,
+    /// Unmeasured transactions first, to warm DynamoDB Local's JIT up.
+    pub warmup: usize,
+}
+
+/// Latencies and errors of one phase.
+#[derive(Debug, Clone)]
+pub struct PhaseReport {
+    /// The phase.
+    pub name: &'static str,
+    /// Successful operations.
+    pub ok: usize,
+    /// Failed operations, by status (0 for transport errors).
+    pub errors: Vec<(u16, usize)>,
+    /// Wall time of the phase.
+    pub elapsed: Duration,
+    /// Sorted latencies of the successful operations.
+    pub latencies: Vec<Duration>,
+}
+
+impl PhaseReport {
+    /// Successful operations per second.
+    pub fn throughput(&self) -> f64 {
+        self.ok as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// The `q` quantile (0..=1) of the latencies.
+    pub fn quantile(&self, q: f64) -> Duration {
+        if self.latencies.is_empty() {
+            return Duration::ZERO;
+        }
+        let rank = (q * (self.latencies.len() - 1) as f64).round() as usize;
+        self.latencies[rank.min(self.latencies.len() - 1)]
+    }
+
+    fn row(&self) -> String {
+        let ms = |d: Duration| format!("{:.1}", d.as_secs_f64() * 1000.0);
+        let errors = if self.errors.is_empty() {
+            "0".to_owned()
+        } else {
+            self.errors
+                .iter()
+                .map(|(status, n)| format!("{n}×{status}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        format!(
+            "| {} | {} | {} | {:.0} | {} | {} | {} |",
+            self.name,
+            self.ok,
+            errors,
+            self.throughput(),
+            ms(self.quantile(0.50)),
+            ms(self.quantile(0.95)),
+            ms(self.quantile(0.99)),
+        )
+    }
+}
+
+/// The whole run.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// raw, hold, get, confirm.
+    pub phases: Vec<PhaseReport>,
+    /// Concurrency used.
+    pub concurrency: usize,
+}
+
+impl Report {
+    /// A Markdown table and the ratio of service to raw throughput.
+    pub fn markdown(&self) -> String {
+        let mut out = String::from(
+            "| phase | ok | errors | ops/s | p50 ms | p95 ms | p99 ms |\n|---|---:|---:|---:|---:|---:|---:|\n",
+        );
+        for phase in &self.phases {
+            out.push_str(&phase.row());
+            out.push('\n');
+        }
+        if let (Some(raw), Some(hold)) = (
+            self.phase("raw TransactWriteItems"),
+            self.phase("POST hold"),
+        ) {
+            out.push_str(&format!(
+                "\nconcurrency {}: hold throughput is {:.0}% of raw TransactWriteItems capacity; hold p95 {:.1} ms\n",
+                self.concurrency,
+                100.0 * hold.throughput() / raw.throughput().max(1e-9),
+                hold.quantile(0.95).as_secs_f64() * 1000.0,
+            ));
+        }
+        out
+    }
+
+    fn phase(&self, name: &str) -> Option<&PhaseReport> {
+        self.phases.iter().find(|p| p.name == name)
+    }
+}
+
+/// Runs `requests` operations from `concurrency` workers; `op(i)` gives `Ok` or the status.
+async fn phase<F, Fut>(
+    name: &'static str,
+    requests: usize,
+    concurrency: usize,
+    op: F,
+) -> PhaseReport
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<(), u16>> + Send,
+{
+    let op = Arc::new(op);
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let workers = (0..concurrency.max(1)).map(|_| {
+        let (op, next) = (op.clone(), next.clone());
+        tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut errors = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= requests {
+                    break;
+                }
+                let t = Instant::now();
+                match op(i).await {
+                    Ok(()) => latencies.push(t.elapsed()),
+                    Err(status) => errors.push(status),
+                }
+            }
+            (latencies, errors)
+        })
+    });
+    let results = futures_util::future::join_all(workers).await;
+    let elapsed = started.elapsed();
+    let mut latencies = Vec::with_capacity(requests);
+    let mut errors = std::collections::BTreeMap::new();
+    for (l, e) in results.into_iter().flatten() {
+        latencies.extend(l);
+        for status in e {
+            *errors.entry(status).or_insert(0) += 1;
+        }
+    }
+    latencies.sort_unstable();
+    PhaseReport {
+        name,
+        ok: latencies.len(),
+        errors: errors.into_iter().collect(),
+        elapsed,
+        latencies,
+    }
+}
+
+/// Runs the three phases.
+pub async fn run(
+    options: &Options,
+    settings: &Settings,
+    client: &dynamo_core::Client,
+) -> Result<Report, String> {
+    let run_id = fastrand::u32(..);
+    let prefix = &settings.table_prefix;
+    let n = options.requests;
+    let c = options.concurrency;
+
+    let raw = |name: &'static str, requests: usize| {
+        let client = client.clone();
+        let prefix = prefix.clone();
+        let event = format!("evt_{name}_{run_id:08x}").replace(' ', "_");
+        phase(name, requests, c, move |i| {
+            let tx = raw_hold(&client, &prefix, &event, i);
+            async move { tx.send().await.map_err(|_| 0) }
+        })
+    };
+    // DynamoDB Local runs on the JVM: warm it up before measuring anything.
+    raw("warm-up", options.warmup).await;
+    let raw = raw("raw TransactWriteItems", n).await;
+
+    let event = format!("evt_load_{run_id:08x}");
+    seed(client, prefix, &event, n).await?;
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(c)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let auth = Arc::new(Auth::new(settings)?);
+    let ids: Arc<Vec<std::sync::OnceLock<String>>> =
+        Arc::new((0..n).map(|_| std::sync::OnceLock::new()).collect());
+
+    let hold = {
+        let (http, auth, ids, url, event) = (
+            http.clone(),
+            auth.clone(),
+            ids.clone(),
+            options.url.clone(),
+            event.clone(),
+        );
+        phase("POST hold", n, c, move |i| {
+            let (http, auth, ids, url, event) = (
+                http.clone(),
+                auth.clone(),
+                ids.clone(),
+                url.clone(),
+                event.clone(),
+            );
+            async move {
+                let user = format!("load_{run_id:08x}_{i}");
+                let body = serde_json::json!({
+                    "event_id": event, "qty": 1, "seat_ids": [format!("L-{i}")], "user_id": user,
+                    "reservation_token": auth.admission(&user, &event),
+                });
+                let response = http
+                    .post(format!("{url}/v1/reservations"))
+                    .bearer_auth(auth.token(&user))
+                    .header("Idempotency-Key", format!("hold-{run_id:08x}-{i}"))
+                    .json(&body)
+                    .send()
+                    .await
+                    .map_err(|_| 0u16)?;
+                let status = response.status().as_u16();
+                let body: serde_json::Value = response.json().await.map_err(|_| status)?;
+                match (status, body["reservation_id"].as_str()) {
+                    (201, Some(id)) => {
+                        let _ = ids[i].set(id.to_owned());
+                        Ok(())
+                    }
+                    _ => Err(status),
+                }
+            }
+        })
+        .await
+    };
+
+    let request = |kind: &'static str| {
+        let (http, auth, ids, url) = (http.clone(), auth.clone(), ids.clone(), options.url.clone());
+        move |i: usize| {
+            let (http, auth, ids, url) = (http.clone(), auth.clone(), ids.clone(), url.clone());
+            async move {
+                let Some(id) = ids[i].get() else {
+                    return Err(0);
+                };
+                let user = format!("load_{run_id:08x}_{i}");
+                let request = if kind == "get" {
+                    http.get(format!("{url}/v1/reservations/{id}"))
+                } else {
+                    http.post(format!("{url}/v1/reservations/{id}/confirm"))
+                        .header("Idempotency-Key", format!("confirm-{run_id:08x}-{i}"))
+                        .json(&serde_json::json!({"payment_intent_id": format!("pay_load_{i}")}))
+                };
+                let response = request
+                    .bearer_auth(auth.token(&user))
+                    .send()
+                    .await
+                    .map_err(|_| 0u16)?;
+                let status = response.status().as_u16();
+                let _ = response.bytes().await;
+                if status == 200 { Ok(()) } else { Err(status) }
+            }
+        }
+    };
+    let get = phase("GET", n, c, request("get")).await;
+    let confirm = phase("POST confirm", n, c, request("confirm")).await;
+    Ok(Report {
+        phases: vec![raw, hold, get, confirm],
+        concurrency: c,
+    })
+}
+
+struct Auth {
+    secret: String,
+    admission: Option<String>,
+}
+
+impl Auth {
+    fn new(settings: &Settings) -> Result<Self, String> {
+        if settings.jwt_secret.is_empty() {
+            return Err(
+                "the load tool signs HS256 tokens: set JWT_HS256_SECRET to the service's".into(),
+            );
+        }
+        Ok(Auth {
+            secret: settings.jwt_secret.clone(),
+            admission: settings.admission_secret.clone(),
+        })
+    }
+
+    fn token(&self, user: &str) -> String {
+        sign_hs256(&self.secret, user, 3600).unwrap_or_default()
+    }
+
+    fn admission(&self, user: &str, event: &str) -> String {
+        match &self.admission {
+            Some(secret) => sign_admission(secret, user, event, 3600).unwrap_or_default(),
+            None => "rtkn_load".into(),
+        }
+    }
+}
+
+/// Seats `L-0` .. `L-{n-1}` of `event`, AVAILABLE.
+async fn seed(
+    client: &dynamo_core::Client,
+    prefix: &str,
+    event: &str,
+    n: usize,
+) -> Result<(), String> {
+    let seats = Table::<Seat>::new(client).with_prefix(prefix);
+    let now = OffsetDateTime::now_utc();
+    let chunks: Vec<Vec<Seat>> = (0..n)
+        .map(|i| Seat {
+            event_id: event.to_owned(),
+            seat_id: format!("L-{i}"),
+            state: SeatState::Available,
+            holder: None,
+            hold_expires_at: None,
+            updated_at: now,
+        })
+        .collect::<Vec<_>>()
+        .chunks(25)
+        .map(<[Seat]>::to_vec)
+        .collect();
+    let writes = chunks.into_iter().map(|chunk| {
+        let seats = seats.clone();
+        async move {
+            let output = chunk
+                .into_iter()
+                .fold(seats.batch_write(), |w, seat| w.put(seat))
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            if output.unprocessed.is_empty() {
+                Ok(())
+            } else {
+                Err("DynamoDB left seats unwritten".to_owned())
+            }
+        }
+    });
+    let results: Vec<Result<(), String>> = futures_util::StreamExt::collect(
+        futures_util::StreamExt::buffer_unordered(futures_util::stream::iter(writes), 8),
+    )
+    .await;
+    results.into_iter().collect()
+}
+
+/// The transaction a hold writes, on a fresh seat: seat update, reservation, outbox event and
+/// idempotency record.
+fn raw_hold(client: &dynamo_core::Client, prefix: &str, event: &str, i: usize) -> TransactWrite {
+    let now = OffsetDateTime::now_utc();
+    let until = now + Duration::from_secs(300);
+    let id = format!("rsv_raw{i}x{}", fastrand::u64(..));
+    let s = Seat::fields();
+    let seats = Table::<Seat>::new(client).with_prefix(prefix);
+    let reservations = Table::<Reservation>::new(client).with_prefix(prefix);
+    let outbox = Table::<OutboxEvent>::new(client).with_prefix(prefix);
+    let idempotency = Table::<IdempotencyRecord>::new(client).with_prefix(prefix);
+    let seat = format!("R-{i}");
+    let payload = serde_json::json!({"reservation_id": id, "event_id": event, "seat_ids": [seat]});
+    TransactWrite::new(client)
+        .update(
+            &seats,
+            SeatKey::new(event.to_owned(), seat.clone()),
+            |u| {
+                u.set(s.state, SeatState::Held)
+                    .set(s.holder, Some(id.clone()))
+                    .set(s.hold_expires_at, Some(until.unix_timestamp()))
+                    .set(s.updated_at, now)
+            },
+            s.holder.not_exists().or(s.state.eq(SeatState::Available)),
+        )
+        .put_new(
+            &reservations,
+            Reservation {
+                reservation_id: id.clone(),
+                event_id: event.to_owned(),
+                user_id: format!("raw_{i}"),
+                status: ReservationStatus::Hold,
+                seat_ids: vec![seat],
+                quantity: 1,
+                hold_expires_at: until,
+                idempotency_key: format!("raw-{i}"),
+                order_id: None,
+                created_at: now,
+                updated_at: now,
+                gsi1pk: format!("USER#raw_{i}"),
+                gsi1sk: format!("{}#{id}", rfc3339(now)),
+                gsi2pk: Some(hold_shard(fastrand::u8(..WORK_SHARDS))),
+                gsi2sk: Some(until.unix_timestamp()),
+            },
+        )
+        .put_new(
+            &outbox,
+            OutboxEvent {
+                outbox_id: format!("obx_raw{i}x{}", fastrand::u64(..)),
+                event_type: "reservation.hold.created".into(),
+                aggregate_id: id.clone(),
+                payload: payload.to_string(),
+                status: OutboxStatus::Pending,
+                attempts: 0,
+                next_retry_at: now.unix_timestamp(),
+                created_at: now,
+                lease_owner: None,
+                lease_until: None,
+                published_at: None,
+                last_error: None,
+                gsi1pk: Some(pending_shard(fastrand::u8(..WORK_SHARDS))),
+                gsi1sk: Some(format!("{}#{id}", rfc3339(now))),
+            },
+        )
+        .put_new(
+            &idempotency,
+            IdempotencyRecord {
+                key: format!("raw_{i}#{id}"),
+                request_hash: "0".repeat(64),
+                status: IdempotencyStatus::Completed,
+                owner: id.clone(),
+                lock_expires_at: now.unix_timestamp(),
+                response_status: Some(201),
+                response_body: Some(payload.to_string()),
+                ttl: now.unix_timestamp() + 300,
+            },
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_pick_by_rank() {
+        let report = PhaseReport {
+            name: "x",
+            ok: 100,
+            errors: vec![(503, 2)],
+            elapsed: Duration::from_secs(2),
+            latencies: (1..=100).map(Duration::from_millis).collect(),
+        };
+        assert_eq!(report.quantile(0.5), Duration::from_millis(51));
+        assert_eq!(report.quantile(0.95), Duration::from_millis(95));
+        assert_eq!(report.quantile(0.99), Duration::from_millis(99));
+        assert!((report.throughput() - 50.0).abs() < 1e-9);
+        assert_eq!(
+            report.row(),
+            "| x | 100 | 2×503 | 50 | 51.0 | 95.0 | 99.0 |"
+        );
+    }
+}
