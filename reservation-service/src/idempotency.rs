@@ -164,18 +164,10 @@ impl Idempotency {
             owner: record.owner.clone(),
             ttl,
         };
-        let f = IdempotencyRecord::fields();
-        // Free when absent, expired (TTL deletion is lazy), or abandoned by a crashed execution
-        // of the same request.
-        let claimable = f.key.not_exists().or(f.ttl.lt(now)).or(f
-            .status
-            .eq(IdempotencyStatus::InProgress)
-            .and(f.lock_expires_at.lt(now))
-            .and(f.request_hash.eq(hash)));
         match self
             .table
             .put(record)
-            .condition(claimable)
+            .condition(claimable(hash, now))
             .return_old_on_condition_failure()
             .send()
             .await
@@ -186,23 +178,7 @@ impl Idempotency {
             }) => {
                 let existing = IdempotencyRecord::from_item(*item)
                     .map_err(|e| ApiError::Internal(e.to_string()))?;
-                if existing.request_hash != hash {
-                    return Err(ApiError::IdempotencyConflict {
-                        message: "this Idempotency-Key was already used for a different request"
-                            .into(),
-                        retry_after: None,
-                    });
-                }
-                match (
-                    existing.status,
-                    existing.response_status,
-                    existing.response_body,
-                ) {
-                    (IdempotencyStatus::Completed, Some(status), Some(body)) => {
-                        Ok(Some(Begin::Replay(StoredResponse { status, body })))
-                    }
-                    _ => Ok(None),
-                }
+                Ok(stored(existing, hash, now)?.map(Begin::Replay))
             }
             // Released between our condition check and DynamoDB's answer, or being completed by
             // the executing request's transaction right now: look again shortly.
@@ -210,6 +186,52 @@ impl Idempotency {
                 Ok(None)
             }
             Err(e) => Err(e.into()),
+        }
+    }
+
+    /// For a request without effects outside DynamoDB, executed in one transaction: adds its
+    /// completed record to `tx`, on the condition that the key is free. The change and its
+    /// stored response then commit together, without a separate claim; when the transaction is
+    /// canceled, [`lookup`](Self::lookup) tells whether an earlier request with the key won.
+    pub fn record(
+        &self,
+        tx: TransactWrite,
+        user: &str,
+        key: &str,
+        hash: &str,
+        response: &StoredResponse,
+    ) -> TransactWrite {
+        let now = now();
+        let record = IdempotencyRecord {
+            key: format!("{user}#{key}"),
+            request_hash: hash.to_owned(),
+            status: IdempotencyStatus::Completed,
+            owner: String::new(),
+            lock_expires_at: now,
+            response_status: Some(response.status),
+            response_body: Some(response.body.clone()),
+            ttl: now + i64::try_from(self.ttl.as_secs()).unwrap_or(300),
+        };
+        tx.put_if(&self.table, record, claimable(hash, now))
+    }
+
+    /// What an earlier request with this key left: its response to replay, a conflict when the
+    /// key was used for another request, or `None` when the key is free or being executed.
+    pub async fn lookup(
+        &self,
+        user: &str,
+        key: &str,
+        hash: &str,
+    ) -> Result<Option<StoredResponse>, ApiError> {
+        let existing = self
+            .table
+            .get(IdempotencyRecordKey::new(format!("{user}#{key}")))
+            .consistent_read()
+            .send()
+            .await?;
+        match existing {
+            Some(existing) => stored(existing, hash, now()),
+            None => Ok(None),
         }
     }
 
@@ -263,6 +285,44 @@ impl Idempotency {
     /// The table name, for messages.
     pub fn table_name(&self) -> &str {
         self.table.name()
+    }
+}
+
+/// Whether a key's record may be taken: absent, expired (TTL deletion is lazy), or abandoned
+/// by a crashed execution of the same request.
+fn claimable(hash: &str, now: i64) -> dynamo_core::Condition {
+    let f = IdempotencyRecord::fields();
+    f.key.not_exists().or(f.ttl.lt(now)).or(f
+        .status
+        .eq(IdempotencyStatus::InProgress)
+        .and(f.lock_expires_at.lt(now))
+        .and(f.request_hash.eq(hash)))
+}
+
+/// What an existing, unexpired record means for a request with `hash`.
+fn stored(
+    existing: IdempotencyRecord,
+    hash: &str,
+    now: i64,
+) -> Result<Option<StoredResponse>, ApiError> {
+    if existing.ttl < now {
+        return Ok(None);
+    }
+    if existing.request_hash != hash {
+        return Err(ApiError::IdempotencyConflict {
+            message: "this Idempotency-Key was already used for a different request".into(),
+            retry_after: None,
+        });
+    }
+    match (
+        existing.status,
+        existing.response_status,
+        existing.response_body,
+    ) {
+        (IdempotencyStatus::Completed, Some(status), Some(body)) => {
+            Ok(Some(StoredResponse { status, body }))
+        }
+        _ => Ok(None),
     }
 }
 

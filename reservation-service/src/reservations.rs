@@ -141,6 +141,20 @@ pub fn parse_confirm(body: &Value) -> Result<String, ApiError> {
     text(body, "payment_intent_id", 128)
 }
 
+/// How an idempotent request was answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Executed now.
+    Executed(StoredResponse),
+    /// An earlier request with the same key and body: its stored response.
+    Replayed(StoredResponse),
+}
+
+struct HoldResponse {
+    reservation_id: String,
+    stored: StoredResponse,
+}
+
 /// A reservation as the API shows it.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct ReservationView {
@@ -240,19 +254,75 @@ impl Reservations {
         }
     }
 
-    /// Holds the seats: 201 `{reservation_id, hold_expires_at}`.
+    /// Holds the seats: 201 `{reservation_id, hold_expires_at}`, once per user and
+    /// `Idempotency-Key`.
+    ///
+    /// A hold has no effect outside DynamoDB, so it needs no idempotency lock: the seats, the
+    /// reservation, its event and the key's record with the response commit in one transaction,
+    /// on the condition that the key is free. When it is canceled, the key's record decides: an
+    /// earlier request with the key is replayed; otherwise the seats were taken.
     pub async fn create(
         &self,
         user: &str,
         request: CreateReservation,
         idempotency: &Idempotency,
-        lock: &Lock,
         key: &str,
-    ) -> Result<StoredResponse, ApiError> {
+        hash: &str,
+    ) -> Result<Outcome, ApiError> {
+        for attempt in 1..=4u32 {
+            let (tx, response) = self.hold_transaction(user, &request, idempotency, key, hash);
+            let reasons = match tx.send().await {
+                Ok(()) => {
+                    tracing::info!(
+                        reservation_id = response.reservation_id,
+                        event_id = request.event_id,
+                        seats = request.seat_ids.len(),
+                        "seats held"
+                    );
+                    self.metrics.reservation_status(ReservationStatus::Hold);
+                    return Ok(Outcome::Executed(response.stored));
+                }
+                Err(Error::TransactionCanceled { reasons, .. }) => reasons,
+                Err(Error::TransactionConflict { .. }) => Vec::new(),
+                Err(e) => return Err(e.into()),
+            };
+            if let Some(stored) = idempotency.lookup(user, key, hash).await? {
+                return Ok(Outcome::Replayed(stored));
+            }
+            let taken: Vec<String> = reasons
+                .iter()
+                .filter(|r| r.index < request.seat_ids.len() && r.code == "ConditionalCheckFailed")
+                .map(|r| request.seat_ids[r.index].clone())
+                .collect();
+            if !taken.is_empty() {
+                return Err(ApiError::InventoryConflict(taken));
+            }
+            if !reasons.iter().all(|r| r.code == "TransactionConflict") {
+                return Err(lock_lost_or_internal(idempotency, &reasons));
+            }
+            // Another transaction on these seats or this key is committing: look again shortly.
+            tokio::time::sleep(Duration::from_millis(u64::from(attempt) * 20)).await;
+        }
+        Err(ApiError::IdempotencyConflict {
+            message: "the seats or this Idempotency-Key are being changed by other requests; retry"
+                .into(),
+            retry_after: Some(1),
+        })
+    }
+
+    /// The transaction of a hold, and its response.
+    fn hold_transaction(
+        &self,
+        user: &str,
+        request: &CreateReservation,
+        idempotency: &Idempotency,
+        key: &str,
+        hash: &str,
+    ) -> (TransactWrite, HoldResponse) {
         let now = OffsetDateTime::now_utc();
         let hold_until = now + self.hold_ttl;
         let reservation_id = new_id("rsv");
-        let response = StoredResponse::json(
+        let stored = StoredResponse::json(
             201,
             &CreateReservationResponse {
                 reservation_id: reservation_id.clone(),
@@ -301,35 +371,17 @@ impl Reservations {
             gsi2pk: Some(hold_shard(fastrand::u8(..WORK_SHARDS))),
             gsi2sk: Some(hold_until.unix_timestamp()),
         };
-        let seats = request.seat_ids.len();
-        tx = tx
+        let tx = tx
             .put_new(&self.reservations, reservation)
             .put_new(&self.outbox, event);
-        tx = idempotency.complete(tx, lock, &response);
-        match tx.send().await {
-            Ok(()) => {
-                tracing::info!(
-                    reservation_id,
-                    event_id = request.event_id,
-                    seats,
-                    "seats held"
-                );
-                self.metrics.reservation_status(ReservationStatus::Hold);
-                Ok(response)
-            }
-            Err(Error::TransactionCanceled { reasons, .. }) => {
-                let taken: Vec<String> = reasons
-                    .iter()
-                    .filter(|r| r.index < seats)
-                    .map(|r| request.seat_ids[r.index].clone())
-                    .collect();
-                if !taken.is_empty() {
-                    return Err(ApiError::InventoryConflict(taken));
-                }
-                Err(lock_lost_or_internal(idempotency, &reasons))
-            }
-            Err(e) => Err(e.into()),
-        }
+        let tx = idempotency.record(tx, user, key, hash, &stored);
+        (
+            tx,
+            HoldResponse {
+                reservation_id,
+                stored,
+            },
+        )
     }
 
     /// A reservation by id, checked to belong to `user`.

@@ -2,7 +2,7 @@
 
 use crate::error::{ApiError, TRACE_ID};
 use crate::idempotency::{Begin, StoredResponse, request_hash};
-use crate::reservations::{Reservations, parse_confirm, parse_create};
+use crate::reservations::{Outcome, Reservations, parse_confirm, parse_create};
 use crate::startup::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
@@ -80,6 +80,15 @@ fn stored(response: StoredResponse) -> Response {
     r
 }
 
+/// A stored response replayed for a repeated `Idempotency-Key`, marked as such.
+fn replayed(response: StoredResponse) -> Response {
+    tracing::info!("replaying a stored response");
+    let mut r = stored(response);
+    r.headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    r
+}
+
 /// Runs `execute` once per user and `Idempotency-Key`; replays its stored response otherwise.
 async fn idempotent<F, Fut>(
     state: &AppState,
@@ -105,11 +114,7 @@ where
     match begin {
         Begin::Replay(response) => {
             state.metrics.idempotency(IdempotencyOutcome::Replayed);
-            tracing::info!(idempotency_key = key, "replaying a stored response");
-            let mut r = stored(response);
-            r.headers_mut()
-                .insert("idempotent-replayed", HeaderValue::from_static("true"));
-            Ok(r)
+            Ok(replayed(response))
         }
         Begin::Execute(lock) => {
             state.metrics.idempotency(IdempotencyOutcome::Executed);
@@ -164,14 +169,27 @@ pub async fn create(
         .admission
         .verify(&request.reservation_token, &user, &request.event_id)?;
     let hash = request_hash("POST", "/v1/reservations", Some(&body));
-    let reservations: &Reservations = &state.reservations;
-    idempotent(&state, &user, &key, &hash, |lock| async {
-        let result = reservations
-            .create(&user, request, &state.idempotency, &lock, &key)
-            .await;
-        (lock, result)
-    })
-    .await
+    use crate::metrics::IdempotencyOutcome;
+    match state
+        .reservations
+        .create(&user, request, &state.idempotency, &key, &hash)
+        .await
+    {
+        Ok(Outcome::Executed(response)) => {
+            state.metrics.idempotency(IdempotencyOutcome::Executed);
+            Ok(stored(response))
+        }
+        Ok(Outcome::Replayed(response)) => {
+            state.metrics.idempotency(IdempotencyOutcome::Replayed);
+            Ok(replayed(response))
+        }
+        Err(e) => {
+            if matches!(e, ApiError::IdempotencyConflict { .. }) {
+                state.metrics.idempotency(IdempotencyOutcome::Conflict);
+            }
+            Err(e)
+        }
+    }
 }
 
 /// `POST /v1/reservations/{id}/confirm`.
