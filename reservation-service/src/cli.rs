@@ -53,6 +53,16 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Yaml)]
         format: Format,
     },
+    /// Print the least-privilege IAM policy of the service (tables with TABLE_PREFIX, and the
+    /// EVENT_BUS_NAME bus when set).
+    ExportIamPolicy {
+        /// The AWS region of the tables (`*` for any).
+        #[arg(long, default_value = "*")]
+        region: String,
+        /// The AWS account id (`*` for any).
+        #[arg(long, default_value = "*")]
+        account: String,
+    },
     /// Print the Terraform resources of every table.
     ExportTerraform,
     /// Create an event's seats as AVAILABLE (existing seats are left as they are).
@@ -107,18 +117,20 @@ pub async fn run(cli: Cli) -> ExitCode {
     };
     let result = match cli.command {
         Command::ExportCloudformation { format } => {
-            let template =
-                dynamo_core::schema::cloudformation::template("Reservation service tables", &ALL);
-            match format {
-                Format::Yaml => print!(
-                    "{}",
-                    dynamo_core::schema::cloudformation::to_yaml(&template)
-                ),
-                Format::Json => println!(
-                    "{}",
-                    serde_json::to_string_pretty(&template).unwrap_or_default()
-                ),
-            }
+            print!("{}", cloudformation(format));
+            Ok(())
+        }
+        Command::ExportIamPolicy { region, account } => {
+            let policy = crate::iam::policy(
+                &settings.table_prefix,
+                &region,
+                &account,
+                settings.event_bus.as_deref(),
+            );
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&policy).unwrap_or_default()
+            );
             Ok(())
         }
         Command::ExportTerraform => {
@@ -161,7 +173,7 @@ pub async fn run(cli: Cli) -> ExitCode {
                 concurrency,
                 warmup,
             };
-            match client().await {
+            match client(&settings).await {
                 Ok(client) => crate::loadtest::run(&options, &settings, &client)
                     .await
                     .map(|report| print!("{}", report.markdown())),
@@ -169,7 +181,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             }
         }
         Command::CreateTables => create_tables(&settings).await,
-        Command::CheckSchema => match client().await {
+        Command::CheckSchema => match client(&settings).await {
             Ok(client) => check_schemas(&client, &settings.table_prefix)
                 .await
                 .map_err(|r| r.to_string())
@@ -189,18 +201,30 @@ pub async fn run(cli: Cli) -> ExitCode {
     }
 }
 
-async fn client() -> Result<dynamo_core::Client, String> {
+/// The CloudFormation template of every table.
+fn cloudformation(format: Format) -> String {
+    let template =
+        dynamo_core::schema::cloudformation::template("Reservation service tables", &ALL);
+    match format {
+        Format::Yaml => dynamo_core::schema::cloudformation::to_yaml(&template),
+        Format::Json => serde_json::to_string_pretty(&template).unwrap_or_default() + "\n",
+    }
+}
+
+async fn client(settings: &Settings) -> Result<dynamo_core::Client, String> {
     ClientBuilder::from_env()
-        .connect_timeout(Duration::from_secs(2))
-        .attempt_timeout(Duration::from_secs(2))
-        .operation_timeout(Duration::from_secs(4))
+        .connect_timeout(settings.dynamodb_timeout.min(Duration::from_secs(2)))
+        .attempt_timeout(settings.dynamodb_timeout)
+        .operation_timeout(settings.dynamodb_timeout * 2)
+        .max_attempts(settings.dynamodb_max_attempts)
         .build()
         .await
         .map_err(|e| e.to_string())
 }
 
 async fn serve(settings: Settings) -> Result<(), String> {
-    let client = client().await?;
+    let client = client(&settings).await?;
+    warn_unknown_variables();
     // The seed-000 guard: never serve on tables that do not match the entities.
     if let Err(report) = check_schemas(&client, &settings.table_prefix).await {
         tracing::error!(report = %report, "refusing to serve: the tables do not match the service's definitions");
@@ -226,7 +250,8 @@ async fn serve(settings: Settings) -> Result<(), String> {
 }
 
 async fn relay(settings: Settings) -> Result<(), String> {
-    let client = client().await?;
+    let client = client(&settings).await?;
+    warn_unknown_variables();
     if let Err(report) = check_schemas(&client, &settings.table_prefix).await {
         return Err(format!("refusing to relay: {report}"));
     }
@@ -235,6 +260,18 @@ async fn relay(settings: Settings) -> Result<(), String> {
     shutdown_signal().await;
     workers.stop().await;
     Ok(())
+}
+
+fn warn_unknown_variables() {
+    for (name, closest) in crate::config::unknown_variables() {
+        match closest {
+            Some(closest) => tracing::warn!(
+                variable = name,
+                "unknown setting {name}, ignored: did you mean {closest}?"
+            ),
+            None => tracing::warn!(variable = name, "unknown setting {name}, ignored"),
+        }
+    }
 }
 
 async fn shutdown_signal() {
@@ -260,7 +297,7 @@ async fn shutdown_signal() {
 }
 
 async fn create_tables(settings: &Settings) -> Result<(), String> {
-    let client = client().await?;
+    let client = client(settings).await?;
     for def in &ALL {
         let name = format!("{}{}", settings.table_prefix, def.name);
         match dynamo_core::schema::ensure_table(&client, def, &name).await {
@@ -303,7 +340,7 @@ pub fn parse_seats(spec: &str) -> Result<Vec<String>, String> {
 
 async fn seed_event(settings: &Settings, event_id: &str, spec: &str) -> Result<(), String> {
     let seats = parse_seats(spec)?;
-    let client = client().await?;
+    let client = client(settings).await?;
     let table = Table::<Seat>::new(&client).with_prefix(&settings.table_prefix);
     let now = time::OffsetDateTime::now_utc();
     let (mut created, mut existing) = (0, 0);
@@ -345,5 +382,29 @@ mod tests {
         assert!(parse_seats("A-3..A-1").is_err());
         assert!(parse_seats("A-1..B-2").is_err());
         assert!(parse_seats(" , ").is_err());
+    }
+
+    /// `deploy/cloudformation/tables.yaml` is `export-cloudformation`'s output, and it passes
+    /// the schema check against the service's tables; `UPDATE_FIXTURES=1` rewrites it.
+    #[test]
+    fn deploy_template_is_in_sync_and_matches_the_tables() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../deploy/cloudformation/tables.yaml"
+        );
+        let current = cloudformation(Format::Yaml);
+        if std::env::var_os("UPDATE_FIXTURES").is_some() {
+            std::fs::write(path, &current).expect("writes the template");
+        }
+        let stored = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            stored == current,
+            "deploy/cloudformation/tables.yaml differs from `export-cloudformation`; run \
+             `UPDATE_FIXTURES=1 cargo test -p reservation-service --lib cli` and commit it"
+        );
+        for def in &ALL {
+            def.check_cloudformation(path)
+                .unwrap_or_else(|e| panic!("{}: {e}", def.name));
+        }
     }
 }

@@ -14,6 +14,190 @@ pub enum AppEnv {
     Production,
 }
 
+/// Every environment variable the service reads: name, default, meaning. `docs/operations.md`
+/// documents each (a test checks it), and start-up warns about unknown variables that look like
+/// one of these (a typo would otherwise silently keep the default).
+pub const VARIABLES: [(&str, &str, &str); 26] = [
+    ("PORT", "8080", "HTTP port"),
+    (
+        "APP_ENV",
+        "local",
+        "`local` allows development defaults; anything else requires every secret",
+    ),
+    (
+        "AWS_REGION",
+        "(required)",
+        "region of the tables (`AWS_DEFAULT_REGION` also works)",
+    ),
+    (
+        "DYNAMODB_ENDPOINT",
+        "(AWS)",
+        "DynamoDB Local's URL, e.g. `http://localhost:8000`; unset on AWS",
+    ),
+    (
+        "TABLE_PREFIX",
+        "(empty)",
+        "prefix of every table name, e.g. `dev-`",
+    ),
+    (
+        "JWKS_URL",
+        "(unset)",
+        "verify RS256 tokens with the issuer's keys (recommended in production)",
+    ),
+    (
+        "JWT_ISSUER",
+        "(unset)",
+        "when set, tokens must carry this `iss`",
+    ),
+    (
+        "JWT_HS256_SECRET",
+        "dev secret when local",
+        "HS256 token secret (32+ characters), when JWKS_URL is unset",
+    ),
+    (
+        "ADMISSION_HS256_SECRET",
+        "(unset: any token when local)",
+        "secret of the waiting room's admission tokens (32+ characters); required outside local",
+    ),
+    (
+        "HOLD_TTL_SECONDS",
+        "300",
+        "how long a hold keeps its seats (1 to 86400)",
+    ),
+    (
+        "MAX_SEATS_PER_RESERVATION",
+        "10",
+        "seats per reservation (1 to 97)",
+    ),
+    (
+        "IDEMPOTENCY_TTL_SECONDS",
+        "300",
+        "how long an Idempotency-Key replays (10 to 86400)",
+    ),
+    (
+        "REQUEST_TIMEOUT_MS",
+        "5000",
+        "per-request deadline, then 504 UPSTREAM_TIMEOUT (100 to 60000)",
+    ),
+    (
+        "RATE_LIMIT_PER_USER",
+        "20",
+        "requests per second per user, burst twice that; 0 disables",
+    ),
+    (
+        "RATE_LIMIT_GLOBAL",
+        "2000",
+        "requests per second per replica, burst twice that; 0 disables",
+    ),
+    (
+        "EVENT_BUS_NAME",
+        "(unset: log)",
+        "EventBridge bus of the outbox events; unset, they are logged",
+    ),
+    ("EVENT_SOURCE", "ticket.reservation", "the events' `source`"),
+    (
+        "EVENTBRIDGE_ENDPOINT",
+        "(AWS)",
+        "an EventBridge emulator's URL",
+    ),
+    (
+        "OUTBOX_MAX_ATTEMPTS",
+        "8",
+        "publish attempts before an event is FAILED (1 to 100)",
+    ),
+    (
+        "WORKERS",
+        "true",
+        "run the outbox relay and the hold sweeper in this process",
+    ),
+    (
+        "RELAY_INTERVAL_MS",
+        "500",
+        "relay pause when nothing was due (10 to 60000)",
+    ),
+    (
+        "SWEEP_INTERVAL_SECONDS",
+        "5",
+        "between sweeps for expired holds (1 to 3600)",
+    ),
+    (
+        "DYNAMODB_TIMEOUT_MS",
+        "2000",
+        "per-attempt DynamoDB timeout; the whole operation gets twice that (100 to 30000)",
+    ),
+    (
+        "DYNAMODB_MAX_ATTEMPTS",
+        "3",
+        "DynamoDB attempts per operation, with backoff (1 to 10)",
+    ),
+    ("LOG_FORMAT", "json", "`pretty` for humans"),
+    (
+        "RUST_LOG",
+        "info",
+        "log filter, e.g. `info,reservation_service=debug`",
+    ),
+];
+
+/// Environment variables that look like settings of this service but are not one: with the
+/// closest known name when there is one.
+pub fn unknown_variables() -> Vec<(String, Option<&'static str>)> {
+    unknown_among(std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()))
+}
+
+fn unknown_among(names: impl Iterator<Item = String>) -> Vec<(String, Option<&'static str>)> {
+    const FAMILIES: [&str; 16] = [
+        "APP_",
+        "PORT",
+        "TABLE_",
+        "JWT_",
+        "JWKS_",
+        "ADMISSION_",
+        "HOLD_",
+        "MAX_SEATS",
+        "IDEMPOTENCY_",
+        "REQUEST_TIMEOUT",
+        "RATE_LIMIT",
+        "EVENT_",
+        "EVENTBRIDGE_",
+        "OUTBOX_",
+        "RELAY_",
+        "SWEEP_",
+    ];
+    let known = |name: &str| VARIABLES.iter().any(|(v, _, _)| *v == name);
+    names
+        .filter(|k| {
+            (FAMILIES.iter().any(|f| k.starts_with(f)) || k.starts_with("DYNAMODB_"))
+                && !known(k)
+                && k != "DYNAMODB_LOCAL_HOME"
+                && k != "DYNAMODB_LOCAL_PORT"
+        })
+        .map(|k| {
+            let closest = VARIABLES
+                .iter()
+                .map(|(v, _, _)| (*v, edit_distance(&k, v)))
+                .filter(|(_, d)| *d <= 3)
+                .min_by_key(|(_, d)| *d)
+                .map(|(v, _)| v);
+            (k, closest)
+        })
+        .collect()
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
 /// A setting is missing or invalid.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid configuration: {0}")]
@@ -63,6 +247,10 @@ pub struct Settings {
     pub relay_interval: Duration,
     /// `SWEEP_INTERVAL_SECONDS` (5): between sweeps for expired holds.
     pub sweep_interval: Duration,
+    /// `DYNAMODB_TIMEOUT_MS` (2000): per-attempt DynamoDB timeout; an operation gets twice that.
+    pub dynamodb_timeout: Duration,
+    /// `DYNAMODB_MAX_ATTEMPTS` (3): attempts per DynamoDB operation.
+    pub dynamodb_max_attempts: u32,
 }
 
 impl Default for Settings {
@@ -88,6 +276,8 @@ impl Default for Settings {
             workers: true,
             relay_interval: Duration::from_millis(500),
             sweep_interval: Duration::from_secs(5),
+            dynamodb_timeout: Duration::from_secs(2),
+            dynamodb_max_attempts: 3,
         }
     }
 }
@@ -197,6 +387,18 @@ impl Settings {
                 |n: &u64| (1..=3600).contains(n),
                 "seconds between 1 and 3600",
             )?),
+            dynamodb_timeout: Duration::from_millis(number(
+                "DYNAMODB_TIMEOUT_MS",
+                2000,
+                |n: &u64| (100..=30_000).contains(n),
+                "milliseconds between 100 and 30000",
+            )?),
+            dynamodb_max_attempts: number(
+                "DYNAMODB_MAX_ATTEMPTS",
+                3,
+                |n: &u32| (1..=10).contains(n),
+                "between 1 and 10",
+            )?,
             rate_per_user: number(
                 "RATE_LIMIT_PER_USER",
                 20.0,
@@ -241,5 +443,65 @@ impl Settings {
                 "milliseconds between 100 and 60000",
             )?),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typos_of_settings_are_reported_with_the_closest_name() {
+        let names = [
+            "HOLD_TTL_SECOND",
+            "RATE_LIMIT_PER_USERS",
+            "PORT",
+            "DYNAMODB_ENDPOINT",
+            "PATH",
+            "EVENT_BUS",
+            "DYNAMODB_LOCAL_HOME",
+            "OUTBOX_SOMETHING_ELSE_ENTIRELY",
+        ];
+        let unknown = unknown_among(names.iter().map(|s| s.to_string()));
+        assert_eq!(
+            unknown,
+            [
+                ("HOLD_TTL_SECOND".to_owned(), Some("HOLD_TTL_SECONDS")),
+                (
+                    "RATE_LIMIT_PER_USERS".to_owned(),
+                    Some("RATE_LIMIT_PER_USER")
+                ),
+                ("EVENT_BUS".to_owned(), None),
+                ("OUTBOX_SOMETHING_ELSE_ENTIRELY".to_owned(), None),
+            ]
+        );
+    }
+
+    fn repo_file(path: &str) -> String {
+        std::fs::read_to_string(format!("{}/../{path}", env!("CARGO_MANIFEST_DIR")))
+            .unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    #[test]
+    fn every_setting_is_documented_and_the_configmap_uses_only_settings() {
+        let docs = repo_file("docs/operations.md");
+        for (name, _, _) in VARIABLES {
+            assert!(
+                docs.contains(&format!("`{name}`")),
+                "docs/operations.md does not document {name}"
+            );
+        }
+        let configmap = repo_file("deploy/k8s/configmap.yaml");
+        let data = configmap
+            .split("\ndata:\n")
+            .nth(1)
+            .expect("the configmap has data");
+        for line in data.lines().filter(|l| !l.trim().is_empty()) {
+            let key = line.trim().split(':').next().unwrap_or_default();
+            assert!(
+                VARIABLES.iter().any(|(name, _, _)| *name == key),
+                "deploy/k8s/configmap.yaml sets {key}, which the service does not read"
+            );
+        }
     }
 }

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod iam;
 pub mod idempotency;
 pub mod limits;
 pub mod loadtest;

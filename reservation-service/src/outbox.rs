@@ -17,7 +17,7 @@
 
 use crate::metrics::Metrics;
 use crate::reservations::pending_shard;
-use crate::tables::{OutboxEvent, OutboxEventKey, OutboxStatus, WORK_SHARDS};
+use crate::tables::{OutboxEvent, OutboxStatus, WORK_SHARDS};
 use dynamo_core::{Entity, Error, Table};
 use futures_util::StreamExt;
 use std::future::Future;
@@ -441,22 +441,6 @@ impl Relay {
             }
         }
         Ok(pass)
-    }
-
-    /// The event with this id, for inspection.
-    pub async fn find(
-        &self,
-        outbox_id: &str,
-        event_type: &str,
-    ) -> Result<Option<OutboxEvent>, Error> {
-        self.outbox
-            .get(OutboxEventKey::new(
-                outbox_id.to_owned(),
-                event_type.to_owned(),
-            ))
-            .consistent_read()
-            .send()
-            .await
     }
 }
 

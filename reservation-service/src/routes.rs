@@ -330,7 +330,7 @@ pub async fn health() -> Response {
 )]
 pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
     use crate::api::{Readiness, ReadinessFailure};
-    match crate::startup::check_schemas(&state.client, &state.settings.table_prefix).await {
+    match state.readiness().await {
         Ok(()) => axum::Json(Readiness {
             status: "READY".into(),
             failures: Vec::new(),

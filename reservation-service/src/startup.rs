@@ -37,6 +37,9 @@ pub struct AppState {
     pub limiter: crate::limits::RateLimiter,
     /// Prometheus metrics.
     pub metrics: Metrics,
+    /// The last readiness check: probes from every replica would otherwise add up to
+    /// DynamoDB's DescribeTable limits.
+    last_ready: tokio::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl AppState {
@@ -77,6 +80,7 @@ impl AppState {
                 metrics.clone(),
             ),
             metrics,
+            last_ready: tokio::sync::Mutex::new(None),
             admission,
             client,
             limiter: crate::limits::RateLimiter::new(
@@ -95,6 +99,18 @@ impl AppState {
 }
 
 impl AppState {
+    /// The schema check of every table, cached for 10 s when it passed (a failure is checked
+    /// again at once, so readiness returns as soon as the tables are fixed).
+    pub async fn readiness(&self) -> Result<(), SchemaReport> {
+        let mut last_ready = self.last_ready.lock().await;
+        if last_ready.is_some_and(|at| at.elapsed() < std::time::Duration::from_secs(10)) {
+            return Ok(());
+        }
+        let result = check_schemas(&self.client, &self.settings.table_prefix).await;
+        *last_ready = result.is_ok().then(std::time::Instant::now);
+        result
+    }
+
     /// The sink configured by `EVENT_BUS_NAME`: EventBridge, or the log when unset.
     pub async fn event_sink(&self) -> Arc<dyn EventSink> {
         match &self.settings.event_bus {

@@ -1,0 +1,180 @@
+//! The IAM policy the service needs: each table gets exactly the actions the code performs on
+//! it, and indexes only where the code queries them.
+//!
+//! `reservation-service export-iam-policy` prints it; `deploy/iam-policy.json` is that output
+//! for the default table names, kept in sync by a test.
+
+use crate::tables::{IDEMPOTENCY, ORDERS, OUTBOX, RESERVATIONS, SEATS};
+use dynamo_core::TableDef;
+use serde_json::{Value, json};
+
+/// Actions every table needs for the start-up and readiness schema checks.
+const SCHEMA_CHECK: [&str; 2] = ["dynamodb:DescribeTable", "dynamodb:DescribeTimeToLive"];
+
+/// What the service does to one table. Writes inside `TransactWriteItems` are authorized as
+/// the item actions they contain (`PutItem`, `UpdateItem`, `DeleteItem`, `ConditionCheckItem`).
+struct Access {
+    table: TableDef,
+    actions: &'static [&'static str],
+    /// Indexes the service queries.
+    indexes: &'static [&'static str],
+}
+
+const ACCESS: [Access; 5] = [
+    // find: Query by id; create: Put; confirm, cancel, expire: Update; sweeper: Query GSI2.
+    Access {
+        table: RESERVATIONS,
+        actions: &["dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+        indexes: &["GSI2"],
+    },
+    // create, confirm, cancel, expire: Update; cancel and expire read the seats first.
+    Access {
+        table: SEATS,
+        actions: &["dynamodb:UpdateItem", "dynamodb:BatchGetItem"],
+        indexes: &[],
+    },
+    // confirm: Put.
+    Access {
+        table: ORDERS,
+        actions: &["dynamodb:PutItem"],
+        indexes: &[],
+    },
+    // claim: Put; complete: Update; release: Delete; replay lookup: Get.
+    Access {
+        table: IDEMPOTENCY,
+        actions: &[
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+        ],
+        indexes: &[],
+    },
+    // every change: Put; relay: Query GSI1, Update (claim, mark).
+    Access {
+        table: OUTBOX,
+        actions: &["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
+        indexes: &["GSI1"],
+    },
+];
+
+/// The policy document for tables named `{prefix}{name}` in `region` and `account` (`*` for
+/// any), publishing to `event_bus` (none: no EventBridge statement).
+pub fn policy(prefix: &str, region: &str, account: &str, event_bus: Option<&str>) -> Value {
+    let table_arn =
+        |name: &str| format!("arn:aws:dynamodb:{region}:{account}:table/{prefix}{name}");
+    let mut statements: Vec<Value> = ACCESS
+        .iter()
+        .map(|access| {
+            let arn = table_arn(access.table.name);
+            let mut resources = vec![Value::String(arn.clone())];
+            resources.extend(
+                access
+                    .indexes
+                    .iter()
+                    .map(|index| Value::String(format!("{arn}/index/{index}"))),
+            );
+            let mut actions: Vec<&str> = access.actions.to_vec();
+            actions.extend(SCHEMA_CHECK);
+            json!({
+                "Sid": sid(access.table.name),
+                "Effect": "Allow",
+                "Action": actions,
+                "Resource": resources,
+            })
+        })
+        .collect();
+    if let Some(bus) = event_bus {
+        statements.push(json!({
+            "Sid": "PublishOutboxEvents",
+            "Effect": "Allow",
+            "Action": ["events:PutEvents"],
+            "Resource": [format!("arn:aws:events:{region}:{account}:event-bus/{bus}")],
+        }));
+    }
+    json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+/// `ticket-reservation-seats` → `TicketReservationSeats`.
+fn sid(name: &str) -> String {
+    name.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut chars = w.chars();
+            chars
+                .next()
+                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_table_is_covered_once() {
+        let names: Vec<&str> = ACCESS.iter().map(|a| a.table.name).collect();
+        for table in crate::tables::ALL {
+            assert_eq!(
+                names.iter().filter(|n| **n == table.name).count(),
+                1,
+                "{}",
+                table.name
+            );
+        }
+        for access in &ACCESS {
+            for index in access.indexes {
+                assert!(
+                    access.table.index(index).is_some(),
+                    "{} has no index {index}",
+                    access.table.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn no_wildcard_actions_and_no_scans() {
+        let policy = policy("", "*", "*", Some("tickets"));
+        let statements = policy["Statement"].as_array().expect("statements");
+        assert_eq!(statements.len(), 6);
+        for statement in statements {
+            for action in statement["Action"].as_array().expect("actions") {
+                let action = action.as_str().expect("string");
+                assert!(
+                    !action.contains('*') && !action.contains("Scan"),
+                    "{action}"
+                );
+            }
+        }
+        assert!(policy.to_string().contains("event-bus/tickets"));
+        assert_eq!(sid("ticket-reservation-seats"), "TicketReservationSeats");
+    }
+
+    /// `deploy/iam-policy.json` is the policy for the default names; `UPDATE_FIXTURES=1`
+    /// rewrites it.
+    #[test]
+    fn deploy_policy_is_in_sync() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/iam-policy.json");
+        let current = serde_json::to_string_pretty(&policy(
+            "",
+            "REGION",
+            "ACCOUNT_ID",
+            Some("ticket-reservation"),
+        ))
+        .expect("serializes")
+            + "\n";
+        if std::env::var_os("UPDATE_FIXTURES").is_some() {
+            std::fs::write(path, &current).expect("writes deploy/iam-policy.json");
+            return;
+        }
+        let stored = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            stored == current,
+            "deploy/iam-policy.json differs from `export-iam-policy`; run \
+             `UPDATE_FIXTURES=1 cargo test -p reservation-service --lib iam` and commit it"
+        );
+    }
+}
