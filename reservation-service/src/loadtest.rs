@@ -430,7 +430,7 @@ fn raw_hold(client: &dynamo_core::Client, prefix: &str, event: &str, i: usize) -
                 published_at: None,
                 last_error: None,
                 gsi1pk: Some(pending_shard(fastrand::u8(..WORK_SHARDS))),
-                gsi1sk: Some(format!("{}#{id}", rfc3339(now))),
+                gsi1sk: Some(crate::outbox::due_key(now.unix_timestamp(), &id)),
             },
         )
         .put_new(

@@ -3,7 +3,9 @@
 //! Every write transaction of the service puts an [`OutboxEvent`] next to the change it
 //! announces, `PENDING` and listed in the sparse `GSI1` (`PENDING#<shard>`). The relay:
 //!
-//! 1. reads each shard of `GSI1` (never a scan) for events whose `next_retry_at` has come;
+//! 1. reads each shard of `GSI1` (never a scan) for events whose `next_retry_at` has come: the
+//!    index's sort key starts with it, so a key condition selects exactly the due events, in
+//!    the order they fell due, and events waiting for a retry never hide due ones;
 //! 2. claims each with a conditional update (`lease_owner`, `lease_until`), so replicas never
 //!    publish the same event while a lease holds;
 //! 3. publishes the claimed events in batches of 10 (`PutEvents`' maximum);
@@ -39,6 +41,12 @@ pub trait EventSink: Send + Sync {
 
     /// For logs: where events go.
     fn describe(&self) -> String;
+}
+
+/// The `GSI1` sort key of a pending event: when it is due (epoch seconds, 12 digits, so that
+/// string order is time order) and its id.
+pub fn due_key(next_retry_at: i64, outbox_id: &str) -> String {
+    format!("{:012}#{outbox_id}", next_retry_at.max(0))
 }
 
 /// The JSON published for an event: the stored payload under `data`, with the outbox id for
@@ -271,7 +279,6 @@ impl Relay {
 
     /// Events due in every shard (from the eventually consistent index: a claim checks them).
     async fn due(&self, now: i64) -> Result<Vec<OutboxEvent>, Error> {
-        let f = OutboxEvent::fields();
         let start = fastrand::u8(..WORK_SHARDS);
         let mut due = Vec::new();
         for i in 0..WORK_SHARDS {
@@ -280,7 +287,7 @@ impl Relay {
                 .outbox
                 .query(pending_shard(shard))
                 .index("GSI1")
-                .filter(f.next_retry_at.le(now))
+                .sk_lt(format!("{:012}", now + 1))
                 .limit(self.config.per_shard)
                 .send()
                 .await?;
@@ -364,7 +371,10 @@ impl Relay {
                 .remove(f.gsi1sk);
         } else {
             let delay = i64::try_from(self.config.backoff(attempts).as_secs()).unwrap_or(60);
-            update = update.set(f.next_retry_at, now_secs() + delay.max(1));
+            let next = now_secs() + delay.max(1);
+            update = update
+                .set(f.next_retry_at, next)
+                .set(f.gsi1sk, Some(due_key(next, &event.outbox_id)));
         }
         match update.execute().await {
             Ok(()) => {
@@ -464,6 +474,16 @@ mod tests {
                 full / 2
             );
         }
+    }
+
+    #[test]
+    fn due_keys_sort_by_time_and_the_bound_selects_the_due_ones() {
+        let now = 1_800_000_000;
+        let bound = format!("{:012}", now + 1);
+        assert!(due_key(now, "obx_z") < bound);
+        assert!(due_key(now - 86_400, "obx_a") < due_key(now, "obx_a"));
+        assert!(due_key(now + 1, "obx_a") > bound);
+        assert!(due_key(99, "obx_a") < due_key(100, "obx_a"), "fixed width");
     }
 
     #[test]

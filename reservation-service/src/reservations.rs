@@ -238,7 +238,7 @@ impl Reservations {
         let outbox_id = new_id("obx");
         OutboxEvent {
             gsi1pk: Some(pending_shard(fastrand::u8(..WORK_SHARDS))),
-            gsi1sk: Some(format!("{}#{outbox_id}", rfc3339(now))),
+            gsi1sk: Some(crate::outbox::due_key(now.unix_timestamp(), &outbox_id)),
             outbox_id,
             event_type: event_type.to_owned(),
             aggregate_id: aggregate_id.to_owned(),

@@ -42,7 +42,7 @@ pub const IDEMPOTENCY: TableDef =
     TableDef::new("ticket-reservation-idempotency", KeyDef::string("pk")).with_ttl_attribute("ttl");
 
 /// Outbox: `pk` = outbox id, `sk` = event type; GSI1 is sparse and holds pending events only
-/// (`PENDING#<shard>`, creation time), for the relay.
+/// (`PENDING#<shard>`, next attempt time), for the relay.
 pub const OUTBOX: TableDef = TableDef::new("ticket-reservation-outbox", KeyDef::string("pk"))
     .with_sort_key(KeyDef::string("sk"))
     .with_indexes(&[IndexDef::global(
@@ -285,7 +285,8 @@ pub struct OutboxEvent {
     /// `PENDING#<shard>` while pending, absent afterwards (sparse index).
     #[gsi(GSI1, pk)]
     pub gsi1pk: Option<String>,
-    /// Creation time and id.
+    /// `next_retry_at` (12 digits) and id while pending: the relay reads the due events with a
+    /// key condition, in the order they fall due.
     #[gsi(GSI1, sk)]
     pub gsi1sk: Option<String>,
 }
