@@ -112,8 +112,8 @@ pub const VARIABLES: [(&str, &str, &str); 26] = [
     ),
     (
         "RELAY_INTERVAL_MS",
-        "500",
-        "relay pause when nothing was due (10 to 60000)",
+        "2000",
+        "relay pause when nothing was due; this replica's own changes wake it at once (10 to 60000)",
     ),
     (
         "SWEEP_INTERVAL_SECONDS",
@@ -243,7 +243,8 @@ pub struct Settings {
     pub outbox_max_attempts: u32,
     /// `WORKERS` (`true`): run the outbox relay and the hold sweeper in this process.
     pub workers: bool,
-    /// `RELAY_INTERVAL_MS` (500): the relay's pause when it found nothing to publish.
+    /// `RELAY_INTERVAL_MS` (2000): the relay's pause when it found nothing to publish (this
+    /// replica's own changes wake it at once).
     pub relay_interval: Duration,
     /// `SWEEP_INTERVAL_SECONDS` (5): between sweeps for expired holds.
     pub sweep_interval: Duration,
@@ -274,7 +275,7 @@ impl Default for Settings {
             eventbridge_endpoint: None,
             outbox_max_attempts: 8,
             workers: true,
-            relay_interval: Duration::from_millis(500),
+            relay_interval: Duration::from_millis(2000),
             sweep_interval: Duration::from_secs(5),
             dynamodb_timeout: Duration::from_secs(2),
             dynamodb_max_attempts: 3,
@@ -377,7 +378,7 @@ impl Settings {
             workers,
             relay_interval: Duration::from_millis(number(
                 "RELAY_INTERVAL_MS",
-                500,
+                2000,
                 |n: &u64| (10..=60_000).contains(n),
                 "milliseconds between 10 and 60000",
             )?),

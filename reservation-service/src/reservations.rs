@@ -200,6 +200,7 @@ pub struct Reservations {
     payments: Arc<dyn PaymentGateway>,
     hold_ttl: Duration,
     metrics: Metrics,
+    outbox_written: Arc<tokio::sync::Notify>,
 }
 
 impl Reservations {
@@ -220,7 +221,19 @@ impl Reservations {
             payments,
             hold_ttl,
             metrics,
+            outbox_written: Arc::new(tokio::sync::Notify::new()),
         }
+    }
+
+    /// Notified after every committed change (each writes an outbox event): wakes the relay.
+    pub fn outbox_written(&self) -> Arc<tokio::sync::Notify> {
+        self.outbox_written.clone()
+    }
+
+    /// After a change committed: counts it and wakes the relay.
+    fn committed(&self, status: ReservationStatus) {
+        self.metrics.reservation_status(status);
+        self.outbox_written.notify_one();
     }
 
     /// The seats table, for seeding events.
@@ -279,7 +292,7 @@ impl Reservations {
                         seats = request.seat_ids.len(),
                         "seats held"
                     );
-                    self.metrics.reservation_status(ReservationStatus::Hold);
+                    self.committed(ReservationStatus::Hold);
                     return Ok(Outcome::Executed(response.stored));
                 }
                 Err(Error::TransactionCanceled { reasons, .. }) => reasons,
@@ -505,8 +518,7 @@ impl Reservations {
         match tx.send().await {
             Ok(()) => {
                 tracing::info!(reservation_id, order_id, "reservation confirmed");
-                self.metrics
-                    .reservation_status(ReservationStatus::Confirmed);
+                self.committed(ReservationStatus::Confirmed);
                 Ok(response)
             }
             Err(Error::TransactionCanceled { reasons, .. }) => {
@@ -564,8 +576,7 @@ impl Reservations {
         match tx.send().await {
             Ok(()) => {
                 tracing::info!(reservation_id, "reservation cancelled");
-                self.metrics
-                    .reservation_status(ReservationStatus::Cancelled);
+                self.committed(ReservationStatus::Cancelled);
                 Ok(response)
             }
             Err(Error::TransactionCanceled { reasons, .. }) => {
@@ -677,7 +688,7 @@ impl Reservations {
         match tx.send().await {
             Ok(()) => {
                 tracing::info!(reservation_id = id, "hold expired");
-                self.metrics.reservation_status(ReservationStatus::Expired);
+                self.committed(ReservationStatus::Expired);
                 Ok(true)
             }
             // Confirmed, cancelled or expired meanwhile, or a seat changed hands: the next pass

@@ -5,14 +5,16 @@
 use crate::outbox::Relay;
 use crate::reservations::Reservations;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 /// How often the workers look for work.
 #[derive(Debug, Clone, Copy)]
 pub struct Intervals {
-    /// Between relay passes that found nothing to do.
+    /// Between relay passes that found nothing to do; a change committed by this process wakes
+    /// the relay at once, so this bounds the delay of events written by other replicas.
     pub relay: Duration,
     /// Between sweeps.
     pub sweep: Duration,
@@ -24,22 +26,31 @@ pub struct Workers {
     tasks: Vec<JoinHandle<()>>,
 }
 
-/// Sleeps `delay`, or less when `stop` turns true; returns whether to stop.
-async fn pause(stop: &mut watch::Receiver<bool>, delay: Duration) -> bool {
+/// Sleeps `delay`, or less when `stop` turns true or `wake` is notified; returns whether to
+/// stop.
+async fn pause(stop: &mut watch::Receiver<bool>, wake: Option<&Notify>, delay: Duration) -> bool {
     if *stop.borrow() {
         return true;
     }
+    let woken = async {
+        match wake {
+            Some(wake) => wake.notified().await,
+            None => std::future::pending().await,
+        }
+    };
     tokio::select! {
         () = tokio::time::sleep(delay) => *stop.borrow(),
+        () = woken => *stop.borrow(),
         _ = stop.changed() => true,
     }
 }
 
-/// Runs `pass` until stopped: again at once while it finds work (`Ok(true)`), after `idle`
-/// otherwise, and after a growing delay on errors.
+/// Runs `pass` until stopped: again at once while it finds work (`Ok(true)`), after `idle` or
+/// when `wake` is notified otherwise, and after a growing delay (up to 30 s) on errors.
 async fn repeat<F, Fut>(
     name: &'static str,
     mut stop: watch::Receiver<bool>,
+    wake: Option<Arc<Notify>>,
     idle: Duration,
     pass: F,
 ) where
@@ -59,7 +70,9 @@ async fn repeat<F, Fut>(
             }
             Err(error) => {
                 failures = failures.saturating_add(1);
-                let delay = idle.saturating_mul(1 << failures.min(5));
+                let delay = idle
+                    .saturating_mul(1 << failures.min(5))
+                    .min(Duration::from_secs(30));
                 tracing::warn!(
                     worker = name,
                     error,
@@ -69,7 +82,7 @@ async fn repeat<F, Fut>(
                 delay
             }
         };
-        if pause(&mut stop, delay).await {
+        if pause(&mut stop, wake.as_deref(), delay).await {
             tracing::info!(worker = name, "stopped");
             return;
         }
@@ -84,6 +97,7 @@ impl Workers {
         let relay_task = tokio::spawn(repeat(
             "outbox-relay",
             watch.clone(),
+            Some(reservations.outbox_written()),
             intervals.relay,
             move || {
                 let relay = relay.clone();
@@ -97,13 +111,19 @@ impl Workers {
                 }
             },
         ));
-        let sweep_task = tokio::spawn(repeat("hold-sweeper", watch, intervals.sweep, move || {
-            let reservations = reservations.clone();
-            async move {
-                let expired = reservations.sweep(100).await.map_err(|e| e.to_string())?;
-                Ok(expired > 0)
-            }
-        }));
+        let sweep_task = tokio::spawn(repeat(
+            "hold-sweeper",
+            watch,
+            None,
+            intervals.sweep,
+            move || {
+                let reservations = reservations.clone();
+                async move {
+                    let expired = reservations.sweep(100).await.map_err(|e| e.to_string())?;
+                    Ok(expired > 0)
+                }
+            },
+        ));
         Workers {
             stop,
             tasks: vec![relay_task, sweep_task],

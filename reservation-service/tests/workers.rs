@@ -358,3 +358,28 @@ mod eventbridge {
         assert!(results.iter().all(Result::is_err), "{results:?}");
     }
 }
+
+#[tokio::test]
+async fn running_workers_publish_a_change_at_once_and_stop_cleanly() {
+    // The idle interval is a minute: only the wake-up after a commit can publish in time.
+    let app = spawn_tuned(Duration::from_secs(300), None, None, |s| {
+        s.relay_interval = Duration::from_secs(60);
+    })
+    .await;
+    app.seed("evt_1", ["N-1".to_string()]).await;
+    let sink = Arc::new(Capture::default());
+    let workers = app.state.spawn_workers(sink.clone());
+    // The first pass runs at start; let it go idle.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let id = reservation_id(&app, "alice", "k1", &["N-1"]).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while sink.ids().is_empty() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let published = sink.published.lock().expect("lock").clone();
+    assert_eq!(published.len(), 1, "published within seconds, not a minute");
+    assert_eq!(published[0].aggregate_id, id);
+    tokio::time::timeout(Duration::from_secs(5), workers.stop())
+        .await
+        .expect("the workers stop promptly");
+}
