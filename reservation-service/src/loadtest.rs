@@ -14,9 +14,12 @@
 
 use crate::auth::{sign_admission, sign_hs256};
 use crate::config::Settings;
-use crate::reservations::{hold_shard, pending_shard, rfc3339};
-use crate::tables::*;
-use dynamo_core::{Table, TransactWrite};
+use crate::idempotency::Idempotency;
+use crate::metrics::Metrics;
+use crate::payment::SimulatedPayments;
+use crate::reservations::{CreateReservation, Reservations};
+use crate::tables::{IdempotencyRecord, Seat, SeatState};
+use dynamo_core::Table;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -191,18 +194,47 @@ pub async fn run(
     let n = options.requests;
     let c = options.concurrency;
 
+    // The service's own hold transaction, sent without the service.
+    let reservations = Arc::new(Reservations::new(
+        client,
+        prefix,
+        Arc::new(SimulatedPayments),
+        Duration::from_secs(600),
+        Metrics::new(),
+    ));
+    let idempotency = Arc::new(Idempotency::new(
+        Table::<IdempotencyRecord>::new(client).with_prefix(prefix),
+        Duration::from_secs(600),
+    ));
     let raw = |name: &'static str, requests: usize| {
-        let client = client.clone();
-        let prefix = prefix.clone();
+        let (reservations, idempotency) = (reservations.clone(), idempotency.clone());
         let event = format!("evt_{name}_{run_id:08x}").replace(' ', "_");
-        phase(name, requests, c, move |i| {
-            let tx = raw_hold(&client, &prefix, &event, i);
-            async move { tx.send().await.map_err(|_| 0) }
-        })
+        async move {
+            seed(client, prefix, &event, requests).await?;
+            Ok::<_, String>(
+                phase(name, requests, c, move |i| {
+                    let request = CreateReservation {
+                        event_id: event.clone(),
+                        seat_ids: vec![format!("L-{i}")],
+                        user_id: format!("{event}_{i}"),
+                        reservation_token: "rtkn_load".into(),
+                    };
+                    let (tx, _) = reservations.hold_transaction(
+                        &request.user_id,
+                        &request,
+                        &idempotency,
+                        &format!("raw-{i}"),
+                        "0",
+                    );
+                    async move { tx.send().await.map_err(|_| 0) }
+                })
+                .await,
+            )
+        }
     };
     // DynamoDB Local runs on the JVM: warm it up before measuring anything.
-    raw("warm-up", options.warmup).await;
-    let raw = raw("raw TransactWriteItems", n).await;
+    raw("warm-up", options.warmup).await?;
+    let raw = raw("raw TransactWriteItems", n).await?;
 
     let event = format!("evt_load_{run_id:08x}");
     seed(client, prefix, &event, n).await?;
@@ -367,85 +399,6 @@ async fn seed(
     )
     .await;
     results.into_iter().collect()
-}
-
-/// The transaction a hold writes, on a fresh seat: seat update, reservation, outbox event and
-/// idempotency record.
-fn raw_hold(client: &dynamo_core::Client, prefix: &str, event: &str, i: usize) -> TransactWrite {
-    let now = OffsetDateTime::now_utc();
-    let until = now + Duration::from_secs(300);
-    let id = format!("rsv_raw{i}x{}", fastrand::u64(..));
-    let s = Seat::fields();
-    let seats = Table::<Seat>::new(client).with_prefix(prefix);
-    let reservations = Table::<Reservation>::new(client).with_prefix(prefix);
-    let outbox = Table::<OutboxEvent>::new(client).with_prefix(prefix);
-    let idempotency = Table::<IdempotencyRecord>::new(client).with_prefix(prefix);
-    let seat = format!("R-{i}");
-    let payload = serde_json::json!({"reservation_id": id, "event_id": event, "seat_ids": [seat]});
-    TransactWrite::new(client)
-        .update(
-            &seats,
-            SeatKey::new(event.to_owned(), seat.clone()),
-            |u| {
-                u.set(s.state, SeatState::Held)
-                    .set(s.holder, Some(id.clone()))
-                    .set(s.hold_expires_at, Some(until.unix_timestamp()))
-                    .set(s.updated_at, now)
-            },
-            s.holder.not_exists().or(s.state.eq(SeatState::Available)),
-        )
-        .put_new(
-            &reservations,
-            Reservation {
-                reservation_id: id.clone(),
-                event_id: event.to_owned(),
-                user_id: format!("raw_{i}"),
-                status: ReservationStatus::Hold,
-                seat_ids: vec![seat],
-                quantity: 1,
-                hold_expires_at: until,
-                idempotency_key: format!("raw-{i}"),
-                order_id: None,
-                created_at: now,
-                updated_at: now,
-                gsi1pk: format!("USER#raw_{i}"),
-                gsi1sk: format!("{}#{id}", rfc3339(now)),
-                gsi2pk: Some(hold_shard(fastrand::u8(..WORK_SHARDS))),
-                gsi2sk: Some(until.unix_timestamp()),
-            },
-        )
-        .put_new(
-            &outbox,
-            OutboxEvent {
-                outbox_id: format!("obx_raw{i}x{}", fastrand::u64(..)),
-                event_type: "reservation.hold.created".into(),
-                aggregate_id: id.clone(),
-                payload: payload.to_string(),
-                status: OutboxStatus::Pending,
-                attempts: 0,
-                next_retry_at: now.unix_timestamp(),
-                created_at: now,
-                lease_owner: None,
-                lease_until: None,
-                published_at: None,
-                last_error: None,
-                gsi1pk: Some(pending_shard(fastrand::u8(..WORK_SHARDS))),
-                gsi1sk: Some(crate::outbox::due_key(now.unix_timestamp(), &id)),
-            },
-        )
-        .put_new(
-            &idempotency,
-            IdempotencyRecord {
-                key: format!("raw_{i}#{id}"),
-                request_hash: "0".repeat(64),
-                status: IdempotencyStatus::Completed,
-                owner: id.clone(),
-                lock_expires_at: now.unix_timestamp(),
-                response_status: Some(201),
-                response_body: Some(payload.to_string()),
-                ttl: now.unix_timestamp() + 300,
-            },
-        )
 }
 
 #[cfg(test)]

@@ -150,7 +150,7 @@ pub enum Outcome {
     Replayed(StoredResponse),
 }
 
-struct HoldResponse {
+pub(crate) struct HoldResponse {
     reservation_id: String,
     stored: StoredResponse,
 }
@@ -323,8 +323,8 @@ impl Reservations {
         })
     }
 
-    /// The transaction of a hold, and its response.
-    fn hold_transaction(
+    /// The transaction of a hold, and its response (also what the load tool measures raw).
+    pub(crate) fn hold_transaction(
         &self,
         user: &str,
         request: &CreateReservation,

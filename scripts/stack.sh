@@ -1,0 +1,43 @@
+# Sourced by scripts that need a private stack: DynamoDB Local and the service on free ports,
+# stopped when the script exits. Usage:
+#   . scripts/stack.sh
+#   stack_start PREFIX BIN LOG      # exports DYNAMODB_ENDPOINT, PORT, TABLE_PREFIX; creates tables
+#   stack_serve                     # starts BIN serve in the background and waits for /health
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+STACK_SERVICE_PID=""
+STACK_DDB_PORT=""
+stack_stop() {
+  [ -n "$STACK_SERVICE_PID" ] && kill "$STACK_SERVICE_PID" 2>/dev/null || true
+  [ -n "$STACK_DDB_PORT" ] && scripts/dynamodb-local.sh stop "$STACK_DDB_PORT" >/dev/null 2>&1 || true
+}
+trap stack_stop EXIT
+
+stack_start() {
+  STACK_DDB_PORT="$(free_port)"
+  PORT="$(free_port)"
+  STACK_BIN="$2"
+  STACK_LOG="$3"
+  export APP_ENV=local AWS_REGION="${AWS_REGION:-us-east-1}" PORT
+  export DYNAMODB_ENDPOINT="http://127.0.0.1:$STACK_DDB_PORT"
+  export TABLE_PREFIX="$1-$$-" RUST_LOG="${RUST_LOG:-warn}"
+  scripts/dynamodb-local.sh start "$STACK_DDB_PORT"
+  "$STACK_BIN" create-tables >/dev/null
+}
+
+stack_serve() {
+  "$STACK_BIN" serve 2>"$STACK_LOG" &
+  STACK_SERVICE_PID=$!
+  python3 - "$PORT" "$STACK_LOG" <<'PY'
+import sys, time, urllib.request
+for _ in range(150):
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/health", timeout=1)
+        break
+    except Exception:
+        time.sleep(0.2)
+else:
+    sys.exit(f"the service did not start; see {sys.argv[2]}")
+PY
+}
