@@ -209,17 +209,6 @@ mod tests {
     /// `docs/openapi.json` is the served document; `UPDATE_FIXTURES=1` rewrites it.
     #[test]
     fn docs_openapi_json_is_in_sync() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/openapi.json");
-        let current = openapi_json();
-        if std::env::var_os("UPDATE_FIXTURES").is_some() {
-            std::fs::write(path, &current).expect("writes docs/openapi.json");
-            return;
-        }
-        let stored = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(
-            stored == current,
-            "docs/openapi.json differs from the served document; run \
-             `UPDATE_FIXTURES=1 cargo test -p reservation-service --lib api` and commit it"
-        );
+        crate::assert_file_in_sync("docs/openapi.json", &openapi_json());
     }
 }

@@ -388,22 +388,11 @@ mod tests {
     /// the schema check against the service's tables; `UPDATE_FIXTURES=1` rewrites it.
     #[test]
     fn deploy_template_is_in_sync_and_matches_the_tables() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../deploy/cloudformation/tables.yaml"
-        );
-        let current = cloudformation(Format::Yaml);
-        if std::env::var_os("UPDATE_FIXTURES").is_some() {
-            std::fs::write(path, &current).expect("writes the template");
-        }
-        let stored = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(
-            stored == current,
-            "deploy/cloudformation/tables.yaml differs from `export-cloudformation`; run \
-             `UPDATE_FIXTURES=1 cargo test -p reservation-service --lib cli` and commit it"
-        );
+        let path = "deploy/cloudformation/tables.yaml";
+        crate::assert_file_in_sync(path, &cloudformation(Format::Yaml));
+        let path = format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"));
         for def in &ALL {
-            def.check_cloudformation(path)
+            def.check_cloudformation(&path)
                 .unwrap_or_else(|e| panic!("{}: {e}", def.name));
         }
     }

@@ -157,24 +157,8 @@ mod tests {
     /// rewrites it.
     #[test]
     fn deploy_policy_is_in_sync() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/iam-policy.json");
-        let current = serde_json::to_string_pretty(&policy(
-            "",
-            "REGION",
-            "ACCOUNT_ID",
-            Some("ticket-reservation"),
-        ))
-        .expect("serializes")
-            + "\n";
-        if std::env::var_os("UPDATE_FIXTURES").is_some() {
-            std::fs::write(path, &current).expect("writes deploy/iam-policy.json");
-            return;
-        }
-        let stored = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(
-            stored == current,
-            "deploy/iam-policy.json differs from `export-iam-policy`; run \
-             `UPDATE_FIXTURES=1 cargo test -p reservation-service --lib iam` and commit it"
-        );
+        let policy = policy("", "REGION", "ACCOUNT_ID", Some("ticket-reservation"));
+        let current = serde_json::to_string_pretty(&policy).expect("serializes") + "\n";
+        crate::assert_file_in_sync("deploy/iam-policy.json", &current);
     }
 }

@@ -21,6 +21,23 @@ pub mod startup;
 pub mod tables;
 pub mod workers;
 
+/// Checks that the committed file at `path` (from the repository root) equals `current`, what
+/// the code generates; with `UPDATE_FIXTURES=1` it rewrites the file instead.
+#[cfg(test)]
+pub(crate) fn assert_file_in_sync(path: &str, current: &str) {
+    let full = format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"));
+    if std::env::var_os("UPDATE_FIXTURES").is_some() {
+        std::fs::write(&full, current).unwrap_or_else(|e| panic!("cannot write {path}: {e}"));
+        return;
+    }
+    let stored = std::fs::read_to_string(&full).unwrap_or_default();
+    assert!(
+        stored == current,
+        "{path} differs from what the code generates; run \
+         `UPDATE_FIXTURES=1 cargo test -p reservation-service --lib` and commit it"
+    );
+}
+
 /// JSON logs on stderr (`LOG_FORMAT=pretty` for humans), filtered by `RUST_LOG` (default
 /// `info`). Safe to call more than once.
 pub fn init_tracing() {
