@@ -1,4 +1,4 @@
-//! DynamoDB Local killed in the middle of load and restarted on the same data: clients get
+//! DynamoDB unavailable. Killed in the middle of load and restarted on the same data: clients get
 //! 503/504 with codes (never a 500 or internals), and afterwards every reservation has its
 //! seats, every held seat its reservation, and every committed change its outbox event.
 
@@ -231,4 +231,75 @@ fn record(statuses: &Mutex<BTreeMap<(u16, String), usize>>, status: u16, body: &
         .expect("lock")
         .entry((status, code))
         .or_default() += 1;
+}
+
+/// DynamoDB accepts connections but never answers: requests end in 504 UPSTREAM_TIMEOUT within
+/// the deadline, and readiness names every table.
+#[tokio::test]
+async fn a_dynamodb_that_never_answers_is_a_504_and_not_ready() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binds");
+    let endpoint = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let settings = Settings {
+        jwt_secret: SECRET.to_owned(),
+        dynamodb_timeout: Duration::from_millis(300),
+        dynamodb_max_attempts: 2,
+        ..Settings::default()
+    };
+    let client = ClientBuilder::default()
+        .endpoint(endpoint.clone())
+        .region("us-east-1")
+        .attempt_timeout(settings.dynamodb_timeout)
+        .operation_timeout(settings.dynamodb_timeout * 2)
+        .max_attempts(settings.dynamodb_max_attempts)
+        .build()
+        .await
+        .expect("client");
+    let state = Arc::new(AppState::new(settings, client.clone()));
+    let server = Server::bind(state.clone(), 0).await.expect("binds");
+    let base = format!("http://127.0.0.1:{}", server.port());
+    tokio::spawn(server.run(std::future::pending()));
+    let app = App {
+        base: base.clone(),
+        http: reqwest::Client::new(),
+        db: DynamoLocal::attach(endpoint, client, ""),
+        prefix: String::new(),
+        state,
+    };
+    let started = Instant::now();
+    let (status, body, _) = app.get("/v1/reservations/rsv_1", "alice").await;
+    assert_error(status, &body, 504, "UPSTREAM_TIMEOUT");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    let (status, body, _) = app.hold("alice", "k1", "evt_1", &["A-1"]).await;
+    assert_error(status, &body, 504, "UPSTREAM_TIMEOUT");
+    record(&Mutex::default(), status.as_u16(), &body);
+
+    let (status, body, _) = read(
+        app.http
+            .get(format!("{base}/ready"))
+            .send()
+            .await
+            .expect("answers"),
+    )
+    .await;
+    assert_eq!(status.as_u16(), 503, "{body}");
+    assert_eq!(body["status"], "NOT_READY");
+    let failing: HashSet<&str> = body["failures"]
+        .as_array()
+        .expect("failures")
+        .iter()
+        .filter_map(|f| f["table"].as_str())
+        .collect();
+    assert_eq!(failing.len(), ALL.len(), "{body}");
 }
