@@ -311,6 +311,7 @@ pub async fn get(
 /// `GET /health`: the process is up.
 #[utoipa::path(
     get, path = "/health", tag = "operations",
+    summary = "Liveness: the process is up",
     responses((status = 200, description = "The process is up", body = crate::api::Health))
 )]
 pub async fn health() -> Response {
@@ -323,6 +324,7 @@ pub async fn health() -> Response {
 /// `GET /ready`: DynamoDB answers and every table matches its definition.
 #[utoipa::path(
     get, path = "/ready", tag = "operations",
+    summary = "Readiness: DynamoDB answers and every table matches its definition",
     responses(
         (status = 200, description = "DynamoDB answers and every table matches", body = crate::api::Readiness),
         (status = 503, description = "Not ready: the failing tables, each with the problem", body = crate::api::Readiness),
@@ -370,6 +372,7 @@ pub async fn api_docs() -> Response {
 /// `GET /metrics`: Prometheus text format.
 #[utoipa::path(
     get, path = "/metrics", tag = "operations",
+    summary = "Prometheus metrics",
     responses((status = 200, description = "Prometheus metrics (OpenMetrics text)", content_type = "application/openmetrics-text", body = String))
 )]
 pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
