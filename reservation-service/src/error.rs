@@ -70,6 +70,9 @@ pub enum ApiError {
     /// 504: a dependency did not answer in time.
     #[error("an upstream dependency timed out")]
     UpstreamTimeout,
+    /// 408: the client did not send the request body within the request deadline.
+    #[error("the request body was not received in time")]
+    RequestTimeout,
     /// 500: a bug or an unexpected failure (logged with its cause).
     #[error("internal error")]
     Internal(String),
@@ -98,6 +101,7 @@ impl ApiError {
             }
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE"),
             ApiError::UpstreamTimeout => (StatusCode::GATEWAY_TIMEOUT, "UPSTREAM_TIMEOUT"),
+            ApiError::RequestTimeout => (StatusCode::REQUEST_TIMEOUT, "REQUEST_TIMEOUT"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL"),
         }
     }

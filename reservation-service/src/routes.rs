@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The authenticated user (the token's `sub`).
 pub struct User(pub String);
@@ -32,6 +33,11 @@ impl FromRequestParts<Arc<AppState>> for User {
     }
 }
 
+/// Set while a handler waits for the request body, so the deadline can tell a slow client
+/// (408) from a slow dependency (504).
+#[derive(Debug, Clone, Default)]
+pub struct BodyPending(pub Arc<AtomicBool>);
+
 /// The request body as JSON, with our own errors for unreadable, oversized or invalid bodies.
 pub struct JsonBody(pub Option<serde_json::Value>);
 
@@ -39,7 +45,16 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+        // While the body streams in, a deadline is the client's fault (408), not ours (504).
+        let reading = req.extensions().get::<BodyPending>().cloned();
+        if let Some(reading) = &reading {
+            reading.0.store(true, Ordering::Relaxed);
+        }
+        let bytes = Bytes::from_request(req, state).await;
+        if let Some(reading) = &reading {
+            reading.0.store(false, Ordering::Relaxed);
+        }
+        let bytes = bytes.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::PayloadTooLarge
             } else {
@@ -144,6 +159,7 @@ where
         (status = 401, description = "UNAUTHENTICATED: missing, expired or invalid token", body = crate::api::ErrorBody),
         (status = 403, description = "FORBIDDEN: user_id is not the token's subject, or the admission token is not valid for this user and event", body = crate::api::ErrorBody),
         (status = 409, description = "INVENTORY_CONFLICT (seats taken) or IDEMPOTENCY_CONFLICT", body = crate::api::ErrorBody),
+        (status = 408, description = "REQUEST_TIMEOUT: the body did not arrive within the request deadline", body = crate::api::ErrorBody),
         (status = 413, description = "PAYLOAD_TOO_LARGE: over 64 KiB", body = crate::api::ErrorBody),
         (status = 429, description = "RATE_LIMITED (see Retry-After)", body = crate::api::ErrorBody),
         (status = 503, description = "SERVICE_UNAVAILABLE: DynamoDB unreachable or throttling (see Retry-After)", body = crate::api::ErrorBody),
@@ -209,6 +225,7 @@ pub async fn create(
         (status = 404, description = "NOT_FOUND", body = crate::api::ErrorBody),
         (status = 409, description = "RESERVATION_EXPIRED, INVALID_STATE or IDEMPOTENCY_CONFLICT", body = crate::api::ErrorBody),
         (status = 412, description = "PAYMENT_NOT_APPROVED", body = crate::api::ErrorBody),
+        (status = 408, description = "REQUEST_TIMEOUT: the body did not arrive within the request deadline", body = crate::api::ErrorBody),
         (status = 413, description = "PAYLOAD_TOO_LARGE: over 64 KiB", body = crate::api::ErrorBody),
         (status = 429, description = "RATE_LIMITED (see Retry-After)", body = crate::api::ErrorBody),
         (status = 503, description = "SERVICE_UNAVAILABLE: DynamoDB unreachable or throttling (see Retry-After)", body = crate::api::ErrorBody),
@@ -256,6 +273,7 @@ pub async fn confirm(
         (status = 403, description = "FORBIDDEN: another user's reservation", body = crate::api::ErrorBody),
         (status = 404, description = "NOT_FOUND", body = crate::api::ErrorBody),
         (status = 409, description = "RESERVATION_EXPIRED, INVALID_STATE or IDEMPOTENCY_CONFLICT", body = crate::api::ErrorBody),
+        (status = 408, description = "REQUEST_TIMEOUT: the body did not arrive within the request deadline", body = crate::api::ErrorBody),
         (status = 413, description = "PAYLOAD_TOO_LARGE: over 64 KiB", body = crate::api::ErrorBody),
         (status = 429, description = "RATE_LIMITED (see Retry-After)", body = crate::api::ErrorBody),
         (status = 503, description = "SERVICE_UNAVAILABLE: DynamoDB unreachable or throttling (see Retry-After)", body = crate::api::ErrorBody),

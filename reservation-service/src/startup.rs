@@ -179,16 +179,23 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// Answers 504 when a request takes longer than the configured timeout.
+/// Answers 504 when a request takes longer than the configured timeout, or 408 when it was
+/// still waiting for the client's body.
 async fn deadline(
-    req: axum::extract::Request,
+    mut req: axum::extract::Request,
     next: axum::middleware::Next,
     timeout: std::time::Duration,
 ) -> axum::response::Response {
+    use crate::error::ApiError;
     use axum::response::IntoResponse;
+    let pending = routes::BodyPending::default();
+    req.extensions_mut().insert(pending.clone());
     match tokio::time::timeout(timeout, next.run(req)).await {
         Ok(response) => response,
-        Err(_) => crate::error::ApiError::UpstreamTimeout.into_response(),
+        Err(_) if pending.0.load(std::sync::atomic::Ordering::Relaxed) => {
+            ApiError::RequestTimeout.into_response()
+        }
+        Err(_) => ApiError::UpstreamTimeout.into_response(),
     }
 }
 

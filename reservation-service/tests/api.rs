@@ -742,3 +742,42 @@ async fn requests_over_the_per_user_rate_are_429_with_retry_after() {
     let (status, _, _) = app.get("/v1/reservations/rsv_a", "u2").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// A client that stops sending its body gets 408 at the deadline; the service is not to blame.
+#[tokio::test]
+async fn a_stalled_body_is_a_408_not_a_504() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_tuned(Duration::from_secs(300), None, None, |s| {
+        s.request_timeout = Duration::from_millis(500);
+    })
+    .await;
+    let address = app.base.trim_start_matches("http://").to_owned();
+    let mut socket = tokio::net::TcpStream::connect(&address)
+        .await
+        .expect("connects");
+    let head = format!(
+        "POST /v1/reservations HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {}\r\n\
+         Idempotency-Key: k1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"event_id\"",
+        app.token("alice")
+    );
+    socket.write_all(head.as_bytes()).await.expect("writes");
+    let mut response = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), async {
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = socket.read(&mut buf).await.unwrap_or(0);
+            if n == 0 {
+                break;
+            }
+            response.extend_from_slice(&buf[..n]);
+            if response.windows(4).any(|w| w == b"\r\n\r\n") && response.ends_with(b"}}") {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "answered before the client gave up");
+    let text = String::from_utf8_lossy(&response);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("\"code\":\"REQUEST_TIMEOUT\""), "{text}");
+}
