@@ -370,7 +370,8 @@ impl Relay {
                 .remove(f.gsi1pk)
                 .remove(f.gsi1sk);
         } else {
-            let delay = i64::try_from(self.config.backoff(attempts).as_secs()).unwrap_or(60);
+            // Whole seconds, rounded up: the schedule is in epoch seconds.
+            let delay = self.config.backoff(attempts).as_secs_f64().ceil() as i64;
             let next = now_secs() + delay.max(1);
             update = update
                 .set(f.next_retry_at, next)

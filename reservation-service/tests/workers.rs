@@ -176,8 +176,9 @@ async fn failed_publishes_back_off_then_fail() {
     reservation_id(&app, "alice", "k1", &["F-1"]).await;
     let config = RelayConfig {
         max_attempts: 2,
-        base_backoff: Duration::from_secs(1),
-        max_backoff: Duration::from_secs(1),
+        // 1.5 to 3 s, rounded up to whole seconds: at least 2 s after the failure.
+        base_backoff: Duration::from_secs(3),
+        max_backoff: Duration::from_secs(3),
         ..RelayConfig::default()
     };
     let failing = relay(
@@ -201,7 +202,7 @@ async fn failed_publishes_back_off_then_fail() {
     let early = failing.pass().await.expect("pass");
     assert_eq!(early.due, 0, "not due before next_retry_at: {early:?}");
 
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(Duration::from_millis(4100)).await;
     let last = failing.pass().await.expect("pass");
     assert_eq!((last.retried, last.failed), (0, 1), "{last:?}");
     let event = events(&app).await.remove(0);
