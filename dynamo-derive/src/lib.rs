@@ -12,13 +12,10 @@
 #![warn(missing_docs, unreachable_pub)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
-mod ast;
-mod attr;
-mod case;
-mod check;
-mod ctxt;
-mod expand;
-mod symbol;
+mod codec;
+mod entity;
+mod internals;
+mod value;
 
 use proc_macro::TokenStream;
 use syn::{DeriveInput, parse_macro_input};
@@ -29,7 +26,7 @@ use syn::{DeriveInput, parse_macro_input};
 #[proc_macro_derive(DynamoEntity, attributes(dynamo, pk, sk, gsi, ttl, version))]
 pub fn derive_entity(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
-    expand::entity::expand(&input).into()
+    entity::expand(&input).into()
 }
 
 /// Derives `dynamo_core::DynamoValue` for a unit enum (`S`), a newtype (transparent) or a struct
@@ -39,5 +36,5 @@ pub fn derive_entity(input: TokenStream) -> TokenStream {
 #[proc_macro_derive(DynamoValue, attributes(dynamo))]
 pub fn derive_value(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
-    expand::value::expand(&input).into()
+    value::expand(&input).into()
 }

@@ -1,9 +1,9 @@
 //! Attribute parsing: `#[dynamo(..)]`, `#[pk]`, `#[sk]`, `#[gsi(..)]`, `#[ttl]`, `#[version]`
 //! into typed structs. Unknown keys are reported with the closest known one.
 
-use crate::case::{RULE_NAMES, RenameRule};
-use crate::ctxt::{Ctxt, closest};
-use crate::symbol::*;
+use super::case::{RULE_NAMES, RenameRule};
+use super::ctxt::{Ctxt, closest};
+use super::symbol::*;
 use proc_macro2::Span;
 use syn::meta::ParseNestedMeta;
 use syn::parse::ParseStream;
@@ -216,12 +216,6 @@ impl ContainerAttrs {
                 }
                 TABLE_NAME if place == Place::EntityContainer => {
                     let name = parse_string(meta)?;
-                    if name.value.len() < 3 || name.value.len() > 255 {
-                        cx.syn_error(syn::Error::new(
-                            name.span,
-                            "DynamoDB table names are 3 to 255 characters long",
-                        ));
-                    }
                     set_once(cx, &mut out.table_name, name, span, TABLE_NAME);
                 }
                 RENAME_ALL => {
@@ -329,12 +323,6 @@ impl FieldAttrs {
             match key.as_str() {
                 RENAME => {
                     let name = parse_string(meta)?;
-                    if name.value.is_empty() {
-                        cx.syn_error(syn::Error::new(
-                            name.span,
-                            "attribute names cannot be empty",
-                        ));
-                    }
                     set_once(cx, &mut out.rename, name, span, RENAME);
                 }
                 SKIP => set_once(cx, &mut out.skip, span, span, SKIP),
@@ -378,12 +366,6 @@ impl VariantAttrs {
             let span = meta.path.span();
             if meta.path.is_ident(RENAME) {
                 let name = parse_string(meta)?;
-                if name.value.is_empty() {
-                    cx.syn_error(syn::Error::new(
-                        name.span,
-                        "enum values cannot be empty strings",
-                    ));
-                }
                 set_once(cx, &mut out.rename, name, span, RENAME);
                 Ok(())
             } else {

@@ -1,10 +1,10 @@
 //! `#[derive(DynamoEntity)]`.
 
-use super::{field_codec, field_name, krate, skipped_value};
-use crate::ast::{Container, Derive, Field};
-use crate::attr::IndexRole;
-use crate::check::{self, EntityModel};
-use crate::ctxt::Ctxt;
+use crate::codec::{field_codec, krate, skipped_value};
+use crate::internals::ast::{Container, Derive, Field};
+use crate::internals::attr::{GsiAttr, IndexRole};
+use crate::internals::check::check;
+use crate::internals::ctxt::Ctxt;
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::DeriveInput;
@@ -12,16 +12,35 @@ use syn::spanned::Spanned;
 
 pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
     let mut cx = Ctxt::default();
-    let Some(container) = Container::from_ast(&mut cx, input, Derive::Entity) else {
-        return cx.into_compile_errors();
-    };
-    let model = check::entity(&mut cx, &container);
-    let generated = match &model {
-        Some(model) => generate(&container, model),
-        None => TokenStream::new(),
+    let container = Container::from_ast(&mut cx, input, Derive::Entity);
+    // Generated even after an error (when the shape allows it), so one mistake does not
+    // cascade into errors about missing impls.
+    let generated = match check(&mut cx, &container, Derive::Entity) {
+        true => EntityModel::of(&container)
+            .map_or_else(TokenStream::new, |model| generate(&container, &model)),
+        false => TokenStream::new(),
     };
     let errors = cx.into_compile_errors();
     quote!(#errors #generated)
+}
+
+/// The fields holding the entity's key and managed attributes.
+struct EntityModel<'c, 'a> {
+    pk: &'c Field<'a>,
+    sk: Option<&'c Field<'a>>,
+    ttl: Option<&'c Field<'a>>,
+    version: Option<&'c Field<'a>>,
+}
+
+impl<'c, 'a> EntityModel<'c, 'a> {
+    fn of(c: &'c Container<'a>) -> Option<Self> {
+        Some(EntityModel {
+            pk: c.marked(|a| a.pk)?,
+            sk: c.marked(|a| a.sk),
+            ttl: c.marked(|a| a.ttl),
+            version: c.marked(|a| a.version),
+        })
+    }
 }
 
 fn const_name(index: usize) -> syn::Ident {
@@ -52,8 +71,7 @@ fn generate(c: &Container<'_>, m: &EntityModel<'_, '_>) -> TokenStream {
         .map(|(i, f)| {
             let cname = const_name(i);
             let ty = f.ty;
-            let is_key = f.attrs.pk.is_some() || f.attrs.sk.is_some();
-            let codec = field_codec(&p, &name, f, is_key);
+            let codec = field_codec(&p, &name, f, f.is_key());
             quote!(const #cname: #p::Field<#ty> = #codec;)
         });
 
@@ -69,7 +87,7 @@ fn generate(c: &Container<'_>, m: &EntityModel<'_, '_>) -> TokenStream {
                 IndexRole::Partition => quote!(#p::KeyRole::Partition),
                 IndexRole::Sort => quote!(#p::KeyRole::Sort),
             };
-            let (index, fname, attribute) = (&gsi.index, field_name(f), &f.attribute);
+            let (index, fname, attribute) = (&gsi.index, f.name.as_str(), &f.attribute);
             index_keys.push((
                 gsi,
                 quote!(#p::IndexKeyField {
@@ -83,7 +101,7 @@ fn generate(c: &Container<'_>, m: &EntityModel<'_, '_>) -> TokenStream {
 
     let key_field = |f: &Field<'_>| {
         let cname = const_name(index_of(f));
-        let (fname, attribute) = (field_name(f), &f.attribute);
+        let (fname, attribute) = (f.name.as_str(), &f.attribute);
         quote!(#p::KeyField { field: #fname, attribute: #attribute, scalar: #cname.scalar() })
     };
     let pk_schema = key_field(m.pk);
@@ -95,7 +113,7 @@ fn generate(c: &Container<'_>, m: &EntityModel<'_, '_>) -> TokenStream {
         None => quote!(#p::None),
     };
     let attributes = fields.iter().filter(|f| f.attrs.is_stored()).map(|f| {
-        let (fname, attribute) = (field_name(f), &f.attribute);
+        let (fname, attribute) = (f.name.as_str(), &f.attribute);
         quote!(#p::FieldAttribute { field: #fname, attribute: #attribute })
     });
     let optional_str = |f: Option<&Field<'_>>| match f {
@@ -278,7 +296,7 @@ fn table_and_checks(
     m: &EntityModel<'_, '_>,
     p: &TokenStream,
     krate: &TokenStream,
-    index_keys: &[(&crate::attr::GsiAttr, TokenStream)],
+    index_keys: &[(&GsiAttr, TokenStream)],
     index_of: &dyn Fn(&Field<'_>) -> usize,
 ) -> (TokenStream, TokenStream) {
     let ident = c.ident;
@@ -322,7 +340,7 @@ fn table_and_checks(
         ));
     }
     for f in c.fields().iter().filter(|f| f.attrs.is_stored()) {
-        let (fname, attribute) = (field_name(f), &f.attribute);
+        let (fname, attribute) = (f.name.as_str(), &f.attribute);
         let call = if f.attrs.ttl.is_some() {
             quote!(#p::check_ttl(#schema, #fname, &#path, #path_str))
         } else {

@@ -1,64 +1,24 @@
 //! `#[derive(DynamoValue)]`: unit enums as `S`, newtypes transparent, structs as `M`.
 
-use super::{field_codec, krate, skipped_value};
-use crate::ast::{Body, Container, Derive, Field, Variant};
-use crate::ctxt::Ctxt;
+use crate::codec::{field_codec, krate, skipped_value};
+use crate::internals::ast::{Body, Container, Derive, Field, Variant};
+use crate::internals::check::check;
+use crate::internals::ctxt::Ctxt;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use std::collections::HashMap;
 use syn::DeriveInput;
 
 pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
     let mut cx = Ctxt::default();
-    let Some(container) = Container::from_ast(&mut cx, input, Derive::Value) else {
-        return cx.into_compile_errors();
-    };
-    check(&mut cx, &container);
-    let generated = match &container.body {
-        Body::UnitEnum(variants) => unit_enum(&container, variants),
-        Body::Newtype(field) => newtype(&container, field),
-        Body::Struct(fields) => map_struct(&container, fields),
+    let container = Container::from_ast(&mut cx, input, Derive::Value);
+    let generated = match (check(&mut cx, &container, Derive::Value), &container.body) {
+        (true, Body::Enum { variants, .. }) => unit_enum(&container, variants),
+        (true, Body::Newtype(field)) => newtype(&container, field),
+        (true, Body::Struct(fields)) => map_struct(&container, fields),
+        _ => TokenStream::new(),
     };
     let errors = cx.into_compile_errors();
     quote!(#errors #generated)
-}
-
-fn check(cx: &mut Ctxt, c: &Container<'_>) {
-    match &c.body {
-        Body::UnitEnum(variants) => {
-            let mut seen: HashMap<&str, &Variant<'_>> = HashMap::new();
-            for v in variants {
-                if let Some(first) = seen.get(v.value.as_str()) {
-                    cx.error_spanned_by(
-                        v.ident,
-                        format!(
-                            "variant `{}` is stored as \"{}\", like variant `{}`; give one of them another value with #[dynamo(rename = \"..\")]",
-                            v.ident, v.value, first.ident
-                        ),
-                    );
-                } else {
-                    seen.insert(&v.value, v);
-                }
-            }
-        }
-        Body::Struct(fields) => {
-            let mut seen: HashMap<&str, &Field<'_>> = HashMap::new();
-            for f in fields.iter().filter(|f| f.attrs.is_stored()) {
-                if let Some(first) = seen.get(f.attribute.as_str()) {
-                    cx.error_spanned_by(
-                        f.ident,
-                        format!(
-                            "field `{}` maps to attribute \"{}\", which field `{}` already uses; give one of them another name with #[dynamo(rename = \"..\")]",
-                            f.ident, f.attribute, first.ident
-                        ),
-                    );
-                } else {
-                    seen.insert(&f.attribute, f);
-                }
-            }
-        }
-        Body::Newtype(_) => {}
-    }
 }
 
 fn unit_enum(c: &Container<'_>, variants: &[Variant<'_>]) -> TokenStream {

@@ -1,11 +1,9 @@
-//! Code generation. Generated code refers to the runtime crate by absolute path
-//! (`::dynamo_core::__private`, or `#[dynamo(crate = ..)]`) and sits in `const _: () = { .. };`.
+//! How fields are stored, shared by both derives. Generated code refers to the runtime crate by
+//! absolute path (`::dynamo_core::__private`, or `#[dynamo(crate = ..)]`) and sits in
+//! `const _: () = { .. };`.
 
-pub(crate) mod entity;
-pub(crate) mod value;
-
-use crate::ast::{Container, Field};
-use crate::attr::DefaultAttr;
+use crate::internals::ast::{Container, Field};
+use crate::internals::attr::DefaultAttr;
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
@@ -18,12 +16,6 @@ pub(crate) fn krate(container: &Container<'_>) -> TokenStream {
     }
 }
 
-/// A field's name without the `r#` of raw identifiers.
-pub(crate) fn field_name(field: &Field<'_>) -> String {
-    let name = field.ident.to_string();
-    name.strip_prefix("r#").map(str::to_owned).unwrap_or(name)
-}
-
 /// How a field is stored, as an expression of type `__private::Field<T>`, spanned at the
 /// field's type so a missing conversion is reported there.
 pub(crate) fn field_codec(
@@ -33,7 +25,7 @@ pub(crate) fn field_codec(
     is_key: bool,
 ) -> TokenStream {
     let ty = field.ty;
-    let name = field_name(field);
+    let name = &field.name;
     let attribute = &field.attribute;
     let span = ty.span();
     let a = &field.attrs;

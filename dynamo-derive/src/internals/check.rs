@@ -1,0 +1,422 @@
+//! Validation of the parsed model: every rule of both derives, one function each, listed in
+//! [`check`]. Attribute *syntax* (unknown keys, malformed values) is reported by the parser in
+//! `attr.rs`; rules that depend on types (key scalars, TTL and version types) are checked by
+//! the generated code through traits, and the rules that compare an entity with its declared
+//! `TableDef` by constant evaluation (`dynamo_core::schema::rules`).
+
+use super::ast::{Body, Container, Derive, Field};
+use super::attr::{IndexRole, display_index};
+use super::ctxt::Ctxt;
+use proc_macro2::Span;
+use std::collections::HashMap;
+use syn::GenericParam;
+
+/// Checks every rule; returns whether code can be generated (the shape is one the derive
+/// handles and, for an entity, it has a partition key). Every problem is recorded in `cx`.
+pub(crate) fn check(cx: &mut Ctxt, cont: &Container<'_>, derive: Derive) -> bool {
+    let shape_ok = shape(cx, cont, derive);
+    let generics_ok = generics(cx, cont, derive);
+    if !(shape_ok && generics_ok) {
+        return false;
+    }
+    attribute_names_not_empty(cx, cont);
+    no_shared_attribute(cx, cont);
+    match derive {
+        Derive::Value => {
+            variant_values_not_empty(cx, cont);
+            variant_values_unique(cx, cont);
+            true
+        }
+        Derive::Entity => {
+            table_source(cx, cont);
+            table_name_length(cx, cont);
+            for field in cont.fields() {
+                skip_conflicts(cx, field);
+                codec_conflicts(cx, field);
+                key_field_options(cx, field);
+            }
+            index_keys(cx, cont);
+            one_marker(cx, cont, |a| a.pk, "#[pk]", "partition key");
+            one_marker(cx, cont, |a| a.sk, "#[sk]", "sort key");
+            one_marker(cx, cont, |a| a.ttl, "#[ttl]", "TTL attribute");
+            one_marker(cx, cont, |a| a.version, "#[version]", "version attribute");
+            has_partition_key(cx, cont)
+        }
+    }
+}
+
+/// `DynamoEntity` needs a struct with named fields; `DynamoValue` a unit enum, a newtype or a
+/// struct with named fields.
+fn shape(cx: &mut Ctxt, cont: &Container<'_>, derive: Derive) -> bool {
+    let ident = cont.ident;
+    let message = match (&cont.body, derive) {
+        (Body::Struct(_), _) | (Body::Newtype(_), Derive::Value) => return true,
+        (Body::Enum { variants, data }, Derive::Value) => {
+            for variant in data {
+                cx.error_spanned_by(
+                    variant,
+                    format!("#[derive(DynamoValue)] stores enums as strings, so every variant must be a unit; `{}` carries data (store such an enum with #[dynamo(json)] on the field)", variant.ident),
+                );
+            }
+            if !data.is_empty() {
+                return false;
+            }
+            if !variants.is_empty() {
+                return true;
+            }
+            format!("`{ident}` has no variants, so no value can be stored")
+        }
+        (Body::Tuple, Derive::Value) => format!(
+            "#[derive(DynamoValue)] supports newtypes (one field) but `{ident}` has several unnamed fields; name them to store it as a map"
+        ),
+        (Body::Newtype(_) | Body::Tuple, Derive::Entity) => format!(
+            "#[derive(DynamoEntity)] needs a struct with named fields, but `{ident}` is a tuple struct; name its fields so each maps to an attribute"
+        ),
+        (Body::Unit, _) => {
+            format!("`{ident}` has no fields to store; a DynamoDB item needs at least its key")
+        }
+        (Body::Enum { .. }, Derive::Entity) => format!(
+            "#[derive(DynamoEntity)] needs a struct with named fields, but `{ident}` is an enum; derive DynamoValue to store an enum inside an entity"
+        ),
+        (Body::Union, _) => "unions cannot be stored in DynamoDB; use a struct or an enum".into(),
+    };
+    cx.error_spanned_by(ident, message);
+    false
+}
+
+/// Values are built from owned items: no lifetimes, no const generics; entities map one table
+/// with one key schema, so no type parameters either.
+fn generics(cx: &mut Ctxt, cont: &Container<'_>, derive: Derive) -> bool {
+    let ident = cont.ident;
+    let mut ok = true;
+    for param in &cont.input.generics.params {
+        match (param, derive) {
+            (GenericParam::Type(_), Derive::Value) => continue,
+            (GenericParam::Lifetime(lt), _) => cx.error_spanned_by(
+                lt,
+                format!(
+                    "`{ident}` cannot borrow: values are built from an owned DynamoDB item, so lifetime `{}` has nothing to borrow from; use owned types such as String and Vec<u8>",
+                    lt.lifetime
+                ),
+            ),
+            (GenericParam::Type(ty), Derive::Entity) => cx.error_spanned_by(
+                ty,
+                format!(
+                    "entities cannot be generic: `{ident}` maps to one table with one key schema, so type parameter `{}` must be a concrete type",
+                    ty.ident
+                ),
+            ),
+            (GenericParam::Const(c), _) => {
+                cx.error_spanned_by(c, format!("const generics are not supported on `{ident}`"))
+            }
+        }
+        ok = false;
+    }
+    ok
+}
+
+/// `#[dynamo(rename = "")]` names no attribute.
+fn attribute_names_not_empty(cx: &mut Ctxt, cont: &Container<'_>) {
+    for rename in cont.fields().iter().filter_map(|f| f.attrs.rename.as_ref()) {
+        if rename.value.is_empty() {
+            cx.syn_error(syn::Error::new(
+                rename.span,
+                "attribute names cannot be empty",
+            ));
+        }
+    }
+}
+
+/// Two stored fields never share an attribute name.
+fn no_shared_attribute(cx: &mut Ctxt, cont: &Container<'_>) {
+    let mut seen: HashMap<&str, &Field<'_>> = HashMap::new();
+    for field in cont.stored_fields() {
+        if let Some(first) = seen.get(field.attribute.as_str()) {
+            let span = field
+                .attrs
+                .rename
+                .as_ref()
+                .map_or_else(|| field.ident.span(), |r| r.span);
+            cx.syn_error(syn::Error::new(
+                span,
+                format!(
+                    "field `{}` maps to attribute \"{}\", which field `{}` already uses; give one of them another name with #[dynamo(rename = \"..\")]",
+                    field.ident, field.attribute, first.ident
+                ),
+            ));
+        } else {
+            seen.insert(&field.attribute, field);
+        }
+    }
+}
+
+/// An enum value is a non-empty string.
+fn variant_values_not_empty(cx: &mut Ctxt, cont: &Container<'_>) {
+    let Body::Enum { variants, .. } = &cont.body else {
+        return;
+    };
+    for variant in variants {
+        if let (Some(span), true) = (variant.rename, variant.value.is_empty()) {
+            cx.syn_error(syn::Error::new(span, "enum values cannot be empty strings"));
+        }
+    }
+}
+
+/// Two variants are never stored as the same string.
+fn variant_values_unique(cx: &mut Ctxt, cont: &Container<'_>) {
+    let Body::Enum { variants, .. } = &cont.body else {
+        return;
+    };
+    let mut seen = HashMap::new();
+    for v in variants {
+        if let Some(first) = seen.get(v.value.as_str()) {
+            cx.error_spanned_by(
+                v.ident,
+                format!(
+                    "variant `{}` is stored as \"{}\", like variant `{first}`; give one of them another value with #[dynamo(rename = \"..\")]",
+                    v.ident, v.value
+                ),
+            );
+        } else {
+            seen.insert(v.value.as_str(), v.ident);
+        }
+    }
+}
+
+/// `table = CONST` or `table_name = ".."`, exactly one.
+fn table_source(cx: &mut Ctxt, cont: &Container<'_>) {
+    match (&cont.attrs.table, &cont.attrs.table_name) {
+        (Some(_), Some(name)) => cx.syn_error(syn::Error::new(
+            name.span,
+            "use either `table = CONST` (a declared TableDef the entity is checked against) or `table_name = \"..\"` (the entity is the table's definition), not both",
+        )),
+        (None, None) => cx.error_spanned_by(
+            cont.ident,
+            format!(
+                "entity `{}` does not say which table it lives in; add #[dynamo(table = YOUR_TABLE_DEF)] to check it against a declared TableDef, or #[dynamo(table_name = \"..\")]",
+                cont.ident
+            ),
+        ),
+        _ => {}
+    }
+}
+
+/// DynamoDB's limits on table names.
+fn table_name_length(cx: &mut Ctxt, cont: &Container<'_>) {
+    if let Some(name) = &cont.attrs.table_name
+        && !(3..=255).contains(&name.value.len())
+    {
+        cx.syn_error(syn::Error::new(
+            name.span,
+            "DynamoDB table names are 3 to 255 characters long",
+        ));
+    }
+}
+
+/// At most one field carries the marker.
+fn one_marker(
+    cx: &mut Ctxt,
+    cont: &Container<'_>,
+    marker: impl Fn(&super::attr::FieldAttrs) -> Option<Span>,
+    name: &str,
+    what: &str,
+) {
+    let mut marked = cont
+        .fields()
+        .iter()
+        .filter_map(|f| marker(&f.attrs).map(|span| (f, span)));
+    let Some((first, _)) = marked.next() else {
+        return;
+    };
+    for (_, span) in marked {
+        cx.syn_error(syn::Error::new(
+            span,
+            format!(
+                "duplicate {name}: field `{}` is already the {what}; an entity has at most one",
+                first.ident
+            ),
+        ));
+    }
+}
+
+/// Every entity has a partition key.
+fn has_partition_key(cx: &mut Ctxt, cont: &Container<'_>) -> bool {
+    if cont.marked(|a| a.pk).is_some() {
+        return true;
+    }
+    cx.error_spanned_by(
+        cont.ident,
+        format!(
+            "entity `{}` has no partition key; mark the field that holds it with #[pk] (and #[dynamo(rename = \"..\")] when the table's key attribute has another name)",
+            cont.ident
+        ),
+    );
+    false
+}
+
+/// A skipped field is never stored: it holds no key, no managed attribute, and storage options
+/// have no effect on it.
+fn skip_conflicts(cx: &mut Ctxt, field: &Field<'_>) {
+    if field.attrs.skip.is_none() {
+        return;
+    }
+    let a = &field.attrs;
+    let markers = [
+        (a.pk, "#[pk]"),
+        (a.sk, "#[sk]"),
+        (a.ttl, "#[ttl]"),
+        (a.version, "#[version]"),
+        (a.gsi.first().map(|g| g.span), "#[gsi]"),
+    ];
+    for (span, name) in markers {
+        if let Some(span) = span {
+            cx.syn_error(syn::Error::new(
+                span,
+                format!(
+                    "field `{}` is both {name} and #[dynamo(skip)]: a skipped field is never stored, so it cannot hold a key or a managed attribute; remove one of them",
+                    field.ident
+                ),
+            ));
+        }
+    }
+    let options = [
+        (a.rename.as_ref().map(|r| r.span), "rename"),
+        (a.set, "set"),
+        (a.json, "json"),
+        (a.with.as_ref().map(|w| w.span), "with"),
+    ];
+    for (span, name) in options {
+        if let Some(span) = span {
+            cx.syn_error(syn::Error::new(
+                span,
+                format!(
+                    "`{name}` has no effect on field `{}`, which is skipped",
+                    field.ident
+                ),
+            ));
+        }
+    }
+}
+
+/// `set`, `json` and `with` each choose how the value is stored: at most one, and none on a
+/// `#[ttl]` or `#[version]` field, which are stored as numbers.
+fn codec_conflicts(cx: &mut Ctxt, field: &Field<'_>) {
+    let a = &field.attrs;
+    let codecs = [
+        (a.set, "set"),
+        (a.json, "json"),
+        (a.with.as_ref().map(|w| w.span), "with"),
+    ];
+    let chosen: Vec<_> = codecs
+        .iter()
+        .filter_map(|(s, n)| s.map(|s| (s, *n)))
+        .collect();
+    if let [(_, first), rest @ ..] = chosen.as_slice() {
+        for (span, name) in rest {
+            cx.syn_error(syn::Error::new(
+                *span,
+                format!(
+                    "`{name}` and `{first}` both choose how field `{}` is stored; keep one",
+                    field.ident
+                ),
+            ));
+        }
+    }
+    if let (Some(ttl), Some((_, name))) = (a.ttl, chosen.first()) {
+        cx.syn_error(syn::Error::new(
+            ttl,
+            format!("#[ttl] stores epoch seconds as N; it cannot be combined with `{name}`"),
+        ));
+    }
+    if let (Some(version), Some((_, name))) = (a.version, chosen.first()) {
+        cx.syn_error(syn::Error::new(
+            version,
+            format!("#[version] stores an integer as N; it cannot be combined with `{name}`"),
+        ));
+    }
+}
+
+/// A key is stored as its own scalar and is always present.
+fn key_field_options(cx: &mut Ctxt, field: &Field<'_>) {
+    let a = &field.attrs;
+    if !field.is_key() {
+        return;
+    }
+    if let (Some(_), Some(sk)) = (a.pk, a.sk) {
+        cx.syn_error(syn::Error::new(
+            sk,
+            format!(
+                "field `{}` cannot be both the partition key and the sort key",
+                field.ident
+            ),
+        ));
+    }
+    let conflicts = [
+        (a.set, "#[dynamo(set)]"),
+        (a.json, "#[dynamo(json)]"),
+        (a.default.as_ref().map(|d| d.span), "#[dynamo(default)]"),
+        (a.ttl, "#[ttl]"),
+        (a.version, "#[version]"),
+    ];
+    for (span, name) in conflicts {
+        if let Some(span) = span {
+            cx.syn_error(syn::Error::new(
+                span,
+                format!(
+                    "{name} cannot be used on key field `{}`: a key is stored as one scalar (S, N or B) and is always present",
+                    field.ident
+                ),
+            ));
+        }
+    }
+}
+
+/// Each key role of an index is held by one scalar field; with `table_name`, where the entity
+/// declares its indexes, an index with a sort key needs a partition key.
+fn index_keys(cx: &mut Ctxt, cont: &Container<'_>) {
+    let mut roles: HashMap<(&str, IndexRole), &Field<'_>> = HashMap::new();
+    for field in cont.fields() {
+        for gsi in &field.attrs.gsi {
+            if let Some(first) = roles.get(&(gsi.index.as_str(), gsi.role)) {
+                cx.syn_error(syn::Error::new(
+                    gsi.span,
+                    format!(
+                        "index `{}` already has its {} key in field `{}`",
+                        gsi.index,
+                        gsi.role.word(),
+                        first.ident
+                    ),
+                ));
+            } else {
+                roles.insert((&gsi.index, gsi.role), field);
+            }
+            if field.attrs.json.or(field.attrs.set).is_some() {
+                cx.syn_error(syn::Error::new(
+                    gsi.span,
+                    format!(
+                        "field `{}` is an index key, so it must be stored as a scalar (S, N or B), not with `json` or `set`",
+                        field.ident
+                    ),
+                ));
+            }
+        }
+    }
+    if cont.attrs.table.is_some() {
+        return;
+    }
+    for field in cont.fields() {
+        for gsi in field.attrs.gsi.iter().filter(|g| g.role == IndexRole::Sort) {
+            let index = gsi.index.as_str();
+            if !roles.contains_key(&(index, IndexRole::Partition)) {
+                cx.syn_error(syn::Error::new(
+                    gsi.span,
+                    format!(
+                        "index `{index}` has a sort key (field `{}`) but no partition key; mark the field holding it with #[gsi({}, pk)]",
+                        field.ident,
+                        display_index(index)
+                    ),
+                ));
+            }
+        }
+    }
+}
