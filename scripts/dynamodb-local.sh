@@ -10,7 +10,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 HOME_DIR="${DYNAMODB_LOCAL_HOME:-$ROOT/.dynamodb-local}"
-PACKAGE="amplify-dynamodb-simulator@2.9.30"
+# The same package the Rust test harness installs (dynamo_core::testing::PACKAGE).
+PACKAGE="$(tr -d "[:space:]" <"$ROOT/dynamo-core/dynamodb-local.txt")"
 JAR="$HOME_DIR/emulator/DynamoDBLocal.jar"
 
 die() { echo "dynamodb-local: $*" >&2; exit 1; }

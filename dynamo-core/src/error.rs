@@ -1,185 +1,438 @@
-//! Errors of the mapping layer.
+//! [`Error`]: what a table operation can fail with.
 
-use aws_sdk_dynamodb::types::AttributeValue;
-use std::borrow::Cow;
+use crate::mapping::entity::{Entity, Item};
+use crate::mapping::error::{MappingError, ValueError};
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use std::fmt;
 
-/// A value could not be converted to or from an [`AttributeValue`].
-///
-/// Carries what was expected, what was found (the attribute's type, and for numbers and enum
-/// values the value itself) and, for nested values, the path inside the attribute
-/// (`[2].city`). [`MappingError`] adds the entity, field and attribute.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ValueError {
-    // Boxed: errors are rare, and a small error keeps the `Result`s of the hot path small.
-    inner: Box<Inner>,
+/// The DynamoDB operation that failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Operation {
+    /// GetItem.
+    GetItem,
+    /// PutItem.
+    PutItem,
+    /// UpdateItem.
+    UpdateItem,
+    /// DeleteItem.
+    DeleteItem,
+    /// Query.
+    Query,
+    /// Scan.
+    Scan,
+    /// BatchGetItem.
+    BatchGetItem,
+    /// BatchWriteItem.
+    BatchWriteItem,
+    /// TransactWriteItems.
+    TransactWriteItems,
+    /// TransactGetItems.
+    TransactGetItems,
+    /// CreateTable.
+    CreateTable,
+    /// DescribeTable.
+    DescribeTable,
+    /// DescribeTimeToLive.
+    DescribeTimeToLive,
+    /// UpdateTimeToLive.
+    UpdateTimeToLive,
+    /// DeleteTable.
+    DeleteTable,
+    /// ListTables.
+    ListTables,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Inner {
-    expected: Cow<'static, str>,
-    found: Cow<'static, str>,
-    path: String,
-}
-
-impl ValueError {
-    /// A value that is not what was expected.
-    ///
-    /// ```
-    /// use dynamo_core::ValueError;
-    /// let err = ValueError::new("a finite number", "NaN");
-    /// assert_eq!(err.to_string(), "expected a finite number, found NaN");
-    /// ```
-    pub fn new(
-        expected: impl Into<Cow<'static, str>>,
-        found: impl Into<Cow<'static, str>>,
-    ) -> Self {
-        ValueError {
-            inner: Box::new(Inner {
-                expected: expected.into(),
-                found: found.into(),
-                path: String::new(),
-            }),
+impl Operation {
+    /// The operation's API name, e.g. `"PutItem"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Operation::GetItem => "GetItem",
+            Operation::PutItem => "PutItem",
+            Operation::UpdateItem => "UpdateItem",
+            Operation::DeleteItem => "DeleteItem",
+            Operation::Query => "Query",
+            Operation::Scan => "Scan",
+            Operation::BatchGetItem => "BatchGetItem",
+            Operation::BatchWriteItem => "BatchWriteItem",
+            Operation::TransactWriteItems => "TransactWriteItems",
+            Operation::TransactGetItems => "TransactGetItems",
+            Operation::CreateTable => "CreateTable",
+            Operation::DescribeTable => "DescribeTable",
+            Operation::DescribeTimeToLive => "DescribeTimeToLive",
+            Operation::UpdateTimeToLive => "UpdateTimeToLive",
+            Operation::DeleteTable => "DeleteTable",
+            Operation::ListTables => "ListTables",
         }
     }
-
-    /// An attribute value of the wrong type: `expected` names the DynamoDB type (`"S"`, `"N"`,
-    /// `"M"`, ...) and the found type is read off `found`.
-    pub fn type_mismatch(expected: impl Into<Cow<'static, str>>, found: &AttributeValue) -> Self {
-        Self::new(expected, describe(found))
-    }
-
-    /// Prefixes the path with a list index: the error happened in element `index`.
-    #[must_use]
-    pub fn at_index(mut self, index: usize) -> Self {
-        self.inner.path.insert_str(0, &format!("[{index}]"));
-        self
-    }
-
-    /// Prefixes the path with a map key: the error happened under `key`.
-    #[must_use]
-    pub fn at_key(mut self, key: &str) -> Self {
-        self.inner.path.insert_str(0, &format!(".{key}"));
-        self
-    }
-
-    /// What was expected.
-    pub fn expected(&self) -> &str {
-        &self.inner.expected
-    }
-
-    /// What was found instead.
-    pub fn found(&self) -> &str {
-        &self.inner.found
-    }
-
-    /// Where inside the attribute, e.g. `[2].city`; empty for the attribute itself.
-    pub fn path(&self) -> &str {
-        &self.inner.path
-    }
 }
 
-impl fmt::Display for ValueError {
+impl fmt::Display for Operation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let inner = &self.inner;
-        if !inner.path.is_empty() {
-            write!(f, "at {}: ", inner.path)?;
+        f.write_str(self.as_str())
+    }
+}
+
+/// The SDK error behind an [`Error`], kept as its source.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Why one item of a canceled transaction failed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CancellationReason {
+    /// The item's position in the transaction, in the order it was added.
+    pub index: usize,
+    /// The table of the item.
+    pub table: String,
+    /// What the transaction did with the item (`Put`, `Update`, `Delete`, `ConditionCheck`, `Get`).
+    pub action: &'static str,
+    /// DynamoDB's code: `ConditionalCheckFailed`, `TransactionConflict`, `ThrottlingError`, ...
+    pub code: String,
+    /// DynamoDB's message, when it gave one.
+    pub message: Option<String>,
+    /// The item as it was, when `ReturnValuesOnConditionCheckFailure` asked for it.
+    pub item: Option<Item>,
+}
+
+impl CancellationReason {
+    /// Whether this item's condition failed.
+    pub fn is_condition_failed(&self) -> bool {
+        self.code == "ConditionalCheckFailed"
+    }
+}
+
+impl fmt::Display for CancellationReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "#{} {} on {}: {}",
+            self.index, self.action, self.table, self.code
+        )?;
+        if let Some(message) = &self.message {
+            write!(f, " ({message})")?;
         }
-        write!(f, "expected {}, found {}", inner.expected, inner.found)
+        Ok(())
     }
 }
 
-impl std::error::Error for ValueError {}
-
-/// Whether a [`MappingError`] happened reading an item or writing one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
-    /// `from_item`: item to entity.
-    Read,
-    /// `into_item`: entity to item.
-    Write,
-}
-
-/// An entity could not be mapped to or from an item.
+/// A table operation failed.
 ///
-/// ```
-/// use dynamo_core::{DynamoEntity, Entity, Item, AttributeValue};
-///
-/// #[derive(DynamoEntity, Debug)]
-/// #[dynamo(table_name = "counters")]
-/// struct Counter {
-///     #[pk]
-///     id: String,
-///     hits: u8,
-/// }
-///
-/// let mut item = Item::new();
-/// item.insert("id".into(), AttributeValue::S("home".into()));
-/// item.insert("hits".into(), AttributeValue::N("300".into()));
-/// let err = Counter::from_item(item).unwrap_err();
-/// assert_eq!(err.field, "hits");
-/// assert_eq!(
-///     err.to_string(),
-///     "cannot read Counter.hits from attribute \"hits\": expected N in the range of u8, found N 300"
-/// );
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("cannot {verb} {entity}.{field} {preposition} attribute \"{attribute}\": {source}",
-    verb = match .direction { Direction::Read => "read", Direction::Write => "write" },
-    preposition = match .direction { Direction::Read => "from", Direction::Write => "to" })]
-pub struct MappingError {
-    /// The entity (or value type) being mapped.
-    pub entity: &'static str,
-    /// The Rust field.
-    pub field: &'static str,
-    /// The DynamoDB attribute the field maps to.
-    pub attribute: &'static str,
-    /// Reading or writing.
-    pub direction: Direction,
-    /// What was expected and found.
-    #[source]
-    pub source: ValueError,
+/// Every variant says which table and operation; the SDK's error, when there is one, is the
+/// [`source`](std::error::Error::source).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The operation's condition (or the version check) did not hold.
+    #[error("{operation} on table {table}: the condition failed")]
+    ConditionFailed {
+        /// The table.
+        table: String,
+        /// The operation.
+        operation: Operation,
+        /// The item as it was, when the operation asked for it.
+        item: Option<Box<Item>>,
+    },
+    /// A transaction was canceled; one reason per item, in request order.
+    #[error("TransactWriteItems canceled: {}", join_reasons(.reasons))]
+    TransactionCanceled {
+        /// The operation (`TransactWriteItems` or `TransactGetItems`).
+        operation: Operation,
+        /// Why each item failed (items that did not fail have code `None` and are left out).
+        reasons: Vec<CancellationReason>,
+    },
+    /// An item could not be mapped to or from the entity.
+    #[error("{operation} on table {table}: {source}")]
+    Mapping {
+        /// The table.
+        table: String,
+        /// The operation.
+        operation: Operation,
+        /// What did not map.
+        #[source]
+        source: MappingError,
+    },
+    /// DynamoDB throttled the request and the retries ran out.
+    #[error("{operation} on table {table}: throttled by DynamoDB after retries")]
+    Throttled {
+        /// The table.
+        table: String,
+        /// The operation.
+        operation: Operation,
+        /// The SDK error.
+        #[source]
+        source: BoxError,
+    },
+    /// The item is being changed by a transaction in progress (`TransactionConflictException`):
+    /// retrying shortly may succeed.
+    #[error("{operation} on table {table}: the item is being changed by a transaction in progress")]
+    TransactionConflict {
+        /// The table.
+        table: String,
+        /// The operation.
+        operation: Operation,
+        /// The SDK error.
+        #[source]
+        source: BoxError,
+    },
+    /// The item the operation promised does not exist.
+    #[error("{operation} on table {table}: no such item")]
+    NotFound {
+        /// The table.
+        table: String,
+        /// The operation.
+        operation: Operation,
+    },
+    /// The table does not exist (in this region and endpoint).
+    #[error("{operation}: table {table} does not exist")]
+    TableNotFound {
+        /// The table.
+        table: String,
+        /// The operation.
+        operation: Operation,
+        /// The SDK error.
+        #[source]
+        source: BoxError,
+    },
+    /// The request is invalid: DynamoDB's `ValidationException`, or a value that cannot be
+    /// sent (a non-finite number in an expression, too many items for a transaction).
+    #[error("{operation} on table {table}: invalid request: {message}")]
+    Validation {
+        /// The table.
+        table: String,
+        /// The operation.
+        operation: Operation,
+        /// What is wrong.
+        message: String,
+        /// The SDK error, when DynamoDB refused the request.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// The request did not finish in time (connect, attempt or operation timeout).
+    #[error("{operation} on table {table}: timed out")]
+    Timeout {
+        /// The table.
+        table: String,
+        /// The operation.
+        operation: Operation,
+        /// The SDK error.
+        #[source]
+        source: BoxError,
+    },
+    /// DynamoDB could not be reached (connection refused, DNS, TLS).
+    #[error(
+        "{operation} on table {table}: DynamoDB is unreachable (check DYNAMODB_ENDPOINT / AWS_REGION and the network)"
+    )]
+    Unreachable {
+        /// The table.
+        table: String,
+        /// The operation.
+        operation: Operation,
+        /// The SDK error.
+        #[source]
+        source: BoxError,
+    },
+    /// Any other SDK error (credentials, access denied, service errors).
+    #[error("{operation} on table {table}: {message}")]
+    Sdk {
+        /// The table.
+        table: String,
+        /// The operation.
+        operation: Operation,
+        /// The error code and message DynamoDB gave, or the SDK's description.
+        message: String,
+        /// The SDK error.
+        #[source]
+        source: BoxError,
+    },
 }
 
-impl MappingError {
-    /// What was expected, e.g. `N in the range of u8`.
-    pub fn expected(&self) -> &str {
-        self.source.expected()
-    }
-
-    /// What was found, e.g. `S`.
-    pub fn found(&self) -> &str {
-        self.source.found()
-    }
+fn join_reasons(reasons: &[CancellationReason]) -> String {
+    reasons
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
-/// A short description of an attribute value for error messages: its type, and for numbers
-/// the number. Strings and binaries are not shown (they may hold personal data).
-pub(crate) fn describe(value: &AttributeValue) -> Cow<'static, str> {
-    match value {
-        AttributeValue::S(_) => "S".into(),
-        AttributeValue::N(n) => format!("N {}", truncate(n)).into(),
-        AttributeValue::B(_) => "B".into(),
-        AttributeValue::Bool(b) => format!("BOOL {b}").into(),
-        AttributeValue::Null(_) => "NULL".into(),
-        AttributeValue::L(l) => format!("L of {} elements", l.len()).into(),
-        AttributeValue::M(_) => "M".into(),
-        AttributeValue::Ss(_) => "SS".into(),
-        AttributeValue::Ns(_) => "NS".into(),
-        AttributeValue::Bs(_) => "BS".into(),
-        _ => "an attribute type this version does not know".into(),
+impl Error {
+    /// The table the failed operation addressed (the first one, for transactions).
+    pub fn table(&self) -> &str {
+        match self {
+            Error::ConditionFailed { table, .. }
+            | Error::Mapping { table, .. }
+            | Error::Throttled { table, .. }
+            | Error::TransactionConflict { table, .. }
+            | Error::NotFound { table, .. }
+            | Error::TableNotFound { table, .. }
+            | Error::Validation { table, .. }
+            | Error::Timeout { table, .. }
+            | Error::Unreachable { table, .. }
+            | Error::Sdk { table, .. } => table,
+            Error::TransactionCanceled { reasons, .. } => {
+                reasons.first().map_or("", |r| r.table.as_str())
+            }
+        }
     }
-}
 
-pub(crate) fn truncate(s: &str) -> Cow<'_, str> {
-    const MAX: usize = 40;
-    if s.len() <= MAX {
-        Cow::Borrowed(s)
-    } else {
-        let end = (0..=MAX)
-            .rev()
-            .find(|i| s.is_char_boundary(*i))
-            .unwrap_or(0);
-        Cow::Owned(format!("{}...", &s[..end]))
+    /// The operation that failed.
+    pub fn operation(&self) -> Operation {
+        match self {
+            Error::ConditionFailed { operation, .. }
+            | Error::TransactionCanceled { operation, .. }
+            | Error::Mapping { operation, .. }
+            | Error::Throttled { operation, .. }
+            | Error::TransactionConflict { operation, .. }
+            | Error::NotFound { operation, .. }
+            | Error::TableNotFound { operation, .. }
+            | Error::Validation { operation, .. }
+            | Error::Timeout { operation, .. }
+            | Error::Unreachable { operation, .. }
+            | Error::Sdk { operation, .. } => *operation,
+        }
+    }
+
+    /// Whether the operation's condition failed (including a failed version check).
+    pub fn is_condition_failed(&self) -> bool {
+        matches!(self, Error::ConditionFailed { .. })
+    }
+
+    /// Whether retrying later may succeed: throttling, timeouts, unreachable DynamoDB and
+    /// transaction conflicts.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Throttled { .. }
+            | Error::TransactionConflict { .. }
+            | Error::Timeout { .. }
+            | Error::Unreachable { .. } => true,
+            Error::TransactionCanceled { reasons, .. } => reasons.iter().any(|r| {
+                matches!(
+                    r.code.as_str(),
+                    "TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded"
+                )
+            }),
+            Error::Sdk { message, .. } => {
+                message.starts_with("InternalServerError")
+                    || message.starts_with("ServiceUnavailable")
+            }
+            _ => false,
+        }
+    }
+
+    /// The item as it was when a condition failed, read as `E`.
+    pub fn old_item<E: Entity>(&self) -> Option<Result<E, MappingError>> {
+        match self {
+            Error::ConditionFailed {
+                item: Some(item), ..
+            } => Some(E::from_item((**item).clone())),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn mapping(table: &str, operation: Operation, source: MappingError) -> Self {
+        Error::Mapping {
+            table: table.to_owned(),
+            operation,
+            source,
+        }
+    }
+
+    pub(crate) fn validation(
+        table: &str,
+        operation: Operation,
+        message: impl Into<String>,
+    ) -> Self {
+        Error::Validation {
+            table: table.to_owned(),
+            operation,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    pub(crate) fn invalid_value(table: &str, operation: Operation, error: &ValueError) -> Self {
+        Self::validation(
+            table,
+            operation,
+            format!("a value in the expression cannot be stored: {error}"),
+        )
+    }
+
+    /// Maps an SDK error: codes DynamoDB shares between operations become their own variants.
+    pub(crate) fn from_sdk<E, R>(table: &str, operation: Operation, err: SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: fmt::Debug + Send + Sync + 'static,
+    {
+        let table = table.to_owned();
+        match &err {
+            SdkError::TimeoutError(_) => {
+                return Error::Timeout {
+                    table,
+                    operation,
+                    source: Box::new(err),
+                };
+            }
+            SdkError::DispatchFailure(failure) => {
+                if failure.is_timeout() {
+                    return Error::Timeout {
+                        table,
+                        operation,
+                        source: Box::new(err),
+                    };
+                }
+                return Error::Unreachable {
+                    table,
+                    operation,
+                    source: Box::new(err),
+                };
+            }
+            _ => {}
+        }
+        let code = err.code().unwrap_or_default().to_owned();
+        let message = err.message().map(str::to_owned);
+        match code.as_str() {
+            "ConditionalCheckFailedException" => Error::ConditionFailed {
+                table,
+                operation,
+                item: None,
+            },
+            "ProvisionedThroughputExceededException"
+            | "ThrottlingException"
+            | "RequestLimitExceeded" => Error::Throttled {
+                table,
+                operation,
+                source: Box::new(err),
+            },
+            "TransactionConflictException" => Error::TransactionConflict {
+                table,
+                operation,
+                source: Box::new(err),
+            },
+            "ResourceNotFoundException" => Error::TableNotFound {
+                table,
+                operation,
+                source: Box::new(err),
+            },
+            "ValidationException" => Error::Validation {
+                table,
+                operation,
+                message: message.unwrap_or_else(|| "ValidationException".into()),
+                source: Some(Box::new(err)),
+            },
+            _ => {
+                let message = match (code.is_empty(), message) {
+                    (false, Some(m)) => format!("{code}: {m}"),
+                    (false, None) => code,
+                    (true, _) => {
+                        aws_smithy_types::error::display::DisplayErrorContext(&err).to_string()
+                    }
+                };
+                Error::Sdk {
+                    table,
+                    operation,
+                    message,
+                    source: Box::new(err),
+                }
+            }
+        }
     }
 }

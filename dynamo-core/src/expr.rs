@@ -2,9 +2,9 @@
 //! generated placeholders (`#n0`, `:v0`), so reserved words such as `status`, `ttl`, `type` or
 //! `name` are safe.
 
-use crate::entity::Attr;
-use crate::error::ValueError;
-use crate::value::{DynamoValue, IntoAttributeValue};
+use crate::mapping::entity::Attr;
+use crate::mapping::error::ValueError;
+use crate::mapping::value::{DynamoValue, IntoAttributeValue};
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::borrow::Cow;
 use std::collections::HashMap;

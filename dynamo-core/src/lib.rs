@@ -133,52 +133,38 @@
 #![warn(missing_docs, unreachable_pub)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
-mod batch;
 mod client;
-mod entity;
 mod error;
-mod errors;
 pub mod expr;
-#[cfg(feature = "json")]
-mod json;
-mod key;
-mod managed;
-mod ops;
-mod query;
+mod mapping;
 pub mod schema;
-mod set;
 mod table;
 #[cfg(feature = "testing")]
 pub mod testing;
-mod time_format;
-mod transact;
-mod value;
 
 #[doc(hidden)]
-#[path = "private.rs"]
 pub mod __private;
-pub(crate) use __private as private;
 
 pub use aws_sdk_dynamodb::Client;
 pub use aws_sdk_dynamodb::types::AttributeValue;
-pub use batch::{Backoff, BatchGet, BatchGetOutput, BatchWrite, BatchWriteOutput};
 pub use client::{ClientBuilder, ConfigError, check_connection, client_from_env};
 pub use dynamo_derive::{DynamoEntity, DynamoValue};
-pub use entity::{
+pub use error::{BoxError, CancellationReason, Error, Operation};
+pub use expr::{Condition, Path, Rendered, Update};
+pub use mapping::entity::{
     Attr, Entity, EntityKey, EntitySchema, FieldAttribute, IndexKeyField, Item, KeyField, KeyRole,
 };
-pub use error::{Direction, MappingError, ValueError};
-pub use errors::{BoxError, CancellationReason, Error, Operation};
-pub use expr::{Condition, Path, Rendered, Update};
+pub use mapping::error::{Direction, MappingError, ValueError};
 #[cfg(feature = "json")]
-pub use json::Json;
-pub use key::{IndexKeyScalar, KeyScalar, ScalarType};
-pub use managed::{TtlValue, VersionValue};
-pub use ops::{DeleteItem, FromItem, GetItem, PutItem, Table, UpdateItem};
-pub use query::{Cursor, Page, Query, Scan};
-pub use set::{SetCollection, SetElement};
-pub use table::{BillingMode, IndexDef, IndexKind, KeyDef, Projection, TableDef};
-pub use transact::{
+pub use mapping::json::Json;
+pub use mapping::key::{IndexKeyScalar, KeyScalar, ScalarType};
+pub use mapping::managed::{TtlValue, VersionValue};
+pub use mapping::set::{SetCollection, SetElement};
+pub use mapping::value::{DynamoValue, IntoAttributeValue};
+pub use table::batch::{Backoff, BatchGet, BatchGetOutput, BatchWrite, BatchWriteOutput};
+pub use table::def::{BillingMode, IndexDef, IndexKind, KeyDef, Projection, TableDef};
+pub use table::query::{Cursor, Page, Query, Scan};
+pub use table::transact::{
     MAX_TRANSACTION_ITEMS, TransactGet, TransactGetOutput, TransactUpdate, TransactWrite,
 };
-pub use value::{DynamoValue, IntoAttributeValue};
+pub use table::{DeleteItem, FromItem, GetItem, PutItem, Table, UpdateItem};

@@ -22,20 +22,21 @@
 //! already holds `emulator/DynamoDBLocal.jar`.
 
 use crate::client::{ClientBuilder, ConfigError};
-use crate::entity::Entity;
-use crate::errors::Error;
-use crate::ops::Table;
-use crate::table::TableDef;
+use crate::error::Error;
+use crate::mapping::entity::Entity;
+use crate::table::Table;
+use crate::table::def::TableDef;
 use aws_sdk_dynamodb::Client;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-/// The npm package holding DynamoDB Local.
-pub const PACKAGE: &str = "amplify-dynamodb-simulator@2.9.30";
+/// The npm package holding DynamoDB Local, `name@version` (from `dynamodb-local.txt`, which
+/// `scripts/dynamodb-local.sh` reads too).
+pub const PACKAGE: &str = include_str!("../dynamodb-local.txt").trim_ascii();
 
 /// DynamoDB Local could not be installed or started.
 #[derive(Debug, thiserror::Error)]
@@ -138,30 +139,63 @@ fn endpoint() -> Result<String, String> {
         return Ok(endpoint);
     }
     let home = install()?;
-    let port = free_port()?;
-    spawn(&home, port, &["-inMemory", "-sharedDb"], None)?;
+    let port = spawn(&home, None, &["-inMemory", "-sharedDb"], None)?;
     Ok(format!("http://127.0.0.1:{port}"))
 }
 
-fn free_port() -> Result<u16, String> {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|e| format!("no free port: {e}"))
+/// Starts Java with `args` and waits until it listens: on `port`, or on a port of its own
+/// choosing. Java binds the port itself (nothing binds it first and lets it go), and a port
+/// that another process holds is detected as a failed bind (the process exits) or, on Linux,
+/// as a listener that is not Java's; then another port is tried. A shell runs Java and kills it
+/// once this process is gone, so no test run leaves one behind; with `pid_file`, the shell
+/// writes Java's pid there. Returns the port.
+fn spawn(
+    home: &Path,
+    port: Option<u16>,
+    args: &[&str],
+    pid_file: Option<&Path>,
+) -> Result<u16, String> {
+    const TRIES: usize = 8;
+    let mut last_error = String::new();
+    for _ in 0..TRIES {
+        // Below the kernel's ephemeral range (32768 and up on Linux), where ports are rarely
+        // taken; a taken one is detected and another tried.
+        let chosen = port.unwrap_or_else(|| fastrand::u16(20_000..32_000));
+        match spawn_on(home, chosen, args, pid_file) {
+            Ok(()) => return Ok(chosen),
+            Err(Spawn::PortTaken(e)) if port.is_none() => last_error = e,
+            Err(Spawn::PortTaken(e) | Spawn::Failed(e)) => return Err(e),
+        }
+    }
+    Err(format!(
+        "no port could be bound after {TRIES} tries: {last_error}"
+    ))
 }
 
-/// Starts Java on `port` with `args` and waits until it answers. A shell runs it and kills it
-/// once this process is gone, so no test run leaves one behind; with `pid_file`, the shell
-/// writes Java's pid there.
-fn spawn(home: &Path, port: u16, args: &[&str], pid_file: Option<&Path>) -> Result<(), String> {
+enum Spawn {
+    /// Another process holds the port.
+    PortTaken(String),
+    Failed(String),
+}
+
+fn spawn_on(home: &Path, port: u16, args: &[&str], pid_file: Option<&Path>) -> Result<(), Spawn> {
+    if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        return Err(Spawn::PortTaken(format!("port {port} is in use")));
+    }
     let emulator = home.join("emulator");
     let log =
         std::env::temp_dir().join(format!("dynamodb-local-{}-{port}.log", std::process::id()));
+    let own_pid_file = std::env::temp_dir().join(format!(
+        "dynamodb-local-{}-{port}.java.pid",
+        std::process::id()
+    ));
+    let pid_file = pid_file.unwrap_or(&own_pid_file);
+    let _ = std::fs::remove_file(pid_file);
     let script = r#"cd "$1" || exit 1
 port="$2"; log="$3"; parent="$4"; pidfile="$5"; shift 5
 java -Djava.library.path=DynamoDBLocal_lib -jar DynamoDBLocal.jar "$@" -port "$port" -disableTelemetry >"$log" 2>&1 &
 child=$!
-[ -n "$pidfile" ] && echo "$child" >"$pidfile"
+echo "$child" >"$pidfile"
 while kill -0 "$parent" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 1; done
 kill "$child" 2>/dev/null"#;
     Command::new("sh")
@@ -170,24 +204,89 @@ kill "$child" 2>/dev/null"#;
         .arg(port.to_string())
         .arg(&log)
         .arg(std::process::id().to_string())
-        .arg(pid_file.map(Path::as_os_str).unwrap_or_default())
+        .arg(pid_file)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| format!("could not start a shell for java: {e}"))?;
+        .map_err(|e| Spawn::Failed(format!("could not start a shell for java: {e}")))?;
+    let output = || std::fs::read_to_string(&log).unwrap_or_default();
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(60) {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Ok(());
+        let pid = std::fs::read_to_string(pid_file)
+            .ok()
+            .and_then(|p| p.trim().parse::<u32>().ok());
+        if let Some(pid) = pid {
+            if !alive(pid) {
+                let output = output();
+                return Err(if output.contains("Failed to bind") {
+                    Spawn::PortTaken(format!("port {port} was taken"))
+                } else {
+                    Spawn::Failed(format!(
+                        "java exited during start-up; its output:\n{output}"
+                    ))
+                });
+            }
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return match listens(pid, port) {
+                    Some(false) => Err(Spawn::PortTaken(format!(
+                        "port {port} answers, but not from DynamoDB Local"
+                    ))),
+                    Some(true) | None => Ok(()),
+                };
+            }
         }
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(50));
     }
-    let output = std::fs::read_to_string(&log).unwrap_or_default();
-    Err(format!(
-        "did not answer on port {port} within 60 s; its output:\n{output}"
-    ))
+    Err(Spawn::Failed(format!(
+        "did not answer on port {port} within 60 s; its output:\n{}",
+        output()
+    )))
+}
+
+/// Whether process `pid` runs (Unix `kill -0`).
+fn alive(pid: u32) -> bool {
+    Command::new("kill")
+        .args(["-0", &pid.to_string()])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Whether `pid` holds the socket listening on `port`: `None` where `/proc` cannot tell.
+fn listens(pid: u32, port: u16) -> Option<bool> {
+    let sockets: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .ok()?
+        .filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+        .filter_map(|link| {
+            let link = link.to_string_lossy().into_owned();
+            Some(link.strip_prefix("socket:[")?.strip_suffix(']')?.to_owned())
+        })
+        .collect();
+    let mut known = false;
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        known = true;
+        // sl local_address rem_address st ... inode: state 0A is LISTEN.
+        for line in text.lines().skip(1) {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            let (Some(local), Some(state), Some(inode)) = (cols.get(1), cols.get(3), cols.get(9))
+            else {
+                continue;
+            };
+            let local_port = local
+                .rsplit(':')
+                .next()
+                .and_then(|p| u16::from_str_radix(p, 16).ok());
+            if *state == "0A" && local_port == Some(port) {
+                return Some(sockets.iter().any(|s| s == inode));
+            }
+        }
+    }
+    known.then_some(false)
 }
 
 /// A DynamoDB Local process of its own that keeps its data on disk and can be killed and
@@ -218,26 +317,37 @@ impl DynamoLocalProcess {
         std::fs::create_dir_all(db_path).map_err(|e| {
             TestingError::Setup(format!("cannot create {}: {e}", db_path.display()))
         })?;
-        let port = free_port().map_err(TestingError::Setup)?;
-        let process = DynamoLocalProcess {
+        let mut process = DynamoLocalProcess {
             home,
             db_path: db_path.to_owned(),
-            pid_file: std::env::temp_dir()
-                .join(format!("dynamodb-local-{}-{port}.pid", std::process::id())),
-            port,
+            pid_file: std::env::temp_dir().join(format!(
+                "dynamodb-local-{}-{}.pid",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            )),
+            port: 0,
         };
-        process.spawn()?;
-        Ok(process)
+        // A port of its own first; restarts keep it, so clients keep their endpoint.
+        let mut last_error = String::new();
+        for _ in 0..8 {
+            process.port = fastrand::u16(20_000..32_000);
+            match process.spawn() {
+                Ok(()) => return Ok(process),
+                Err(e) => last_error = e.to_string(),
+            }
+        }
+        Err(TestingError::Setup(last_error))
     }
 
     fn spawn(&self) -> Result<(), TestingError> {
         let db_path = self.db_path.to_string_lossy();
         spawn(
             &self.home,
-            self.port,
+            Some(self.port),
             &["-sharedDb", "-dbPath", &db_path],
             Some(&self.pid_file),
         )
+        .map(drop)
         .map_err(TestingError::Setup)
     }
 
@@ -286,7 +396,10 @@ fn install() -> Result<PathBuf, String> {
                 .map(PathBuf::from)
                 .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
                 .unwrap_or_else(std::env::temp_dir);
-            cache.join("dynamo-core").join("dynamodb-local-2.9.30")
+            let version = PACKAGE.rsplit('@').next().unwrap_or(PACKAGE);
+            cache
+                .join("dynamo-core")
+                .join(format!("dynamodb-local-{version}"))
         }
     };
     if home.join("emulator/DynamoDBLocal.jar").is_file() {

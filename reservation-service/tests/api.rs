@@ -598,11 +598,11 @@ async fn start_up_refuses_tables_that_do_not_match() {
         .await
         .expect_err("mismatch");
     let text = report.to_string();
+    assert!(text.contains("to attribute \"pk\", but table"), "{text}");
     assert!(
-        text.contains("maps partition key to \"pk\" but table"),
+        text.contains("has partition key \"reservation_id\""),
         "{text}"
     );
-    assert!(text.contains("has \"reservation_id\""), "{text}");
     assert_eq!(report.failures.len(), 1, "{text}");
 }
 

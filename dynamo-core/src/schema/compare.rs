@@ -1,9 +1,10 @@
 //! The shape of a table, and the differences between a `TableDef` (with the entity that maps
 //! it) and a table as it exists.
 
-use crate::entity::{EntitySchema, KeyRole};
-use crate::key::ScalarType;
-use crate::table::{IndexKind, KeyDef, Projection, TableDef};
+use super::rules::{self, Side, TableRef};
+use crate::mapping::entity::{EntitySchema, KeyRole};
+use crate::mapping::key::ScalarType;
+use crate::table::def::{IndexKind, KeyDef, Projection, TableDef};
 use std::fmt;
 
 /// A key attribute of an existing table.
@@ -238,94 +239,78 @@ impl fmt::Display for SchemaMismatch {
 
 impl std::error::Error for SchemaMismatch {}
 
-fn role_word(role: KeyRole) -> &'static str {
-    match role {
-        KeyRole::Partition => "partition key",
-        KeyRole::Sort => "sort key",
-    }
-}
-
-/// The entity field mapped to the table key of `role`.
-fn key_field(entity: Option<&EntitySchema>, role: KeyRole) -> Option<&'static str> {
-    let e = entity?;
-    match role {
+/// The entity field holding the table key of `role`, as the side a message speaks for.
+fn key_side(entity: Option<&EntitySchema>, role: KeyRole) -> Side<'_> {
+    let field = entity.and_then(|e| match role {
         KeyRole::Partition => Some(e.partition_key.field),
         KeyRole::Sort => e.sort_key.map(|k| k.field),
+    });
+    match (entity, field) {
+        (Some(e), Some(field)) => Side::Field {
+            entity: e.name,
+            field,
+        },
+        _ => Side::Definition,
     }
 }
 
+/// The entity field holding key `role` of `index`.
+fn index_side<'e>(entity: Option<&'e EntitySchema>, index: &str, role: KeyRole) -> Side<'e> {
+    entity
+        .and_then(|e| {
+            let k = e
+                .index_keys
+                .iter()
+                .find(|k| k.index == index && k.role == role)?;
+            Some(Side::Field {
+                entity: e.name,
+                field: k.key.field,
+            })
+        })
+        .unwrap_or(Side::Definition)
+}
+
+/// The message of one difference: the rule's, from [`rules`](super::rules).
 fn describe(m: &Mismatch, table: &str, entity: Option<&EntitySchema>) -> String {
-    let who = entity.map_or_else(
-        || "the definition".to_owned(),
-        |e| format!("entity {}", e.name),
-    );
-    match m {
-        Mismatch::TableMissing { location } => format!(
-            "table \"{table}\" does not exist ({location}): create it (create-tables, ensure_table or the CloudFormation template), or check AWS_REGION, DYNAMODB_ENDPOINT and TABLE_PREFIX"
-        ),
-        Mismatch::NotActive { status } => format!(
-            "table \"{table}\" is {status}, not ACTIVE: wait for it, or check the console for a failed update"
-        ),
+    let live = TableRef::Live { name: table };
+    let msg = match m {
+        Mismatch::TableMissing { location } => return rules::table_missing(table, location),
+        Mismatch::NotActive { status } => return rules::table_not_active(table, status),
         Mismatch::KeyName {
             role,
             expected,
             found,
-        } => match key_field(entity, *role) {
-            Some(field) => format!(
-                "{who} maps {} to \"{expected}\" but table \"{table}\" has \"{found}\": add #[dynamo(rename = \"{found}\")] to field {field}",
-                role_word(*role)
-            ),
-            None => format!(
-                "{who} declares {} \"{expected}\" but table \"{table}\" has \"{found}\": change the TableDef (or the table) so they agree",
-                role_word(*role)
-            ),
-        },
+        } => rules::key_attribute_differs(
+            key_side(entity, *role),
+            *role,
+            None,
+            expected,
+            live,
+            found,
+        ),
         Mismatch::KeyType {
             role,
             attribute,
             expected,
             found,
-        } => {
-            let fix = match key_field(entity, *role) {
-                Some(field) => format!("give field {field} {}", found.rust_types()),
-                None => format!("declare it as {found} in the TableDef"),
-            };
-            format!(
-                "{who} stores {} \"{attribute}\" as {expected} but table \"{table}\" declares it {found}: {fix}",
-                role_word(*role)
-            )
+        } => rules::key_type_differs(
+            key_side(entity, *role),
+            *role,
+            None,
+            *expected,
+            live,
+            attribute,
+            *found,
+        ),
+        Mismatch::SortKeyMissing { expected } => {
+            rules::table_has_no_sort_key(key_side(entity, KeyRole::Sort), &expected.name, live)
         }
-        Mismatch::SortKeyMissing { expected } => match key_field(entity, KeyRole::Sort) {
-            Some(field) => format!(
-                "{who} maps field {field} to sort key \"{}\" but table \"{table}\" has no sort key: remove #[sk] from field {field}, or recreate the table with that sort key",
-                expected.name
-            ),
-            None => format!(
-                "{who} declares sort key {expected} but table \"{table}\" has none: recreate the table or remove the sort key from the TableDef"
-            ),
-        },
-        Mismatch::SortKeyExtra { found } => match entity {
-            Some(_) => format!(
-                "table \"{table}\" has sort key \"{}\" but {who} declares none: mark the field that holds it with #[sk] #[dynamo(rename = \"{}\")]",
-                found.name, found.name
-            ),
-            None => format!(
-                "table \"{table}\" has sort key {found} but {who} declares none: add .with_sort_key(..) to the TableDef"
-            ),
-        },
-        Mismatch::IndexMissing { index } => {
-            format!(
-                "{who} uses index \"{index}\" but table \"{table}\" has no such index: add it to the table (an UpdateTable or the template)"
-            )
+        Mismatch::SortKeyExtra { found } => {
+            rules::entity_has_no_sort_key(entity.map(|e| e.name), live, &found.name)
         }
+        Mismatch::IndexMissing { index } => rules::index_missing(index, live),
         Mismatch::IndexKind { index, expected } => {
-            let (e, f) = match expected {
-                IndexKind::Global => ("global", "local"),
-                IndexKind::Local => ("local", "global"),
-            };
-            format!(
-                "{who} declares index \"{index}\" {e} but on table \"{table}\" it is {f}: make the TableDef and the table agree"
-            )
+            return rules::index_kind_differs(index, table, *expected == IndexKind::Global);
         }
         Mismatch::IndexKey {
             index,
@@ -333,57 +318,56 @@ fn describe(m: &Mismatch, table: &str, entity: Option<&EntitySchema>) -> String 
             expected,
             found,
         } => {
-            let show = |k: &Option<Key>| {
-                k.as_ref()
-                    .map_or_else(|| "none".to_owned(), ToString::to_string)
-            };
-            let fix = match (
-                entity.and_then(|e| {
-                    e.index_keys
-                        .iter()
-                        .find(|k| k.index == index && k.role == *role)
-                }),
-                found,
-            ) {
-                (Some(k), Some(found)) if found.name != k.key.attribute => {
-                    format!(
-                        "add #[dynamo(rename = \"{}\")] to field {}",
-                        found.name, k.key.field
-                    )
+            let side = index_side(entity, index, *role);
+            match (expected, found) {
+                (Some(e), Some(f)) if e.name != f.name => {
+                    rules::key_attribute_differs(side, *role, Some(index), &e.name, live, &f.name)
                 }
-                _ => "make the TableDef and the table agree".to_owned(),
-            };
-            format!(
-                "index \"{index}\" of table \"{table}\" has {} {} but {who} declares {}: {fix}",
-                role_word(*role),
-                show(found),
-                show(expected)
-            )
+                (Some(e), Some(f)) => rules::key_type_differs(
+                    side,
+                    *role,
+                    Some(index),
+                    e.scalar,
+                    live,
+                    &e.name,
+                    f.scalar,
+                ),
+                (Some(_), None) => rules::index_has_no_sort_key(side, index, live),
+                (None, Some(f)) => rules::index_sort_key_undeclared(index, live, &f.name),
+                (None, None) => return format!("index \"{index}\" of table \"{table}\" differs"),
+            }
         }
-        Mismatch::ProjectionLacks { index, missing } => format!(
-            "index \"{index}\" of table \"{table}\" does not project {} that {who} reads: project them (or ALL), or query the index into a smaller entity",
-            missing
-                .iter()
-                .map(|a| format!("\"{a}\""))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        Mismatch::TtlDisabled { expected } => format!(
-            "{who} expects TTL on \"{expected}\" but table \"{table}\" has TTL disabled: enable it (UpdateTimeToLive, or TimeToLiveSpecification in the template)"
-        ),
+        Mismatch::ProjectionLacks { index, missing } => {
+            let who = entity.map_or("the definition", |e| e.name);
+            return rules::index_projection_lacks(index, table, who, missing);
+        }
+        Mismatch::TtlDisabled { expected } => {
+            rules::table_has_no_ttl(ttl_side(entity), expected, live)
+        }
         Mismatch::TtlAttribute {
             expected: Some(expected),
             found,
-        } => format!(
-            "{who} expects TTL on \"{expected}\" but table \"{table}\" expires items by \"{found}\": use the same attribute on both"
-        ),
+        } => rules::ttl_attribute_differs(ttl_side(entity), expected, live, found),
         Mismatch::TtlAttribute {
             expected: None,
             found,
-        } => format!(
-            "table \"{table}\" expires items by \"{found}\" but {who} declares no TTL: add .with_ttl_attribute(\"{found}\") and a #[ttl] field, or items may be deleted unexpectedly"
-        ),
-    }
+        } => rules::ttl_undeclared(live, found),
+    };
+    msg.as_str().to_owned()
+}
+
+/// The entity's `#[ttl]` field.
+fn ttl_side(entity: Option<&EntitySchema>) -> Side<'_> {
+    entity
+        .and_then(|e| {
+            let attribute = e.ttl_attribute?;
+            let field = e.attributes.iter().find(|a| a.attribute == attribute)?;
+            Some(Side::Field {
+                entity: e.name,
+                field: field.field,
+            })
+        })
+        .unwrap_or(Side::Definition)
 }
 
 /// Every difference between `expected` (with the entity mapping it, if any) and `actual`.

@@ -9,12 +9,16 @@
 //! entity Reservation maps partition key to "reservation_id" but table "ticket-reservation-reservations" has "pk": add #[dynamo(rename = "pk")] to field reservation_id
 //! ```
 
-#[cfg(feature = "cloudformation")]
-pub mod cloudformation;
 mod compare;
 mod create;
+mod export;
 mod live;
-pub mod terraform;
+pub mod rules;
+
+#[cfg(feature = "cloudformation")]
+pub use export::cloudformation;
+#[cfg(feature = "terraform")]
+pub use export::terraform;
 
 pub use compare::{
     IndexShape, Key, Mismatch, ProjectionShape, SchemaMismatch, TableShape, compare,

@@ -1,0 +1,496 @@
+//! The rules an entity, its `TableDef` and the table must satisfy together, each worded by one
+//! function.
+//!
+//! Most rules are checked twice: at compile time, where `#[derive(DynamoEntity)]` compares the
+//! entity with its declared `TableDef` by constant evaluation, and at start-up, where
+//! [`assert_schema`](crate::Table::assert_schema) compares the definition (and the entity) with
+//! the live table. Both call the same `const fn` here, so the same mistake gets the same
+//! message and the same fix hint wherever it is caught. `docs/rules.md` lists every rule with
+//! its checks and tests.
+//!
+//! The functions build a [`Msg`] because constant panics format a single string; at run time
+//! it becomes a `String`.
+
+use crate::mapping::entity::KeyRole;
+use crate::mapping::key::ScalarType;
+
+/// A message assembled during constant evaluation (or at run time by the same code).
+pub struct Msg {
+    buf: [u8; Msg::CAPACITY],
+    len: usize,
+}
+
+impl Msg {
+    const CAPACITY: usize = 2048;
+
+    pub(crate) const fn new() -> Self {
+        Msg {
+            buf: [0; Msg::CAPACITY],
+            len: 0,
+        }
+    }
+
+    pub(crate) const fn push(mut self, s: &str) -> Self {
+        let bytes = s.as_bytes();
+        let mut i = 0;
+        // Stop at a character boundary if the buffer is full.
+        while i < bytes.len() && self.len < Msg::CAPACITY - 4 {
+            self.buf[self.len] = bytes[i];
+            self.len += 1;
+            i += 1;
+        }
+        while i < bytes.len() && (bytes[i] & 0xC0) == 0x80 && self.len < Msg::CAPACITY {
+            self.buf[self.len] = bytes[i];
+            self.len += 1;
+            i += 1;
+        }
+        self
+    }
+
+    pub(crate) const fn quoted(self, s: &str) -> Self {
+        self.push("\"").push(s).push("\"")
+    }
+
+    pub(crate) const fn ticked(self, s: &str) -> Self {
+        self.push("`").push(s).push("`")
+    }
+
+    /// The message.
+    pub const fn as_str(&self) -> &str {
+        let (head, _) = self.buf.split_at(self.len);
+        match core::str::from_utf8(head) {
+            Ok(s) => s,
+            Err(_) => "dynamo: message was cut inside a character",
+        }
+    }
+}
+
+impl std::fmt::Display for Msg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The table a message speaks of.
+#[derive(Debug, Clone, Copy)]
+pub enum TableRef<'a> {
+    /// A declared definition, named by the path of its constant: the derive's checks.
+    Declared {
+        /// The constant, e.g. `RESERVATIONS`.
+        path: &'a str,
+        /// The table name it declares.
+        name: &'a str,
+    },
+    /// A table as it exists (DescribeTable) or as a template declares it: the checks at
+    /// start-up and in tests.
+    Live {
+        /// The table name.
+        name: &'a str,
+    },
+}
+
+impl TableRef<'_> {
+    /// `table RESERVATIONS ("ticket-reservation-reservations")` or `table "dev-…"`.
+    const fn write(self, msg: Msg) -> Msg {
+        match self {
+            TableRef::Declared { path, name } => msg
+                .push("table ")
+                .push(path)
+                .push(" (")
+                .quoted(name)
+                .push(")"),
+            TableRef::Live { name } => msg.push("table ").quoted(name),
+        }
+    }
+
+    /// How the table states what it has: a definition declares, a live table has.
+    const fn verb(self) -> &'static str {
+        match self {
+            TableRef::Declared { .. } => " declares ",
+            TableRef::Live { .. } => " has ",
+        }
+    }
+}
+
+/// Who is compared with the table: an entity field (the fix names it), or only the
+/// definition (a check without an entity).
+#[derive(Debug, Clone, Copy)]
+pub enum Side<'a> {
+    /// An entity's field.
+    Field {
+        /// The entity.
+        entity: &'a str,
+        /// The field.
+        field: &'a str,
+    },
+    /// The `TableDef` alone.
+    Definition,
+}
+
+const fn key_word(role: KeyRole) -> &'static str {
+    match role {
+        KeyRole::Partition => "partition key",
+        KeyRole::Sort => "sort key",
+    }
+}
+
+const fn what(role: KeyRole, index: Option<&str>) -> &'static str {
+    match (index, role) {
+        (Some(_), KeyRole::Partition) => "index partition key",
+        (Some(_), KeyRole::Sort) => "index sort key",
+        (None, role) => key_word(role),
+    }
+}
+
+/// `index "GSI1" of table …`, or just the table.
+const fn write_place(msg: Msg, index: Option<&str>, table: TableRef<'_>) -> Msg {
+    let msg = match index {
+        Some(index) => msg.push("index ").quoted(index).push(" of "),
+        None => msg,
+    };
+    table.write(msg)
+}
+
+/// Rules `table_pk_attribute_differs`, `table_sk_attribute_differs` and
+/// `index_key_attribute_differs`: a key is stored under another attribute than the table's.
+/// The incident this crate exists for: `reservation_id` written where the table's key is `pk`.
+pub const fn key_attribute_differs(
+    side: Side<'_>,
+    role: KeyRole,
+    index: Option<&str>,
+    attribute: &str,
+    table: TableRef<'_>,
+    expected: &str,
+) -> Msg {
+    let msg = match side {
+        Side::Field { entity, field } => Msg::new()
+            .push("entity ")
+            .ticked(entity)
+            .push(" maps its ")
+            .push(what(role, index))
+            .push(" (field ")
+            .ticked(field)
+            .push(") to attribute ")
+            .quoted(attribute),
+        Side::Definition => Msg::new()
+            .push("the definition declares ")
+            .push(what(role, index))
+            .push(" ")
+            .quoted(attribute),
+    };
+    let msg = write_place(msg.push(", but "), index, table)
+        .push(table.verb())
+        .push(key_word(role))
+        .push(" ")
+        .quoted(expected);
+    match side {
+        Side::Field { field, .. } => msg
+            .push("; add #[dynamo(rename = \"")
+            .push(expected)
+            .push("\")] to field ")
+            .ticked(field),
+        Side::Definition => msg.push("; change the TableDef (or the table) so they agree"),
+    }
+}
+
+/// Rules `table_pk_type_differs`, `table_sk_type_differs` and `index_key_type_differs`: a key
+/// is stored as another scalar type than the table declares.
+pub const fn key_type_differs(
+    side: Side<'_>,
+    role: KeyRole,
+    index: Option<&str>,
+    scalar: ScalarType,
+    table: TableRef<'_>,
+    attribute: &str,
+    expected: ScalarType,
+) -> Msg {
+    let msg = match side {
+        Side::Field { entity, field } => Msg::new()
+            .push("entity ")
+            .ticked(entity)
+            .push(" stores its ")
+            .push(what(role, index))
+            .push(" (field ")
+            .ticked(field)
+            .push(") as ")
+            .push(scalar.as_str()),
+        Side::Definition => Msg::new()
+            .push("the definition declares ")
+            .push(what(role, index))
+            .push(" ")
+            .quoted(attribute)
+            .push(" as ")
+            .push(scalar.as_str()),
+    };
+    let msg = write_place(msg.push(", but "), index, table)
+        .push(" declares ")
+        .quoted(attribute)
+        .push(" as ")
+        .push(expected.as_str());
+    match side {
+        Side::Field { field, .. } => msg
+            .push("; give field ")
+            .ticked(field)
+            .push(" ")
+            .push(expected.rust_types()),
+        Side::Definition => msg
+            .push("; declare it as ")
+            .push(expected.as_str())
+            .push(" in the TableDef"),
+    }
+}
+
+/// Rule `table_has_no_sort_key`: the entity (or definition) has a sort key, the table none.
+pub const fn table_has_no_sort_key(side: Side<'_>, attribute: &str, table: TableRef<'_>) -> Msg {
+    let msg = match side {
+        Side::Field { entity, field } => Msg::new()
+            .push("entity ")
+            .ticked(entity)
+            .push(" declares a sort key (field ")
+            .ticked(field)
+            .push("), but "),
+        Side::Definition => Msg::new()
+            .push("the definition declares sort key ")
+            .quoted(attribute)
+            .push(", but "),
+    };
+    let msg = table.write(msg).push(" has none; ");
+    match side {
+        Side::Field { field, .. } => msg
+            .push("remove #[sk] from field ")
+            .ticked(field)
+            .push(" (it stays a plain attribute) or declare the sort key on the table"),
+        Side::Definition => {
+            msg.push("recreate the table with that sort key, or remove it from the TableDef")
+        }
+    }
+}
+
+/// Rule `entity_has_no_sort_key`: the table has a sort key, the entity (or definition) none.
+/// `entity` is `None` for a definition checked without an entity.
+pub const fn entity_has_no_sort_key(
+    entity: Option<&str>,
+    table: TableRef<'_>,
+    expected: &str,
+) -> Msg {
+    let msg = table
+        .write(Msg::new())
+        .push(" has sort key ")
+        .quoted(expected);
+    match entity {
+        Some(entity) => msg
+            .push(", but entity ")
+            .ticked(entity)
+            .push(" declares none; every item needs it: mark the field that holds it with #[sk], and with #[dynamo(rename = \"")
+            .push(expected)
+            .push("\")] when the field has another name"),
+        None => msg
+            .push(", but the definition declares none; add .with_sort_key(..) to the TableDef"),
+    }
+}
+
+/// Rule `index_not_declared` (compile time): a `#[gsi(NAME, ..)]` field names an index the
+/// declared table does not have. `declared` lists the indexes it has.
+pub const fn index_not_declared(
+    field: &str,
+    index: &str,
+    table: TableRef<'_>,
+    declared: &[crate::table::def::IndexDef],
+) -> Msg {
+    let msg = Msg::new()
+        .push("field ")
+        .ticked(field)
+        .push(" is a key of index ")
+        .quoted(index)
+        .push(", but ");
+    let msg = table.write(msg);
+    if declared.is_empty() {
+        return msg.push(" declares no indexes");
+    }
+    let mut msg = msg.push(" declares no index of that name (it declares ");
+    let mut i = 0;
+    while i < declared.len() {
+        if i > 0 {
+            msg = msg.push(", ");
+        }
+        msg = msg.quoted(declared[i].name);
+        i += 1;
+    }
+    msg.push(")")
+}
+
+/// Rule `index_missing` (start-up): the definition's index does not exist on the table.
+pub const fn index_missing(index: &str, table: TableRef<'_>) -> Msg {
+    let msg = Msg::new()
+        .push("the definition declares index ")
+        .quoted(index)
+        .push(", but ");
+    table
+        .write(msg)
+        .push(" has no such index; add it to the table (an UpdateTable or the template)")
+}
+
+/// Rule `index_has_no_sort_key`: a sort key is given for an index that has none.
+pub const fn index_has_no_sort_key(side: Side<'_>, index: &str, table: TableRef<'_>) -> Msg {
+    let msg = match side {
+        Side::Field { field, .. } => Msg::new()
+            .push("field ")
+            .ticked(field)
+            .push(" is the sort key of index ")
+            .quoted(index),
+        Side::Definition => Msg::new()
+            .push("the definition declares a sort key on index ")
+            .quoted(index),
+    };
+    let msg = table
+        .write(msg.push(", but that index of "))
+        .push(" has no sort key; ");
+    match side {
+        Side::Field { .. } => msg
+            .push("use #[gsi(")
+            .push(index)
+            .push(", pk)] or remove the attribute"),
+        Side::Definition => msg.push("make the TableDef and the table agree"),
+    }
+}
+
+/// Rule `index_sort_key_undeclared` (start-up): the table's index has a sort key the
+/// definition does not declare.
+pub const fn index_sort_key_undeclared(index: &str, table: TableRef<'_>, found: &str) -> Msg {
+    let msg = Msg::new().push("index ").quoted(index).push(" of ");
+    table
+        .write(msg)
+        .push(" has sort key ")
+        .quoted(found)
+        .push(", but the definition declares none; make the TableDef and the table agree")
+}
+
+/// Rule `ttl_attribute_differs`: TTL is on another attribute than the table's.
+pub const fn ttl_attribute_differs(
+    side: Side<'_>,
+    attribute: &str,
+    table: TableRef<'_>,
+    expected: &str,
+) -> Msg {
+    let msg = match side {
+        Side::Field { field, .. } => Msg::new()
+            .push("field ")
+            .ticked(field)
+            .push(" is #[ttl] on attribute ")
+            .quoted(attribute),
+        Side::Definition => Msg::new()
+            .push("the definition expects TTL on ")
+            .quoted(attribute),
+    };
+    let msg = table
+        .write(msg.push(", but "))
+        .push(" expires items by ")
+        .quoted(expected);
+    match side {
+        Side::Field { field, .. } => msg
+            .push("; add #[dynamo(rename = \"")
+            .push(expected)
+            .push("\")] to field ")
+            .ticked(field),
+        Side::Definition => msg.push("; use the same attribute on both"),
+    }
+}
+
+/// Rule `table_has_no_ttl`: the entity (or definition) expires items by an attribute, the
+/// table has TTL off. The fix is on the side that lacks it: the declared definition, or the
+/// live table.
+pub const fn table_has_no_ttl(side: Side<'_>, attribute: &str, table: TableRef<'_>) -> Msg {
+    let msg = match side {
+        Side::Field { field, .. } => Msg::new().push("field ").ticked(field).push(" is #[ttl]"),
+        Side::Definition => Msg::new()
+            .push("the definition expects TTL on ")
+            .quoted(attribute),
+    };
+    let msg = table.write(msg.push(", but "));
+    match table {
+        TableRef::Declared { .. } => msg
+            .push(" has no TTL attribute; declare it with .with_ttl_attribute(\"")
+            .push(attribute)
+            .push("\") or remove #[ttl]"),
+        TableRef::Live { .. } => msg.push(
+            " has TTL disabled; enable it (UpdateTimeToLive, or TimeToLiveSpecification in the template)",
+        ),
+    }
+}
+
+/// Rule `ttl_undeclared` (start-up): the table expires items by an attribute the definition
+/// does not declare.
+pub const fn ttl_undeclared(table: TableRef<'_>, found: &str) -> Msg {
+    table
+        .write(Msg::new())
+        .push(" expires items by ")
+        .quoted(found)
+        .push(", but the definition declares no TTL; add .with_ttl_attribute(\"")
+        .push(found)
+        .push("\") and a #[ttl] field, or items may be deleted unexpectedly")
+}
+
+/// Rule `ttl_attribute_not_marked` (compile time): a field is stored on the table's TTL
+/// attribute without `#[ttl]`, so it would not be written as epoch seconds.
+pub const fn ttl_attribute_not_marked(
+    entity: &str,
+    field: &str,
+    attribute: &str,
+    table: TableRef<'_>,
+) -> Msg {
+    let msg = Msg::new()
+        .push("entity ")
+        .ticked(entity)
+        .push(" stores field ")
+        .ticked(field)
+        .push(" on attribute ")
+        .quoted(attribute)
+        .push(", the TTL attribute of ");
+    table
+        .write(msg)
+        .push("; mark it #[ttl] so it is stored as epoch seconds")
+}
+
+/// Rule `table_missing` (start-up).
+pub fn table_missing(table: &str, location: &str) -> String {
+    format!(
+        "table \"{table}\" does not exist ({location}): create it (create-tables, ensure_table or the CloudFormation template), or check AWS_REGION, DYNAMODB_ENDPOINT and TABLE_PREFIX"
+    )
+}
+
+/// Rule `table_not_active` (start-up).
+pub fn table_not_active(table: &str, status: &str) -> String {
+    format!(
+        "table \"{table}\" is {status}, not ACTIVE: wait for it, or check the console for a failed update"
+    )
+}
+
+/// Rule `index_kind_differs` (start-up): global on one side, local on the other.
+pub fn index_kind_differs(index: &str, table: &str, expected_global: bool) -> String {
+    let (e, f) = if expected_global {
+        ("global", "local")
+    } else {
+        ("local", "global")
+    };
+    format!(
+        "the definition declares index \"{index}\" {e}, but on table \"{table}\" it is {f}; make the TableDef and the table agree"
+    )
+}
+
+/// Rule `index_projection_lacks` (start-up): an index with a partial projection does not hold
+/// attributes the entity reads.
+pub fn index_projection_lacks(
+    index: &str,
+    table: &str,
+    entity: &str,
+    missing: &[String],
+) -> String {
+    let missing = missing
+        .iter()
+        .map(|a| format!("\"{a}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "index \"{index}\" of table \"{table}\" does not project {missing}, which entity `{entity}` reads; project them (or ALL), or query the index into a smaller entity"
+    )
+}

@@ -1,0 +1,293 @@
+//! BatchGetItem and BatchWriteItem: chunked to DynamoDB's limits, unprocessed items retried
+//! with exponential backoff and jitter, and whatever still failed returned, never dropped.
+
+use crate::error::{Error, Operation};
+use crate::mapping::entity::{Entity, Item};
+use crate::table::Table;
+use aws_sdk_dynamodb::types::{DeleteRequest, KeysAndAttributes, PutRequest, WriteRequest};
+use std::collections::HashMap;
+use std::time::Duration;
+use tracing::Instrument;
+
+/// How unprocessed batch items are retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    /// Attempts per chunk, the first included.
+    pub max_attempts: u32,
+    /// Delay before the first retry; doubled each time.
+    pub base: Duration,
+    /// Longest delay.
+    pub cap: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            max_attempts: 8,
+            base: Duration::from_millis(25),
+            cap: Duration::from_secs(2),
+        }
+    }
+}
+
+impl Backoff {
+    /// "Full jitter": a random delay up to the exponential bound.
+    fn delay(&self, retry: u32) -> Duration {
+        let bound = self
+            .base
+            .saturating_mul(1u32 << retry.min(16))
+            .min(self.cap);
+        let nanos = u64::try_from(bound.as_nanos()).unwrap_or(u64::MAX);
+        Duration::from_nanos(fastrand::u64(0..=nanos))
+    }
+}
+
+/// What a batch get read, and the keys DynamoDB left unprocessed after every retry.
+#[derive(Debug)]
+pub struct BatchGetOutput<E> {
+    /// The items found (missing keys are simply absent), in no particular order.
+    pub items: Vec<E>,
+    /// Keys still unprocessed when the retries ran out.
+    pub unprocessed: Vec<Item>,
+}
+
+/// What a batch write left unprocessed after every retry.
+#[derive(Debug, Default)]
+pub struct BatchWriteOutput {
+    /// Writes still unprocessed when the retries ran out; empty when everything was written.
+    pub unprocessed: Vec<WriteRequest>,
+}
+
+impl BatchWriteOutput {
+    /// Whether every write went through.
+    pub fn is_complete(&self) -> bool {
+        self.unprocessed.is_empty()
+    }
+}
+
+impl<E: Entity> Table<E> {
+    /// BatchGetItem for any number of keys: requests of 100 keys.
+    pub fn batch_get(&self, keys: impl IntoIterator<Item = E::Key>) -> BatchGet<'_, E> {
+        BatchGet {
+            table: self,
+            keys: keys.into_iter().collect(),
+            consistent: false,
+            backoff: Backoff::default(),
+        }
+    }
+
+    /// BatchWriteItem for any number of puts and deletes: requests of 25 writes.
+    pub fn batch_write(&self) -> BatchWrite<'_, E> {
+        BatchWrite {
+            table: self,
+            writes: Vec::new(),
+            backoff: Backoff::default(),
+            error: None,
+        }
+    }
+}
+
+/// [`Table::batch_get`].
+#[must_use = "a request does nothing until it is sent"]
+pub struct BatchGet<'a, E: Entity> {
+    table: &'a Table<E>,
+    keys: Vec<E::Key>,
+    consistent: bool,
+    backoff: Backoff,
+}
+
+impl<E: Entity> BatchGet<'_, E> {
+    /// Strongly consistent reads.
+    pub fn consistent_read(mut self) -> Self {
+        self.consistent = true;
+        self
+    }
+
+    /// How unprocessed keys are retried.
+    pub fn backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// Sends the requests, one chunk of 100 keys at a time.
+    pub async fn send(self) -> Result<BatchGetOutput<E>, Error> {
+        let op = Operation::BatchGetItem;
+        let table = self.table;
+        let keys = self
+            .keys
+            .into_iter()
+            .map(|k| table.key_item(op, k))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut out = BatchGetOutput {
+            items: Vec::with_capacity(keys.len()),
+            unprocessed: Vec::new(),
+        };
+        for chunk in keys.chunks(100) {
+            let mut pending = chunk.to_vec();
+            let mut attempt = 0;
+            while !pending.is_empty() {
+                if attempt >= self.backoff.max_attempts {
+                    out.unprocessed.append(&mut pending);
+                    break;
+                }
+                if attempt > 0 {
+                    tracing::debug!(
+                        table = table.name(),
+                        keys = pending.len(),
+                        attempt,
+                        "retrying unprocessed keys"
+                    );
+                    tokio::time::sleep(self.backoff.delay(attempt - 1)).await;
+                }
+                attempt += 1;
+                let request = KeysAndAttributes::builder()
+                    .set_keys(Some(std::mem::take(&mut pending)))
+                    .consistent_read(self.consistent)
+                    .build()
+                    .map_err(|e| Error::validation(table.name(), op, e.to_string()))?;
+                let output = table
+                    .client()
+                    .batch_get_item()
+                    .request_items(table.name(), request)
+                    .send()
+                    .instrument(table.span(op))
+                    .await
+                    .map_err(|e| Error::from_sdk(table.name(), op, e))?;
+                if let Some(mut responses) = output.responses {
+                    for item in responses.remove(table.name()).unwrap_or_default() {
+                        out.items.push(table.read(op, item)?);
+                    }
+                }
+                pending = output
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(table.name()))
+                    .map(|k| k.keys)
+                    .unwrap_or_default();
+            }
+        }
+        if !out.unprocessed.is_empty() {
+            tracing::warn!(
+                table = table.name(),
+                keys = out.unprocessed.len(),
+                "batch get left keys unprocessed after retries"
+            );
+        }
+        Ok(out)
+    }
+}
+
+/// [`Table::batch_write`].
+#[must_use = "a request does nothing until it is sent"]
+pub struct BatchWrite<'a, E: Entity> {
+    table: &'a Table<E>,
+    writes: Vec<WriteRequest>,
+    backoff: Backoff,
+    error: Option<Error>,
+}
+
+impl<E: Entity> BatchWrite<'_, E> {
+    /// Puts an entity (unconditionally: batch writes take no conditions, so `#[version]` is not
+    /// checked).
+    pub fn put(mut self, entity: E) -> Self {
+        let op = Operation::BatchWriteItem;
+        match entity.into_item() {
+            Ok(item) => match PutRequest::builder().set_item(Some(item)).build() {
+                Ok(put) => self
+                    .writes
+                    .push(WriteRequest::builder().put_request(put).build()),
+                Err(e) => self.fail(Error::validation(self.table.name(), op, e.to_string())),
+            },
+            Err(e) => self.fail(Error::mapping(self.table.name(), op, e)),
+        }
+        self
+    }
+
+    /// Puts every entity.
+    pub fn put_all(self, entities: impl IntoIterator<Item = E>) -> Self {
+        entities.into_iter().fold(self, Self::put)
+    }
+
+    /// Deletes an item.
+    pub fn delete(mut self, key: E::Key) -> Self {
+        let op = Operation::BatchWriteItem;
+        match self.table.key_item(op, key) {
+            Ok(key) => match DeleteRequest::builder().set_key(Some(key)).build() {
+                Ok(delete) => self
+                    .writes
+                    .push(WriteRequest::builder().delete_request(delete).build()),
+                Err(e) => self.fail(Error::validation(self.table.name(), op, e.to_string())),
+            },
+            Err(e) => self.fail(e),
+        }
+        self
+    }
+
+    /// Deletes every item.
+    pub fn delete_all(self, keys: impl IntoIterator<Item = E::Key>) -> Self {
+        keys.into_iter().fold(self, Self::delete)
+    }
+
+    /// How unprocessed writes are retried.
+    pub fn backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    fn fail(&mut self, error: Error) {
+        self.error.get_or_insert(error);
+    }
+
+    /// Sends the writes, 25 per request. An item that cannot be mapped fails the whole batch
+    /// before anything is sent.
+    pub async fn send(self) -> Result<BatchWriteOutput, Error> {
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        let op = Operation::BatchWriteItem;
+        let table = self.table;
+        let mut out = BatchWriteOutput::default();
+        for chunk in self.writes.chunks(25) {
+            let mut pending = chunk.to_vec();
+            let mut attempt = 0;
+            while !pending.is_empty() {
+                if attempt >= self.backoff.max_attempts {
+                    out.unprocessed.append(&mut pending);
+                    break;
+                }
+                if attempt > 0 {
+                    tracing::debug!(
+                        table = table.name(),
+                        writes = pending.len(),
+                        attempt,
+                        "retrying unprocessed writes"
+                    );
+                    tokio::time::sleep(self.backoff.delay(attempt - 1)).await;
+                }
+                attempt += 1;
+                let output = table
+                    .client()
+                    .batch_write_item()
+                    .set_request_items(Some(HashMap::from([(
+                        table.name().to_owned(),
+                        std::mem::take(&mut pending),
+                    )])))
+                    .send()
+                    .instrument(table.span(op))
+                    .await
+                    .map_err(|e| Error::from_sdk(table.name(), op, e))?;
+                pending = output
+                    .unprocessed_items
+                    .and_then(|mut u| u.remove(table.name()))
+                    .unwrap_or_default();
+            }
+        }
+        if !out.unprocessed.is_empty() {
+            tracing::warn!(
+                table = table.name(),
+                writes = out.unprocessed.len(),
+                "batch write left writes unprocessed after retries"
+            );
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,288 @@
+//! Table definitions: one `const` per table, shared by the entities, the schema checks and the
+//! infrastructure export.
+
+use crate::mapping::key::ScalarType;
+
+/// A key attribute: its name and scalar type.
+///
+/// ```
+/// use dynamo_core::{KeyDef, ScalarType};
+/// const PK: KeyDef = KeyDef::string("pk");
+/// assert_eq!(PK.scalar, ScalarType::S);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KeyDef {
+    /// The attribute name.
+    pub name: &'static str,
+    /// Its scalar type.
+    pub scalar: ScalarType,
+}
+
+impl KeyDef {
+    /// A key attribute of the given type.
+    pub const fn new(name: &'static str, scalar: ScalarType) -> Self {
+        KeyDef { name, scalar }
+    }
+
+    /// A string (`S`) key attribute.
+    pub const fn string(name: &'static str) -> Self {
+        Self::new(name, ScalarType::S)
+    }
+
+    /// A number (`N`) key attribute.
+    pub const fn number(name: &'static str) -> Self {
+        Self::new(name, ScalarType::N)
+    }
+
+    /// A binary (`B`) key attribute.
+    pub const fn binary(name: &'static str) -> Self {
+        Self::new(name, ScalarType::B)
+    }
+}
+
+/// Global or local secondary index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IndexKind {
+    /// A global secondary index (GSI): its own partition key.
+    Global,
+    /// A local secondary index (LSI): the table's partition key, another sort key.
+    Local,
+}
+
+/// Which attributes an index holds besides the keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Projection {
+    /// Every attribute.
+    All,
+    /// The table's and the index's keys only.
+    KeysOnly,
+    /// The keys and these attributes.
+    Include(&'static [&'static str]),
+}
+
+/// A secondary index.
+///
+/// ```
+/// use dynamo_core::{IndexDef, KeyDef, Projection};
+/// const BY_USER: IndexDef = IndexDef::global("GSI1", KeyDef::string("gsi1pk"), Some(KeyDef::string("gsi1sk")))
+///     .with_projection(Projection::KeysOnly);
+/// assert_eq!(BY_USER.name, "GSI1");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct IndexDef {
+    /// The index name.
+    pub name: &'static str,
+    /// Global or local.
+    pub kind: IndexKind,
+    /// The index's partition key (for a local index, the table's).
+    pub partition_key: KeyDef,
+    /// The index's sort key.
+    pub sort_key: Option<KeyDef>,
+    /// The projected attributes.
+    pub projection: Projection,
+}
+
+impl IndexDef {
+    /// A global secondary index projecting all attributes.
+    pub const fn global(
+        name: &'static str,
+        partition_key: KeyDef,
+        sort_key: Option<KeyDef>,
+    ) -> Self {
+        IndexDef {
+            name,
+            kind: IndexKind::Global,
+            partition_key,
+            sort_key,
+            projection: Projection::All,
+        }
+    }
+
+    /// A local secondary index projecting all attributes: `table_partition_key` must be the
+    /// table's partition key.
+    pub const fn local(name: &'static str, table_partition_key: KeyDef, sort_key: KeyDef) -> Self {
+        IndexDef {
+            name,
+            kind: IndexKind::Local,
+            partition_key: table_partition_key,
+            sort_key: Some(sort_key),
+            projection: Projection::All,
+        }
+    }
+
+    /// The same index with another projection.
+    pub const fn with_projection(self, projection: Projection) -> Self {
+        IndexDef { projection, ..self }
+    }
+}
+
+/// How the table is billed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BillingMode {
+    /// On demand (`PAY_PER_REQUEST`).
+    PayPerRequest,
+    /// Provisioned capacity, applied to the table and each global index.
+    Provisioned {
+        /// Read capacity units.
+        read: u64,
+        /// Write capacity units.
+        write: u64,
+    },
+}
+
+/// A table: name, keys, indexes, TTL attribute and settings.
+///
+/// Declared once as a `const` and shared: entities are checked against it at compile time
+/// (`#[dynamo(table = CONST)]`), schema assertions compare it with the live table and with
+/// CloudFormation templates.
+///
+/// ```
+/// use dynamo_core::{IndexDef, KeyDef, TableDef};
+///
+/// pub const RESERVATIONS: TableDef = TableDef::new("ticket-reservation-reservations", KeyDef::string("pk"))
+///     .with_sort_key(KeyDef::string("sk"))
+///     .with_indexes(&[IndexDef::global("GSI1", KeyDef::string("gsi1pk"), Some(KeyDef::string("gsi1sk")))]);
+///
+/// assert_eq!(RESERVATIONS.partition_key.name, "pk");
+/// assert!(RESERVATIONS.index("GSI1").is_some());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct TableDef {
+    /// The table name (without any per-environment prefix).
+    pub name: &'static str,
+    /// The partition (hash) key.
+    pub partition_key: KeyDef,
+    /// The sort (range) key.
+    pub sort_key: Option<KeyDef>,
+    /// Global and local secondary indexes.
+    pub indexes: &'static [IndexDef],
+    /// The TTL attribute (epoch seconds), when TTL is enabled.
+    pub ttl_attribute: Option<&'static str>,
+    /// Billing mode; on demand by default.
+    pub billing_mode: BillingMode,
+    /// Point-in-time recovery; on by default.
+    pub point_in_time_recovery: bool,
+    /// Server-side encryption with an AWS managed key; on by default.
+    pub server_side_encryption: bool,
+    /// Deletion protection; off by default.
+    pub deletion_protection: bool,
+}
+
+impl TableDef {
+    /// A table with a partition key only, on demand, with point-in-time recovery and
+    /// server-side encryption.
+    pub const fn new(name: &'static str, partition_key: KeyDef) -> Self {
+        TableDef {
+            name,
+            partition_key,
+            sort_key: None,
+            indexes: &[],
+            ttl_attribute: None,
+            billing_mode: BillingMode::PayPerRequest,
+            point_in_time_recovery: true,
+            server_side_encryption: true,
+            deletion_protection: false,
+        }
+    }
+
+    /// Adds a sort key.
+    pub const fn with_sort_key(self, sort_key: KeyDef) -> Self {
+        TableDef {
+            sort_key: Some(sort_key),
+            ..self
+        }
+    }
+
+    /// Sets the secondary indexes.
+    pub const fn with_indexes(self, indexes: &'static [IndexDef]) -> Self {
+        TableDef { indexes, ..self }
+    }
+
+    /// Enables TTL on an attribute holding epoch seconds.
+    pub const fn with_ttl_attribute(self, attribute: &'static str) -> Self {
+        TableDef {
+            ttl_attribute: Some(attribute),
+            ..self
+        }
+    }
+
+    /// Sets the billing mode.
+    pub const fn with_billing_mode(self, billing_mode: BillingMode) -> Self {
+        TableDef {
+            billing_mode,
+            ..self
+        }
+    }
+
+    /// Turns point-in-time recovery on or off.
+    pub const fn with_point_in_time_recovery(self, enabled: bool) -> Self {
+        TableDef {
+            point_in_time_recovery: enabled,
+            ..self
+        }
+    }
+
+    /// Turns server-side encryption with an AWS managed key on or off.
+    pub const fn with_server_side_encryption(self, enabled: bool) -> Self {
+        TableDef {
+            server_side_encryption: enabled,
+            ..self
+        }
+    }
+
+    /// Turns deletion protection on or off.
+    pub const fn with_deletion_protection(self, enabled: bool) -> Self {
+        TableDef {
+            deletion_protection: enabled,
+            ..self
+        }
+    }
+
+    /// The index with this name.
+    pub const fn index(&self, name: &str) -> Option<&IndexDef> {
+        let mut i = 0;
+        while i < self.indexes.len() {
+            if str_eq(self.indexes[i].name, name) {
+                return Some(&self.indexes[i]);
+            }
+            i += 1;
+        }
+        None
+    }
+
+    /// The key attributes of the table and its indexes, each once, in declaration order:
+    /// the attributes CreateTable and CloudFormation declare in `AttributeDefinitions`.
+    pub fn key_attributes(&self) -> Vec<KeyDef> {
+        let mut out: Vec<KeyDef> = Vec::new();
+        let keys = std::iter::once(self.partition_key)
+            .chain(self.sort_key)
+            .chain(
+                self.indexes
+                    .iter()
+                    .flat_map(|i| std::iter::once(i.partition_key).chain(i.sort_key)),
+            );
+        for key in keys {
+            if !out.iter().any(|k| k.name == key.name) {
+                out.push(key);
+            }
+        }
+        out
+    }
+}
+
+/// String equality in constant evaluation.
+pub(crate) const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}

@@ -1,0 +1,107 @@
+//! Holding two seats atomically: a transaction across two tables that fails as a whole, with
+//! a reason per item, when one seat is taken.
+//!
+//! `DYNAMODB_ENDPOINT=http://localhost:8000 cargo run -p dynamo-examples --example transactions`
+
+use dynamo_core::{DynamoEntity, Error, KeyDef, Table, TableDef, TransactWrite};
+
+const SEATS: TableDef = TableDef::new("tx-example-seats", KeyDef::string("seat_id"));
+const HOLDS: TableDef = TableDef::new("tx-example-holds", KeyDef::string("hold_id"));
+
+#[derive(DynamoEntity, Debug)]
+#[dynamo(table = SEATS)]
+struct Seat {
+    #[pk]
+    seat_id: String,
+    holder: Option<String>,
+}
+
+#[derive(DynamoEntity, Debug)]
+#[dynamo(table = HOLDS)]
+struct Hold {
+    #[pk]
+    hold_id: String,
+    seat_ids: Vec<String>,
+}
+
+async fn hold(
+    client: &dynamo_core::Client,
+    seats: &Table<Seat>,
+    holds: &Table<Hold>,
+    id: &str,
+    wanted: &[&str],
+) -> Result<(), Error> {
+    let f = Seat::fields();
+    let mut tx = TransactWrite::new(client)
+        .client_request_token(id)
+        .return_old_on_condition_failure();
+    for seat in wanted {
+        tx = tx.update(
+            seats,
+            SeatKey::new(*seat),
+            |u| u.set(f.holder, Some(id.to_string())),
+            f.holder.not_exists(),
+        );
+    }
+    tx.put_new(
+        holds,
+        Hold {
+            hold_id: id.into(),
+            seat_ids: wanted.iter().map(|s| s.to_string()).collect(),
+        },
+    )
+    .send()
+    .await
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let client = dynamo_core::client_from_env().await?;
+    dynamo_core::schema::ensure_table(&client, &SEATS, SEATS.name).await?;
+    dynamo_core::schema::ensure_table(&client, &HOLDS, HOLDS.name).await?;
+    let seats = Table::<Seat>::new(&client);
+    let holds = Table::<Hold>::new(&client);
+    let run = fastrand::u32(..);
+    let (a1, a2, a3) = (
+        format!("A-1-{run}"),
+        format!("A-2-{run}"),
+        format!("A-3-{run}"),
+    );
+
+    hold(
+        &client,
+        &seats,
+        &holds,
+        &format!("hold-1-{run}"),
+        &[&a1, &a2],
+    )
+    .await?;
+    println!("hold-1 holds {a1} and {a2}");
+
+    match hold(
+        &client,
+        &seats,
+        &holds,
+        &format!("hold-2-{run}"),
+        &[&a2, &a3],
+    )
+    .await
+    {
+        Err(Error::TransactionCanceled { reasons, .. }) => {
+            for reason in reasons {
+                println!(
+                    "hold-2 canceled: item #{} ({} on {}) {}",
+                    reason.index, reason.action, reason.table, reason.code
+                );
+            }
+        }
+        other => println!("unexpected: {other:?}"),
+    }
+    let a3_holder = seats
+        .get(SeatKey::new(a3.clone()))
+        .send()
+        .await?
+        .and_then(|s| s.holder);
+    println!("{a3} is still free: {}", a3_holder.is_none());
+    Ok(())
+}

@@ -1,0 +1,18 @@
+//! The repository's own tests, beside the crates' unit and integration tests:
+//!
+//! - `compile_fail.rs`: the compile-time rules, one folder per rule under `ui/`;
+//! - `incident.rs`: the incident this project exists for, replayed end to end;
+//! - this file: every Rust block of the README and of `docs/*.md` compiles and runs as a
+//!   doctest (`cargo test -p dynamo-tests --doc`).
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme {}
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/attributes.md")]
+mod attributes {}
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/schema-checks.md")]
+mod schema_checks {}

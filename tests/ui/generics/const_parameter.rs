@@ -1,0 +1,8 @@
+use dynamo_core::DynamoValue;
+
+#[derive(DynamoValue)]
+struct Digits<const N: usize> {
+    digits: [u8; N],
+}
+
+fn main() {}

@@ -1,0 +1,13 @@
+use dynamo_core::DynamoEntity;
+
+#[derive(DynamoEntity)]
+#[dynamo(table_name = "things")]
+struct Thing {
+    #[pk]
+    id: String,
+    #[gsi(GSI1, pk)]
+    #[dynamo(json)]
+    owner: String,
+}
+
+fn main() {}
