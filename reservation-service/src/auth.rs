@@ -1,6 +1,19 @@
-//! Bearer JWT authentication (HS256) and admission tokens.
+//! Bearer JWT authentication (HS256, or RS256 with the issuer's JWKS) and admission tokens.
 
-use crate::error::ApiError;
+/// Why a request was not authenticated or admitted.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// Missing, expired or invalid token (401).
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Authenticated, but not admitted (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The identity provider cannot be reached to verify the token (503).
+    #[error("{0}")]
+    Unavailable(String),
+}
+
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use std::sync::Arc;
 
@@ -75,9 +88,9 @@ impl JwtVerifier {
     }
 
     /// The user id of a valid `Authorization` header value.
-    pub async fn verify(&self, authorization: Option<&str>) -> Result<String, ApiError> {
+    pub async fn verify(&self, authorization: Option<&str>) -> Result<String, AuthError> {
         let header = authorization.ok_or_else(|| {
-            ApiError::Unauthenticated("the Authorization header is missing".into())
+            AuthError::Unauthenticated("the Authorization header is missing".into())
         })?;
         let token = header
             .strip_prefix("Bearer ")
@@ -85,20 +98,20 @@ impl JwtVerifier {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| {
-                ApiError::Unauthenticated("expected Authorization: Bearer <token>".into())
+                AuthError::Unauthenticated("expected Authorization: Bearer <token>".into())
             })?;
         let key = match &self.keys {
             Keys::Secret(key) => key.clone(),
             Keys::Jwks(jwks) => {
                 let header = jsonwebtoken::decode_header(token)
-                    .map_err(|_| ApiError::Unauthenticated("the token is malformed".into()))?;
+                    .map_err(|_| AuthError::Unauthenticated("the token is malformed".into()))?;
                 if header.alg != Algorithm::RS256 {
-                    return Err(ApiError::Unauthenticated(
+                    return Err(AuthError::Unauthenticated(
                         "the token's algorithm is not accepted".into(),
                     ));
                 }
                 let kid = header.kid.ok_or_else(|| {
-                    ApiError::Unauthenticated("the token has no key id (kid)".into())
+                    AuthError::Unauthenticated("the token has no key id (kid)".into())
                 })?;
                 jwks.key(&kid).await?
             }
@@ -113,10 +126,10 @@ impl JwtVerifier {
                 ErrorKind::MissingRequiredClaim(_) => "the token lacks a required claim (sub, exp)",
                 _ => "the token is malformed",
             };
-            ApiError::Unauthenticated(why.into())
+            AuthError::Unauthenticated(why.into())
         })?;
         if data.claims.sub.is_empty() {
-            return Err(ApiError::Unauthenticated(
+            return Err(AuthError::Unauthenticated(
                 "the token has an empty subject".into(),
             ));
         }
@@ -172,7 +185,7 @@ impl Jwks {
         Ok(n)
     }
 
-    async fn key(&self, kid: &str) -> Result<Arc<DecodingKey>, ApiError> {
+    async fn key(&self, kid: &str) -> Result<Arc<DecodingKey>, AuthError> {
         if let Some(key) = self.keys.read().await.get(kid) {
             return Ok(key.clone());
         }
@@ -184,13 +197,13 @@ impl Jwks {
                 if let Err(e) = self.refresh().await {
                     tracing::warn!(error = %e, "JWKS refresh failed");
                     if self.keys.read().await.is_empty() {
-                        return Err(ApiError::Unavailable);
+                        return Err(AuthError::Unavailable(e));
                     }
                 }
             }
         }
         self.keys.read().await.get(kid).cloned().ok_or_else(|| {
-            ApiError::Unauthenticated("the token's key id is not one of the issuer's keys".into())
+            AuthError::Unauthenticated("the token's key id is not one of the issuer's keys".into())
         })
     }
 }
@@ -217,7 +230,7 @@ pub fn sign_hs256(
 /// Decides whether a user was admitted to an event (the queue's `reservation_token`).
 pub trait AdmissionVerifier: Send + Sync {
     /// `Ok` when `token` admits `user` to `event`.
-    fn verify(&self, token: &str, user: &str, event: &str) -> Result<(), ApiError>;
+    fn verify(&self, token: &str, user: &str, event: &str) -> Result<(), AuthError>;
 }
 
 /// Development admission: any non-empty token.
@@ -225,9 +238,9 @@ pub trait AdmissionVerifier: Send + Sync {
 pub struct AnyTokenAdmission;
 
 impl AdmissionVerifier for AnyTokenAdmission {
-    fn verify(&self, token: &str, _user: &str, _event: &str) -> Result<(), ApiError> {
+    fn verify(&self, token: &str, _user: &str, _event: &str) -> Result<(), AuthError> {
         if token.trim().is_empty() {
-            return Err(ApiError::Forbidden(
+            return Err(AuthError::Forbidden(
                 "the reservation_token does not admit this request".into(),
             ));
         }
@@ -268,9 +281,9 @@ impl SignedAdmission {
 }
 
 impl AdmissionVerifier for SignedAdmission {
-    fn verify(&self, token: &str, user: &str, event: &str) -> Result<(), ApiError> {
+    fn verify(&self, token: &str, user: &str, event: &str) -> Result<(), AuthError> {
         let refused = |why: &str| {
-            ApiError::Forbidden(format!(
+            AuthError::Forbidden(format!(
                 "the reservation_token does not admit this request: {why}"
             ))
         };
@@ -327,12 +340,12 @@ mod tests {
         ] {
             assert!(matches!(
                 verifier.verify(token, user, event),
-                Err(ApiError::Forbidden(_))
+                Err(AuthError::Forbidden(_))
             ));
         }
         let expired = sign_admission(SECRET, "u1", "evt_1", -60).expect("signs");
         assert!(
-            matches!(verifier.verify(&expired, "u1", "evt_1"), Err(ApiError::Forbidden(m)) if m.contains("expired"))
+            matches!(verifier.verify(&expired, "u1", "evt_1"), Err(AuthError::Forbidden(m)) if m.contains("expired"))
         );
         let forged = sign_admission("another-secret-long-enough-for-hs256!!", "u1", "evt_1", 60)
             .expect("signs");

@@ -1,8 +1,8 @@
 //! The command line: one binary for the service and its chores.
 
-use crate::config::Settings;
+use crate::configuration::Settings;
 use crate::startup::{AppState, Server, check_schemas};
-use crate::tables::{ALL, Seat, SeatState};
+use crate::store::{ALL, Seat, SeatState};
 use clap::{Parser, Subcommand, ValueEnum};
 use dynamo_core::{ClientBuilder, Error, Table};
 use std::process::ExitCode;
@@ -26,23 +26,6 @@ enum Command {
     /// RELAY_INTERVAL_MS, SWEEP_INTERVAL_SECONDS), e.g. as a separate deployment with WORKERS=false
     /// on the API replicas.
     Relay,
-    /// Measure a running service (hold, get, confirm) and, in the same run, DynamoDB's capacity
-    /// for the hold's transaction. Needs the service's DYNAMODB_ENDPOINT, TABLE_PREFIX and JWT
-    /// secret.
-    Loadtest {
-        /// The service.
-        #[arg(long, default_value = "http://127.0.0.1:8080")]
-        url: String,
-        /// Operations per phase.
-        #[arg(long, default_value_t = 2000)]
-        requests: usize,
-        /// Clients in parallel.
-        #[arg(long, default_value_t = 16)]
-        concurrency: usize,
-        /// Unmeasured transactions first (DynamoDB Local's JIT warm-up).
-        #[arg(long, default_value_t = 1000)]
-        warmup: usize,
-    },
     /// Create the service's tables (with TABLE_PREFIX) unless they exist with the same schema.
     CreateTables,
     /// Check every table against its definition; exit 1 with every difference when one fails.
@@ -106,7 +89,7 @@ enum Format {
 
 /// Runs the command line.
 pub async fn run(cli: Cli) -> ExitCode {
-    crate::init_tracing();
+    crate::telemetry::init_tracing();
     let settings = match Settings::from_env() {
         Ok(s) => s,
         Err(e) => {
@@ -161,25 +144,6 @@ pub async fn run(cli: Cli) -> ExitCode {
         },
         Command::Serve => serve(settings).await,
         Command::Relay => relay(settings).await,
-        Command::Loadtest {
-            url,
-            requests,
-            concurrency,
-            warmup,
-        } => {
-            let options = crate::loadtest::Options {
-                url,
-                requests,
-                concurrency,
-                warmup,
-            };
-            match client(&settings).await {
-                Ok(client) => crate::loadtest::run(&options, &settings, &client)
-                    .await
-                    .map(|report| print!("{}", report.markdown())),
-                Err(e) => Err(e),
-            }
-        }
         Command::CreateTables => create_tables(&settings).await,
         Command::CheckSchema => match client(&settings).await {
             Ok(client) => check_schemas(&client, &settings.table_prefix)
@@ -203,15 +167,15 @@ pub async fn run(cli: Cli) -> ExitCode {
 
 /// The CloudFormation template of every table.
 fn cloudformation(format: Format) -> String {
-    let template =
-        dynamo_core::schema::cloudformation::template("Reservation service tables", &ALL);
+    let template = crate::store::cloudformation_template();
     match format {
         Format::Yaml => dynamo_core::schema::cloudformation::to_yaml(&template),
         Format::Json => serde_json::to_string_pretty(&template).unwrap_or_default() + "\n",
     }
 }
 
-async fn client(settings: &Settings) -> Result<dynamo_core::Client, String> {
+/// A DynamoDB client with the settings' timeouts and attempts.
+pub async fn client(settings: &Settings) -> Result<dynamo_core::Client, String> {
     ClientBuilder::from_env()
         .connect_timeout(settings.dynamodb_timeout.min(Duration::from_secs(2)))
         .attempt_timeout(settings.dynamodb_timeout)
@@ -225,7 +189,8 @@ async fn client(settings: &Settings) -> Result<dynamo_core::Client, String> {
 async fn serve(settings: Settings) -> Result<(), String> {
     let client = client(&settings).await?;
     warn_unknown_variables();
-    // The seed-000 guard: never serve on tables that do not match the entities.
+    // Never serve on tables that do not match the entities: the incident this crate's
+    // checks exist for surfaced only when a real request hit the real table.
     if let Err(report) = check_schemas(&client, &settings.table_prefix).await {
         tracing::error!(report = %report, "refusing to serve: the tables do not match the service's definitions");
         return Err(format!("refusing to serve: {report}"));
@@ -263,7 +228,7 @@ async fn relay(settings: Settings) -> Result<(), String> {
 }
 
 fn warn_unknown_variables() {
-    for (name, closest) in crate::config::unknown_variables() {
+    for (name, closest) in crate::configuration::unknown_variables() {
         match closest {
             Some(closest) => tracing::warn!(
                 variable = name,
@@ -382,18 +347,5 @@ mod tests {
         assert!(parse_seats("A-3..A-1").is_err());
         assert!(parse_seats("A-1..B-2").is_err());
         assert!(parse_seats(" , ").is_err());
-    }
-
-    /// `deploy/cloudformation/tables.yaml` is `export-cloudformation`'s output, and it passes
-    /// the schema check against the service's tables; `UPDATE_FIXTURES=1` rewrites it.
-    #[test]
-    fn deploy_template_is_in_sync_and_matches_the_tables() {
-        let path = "deploy/cloudformation/tables.yaml";
-        crate::assert_file_in_sync(path, &cloudformation(Format::Yaml));
-        let path = format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"));
-        for def in &ALL {
-            def.check_cloudformation(&path)
-                .unwrap_or_else(|e| panic!("{}: {e}", def.name));
-        }
     }
 }

@@ -1,10 +1,17 @@
 //! Rate limiting: a token bucket per user and one for the whole instance, in memory.
 //! Over the limit a request gets 429 `RATE_LIMITED` with `Retry-After`.
 
-use crate::error::ApiError;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// Over a limit: retry after this many seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("too many requests; retry after {retry_after_secs} s")]
+pub struct RateLimited {
+    /// When a token will be there, rounded up to whole seconds.
+    pub retry_after_secs: u64,
+}
 
 /// Requests per second and burst size; a rate of 0 turns the limit off.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -67,9 +74,11 @@ impl RateLimiter {
     }
 
     /// Counts a request of `user`; `RATE_LIMITED` when over either limit.
-    pub fn check(&self, user: &str) -> Result<(), ApiError> {
+    pub fn check(&self, user: &str) -> Result<(), RateLimited> {
         let now = Instant::now();
-        let limited = |wait: Duration| ApiError::RateLimitedFor(wait.as_secs().max(1));
+        let limited = |wait: Duration| RateLimited {
+            retry_after_secs: wait.as_secs().max(1),
+        };
         if self.global.per_second > 0.0 {
             let mut bucket = self
                 .instance
@@ -135,7 +144,7 @@ mod tests {
         assert!(limiter.check("a").is_ok());
         assert!(matches!(
             limiter.check("a"),
-            Err(ApiError::RateLimitedFor(_))
+            Err(RateLimited { retry_after_secs }) if retry_after_secs >= 1
         ));
         assert!(limiter.check("b").is_ok());
     }

@@ -217,7 +217,7 @@ impl Metrics {
     }
 
     /// A reservation entered `status`.
-    pub fn reservation_status(&self, status: crate::tables::ReservationStatus) {
+    pub fn reservation_status(&self, status: crate::domain::ReservationStatus) {
         self.0
             .reservation_status
             .get_or_create(&StatusLabel {
@@ -394,7 +394,7 @@ mod tests {
             },
             Duration::from_millis(3),
         );
-        metrics.reservation_status(crate::tables::ReservationStatus::Hold);
+        metrics.reservation_status(crate::domain::ReservationStatus::Hold);
         metrics.idempotency(IdempotencyOutcome::Replayed);
         metrics.outbox_published("reservation.confirmed");
         metrics.outbox_lag(Duration::from_secs(2));

@@ -1,113 +1,139 @@
-//! Building the application: state, router, and the start-up schema check.
+//! Building the application: its state from settings and dependencies, the HTTP server, the
+//! workers, and the schema check that guards start-up and readiness.
 
 use crate::auth::{AdmissionVerifier, AnyTokenAdmission, JwtVerifier, SignedAdmission};
-use crate::config::Settings;
-use crate::idempotency::Idempotency;
+use crate::clock::{SharedClock, SystemClock};
+use crate::configuration::Settings;
+use crate::limits::{Rate, RateLimiter};
 use crate::metrics::Metrics;
 use crate::outbox::{EventBridgeSink, EventSink, LogSink, Relay, RelayConfig};
-use crate::payment::{PaymentGateway, SimulatedPayments};
-use crate::reservations::Reservations;
-use crate::routes;
-use crate::tables::OutboxEvent;
-use crate::tables::{ALL, IdempotencyRecord};
+use crate::services::{PaymentGateway, Reservations, ReservationsConfig, SimulatedPayments};
+use crate::store::Tables;
 use crate::workers::{Intervals, Workers};
-use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
-use dynamo_core::Table;
-use dynamo_core::schema::{SchemaReport, SchemaTarget};
+use dynamo_core::schema::SchemaReport;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 
 /// Everything handlers share.
 pub struct AppState {
     /// Settings.
     pub settings: Settings,
-    /// The DynamoDB client.
+    /// The DynamoDB client (instrumented for the metrics).
     pub client: dynamo_core::Client,
     /// Token verification.
     pub jwt: JwtVerifier,
     /// Admission tokens.
     pub admission: Arc<dyn AdmissionVerifier>,
-    /// Idempotency store.
-    pub idempotency: Idempotency,
-    /// The domain.
+    /// The reservation service.
     pub reservations: Reservations,
     /// Per-user and per-instance request limits.
-    pub limiter: crate::limits::RateLimiter,
+    pub limiter: RateLimiter,
     /// Prometheus metrics.
     pub metrics: Metrics,
-    /// The last readiness check: probes from every replica would otherwise add up to
-    /// DynamoDB's DescribeTable limits.
-    last_ready: tokio::sync::Mutex<Option<std::time::Instant>>,
+    /// When the last readiness check passed: probes from every replica would otherwise add up
+    /// to DynamoDB's DescribeTable limits.
+    last_ready: tokio::sync::Mutex<Option<Instant>>,
 }
 
-impl AppState {
-    /// The state with the simulated payment gateway, and signed admission tokens when an
-    /// admission secret is configured (any non-empty token otherwise).
-    pub fn new(settings: Settings, client: dynamo_core::Client) -> Self {
-        let admission: Arc<dyn AdmissionVerifier> = match &settings.admission_secret {
-            Some(secret) => Arc::new(SignedAdmission::hs256(secret)),
-            None => Arc::new(AnyTokenAdmission),
-        };
-        Self::with(settings, client, Arc::new(SimulatedPayments), admission)
+/// Builds an [`AppState`]: the dependencies not given are the ones `settings` configure.
+#[must_use = "call build()"]
+pub struct AppStateBuilder {
+    settings: Settings,
+    client: dynamo_core::Client,
+    payments: Option<Arc<dyn PaymentGateway>>,
+    admission: Option<Arc<dyn AdmissionVerifier>>,
+    clock: Option<SharedClock>,
+}
+
+impl AppStateBuilder {
+    /// Approves payments with `payments`.
+    pub fn payments(mut self, payments: Arc<dyn PaymentGateway>) -> Self {
+        self.payments = Some(payments);
+        self
     }
 
-    /// The state with other payment and admission implementations.
-    pub fn with(
-        settings: Settings,
-        client: dynamo_core::Client,
-        payments: Arc<dyn PaymentGateway>,
-        admission: Arc<dyn AdmissionVerifier>,
-    ) -> Self {
-        let prefix = settings.table_prefix.clone();
+    /// Verifies admission tokens with `admission`.
+    pub fn admission(mut self, admission: Arc<dyn AdmissionVerifier>) -> Self {
+        self.admission = Some(admission);
+        self
+    }
+
+    /// Reads the time from `clock`.
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// The state.
+    pub fn build(self) -> AppState {
+        let settings = self.settings;
         let metrics = Metrics::new();
-        let client = crate::metrics::instrument(&client, &metrics);
+        let client = crate::metrics::instrument(&self.client, &metrics);
+        let admission = self
+            .admission
+            .unwrap_or_else(|| match &settings.admission_secret {
+                Some(secret) => Arc::new(SignedAdmission::hs256(secret)),
+                None => Arc::new(AnyTokenAdmission),
+            });
+        let reservations = Reservations::new(
+            &client,
+            Tables::new(&client, &settings.table_prefix),
+            ReservationsConfig {
+                hold_ttl: settings.hold_ttl,
+                idempotency_ttl: settings.idempotency_ttl,
+                payments: self.payments.unwrap_or_else(|| Arc::new(SimulatedPayments)),
+                clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+                metrics: metrics.clone(),
+            },
+        );
+        let rate = |per_second: f64| Rate {
+            per_second,
+            burst: per_second * 2.0,
+        };
         AppState {
             jwt: match &settings.jwks_url {
                 Some(url) => JwtVerifier::jwks(url, settings.jwt_issuer.as_deref()),
                 None => JwtVerifier::hs256(&settings.jwt_secret, settings.jwt_issuer.as_deref()),
             },
-            idempotency: Idempotency::new(
-                Table::<IdempotencyRecord>::new(&client).with_prefix(&prefix),
-                settings.idempotency_ttl,
-            ),
-            reservations: Reservations::new(
-                &client,
-                &prefix,
-                payments,
-                settings.hold_ttl,
-                metrics.clone(),
-            ),
-            metrics,
-            last_ready: tokio::sync::Mutex::new(None),
+            limiter: RateLimiter::new(rate(settings.rate_per_user), rate(settings.rate_global)),
             admission,
+            reservations,
+            metrics,
             client,
-            limiter: crate::limits::RateLimiter::new(
-                crate::limits::Rate {
-                    per_second: settings.rate_per_user,
-                    burst: settings.rate_per_user * 2.0,
-                },
-                crate::limits::Rate {
-                    per_second: settings.rate_global,
-                    burst: settings.rate_global * 2.0,
-                },
-            ),
             settings,
+            last_ready: tokio::sync::Mutex::new(None),
         }
     }
 }
 
 impl AppState {
+    /// The state as `settings` configure it.
+    pub fn new(settings: Settings, client: dynamo_core::Client) -> Self {
+        Self::builder(settings, client).build()
+    }
+
+    /// A builder, to replace some dependencies.
+    pub fn builder(settings: Settings, client: dynamo_core::Client) -> AppStateBuilder {
+        AppStateBuilder {
+            settings,
+            client,
+            payments: None,
+            admission: None,
+            clock: None,
+        }
+    }
+
     /// The schema check of every table, cached for 10 s when it passed (a failure is checked
     /// again at once, so readiness returns as soon as the tables are fixed).
     pub async fn readiness(&self) -> Result<(), SchemaReport> {
         let mut last_ready = self.last_ready.lock().await;
-        if last_ready.is_some_and(|at| at.elapsed() < std::time::Duration::from_secs(10)) {
+        if last_ready.is_some_and(|at| at.elapsed() < Duration::from_secs(10)) {
             return Ok(());
         }
-        let result = check_schemas(&self.client, &self.settings.table_prefix).await;
-        *last_ready = result.is_ok().then(std::time::Instant::now);
+        let targets = self.reservations.tables().schema_targets();
+        let result = dynamo_core::schema::assert_schemas(&self.client, targets).await;
+        *last_ready = result.is_ok().then(Instant::now);
         result
     }
 
@@ -128,16 +154,26 @@ impl AppState {
         }
     }
 
+    /// The outbox relay publishing to `sink`, with `config` (the settings' attempts by
+    /// default).
+    pub fn relay_with(&self, sink: Arc<dyn EventSink>, config: RelayConfig) -> Relay {
+        Relay::new(
+            self.reservations.tables().outbox.clone(),
+            sink,
+            config,
+            self.metrics.clone(),
+            self.reservations.clock().clone(),
+        )
+    }
+
     /// The outbox relay publishing to `sink`.
     pub fn relay(&self, sink: Arc<dyn EventSink>) -> Relay {
-        Relay::new(
-            Table::<OutboxEvent>::new(&self.client).with_prefix(&self.settings.table_prefix),
+        self.relay_with(
             sink,
             RelayConfig {
                 max_attempts: self.settings.outbox_max_attempts,
                 ..RelayConfig::default()
             },
-            self.metrics.clone(),
         )
     }
 
@@ -154,80 +190,21 @@ impl AppState {
     }
 }
 
-/// The router.
-pub fn router(state: Arc<AppState>) -> Router {
-    let timeout = state.settings.request_timeout;
-    Router::new()
-        .route("/v1/reservations", post(routes::create))
-        .route("/v1/reservations/{id}", get(routes::get))
-        .route("/v1/reservations/{id}/confirm", post(routes::confirm))
-        .route("/v1/reservations/{id}/cancel", post(routes::cancel))
-        .route("/health", get(routes::health))
-        .route("/ready", get(routes::ready))
-        .route("/metrics", get(routes::metrics))
-        .route("/v3/api-docs", get(routes::api_docs))
-        .fallback(routes::not_found)
-        .method_not_allowed_fallback(routes::method_not_allowed)
-        .layer(DefaultBodyLimit::max(64 * 1024))
-        .layer(axum::middleware::from_fn(move |req, next| {
-            deadline(req, next, timeout)
-        }))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            routes::trace,
-        ))
-        .with_state(state)
-}
-
-/// Answers 504 when a request takes longer than the configured timeout, or 408 when it was
-/// still waiting for the client's body.
-async fn deadline(
-    mut req: axum::extract::Request,
-    next: axum::middleware::Next,
-    timeout: std::time::Duration,
-) -> axum::response::Response {
-    use crate::error::ApiError;
-    use axum::response::IntoResponse;
-    let pending = routes::BodyPending::default();
-    req.extensions_mut().insert(pending.clone());
-    match tokio::time::timeout(timeout, next.run(req)).await {
-        Ok(response) => response,
-        Err(_) if pending.0.load(std::sync::atomic::Ordering::Relaxed) => {
-            ApiError::RequestTimeout.into_response()
-        }
-        Err(_) => ApiError::UpstreamTimeout.into_response(),
-    }
-}
-
-/// Every table of the service checked against its definition, concurrently.
+/// Every table of the service checked against its definition and entity, concurrently.
 pub async fn check_schemas(client: &dynamo_core::Client, prefix: &str) -> Result<(), SchemaReport> {
-    let targets = ALL
-        .iter()
-        .map(|def| SchemaTarget::def(*def, format!("{prefix}{}", def.name)));
-    let mut targets: Vec<SchemaTarget> = targets.collect();
-    // With the entities, messages name the fields to fix.
-    for (target, schema) in targets.iter_mut().zip(entity_schemas()) {
-        target.entity = Some(schema);
-    }
+    let targets = Tables::new(client, prefix).schema_targets();
     dynamo_core::schema::assert_schemas(client, targets).await
 }
 
-fn entity_schemas() -> [dynamo_core::EntitySchema; 5] {
-    use crate::tables::*;
-    use dynamo_core::Entity;
-    [
-        Reservation::SCHEMA,
-        Order::SCHEMA,
-        IdempotencyRecord::SCHEMA,
-        OutboxEvent::SCHEMA,
-        Seat::SCHEMA,
-    ]
+/// The OpenAPI 3 document the service serves at `/v3/api-docs`, as pretty JSON.
+pub fn openapi_json() -> String {
+    crate::routes::openapi_json()
 }
 
 /// A bound server.
 pub struct Server {
     listener: TcpListener,
-    router: Router,
+    router: axum::Router,
 }
 
 impl Server {
@@ -236,7 +213,7 @@ impl Server {
         let listener = TcpListener::bind(("0.0.0.0", port)).await?;
         Ok(Server {
             listener,
-            router: router(state),
+            router: crate::routes::router(state),
         })
     }
 

@@ -3,7 +3,7 @@
 //! after finishing the pass in progress.
 
 use crate::outbox::Relay;
-use crate::reservations::Reservations;
+use crate::services::Reservations;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +23,7 @@ pub struct Intervals {
 /// The running workers.
 pub struct Workers {
     stop: watch::Sender<bool>,
+    relay_passes: watch::Receiver<u64>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -52,6 +53,7 @@ async fn repeat<F, Fut>(
     mut stop: watch::Receiver<bool>,
     wake: Option<Arc<Notify>>,
     idle: Duration,
+    passes: watch::Sender<u64>,
     pass: F,
 ) where
     F: Fn() -> Fut,
@@ -59,7 +61,9 @@ async fn repeat<F, Fut>(
 {
     let mut failures = 0u32;
     loop {
-        let delay = match pass().await {
+        let outcome = pass().await;
+        passes.send_modify(|n| *n += 1);
+        let delay = match outcome {
             Ok(true) => {
                 failures = 0;
                 Duration::ZERO
@@ -93,12 +97,14 @@ impl Workers {
     /// Starts the relay and the sweeper.
     pub fn spawn(relay: Relay, reservations: Reservations, intervals: Intervals) -> Self {
         let (stop, watch) = watch::channel(false);
+        let (relay_passed, relay_passes) = watch::channel(0);
         tracing::info!(sink = relay.sink().describe(), "outbox relay started");
         let relay_task = tokio::spawn(repeat(
             "outbox-relay",
             watch.clone(),
             Some(reservations.outbox_written()),
             intervals.relay,
+            relay_passed,
             move || {
                 let relay = relay.clone();
                 async move {
@@ -116,6 +122,7 @@ impl Workers {
             watch,
             None,
             intervals.sweep,
+            watch::channel(0).0,
             move || {
                 let reservations = reservations.clone();
                 async move {
@@ -126,8 +133,14 @@ impl Workers {
         ));
         Workers {
             stop,
+            relay_passes,
             tasks: vec![relay_task, sweep_task],
         }
+    }
+
+    /// How many relay passes have finished: lets a caller wait for the relay to go idle.
+    pub fn relay_passes(&self) -> watch::Receiver<u64> {
+        self.relay_passes.clone()
     }
 
     /// Stops after the passes in progress and waits for them.

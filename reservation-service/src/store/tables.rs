@@ -1,9 +1,13 @@
-//! The service's tables (seed 001, plus the seat inventory) and the entities stored in them.
-//! Every access goes through these `TableDef`s: the entities are checked against them at
-//! compile time, and the live tables at start-up.
+//! The service's tables (the infrastructure module's, plus the seat inventory) and the
+//! entities stored in them, with the formats of their derived keys. Every access goes through
+//! these `TableDef`s: the entities are checked against them at compile time, and the live
+//! tables at start-up.
 
-use dynamo_core::{DynamoEntity, DynamoValue, IndexDef, KeyDef, TableDef};
+pub use crate::domain::ReservationStatus;
+use dynamo_core::schema::SchemaTarget;
+use dynamo_core::{Client, DynamoEntity, DynamoValue, IndexDef, KeyDef, Table, TableDef};
 use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 /// Write shards of the sparse work indexes (pending outbox events, open holds): one index
 /// partition key would cap the whole table's write rate at one index partition's.
@@ -58,34 +62,7 @@ pub const SEATS: TableDef = TableDef::new("ticket-reservation-seats", KeyDef::st
 /// Every table of the service.
 pub const ALL: [TableDef; 5] = [RESERVATIONS, ORDERS, IDEMPOTENCY, OUTBOX, SEATS];
 
-/// The state of a reservation.
-#[derive(DynamoValue, Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-#[dynamo(rename_all = "SCREAMING_SNAKE_CASE")]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ReservationStatus {
-    /// Seats held until `hold_expires_at`.
-    Hold,
-    /// Paid; seats sold.
-    Confirmed,
-    /// Cancelled by the user; seats released.
-    Cancelled,
-    /// The hold ran out; seats released.
-    Expired,
-}
-
-impl ReservationStatus {
-    /// The stored string.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReservationStatus::Hold => "HOLD",
-            ReservationStatus::Confirmed => "CONFIRMED",
-            ReservationStatus::Cancelled => "CANCELLED",
-            ReservationStatus::Expired => "EXPIRED",
-        }
-    }
-}
-
-/// A reservation (seed 003 data model).
+/// A reservation (the Reservation API's data model).
 #[derive(DynamoEntity, Debug, Clone, PartialEq)]
 #[dynamo(table = RESERVATIONS)]
 pub struct Reservation {
@@ -171,7 +148,7 @@ pub enum OrderStatus {
     Confirmed,
 }
 
-/// An order (seed 003 data model).
+/// An order (the Reservation API's data model).
 #[derive(DynamoEntity, Debug, Clone, PartialEq)]
 #[dynamo(table = ORDERS)]
 pub struct Order {
@@ -289,4 +266,89 @@ pub struct OutboxEvent {
     /// key condition, in the order they fall due.
     #[gsi(GSI1, sk)]
     pub gsi1sk: Option<String>,
+}
+
+/// Every table of the service, as typed handles named with one prefix.
+#[derive(Debug, Clone)]
+pub struct Tables {
+    /// Reservations.
+    pub reservations: Table<Reservation>,
+    /// Seat inventory.
+    pub seats: Table<Seat>,
+    /// Orders.
+    pub orders: Table<Order>,
+    /// Outbox events.
+    pub outbox: Table<OutboxEvent>,
+    /// Idempotency records.
+    pub idempotency: Table<IdempotencyRecord>,
+}
+
+impl Tables {
+    /// The tables named with `prefix` (e.g. `dev-`).
+    pub fn new(client: &Client, prefix: &str) -> Self {
+        Tables {
+            reservations: Table::new(client).with_prefix(prefix),
+            seats: Table::new(client).with_prefix(prefix),
+            orders: Table::new(client).with_prefix(prefix),
+            outbox: Table::new(client).with_prefix(prefix),
+            idempotency: Table::new(client).with_prefix(prefix),
+        }
+    }
+
+    /// What the schema check compares: each table with its definition and the entity that maps
+    /// it, so messages name the fields to fix.
+    pub fn schema_targets(&self) -> Vec<SchemaTarget> {
+        vec![
+            SchemaTarget::of(&self.reservations),
+            SchemaTarget::of(&self.orders),
+            SchemaTarget::of(&self.idempotency),
+            SchemaTarget::of(&self.outbox),
+            SchemaTarget::of(&self.seats),
+        ]
+    }
+}
+
+/// The GSI1 partition of pending outbox events in `shard`.
+pub fn pending_shard(shard: u8) -> String {
+    format!("PENDING#{shard}")
+}
+
+/// The GSI2 partition of open holds in `shard`.
+pub fn hold_shard(shard: u8) -> String {
+    format!("HOLD#{shard}")
+}
+
+/// The GSI1 sort key of a pending event: when it is due (epoch seconds, 12 digits, so that
+/// string order is time order) and its id.
+pub fn due_key(next_retry_at: i64, outbox_id: &str) -> String {
+    format!("{:012}#{outbox_id}", next_retry_at.max(0))
+}
+
+/// The GSI1 sort key bound that selects the events due at `now`.
+pub fn due_bound(now: i64) -> String {
+    format!("{:012}", now + 1)
+}
+
+/// RFC 3339 in UTC, seconds precision: what the API shows and the indexes sort by.
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    t.replace_nanosecond(0)
+        .unwrap_or(t)
+        .to_offset(time::UtcOffset::UTC)
+        .format(&Rfc3339)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn due_keys_sort_by_time_and_the_bound_selects_the_due_ones() {
+        let now = 1_800_000_000;
+        let bound = due_bound(now);
+        assert!(due_key(now, "obx_z") < bound);
+        assert!(due_key(now - 86_400, "obx_a") < due_key(now, "obx_a"));
+        assert!(due_key(now + 1, "obx_a") > bound);
+        assert!(due_key(99, "obx_a") < due_key(100, "obx_a"), "fixed width");
+    }
 }

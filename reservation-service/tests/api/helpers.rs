@@ -1,83 +1,164 @@
-//! The service on DynamoDB Local, over HTTP, for the integration tests.
-#![allow(dead_code, unreachable_pub)]
+//! The service on DynamoDB Local, over HTTP: one [`TestApp`] per test, isolated by a table
+//! prefix of its own and a port of its own, with a clock the test moves.
 
 use dynamo_core::Table;
 use dynamo_core::testing::DynamoLocal;
 use reqwest::StatusCode;
 use reservation_service::auth::sign_hs256;
-use reservation_service::config::Settings;
+use reservation_service::clock::{Clock, ManualClock};
+use reservation_service::configuration::Settings;
+use reservation_service::services::PaymentGateway;
 use reservation_service::startup::{AppState, Server};
-use reservation_service::tables::{ALL, Seat, SeatState};
+use reservation_service::store::{ALL, Reservation, Seat, SeatKey, SeatState};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::oneshot;
 
 pub const SECRET: &str = "test-secret-that-is-long-enough-for-hs256-signing";
 
-pub struct App {
+/// A running service and what a test needs to drive and inspect it.
+pub struct TestApp {
     pub base: String,
+    pub port: u16,
     pub http: reqwest::Client,
     pub db: DynamoLocal,
-    pub prefix: String,
     pub state: Arc<AppState>,
+    /// The service's clock: stands still until the test moves it.
+    pub clock: ManualClock,
+    /// Begins a graceful shutdown; resolves the server task.
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
-pub async fn spawn(hold_ttl: Duration) -> App {
-    spawn_with(hold_ttl, None).await
+/// How to build a [`TestApp`]; every option defaults to what most tests want.
+pub struct TestAppBuilder {
+    settings: Settings,
+    payments: Option<Arc<dyn PaymentGateway>>,
+    db: Option<DynamoLocal>,
+    create_tables: bool,
 }
 
-pub async fn spawn_with(hold_ttl: Duration, admission_secret: Option<&str>) -> App {
-    spawn_configured(hold_ttl, admission_secret, None).await
-}
+impl TestApp {
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder {
+            settings: Settings {
+                jwt_secret: SECRET.to_owned(),
+                hold_ttl: Duration::from_secs(300),
+                request_timeout: Duration::from_secs(20),
+                // The concurrency tests send bursts from one user; the limits have their own
+                // test.
+                rate_per_user: 0.0,
+                rate_global: 0.0,
+                ..Settings::default()
+            },
+            payments: None,
+            db: None,
+            create_tables: true,
+        }
+    }
 
-pub async fn spawn_configured(
-    hold_ttl: Duration,
-    admission_secret: Option<&str>,
-    jwks_url: Option<String>,
-) -> App {
-    spawn_tuned(hold_ttl, admission_secret, jwks_url, |_| {}).await
-}
-
-pub async fn spawn_tuned(
-    hold_ttl: Duration,
-    admission_secret: Option<&str>,
-    jwks_url: Option<String>,
-    tune: fn(&mut Settings),
-) -> App {
-    let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
-    db.create_tables(&ALL).await.expect("tables created");
-    let settings = Settings {
-        table_prefix: db.prefix().to_owned(),
-        jwt_secret: SECRET.to_owned(),
-        hold_ttl,
-        request_timeout: Duration::from_secs(20),
-        admission_secret: admission_secret.map(str::to_owned),
-        jwks_url,
-        // The concurrency tests send bursts from one user; the limit has its own test.
-        rate_per_user: 0.0,
-        rate_global: 0.0,
-        ..Settings::default()
-    };
-    let mut settings = settings;
-    tune(&mut settings);
-    let state = Arc::new(AppState::new(settings, db.client().clone()));
-    let server = Server::bind(state.clone(), 0).await.expect("binds");
-    let base = format!("http://127.0.0.1:{}", server.port());
-    tokio::spawn(server.run(std::future::pending()));
-    let prefix = db.prefix().to_owned();
-    App {
-        base,
-        http: reqwest::Client::new(),
-        db,
-        prefix,
-        state,
+    /// The service with the defaults.
+    pub async fn spawn() -> TestApp {
+        Self::builder().spawn().await
     }
 }
 
-impl App {
+impl TestAppBuilder {
+    /// How long holds last.
+    pub fn hold_ttl(mut self, ttl: Duration) -> Self {
+        self.settings.hold_ttl = ttl;
+        self
+    }
+
+    /// Any other setting.
+    pub fn settings(mut self, tune: impl FnOnce(&mut Settings)) -> Self {
+        tune(&mut self.settings);
+        self
+    }
+
+    /// Approves payments with `payments`.
+    pub fn payments(mut self, payments: Arc<dyn PaymentGateway>) -> Self {
+        self.payments = Some(payments);
+        self
+    }
+
+    /// Runs on this DynamoDB (client and table prefix) instead of the shared DynamoDB Local.
+    pub fn database(mut self, db: DynamoLocal) -> Self {
+        self.db = Some(db);
+        self
+    }
+
+    /// Leaves the tables to the test.
+    pub fn without_tables(mut self) -> Self {
+        self.create_tables = false;
+        self
+    }
+
+    pub async fn spawn(self) -> TestApp {
+        static LOGS: std::sync::Once = std::sync::Once::new();
+        LOGS.call_once(|| {
+            if std::env::var_os("TEST_LOG").is_some() {
+                reservation_service::telemetry::init_tracing();
+            }
+        });
+        let db = match self.db {
+            Some(db) => db,
+            None => DynamoLocal::start().await.expect("DynamoDB Local starts"),
+        };
+        if self.create_tables {
+            db.create_tables(&ALL).await.expect("tables created");
+        }
+        let settings = Settings {
+            table_prefix: db.prefix().to_owned(),
+            ..self.settings
+        };
+        let clock = ManualClock::starting_now();
+        let mut state =
+            AppState::builder(settings, db.client().clone()).clock(Arc::new(clock.clone()));
+        if let Some(payments) = self.payments {
+            state = state.payments(payments);
+        }
+        let state = Arc::new(state.build());
+        let server = Server::bind(state.clone(), 0).await.expect("binds");
+        let port = server.port();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(server.run(async {
+            let _ = stopped.await;
+        }));
+        TestApp {
+            base: format!("http://127.0.0.1:{port}"),
+            port,
+            http: reqwest::Client::new(),
+            db,
+            state,
+            clock,
+            stop: Some(stop),
+            server: Some(server),
+        }
+    }
+}
+
+impl TestApp {
+    pub fn prefix(&self) -> &str {
+        self.db.prefix()
+    }
+
+    /// Begins a graceful shutdown and returns the server task.
+    pub fn shut_down(&mut self) -> tokio::task::JoinHandle<std::io::Result<()>> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.server.take().expect("the server runs")
+    }
+
+    pub fn table<E: dynamo_core::Entity>(&self) -> Table<E> {
+        Table::new(self.db.client()).with_prefix(self.prefix())
+    }
+
     pub async fn seed(&self, event: &str, seats: impl IntoIterator<Item = String>) {
-        let table = Table::<Seat>::new(self.db.client()).with_prefix(&self.prefix);
-        let now = time::OffsetDateTime::now_utc();
+        let table = self.table::<Seat>();
+        let now = self.clock.now();
         for seat_id in seats {
             let seat = Seat {
                 event_id: event.into(),
@@ -165,15 +246,32 @@ impl App {
         .await
     }
 
+    /// Holds `seats` of `evt_1` and returns the reservation id.
+    pub async fn reservation_id(&self, user: &str, key: &str, seats: &[&str]) -> String {
+        let (status, body, _) = self.hold(user, key, "evt_1", seats).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["reservation_id"].as_str().expect("id").to_owned()
+    }
+
     pub async fn seat(&self, event: &str, seat: &str) -> Seat {
-        Table::<Seat>::new(self.db.client())
-            .with_prefix(&self.prefix)
-            .get(reservation_service::tables::SeatKey::new(event, seat))
+        self.table::<Seat>()
+            .get(SeatKey::new(event, seat))
             .consistent_read()
             .send()
             .await
             .expect("reads")
             .expect("exists")
+    }
+
+    pub async fn reservation(&self, id: &str) -> Reservation {
+        self.table::<Reservation>()
+            .query(id)
+            .consistent_read()
+            .send()
+            .await
+            .expect("reads")
+            .items
+            .remove(0)
     }
 }
 
@@ -210,19 +308,16 @@ pub fn assert_error(status: StatusCode, body: &Value, expected_status: u16, code
 /// matching state; every open hold and confirmed reservation holds all its seats; every
 /// confirmed reservation has one order; every change has its outbox event.
 pub struct Audit {
-    pub reservations: std::collections::HashMap<String, reservation_service::tables::Reservation>,
+    pub reservations: std::collections::HashMap<String, Reservation>,
     pub held: usize,
     pub sold: usize,
 }
 
-pub async fn audit(app: &App, event: &str, pool: usize) -> Audit {
-    use reservation_service::tables::{
-        Order, OutboxEvent, Reservation, ReservationStatus, SeatState,
-    };
+pub async fn audit(app: &TestApp, event: &str, pool: usize) -> Audit {
+    use reservation_service::store::{Order, OutboxEvent, ReservationStatus};
     use std::collections::HashMap;
-    let client = app.db.client();
-    let reservations: HashMap<String, Reservation> = Table::<Reservation>::new(client)
-        .with_prefix(&app.prefix)
+    let reservations: HashMap<String, Reservation> = app
+        .table::<Reservation>()
         .scan()
         .all()
         .await
@@ -231,15 +326,15 @@ pub async fn audit(app: &App, event: &str, pool: usize) -> Audit {
         .filter(|r| r.event_id == event)
         .map(|r| (r.reservation_id.clone(), r))
         .collect();
-    let seats: Vec<Seat> = Table::<Seat>::new(client)
-        .with_prefix(&app.prefix)
+    let seats: Vec<Seat> = app
+        .table::<Seat>()
         .query(event)
         .consistent_read()
         .all()
         .await
         .expect("reads seats");
     assert_eq!(seats.len(), pool, "the pool is intact");
-    let now = time::OffsetDateTime::now_utc();
+    let now = app.clock.now();
     let (mut held, mut sold) = (0, 0);
     let mut owned: HashMap<&str, Vec<&str>> = HashMap::new();
     for seat in &seats {
@@ -275,14 +370,14 @@ pub async fn audit(app: &App, event: &str, pool: usize) -> Audit {
         owned.entry(holder).or_default().push(&seat.seat_id);
     }
     assert!(held + sold <= pool);
-    let orders: Vec<Order> = Table::<Order>::new(client)
-        .with_prefix(&app.prefix)
+    let orders: Vec<Order> = app
+        .table::<Order>()
         .scan()
         .all()
         .await
         .expect("scans orders");
-    let events: Vec<OutboxEvent> = Table::<OutboxEvent>::new(client)
-        .with_prefix(&app.prefix)
+    let events: Vec<OutboxEvent> = app
+        .table::<OutboxEvent>()
         .scan()
         .all()
         .await

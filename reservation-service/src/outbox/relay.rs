@@ -1,187 +1,13 @@
-//! The outbox relay: publishes the events written with each change, at least once.
-//!
-//! Every write transaction of the service puts an [`OutboxEvent`] next to the change it
-//! announces, `PENDING` and listed in the sparse `GSI1` (`PENDING#<shard>`). The relay:
-//!
-//! 1. reads each shard of `GSI1` (never a scan) for events whose `next_retry_at` has come: the
-//!    index's sort key starts with it, so a key condition selects exactly the due events, in
-//!    the order they fell due, and events waiting for a retry never hide due ones;
-//! 2. claims each with a conditional update (`lease_owner`, `lease_until`), so replicas never
-//!    publish the same event while a lease holds;
-//! 3. publishes the claimed events in batches of 10 (`PutEvents`' maximum);
-//! 4. marks each published event `PUBLISHED` and takes it out of the index; a failed one gets
-//!    `attempts + 1` and a `next_retry_at` with exponential backoff, and `FAILED` after the last
-//!    attempt (logged at error level and counted in `outbox_events_failed_total`).
-//!
-//! A crash between publishing and marking leaves the claim to expire: the event is published
-//! again, never lost. Consumers deduplicate with `outbox_id`, which every published event
-//! carries.
+//! The relay: claims due events, publishes them and marks the outcome.
 
+use super::sinks::EventSink;
+use crate::clock::SharedClock;
 use crate::metrics::Metrics;
-use crate::reservations::pending_shard;
-use crate::tables::{OutboxEvent, OutboxStatus, WORK_SHARDS};
+use crate::store::{OutboxEvent, OutboxStatus, WORK_SHARDS, due_bound, due_key, pending_shard};
 use dynamo_core::{Entity, Error, Table};
 use futures_util::StreamExt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
-use time::OffsetDateTime;
-
-/// The result of publishing one event: `Err` carries the reason.
-pub type PublishResult = Result<(), String>;
-
-/// Where events go.
-pub trait EventSink: Send + Sync {
-    /// Publishes up to 10 events; one result per event, in order.
-    fn publish<'a>(
-        &'a self,
-        events: &'a [OutboxEvent],
-    ) -> Pin<Box<dyn Future<Output = Vec<PublishResult>> + Send + 'a>>;
-
-    /// For logs: where events go.
-    fn describe(&self) -> String;
-}
-
-/// The `GSI1` sort key of a pending event: when it is due (epoch seconds, 12 digits, so that
-/// string order is time order) and its id.
-pub fn due_key(next_retry_at: i64, outbox_id: &str) -> String {
-    format!("{:012}#{outbox_id}", next_retry_at.max(0))
-}
-
-/// The JSON published for an event: the stored payload under `data`, with the outbox id for
-/// deduplication.
-pub fn envelope(event: &OutboxEvent) -> String {
-    let data: serde_json::Value =
-        serde_json::from_str(&event.payload).unwrap_or(serde_json::Value::Null);
-    serde_json::json!({
-        "outbox_id": event.outbox_id,
-        "type": event.event_type,
-        "occurred_at": crate::reservations::rfc3339(event.created_at),
-        "data": data,
-    })
-    .to_string()
-}
-
-/// Publishes to an EventBridge bus.
-#[derive(Debug, Clone)]
-pub struct EventBridgeSink {
-    client: aws_sdk_eventbridge::Client,
-    bus: String,
-    source: String,
-}
-
-impl EventBridgeSink {
-    /// Events go to `bus` with `source`; the detail type is the event type.
-    pub fn new(
-        client: aws_sdk_eventbridge::Client,
-        bus: impl Into<String>,
-        source: impl Into<String>,
-    ) -> Self {
-        EventBridgeSink {
-            client,
-            bus: bus.into(),
-            source: source.into(),
-        }
-    }
-
-    /// A client from the environment (credentials chain, `AWS_REGION`, and
-    /// `EVENTBRIDGE_ENDPOINT` for a local emulator).
-    pub async fn client_from_env(endpoint: Option<&str>) -> aws_sdk_eventbridge::Client {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-        if let Some(endpoint) = endpoint {
-            loader = loader.endpoint_url(endpoint);
-        }
-        let config = loader.load().await;
-        let timeouts = aws_config::timeout::TimeoutConfig::builder()
-            .connect_timeout(Duration::from_secs(2))
-            .operation_attempt_timeout(Duration::from_secs(3))
-            .operation_timeout(Duration::from_secs(10))
-            .build();
-        let conf = aws_sdk_eventbridge::config::Builder::from(&config)
-            .timeout_config(timeouts)
-            .build();
-        aws_sdk_eventbridge::Client::from_conf(conf)
-    }
-}
-
-impl EventSink for EventBridgeSink {
-    fn publish<'a>(
-        &'a self,
-        events: &'a [OutboxEvent],
-    ) -> Pin<Box<dyn Future<Output = Vec<PublishResult>> + Send + 'a>> {
-        Box::pin(async move {
-            use aws_sdk_eventbridge::primitives::DateTime;
-            use aws_sdk_eventbridge::types::PutEventsRequestEntry;
-            let entries = events.iter().map(|event| {
-                PutEventsRequestEntry::builder()
-                    .event_bus_name(&self.bus)
-                    .source(&self.source)
-                    .detail_type(&event.event_type)
-                    .detail(envelope(event))
-                    .time(DateTime::from_secs(event.created_at.unix_timestamp()))
-                    .build()
-            });
-            let response = self
-                .client
-                .put_events()
-                .set_entries(Some(entries.collect()))
-                .send()
-                .await;
-            match response {
-                Err(e) => {
-                    let reason = aws_sdk_eventbridge::error::DisplayErrorContext(&e).to_string();
-                    events.iter().map(|_| Err(reason.clone())).collect()
-                }
-                Ok(output) => {
-                    let results = output.entries();
-                    (0..events.len())
-                        .map(|i| match results.get(i) {
-                            Some(entry) if entry.error_code().is_none() => Ok(()),
-                            Some(entry) => Err(format!(
-                                "{}: {}",
-                                entry.error_code().unwrap_or_default(),
-                                entry.error_message().unwrap_or_default()
-                            )),
-                            None => Err("PutEvents returned no result for the entry".into()),
-                        })
-                        .collect()
-                }
-            }
-        })
-    }
-
-    fn describe(&self) -> String {
-        format!("EventBridge bus {}", self.bus)
-    }
-}
-
-/// Writes events to the log: for local runs without `EVENT_BUS_NAME`.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct LogSink;
-
-impl EventSink for LogSink {
-    fn publish<'a>(
-        &'a self,
-        events: &'a [OutboxEvent],
-    ) -> Pin<Box<dyn Future<Output = Vec<PublishResult>> + Send + 'a>> {
-        Box::pin(async move {
-            for event in events {
-                tracing::info!(
-                    outbox_id = event.outbox_id,
-                    event_type = event.event_type,
-                    event = envelope(event),
-                    "event published to the log (EVENT_BUS_NAME is unset)"
-                );
-            }
-            vec![Ok(()); events.len()]
-        })
-    }
-
-    fn describe(&self) -> String {
-        "the log (EVENT_BUS_NAME is unset)".into()
-    }
-}
 
 /// How the relay works.
 #[derive(Debug, Clone)]
@@ -249,10 +75,7 @@ pub struct Relay {
     owner: String,
     config: RelayConfig,
     metrics: Metrics,
-}
-
-fn now_secs() -> i64 {
-    OffsetDateTime::now_utc().unix_timestamp()
+    clock: SharedClock,
 }
 
 impl Relay {
@@ -262,6 +85,7 @@ impl Relay {
         sink: Arc<dyn EventSink>,
         config: RelayConfig,
         metrics: Metrics,
+        clock: SharedClock,
     ) -> Self {
         Relay {
             outbox,
@@ -269,6 +93,7 @@ impl Relay {
             owner: format!("relay_{}", uuid::Uuid::new_v4().simple()),
             config,
             metrics,
+            clock,
         }
     }
 
@@ -287,7 +112,7 @@ impl Relay {
                 .outbox
                 .query(pending_shard(shard))
                 .index("GSI1")
-                .sk_lt(format!("{:012}", now + 1))
+                .sk_lt(due_bound(now))
                 .limit(self.config.per_shard)
                 .send()
                 .await?;
@@ -327,7 +152,7 @@ impl Relay {
             .outbox
             .update(event.key())
             .set(f.status, OutboxStatus::Published)
-            .set(f.published_at, Some(OffsetDateTime::now_utc()))
+            .set(f.published_at, Some(self.clock.now()))
             .set(f.attempts, event.attempts + 1)
             .remove(f.lease_owner)
             .remove(f.lease_until)
@@ -372,7 +197,7 @@ impl Relay {
         } else {
             // Whole seconds, rounded up: the schedule is in epoch seconds.
             let delay = self.config.backoff(attempts).as_secs_f64().ceil() as i64;
-            let next = now_secs() + delay.max(1);
+            let next = self.clock.now_secs() + delay.max(1);
             update = update
                 .set(f.next_retry_at, next)
                 .set(f.gsi1sk, Some(due_key(next, &event.outbox_id)));
@@ -406,7 +231,7 @@ impl Relay {
 
     /// One pass: reads the due events, claims, publishes and marks them.
     pub async fn pass(&self) -> Result<Pass, Error> {
-        let now = now_secs();
+        let now = self.clock.now_secs();
         let due = self.due(now).await?;
         let lag = due
             .iter()
@@ -475,43 +300,5 @@ mod tests {
                 full / 2
             );
         }
-    }
-
-    #[test]
-    fn due_keys_sort_by_time_and_the_bound_selects_the_due_ones() {
-        let now = 1_800_000_000;
-        let bound = format!("{:012}", now + 1);
-        assert!(due_key(now, "obx_z") < bound);
-        assert!(due_key(now - 86_400, "obx_a") < due_key(now, "obx_a"));
-        assert!(due_key(now + 1, "obx_a") > bound);
-        assert!(due_key(99, "obx_a") < due_key(100, "obx_a"), "fixed width");
-    }
-
-    #[test]
-    fn envelope_carries_the_outbox_id_and_the_payload() {
-        let event = OutboxEvent {
-            outbox_id: "obx_1".into(),
-            event_type: "reservation.confirmed".into(),
-            aggregate_id: "rsv_1".into(),
-            payload: r#"{"reservation_id":"rsv_1"}"#.into(),
-            status: OutboxStatus::Pending,
-            attempts: 0,
-            next_retry_at: 0,
-            created_at: time::macros::datetime!(2026-01-02 03:04:05 UTC),
-            lease_owner: None,
-            lease_until: None,
-            published_at: None,
-            last_error: None,
-            gsi1pk: None,
-            gsi1sk: None,
-        };
-        let value: serde_json::Value = serde_json::from_str(&envelope(&event)).expect("json");
-        assert_eq!(
-            value,
-            serde_json::json!({
-                "outbox_id": "obx_1", "type": "reservation.confirmed",
-                "occurred_at": "2026-01-02T03:04:05Z", "data": {"reservation_id": "rsv_1"},
-            })
-        );
     }
 }

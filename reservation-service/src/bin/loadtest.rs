@@ -1,5 +1,5 @@
-//! The load tool (`reservation-service loadtest`): measures a running service and, in the same
-//! run, DynamoDB's own capacity for the transaction a hold writes.
+//! The load tool (`reservation-loadtest`): measures a running service and, in the same run,
+//! DynamoDB's own capacity for the transaction a hold writes.
 //!
 //! After `warmup` unmeasured transactions, three phases, each `requests` operations from
 //! `concurrency` clients:
@@ -12,55 +12,90 @@
 //! It needs the service's DynamoDB (`DYNAMODB_ENDPOINT`, `TABLE_PREFIX`) to seed seats, and its
 //! JWT secret (`JWT_HS256_SECRET`, or the local default) to sign tokens.
 
-use crate::auth::{sign_admission, sign_hs256};
-use crate::config::Settings;
-use crate::idempotency::Idempotency;
-use crate::metrics::Metrics;
-use crate::payment::SimulatedPayments;
-use crate::reservations::{CreateReservation, Reservations};
-use crate::tables::{IdempotencyRecord, Seat, SeatState};
+use clap::Parser;
 use dynamo_core::Table;
+use reservation_service::auth::{sign_admission, sign_hs256};
+use reservation_service::clock::SystemClock;
+use reservation_service::configuration::Settings;
+use reservation_service::domain::CreateReservation;
+use reservation_service::metrics::Metrics;
+use reservation_service::services::{Reservations, ReservationsConfig, SimulatedPayments};
+use reservation_service::store::{Seat, SeatState, Tables};
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
-/// What to run.
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// The service, e.g. `http://127.0.0.1:8080`.
-    pub url: String,
+/// Measure a running service (hold, get, confirm) and, in the same run, DynamoDB's capacity
+/// for the hold's transaction. Needs the service's DYNAMODB_ENDPOINT, TABLE_PREFIX and JWT
+/// secret in the environment.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "reservation-loadtest", version, about)]
+struct Options {
+    /// The service.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    url: String,
     /// Operations per phase.
-    pub requests: usize,
+    #[arg(long, default_value_t = 2000)]
+    requests: usize,
     /// Clients in parallel.
-    pub concurrency: usize,
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
     /// Unmeasured transactions first, to warm DynamoDB Local's JIT up.
-    pub warmup: usize,
+    #[arg(long, default_value_t = 1000)]
+    warmup: usize,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let options = Options::parse();
+    let settings = match Settings::from_env() {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match reservation_service::cli::client(&settings).await {
+        Ok(client) => run(&options, &settings, &client).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(report) => {
+            print!("{}", report.markdown());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Latencies and errors of one phase.
 #[derive(Debug, Clone)]
-pub struct PhaseReport {
+struct PhaseReport {
     /// The phase.
-    pub name: &'static str,
+    name: &'static str,
     /// Successful operations.
-    pub ok: usize,
+    ok: usize,
     /// Failed operations, by status (0 for transport errors).
-    pub errors: Vec<(u16, usize)>,
+    errors: Vec<(u16, usize)>,
     /// Wall time of the phase.
-    pub elapsed: Duration,
+    elapsed: Duration,
     /// Sorted latencies of the successful operations.
-    pub latencies: Vec<Duration>,
+    latencies: Vec<Duration>,
 }
 
 impl PhaseReport {
     /// Successful operations per second.
-    pub fn throughput(&self) -> f64 {
+    fn throughput(&self) -> f64 {
         self.ok as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
 
     /// The `q` quantile (0..=1) of the latencies.
-    pub fn quantile(&self, q: f64) -> Duration {
+    fn quantile(&self, q: f64) -> Duration {
         if self.latencies.is_empty() {
             return Duration::ZERO;
         }
@@ -94,16 +129,16 @@ impl PhaseReport {
 
 /// The whole run.
 #[derive(Debug, Clone)]
-pub struct Report {
+struct Report {
     /// raw, hold, get, confirm.
-    pub phases: Vec<PhaseReport>,
+    phases: Vec<PhaseReport>,
     /// Concurrency used.
-    pub concurrency: usize,
+    concurrency: usize,
 }
 
 impl Report {
     /// A Markdown table and the ratio of service to raw throughput.
-    pub fn markdown(&self) -> String {
+    fn markdown(&self) -> String {
         let mut out = String::from(
             "| phase | ok | errors | ops/s | p50 ms | p95 ms | p99 ms |\n|---|---:|---:|---:|---:|---:|---:|\n",
         );
@@ -184,7 +219,7 @@ where
 }
 
 /// Runs the three phases.
-pub async fn run(
+async fn run(
     options: &Options,
     settings: &Settings,
     client: &dynamo_core::Client,
@@ -197,17 +232,17 @@ pub async fn run(
     // The service's own hold transaction, sent without the service.
     let reservations = Arc::new(Reservations::new(
         client,
-        prefix,
-        Arc::new(SimulatedPayments),
-        Duration::from_secs(600),
-        Metrics::new(),
-    ));
-    let idempotency = Arc::new(Idempotency::new(
-        Table::<IdempotencyRecord>::new(client).with_prefix(prefix),
-        Duration::from_secs(600),
+        Tables::new(client, prefix),
+        ReservationsConfig {
+            hold_ttl: Duration::from_secs(600),
+            idempotency_ttl: Duration::from_secs(600),
+            payments: Arc::new(SimulatedPayments),
+            clock: Arc::new(SystemClock),
+            metrics: Metrics::new(),
+        },
     ));
     let raw = |name: &'static str, requests: usize| {
-        let (reservations, idempotency) = (reservations.clone(), idempotency.clone());
+        let reservations = reservations.clone();
         let event = format!("evt_{name}_{run_id:08x}").replace(' ', "_");
         async move {
             seed(client, prefix, &event, requests).await?;
@@ -222,7 +257,6 @@ pub async fn run(
                     let (tx, _) = reservations.hold_transaction(
                         &request.user_id,
                         &request,
-                        &idempotency,
                         &format!("raw-{i}"),
                         "0",
                     );

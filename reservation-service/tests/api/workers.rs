@@ -1,27 +1,25 @@
-//! The outbox relay and the hold sweeper against DynamoDB Local, with several replicas at once;
-//! the EventBridge sink against injected PutEvents answers.
+//! The outbox relay and the hold sweeper against DynamoDB Local, with several replicas at once
+//! and a clock the test moves; the EventBridge sink against injected PutEvents answers.
 
-use dynamo_core::Table;
+use crate::helpers::*;
 use reqwest::StatusCode;
-use reservation_service::metrics::Metrics;
+use reservation_service::clock::Clock;
 use reservation_service::outbox::{EventBridgeSink, EventSink, PublishResult, Relay, RelayConfig};
-use reservation_service::tables::{
-    OutboxEvent, OutboxStatus, Reservation, ReservationStatus, SeatState,
-};
+use reservation_service::store::{OutboxEvent, OutboxStatus, ReservationStatus, SeatState};
 use serde_json::json;
 use std::collections::HashSet;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::Notify;
 
-mod support;
-use support::*;
-
-/// Records what it publishes; fails every event while `fail` is set.
+/// Records what it publishes (and notifies `published_any`); fails every event while `fail`
+/// is set.
 #[derive(Default)]
 struct Capture {
     published: Mutex<Vec<OutboxEvent>>,
+    published_any: Notify,
     fail: bool,
 }
 
@@ -59,6 +57,7 @@ impl EventSink for Capture {
                 .lock()
                 .expect("lock")
                 .extend(events.iter().cloned());
+            self.published_any.notify_one();
             vec![Ok(()); events.len()]
         })
     }
@@ -68,29 +67,23 @@ impl EventSink for Capture {
     }
 }
 
-fn outbox(app: &App) -> Table<OutboxEvent> {
-    Table::new(app.db.client()).with_prefix(&app.prefix)
+fn relay(app: &TestApp, sink: Arc<Capture>, config: RelayConfig) -> Relay {
+    app.state.relay_with(sink, config)
 }
 
-fn relay(app: &App, sink: Arc<Capture>, config: RelayConfig) -> Relay {
-    Relay::new(outbox(app), sink, config, Metrics::new())
-}
-
-async fn events(app: &App) -> Vec<OutboxEvent> {
-    outbox(app).scan().all().await.expect("scans")
-}
-
-async fn reservation_id(app: &App, user: &str, key: &str, seats: &[&str]) -> String {
-    let (status, body, _) = app.hold(user, key, "evt_1", seats).await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    body["reservation_id"].as_str().expect("id").to_owned()
+async fn events(app: &TestApp) -> Vec<OutboxEvent> {
+    app.table::<OutboxEvent>()
+        .scan()
+        .all()
+        .await
+        .expect("scans")
 }
 
 #[tokio::test]
 async fn the_relay_publishes_every_change_once_and_empties_the_index() {
-    let app = spawn(Duration::from_secs(300)).await;
+    let app = TestApp::spawn().await;
     app.seed("evt_1", (1..=3).map(|n| format!("R-{n}"))).await;
-    let confirmed = reservation_id(&app, "alice", "k1", &["R-1"]).await;
+    let confirmed = app.reservation_id("alice", "k1", &["R-1"]).await;
     let (status, body, _) = app
         .post(
             &format!("/v1/reservations/{confirmed}/confirm"),
@@ -100,7 +93,7 @@ async fn the_relay_publishes_every_change_once_and_empties_the_index() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let cancelled = reservation_id(&app, "alice", "k3", &["R-2"]).await;
+    let cancelled = app.reservation_id("alice", "k3", &["R-2"]).await;
     let (status, body, _) = app
         .post(
             &format!("/v1/reservations/{cancelled}/cancel"),
@@ -144,10 +137,11 @@ async fn the_relay_publishes_every_change_once_and_empties_the_index() {
 
 #[tokio::test]
 async fn replicas_never_publish_the_same_event_twice() {
-    let app = spawn(Duration::from_secs(300)).await;
+    let app = TestApp::spawn().await;
     app.seed("evt_1", (1..=30).map(|n| format!("S-{n}"))).await;
     for n in 1..=30 {
-        reservation_id(&app, &format!("user{n}"), "k", &[&format!("S-{n}")]).await;
+        app.reservation_id(&format!("user{n}"), "k", &[&format!("S-{n}")])
+            .await;
     }
     let sinks: Vec<Arc<Capture>> = (0..3).map(|_| Arc::new(Capture::default())).collect();
     let relays: Vec<Relay> = sinks
@@ -171,9 +165,9 @@ async fn replicas_never_publish_the_same_event_twice() {
 
 #[tokio::test]
 async fn failed_publishes_back_off_then_fail() {
-    let app = spawn(Duration::from_secs(300)).await;
+    let app = TestApp::spawn().await;
     app.seed("evt_1", ["F-1".to_string()]).await;
-    reservation_id(&app, "alice", "k1", &["F-1"]).await;
+    app.reservation_id("alice", "k1", &["F-1"]).await;
     let config = RelayConfig {
         max_attempts: 2,
         // 1.5 to 3 s, rounded up to whole seconds: at least 2 s after the failure.
@@ -196,13 +190,13 @@ async fn failed_publishes_back_off_then_fail() {
     assert_eq!(event.attempts, 1);
     assert_eq!(event.last_error.as_deref(), Some("bus unavailable"));
     assert!(event.gsi1pk.is_some(), "still pending in the index");
-    assert!(event.next_retry_at > time::OffsetDateTime::now_utc().unix_timestamp() - 1);
+    assert!(event.next_retry_at >= app.clock.now_secs() + 2, "{event:?}");
     assert!(event.lease_owner.is_none(), "the claim is released");
 
     let early = failing.pass().await.expect("pass");
     assert_eq!(early.due, 0, "not due before next_retry_at: {early:?}");
 
-    tokio::time::sleep(Duration::from_millis(4100)).await;
+    app.clock.advance(Duration::from_secs(3));
     let last = failing.pass().await.expect("pass");
     assert_eq!((last.retried, last.failed), (0, 1), "{last:?}");
     let event = events(&app).await.remove(0);
@@ -213,13 +207,16 @@ async fn failed_publishes_back_off_then_fail() {
 
 #[tokio::test]
 async fn the_sweeper_expires_each_hold_once_and_announces_it() {
-    let app = spawn(Duration::from_secs(1)).await;
+    let app = TestApp::builder()
+        .hold_ttl(Duration::from_secs(1))
+        .spawn()
+        .await;
     app.seed(
         "evt_1",
         ["W-1".to_string(), "W-2".to_string(), "W-3".to_string()],
     )
     .await;
-    let cancelled = reservation_id(&app, "alice", "k1", &["W-1"]).await;
+    let cancelled = app.reservation_id("alice", "k1", &["W-1"]).await;
     let (status, _, _) = app
         .post(
             &format!("/v1/reservations/{cancelled}/cancel"),
@@ -229,8 +226,8 @@ async fn the_sweeper_expires_each_hold_once_and_announces_it() {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    let expired = reservation_id(&app, "bob", "k1", &["W-2", "W-3"]).await;
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let expired = app.reservation_id("bob", "k1", &["W-2", "W-3"]).await;
+    app.clock.advance(Duration::from_secs(2));
 
     // Three replicas sweep at once: the hold expires once.
     let sweeps =
@@ -239,15 +236,7 @@ async fn the_sweeper_expires_each_hold_once_and_announces_it() {
     assert_eq!(total, 1);
     assert_eq!(app.state.reservations.sweep(100).await.expect("sweeps"), 0);
 
-    let stored: Reservation = Table::<Reservation>::new(app.db.client())
-        .with_prefix(&app.prefix)
-        .query(expired.as_str())
-        .consistent_read()
-        .send()
-        .await
-        .expect("reads")
-        .items
-        .remove(0);
+    let stored = app.reservation(&expired).await;
     assert_eq!(stored.status, ReservationStatus::Expired);
     assert!(stored.gsi2pk.is_none() && stored.gsi2sk.is_none());
     for seat in ["W-2", "W-3"] {
@@ -285,7 +274,6 @@ mod eventbridge {
     use aws_sdk_eventbridge::operation::put_events::{PutEventsError, PutEventsOutput};
     use aws_sdk_eventbridge::types::PutEventsResultEntry;
     use aws_smithy_mocks::{mock, mock_client};
-    use reservation_service::tables::OutboxStatus;
 
     fn event(n: u32) -> OutboxEvent {
         OutboxEvent {
@@ -363,22 +351,22 @@ mod eventbridge {
 #[tokio::test]
 async fn running_workers_publish_a_change_at_once_and_stop_cleanly() {
     // The idle interval is a minute: only the wake-up after a commit can publish in time.
-    let app = spawn_tuned(Duration::from_secs(300), None, None, |s| {
-        s.relay_interval = Duration::from_secs(60);
-    })
-    .await;
+    let app = TestApp::builder()
+        .settings(|s| s.relay_interval = Duration::from_secs(60))
+        .spawn()
+        .await;
     app.seed("evt_1", ["N-1".to_string()]).await;
     let sink = Arc::new(Capture::default());
     let workers = app.state.spawn_workers(sink.clone());
-    // The first pass runs at start; let it go idle.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let id = reservation_id(&app, "alice", "k1", &["N-1"]).await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while sink.ids().is_empty() && std::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    // The first pass runs at start and finds nothing: the relay is then idle for a minute.
+    let mut passes = workers.relay_passes();
+    passes.wait_for(|n| *n >= 1).await.expect("the relay runs");
+    let id = app.reservation_id("alice", "k1", &["N-1"]).await;
+    tokio::time::timeout(Duration::from_secs(10), sink.published_any.notified())
+        .await
+        .expect("published within seconds, not a minute");
     let published = sink.published.lock().expect("lock").clone();
-    assert_eq!(published.len(), 1, "published within seconds, not a minute");
+    assert_eq!(published.len(), 1);
     assert_eq!(published[0].aggregate_id, id);
     tokio::time::timeout(Duration::from_secs(5), workers.stop())
         .await

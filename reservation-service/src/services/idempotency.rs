@@ -2,10 +2,13 @@
 //! locked by a conditional put, completed in the same transaction as the change it guards,
 //! replayed byte for byte, and released when the execution fails.
 
-use crate::error::ApiError;
-use crate::tables::{IDEMPOTENCY, IdempotencyRecord, IdempotencyRecordKey, IdempotencyStatus};
-use dynamo_core::{Entity, Error, Path, Table, TransactWrite};
+use crate::clock::SharedClock;
+use crate::domain::Error;
+use crate::metrics::{IdempotencyOutcome, Metrics};
+use crate::store::{IdempotencyRecord, IdempotencyRecordKey, IdempotencyStatus};
+use dynamo_core::{Entity, Table, TransactWrite};
 use sha2::{Digest, Sha256};
+use std::future::Future;
 use std::time::Duration;
 
 /// How long an execution holds the lock before another request may take over.
@@ -31,6 +34,15 @@ impl StoredResponse {
     }
 }
 
+/// How an idempotent request was answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Executed now.
+    Executed(StoredResponse),
+    /// An earlier request with the same key and body: its stored response.
+    Replayed(StoredResponse),
+}
+
 /// The outcome of [`Idempotency::begin`].
 #[derive(Debug)]
 pub enum Begin {
@@ -54,10 +66,8 @@ pub struct Idempotency {
     table: Table<IdempotencyRecord>,
     ttl: Duration,
     wait: Duration,
-}
-
-fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
+    clock: SharedClock,
+    metrics: Metrics,
 }
 
 /// SHA-256 of the method, the path and the body's canonical JSON (keys sorted, no spaces).
@@ -111,18 +121,70 @@ fn write_canonical(out: &mut String, v: &serde_json::Value) {
 }
 
 impl Idempotency {
-    /// The store on `table`; records live `ttl`.
-    pub fn new(table: Table<IdempotencyRecord>, ttl: Duration) -> Self {
+    /// The store on `table`; records live `ttl` by `clock`.
+    pub fn new(
+        table: Table<IdempotencyRecord>,
+        ttl: Duration,
+        clock: SharedClock,
+        metrics: Metrics,
+    ) -> Self {
         Idempotency {
             table,
             ttl,
             wait: Duration::from_secs(3),
+            clock,
+            metrics,
+        }
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now_secs()
+    }
+
+    /// Runs `execute` once per user and key: replays the stored response of an earlier request
+    /// with the same key and body, refuses a key used for another request, and releases the
+    /// key when the execution fails so a retry executes again.
+    pub async fn run<F, Fut>(
+        &self,
+        user: &str,
+        key: &str,
+        hash: &str,
+        execute: F,
+    ) -> Result<Outcome, Error>
+    where
+        F: FnOnce(Lock) -> Fut,
+        Fut: Future<Output = (Lock, Result<StoredResponse, Error>)>,
+    {
+        let outcome = match self.begin(user, key, hash).await {
+            Ok(Begin::Replay(response)) => Ok(Outcome::Replayed(response)),
+            Ok(Begin::Execute(lock)) => {
+                let (lock, result) = execute(lock).await;
+                if result.is_err() {
+                    self.release(&lock).await;
+                }
+                result.map(Outcome::Executed)
+            }
+            Err(e) => Err(e),
+        };
+        self.count(&outcome);
+        outcome
+    }
+
+    /// Counts an idempotent request's outcome in the metrics.
+    pub fn count(&self, outcome: &Result<Outcome, Error>) {
+        match outcome {
+            Ok(Outcome::Executed(_)) => self.metrics.idempotency(IdempotencyOutcome::Executed),
+            Ok(Outcome::Replayed(_)) => self.metrics.idempotency(IdempotencyOutcome::Replayed),
+            Err(Error::IdempotencyConflict { .. }) => {
+                self.metrics.idempotency(IdempotencyOutcome::Conflict)
+            }
+            Err(_) => {}
         }
     }
 
     /// Claims `key` for this request, or finds what to replay. Concurrent duplicates wait
     /// briefly for the first execution and replay its response.
-    pub async fn begin(&self, user: &str, key: &str, hash: &str) -> Result<Begin, ApiError> {
+    pub async fn begin(&self, user: &str, key: &str, hash: &str) -> Result<Begin, Error> {
         let started = std::time::Instant::now();
         loop {
             match self.try_claim(user, key, hash).await? {
@@ -131,7 +193,7 @@ impl Idempotency {
                     tokio::time::sleep(Duration::from_millis(50)).await
                 }
                 None => {
-                    return Err(ApiError::IdempotencyConflict {
+                    return Err(Error::IdempotencyConflict {
                         message: "a request with this Idempotency-Key is still being processed; retry shortly".into(),
                         retry_after: Some(1),
                     });
@@ -141,13 +203,8 @@ impl Idempotency {
     }
 
     /// One attempt: `None` means another execution holds the lock.
-    async fn try_claim(
-        &self,
-        user: &str,
-        key: &str,
-        hash: &str,
-    ) -> Result<Option<Begin>, ApiError> {
-        let now = now();
+    async fn try_claim(&self, user: &str, key: &str, hash: &str) -> Result<Option<Begin>, Error> {
+        let now = self.now();
         let ttl = now + i64::try_from(self.ttl.as_secs()).unwrap_or(300);
         let record = IdempotencyRecord {
             key: format!("{user}#{key}"),
@@ -173,18 +230,19 @@ impl Idempotency {
             .await
         {
             Ok(_) => Ok(Some(Begin::Execute(lock))),
-            Err(Error::ConditionFailed {
+            Err(dynamo_core::Error::ConditionFailed {
                 item: Some(item), ..
             }) => {
                 let existing = IdempotencyRecord::from_item(*item)
-                    .map_err(|e| ApiError::Internal(e.to_string()))?;
+                    .map_err(|e| Error::Internal(e.to_string()))?;
                 Ok(stored(existing, hash, now)?.map(Begin::Replay))
             }
             // Released between our condition check and DynamoDB's answer, or being completed by
             // the executing request's transaction right now: look again shortly.
-            Err(Error::ConditionFailed { item: None, .. } | Error::TransactionConflict { .. }) => {
-                Ok(None)
-            }
+            Err(
+                dynamo_core::Error::ConditionFailed { item: None, .. }
+                | dynamo_core::Error::TransactionConflict { .. },
+            ) => Ok(None),
             Err(e) => Err(e.into()),
         }
     }
@@ -201,7 +259,7 @@ impl Idempotency {
         hash: &str,
         response: &StoredResponse,
     ) -> TransactWrite {
-        let now = now();
+        let now = self.now();
         let record = IdempotencyRecord {
             key: format!("{user}#{key}"),
             request_hash: hash.to_owned(),
@@ -222,7 +280,7 @@ impl Idempotency {
         user: &str,
         key: &str,
         hash: &str,
-    ) -> Result<Option<StoredResponse>, ApiError> {
+    ) -> Result<Option<StoredResponse>, Error> {
         let existing = self
             .table
             .get(IdempotencyRecordKey::new(format!("{user}#{key}")))
@@ -230,7 +288,7 @@ impl Idempotency {
             .send()
             .await?;
         match existing {
-            Some(existing) => stored(existing, hash, now()),
+            Some(existing) => stored(existing, hash, self.now()),
             None => Ok(None),
         }
     }
@@ -256,35 +314,29 @@ impl Idempotency {
         )
     }
 
-    /// Whether item `index` of a canceled transaction is the idempotency record (the lock was
-    /// lost to a takeover).
-    pub fn is_lock_item(&self, table: &str) -> bool {
-        table == self.table.name()
-    }
-
     /// Releases the lock after a failed execution, so a retry executes again.
     pub async fn release(&self, lock: &Lock) {
         let result = self
             .table
             .delete(IdempotencyRecordKey::new(lock.key.clone()))
             .condition(
-                Path::new("owner")
+                IdempotencyRecord::fields()
+                    .owner
                     .eq(lock.owner.clone())
-                    .and(Path::new("status").eq("IN_PROGRESS")),
+                    .and(
+                        IdempotencyRecord::fields()
+                            .status
+                            .eq(IdempotencyStatus::InProgress),
+                    ),
             )
             .send()
             .await;
         match result {
-            Ok(_) | Err(Error::ConditionFailed { .. }) => {}
+            Ok(_) | Err(dynamo_core::Error::ConditionFailed { .. }) => {}
             Err(e) => {
                 tracing::warn!(error = %e, "could not release an idempotency lock; it expires by itself")
             }
         }
-    }
-
-    /// The table name, for messages.
-    pub fn table_name(&self) -> &str {
-        self.table.name()
     }
 }
 
@@ -304,12 +356,12 @@ fn stored(
     existing: IdempotencyRecord,
     hash: &str,
     now: i64,
-) -> Result<Option<StoredResponse>, ApiError> {
+) -> Result<Option<StoredResponse>, Error> {
     if existing.ttl < now {
         return Ok(None);
     }
     if existing.request_hash != hash {
-        return Err(ApiError::IdempotencyConflict {
+        return Err(Error::IdempotencyConflict {
             message: "this Idempotency-Key was already used for a different request".into(),
             retry_after: None,
         });
@@ -325,9 +377,6 @@ fn stored(
         _ => Ok(None),
     }
 }
-
-/// The definition the idempotency table must match.
-pub const TABLE: dynamo_core::TableDef = IDEMPOTENCY;
 
 #[cfg(test)]
 mod tests {

@@ -1,15 +1,13 @@
 //! Thousands of concurrent requests on a small seat pool: holds race, winners confirm or
 //! cancel while others keep trying, and nothing is ever oversold or left inconsistent.
 
+use crate::helpers::*;
 use reqwest::StatusCode;
-use reservation_service::tables::ReservationStatus;
+use reservation_service::store::ReservationStatus;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
-
-mod support;
-use support::*;
 
 #[derive(Debug, Default)]
 struct Outcomes {
@@ -23,7 +21,12 @@ struct Outcomes {
 async fn two_thousand_concurrent_holds_on_twenty_seats_never_oversell() {
     const POOL: usize = 20;
     const REQUESTS: usize = 2000;
-    let app = Arc::new(spawn(Duration::from_secs(600)).await);
+    let app = Arc::new(
+        TestApp::builder()
+            .hold_ttl(Duration::from_secs(600))
+            .spawn()
+            .await,
+    );
     app.seed("evt_load", (1..=POOL).map(|n| format!("L-{n}")))
         .await;
     let in_flight = Arc::new(Semaphore::new(200));

@@ -477,32 +477,4 @@ mod tests {
             ]
         );
     }
-
-    fn repo_file(path: &str) -> String {
-        std::fs::read_to_string(format!("{}/../{path}", env!("CARGO_MANIFEST_DIR")))
-            .unwrap_or_else(|e| panic!("{path}: {e}"))
-    }
-
-    #[test]
-    fn every_setting_is_documented_and_the_configmap_uses_only_settings() {
-        let docs = repo_file("docs/operations.md");
-        for (name, _, _) in VARIABLES {
-            assert!(
-                docs.contains(&format!("`{name}`")),
-                "docs/operations.md does not document {name}"
-            );
-        }
-        let configmap = repo_file("deploy/k8s/configmap.yaml");
-        let data = configmap
-            .split("\ndata:\n")
-            .nth(1)
-            .expect("the configmap has data");
-        for line in data.lines().filter(|l| !l.trim().is_empty()) {
-            let key = line.trim().split(':').next().unwrap_or_default();
-            assert!(
-                VARIABLES.iter().any(|(name, _, _)| *name == key),
-                "deploy/k8s/configmap.yaml sets {key}, which the service does not read"
-            );
-        }
-    }
 }

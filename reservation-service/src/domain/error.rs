@@ -1,0 +1,61 @@
+//! What a reservation request can fail with, in the domain's words. Each maps to one HTTP
+//! answer in `routes::error`, the only place that knows status codes.
+
+/// A failed reservation operation.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request is malformed; the message names the field.
+    #[error("{0}")]
+    Invalid(String),
+    /// No such reservation.
+    #[error("{0}")]
+    NotFound(String),
+    /// The reservation belongs to another user.
+    #[error("{0}")]
+    NotOwner(String),
+    /// The hold ran out.
+    #[error("the hold on reservation {0} has expired")]
+    Expired(String),
+    /// The reservation's state does not allow the action.
+    #[error("{0}")]
+    InvalidState(String),
+    /// Another request is changing the same reservation or seats; a retry may pass.
+    #[error("{0}")]
+    Contended(String),
+    /// These seats are held or sold.
+    #[error("seats not available: {}", .0.join(", "))]
+    SeatsTaken(Vec<String>),
+    /// The payment was declined.
+    #[error("payment {0} was not approved")]
+    PaymentNotApproved(String),
+    /// The `Idempotency-Key` was used for another request, or its first request is running.
+    #[error("{message}")]
+    IdempotencyConflict {
+        /// Why.
+        message: String,
+        /// Seconds after which a retry may pass.
+        retry_after: Option<u64>,
+    },
+    /// A dependency (payment, identity provider, ...) cannot be reached.
+    #[error("{dependency} is unavailable: {detail}")]
+    Unavailable {
+        /// Which.
+        dependency: &'static str,
+        /// What happened, for the logs.
+        detail: String,
+    },
+    /// A dependency did not answer in time.
+    #[error("{dependency} timed out: {detail}")]
+    Timeout {
+        /// Which.
+        dependency: &'static str,
+        /// What happened, for the logs.
+        detail: String,
+    },
+    /// DynamoDB failed.
+    #[error(transparent)]
+    Store(#[from] dynamo_core::Error),
+    /// A broken invariant: a bug, or data the service did not write.
+    #[error("{0}")]
+    Internal(String),
+}

@@ -1,0 +1,259 @@
+//! Requests parsed into valid values: what passes here can be acted on, and every mistake is
+//! reported with the field it concerns.
+
+use super::Error;
+use serde_json::Value;
+use std::collections::HashSet;
+use std::fmt;
+
+/// A valid `POST /v1/reservations` body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateReservation {
+    /// The event.
+    pub event_id: String,
+    /// The seats, unique, in request order.
+    pub seat_ids: Vec<String>,
+    /// The user the request is for (must be the token's subject).
+    pub user_id: String,
+    /// The admission token.
+    pub reservation_token: String,
+}
+
+fn field<'a>(body: &'a serde_json::Map<String, Value>, name: &str) -> Option<&'a Value> {
+    body.get(name).filter(|v| !v.is_null())
+}
+
+fn text(body: &serde_json::Map<String, Value>, name: &str, max: usize) -> Result<String, Error> {
+    match field(body, name) {
+        None => Err(Error::Invalid(format!("{name} is required"))),
+        Some(Value::String(s)) if s.trim().is_empty() => {
+            Err(Error::Invalid(format!("{name} must not be empty")))
+        }
+        Some(Value::String(s)) if s.chars().count() > max => Err(Error::Invalid(format!(
+            "{name} must be at most {max} characters"
+        ))),
+        Some(Value::String(s)) if s.chars().any(char::is_control) => Err(Error::Invalid(format!(
+            "{name} must not contain control characters"
+        ))),
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(_) => Err(Error::Invalid(format!("{name} must be a string"))),
+    }
+}
+
+fn count(body: &serde_json::Map<String, Value>, name: &str) -> Result<Option<u64>, Error> {
+    match field(body, name) {
+        None => Ok(None),
+        Some(v) => v
+            .as_u64()
+            .map(Some)
+            .ok_or_else(|| Error::Invalid(format!("{name} must be a positive integer"))),
+    }
+}
+
+/// Parses the body of `POST /v1/reservations`; `max_seats` bounds the seat list.
+pub fn parse_create(body: &Value, max_seats: usize) -> Result<CreateReservation, Error> {
+    let body = body
+        .as_object()
+        .ok_or_else(|| Error::Invalid("the body must be a JSON object".into()))?;
+    let event_id = text(body, "event_id", 128)?;
+    let seats = match field(body, "seat_ids") {
+        None => return Err(Error::Invalid("seat_ids is required".into())),
+        Some(Value::Array(items)) => items,
+        Some(_) => {
+            return Err(Error::Invalid(
+                "seat_ids must be an array of strings".into(),
+            ));
+        }
+    };
+    if seats.is_empty() {
+        return Err(Error::Invalid(
+            "seat_ids must hold at least one seat".into(),
+        ));
+    }
+    if seats.len() > max_seats {
+        return Err(Error::Invalid(format!(
+            "seat_ids holds {} seats; at most {max_seats} per reservation",
+            seats.len()
+        )));
+    }
+    let mut seat_ids = Vec::with_capacity(seats.len());
+    let mut seen = HashSet::new();
+    for (i, seat) in seats.iter().enumerate() {
+        let seat = match seat {
+            Value::String(s)
+                if !s.trim().is_empty() && s.len() <= 64 && !s.chars().any(char::is_control) =>
+            {
+                s.clone()
+            }
+            Value::String(_) => {
+                return Err(Error::Invalid(format!(
+                    "seat_ids[{i}] must be 1 to 64 characters without control characters"
+                )));
+            }
+            _ => {
+                return Err(Error::Invalid(format!("seat_ids[{i}] must be a string")));
+            }
+        };
+        if !seen.insert(seat.clone()) {
+            return Err(Error::Invalid(format!("seat_ids[{i}] repeats seat {seat}")));
+        }
+        seat_ids.push(seat);
+    }
+    let n = seat_ids.len() as u64;
+    for name in ["qty", "quantity"] {
+        if let Some(q) = count(body, name)?
+            && q != n
+        {
+            return Err(Error::Invalid(format!(
+                "{name} is {q} but seat_ids holds {n} seats"
+            )));
+        }
+    }
+    Ok(CreateReservation {
+        event_id,
+        seat_ids,
+        user_id: text(body, "user_id", 128)?,
+        reservation_token: text(body, "reservation_token", 2048)?,
+    })
+}
+
+/// Parses the body of `POST /v1/reservations/{id}/confirm`: the payment intent.
+pub fn parse_confirm(body: &Value) -> Result<String, Error> {
+    let body = body
+        .as_object()
+        .ok_or_else(|| Error::Invalid("the body must be a JSON object".into()))?;
+    text(body, "payment_intent_id", 128)
+}
+
+/// A reservation id: `rsv_` and up to 60 ASCII letters and digits (a UUIDv7 when the service
+/// makes one).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ReservationId(String);
+
+impl ReservationId {
+    /// A new, time-ordered id.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        ReservationId(new_id("rsv"))
+    }
+
+    /// The id in `s`, if it is one (anything else cannot name a reservation).
+    pub fn parse(s: &str) -> Option<Self> {
+        let rest = s.strip_prefix("rsv_")?;
+        (!rest.is_empty() && s.len() <= 64 && rest.chars().all(|c| c.is_ascii_alphanumeric()))
+            .then(|| ReservationId(s.to_owned()))
+    }
+
+    /// The id.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ReservationId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// `{prefix}_{UUIDv7}`: unique and sorted by creation time.
+pub fn new_id(prefix: &str) -> String {
+    format!("{prefix}_{}", uuid::Uuid::now_v7().simple())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(s: &str) -> Value {
+        serde_json::from_str(s).expect("json")
+    }
+
+    #[test]
+    fn accepts_qty_or_quantity() {
+        let ok = r#"{"event_id":"evt_1","qty":2,"seat_ids":["A-1","A-2"],"user_id":"u1","reservation_token":"t"}"#;
+        assert_eq!(
+            parse_create(&body(ok), 10).expect("valid").seat_ids,
+            ["A-1", "A-2"]
+        );
+        let ok = r#"{"event_id":"evt_1","quantity":1,"seat_ids":["A-1"],"user_id":"u1","reservation_token":"t"}"#;
+        assert!(parse_create(&body(ok), 10).is_ok());
+    }
+
+    #[test]
+    fn messages_name_the_field() {
+        let cases = [
+            (r#"[]"#, "the body must be a JSON object"),
+            (
+                r#"{"seat_ids":["A-1"],"user_id":"u","reservation_token":"t"}"#,
+                "event_id is required",
+            ),
+            (
+                r#"{"event_id":1,"seat_ids":["A-1"],"user_id":"u","reservation_token":"t"}"#,
+                "event_id must be a string",
+            ),
+            (
+                r#"{"event_id":"e","seat_ids":[],"user_id":"u","reservation_token":"t"}"#,
+                "seat_ids must hold at least one seat",
+            ),
+            (
+                r#"{"event_id":"e","seat_ids":"A-1","user_id":"u","reservation_token":"t"}"#,
+                "seat_ids must be an array of strings",
+            ),
+            (
+                r#"{"event_id":"e","seat_ids":["A-1",2],"user_id":"u","reservation_token":"t"}"#,
+                "seat_ids[1] must be a string",
+            ),
+            (
+                r#"{"event_id":"e","seat_ids":["A-1","A-1"],"user_id":"u","reservation_token":"t"}"#,
+                "seat_ids[1] repeats seat A-1",
+            ),
+            (
+                r#"{"event_id":"e","qty":3,"seat_ids":["A-1"],"user_id":"u","reservation_token":"t"}"#,
+                "qty is 3 but seat_ids holds 1 seats",
+            ),
+            (
+                r#"{"event_id":"e","quantity":-1,"seat_ids":["A-1"],"user_id":"u","reservation_token":"t"}"#,
+                "quantity must be a positive integer",
+            ),
+            (
+                r#"{"event_id":"e","seat_ids":["A-1"],"reservation_token":"t"}"#,
+                "user_id is required",
+            ),
+            (
+                r#"{"event_id":"e","seat_ids":["A-1"],"user_id":"u"}"#,
+                "reservation_token is required",
+            ),
+        ];
+        for (input, expected) in cases {
+            match parse_create(&body(input), 10) {
+                Err(Error::Invalid(message)) => assert_eq!(message, expected, "{input}"),
+                other => panic!("{input}: {other:?}"),
+            }
+        }
+        let many = format!(
+            r#"{{"event_id":"e","seat_ids":[{}],"user_id":"u","reservation_token":"t"}}"#,
+            (0..11)
+                .map(|i| format!("\"S-{i}\""))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        assert!(
+            matches!(parse_create(&body(&many), 10), Err(Error::Invalid(m)) if m.contains("at most 10"))
+        );
+    }
+
+    #[test]
+    fn reservation_ids() {
+        assert!(ReservationId::parse("rsv_0192abc").is_some());
+        for bad in [
+            "rsv_",
+            "rsv_../x",
+            "ord_1",
+            &format!("rsv_{}", "a".repeat(61)),
+        ] {
+            assert!(ReservationId::parse(bad).is_none(), "{bad}");
+        }
+        assert!(ReservationId::new().as_str().starts_with("rsv_"));
+    }
+}

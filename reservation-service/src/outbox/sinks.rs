@@ -1,0 +1,189 @@
+//! Where the relay publishes events: EventBridge, or the log.
+
+use crate::store::{OutboxEvent, rfc3339};
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+/// The result of publishing one event: `Err` carries the reason.
+pub type PublishResult = Result<(), String>;
+
+/// Where events go.
+pub trait EventSink: Send + Sync {
+    /// Publishes up to 10 events; one result per event, in order.
+    fn publish<'a>(
+        &'a self,
+        events: &'a [OutboxEvent],
+    ) -> Pin<Box<dyn Future<Output = Vec<PublishResult>> + Send + 'a>>;
+
+    /// For logs: where events go.
+    fn describe(&self) -> String;
+}
+
+/// The JSON published for an event: the stored payload under `data`, with the outbox id for
+/// deduplication.
+pub fn envelope(event: &OutboxEvent) -> String {
+    let data: serde_json::Value =
+        serde_json::from_str(&event.payload).unwrap_or(serde_json::Value::Null);
+    serde_json::json!({
+        "outbox_id": event.outbox_id,
+        "type": event.event_type,
+        "occurred_at": rfc3339(event.created_at),
+        "data": data,
+    })
+    .to_string()
+}
+
+/// Publishes to an EventBridge bus.
+#[derive(Debug, Clone)]
+pub struct EventBridgeSink {
+    client: aws_sdk_eventbridge::Client,
+    bus: String,
+    source: String,
+}
+
+impl EventBridgeSink {
+    /// Events go to `bus` with `source`; the detail type is the event type.
+    pub fn new(
+        client: aws_sdk_eventbridge::Client,
+        bus: impl Into<String>,
+        source: impl Into<String>,
+    ) -> Self {
+        EventBridgeSink {
+            client,
+            bus: bus.into(),
+            source: source.into(),
+        }
+    }
+
+    /// A client from the environment (credentials chain, `AWS_REGION`, and
+    /// `EVENTBRIDGE_ENDPOINT` for a local emulator).
+    pub async fn client_from_env(endpoint: Option<&str>) -> aws_sdk_eventbridge::Client {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(endpoint) = endpoint {
+            loader = loader.endpoint_url(endpoint);
+        }
+        let config = loader.load().await;
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(2))
+            .operation_attempt_timeout(Duration::from_secs(3))
+            .operation_timeout(Duration::from_secs(10))
+            .build();
+        let conf = aws_sdk_eventbridge::config::Builder::from(&config)
+            .timeout_config(timeouts)
+            .build();
+        aws_sdk_eventbridge::Client::from_conf(conf)
+    }
+}
+
+impl EventSink for EventBridgeSink {
+    fn publish<'a>(
+        &'a self,
+        events: &'a [OutboxEvent],
+    ) -> Pin<Box<dyn Future<Output = Vec<PublishResult>> + Send + 'a>> {
+        Box::pin(async move {
+            use aws_sdk_eventbridge::primitives::DateTime;
+            use aws_sdk_eventbridge::types::PutEventsRequestEntry;
+            let entries = events.iter().map(|event| {
+                PutEventsRequestEntry::builder()
+                    .event_bus_name(&self.bus)
+                    .source(&self.source)
+                    .detail_type(&event.event_type)
+                    .detail(envelope(event))
+                    .time(DateTime::from_secs(event.created_at.unix_timestamp()))
+                    .build()
+            });
+            let response = self
+                .client
+                .put_events()
+                .set_entries(Some(entries.collect()))
+                .send()
+                .await;
+            match response {
+                Err(e) => {
+                    let reason = aws_sdk_eventbridge::error::DisplayErrorContext(&e).to_string();
+                    events.iter().map(|_| Err(reason.clone())).collect()
+                }
+                Ok(output) => {
+                    let results = output.entries();
+                    (0..events.len())
+                        .map(|i| match results.get(i) {
+                            Some(entry) if entry.error_code().is_none() => Ok(()),
+                            Some(entry) => Err(format!(
+                                "{}: {}",
+                                entry.error_code().unwrap_or_default(),
+                                entry.error_message().unwrap_or_default()
+                            )),
+                            None => Err("PutEvents returned no result for the entry".into()),
+                        })
+                        .collect()
+                }
+            }
+        })
+    }
+
+    fn describe(&self) -> String {
+        format!("EventBridge bus {}", self.bus)
+    }
+}
+
+/// Writes events to the log: for local runs without `EVENT_BUS_NAME`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct LogSink;
+
+impl EventSink for LogSink {
+    fn publish<'a>(
+        &'a self,
+        events: &'a [OutboxEvent],
+    ) -> Pin<Box<dyn Future<Output = Vec<PublishResult>> + Send + 'a>> {
+        Box::pin(async move {
+            for event in events {
+                tracing::info!(
+                    outbox_id = event.outbox_id,
+                    event_type = event.event_type,
+                    event = envelope(event),
+                    "event published to the log (EVENT_BUS_NAME is unset)"
+                );
+            }
+            vec![Ok(()); events.len()]
+        })
+    }
+
+    fn describe(&self) -> String {
+        "the log (EVENT_BUS_NAME is unset)".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::OutboxStatus;
+
+    #[test]
+    fn envelope_carries_the_outbox_id_and_the_payload() {
+        let event = OutboxEvent {
+            outbox_id: "obx_1".into(),
+            event_type: "reservation.confirmed".into(),
+            aggregate_id: "rsv_1".into(),
+            payload: r#"{"reservation_id":"rsv_1"}"#.into(),
+            status: OutboxStatus::Pending,
+            attempts: 0,
+            next_retry_at: 0,
+            created_at: time::macros::datetime!(2026-01-02 03:04:05 UTC),
+            lease_owner: None,
+            lease_until: None,
+            published_at: None,
+            last_error: None,
+            gsi1pk: None,
+            gsi1sk: None,
+        };
+        let value: serde_json::Value = serde_json::from_str(&envelope(&event)).expect("json");
+        assert_eq!(
+            value,
+            serde_json::json!({
+                "outbox_id": "obx_1", "type": "reservation.confirmed",
+                "occurred_at": "2026-01-02T03:04:05Z", "data": {"reservation_id": "rsv_1"},
+            })
+        );
+    }
+}

@@ -1,0 +1,71 @@
+//! HTTP: the router, its handlers and middleware, and the one place errors become answers.
+//! Only `startup` uses this module; handlers call the services.
+//!
+//! An endpoint is a handler with its `#[utoipa::path]` plus one `.routes(routes!(..))` line in
+//! [`router`]: the route and its OpenAPI entry are registered together.
+
+mod error;
+mod extractors;
+mod middleware;
+mod openapi;
+mod operations;
+mod reservations;
+
+use crate::startup::AppState;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::header;
+use axum::routing::get;
+use std::sync::Arc;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Requests larger than this are refused with 413.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Every endpoint with its OpenAPI entry, and the document they make.
+fn endpoints() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(reservations::create))
+        .routes(routes!(reservations::get))
+        .routes(routes!(reservations::confirm))
+        .routes(routes!(reservations::cancel))
+        .routes(routes!(operations::health))
+        .routes(routes!(operations::ready))
+        .routes(routes!(operations::metrics))
+        .split_for_parts()
+}
+
+/// The OpenAPI 3 document as pretty JSON (what `/v3/api-docs` serves).
+pub(crate) fn openapi_json() -> String {
+    openapi::to_json(&endpoints().1)
+}
+
+/// The application: endpoints, `/v3/api-docs`, fallbacks and middleware.
+pub(crate) fn router(state: Arc<AppState>) -> Router {
+    let timeout = state.settings.request_timeout;
+    let (router, doc) = endpoints();
+    let doc: Arc<str> = Arc::from(openapi::to_json(&doc));
+    router
+        .route(
+            "/v3/api-docs",
+            get(move || async move {
+                (
+                    [(header::CONTENT_TYPE, "application/json")],
+                    doc.to_string(),
+                )
+            }),
+        )
+        .fallback(middleware::not_found)
+        .method_not_allowed_fallback(middleware::method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            middleware::deadline(req, next, timeout)
+        }))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::trace,
+        ))
+        .with_state(state)
+}

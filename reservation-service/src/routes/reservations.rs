@@ -1,0 +1,185 @@
+//! The Reservation API: hold, confirm, cancel, read. Handlers parse and authenticate, call the
+//! service, and answer; replays of an `Idempotency-Key` are marked `Idempotent-Replayed`.
+
+use super::error::{ApiError, ErrorBody};
+use super::extractors::{IdempotencyKey, JsonBody, User};
+use crate::domain::bodies::{
+    CancelReservationResponse, ConfirmReservationRequest, ConfirmReservationResponse,
+    CreateReservationRequest, CreateReservationResponse, ReservationView,
+};
+use crate::domain::request::{parse_confirm, parse_create};
+use crate::services::{Outcome, StoredResponse, request_hash};
+use crate::startup::AppState;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+
+/// `POST /v1/reservations`.
+#[utoipa::path(
+    post, path = "/v1/reservations", tag = "reservations",
+    summary = "Hold seats",
+    request_body = CreateReservationRequest,
+    params(
+        ("Idempotency-Key" = String, Header, description = "Unique per intended operation; a repeat replays the first response (5 minutes)", pattern = "^[!-~]{1,255}$"),
+    ),
+    responses(
+        (status = 201, description = "Held until hold_expires_at", body = CreateReservationResponse),
+        (status = 400, description = "VALIDATION_ERROR or IDEMPOTENCY_REQUIRED", body = ErrorBody),
+        (status = 401, description = "UNAUTHENTICATED: missing, expired or invalid token", body = ErrorBody),
+        (status = 403, description = "FORBIDDEN: user_id is not the token's subject, or the admission token is not valid for this user and event", body = ErrorBody),
+        (status = 409, description = "INVENTORY_CONFLICT (seats taken) or IDEMPOTENCY_CONFLICT", body = ErrorBody),
+        (status = 408, description = "REQUEST_TIMEOUT: the body did not arrive within the request deadline", body = ErrorBody),
+        (status = 413, description = "PAYLOAD_TOO_LARGE: over 64 KiB", body = ErrorBody),
+        (status = 429, description = "RATE_LIMITED (see Retry-After)", body = ErrorBody),
+        (status = 503, description = "SERVICE_UNAVAILABLE: DynamoDB unreachable or throttling (see Retry-After)", body = ErrorBody),
+        (status = 504, description = "UPSTREAM_TIMEOUT", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn create(
+    State(state): State<Arc<AppState>>,
+    User(user): User,
+    IdempotencyKey(key): IdempotencyKey,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let request = parse_create(&body, state.settings.max_seats)?;
+    if request.user_id != user {
+        return Err(ApiError::Forbidden(
+            "user_id does not match the authenticated user".into(),
+        ));
+    }
+    state
+        .admission
+        .verify(&request.reservation_token, &user, &request.event_id)?;
+    let hash = request_hash("POST", "/v1/reservations", Some(&body));
+    let outcome = state.reservations.hold(&user, request, &key, &hash).await?;
+    Ok(answer(outcome))
+}
+
+/// `POST /v1/reservations/{id}/confirm`.
+#[utoipa::path(
+    post, path = "/v1/reservations/{id}/confirm", tag = "reservations",
+    summary = "Confirm a hold after payment",
+    request_body = ConfirmReservationRequest,
+    params(
+        ("id" = String, Path, description = "The reservation id (rsv_...)"),
+        ("Idempotency-Key" = String, Header, description = "Unique per intended operation; a repeat replays the first response (5 minutes)", pattern = "^[!-~]{1,255}$"),
+    ),
+    responses(
+        (status = 200, description = "Confirmed; the order is created", body = ConfirmReservationResponse),
+        (status = 400, description = "VALIDATION_ERROR or IDEMPOTENCY_REQUIRED", body = ErrorBody),
+        (status = 401, description = "UNAUTHENTICATED: missing, expired or invalid token", body = ErrorBody),
+        (status = 403, description = "FORBIDDEN: another user's reservation", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+        (status = 409, description = "RESERVATION_EXPIRED, INVALID_STATE or IDEMPOTENCY_CONFLICT", body = ErrorBody),
+        (status = 412, description = "PAYMENT_NOT_APPROVED", body = ErrorBody),
+        (status = 408, description = "REQUEST_TIMEOUT: the body did not arrive within the request deadline", body = ErrorBody),
+        (status = 413, description = "PAYLOAD_TOO_LARGE: over 64 KiB", body = ErrorBody),
+        (status = 429, description = "RATE_LIMITED (see Retry-After)", body = ErrorBody),
+        (status = 503, description = "SERVICE_UNAVAILABLE: DynamoDB unreachable or throttling (see Retry-After)", body = ErrorBody),
+        (status = 504, description = "UPSTREAM_TIMEOUT", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn confirm(
+    State(state): State<Arc<AppState>>,
+    User(user): User,
+    Path(id): Path<String>,
+    IdempotencyKey(key): IdempotencyKey,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let payment = parse_confirm(&body)?;
+    let hash = request_hash(
+        "POST",
+        &format!("/v1/reservations/{id}/confirm"),
+        Some(&body),
+    );
+    let outcome = state
+        .reservations
+        .confirm(&user, &id, &payment, &key, &hash)
+        .await?;
+    Ok(answer(outcome))
+}
+
+/// `POST /v1/reservations/{id}/cancel`.
+#[utoipa::path(
+    post, path = "/v1/reservations/{id}/cancel", tag = "reservations",
+    summary = "Cancel a hold and release its seats",
+    params(
+        ("id" = String, Path, description = "The reservation id (rsv_...)"),
+        ("Idempotency-Key" = String, Header, description = "Unique per intended operation; a repeat replays the first response (5 minutes)", pattern = "^[!-~]{1,255}$"),
+    ),
+    responses(
+        (status = 200, description = "Cancelled", body = CancelReservationResponse),
+        (status = 400, description = "VALIDATION_ERROR or IDEMPOTENCY_REQUIRED", body = ErrorBody),
+        (status = 401, description = "UNAUTHENTICATED: missing, expired or invalid token", body = ErrorBody),
+        (status = 403, description = "FORBIDDEN: another user's reservation", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+        (status = 409, description = "RESERVATION_EXPIRED, INVALID_STATE or IDEMPOTENCY_CONFLICT", body = ErrorBody),
+        (status = 408, description = "REQUEST_TIMEOUT: the body did not arrive within the request deadline", body = ErrorBody),
+        (status = 413, description = "PAYLOAD_TOO_LARGE: over 64 KiB", body = ErrorBody),
+        (status = 429, description = "RATE_LIMITED (see Retry-After)", body = ErrorBody),
+        (status = 503, description = "SERVICE_UNAVAILABLE: DynamoDB unreachable or throttling (see Retry-After)", body = ErrorBody),
+        (status = 504, description = "UPSTREAM_TIMEOUT", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn cancel(
+    State(state): State<Arc<AppState>>,
+    User(user): User,
+    Path(id): Path<String>,
+    IdempotencyKey(key): IdempotencyKey,
+) -> Result<Response, ApiError> {
+    let hash = request_hash("POST", &format!("/v1/reservations/{id}/cancel"), None);
+    let outcome = state.reservations.cancel(&user, &id, &key, &hash).await?;
+    Ok(answer(outcome))
+}
+
+/// `GET /v1/reservations/{id}`.
+#[utoipa::path(
+    get, path = "/v1/reservations/{id}", tag = "reservations",
+    summary = "A reservation of the authenticated user",
+    params(
+        ("id" = String, Path, description = "The reservation id (rsv_...)"),
+    ),
+    responses(
+        (status = 200, description = "The reservation; a hold past its end shows as EXPIRED", body = ReservationView),
+        (status = 401, description = "UNAUTHENTICATED", body = ErrorBody),
+        (status = 403, description = "FORBIDDEN: another user's reservation", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+        (status = 429, description = "RATE_LIMITED (see Retry-After)", body = ErrorBody),
+        (status = 503, description = "SERVICE_UNAVAILABLE (see Retry-After)", body = ErrorBody),
+        (status = 504, description = "UPSTREAM_TIMEOUT", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn get(
+    State(state): State<Arc<AppState>>,
+    User(user): User,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let view = state.reservations.view(&user, &id).await?;
+    Ok(axum::Json(view).into_response())
+}
+
+/// The stored response of an idempotent request; a replay is marked as such.
+fn answer(outcome: Outcome) -> Response {
+    let (response, replayed) = match outcome {
+        Outcome::Executed(response) => (response, false),
+        Outcome::Replayed(response) => (response, true),
+    };
+    let StoredResponse { status, body } = response;
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    let mut r = (status, body).into_response();
+    let headers = r.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if replayed {
+        tracing::info!("replaying a stored response");
+        headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    r
+}

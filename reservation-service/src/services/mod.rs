@@ -1,0 +1,11 @@
+//! What the API does, on the domain's values and the store's tables: holds, confirmations,
+//! cancellations and expiry ([`reservations`]), exactly once per `Idempotency-Key`
+//! ([`idempotency`]), with payments approved by a [`PaymentGateway`](payment::PaymentGateway).
+
+pub mod idempotency;
+pub mod payment;
+pub mod reservations;
+
+pub use idempotency::{Idempotency, Outcome, StoredResponse, request_hash};
+pub use payment::{PaymentError, PaymentGateway, SimulatedPayments};
+pub use reservations::{Reservations, ReservationsConfig};

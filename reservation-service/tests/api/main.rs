@@ -1,0 +1,14 @@
+//! The service over real HTTP against DynamoDB Local: one test binary, one module per topic,
+//! every test on a [`helpers::TestApp`] of its own (own port, own table prefix, own clock).
+//! `TEST_LOG=1` shows the service's logs.
+
+mod auth;
+mod dynamodb_metrics;
+mod helpers;
+mod load;
+mod operations;
+mod outage;
+mod requests;
+mod reservations;
+mod shutdown;
+mod workers;

@@ -1,0 +1,110 @@
+//! Operations: health, readiness, trace ids, metrics, and the start-up schema check.
+
+use crate::helpers::*;
+use dynamo_core::testing::DynamoLocal;
+use dynamo_core::{KeyDef, TableDef};
+use reqwest::StatusCode;
+use reservation_service::startup::check_schemas;
+use reservation_service::store::ALL;
+
+#[tokio::test]
+async fn health_ready_and_trace_ids() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .http
+        .get(format!("{}/health", app.base))
+        .header("x-trace-id", "abc-123")
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["x-trace-id"], "abc-123");
+    let (status, body, _) = read(
+        app.http
+            .get(format!("{}/ready", app.base))
+            .send()
+            .await
+            .expect("answers"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("READY"))
+    );
+    let response = app
+        .http
+        .get(format!("{}/v1/reservations/rsv_x", app.base))
+        .header(
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        )
+        .send()
+        .await
+        .expect("answers");
+    let (_, body, _) = read(response).await;
+    assert_eq!(
+        body["error"]["trace_id"],
+        "4bf92f3577b34da6a3ce929d0e0e4736"
+    );
+}
+
+#[tokio::test]
+async fn metrics_count_requests_statuses_idempotency_and_dynamodb_calls() {
+    let app = TestApp::spawn().await;
+    app.seed("evt_1", ["M-1".to_string()]).await;
+    let (status, _, _) = app.hold("alice", "k1", "evt_1", &["M-1"]).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _, _) = app.hold("alice", "k1", "evt_1", &["M-1"]).await;
+    assert_eq!(status, StatusCode::CREATED, "replayed");
+    let (status, _, _) = app.get("/v1/reservations/rsv_unknown1", "alice").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, _, text) = read(
+        app.http
+            .get(format!("{}/metrics", app.base))
+            .send()
+            .await
+            .expect("answers"),
+    )
+    .await;
+    for expected in [
+        r#"http_requests_total{method="POST",route="/v1/reservations",status="201"} 2"#,
+        r#"http_requests_total{method="GET",route="/v1/reservations/{id}",status="404"} 1"#,
+        r#"http_request_duration_seconds_count{method="POST",route="/v1/reservations",status="201"} 2"#,
+        r#"reservation_status_total{status="HOLD"} 1"#,
+        r#"idempotency_requests_total{outcome="executed"} 1"#,
+        r#"idempotency_requests_total{outcome="replayed"} 1"#,
+        r#"dynamodb_request_duration_seconds_count{operation="TransactWriteItems",outcome="ok"} 1"#,
+        "# TYPE outbox_lag_seconds gauge",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+}
+
+/// The start-up guard: tables whose keys differ from the entities fail the check, naming the
+/// field and the fix.
+#[tokio::test]
+async fn start_up_refuses_tables_that_do_not_match() {
+    let db = DynamoLocal::start().await.expect("starts");
+    let wrong = TableDef::new(
+        "ticket-reservation-reservations",
+        KeyDef::string("reservation_id"),
+    )
+    .with_sort_key(KeyDef::string("event_id"));
+    let others: Vec<TableDef> = ALL
+        .iter()
+        .copied()
+        .filter(|t| t.name != wrong.name)
+        .collect();
+    db.create_tables(&others).await.expect("created");
+    db.create_tables(&[wrong]).await.expect("created");
+    let report = check_schemas(db.client(), db.prefix())
+        .await
+        .expect_err("mismatch");
+    let text = report.to_string();
+    assert!(text.contains("to attribute \"pk\", but table"), "{text}");
+    assert!(
+        text.contains("has partition key \"reservation_id\""),
+        "{text}"
+    );
+    assert_eq!(report.failures.len(), 1, "{text}");
+}

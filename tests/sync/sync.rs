@@ -1,0 +1,105 @@
+//! Files that the code generates or describes, kept in sync with it: each test fails when a
+//! change to the code is not reflected in the committed file, and `UPDATE_FIXTURES=1` rewrites
+//! the generated ones.
+
+use reservation_service::configuration::VARIABLES;
+use std::path::PathBuf;
+
+/// A file of the repository, by its path from the root.
+fn repo(path: &str) -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join(path)
+}
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(repo(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The committed `path` equals `current`, what the code generates; with `UPDATE_FIXTURES=1`
+/// the file is rewritten instead.
+fn assert_generated(path: &str, current: &str) {
+    if std::env::var_os("UPDATE_FIXTURES").is_some() {
+        std::fs::write(repo(path), current).unwrap_or_else(|e| panic!("cannot write {path}: {e}"));
+        return;
+    }
+    let stored = std::fs::read_to_string(repo(path)).unwrap_or_default();
+    assert!(
+        stored == current,
+        "{path} differs from what the code generates; run \
+         `UPDATE_FIXTURES=1 cargo test -p dynamo-sync-tests` and commit it"
+    );
+}
+
+/// `docs/openapi.json` is the document the service serves at `/v3/api-docs`.
+#[test]
+fn openapi_document() {
+    assert_generated(
+        "docs/openapi.json",
+        &reservation_service::startup::openapi_json(),
+    );
+}
+
+/// The README's endpoint table lists every path of the OpenAPI document.
+#[test]
+fn readme_lists_every_endpoint() {
+    let doc: serde_json::Value =
+        serde_json::from_str(&reservation_service::startup::openapi_json()).expect("json");
+    let readme = read("README.md");
+    let paths = doc["paths"].as_object().expect("paths");
+    assert!(!paths.is_empty());
+    for (path, operations) in paths {
+        for method in operations.as_object().expect("operations").keys() {
+            let entry = format!("{} {path}", method.to_uppercase());
+            assert!(readme.contains(&entry), "README.md does not list `{entry}`");
+        }
+    }
+}
+
+/// `deploy/iam-policy.json` is `export-iam-policy`'s policy for the default names.
+#[test]
+fn iam_policy() {
+    let policy =
+        reservation_service::iam::policy("", "REGION", "ACCOUNT_ID", Some("ticket-reservation"));
+    let current = serde_json::to_string_pretty(&policy).expect("serializes") + "\n";
+    assert_generated("deploy/iam-policy.json", &current);
+}
+
+/// `deploy/cloudformation/tables.yaml` is `export-cloudformation`'s output, and it passes the
+/// schema check against every table's definition.
+#[test]
+fn cloudformation_template() {
+    let path = "deploy/cloudformation/tables.yaml";
+    let template = reservation_service::store::cloudformation_template();
+    assert_generated(
+        path,
+        &dynamo_core::schema::cloudformation::to_yaml(&template),
+    );
+    for def in &reservation_service::store::ALL {
+        def.check_cloudformation(repo(path))
+            .unwrap_or_else(|e| panic!("{}: {e}", def.name));
+    }
+}
+
+/// `docs/operations.md` documents every variable the service reads, and the Kubernetes
+/// configmap sets only variables the service reads.
+#[test]
+fn configuration_is_documented_and_deployed_as_read() {
+    let docs = read("docs/operations.md");
+    for (name, _, _) in VARIABLES {
+        assert!(
+            docs.contains(&format!("`{name}`")),
+            "docs/operations.md does not document {name}"
+        );
+    }
+    let configmap = read("deploy/k8s/configmap.yaml");
+    let data = configmap
+        .split("\ndata:\n")
+        .nth(1)
+        .expect("the configmap has data");
+    for line in data.lines().filter(|l| !l.trim().is_empty()) {
+        let key = line.trim().split(':').next().unwrap_or_default();
+        assert!(
+            VARIABLES.iter().any(|(name, _, _)| *name == key),
+            "deploy/k8s/configmap.yaml sets {key}, which the service does not read"
+        );
+    }
+}
