@@ -134,6 +134,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 mod client;
+mod def;
 mod error;
 pub mod expr;
 mod mapping;
@@ -148,6 +149,7 @@ pub mod __private;
 pub use aws_sdk_dynamodb::Client;
 pub use aws_sdk_dynamodb::types::AttributeValue;
 pub use client::{ClientBuilder, ConfigError, check_connection, client_from_env};
+pub use def::{BillingMode, IndexDef, IndexKind, KeyDef, Projection, ScalarType, TableDef};
 pub use dynamo_derive::{DynamoEntity, DynamoValue};
 pub use error::{BoxError, CancellationReason, Error, Operation};
 pub use expr::{Condition, Path, Rendered, Update};
@@ -157,12 +159,11 @@ pub use mapping::entity::{
 pub use mapping::error::{Direction, MappingError, ValueError};
 #[cfg(feature = "json")]
 pub use mapping::json::Json;
-pub use mapping::key::{IndexKeyScalar, KeyScalar, ScalarType};
+pub use mapping::key::{IndexKeyScalar, KeyScalar};
 pub use mapping::managed::{TtlValue, VersionValue};
 pub use mapping::set::{SetCollection, SetElement};
 pub use mapping::value::{DynamoValue, IntoAttributeValue};
 pub use table::batch::{Backoff, BatchGet, BatchGetOutput, BatchWrite, BatchWriteOutput};
-pub use table::def::{BillingMode, IndexDef, IndexKind, KeyDef, Projection, TableDef};
 pub use table::query::{Cursor, Page, Query, Scan};
 pub use table::transact::{
     MAX_TRANSACTION_ITEMS, TransactGet, TransactGetOutput, TransactUpdate, TransactWrite,

@@ -22,10 +22,10 @@
 //! already holds `emulator/DynamoDBLocal.jar`.
 
 use crate::client::{ClientBuilder, ConfigError};
+use crate::def::TableDef;
 use crate::error::Error;
 use crate::mapping::entity::Entity;
 use crate::table::Table;
-use crate::table::def::TableDef;
 use aws_sdk_dynamodb::Client;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};

@@ -5,7 +5,7 @@
 //!
 //! | layer | modules |
 //! |---|---|
-//! | process | [`cli`], [`startup`], [`configuration`], [`telemetry`], [`workers`] |
+//! | process | [`cli`], [`startup`], [`state`], [`configuration`], [`telemetry`], [`workers`] |
 //! | HTTP | `routes` (handlers, extractors, middleware, OpenAPI, errors): used by `startup` only |
 //! | services | [`services`] (reservations, idempotency, payments), [`outbox`] (relay, sinks) |
 //! | domain and storage | [`domain`] (requests, states, errors; no HTTP), [`store`] (tables, entities, keys) |
@@ -25,6 +25,7 @@ pub mod outbox;
 mod routes;
 pub mod services;
 pub mod startup;
+pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod workers;

@@ -1,9 +1,10 @@
 //! How one field is stored: the `const` codec the derive emits per field, and the helpers the
 //! generated conversions call.
 
+use crate::def::ScalarType;
 use crate::mapping::entity::Item;
 use crate::mapping::error::{Direction, MappingError, ValueError};
-use crate::mapping::key::{KeyScalar, ScalarType};
+use crate::mapping::key::KeyScalar;
 use crate::mapping::managed::{TtlValue, VersionValue};
 use crate::mapping::set::SetCollection;
 use crate::mapping::value::{DynamoValue, short_type_name};

@@ -3,9 +3,9 @@
 //! [`schema::rules`](crate::schema::rules)) when it fails. The panic's span is the field's, so
 //! the error points at it.
 
+use crate::def::{KeyDef, TableDef, str_eq};
 use crate::mapping::entity::{EntitySchema, KeyField, KeyRole};
 use crate::schema::rules::{self, Msg, Side, TableRef};
-use crate::table::def::{KeyDef, TableDef, str_eq};
 
 const fn declared<'a>(table: &'a TableDef, path: &'a str) -> TableRef<'a> {
     TableRef::Declared {

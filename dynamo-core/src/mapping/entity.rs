@@ -1,8 +1,8 @@
 //! [`Entity`]: a Rust struct mapped to the items of one table.
 
+use crate::def::ScalarType;
+use crate::def::TableDef;
 use crate::mapping::error::MappingError;
-use crate::mapping::key::ScalarType;
-use crate::table::def::TableDef;
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
 use std::fmt;

@@ -1,62 +1,8 @@
 //! Key scalars: the Rust types that can hold a DynamoDB key attribute.
 
+use crate::def::ScalarType;
 use crate::mapping::value::DynamoValue;
 use std::fmt;
-
-/// The three scalar types a key attribute can have.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ScalarType {
-    /// String.
-    S,
-    /// Number.
-    N,
-    /// Binary.
-    B,
-}
-
-impl ScalarType {
-    /// The type's name as DynamoDB writes it: `"S"`, `"N"` or `"B"`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            ScalarType::S => "S",
-            ScalarType::N => "N",
-            ScalarType::B => "B",
-        }
-    }
-
-    /// Parses `"S"`, `"N"` or `"B"`.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "S" => Some(ScalarType::S),
-            "N" => Some(ScalarType::N),
-            "B" => Some(ScalarType::B),
-            _ => None,
-        }
-    }
-
-    pub(crate) const fn eq(self, other: ScalarType) -> bool {
-        self as u8 == other as u8
-    }
-
-    /// Rust types that are stored with this scalar type, for error messages.
-    pub(crate) const fn rust_types(self) -> &'static str {
-        match self {
-            ScalarType::S => {
-                "a string type (String, Uuid, OffsetDateTime, or a #[derive(DynamoValue)] unit enum or String newtype)"
-            }
-            ScalarType::N => {
-                "an integer type (i64, u64, u32, ... or a #[derive(DynamoValue)] newtype of one)"
-            }
-            ScalarType::B => "a binary type (Vec<u8> or bytes::Bytes)",
-        }
-    }
-}
-
-impl fmt::Display for ScalarType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// A type that can hold a key attribute (`#[pk]`, `#[sk]`, index keys).
 ///

@@ -1,8 +1,8 @@
 //! DynamoDB sets (`SS`, `NS`, `BS`): `HashSet` and `BTreeSet` always, and `Vec`/`VecDeque` with
 //! `#[dynamo(set)]`.
 
+use crate::def::ScalarType;
 use crate::mapping::error::ValueError;
-use crate::mapping::key::ScalarType;
 use crate::mapping::value::DynamoValue;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;

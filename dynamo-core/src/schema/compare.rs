@@ -2,9 +2,9 @@
 //! it) and a table as it exists.
 
 use super::rules::{self, Side, TableRef};
+use crate::def::ScalarType;
+use crate::def::{IndexKind, KeyDef, Projection, TableDef};
 use crate::mapping::entity::{EntitySchema, KeyRole};
-use crate::mapping::key::ScalarType;
-use crate::table::def::{IndexKind, KeyDef, Projection, TableDef};
 use std::fmt;
 
 /// A key attribute of an existing table.

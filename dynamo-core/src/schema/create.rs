@@ -1,9 +1,9 @@
 //! Creating tables from their `TableDef`.
 
+use crate::def::ScalarType;
 use crate::error::{Error, Operation};
-use crate::mapping::key::ScalarType;
 
-use crate::table::def::{BillingMode, IndexKind, KeyDef, Projection, TableDef};
+use crate::def::{BillingMode, IndexKind, KeyDef, Projection, TableDef};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode as SdkBillingMode, GlobalSecondaryIndex, KeySchemaElement,

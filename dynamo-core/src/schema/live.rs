@@ -4,11 +4,11 @@ use super::compare::{
     IndexShape, Key, Mismatch, ProjectionShape, SchemaMismatch, TableShape, compare,
 };
 use super::create::create_table;
+use crate::def::ScalarType;
+use crate::def::{IndexKind, TableDef};
 use crate::error::{Error, Operation};
 use crate::mapping::entity::{Entity, EntitySchema};
-use crate::mapping::key::ScalarType;
 use crate::table::Table;
-use crate::table::def::{IndexKind, TableDef};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{

@@ -11,8 +11,8 @@
 //! The functions build a [`Msg`] because constant panics format a single string; at run time
 //! it becomes a `String`.
 
+use crate::def::ScalarType;
 use crate::mapping::entity::KeyRole;
-use crate::mapping::key::ScalarType;
 
 /// A message assembled during constant evaluation (or at run time by the same code).
 pub struct Msg {
@@ -295,7 +295,7 @@ pub const fn index_not_declared(
     field: &str,
     index: &str,
     table: TableRef<'_>,
-    declared: &[crate::table::def::IndexDef],
+    declared: &[crate::def::IndexDef],
 ) -> Msg {
     let msg = Msg::new()
         .push("field ")

@@ -1,9 +1,7 @@
 //! [`Table<E>`]: a typed handle on one table, and its single-item operations; queries and
-//! scans, batches and transactions build on it in the submodules. [`def`] holds the table
-//! definitions themselves.
+//! scans, batches and transactions build on it in the submodules.
 
 pub(crate) mod batch;
-pub(crate) mod def;
 pub(crate) mod query;
 pub(crate) mod transact;
 

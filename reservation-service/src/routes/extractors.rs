@@ -2,7 +2,7 @@
 //! errors ([`JsonBody`]), and the [`IdempotencyKey`].
 
 use super::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;

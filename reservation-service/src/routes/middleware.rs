@@ -3,7 +3,7 @@
 
 use super::error::{ApiError, ErrorLog, TRACE_ID};
 use super::extractors::BodyPending;
-use crate::startup::AppState;
+use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method};

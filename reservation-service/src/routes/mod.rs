@@ -11,7 +11,7 @@ mod openapi;
 mod operations;
 mod reservations;
 
-use crate::startup::AppState;
+use crate::state::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::header;

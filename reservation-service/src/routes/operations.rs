@@ -1,6 +1,6 @@
 //! Operations: liveness, readiness (the tables match their definitions), metrics.
 
-use crate::startup::AppState;
+use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -9,7 +9,7 @@ use crate::domain::bodies::{
 };
 use crate::domain::request::{parse_confirm, parse_create};
 use crate::services::{Outcome, StoredResponse, request_hash};
-use crate::startup::AppState;
+use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -2,11 +2,11 @@
 //! a template against the definitions, so an infrastructure change that breaks an entity fails
 //! a unit test without AWS.
 
-use crate::mapping::key::ScalarType;
+use crate::def::ScalarType;
+use crate::def::{BillingMode, IndexKind, Projection, TableDef};
 use crate::schema::compare::{
     IndexShape, Key, Mismatch, ProjectionShape, SchemaMismatch, TableShape, compare,
 };
-use crate::table::def::{BillingMode, IndexKind, Projection, TableDef};
 use serde_json::{Map, Value, json};
 use std::path::Path;
 

@@ -1,6 +1,6 @@
 //! Terraform export: `aws_dynamodb_table` resources, as the infrastructure module declares them.
 
-use crate::table::def::{BillingMode, IndexKind, Projection, TableDef};
+use crate::def::{BillingMode, IndexKind, Projection, TableDef};
 use std::fmt::Write as _;
 
 /// The resource label Terraform uses: `ticket-reservation-orders` becomes

@@ -1,0 +1,189 @@
+//! What handlers and workers share: the [`AppState`] built from settings and dependencies.
+
+use crate::auth::{AdmissionVerifier, AnyTokenAdmission, JwtVerifier, SignedAdmission};
+use crate::clock::{SharedClock, SystemClock};
+use crate::configuration::Settings;
+use crate::limits::{Rate, RateLimiter};
+use crate::metrics::Metrics;
+use crate::outbox::{EventBridgeSink, EventSink, LogSink, Relay, RelayConfig};
+use crate::services::{PaymentGateway, Reservations, ReservationsConfig, SimulatedPayments};
+use crate::store::Tables;
+use crate::workers::{Intervals, Workers};
+use dynamo_core::schema::SchemaReport;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Everything handlers share.
+pub struct AppState {
+    /// Settings.
+    pub settings: Settings,
+    /// The DynamoDB client (instrumented for the metrics).
+    pub client: dynamo_core::Client,
+    /// Token verification.
+    pub jwt: JwtVerifier,
+    /// Admission tokens.
+    pub admission: Arc<dyn AdmissionVerifier>,
+    /// The reservation service.
+    pub reservations: Reservations,
+    /// Per-user and per-instance request limits.
+    pub limiter: RateLimiter,
+    /// Prometheus metrics.
+    pub metrics: Metrics,
+    /// When the last readiness check passed: probes from every replica would otherwise add up
+    /// to DynamoDB's DescribeTable limits.
+    last_ready: tokio::sync::Mutex<Option<Instant>>,
+}
+
+/// Builds an [`AppState`]: the dependencies not given are the ones `settings` configure.
+#[must_use = "call build()"]
+pub struct AppStateBuilder {
+    settings: Settings,
+    client: dynamo_core::Client,
+    payments: Option<Arc<dyn PaymentGateway>>,
+    admission: Option<Arc<dyn AdmissionVerifier>>,
+    clock: Option<SharedClock>,
+}
+
+impl AppStateBuilder {
+    /// Approves payments with `payments`.
+    pub fn payments(mut self, payments: Arc<dyn PaymentGateway>) -> Self {
+        self.payments = Some(payments);
+        self
+    }
+
+    /// Verifies admission tokens with `admission`.
+    pub fn admission(mut self, admission: Arc<dyn AdmissionVerifier>) -> Self {
+        self.admission = Some(admission);
+        self
+    }
+
+    /// Reads the time from `clock`.
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// The state.
+    pub fn build(self) -> AppState {
+        let settings = self.settings;
+        let metrics = Metrics::new();
+        let client = crate::metrics::instrument(&self.client, &metrics);
+        let admission = self
+            .admission
+            .unwrap_or_else(|| match &settings.admission_secret {
+                Some(secret) => Arc::new(SignedAdmission::hs256(secret)),
+                None => Arc::new(AnyTokenAdmission),
+            });
+        let reservations = Reservations::new(
+            &client,
+            Tables::new(&client, &settings.table_prefix),
+            ReservationsConfig {
+                hold_ttl: settings.hold_ttl,
+                idempotency_ttl: settings.idempotency_ttl,
+                payments: self.payments.unwrap_or_else(|| Arc::new(SimulatedPayments)),
+                clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+                metrics: metrics.clone(),
+            },
+        );
+        let rate = |per_second: f64| Rate {
+            per_second,
+            burst: per_second * 2.0,
+        };
+        AppState {
+            jwt: match &settings.jwks_url {
+                Some(url) => JwtVerifier::jwks(url, settings.jwt_issuer.as_deref()),
+                None => JwtVerifier::hs256(&settings.jwt_secret, settings.jwt_issuer.as_deref()),
+            },
+            limiter: RateLimiter::new(rate(settings.rate_per_user), rate(settings.rate_global)),
+            admission,
+            reservations,
+            metrics,
+            client,
+            settings,
+            last_ready: tokio::sync::Mutex::new(None),
+        }
+    }
+}
+
+impl AppState {
+    /// The state as `settings` configure it.
+    pub fn new(settings: Settings, client: dynamo_core::Client) -> Self {
+        Self::builder(settings, client).build()
+    }
+
+    /// A builder, to replace some dependencies.
+    pub fn builder(settings: Settings, client: dynamo_core::Client) -> AppStateBuilder {
+        AppStateBuilder {
+            settings,
+            client,
+            payments: None,
+            admission: None,
+            clock: None,
+        }
+    }
+
+    /// The schema check of every table, cached for 10 s when it passed (a failure is checked
+    /// again at once, so readiness returns as soon as the tables are fixed).
+    pub async fn readiness(&self) -> Result<(), SchemaReport> {
+        let mut last_ready = self.last_ready.lock().await;
+        if last_ready.is_some_and(|at| at.elapsed() < Duration::from_secs(10)) {
+            return Ok(());
+        }
+        let targets = self.reservations.tables().schema_targets();
+        let result = dynamo_core::schema::assert_schemas(&self.client, targets).await;
+        *last_ready = result.is_ok().then(Instant::now);
+        result
+    }
+
+    /// The sink configured by `EVENT_BUS_NAME`: EventBridge, or the log when unset.
+    pub async fn event_sink(&self) -> Arc<dyn EventSink> {
+        match &self.settings.event_bus {
+            Some(bus) => {
+                let client =
+                    EventBridgeSink::client_from_env(self.settings.eventbridge_endpoint.as_deref())
+                        .await;
+                Arc::new(EventBridgeSink::new(
+                    client,
+                    bus,
+                    &self.settings.event_source,
+                ))
+            }
+            None => Arc::new(LogSink),
+        }
+    }
+
+    /// The outbox relay publishing to `sink`, with `config` (the settings' attempts by
+    /// default).
+    pub fn relay_with(&self, sink: Arc<dyn EventSink>, config: RelayConfig) -> Relay {
+        Relay::new(
+            self.reservations.tables().outbox.clone(),
+            sink,
+            config,
+            self.metrics.clone(),
+            self.reservations.clock().clone(),
+        )
+    }
+
+    /// The outbox relay publishing to `sink`.
+    pub fn relay(&self, sink: Arc<dyn EventSink>) -> Relay {
+        self.relay_with(
+            sink,
+            RelayConfig {
+                max_attempts: self.settings.outbox_max_attempts,
+                ..RelayConfig::default()
+            },
+        )
+    }
+
+    /// Starts the relay (to `sink`) and the sweeper.
+    pub fn spawn_workers(&self, sink: Arc<dyn EventSink>) -> Workers {
+        Workers::spawn(
+            self.relay(sink),
+            self.reservations.clone(),
+            Intervals {
+                relay: self.settings.relay_interval,
+                sweep: self.settings.sweep_interval,
+            },
+        )
+    }
+}
