@@ -1,5 +1,6 @@
-//! The seed-000 incident replayed: the table has keys `pk`/`sk`, the entity maps its keys to
-//! attributes named after its fields. `assert_schema` says what is wrong and how to fix it.
+//! The incident this crate exists for, replayed: the table has keys `pk`/`sk`, the entity maps
+//! its keys to attributes named after its fields. `assert_schema` says what is wrong and how to
+//! fix it.
 //!
 //! `DYNAMODB_ENDPOINT=http://localhost:8000 cargo run -p dynamo-examples --example check-schema`
 

@@ -13,12 +13,14 @@ fi
 
 # The same features as the test run, so nothing is rebuilt after it.
 cargo build -q --workspace --all-features
+. scripts/lib.sh
+TARGET="$(target_dir)"
 . scripts/stack.sh
-stack_start fuzz target/debug/reservation-service target/fuzz-service.log
+stack_start fuzz "$TARGET/debug/reservation-service" "$TARGET/fuzz-service.log"
 # The fuzzer sends bursts from one user; the rate limits have their own tests.
 export RATE_LIMIT_PER_USER=0 RATE_LIMIT_GLOBAL=0
-target/debug/reservation-service seed-event --event-id evt_2025_1001 --seats 'A-1..A-50' >/dev/null
-TOKEN="$(target/debug/reservation-service dev-token --sub u123)"
+"$TARGET/debug/reservation-service" seed-event --event-id evt_2025_1001 --seats 'A-1..A-50' >/dev/null
+TOKEN="$("$TARGET/debug/reservation-service" dev-token --sub u123)"
 stack_serve
 
 .venv/bin/st run "http://127.0.0.1:$PORT/v3/api-docs" \

@@ -12,13 +12,15 @@ LEVELS=("$@")
 [ ${#LEVELS[@]} -eq 0 ] && LEVELS=(4 16)
 
 cargo build -q --release -p reservation-service
-BIN=target/release/reservation-service
+. scripts/lib.sh
+TARGET="$(target_dir)"
+BIN="$TARGET/release/reservation-service"
 . scripts/stack.sh
-stack_start load "$BIN" target/loadtest-service.log
+stack_start load "$BIN" "$TARGET/loadtest-service.log"
 # Capacity is measured, not the limits (each replica allows 2000/s by default).
 export RATE_LIMIT_PER_USER=0 RATE_LIMIT_GLOBAL=0
 stack_serve
 for c in "${LEVELS[@]}"; do
   printf '\n### %s clients (%s CPUs, %s requests per phase)\n\n' "$c" "$(nproc)" "$REQUESTS"
-  "$BIN" loadtest --url "http://127.0.0.1:$PORT" --requests "$REQUESTS" --concurrency "$c"
+  "$TARGET/release/reservation-loadtest" --url "http://127.0.0.1:$PORT" --requests "$REQUESTS" --concurrency "$c"
 done

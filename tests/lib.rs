@@ -2,16 +2,36 @@
 //!
 //! - `compile_fail.rs`: the compile-time rules, one folder per rule under `ui/`;
 //! - `incident.rs`: the incident this project exists for, replayed end to end;
-//! - this file: every Rust block of the README and of `docs/*.md` compiles and runs as a
-//!   doctest (`cargo test -p dynamo-tests --doc`).
+//! - this file: every Rust block of the README and of `docs/*.md` compiles (and runs, unless
+//!   marked `no_run`) as a doctest: `cargo test -p dynamo-tests --doc`.
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 mod readme {}
 
 #[cfg(doctest)]
+#[doc = include_str!("../CONTRIBUTING.md")]
+mod contributing {}
+
+#[cfg(doctest)]
 #[doc = include_str!("../docs/attributes.md")]
 mod attributes {}
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/benchmarks.md")]
+mod benchmarks {}
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/operations.md")]
+mod operations {}
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/performance.md")]
+mod performance {}
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/rules.md")]
+mod rules {}
 
 #[cfg(doctest)]
 #[doc = include_str!("../docs/schema-checks.md")]

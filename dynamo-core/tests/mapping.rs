@@ -1,14 +1,14 @@
 //! Runtime mapping: round trips, and `from_item` errors that name entity, field, attribute,
 //! expected and found, without ever panicking.
 
-#[path = "support/seed_tables.rs"]
-mod seed_tables;
+#[path = "support/module_tables.rs"]
+mod module_tables;
 
 use dynamo_core::{
     AttributeValue, Direction, DynamoEntity, DynamoValue, Entity, EntityKey, Item, Json, ScalarType,
 };
 use proptest::prelude::*;
-use seed_tables::RESERVATIONS;
+use module_tables::RESERVATIONS;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use time::OffsetDateTime;
 

@@ -1,15 +1,15 @@
-//! Schema assertions against DynamoDB Local: the seed-000 scenario, and one test per kind of
-//! mismatch.
+//! Schema assertions against DynamoDB Local: one test per kind of mismatch (the incident's
+//! scenario is replayed in the workspace's `tests/incident.rs`).
 
-#[path = "support/seed_tables.rs"]
-mod seed_tables;
+#[path = "support/module_tables.rs"]
+mod module_tables;
 
 use dynamo_core::schema::{self, EnsureOutcome, Mismatch, SchemaError, SchemaTarget};
 use dynamo_core::testing::DynamoLocal;
 use dynamo_core::{
     DynamoEntity, Entity, IndexDef, KeyDef, KeyRole, Projection, ScalarType, Table, TableDef,
 };
-use seed_tables::{IDEMPOTENCY, RESERVATIONS};
+use module_tables::{IDEMPOTENCY, RESERVATIONS};
 
 async fn db() -> DynamoLocal {
     DynamoLocal::start().await.expect("DynamoDB Local starts")

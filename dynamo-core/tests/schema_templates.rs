@@ -1,13 +1,13 @@
 //! CloudFormation and Terraform: the seven tables of the infrastructure spec, exported and
 //! checked against templates, one fixture per kind of drift.
 
-#[path = "support/seed_tables.rs"]
-mod seed_tables;
+#[path = "support/module_tables.rs"]
+mod module_tables;
 
 use dynamo_core::schema::cloudformation::{self, TemplateError};
 use dynamo_core::schema::{Mismatch, TableShape};
 use dynamo_core::{KeyRole, TableDef};
-use seed_tables::{ALL, IDEMPOTENCY, ORDERS, OUTBOX, RESERVATIONS, TICKETS};
+use module_tables::{ALL, IDEMPOTENCY, ORDERS, OUTBOX, RESERVATIONS, TICKETS};
 use std::path::PathBuf;
 
 fn fixture(name: &str) -> PathBuf {
@@ -38,14 +38,14 @@ fn drift(def: &TableDef, file: &str) -> Vec<Mismatch> {
 }
 
 #[test]
-fn the_seed_tables_export_as_checked_in() {
+fn the_module_tables_export_as_checked_in() {
     let template = cloudformation::template("Traffic Tacos DynamoDB tables", &ALL);
     assert_fixture(
-        "cloudformation/seed_tables.yaml",
+        "cloudformation/module_tables.yaml",
         &cloudformation::to_yaml(&template),
     );
     assert_fixture(
-        "cloudformation/seed_tables.json",
+        "cloudformation/module_tables.json",
         &(serde_json::to_string_pretty(&template).expect("serializes") + "\n"),
     );
     let hcl: String = ALL
@@ -53,15 +53,15 @@ fn the_seed_tables_export_as_checked_in() {
         .map(|t| t.to_terraform())
         .collect::<Vec<_>>()
         .join("\n");
-    assert_fixture("seed_tables.tf", &hcl);
+    assert_fixture("module_tables.tf", &hcl);
 }
 
 #[test]
-fn every_seed_table_matches_the_templates() {
+fn every_module_table_matches_the_templates() {
     for def in &ALL {
-        def.check_cloudformation(fixture("cloudformation/seed_tables.yaml"))
+        def.check_cloudformation(fixture("cloudformation/module_tables.yaml"))
             .expect("YAML matches");
-        def.check_cloudformation(fixture("cloudformation/seed_tables.json"))
+        def.check_cloudformation(fixture("cloudformation/module_tables.json"))
             .expect("JSON matches");
     }
 }

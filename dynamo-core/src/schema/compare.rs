@@ -499,3 +499,190 @@ fn projection_lacks(def: &TableDef, entity: &EntitySchema, live: &IndexShape) ->
         .map(str::to_owned)
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::def::{IndexDef, KeyDef};
+    use crate::mapping::entity::{FieldAttribute, KeyField};
+
+    const ORDERS: TableDef = TableDef::new("orders", KeyDef::string("pk"))
+        .with_sort_key(KeyDef::string("sk"))
+        .with_indexes(&[IndexDef::global(
+            "GSI1",
+            KeyDef::string("gsi1pk"),
+            Some(KeyDef::string("gsi1sk")),
+        )]);
+
+    fn lines(def: &TableDef, entity: Option<&EntitySchema>, actual: &TableShape) -> Vec<String> {
+        SchemaMismatch {
+            table: actual.name.clone(),
+            entity: entity.map(|e| Box::new(*e)),
+            mismatches: compare(def, entity, actual),
+        }
+        .lines()
+    }
+
+    #[test]
+    fn index_keys_and_kinds() {
+        let mut live = TableShape::from_def(&ORDERS, "orders");
+        live.indexes[0].sort_key = Some(Key {
+            name: "gsi1sk".into(),
+            scalar: ScalarType::N,
+        });
+        assert_eq!(
+            lines(&ORDERS, None, &live),
+            [
+                "the definition declares index sort key \"gsi1sk\" as S, but index \"GSI1\" of table \"orders\" declares \"gsi1sk\" as N; declare it as N in the TableDef"
+            ]
+        );
+        let mut live = TableShape::from_def(&ORDERS, "orders");
+        live.indexes[0].sort_key = None;
+        assert_eq!(
+            lines(&ORDERS, None, &live),
+            [
+                "the definition declares a sort key on index \"GSI1\", but that index of table \"orders\" has no sort key; make the TableDef and the table agree"
+            ]
+        );
+        let mut live = TableShape::from_def(&ORDERS, "orders");
+        live.indexes[0].kind = IndexKind::Local;
+        assert_eq!(
+            lines(&ORDERS, None, &live),
+            [
+                "the definition declares index \"GSI1\" global, but on table \"orders\" it is local; make the TableDef and the table agree"
+            ]
+        );
+        const NO_SK: TableDef = TableDef::new("orders", KeyDef::string("pk"))
+            .with_sort_key(KeyDef::string("sk"))
+            .with_indexes(&[IndexDef::global("GSI1", KeyDef::string("gsi1pk"), None)]);
+        let live = TableShape::from_def(&ORDERS, "orders");
+        assert_eq!(
+            lines(&NO_SK, None, &live),
+            [
+                "index \"GSI1\" of table \"orders\" has sort key \"gsi1sk\", but the definition declares none; make the TableDef and the table agree"
+            ]
+        );
+    }
+
+    #[test]
+    fn ttl_the_definition_does_not_declare_and_tables_not_active() {
+        let mut live = TableShape::from_def(&ORDERS, "orders");
+        live.ttl_attribute = Some("expires_at".into());
+        live.status = Some("CREATING".into());
+        assert_eq!(
+            lines(&ORDERS, None, &live),
+            [
+                "table \"orders\" is CREATING, not ACTIVE: wait for it, or check the console for a failed update",
+                "table \"orders\" expires items by \"expires_at\", but the definition declares no TTL; add .with_ttl_attribute(\"expires_at\") and a #[ttl] field, or items may be deleted unexpectedly",
+            ]
+        );
+    }
+
+    /// The derive's constant check and the start-up check word a rule with the same function:
+    /// only the reference to the table differs (a declared constant, or the live table).
+    #[test]
+    fn compile_time_and_start_up_messages_agree() {
+        use super::super::rules::{self, Side, TableRef};
+        let field = Side::Field {
+            entity: "Order",
+            field: "order_id",
+        };
+        let declared = TableRef::Declared {
+            path: "ORDERS",
+            name: "orders",
+        };
+        let live = TableRef::Live { name: "orders" };
+        let pairs = [
+            (
+                rules::key_attribute_differs(
+                    field,
+                    KeyRole::Partition,
+                    None,
+                    "orderId",
+                    declared,
+                    "pk",
+                ),
+                rules::key_attribute_differs(
+                    field,
+                    KeyRole::Partition,
+                    None,
+                    "orderId",
+                    live,
+                    "pk",
+                ),
+            ),
+            (
+                rules::key_type_differs(
+                    field,
+                    KeyRole::Sort,
+                    None,
+                    ScalarType::N,
+                    declared,
+                    "sk",
+                    ScalarType::S,
+                ),
+                rules::key_type_differs(
+                    field,
+                    KeyRole::Sort,
+                    None,
+                    ScalarType::N,
+                    live,
+                    "sk",
+                    ScalarType::S,
+                ),
+            ),
+            (
+                rules::table_has_no_sort_key(field, "sk", declared),
+                rules::table_has_no_sort_key(field, "sk", live),
+            ),
+            (
+                rules::entity_has_no_sort_key(Some("Order"), declared, "sk"),
+                rules::entity_has_no_sort_key(Some("Order"), live, "sk"),
+            ),
+            (
+                rules::ttl_attribute_differs(field, "expires", declared, "ttl"),
+                rules::ttl_attribute_differs(field, "expires", live, "ttl"),
+            ),
+        ];
+        let normalize = |m: &str| {
+            m.replace("table ORDERS (\"orders\")", "table \"orders\"")
+                .replace(" declares ", " has ")
+        };
+        for (compiled, started) in pairs {
+            assert_eq!(normalize(compiled.as_str()), normalize(started.as_str()));
+        }
+
+        // An entity's fields name the fix on both sides.
+        let entity = EntitySchema {
+            name: "Order",
+            partition_key: KeyField {
+                field: "order_id",
+                attribute: "orderId",
+                scalar: ScalarType::S,
+            },
+            sort_key: None,
+            attributes: &[FieldAttribute {
+                field: "order_id",
+                attribute: "orderId",
+            }],
+            index_keys: &[],
+            ttl_attribute: None,
+            version_attribute: None,
+        };
+        const DECLARED: TableDef = TableDef::new("orders", KeyDef::string("orderId"));
+        let live = TableShape::from_def(&TableDef::new("orders", KeyDef::string("pk")), "orders");
+        let started = lines(&DECLARED, Some(&entity), &live);
+        let compiled = crate::__private::check_partition_key(
+            &entity,
+            &TableDef::new("orders", KeyDef::string("pk")),
+            "ORDERS",
+        )
+        .expect("the key differs");
+        let fix = |m: &str| m.rsplit("; ").next().unwrap_or_default().to_owned();
+        assert_eq!(fix(&started[0]), fix(compiled.as_str()));
+        assert_eq!(
+            fix(&started[0]),
+            "add #[dynamo(rename = \"pk\")] to field `order_id`"
+        );
+    }
+}

@@ -1,13 +1,17 @@
 //! Schema assertions: the same `TableDef` checked against the live table (DescribeTable and
 //! DescribeTimeToLive), against CloudFormation templates, and used to create tables.
 //!
-//! This is where the seed-000 mistake is caught when the entity was not declared against a
-//! `TableDef`: an entity whose keys map to `reservation_id`/`event_id` while the table's are
-//! `pk`/`sk` fails [`Table::assert_schema`](crate::Table::assert_schema) with
+//! This is where an entity not declared against a `TableDef` is caught mapping its keys wrong:
+//! one whose keys map to `reservation_id`/`event_id` while the table's are `pk`/`sk` (the
+//! mistake that once took a reservation API down) fails
+//! [`Table::assert_schema`](crate::Table::assert_schema) with
 //!
 //! ```text
-//! entity Reservation maps partition key to "reservation_id" but table "ticket-reservation-reservations" has "pk": add #[dynamo(rename = "pk")] to field reservation_id
+//! entity `Reservation` maps its partition key (field `reservation_id`) to attribute "reservation_id", but table "ticket-reservation-reservations" has partition key "pk"; add #[dynamo(rename = "pk")] to field `reservation_id`
 //! ```
+//!
+//! Every difference is worded by [`rules`], the same functions the derive's compile-time checks
+//! use.
 
 mod compare;
 mod create;

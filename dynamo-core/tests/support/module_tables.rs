@@ -1,4 +1,4 @@
-//! The seven tables of the Traffic Tacos DynamoDB module (Terraform spec, seed 001), as
+//! The seven tables of the infrastructure's DynamoDB module (its Terraform spec), as
 //! `TableDef` consts: the ticket service's tables and the reservation service's.
 #![allow(dead_code)]
 
