@@ -7,8 +7,8 @@ mod module_tables;
 use dynamo_core::{
     AttributeValue, Direction, DynamoEntity, DynamoValue, Entity, EntityKey, Item, Json, ScalarType,
 };
-use proptest::prelude::*;
 use module_tables::RESERVATIONS;
+use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use time::OffsetDateTime;
 
