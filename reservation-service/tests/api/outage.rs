@@ -34,6 +34,15 @@ async fn a_dynamodb_outage_mid_load_loses_nothing_and_leaks_nothing() {
         fastrand::u32(..)
     ));
     let mut process = DynamoLocalProcess::start_on_disk(&dir).expect("DynamoDB Local starts");
+    // The tables are created with the default, patient timeouts: a CreateTable that times out
+    // on a busy machine after DynamoDB created the table would fail its retry.
+    let setup = ClientBuilder::default()
+        .endpoint(process.endpoint())
+        .region("us-east-1")
+        .build()
+        .await
+        .expect("client");
+    // The service's client gives up quickly, so the outage shows as 503/504 answers.
     let client = ClientBuilder::default()
         .endpoint(process.endpoint())
         .region("us-east-1")
@@ -46,7 +55,7 @@ async fn a_dynamodb_outage_mid_load_loses_nothing_and_leaks_nothing() {
         .expect("client");
     let prefix = "outage-";
     for def in &ALL {
-        dynamo_core::schema::create_table(&client, def, &format!("{prefix}{}", def.name))
+        dynamo_core::schema::create_table(&setup, def, &format!("{prefix}{}", def.name))
             .await
             .expect("table created");
     }
