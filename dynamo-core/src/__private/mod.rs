@@ -1,5 +1,5 @@
 //! Support for the code `#[derive(DynamoEntity)]` and `#[derive(DynamoValue)]` generate:
-//! [`field`] stores fields, [`table_rules`] checks an entity against its declared table at
+//! `field` stores fields, `table_rules` checks an entity against its declared table at
 //! compile time. Not a public API: names and signatures change without notice.
 #![doc(hidden)]
 

@@ -1,6 +1,6 @@
 //! What the API does, on the domain's values and the store's tables: holds, confirmations,
 //! cancellations and expiry ([`reservations`]), exactly once per `Idempotency-Key`
-//! ([`idempotency`]), with payments approved by a [`PaymentGateway`](payment::PaymentGateway).
+//! ([`idempotency`]), with payments approved by a [`PaymentGateway`].
 
 pub mod idempotency;
 pub mod payment;
