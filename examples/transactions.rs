@@ -32,9 +32,7 @@ async fn hold(
     wanted: &[&str],
 ) -> Result<(), Error> {
     let f = Seat::fields();
-    let mut tx = TransactWrite::new(client)
-        .client_request_token(id)
-        .return_old_on_condition_failure();
+    let mut tx = TransactWrite::new(client).client_request_token(id);
     for seat in wanted {
         tx = tx.update(
             seats,

@@ -1,5 +1,6 @@
 //! [`Error`]: what a table operation can fail with.
 
+use crate::expr::ConditionFailure;
 use crate::mapping::entity::{Entity, Item};
 use crate::mapping::error::{MappingError, ValueError};
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
@@ -89,8 +90,10 @@ pub struct CancellationReason {
     pub code: String,
     /// DynamoDB's message, when it gave one.
     pub message: Option<String>,
-    /// The item as it was, when `ReturnValuesOnConditionCheckFailure` asked for it.
+    /// The item as it was when its condition failed (`None` when it did not exist).
     pub item: Option<Item>,
+    /// Why the item's condition failed, clause by clause, when it did.
+    pub explanation: Option<ConditionFailure>,
 }
 
 impl CancellationReason {
@@ -107,10 +110,11 @@ impl fmt::Display for CancellationReason {
             "#{} {} on {}: {}",
             self.index, self.action, self.table, self.code
         )?;
-        if let Some(message) = &self.message {
-            write!(f, " ({message})")?;
+        match (&self.explanation, &self.message) {
+            (Some(explanation), _) => write!(f, ": {explanation}"),
+            (None, Some(message)) => write!(f, " ({message})"),
+            (None, None) => Ok(()),
         }
-        Ok(())
     }
 }
 
@@ -121,18 +125,22 @@ impl fmt::Display for CancellationReason {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The operation's condition (or the version check) did not hold.
-    #[error("{operation} on table {table}: the condition failed")]
+    /// The operation's condition (or the version check) did not hold. `reason` says which
+    /// clause was false and what was found, e.g. `status = "HOLD" was false: found
+    /// "CONFIRMED"`.
+    #[error("{operation} on table {table}: the condition failed{}", reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default())]
     ConditionFailed {
         /// The table.
         table: String,
         /// The operation.
         operation: Operation,
-        /// The item as it was, when the operation asked for it.
+        /// The item as it was (`None` when it did not exist).
         item: Option<Box<Item>>,
+        /// Why the condition failed.
+        reason: Option<ConditionFailure>,
     },
     /// A transaction was canceled; one reason per item, in request order.
-    #[error("TransactWriteItems canceled: {}", join_reasons(.reasons))]
+    #[error("{operation} canceled: {}", join_reasons(.reasons))]
     TransactionCanceled {
         /// The operation (`TransactWriteItems` or `TransactGetItems`).
         operation: Operation,
@@ -140,7 +148,7 @@ pub enum Error {
         reasons: Vec<CancellationReason>,
     },
     /// An item could not be mapped to or from the entity.
-    #[error("{operation} on table {table}: {source}")]
+    #[error("{operation} on table {table}: {source}{}", key.as_ref().map(|k| format!(" (item {})", show_key(k))).unwrap_or_default())]
     Mapping {
         /// The table.
         table: String,
@@ -149,6 +157,18 @@ pub enum Error {
         /// What did not map.
         #[source]
         source: MappingError,
+        /// The key of the item that did not map, when it was read from a table.
+        key: Option<Box<Item>>,
+    },
+    /// A cursor given back to a query or scan is not one this table issued for it.
+    #[error("{operation} on table {table}: invalid cursor: {reason}")]
+    InvalidCursor {
+        /// The table.
+        table: String,
+        /// The operation.
+        operation: Operation,
+        /// Why it was refused.
+        reason: &'static str,
     },
     /// DynamoDB throttled the request and the retries ran out.
     #[error("{operation} on table {table}: throttled by DynamoDB after retries")]
@@ -194,7 +214,7 @@ pub enum Error {
     },
     /// The request is invalid: DynamoDB's `ValidationException`, or a value that cannot be
     /// sent (a non-finite number in an expression, too many items for a transaction).
-    #[error("{operation} on table {table}: invalid request: {message}")]
+    #[error("{}: invalid request: {message}", place(*.operation, .table))]
     Validation {
         /// The table.
         table: String,
@@ -245,6 +265,36 @@ pub enum Error {
     },
 }
 
+/// `PutItem on table t`, or the operation alone when there is no table (an empty
+/// transaction).
+fn place(operation: Operation, table: &str) -> String {
+    if table.is_empty() {
+        operation.to_string()
+    } else {
+        format!("{operation} on table {table}")
+    }
+}
+
+/// An item's key attributes for a message: `pk = "EVENT#e1", sk = "SEAT#A-1"`.
+fn show_key(key: &Item) -> String {
+    let mut names: Vec<&String> = key.keys().collect();
+    names.sort();
+    names
+        .iter()
+        .map(|name| {
+            let value = match &key[*name] {
+                aws_sdk_dynamodb::types::AttributeValue::S(s) => {
+                    format!("\"{}\"", crate::mapping::error::truncate(s))
+                }
+                aws_sdk_dynamodb::types::AttributeValue::N(n) => n.clone(),
+                other => crate::mapping::error::describe(other).into_owned(),
+            };
+            format!("{name} = {value}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn join_reasons(reasons: &[CancellationReason]) -> String {
     reasons
         .iter()
@@ -259,6 +309,7 @@ impl Error {
         match self {
             Error::ConditionFailed { table, .. }
             | Error::Mapping { table, .. }
+            | Error::InvalidCursor { table, .. }
             | Error::Throttled { table, .. }
             | Error::TransactionConflict { table, .. }
             | Error::NotFound { table, .. }
@@ -279,6 +330,7 @@ impl Error {
             Error::ConditionFailed { operation, .. }
             | Error::TransactionCanceled { operation, .. }
             | Error::Mapping { operation, .. }
+            | Error::InvalidCursor { operation, .. }
             | Error::Throttled { operation, .. }
             | Error::TransactionConflict { operation, .. }
             | Error::NotFound { operation, .. }
@@ -332,7 +384,36 @@ impl Error {
             table: table.to_owned(),
             operation,
             source,
+            key: None,
         }
+    }
+
+    /// The same error naming the key of the item that did not map.
+    pub(crate) fn with_key(self, key: Option<Item>) -> Self {
+        match self {
+            Error::Mapping {
+                table,
+                operation,
+                source,
+                ..
+            } => Error::Mapping {
+                table,
+                operation,
+                source,
+                key: key.map(Box::new),
+            },
+            other => other,
+        }
+    }
+
+    /// The key attributes of `E` in `item`, to name it in errors.
+    pub(crate) fn key_of<E: Entity>(item: &Item) -> Option<Item> {
+        let schema = E::SCHEMA;
+        let key: Item = std::iter::once(schema.partition_key.attribute)
+            .chain(schema.sort_key.map(|k| k.attribute))
+            .filter_map(|name| Some((name.to_owned(), item.get(name)?.clone())))
+            .collect();
+        (!key.is_empty()).then_some(key)
     }
 
     pub(crate) fn validation(
@@ -394,6 +475,7 @@ impl Error {
                 table,
                 operation,
                 item: None,
+                reason: None,
             },
             "ProvisionedThroughputExceededException"
             | "ThrottlingException"

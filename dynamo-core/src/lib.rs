@@ -121,7 +121,7 @@
 //! | `HashSet<T>`, `BTreeSet<T>` of strings, numbers or bytes | `SS` / `NS` / `BS` (empty: no attribute) |
 //! | `HashMap<String, T>`, `BTreeMap<String, T>`, structs (`#[derive(DynamoValue)]`) | `M` |
 //! | `Option<T>` | no attribute when `None`; `NULL` accepted on read |
-//! | `time::OffsetDateTime` | `S`, RFC 3339 in UTC (`N` epoch seconds with `#[ttl]`) |
+//! | `time::OffsetDateTime` | `S`, RFC 3339 in UTC with nine fraction digits (`2024-01-01T12:05:00.000000000Z`: fixed width, so string order is time order); any RFC 3339 form is read. `N` epoch seconds with `#[ttl]` |
 //! | [`Json<T>`], `#[dynamo(json)]` | `S` holding JSON |
 //! | `serde_json::Value` (feature `json`) | native `M`/`L`/`S`/`N`/`BOOL`/`NULL` |
 //! | newtypes (`#[derive(DynamoValue)]`) | as the inner type |
@@ -152,9 +152,10 @@ pub use client::{ClientBuilder, ConfigError, check_connection, client_from_env};
 pub use def::{BillingMode, IndexDef, IndexKind, KeyDef, Projection, ScalarType, TableDef};
 pub use dynamo_derive::{DynamoEntity, DynamoValue};
 pub use error::{BoxError, CancellationReason, Error, Operation};
-pub use expr::{Condition, Path, Rendered, Update};
+pub use expr::{Condition, ConditionFailure, Path, Rendered, Update};
 pub use mapping::entity::{
     Attr, Entity, EntityKey, EntitySchema, FieldAttribute, IndexKeyField, Item, KeyField, KeyRole,
+    Versioned,
 };
 pub use mapping::error::{Direction, MappingError, ValueError};
 #[cfg(feature = "json")]
@@ -162,10 +163,13 @@ pub use mapping::json::Json;
 pub use mapping::key::{IndexKeyScalar, KeyScalar};
 pub use mapping::managed::{TtlValue, VersionValue};
 pub use mapping::set::{SetCollection, SetElement};
-pub use mapping::value::{DynamoValue, IntoAttributeValue};
+pub use mapping::value::{DynamoValue, IntoAttributeValue, ValueOf};
 pub use table::batch::{Backoff, BatchGet, BatchGetOutput, BatchWrite, BatchWriteOutput};
-pub use table::query::{Cursor, Page, Query, Scan};
+pub use table::capacity::{ConsumedCapacity, WithCapacity};
+pub use table::cursor::{Cursor, CursorError, CursorKey};
+pub use table::item::{DeleteItem, GetItem, PutItem, UpdateItem};
+pub use table::query::{Page, Query, Scan};
 pub use table::transact::{
     MAX_TRANSACTION_ITEMS, TransactGet, TransactGetOutput, TransactUpdate, TransactWrite,
 };
-pub use table::{DeleteItem, FromItem, GetItem, PutItem, Table, UpdateItem};
+pub use table::{FromItem, Table};

@@ -247,8 +247,12 @@ kill "$child" 2>/dev/null"#;
 
 /// Whether process `pid` runs (Unix `kill -0`).
 fn alive(pid: u32) -> bool {
+    alive_pid(&pid.to_string())
+}
+
+fn alive_pid(pid: &str) -> bool {
     Command::new("kill")
-        .args(["-0", &pid.to_string()])
+        .args(["-0", pid])
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success())
@@ -298,7 +302,7 @@ fn listens(pid: u32, port: u16) -> Option<bool> {
 /// let dir = std::env::temp_dir().join("outage-test");
 /// let mut db = DynamoLocalProcess::start_on_disk(&dir)?;
 /// let endpoint = db.endpoint();      // clients keep using it across restarts
-/// db.kill();                          // requests now fail: connection refused
+/// db.stop();                          // requests now fail: connection refused
 /// db.restart()?;                      // same port, same data
 /// # Ok(()) }
 /// ```
@@ -357,12 +361,31 @@ impl DynamoLocalProcess {
     }
 
     /// Kills Java at once (`SIGKILL`), like a crash, and waits until the port is closed.
+    ///
+    /// DynamoDB Local answers a write a moment before the write is on disk: a write
+    /// acknowledged just before a kill can be lost (unlike DynamoDB). To test a client's
+    /// durability promises across an outage, use [`stop`](Self::stop).
     pub fn kill(&mut self) {
+        self.signal("-KILL");
+    }
+
+    /// Stops Java the way an orderly shutdown does (`SIGTERM`), so every write it acknowledged
+    /// is kept, and waits until the port is closed: DynamoDB unavailable, its data intact.
+    pub fn stop(&mut self) {
+        self.signal("-TERM");
+    }
+
+    fn signal(&mut self, signal: &str) {
         if let Ok(pid) = std::fs::read_to_string(&self.pid_file) {
+            let pid = pid.trim().to_owned();
             let _ = Command::new("kill")
-                .args(["-9", pid.trim()])
+                .args([signal, &pid])
                 .stderr(Stdio::null())
                 .status();
+            let started = Instant::now();
+            while alive_pid(&pid) && started.elapsed() < Duration::from_secs(20) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
             let _ = std::fs::remove_file(&self.pid_file);
         }
         let started = Instant::now();
@@ -373,9 +396,9 @@ impl DynamoLocalProcess {
         }
     }
 
-    /// Starts it again on the same port with the same data.
+    /// Starts it again on the same port with the same data (stopping it first if it runs).
     pub fn restart(&mut self) -> Result<(), TestingError> {
-        self.kill();
+        self.stop();
         self.spawn()
     }
 }

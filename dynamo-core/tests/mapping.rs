@@ -80,7 +80,7 @@ fn entity_round_trip_and_layout() {
         AttributeValue::L(vec![s("A-1"), s("A-2")])
     );
     assert_eq!(item["quantity"], n("2"));
-    assert_eq!(item["hold_expires_at"], s("2023-11-14T22:13:20Z"));
+    assert_eq!(item["hold_expires_at"], s("2023-11-14T22:13:20.000000000Z"));
     assert!(!item.contains_key("note"), "None is no attribute");
     assert_eq!(item.len(), 9);
     assert_eq!(Reservation::from_item(item).expect("reads"), r);
@@ -461,8 +461,40 @@ fn finite_f64() -> impl Strategy<Value = f64> {
     any::<f64>().prop_filter("finite", |f| f.is_finite())
 }
 
+/// An instant anywhere in years 0000 to 9999, to the nanosecond.
+fn instant() -> impl Strategy<Value = OffsetDateTime> {
+    (-62_167_219_200i64..253_402_300_799, 0u32..1_000_000_000).prop_map(|(secs, nanos)| {
+        OffsetDateTime::from_unix_timestamp(secs)
+            .expect("in range")
+            .replace_nanosecond(nanos)
+            .expect("valid")
+    })
+}
+
+fn stored(t: OffsetDateTime) -> String {
+    match t.into_attribute() {
+        Ok(Some(AttributeValue::S(s))) => s,
+        other => panic!("a timestamp is stored as S: {other:?}"),
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Stored timestamps compare as strings the way the instants compare: as sort keys and in
+    /// conditions, DynamoDB's byte order is time order.
+    #[test]
+    fn stored_timestamps_sort_in_time_order(a in instant(), b in instant()) {
+        let (sa, sb) = (stored(a), stored(b));
+        prop_assert_eq!(a.cmp(&b), sa.as_bytes().cmp(sb.as_bytes()), "{} vs {}", sa, sb);
+        prop_assert_eq!(OffsetDateTime::from_attribute(AttributeValue::S(sa)).expect("reads"), a);
+    }
+
+    #[test]
+    fn close_instants_sort_too(a in instant(), delta in 0u64..2_000_000_000) {
+        let b = a + std::time::Duration::from_nanos(delta);
+        prop_assert!(stored(a) <= stored(b));
+    }
 
     #[test]
     fn arbitrary_items_never_panic(item in arbitrary_item()) {

@@ -127,7 +127,7 @@ async fn put_get_delete() {
         .send()
         .await
         .expect_err("gone");
-    assert!(err.is_condition_failed(), "{err}");
+    assert!(matches!(err, Error::NotFound { .. }), "{err}");
 }
 
 #[tokio::test]
@@ -143,11 +143,15 @@ async fn conditional_put_returns_the_existing_item() {
     let err = events
         .put(event("s1", 1))
         .if_not_exists()
-        .return_old_on_condition_failure()
         .send()
         .await
         .expect_err("exists");
     assert!(matches!(err, Error::ConditionFailed { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .ends_with("the condition failed: the item already exists"),
+        "{err}"
+    );
     assert_eq!(err.table(), events.name());
     let old: Event = err.old_item().expect("item returned").expect("maps");
     assert_eq!(old, event("s1", 1));
@@ -213,14 +217,18 @@ async fn typed_updates_on_reserved_words() {
     assert!(again.tags.is_empty());
     assert_eq!(again.log, ["first", "closed"]);
 
+    // An update never creates a half-written item by default.
     let err = events
         .update(EventKey::new("s1", "missing"))
-        .add(f.count, 1u32)
-        .if_exists()
+        .add(f.count, 1)
         .execute()
         .await
         .expect_err("missing");
-    assert!(err.is_condition_failed());
+    assert!(matches!(err, Error::NotFound { .. }), "{err}");
+    assert_eq!(
+        err.to_string(),
+        format!("UpdateItem on table {}: no such item", events.name())
+    );
 }
 
 #[tokio::test]
@@ -554,7 +562,6 @@ async fn transaction_cancels_with_a_reason_per_item() {
     let f = Event::fields();
 
     let err = TransactWrite::new(db.client())
-        .return_old_on_condition_failure()
         .put(
             &accounts,
             Account {
@@ -583,6 +590,14 @@ async fn transaction_cancels_with_a_reason_per_item() {
     assert!(reason.is_condition_failed());
     let old = Event::from_item(reason.item.clone().expect("old item")).expect("maps");
     assert_eq!(old.status, Status::Open);
+    assert_eq!(
+        reason
+            .explanation
+            .as_ref()
+            .map(ToString::to_string)
+            .as_deref(),
+        Some(r#"status = "CLOSED" was false: found "OPEN""#)
+    );
     assert!(
         accounts
             .get(AccountKey::new("x"))
@@ -671,4 +686,187 @@ async fn missing_table_and_bad_values_are_clear_errors() {
         .await
         .expect_err("infinite");
     assert!(matches!(err, Error::Validation { .. }), "{err}");
+}
+
+/// A failed condition says which clause was false and what was found; a version conflict says
+/// which version was expected; a missing item says so.
+#[tokio::test]
+async fn failed_conditions_say_which_clause_was_false() {
+    let db = db().await;
+    let events = db.create::<Event>().await.expect("created");
+    let accounts = db.create::<Account>().await.expect("created");
+    let mut closed = event("why", 1);
+    closed.count = 7;
+    events.put(closed).send().await.expect("put");
+    let f = Event::fields();
+
+    let err = events
+        .update(EventKey::new("why", "e0001"))
+        .add(f.count, 1)
+        .condition(f.status.eq(Status::Open).and(f.count.lt(100)))
+        .send()
+        .await
+        .expect_err("the event is closed");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            r#"UpdateItem on table {}: the condition failed: status = "OPEN" was false: found "CLOSED""#,
+            events.name()
+        )
+    );
+    let Error::ConditionFailed {
+        reason: Some(reason),
+        ..
+    } = &err
+    else {
+        panic!("{err}")
+    };
+    assert_eq!(reason.clauses().len(), 1, "count < 100 held: {reason}");
+
+    let err = events
+        .delete(EventKey::new("why", "e0001"))
+        .condition(f.count.ge(10).or(f.tags.contains("vip")))
+        .send()
+        .await
+        .expect_err("neither holds");
+    assert!(
+        err.to_string().ends_with(
+            "none of these held: count >= 10 was false: found 7; contains(tags, \"vip\") was false"
+        ),
+        "{err}"
+    );
+
+    let err = events
+        .put(event("why", 2))
+        .condition(f.status.eq(Status::Open))
+        .send()
+        .await
+        .expect_err("no such item yet");
+    assert!(
+        err.to_string()
+            .ends_with("the condition failed: the item does not exist"),
+        "{err}"
+    );
+
+    accounts
+        .put(Account {
+            id: "a".into(),
+            balance: 1,
+            version: 0,
+        })
+        .send()
+        .await
+        .expect("created at version 1");
+    accounts
+        .update(AccountKey::new("a"))
+        .add(Account::fields().balance, 1)
+        .send()
+        .await
+        .expect("version 2");
+    let err = accounts
+        .update(AccountKey::new("a"))
+        .set(Account::fields().balance, 10)
+        .expect_version(1)
+        .send()
+        .await
+        .expect_err("stale");
+    assert!(
+        err.to_string()
+            .ends_with("the condition failed: version: expected 1, found 2"),
+        "{err}"
+    );
+}
+
+/// Updates require the item; `upsert` creates it on purpose; the same in transactions.
+#[tokio::test]
+async fn updates_never_create_ghost_items_unless_asked() {
+    let db = db().await;
+    let events = db.create::<Event>().await.expect("created");
+    let f = Event::fields();
+    let err = events
+        .update(EventKey::new("ghost", "e0001"))
+        .add(f.count, 1)
+        .send()
+        .await
+        .expect_err("no such item");
+    assert!(matches!(err, Error::NotFound { .. }), "{err}");
+    assert!(
+        events
+            .get(EventKey::new("ghost", "e0001"))
+            .consistent_read()
+            .project::<Item>(["pk"])
+            .send()
+            .await
+            .expect("get")
+            .is_none(),
+        "nothing was written"
+    );
+
+    events
+        .update(EventKey::new("ghost", "e0002"))
+        .add(f.count, 1)
+        .upsert()
+        .execute()
+        .await
+        .expect("created on purpose");
+    let partial = events
+        .get(EventKey::new("ghost", "e0002"))
+        .consistent_read()
+        .send()
+        .await
+        .expect_err("the upserted item lacks required attributes");
+    assert!(matches!(partial, Error::Mapping { .. }), "{partial}");
+    assert!(
+        partial
+            .to_string()
+            .ends_with(r#"(item pk = "ghost", sk = "e0002")"#),
+        "a mapping error names the item: {partial}"
+    );
+
+    let err = TransactWrite::new(db.client())
+        .update(
+            &events,
+            EventKey::new("ghost", "e0003"),
+            |u| u.add(f.count, 1),
+            None,
+        )
+        .send()
+        .await
+        .expect_err("no such item");
+    let Error::TransactionCanceled { reasons, .. } = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(
+        reasons[0]
+            .explanation
+            .as_ref()
+            .map(ToString::to_string)
+            .as_deref(),
+        Some("the item does not exist"),
+        "{err}"
+    );
+    TransactWrite::new(db.client())
+        .upsert(
+            &events,
+            EventKey::new("ghost", "e0003"),
+            |u| u.add(f.count, 1),
+            None,
+        )
+        .send()
+        .await
+        .expect("created on purpose");
+}
+
+/// Operations say which operation failed, also without a table.
+#[tokio::test]
+async fn empty_transactions_name_the_operation() {
+    let db = db().await;
+    let err = TransactWrite::new(db.client())
+        .send()
+        .await
+        .expect_err("empty");
+    assert_eq!(
+        err.to_string(),
+        "TransactWriteItems: invalid request: the transaction has no items"
+    );
 }

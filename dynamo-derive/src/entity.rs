@@ -176,6 +176,12 @@ fn generate(c: &Container<'_>, m: &EntityModel<'_, '_>) -> TokenStream {
     });
     let stored_count = stored.len();
 
+    let versioned = m.version.map(|_| {
+        quote! {
+            #[automatically_derived]
+            impl #krate::Versioned for #ident {}
+        }
+    });
     let (version_const, version_methods) = match m.version {
         Some(v) => {
             let (ty, member, cname) = (v.ty, v.ident, const_name(index_of(v)));
@@ -225,8 +231,8 @@ fn generate(c: &Container<'_>, m: &EntityModel<'_, '_>) -> TokenStream {
             impl #key_ident {
                 #[doc = #new_doc]
                 #[allow(clippy::too_many_arguments)]
-                pub fn new(#(#key_members: impl ::core::convert::Into<#key_types>),*) -> Self {
-                    #key_ident { #(#key_members: ::core::convert::Into::into(#key_members)),* }
+                pub fn new(#(#key_members: impl #p::ValueOf<#key_types>),*) -> Self {
+                    #key_ident { #(#key_members: #p::ValueOf::into_value(#key_members)),* }
                 }
             }
 
@@ -284,6 +290,8 @@ fn generate(c: &Container<'_>, m: &EntityModel<'_, '_>) -> TokenStream {
 
                 #version_methods
             }
+
+            #versioned
 
             #checks
         };

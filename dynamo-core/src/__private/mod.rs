@@ -7,12 +7,13 @@ pub use crate::def::ScalarType;
 pub use crate::def::{IndexDef, KeyDef, TableDef};
 pub use crate::mapping::entity::{
     Attr, Entity, EntityKey, EntitySchema, FieldAttribute, IndexKeyField, Item, KeyField, KeyRole,
+    Versioned,
 };
 pub use crate::mapping::error::{Direction, MappingError, ValueError};
 pub use crate::mapping::key::{IndexKeyScalar, KeyScalar};
 pub use crate::mapping::managed::{TtlValue, VersionValue};
 pub use crate::mapping::set::{SetCollection, SetElement};
-pub use crate::mapping::value::DynamoValue;
+pub use crate::mapping::value::{DynamoValue, ValueOf};
 pub use aws_sdk_dynamodb::types::AttributeValue;
 pub use core::clone::Clone;
 pub use core::default::Default;

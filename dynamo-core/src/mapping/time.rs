@@ -1,13 +1,20 @@
 //! RFC 3339 strings and epoch seconds for `time::OffsetDateTime`.
 //!
-//! Timestamps are formatted in UTC (`2024-01-01T12:05:00Z`, fractional seconds only when
-//! present, trailing zeros trimmed: the same text as `time`'s `Rfc3339`), by hand, because this
-//! runs for every timestamp of every item. Parsing takes the same shape fast and anything else
-//! RFC 3339 allows (other offsets, lowercase `t`/`z`) through `time`.
+//! Timestamps are written in one fixed-width UTC form, always with nine fraction digits:
+//! `2024-01-01T12:05:00.000000000Z`. Every stored timestamp then has the same length and the
+//! same layout, so string order is time order (for years 0 to 9999): timestamps work as sort keys
+//! and in `<`/`>`/`BETWEEN` conditions and key conditions, which DynamoDB compares byte by byte.
+//! (Trimming the fraction, as `time`'s `Rfc3339` does, breaks that: `…:22Z` sorts after
+//! `…:22.5Z`, and `…:22.5Z` after `…:22.51Z`.) Formatting is by hand, because it runs for every
+//! timestamp of every item. Reading takes this shape fast and anything else RFC 3339 allows (any
+//! fraction, other offsets, lowercase `t`/`z`) through `time`.
 
 use crate::mapping::error::{ValueError, truncate};
 use time::format_description::well_known::Rfc3339;
 use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
+
+/// The length of every formatted timestamp: `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`.
+const FORMATTED_LEN: usize = 30;
 
 fn push_digits(out: &mut Vec<u8>, value: u32, width: usize) {
     let mut digits = [b'0'; 10];
@@ -19,7 +26,7 @@ fn push_digits(out: &mut Vec<u8>, value: u32, width: usize) {
     out.extend_from_slice(&digits[..width]);
 }
 
-/// Formats in UTC, so stored strings sort in time order.
+/// Formats in UTC with nine fraction digits: fixed width, so stored strings sort in time order.
 pub(crate) fn format_rfc3339(value: OffsetDateTime) -> Result<String, ValueError> {
     let v = value.to_offset(UtcOffset::UTC);
     let year = v.year();
@@ -32,7 +39,7 @@ pub(crate) fn format_rfc3339(value: OffsetDateTime) -> Result<String, ValueError
             year.to_string(),
         ));
     };
-    let mut out = Vec::with_capacity(30);
+    let mut out = Vec::with_capacity(FORMATTED_LEN);
     push_digits(&mut out, year, 4);
     out.push(b'-');
     push_digits(&mut out, u32::from(u8::from(v.month())), 2);
@@ -44,16 +51,8 @@ pub(crate) fn format_rfc3339(value: OffsetDateTime) -> Result<String, ValueError
     push_digits(&mut out, u32::from(v.minute()), 2);
     out.push(b':');
     push_digits(&mut out, u32::from(v.second()), 2);
-    let mut nanos = v.nanosecond();
-    if nanos != 0 {
-        let mut width = 9;
-        while nanos.is_multiple_of(10) {
-            nanos /= 10;
-            width -= 1;
-        }
-        out.push(b'.');
-        push_digits(&mut out, nanos, width);
-    }
+    out.push(b'.');
+    push_digits(&mut out, v.nanosecond(), 9);
     out.push(b'Z');
     // Only ASCII digits and separators were written, so this never fails.
     String::from_utf8(out).map_err(|_| ValueError::new("an ASCII date-time", "other bytes"))
@@ -118,14 +117,27 @@ pub(crate) fn from_epoch_seconds(n: &str) -> Result<OffsetDateTime, ValueError> 
 mod tests {
     use super::*;
 
-    fn with_time(t: OffsetDateTime) -> String {
-        t.to_offset(UtcOffset::UTC)
-            .format(&Rfc3339)
-            .expect("formats")
+    #[test]
+    fn fixed_width_utc_with_nine_fraction_digits() {
+        let t = OffsetDateTime::from_unix_timestamp(1_700_000_000).expect("in range");
+        assert_eq!(
+            format_rfc3339(t).expect("formats"),
+            "2023-11-14T22:13:20.000000000Z"
+        );
+        let t = t.replace_millisecond(500).expect("valid");
+        assert_eq!(
+            format_rfc3339(t).expect("formats"),
+            "2023-11-14T22:13:20.500000000Z"
+        );
+        let seoul = t.to_offset(UtcOffset::from_hms(9, 0, 0).expect("offset"));
+        assert_eq!(
+            format_rfc3339(seoul).expect("formats"),
+            "2023-11-14T22:13:20.500000000Z"
+        );
     }
 
     #[test]
-    fn formats_like_time_and_parses_back() {
+    fn formats_the_same_instant_as_time_and_parses_back() {
         let mut state = 0x2545_f491_4f6c_dd1du64;
         for _ in 0..20_000 {
             state ^= state << 13;
@@ -142,8 +154,11 @@ mod tests {
                 .replace_nanosecond(nanos)
                 .expect("valid");
             let ours = format_rfc3339(t).expect("formats");
-            assert_eq!(ours, with_time(t));
+            assert_eq!(ours.len(), FORMATTED_LEN);
+            assert_eq!(OffsetDateTime::parse(&ours, &Rfc3339).expect("RFC 3339"), t);
             assert_eq!(parse_rfc3339(&ours).expect("parses"), t);
+            let trimmed = t.format(&Rfc3339).expect("formats");
+            assert_eq!(parse_rfc3339(&trimmed).expect("parses"), t, "{trimmed}");
         }
     }
 
@@ -151,6 +166,13 @@ mod tests {
     fn other_rfc3339_shapes_still_parse() {
         let t = parse_rfc3339("2023-11-15T07:13:20+09:00").expect("offset");
         assert_eq!(t.unix_timestamp(), 1_700_000_000);
+        for older in [
+            "2023-11-14T22:13:20Z",
+            "2023-11-14T22:13:20.5Z",
+            "2023-11-14T22:13:20.25Z",
+        ] {
+            assert!(parse_rfc3339(older).is_ok(), "{older}");
+        }
         assert!(parse_rfc3339("2023-02-30T00:00:00Z").is_err());
         assert!(parse_rfc3339("2023-11-14T22:13:20.Z").is_err());
         assert!(parse_rfc3339("yesterday").is_err());

@@ -76,6 +76,76 @@ impl IntoAttributeValue for &str {
     }
 }
 
+/// A value for an attribute of type `T`, wherever a typed attribute takes one (`set`, `add`,
+/// conditions, key constructors): `T` itself, a bare value for an `Option<T>` attribute, and
+/// `&str` / `&String` for string attributes.
+///
+/// Each target type has one implementation an integer literal can match, so literals take the
+/// attribute's type: with `views: u64`, `add(f.views, 1)` and `f.views.lt(100)` compile, as
+/// `impl Into<u64>` would not (`1` would be an `i32`).
+///
+/// ```
+/// use dynamo_core::ValueOf;
+/// fn views(v: impl ValueOf<u64>) -> u64 { v.into_value() }
+/// fn expiry(v: impl ValueOf<Option<i64>>) -> Option<i64> { v.into_value() }
+/// fn name(v: impl ValueOf<String>) -> String { v.into_value() }
+/// assert_eq!(views(1), 1);
+/// assert_eq!(expiry(1_760_000_000), Some(1_760_000_000));
+/// assert_eq!(expiry(None), None);
+/// assert_eq!(name("HOLD"), "HOLD");
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a value of an attribute of type `{T}`",
+    label = "expected a `{T}` here",
+    note = "an attribute of type `T` takes a `T`, an `Option<T>` attribute also a bare `T`, and a string attribute a `&str`"
+)]
+pub trait ValueOf<T> {
+    /// The value.
+    fn into_value(self) -> T;
+}
+
+impl<T: DynamoValue> ValueOf<T> for T {
+    #[inline]
+    fn into_value(self) -> T {
+        self
+    }
+}
+
+impl<T: DynamoValue> ValueOf<Option<T>> for T {
+    #[inline]
+    fn into_value(self) -> Option<T> {
+        Some(self)
+    }
+}
+
+impl ValueOf<String> for &str {
+    #[inline]
+    fn into_value(self) -> String {
+        self.to_owned()
+    }
+}
+
+impl ValueOf<String> for &String {
+    #[inline]
+    fn into_value(self) -> String {
+        self.clone()
+    }
+}
+
+impl ValueOf<Option<String>> for &str {
+    #[inline]
+    fn into_value(self) -> Option<String> {
+        Some(self.to_owned())
+    }
+}
+
+impl ValueOf<Option<String>> for &String {
+    #[inline]
+    fn into_value(self) -> Option<String> {
+        Some(self.clone())
+    }
+}
+
 /// Converts a value that sits inside a list or map: "no attribute" becomes `NULL`.
 #[inline]
 pub(crate) fn element_into_attribute<T: DynamoValue>(

@@ -1,6 +1,7 @@
 //! BatchGetItem and BatchWriteItem: chunked to DynamoDB's limits, unprocessed items retried
 //! with exponential backoff and jitter, and whatever still failed returned, never dropped.
 
+use super::capacity::{self, ConsumedCapacity};
 use crate::error::{Error, Operation};
 use crate::mapping::entity::{Entity, Item};
 use crate::table::Table;
@@ -49,6 +50,9 @@ pub struct BatchGetOutput<E> {
     pub items: Vec<E>,
     /// Keys still unprocessed when the retries ran out.
     pub unprocessed: Vec<Item>,
+    /// What the requests cost, when
+    /// [`return_consumed_capacity`](BatchGet::return_consumed_capacity) asked for it.
+    pub consumed_capacity: Option<ConsumedCapacity>,
 }
 
 /// What a batch write left unprocessed after every retry.
@@ -56,6 +60,9 @@ pub struct BatchGetOutput<E> {
 pub struct BatchWriteOutput {
     /// Writes still unprocessed when the retries ran out; empty when everything was written.
     pub unprocessed: Vec<WriteRequest>,
+    /// What the requests cost, when
+    /// [`return_consumed_capacity`](BatchWrite::return_consumed_capacity) asked for it.
+    pub consumed_capacity: Option<ConsumedCapacity>,
 }
 
 impl BatchWriteOutput {
@@ -73,6 +80,7 @@ impl<E: Entity> Table<E> {
             keys: keys.into_iter().collect(),
             consistent: false,
             backoff: Backoff::default(),
+            capacity: false,
         }
     }
 
@@ -83,6 +91,7 @@ impl<E: Entity> Table<E> {
             writes: Vec::new(),
             backoff: Backoff::default(),
             error: None,
+            capacity: false,
         }
     }
 }
@@ -94,6 +103,7 @@ pub struct BatchGet<'a, E: Entity> {
     keys: Vec<E::Key>,
     consistent: bool,
     backoff: Backoff,
+    capacity: bool,
 }
 
 impl<E: Entity> BatchGet<'_, E> {
@@ -109,7 +119,14 @@ impl<E: Entity> BatchGet<'_, E> {
         self
     }
 
-    /// Sends the requests, one chunk of 100 keys at a time.
+    /// Asks DynamoDB for the capacity the requests consume, summed in the output.
+    pub fn return_consumed_capacity(mut self) -> Self {
+        self.capacity = true;
+        self
+    }
+
+    /// Sends the requests, one chunk of 100 keys at a time. An item that does not map fails it
+    /// with an [`Error::Mapping`] naming the item's key.
     pub async fn send(self) -> Result<BatchGetOutput<E>, Error> {
         let op = Operation::BatchGetItem;
         let table = self.table;
@@ -121,7 +138,9 @@ impl<E: Entity> BatchGet<'_, E> {
         let mut out = BatchGetOutput {
             items: Vec::with_capacity(keys.len()),
             unprocessed: Vec::new(),
+            consumed_capacity: None,
         };
+        let mut totals = Vec::new();
         for chunk in keys.chunks(100) {
             let mut pending = chunk.to_vec();
             let mut attempt = 0;
@@ -145,14 +164,17 @@ impl<E: Entity> BatchGet<'_, E> {
                     .consistent_read(self.consistent)
                     .build()
                     .map_err(|e| Error::validation(table.name(), op, e.to_string()))?;
+                let span = table.span(op);
                 let output = table
                     .client()
                     .batch_get_item()
                     .request_items(table.name(), request)
+                    .set_return_consumed_capacity(capacity::level(self.capacity))
                     .send()
-                    .instrument(table.span(op))
+                    .instrument(span.clone())
                     .await
                     .map_err(|e| Error::from_sdk(table.name(), op, e))?;
+                record(&span, &mut totals, output.consumed_capacity());
                 if let Some(mut responses) = output.responses {
                     for item in responses.remove(table.name()).unwrap_or_default() {
                         out.items.push(table.read(op, item)?);
@@ -172,6 +194,7 @@ impl<E: Entity> BatchGet<'_, E> {
                 "batch get left keys unprocessed after retries"
             );
         }
+        out.consumed_capacity = totals.pop();
         Ok(out)
     }
 }
@@ -183,6 +206,7 @@ pub struct BatchWrite<'a, E: Entity> {
     writes: Vec<WriteRequest>,
     backoff: Backoff,
     error: Option<Error>,
+    capacity: bool,
 }
 
 impl<E: Entity> BatchWrite<'_, E> {
@@ -233,6 +257,12 @@ impl<E: Entity> BatchWrite<'_, E> {
         self
     }
 
+    /// Asks DynamoDB for the capacity the requests consume, summed in the output.
+    pub fn return_consumed_capacity(mut self) -> Self {
+        self.capacity = true;
+        self
+    }
+
     fn fail(&mut self, error: Error) {
         self.error.get_or_insert(error);
     }
@@ -246,6 +276,7 @@ impl<E: Entity> BatchWrite<'_, E> {
         let op = Operation::BatchWriteItem;
         let table = self.table;
         let mut out = BatchWriteOutput::default();
+        let mut totals = Vec::new();
         for chunk in self.writes.chunks(25) {
             let mut pending = chunk.to_vec();
             let mut attempt = 0;
@@ -264,6 +295,7 @@ impl<E: Entity> BatchWrite<'_, E> {
                     tokio::time::sleep(self.backoff.delay(attempt - 1)).await;
                 }
                 attempt += 1;
+                let span = table.span(op);
                 let output = table
                     .client()
                     .batch_write_item()
@@ -271,10 +303,12 @@ impl<E: Entity> BatchWrite<'_, E> {
                         table.name().to_owned(),
                         std::mem::take(&mut pending),
                     )])))
+                    .set_return_consumed_capacity(capacity::level(self.capacity))
                     .send()
-                    .instrument(table.span(op))
+                    .instrument(span.clone())
                     .await
                     .map_err(|e| Error::from_sdk(table.name(), op, e))?;
+                record(&span, &mut totals, output.consumed_capacity());
                 pending = output
                     .unprocessed_items
                     .and_then(|mut u| u.remove(table.name()))
@@ -288,6 +322,20 @@ impl<E: Entity> BatchWrite<'_, E> {
                 "batch write left writes unprocessed after retries"
             );
         }
+        out.consumed_capacity = totals.pop();
         Ok(out)
     }
+}
+
+/// Adds one response's consumed capacity to the batch's total and records it on its span.
+fn record(
+    span: &tracing::Span,
+    totals: &mut Vec<ConsumedCapacity>,
+    consumed: &[aws_sdk_dynamodb::types::ConsumedCapacity],
+) {
+    let this: f64 = consumed.iter().filter_map(|c| c.capacity_units()).sum();
+    if !consumed.is_empty() {
+        span.record("consumed_capacity", this);
+    }
+    ConsumedCapacity::merge_into(totals, consumed);
 }

@@ -1,5 +1,12 @@
-//! Query and Scan: pages with an opaque cursor, or a stream over all pages.
+//! Query and Scan: pages with a cursor, or streams over all pages.
+//!
+//! A page is read whole: one item that does not map fails [`send`](Query::send) and
+//! [`pages`](Query::pages) with an [`Error::Mapping`] naming the item's key.
+//! [`stream`](Query::stream) reads item by item: a bad item is an `Err` in its place, and the
+//! items after it still come.
 
+use super::capacity::{self, ConsumedCapacity};
+use super::cursor::{Cursor, QueryId};
 use crate::error::{Error, Operation};
 use crate::expr::{Condition, Path, Placeholders};
 use crate::mapping::entity::{Entity, Item};
@@ -7,25 +14,9 @@ use crate::mapping::error::ValueError;
 use crate::mapping::value::IntoAttributeValue;
 use crate::table::{FromItem, Table};
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
-use futures_util::stream::{self, Stream, TryStreamExt};
+use futures_util::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use std::marker::PhantomData;
 use tracing::Instrument;
-
-/// Where a query or scan stopped: pass it back to continue with the next page.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Cursor(Item);
-
-impl Cursor {
-    /// The `LastEvaluatedKey` DynamoDB returned.
-    pub fn into_item(self) -> Item {
-        self.0
-    }
-
-    /// A cursor from a `LastEvaluatedKey`.
-    pub fn from_item(item: Item) -> Self {
-        Cursor(item)
-    }
-}
 
 /// One page of results.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +27,20 @@ pub struct Page<T> {
     pub cursor: Option<Cursor>,
     /// Items read before the filter.
     pub scanned_count: i32,
+    /// What the page cost, when [`return_consumed_capacity`](Query::return_consumed_capacity)
+    /// asked for it.
+    pub consumed_capacity: Option<ConsumedCapacity>,
+}
+
+impl<T> Page<T> {
+    fn map_items<U>(self, items: Vec<U>) -> Page<U> {
+        Page {
+            items,
+            cursor: self.cursor,
+            scanned_count: self.scanned_count,
+            consumed_capacity: self.consumed_capacity,
+        }
+    }
 }
 
 enum SortKey {
@@ -53,6 +58,7 @@ fn key_value(v: impl IntoAttributeValue) -> Result<AttributeValue, ValueError> {
 }
 
 /// Options both Query and Scan take.
+#[derive(Clone)]
 struct Common {
     filter: Option<Condition>,
     projection: Vec<Path>,
@@ -60,6 +66,7 @@ struct Common {
     consistent: bool,
     cursor: Option<Cursor>,
     index: Option<&'static str>,
+    capacity: bool,
 }
 
 impl Common {
@@ -71,6 +78,7 @@ impl Common {
             consistent: false,
             cursor: None,
             index: None,
+            capacity: false,
         }
     }
 }
@@ -110,9 +118,12 @@ impl<E: Entity> Table<E> {
     }
 }
 
+/// A page as DynamoDB returned it, and the request for the next one.
+type RawPage<R> = (Page<Item>, Option<R>);
+
 macro_rules! common_options {
     ($ty:ident) => {
-        impl<'a, E: Entity, T: FromItem> $ty<'a, E, T> {
+        impl<'a, E: Entity, T: FromItem + Send + 'a> $ty<'a, E, T> {
             /// Keeps only items matching `filter` (applied after reading: read capacity and
             /// [`Page::scanned_count`] count the items before it).
             pub fn filter(mut self, filter: Condition) -> Self {
@@ -135,7 +146,9 @@ macro_rules! common_options {
                 self
             }
 
-            /// Continues after `cursor` (from a previous [`Page`]).
+            /// Continues after `cursor` (from a previous [`Page`], or parsed from its string).
+            /// On a table with a cursor key, only a cursor sealed for this same query is
+            /// accepted ([`Error::InvalidCursor`] otherwise).
             pub fn cursor(mut self, cursor: Option<Cursor>) -> Self {
                 self.common.cursor = cursor;
                 self
@@ -144,6 +157,13 @@ macro_rules! common_options {
             /// Reads the secondary index `name` of the entity's table.
             pub fn index(mut self, name: &'static str) -> Self {
                 self.common.index = Some(name);
+                self
+            }
+
+            /// Asks DynamoDB for the capacity each page consumes: in
+            /// [`Page::consumed_capacity`] and on the span.
+            pub fn return_consumed_capacity(mut self) -> Self {
+                self.common.capacity = true;
                 self
             }
 
@@ -158,41 +178,83 @@ macro_rules! common_options {
                 }
             }
 
+            /// The position to start from, unsealed; an invalid cursor is an error.
+            fn start(&self, op: Operation, id: &QueryId<'_>) -> Result<Option<Item>, Error> {
+                self.common
+                    .cursor
+                    .clone()
+                    .map(|c| c.open(self.table.cursor_key(), id))
+                    .transpose()
+                    .map_err(|reason| Error::InvalidCursor {
+                        table: self.table.name().to_owned(),
+                        operation: op,
+                        reason,
+                    })
+            }
+
+            fn next(mut self, page: &Page<Item>) -> Option<Self> {
+                let cursor = page.cursor.clone()?;
+                self.common.cursor = Some(cursor);
+                Some(self)
+            }
+
             /// Sends one request: one page.
             pub async fn send(self) -> Result<Page<T>, Error> {
-                let (page, _) = self.next_page().await?;
-                Ok(page)
+                let table = self.table;
+                let (page, _) = self.fetch().await?;
+                read_page(table, Self::OP, page)
             }
 
-            /// All items of all pages, one request per page as the stream is read.
-            pub fn stream(self) -> impl Stream<Item = Result<T, Error>> + 'a
-            where
-                T: 'a,
-            {
-                self.pages()
-                    .map_ok(|page| stream::iter(page.items.into_iter().map(Ok)))
-                    .try_flatten()
+            /// All pages, one request per page as the stream is read. The stream is `Unpin`:
+            /// `.next().await` works on it directly.
+            pub fn pages(self) -> BoxStream<'a, Result<Page<T>, Error>> {
+                let table = self.table;
+                raw_pages(self)
+                    .and_then(move |page| async move { read_page(table, Self::OP, page) })
+                    .boxed()
             }
 
-            /// All pages.
-            pub fn pages(self) -> impl Stream<Item = Result<Page<T>, Error>> + 'a
-            where
-                T: 'a,
-            {
-                stream::try_unfold(Some(self), |state| async move {
-                    let Some(request) = state else {
-                        return Ok(None);
-                    };
-                    let (page, next) = request.next_page().await?;
-                    Ok(Some((page, next)))
-                })
+            /// All items of all pages, one request per page as the stream is read: one
+            /// `Result` per item, so an item that does not map is an `Err` in its place (naming
+            /// its key) and the ones after it still come; a failed request ends the stream. The
+            /// stream is `Unpin`: `.next().await` works on it directly.
+            ///
+            /// ```no_run
+            /// # use dynamo_core::{DynamoEntity, Table};
+            /// # #[derive(DynamoEntity)] #[dynamo(table_name = "replies")] struct Reply { #[pk] thread: String, #[sk] at: String }
+            /// use futures_util::StreamExt;
+            ///
+            /// # async fn f(replies: Table<Reply>) -> Result<(), dynamo_core::Error> {
+            /// let mut replies = replies.query("thread-1").stream();
+            /// while let Some(reply) = replies.next().await {
+            ///     match reply {
+            ///         Ok(reply) => println!("{}", reply.at),
+            ///         Err(e @ dynamo_core::Error::Mapping { .. }) => eprintln!("skipped: {e}"),
+            ///         Err(e) => return Err(e),
+            ///     }
+            /// }
+            /// # Ok(()) }
+            /// ```
+            pub fn stream(self) -> BoxStream<'a, Result<T, Error>> {
+                let table = self.table;
+                raw_pages(self)
+                    .map(move |page| {
+                        let items: Vec<Result<T, Error>> = match page {
+                            Ok(page) => page
+                                .items
+                                .into_iter()
+                                .map(|i| table.read(Self::OP, i))
+                                .collect(),
+                            Err(e) => vec![Err(e)],
+                        };
+                        stream::iter(items)
+                    })
+                    .flatten()
+                    .boxed()
             }
 
-            /// Every item of every page, collected.
-            pub async fn all(self) -> Result<Vec<T>, Error>
-            where
-                T: 'a,
-            {
+            /// Every item of every page, collected; the first error ends it.
+            pub async fn all(self) -> Result<Vec<T>, Error> {
                 self.stream().try_collect().await
             }
         }
@@ -202,25 +264,56 @@ macro_rules! common_options {
 common_options!(Query);
 common_options!(Scan);
 
-/// One page of a Query or Scan response.
-fn page<E: Entity, T: FromItem>(
+/// The pages of a query or scan as DynamoDB returned them; a failed request ends the stream.
+fn raw_pages<'a, R: Fetch + Send + 'a>(request: R) -> BoxStream<'a, Result<Page<Item>, Error>> {
+    stream::try_unfold(Some(request), |state| async move {
+        let Some(request) = state else {
+            return Ok(None);
+        };
+        let (page, next) = request.fetch().await?;
+        Ok(Some((page, next)))
+    })
+    .boxed()
+}
+
+/// A request that reads one page.
+trait Fetch: Sized {
+    fn fetch(self) -> impl std::future::Future<Output = Result<RawPage<Self>, Error>> + Send;
+}
+
+/// A whole page read as `T`; the first item that does not map fails it.
+fn read_page<E: Entity, T: FromItem>(
     table: &Table<E>,
     op: Operation,
-    items: Option<Vec<Item>>,
-    last_evaluated_key: Option<Item>,
-    scanned_count: i32,
+    mut page: Page<Item>,
 ) -> Result<Page<T>, Error> {
-    let items = items
-        .unwrap_or_default()
+    let items = std::mem::take(&mut page.items)
         .into_iter()
         .map(|i| table.read(op, i))
         .collect::<Result<Vec<T>, _>>()?;
-    let cursor = last_evaluated_key.filter(|k| !k.is_empty()).map(Cursor);
-    Ok(Page {
-        items,
-        cursor,
+    Ok(page.map_items(items))
+}
+
+/// A page from a response's parts, with a cursor sealed for `id`.
+fn page<E: Entity>(
+    table: &Table<E>,
+    id: &QueryId<'_>,
+    items: Option<Vec<Item>>,
+    last_evaluated_key: Option<Item>,
+    scanned_count: i32,
+    consumed: Option<&aws_sdk_dynamodb::types::ConsumedCapacity>,
+    span: &tracing::Span,
+) -> Page<Item> {
+    let consumed_capacity = consumed.map(ConsumedCapacity::from_sdk);
+    capacity::record(span, consumed_capacity.as_ref());
+    Page {
+        items: items.unwrap_or_default(),
+        cursor: last_evaluated_key
+            .filter(|k| !k.is_empty())
+            .map(|k| Cursor::sealed(k, table.cursor_key(), id)),
         scanned_count,
-    })
+        consumed_capacity,
+    }
 }
 
 fn projection(p: &mut Placeholders, paths: &[Path]) -> Option<String> {
@@ -234,6 +327,8 @@ fn projection(p: &mut Placeholders, paths: &[Path]) -> Option<String> {
 }
 
 impl<'a, E: Entity, T: FromItem> Query<'a, E, T> {
+    const OP: Operation = Operation::Query;
+
     /// Sort key `= value`.
     pub fn sk_eq(self, value: impl IntoAttributeValue) -> Self {
         self.sort(SortKey::Compare("=", key_value(value)))
@@ -316,16 +411,26 @@ impl<'a, E: Entity, T: FromItem> Query<'a, E, T> {
             }
         }
     }
+}
 
-    async fn next_page(self) -> Result<(Page<T>, Option<Self>), Error> {
+impl<'a, E: Entity, T: FromItem + Send + 'a> Fetch for Query<'a, E, T> {
+    async fn fetch(self) -> Result<RawPage<Self>, Error> {
         let op = Operation::Query;
         let table = self.table;
         let invalid = |e: ValueError| Error::invalid_value(table.name(), op, &e);
         self.check_index(op)?;
         let (pk_name, sk_name) = self.key_names()?;
+        let partition = self.partition.clone().map_err(invalid)?;
+        let id = QueryId {
+            table: table.name(),
+            index: self.common.index,
+            partition: Some(&partition),
+            segment: None,
+        };
+        let start = self.start(op, &id)?;
         let mut p = Placeholders::default();
         let pk = p.path(&Path::new(pk_name));
-        let pk_value = p.value(self.partition.clone().map_err(invalid)?);
+        let pk_value = p.value(partition.clone());
         let mut key_condition = format!("{pk} = {pk_value}");
         if let Some(sort) = &self.sort {
             let Some(sk_name) = sk_name else {
@@ -362,6 +467,7 @@ impl<'a, E: Entity, T: FromItem> Query<'a, E, T> {
             .map_err(invalid)?;
         let projection = projection(&mut p, &self.common.projection);
         let (names, values) = p.into_parts();
+        let span = table.span(op);
         let output = table
             .client()
             .query()
@@ -375,28 +481,27 @@ impl<'a, E: Entity, T: FromItem> Query<'a, E, T> {
             .set_limit(self.common.limit)
             .consistent_read(self.common.consistent)
             .scan_index_forward(!self.descending)
-            .set_exclusive_start_key(self.common.cursor.clone().map(Cursor::into_item))
+            .set_exclusive_start_key(start)
+            .set_return_consumed_capacity(capacity::level(self.common.capacity))
             .select(if self.common.projection.is_empty() {
                 Select::AllAttributes
             } else {
                 Select::SpecificAttributes
             })
             .send()
-            .instrument(table.span(op))
+            .instrument(span.clone())
             .await
             .map_err(|e| Error::from_sdk(table.name(), op, e))?;
         let page = page(
             table,
-            op,
+            &id,
             output.items,
             output.last_evaluated_key,
             output.scanned_count,
-        )?;
-        let next = page.cursor.clone().map(|c| {
-            let mut next = self;
-            next.common.cursor = Some(c);
-            next
-        });
+            output.consumed_capacity.as_ref(),
+            &span,
+        );
+        let next = self.next(&page);
         Ok((page, next))
     }
 }
@@ -410,7 +515,9 @@ pub struct Scan<'a, E: Entity, T = E> {
     _out: PhantomData<fn() -> T>,
 }
 
-impl<'a, E: Entity, T: FromItem> Scan<'a, E, T> {
+impl<'a, E: Entity, T: FromItem + Send + 'a> Scan<'a, E, T> {
+    const OP: Operation = Operation::Scan;
+
     /// Reads only segment `segment` of `total` (parallel scan by hand).
     pub fn segment(mut self, segment: i32, total: i32) -> Self {
         self.segment = Some((segment, total));
@@ -432,35 +539,38 @@ impl<'a, E: Entity, T: FromItem> Scan<'a, E, T> {
         }
     }
 
-    /// All items, scanning `segments` segments concurrently.
-    pub fn parallel(self, segments: i32) -> impl Stream<Item = Result<T, Error>> + 'a
-    where
-        T: 'a,
-    {
+    /// All items, scanning `segments` segments concurrently; one `Result` per item, as
+    /// [`stream`](Self::stream).
+    pub fn parallel(self, segments: i32) -> BoxStream<'a, Result<T, Error>> {
         let segments = segments.max(1);
         let streams = (0..segments).map(|s| {
-            let scan = Scan {
+            Scan {
                 table: self.table,
                 segment: Some((s, segments)),
                 common: Common {
-                    filter: self.common.filter.clone(),
-                    projection: self.common.projection.clone(),
-                    limit: self.common.limit,
-                    consistent: self.common.consistent,
                     cursor: None,
-                    index: self.common.index,
+                    ..self.common.clone()
                 },
                 _out: PhantomData::<fn() -> T>,
-            };
-            Box::pin(scan.stream())
+            }
+            .stream()
         });
-        stream::select_all(streams)
+        stream::select_all(streams).boxed()
     }
+}
 
-    async fn next_page(self) -> Result<(Page<T>, Option<Self>), Error> {
+impl<'a, E: Entity, T: FromItem + Send + 'a> Fetch for Scan<'a, E, T> {
+    async fn fetch(self) -> Result<RawPage<Self>, Error> {
         let op = Operation::Scan;
         let table = self.table;
         self.check_index(op)?;
+        let id = QueryId {
+            table: table.name(),
+            index: self.common.index,
+            partition: None,
+            segment: self.segment,
+        };
+        let start = self.start(op, &id)?;
         let mut p = Placeholders::default();
         let filter = self
             .common
@@ -471,6 +581,7 @@ impl<'a, E: Entity, T: FromItem> Scan<'a, E, T> {
             .map_err(|e| Error::invalid_value(table.name(), op, &e))?;
         let projection = projection(&mut p, &self.common.projection);
         let (names, values) = p.into_parts();
+        let span = table.span(op);
         let output = table
             .client()
             .scan()
@@ -484,23 +595,22 @@ impl<'a, E: Entity, T: FromItem> Scan<'a, E, T> {
             .consistent_read(self.common.consistent)
             .set_segment(self.segment.map(|s| s.0))
             .set_total_segments(self.segment.map(|s| s.1))
-            .set_exclusive_start_key(self.common.cursor.clone().map(Cursor::into_item))
+            .set_exclusive_start_key(start)
+            .set_return_consumed_capacity(capacity::level(self.common.capacity))
             .send()
-            .instrument(table.span(op))
+            .instrument(span.clone())
             .await
             .map_err(|e| Error::from_sdk(table.name(), op, e))?;
         let page = page(
             table,
-            op,
+            &id,
             output.items,
             output.last_evaluated_key,
             output.scanned_count,
-        )?;
-        let next = page.cursor.clone().map(|c| {
-            let mut next = self;
-            next.common.cursor = Some(c);
-            next
-        });
+            output.consumed_capacity.as_ref(),
+            &span,
+        );
+        let next = self.next(&page);
         Ok((page, next))
     }
 }

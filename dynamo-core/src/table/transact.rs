@@ -1,10 +1,12 @@
 //! Transactions: [`TransactWrite`] (TransactWriteItems) across tables and entity types, with
 //! cancellation reasons mapped to the item that failed, and [`TransactGet`].
 
+use super::capacity::{self, ConsumedCapacity};
 use crate::error::{CancellationReason, Error, Operation};
-use crate::expr::{Condition, Path, Placeholders, Update};
+use crate::expr::{Condition, ConditionFailure, Path, Placeholders, Roles, Update};
 use crate::mapping::entity::{Entity, Item};
-use crate::table::{FromItem, Table, partition_key_path, versioned};
+use crate::mapping::value::ValueOf;
+use crate::table::{FromItem, Table, and, partition_key_path, span, versioned};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{
@@ -20,7 +22,13 @@ struct Entry {
     item: TransactWriteItem,
     table: String,
     action: &'static str,
+    /// The item's condition, to explain its failure.
+    condition: Option<Condition>,
+    roles: Roles<'static>,
 }
+
+/// What a cancellation reason is matched with: the item's table, action and condition.
+type Meta = (String, &'static str, Option<Condition>, Roles<'static>);
 
 /// A TransactWriteItems request: all of its writes happen, or none.
 ///
@@ -31,7 +39,7 @@ struct Entry {
 /// # async fn f(client: aws_sdk_dynamodb::Client, seats: Table<Seat>, holds: Table<Hold>) -> Result<(), dynamo_core::Error> {
 /// let seat = Seat::fields();
 /// TransactWrite::new(&client)
-///     .update(&seats, SeatKey::new("A-1"), |u| u.set(seat.holder, Some("h1".to_string())), Some(seat.holder.not_exists()))
+///     .update(&seats, SeatKey::new("A-1"), |u| u.set(seat.holder, "h1"), Some(seat.holder.not_exists()))
 ///     .put(&holds, Hold { id: "h1".into() })
 ///     .client_request_token("h1")
 ///     .send()
@@ -43,7 +51,6 @@ pub struct TransactWrite {
     client: Client,
     entries: Vec<Entry>,
     token: Option<String>,
-    return_on_failure: bool,
     error: Option<Error>,
 }
 
@@ -73,7 +80,6 @@ impl TransactWrite {
             client: client.clone(),
             entries: Vec::new(),
             token: None,
-            return_on_failure: false,
             error: None,
         }
     }
@@ -88,28 +94,26 @@ impl TransactWrite {
         self.entries.is_empty()
     }
 
-    fn push(
+    fn push<E: Entity>(
         mut self,
         table: &str,
         action: &'static str,
         item: Result<TransactWriteItem, Error>,
+        condition: Option<Condition>,
     ) -> Self {
         match item {
             Ok(item) => self.entries.push(Entry {
                 item,
                 table: table.to_owned(),
                 action,
+                condition,
+                roles: Table::<E>::roles(),
             }),
             Err(e) => {
                 self.error.get_or_insert(e);
             }
         }
         self
-    }
-
-    fn failure_mode(&self) -> Option<ReturnValuesOnConditionCheckFailure> {
-        self.return_on_failure
-            .then_some(ReturnValuesOnConditionCheckFailure::AllOld)
     }
 
     /// Puts an entity (conditional on its `#[version]`, if it has one).
@@ -126,30 +130,27 @@ impl TransactWrite {
     ) -> Self {
         let op = Operation::TransactWriteItems;
         let name = table.name();
-        let mode = self.failure_mode();
+        let mut condition = condition.into();
         let item = (|| {
             let version = versioned(&mut entity).map_err(|e| Error::mapping(name, op, e))?;
-            let condition = match (condition.into(), version) {
-                (Some(a), Some(b)) => Some(a.and(b)),
-                (a, b) => a.or(b),
-            };
+            condition = and(condition.take(), version);
             let item = entity
                 .into_item()
                 .map_err(|e| Error::mapping(name, op, e))?;
-            let (_, condition, p) = expressions(name, None, condition.as_ref())?;
+            let (_, expr, p) = expressions(name, None, condition.as_ref())?;
             let (names, values) = p.into_parts();
             let put = Put::builder()
                 .table_name(name)
                 .set_item(Some(item))
-                .set_condition_expression(condition)
+                .set_condition_expression(expr)
                 .set_expression_attribute_names(names)
                 .set_expression_attribute_values(values)
-                .set_return_values_on_condition_check_failure(mode)
+                .set_return_values_on_condition_check_failure(on_failure(condition.as_ref()))
                 .build()
                 .map_err(|e| Error::validation(name, op, e.to_string()))?;
             Ok(TransactWriteItem::builder().put(put).build())
         })();
-        self.push(name, "Put", item)
+        self.push::<E>(name, "Put", item, condition)
     }
 
     /// Puts an entity that must not exist yet.
@@ -157,7 +158,9 @@ impl TransactWrite {
         self.put_if(table, entity, partition_key_path::<E>().not_exists())
     }
 
-    /// Updates the item of `key` with the actions `build` adds, if `condition` holds.
+    /// Updates the item of `key`, which must exist, with the actions `build` adds, if
+    /// `condition` holds. A missing item cancels the transaction (its reason says the item
+    /// does not exist); [`upsert`](Self::upsert) creates it instead.
     pub fn update<E: Entity>(
         self,
         table: &Table<E>,
@@ -165,9 +168,32 @@ impl TransactWrite {
         build: impl FnOnce(TransactUpdate<E>) -> TransactUpdate<E>,
         condition: impl Into<Option<Condition>>,
     ) -> Self {
+        let exists = partition_key_path::<E>().exists();
+        self.update_item(table, key, build, and(Some(exists), condition.into()))
+    }
+
+    /// Updates the item of `key` with the actions `build` adds, creating it when it does not
+    /// exist, if `condition` holds. An item created this way holds only its key and what the
+    /// update sets (see [`UpdateItem::upsert`](crate::UpdateItem::upsert)).
+    pub fn upsert<E: Entity>(
+        self,
+        table: &Table<E>,
+        key: E::Key,
+        build: impl FnOnce(TransactUpdate<E>) -> TransactUpdate<E>,
+        condition: impl Into<Option<Condition>>,
+    ) -> Self {
+        self.update_item(table, key, build, condition.into())
+    }
+
+    fn update_item<E: Entity>(
+        self,
+        table: &Table<E>,
+        key: E::Key,
+        build: impl FnOnce(TransactUpdate<E>) -> TransactUpdate<E>,
+        condition: Option<Condition>,
+    ) -> Self {
         let op = Operation::TransactWriteItems;
         let name = table.name();
-        let mode = self.failure_mode();
         let mut update = build(TransactUpdate {
             update: Update::new(),
             _entity: std::marker::PhantomData,
@@ -178,22 +204,21 @@ impl TransactWrite {
         }
         let item = (|| {
             let key = table.key_item(op, key)?;
-            let (update, condition, p) =
-                expressions(name, Some(&update), condition.into().as_ref())?;
+            let (update, expr, p) = expressions(name, Some(&update), condition.as_ref())?;
             let (names, values) = p.into_parts();
             let update = SdkUpdate::builder()
                 .table_name(name)
                 .set_key(Some(key))
                 .set_update_expression(update)
-                .set_condition_expression(condition)
+                .set_condition_expression(expr)
                 .set_expression_attribute_names(names)
                 .set_expression_attribute_values(values)
-                .set_return_values_on_condition_check_failure(mode)
+                .set_return_values_on_condition_check_failure(on_failure(condition.as_ref()))
                 .build()
                 .map_err(|e| Error::validation(name, op, e.to_string()))?;
             Ok(TransactWriteItem::builder().update(update).build())
         })();
-        self.push(name, "Update", item)
+        self.push::<E>(name, "Update", item, condition)
     }
 
     /// Deletes the item of `key` if `condition` holds.
@@ -205,23 +230,23 @@ impl TransactWrite {
     ) -> Self {
         let op = Operation::TransactWriteItems;
         let name = table.name();
-        let mode = self.failure_mode();
+        let condition = condition.into();
         let item = (|| {
             let key = table.key_item(op, key)?;
-            let (_, condition, p) = expressions(name, None, condition.into().as_ref())?;
+            let (_, expr, p) = expressions(name, None, condition.as_ref())?;
             let (names, values) = p.into_parts();
             let delete = Delete::builder()
                 .table_name(name)
                 .set_key(Some(key))
-                .set_condition_expression(condition)
+                .set_condition_expression(expr)
                 .set_expression_attribute_names(names)
                 .set_expression_attribute_values(values)
-                .set_return_values_on_condition_check_failure(mode)
+                .set_return_values_on_condition_check_failure(on_failure(condition.as_ref()))
                 .build()
                 .map_err(|e| Error::validation(name, op, e.to_string()))?;
             Ok(TransactWriteItem::builder().delete(delete).build())
         })();
-        self.push(name, "Delete", item)
+        self.push::<E>(name, "Delete", item, condition)
     }
 
     /// Checks that `condition` holds for the item of `key`, without writing it.
@@ -233,23 +258,22 @@ impl TransactWrite {
     ) -> Self {
         let op = Operation::TransactWriteItems;
         let name = table.name();
-        let mode = self.failure_mode();
         let item = (|| {
             let key = table.key_item(op, key)?;
-            let (_, condition, p) = expressions(name, None, Some(&condition))?;
+            let (_, expr, p) = expressions(name, None, Some(&condition))?;
             let (names, values) = p.into_parts();
             let check = ConditionCheck::builder()
                 .table_name(name)
                 .set_key(Some(key))
-                .set_condition_expression(condition)
+                .set_condition_expression(expr)
                 .set_expression_attribute_names(names)
                 .set_expression_attribute_values(values)
-                .set_return_values_on_condition_check_failure(mode)
+                .set_return_values_on_condition_check_failure(on_failure(Some(&condition)))
                 .build()
                 .map_err(|e| Error::validation(name, op, e.to_string()))?;
             Ok(TransactWriteItem::builder().condition_check(check).build())
         })();
-        self.push(name, "ConditionCheck", item)
+        self.push::<E>(name, "ConditionCheck", item, Some(condition))
     }
 
     /// Makes retries idempotent: the same token within 10 minutes is one transaction.
@@ -258,15 +282,25 @@ impl TransactWrite {
         self
     }
 
-    /// On a failed condition, each failing item's current value is in its
-    /// [`CancellationReason::item`]. Applies to the items added after this call.
-    pub fn return_old_on_condition_failure(mut self) -> Self {
-        self.return_on_failure = true;
+    /// Kept for compatibility: each item whose condition failed always carries its current
+    /// value and the explanation now.
+    #[deprecated(note = "a failed condition always carries the current item and why it failed")]
+    pub fn return_old_on_condition_failure(self) -> Self {
         self
     }
 
-    /// Sends the transaction.
+    /// Sends the transaction. When it is canceled, each [`CancellationReason`] names its item
+    /// and, for a failed condition, which clause was false.
     pub async fn send(self) -> Result<(), Error> {
+        self.request(false).await.map(drop)
+    }
+
+    /// Sends the transaction and returns the capacity it consumed, per table.
+    pub async fn send_with_capacity(self) -> Result<Vec<ConsumedCapacity>, Error> {
+        self.request(true).await
+    }
+
+    async fn request(self, with_capacity: bool) -> Result<Vec<ConsumedCapacity>, Error> {
         let op = Operation::TransactWriteItems;
         let first_table = self
             .entries
@@ -293,22 +327,31 @@ impl TransactWrite {
                 ),
             ));
         }
-        let span = tracing::debug_span!("dynamo", table = %first_table, operation = op.as_str(), items = self.entries.len());
-        let (items, meta): (Vec<_>, Vec<_>) = self
+        let span = span(&first_table, op, Some(self.entries.len()));
+        let (items, meta): (Vec<_>, Vec<Meta>) = self
             .entries
             .into_iter()
-            .map(|e| (e.item, (e.table, e.action)))
+            .map(|e| (e.item, (e.table, e.action, e.condition, e.roles)))
             .unzip();
         let result = self
             .client
             .transact_write_items()
             .set_transact_items(Some(items))
             .set_client_request_token(self.token)
+            .set_return_consumed_capacity(capacity::level(with_capacity))
             .send()
-            .instrument(span)
+            .instrument(span.clone())
             .await;
         match result {
-            Ok(_) => Ok(()),
+            Ok(output) => {
+                let mut totals = Vec::new();
+                ConsumedCapacity::merge_into(&mut totals, output.consumed_capacity());
+                let all: f64 = totals.iter().map(|c| c.capacity_units).sum();
+                if !totals.is_empty() {
+                    span.record("consumed_capacity", all);
+                }
+                Ok(totals)
+            }
             Err(err) => {
                 Err(canceled(&err, &meta).unwrap_or_else(|| Error::from_sdk(&first_table, op, err)))
             }
@@ -316,9 +359,14 @@ impl TransactWrite {
     }
 }
 
+/// Asks for the old item of an item whose condition fails: free on failure.
+fn on_failure(condition: Option<&Condition>) -> Option<ReturnValuesOnConditionCheckFailure> {
+    condition.map(|_| ReturnValuesOnConditionCheckFailure::AllOld)
+}
+
 fn canceled<R>(
     err: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, R>,
-    meta: &[(String, &'static str)],
+    meta: &[Meta],
 ) -> Option<Error> {
     use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
     let TransactWriteItemsError::TransactionCanceledException(e) = err.as_service_error()? else {
@@ -332,21 +380,34 @@ fn canceled<R>(
 
 fn reasons(
     reasons: &[aws_sdk_dynamodb::types::CancellationReason],
-    meta: &[(String, &'static str)],
+    meta: &[Meta],
 ) -> Vec<CancellationReason> {
     reasons
         .iter()
         .enumerate()
         .filter_map(|(index, r)| {
             let code = r.code().filter(|c| *c != "None")?;
-            let (table, action) = meta.get(index).cloned().unwrap_or_default();
+            let (table, action, condition, roles) = meta.get(index).cloned().unwrap_or_default();
+            let item = r.item().cloned().filter(|i| !i.is_empty());
+            let explanation = (code == "ConditionalCheckFailed")
+                .then(|| {
+                    condition.as_ref().map(|c| {
+                        c.explain_with(item.as_ref(), roles)
+                            .unwrap_or_else(|| match &item {
+                                None => ConditionFailure::missing(),
+                                Some(_) => ConditionFailure::unexplained(),
+                            })
+                    })
+                })
+                .flatten();
             Some(CancellationReason {
                 index,
                 table,
                 action,
                 code: code.to_owned(),
                 message: r.message().map(str::to_owned),
-                item: r.item().cloned(),
+                item,
+                explanation,
             })
         })
         .collect()
@@ -360,8 +421,12 @@ pub struct TransactUpdate<E> {
 
 impl<E: Entity> TransactUpdate<E> {
     /// `SET attr = value`; `None` removes the attribute.
-    pub fn set<T: crate::DynamoValue>(mut self, attr: crate::Attr<T>, value: impl Into<T>) -> Self {
-        self.update = self.update.set(attr, value.into());
+    pub fn set<T: crate::DynamoValue>(
+        mut self,
+        attr: crate::Attr<T>,
+        value: impl ValueOf<T>,
+    ) -> Self {
+        self.update = self.update.set(attr, value.into_value());
         self
     }
 
@@ -369,9 +434,9 @@ impl<E: Entity> TransactUpdate<E> {
     pub fn set_if_not_exists<T: crate::DynamoValue>(
         mut self,
         attr: crate::Attr<T>,
-        value: impl Into<T>,
+        value: impl ValueOf<T>,
     ) -> Self {
-        self.update = self.update.set_if_not_exists(attr, value.into());
+        self.update = self.update.set_if_not_exists(attr, value.into_value());
         self
     }
 
@@ -382,8 +447,12 @@ impl<E: Entity> TransactUpdate<E> {
     }
 
     /// `ADD attr value`.
-    pub fn add<T: crate::DynamoValue>(mut self, attr: crate::Attr<T>, value: impl Into<T>) -> Self {
-        self.update = self.update.add(attr, value.into());
+    pub fn add<T: crate::DynamoValue>(
+        mut self,
+        attr: crate::Attr<T>,
+        value: impl ValueOf<T>,
+    ) -> Self {
+        self.update = self.update.add(attr, value.into_value());
         self
     }
 
@@ -458,7 +527,10 @@ impl TransactGet {
                 use aws_sdk_dynamodb::operation::transact_get_items::TransactGetItemsError;
                 match err.as_service_error() {
                     Some(TransactGetItemsError::TransactionCanceledException(e)) => {
-                        let meta: Vec<_> = tables.iter().map(|t| (t.clone(), "Get")).collect();
+                        let meta: Vec<Meta> = tables
+                            .iter()
+                            .map(|t| (t.clone(), "Get", None, Roles::default()))
+                            .collect();
                         Error::TransactionCanceled {
                             operation: op,
                             reasons: reasons(e.cancellation_reasons(), &meta),

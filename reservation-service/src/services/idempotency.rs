@@ -225,7 +225,6 @@ impl Idempotency {
             .table
             .put(record)
             .condition(claimable(hash, now))
-            .return_old_on_condition_failure()
             .send()
             .await
         {

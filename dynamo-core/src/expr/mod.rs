@@ -2,9 +2,14 @@
 //! generated placeholders (`#n0`, `:v0`), so reserved words such as `status`, `ttl`, `type` or
 //! `name` are safe.
 
+mod explain;
+
+pub use explain::ConditionFailure;
+pub(crate) use explain::Roles;
+
 use crate::mapping::entity::Attr;
 use crate::mapping::error::ValueError;
-use crate::mapping::value::{DynamoValue, IntoAttributeValue};
+use crate::mapping::value::{DynamoValue, IntoAttributeValue, ValueOf};
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -50,6 +55,11 @@ impl Path {
     pub fn index(mut self, index: usize) -> Self {
         self.segments.push(Segment::Index(index));
         self
+    }
+
+    /// Whether the path is the top-level attribute `name`.
+    pub(crate) fn is_attribute(&self, name: &str) -> bool {
+        matches!(self.segments.as_slice(), [Segment::Name(n)] if n == name)
     }
 }
 
@@ -164,6 +174,19 @@ impl Condition {
         Condition(Node::Not(Box::new(self.0)))
     }
 
+    /// Whether the condition requires the top-level attribute `name` to exist (an
+    /// `attribute_exists(name)` that must hold on its own).
+    pub(crate) fn requires_attribute(&self, name: &str) -> bool {
+        fn requires(node: &Node, name: &str) -> bool {
+            match node {
+                Node::Exists(path) => path.is_attribute(name),
+                Node::And(nodes) => nodes.iter().any(|n| requires(n, name)),
+                _ => false,
+            }
+        }
+        requires(&self.0, name)
+    }
+
     /// The expression text with its name and value placeholders, standalone.
     pub fn render(&self) -> Result<Rendered, ValueError> {
         let mut b = Placeholders::default();
@@ -190,8 +213,8 @@ macro_rules! comparisons {
         impl<T: DynamoValue> Attr<T> {
             $(
                 $(#[$doc])*
-                pub fn $name(self, value: impl Into<T>) -> Condition {
-                    Path::from(self).$name(value.into())
+                pub fn $name(self, value: impl ValueOf<T>) -> Condition {
+                    Path::from(self).$name(value.into_value())
                 }
             )*
         }
@@ -284,8 +307,8 @@ impl Path {
 
 impl<T: DynamoValue> Attr<T> {
     /// `path BETWEEN low AND high` (inclusive).
-    pub fn between(self, low: impl Into<T>, high: impl Into<T>) -> Condition {
-        Path::from(self).between(low.into(), high.into())
+    pub fn between(self, low: impl ValueOf<T>, high: impl ValueOf<T>) -> Condition {
+        Path::from(self).between(low.into_value(), high.into_value())
     }
 
     /// `path IN (values)`.
