@@ -147,8 +147,9 @@ pub enum Error {
         /// Why each item failed (items that did not fail have code `None` and are left out).
         reasons: Vec<CancellationReason>,
     },
-    /// An item could not be mapped to or from the entity.
-    #[error("{operation} on table {table}: {source}{}", key.as_ref().map(|k| format!(" (item {})", show_key(k))).unwrap_or_default())]
+    /// An item could not be mapped to or from the entity; the mapping error names the item's
+    /// key when it was read from a table.
+    #[error("{operation} on table {table}: {source}")]
     Mapping {
         /// The table.
         table: String,
@@ -157,8 +158,6 @@ pub enum Error {
         /// What did not map.
         #[source]
         source: MappingError,
-        /// The key of the item that did not map, when it was read from a table.
-        key: Option<Box<Item>>,
     },
     /// A cursor given back to a query or scan is not one this table issued for it.
     #[error("{operation} on table {table}: invalid cursor: {reason}")]
@@ -275,26 +274,6 @@ fn place(operation: Operation, table: &str) -> String {
     }
 }
 
-/// An item's key attributes for a message: `pk = "EVENT#e1", sk = "SEAT#A-1"`.
-fn show_key(key: &Item) -> String {
-    let mut names: Vec<&String> = key.keys().collect();
-    names.sort();
-    names
-        .iter()
-        .map(|name| {
-            let value = match &key[*name] {
-                aws_sdk_dynamodb::types::AttributeValue::S(s) => {
-                    format!("\"{}\"", crate::mapping::error::truncate(s))
-                }
-                aws_sdk_dynamodb::types::AttributeValue::N(n) => n.clone(),
-                other => crate::mapping::error::describe(other).into_owned(),
-            };
-            format!("{name} = {value}")
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 fn join_reasons(reasons: &[CancellationReason]) -> String {
     reasons
         .iter()
@@ -384,36 +363,7 @@ impl Error {
             table: table.to_owned(),
             operation,
             source,
-            key: None,
         }
-    }
-
-    /// The same error naming the key of the item that did not map.
-    pub(crate) fn with_key(self, key: Option<Item>) -> Self {
-        match self {
-            Error::Mapping {
-                table,
-                operation,
-                source,
-                ..
-            } => Error::Mapping {
-                table,
-                operation,
-                source,
-                key: key.map(Box::new),
-            },
-            other => other,
-        }
-    }
-
-    /// The key attributes of `E` in `item`, to name it in errors.
-    pub(crate) fn key_of<E: Entity>(item: &Item) -> Option<Item> {
-        let schema = E::SCHEMA;
-        let key: Item = std::iter::once(schema.partition_key.attribute)
-            .chain(schema.sort_key.map(|k| k.attribute))
-            .filter_map(|name| Some((name.to_owned(), item.get(name)?.clone())))
-            .collect();
-        (!key.is_empty()).then_some(key)
     }
 
     pub(crate) fn validation(
@@ -516,5 +466,40 @@ impl Error {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canceled_transactions_name_their_operation() {
+        let reason = CancellationReason {
+            index: 0,
+            table: "seats".into(),
+            action: "Get",
+            code: "TransactionConflict".into(),
+            message: None,
+            item: None,
+            explanation: None,
+        };
+        let get = Error::TransactionCanceled {
+            operation: Operation::TransactGetItems,
+            reasons: vec![reason],
+        };
+        assert_eq!(
+            get.to_string(),
+            "TransactGetItems canceled: #0 Get on seats: TransactionConflict"
+        );
+        let empty = Error::validation(
+            "",
+            Operation::TransactWriteItems,
+            "the transaction has no items",
+        );
+        assert_eq!(
+            empty.to_string(),
+            "TransactWriteItems: invalid request: the transaction has no items"
+        );
     }
 }

@@ -130,6 +130,32 @@
 //! Reading never panics: a missing attribute, a wrong type, a number out of range, an invalid
 //! date or an unknown enum value is a [`MappingError`] naming the entity, field, attribute,
 //! what was expected and what was found.
+//!
+//! # Sort order
+//!
+//! DynamoDB orders sort keys, and compares values in `<`, `>` and `BETWEEN`, byte by byte for
+//! strings and by value for numbers. Values written by this crate keep that order meaningful:
+//! timestamps are written in one fixed-width form (nine fraction digits), so string order is
+//! time order; integers are numbers (`N`). Inside composite string keys you write yourself,
+//! pad numbers to a fixed width.
+//!
+//! # Failures that say why
+//!
+//! A conditional write that fails carries the item as it was and which clause of the typed
+//! condition was false, with the value found ([`Error::ConditionFailed`]'s `reason`,
+//! [`CancellationReason::explanation`]):
+//!
+//! ```text
+//! UpdateItem on table forums: the condition failed: status = "OPEN" was false: found "CLOSED"
+//! ```
+//!
+//! Updates require the item by default ([`Error::NotFound`]); [`UpdateItem::upsert`] creates it.
+//!
+//! # Features
+//!
+//! `json` (default: `#[dynamo(json)]`, `Json<T>`, `serde_json::Value`), `uuid`, `bytes`,
+//! `cloudformation` and `terraform` (exports and drift checks), `streams` (DynamoDB Streams
+//! records as typed changes), `testing` (DynamoDB Local for tests), `sso`.
 #![warn(missing_docs, unreachable_pub)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
@@ -139,6 +165,8 @@ mod error;
 pub mod expr;
 mod mapping;
 pub mod schema;
+#[cfg(feature = "streams")]
+pub mod streams;
 mod table;
 #[cfg(feature = "testing")]
 pub mod testing;

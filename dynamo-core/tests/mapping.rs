@@ -114,7 +114,7 @@ fn missing_required_attribute() {
     assert_eq!(err.found(), "no attribute");
     assert_eq!(
         err.to_string(),
-        "cannot read Reservation.user_id from attribute \"user_id\": expected a value of type String (the attribute is required), found no attribute"
+        "cannot read Reservation.user_id from attribute \"user_id\": expected a value of type String (the attribute is required), found no attribute (item pk = \"rsv_1\", sk = \"evt_1\")"
     );
 }
 
@@ -237,7 +237,7 @@ fn nested_errors_carry_the_path() {
     assert_eq!(err.source.path(), "[1]");
     assert_eq!(
         err.to_string(),
-        "cannot read Reservation.seat_ids from attribute \"seat_ids\": at [1]: expected S, found N 2"
+        "cannot read Reservation.seat_ids from attribute \"seat_ids\": at [1]: expected S, found N 2 (item pk = \"rsv_1\", sk = \"evt_1\")"
     );
 }
 

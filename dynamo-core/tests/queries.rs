@@ -260,7 +260,7 @@ async fn streams_read_item_by_item_and_name_the_bad_item() {
         .await
         .expect_err("a whole page fails");
     assert!(
-        matches!(page, Error::Mapping { key: Some(_), .. }),
+        matches!(&page, Error::Mapping { source, .. } if source.key.is_some()),
         "{page}"
     );
 }

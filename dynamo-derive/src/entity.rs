@@ -164,11 +164,36 @@ fn generate(c: &Container<'_>, m: &EntityModel<'_, '_>) -> TokenStream {
             let (cname, member) = (const_name(i), f.ident);
             quote!(#cname.encode(&mut item, self.#member)?;)
         });
-    let decode = fields.iter().enumerate().map(|(i, f)| {
+    // Keys first; the other fields in a closure, so an error in one of them can name the
+    // item by its key, at no cost when nothing fails.
+    // Locals are named after the field's position, never its name, so no field shadows them.
+    let local = |i: usize| format_ident!("__dynamo_field_{}", i);
+    let decode_keys = key_fields.iter().map(|f| {
+        let i = index_of(f);
+        let (value, cname) = (local(i), const_name(i));
+        quote!(let #value = #cname.decode(&mut __dynamo_item)?;)
+    });
+    let key_on_error = key_fields.iter().map(|f| {
+        let i = index_of(f);
+        let (value, cname) = (local(i), const_name(i));
+        quote!(let _ = #cname.encode(&mut __dynamo_key, #p::Clone::clone(&#value));)
+    });
+    let rest: Vec<(usize, &Field<'_>)> = fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.attrs.is_stored() && !f.is_key())
+        .collect();
+    let rest_values: Vec<_> = rest.iter().map(|(i, _)| local(*i)).collect();
+    let rest_types: Vec<_> = rest.iter().map(|(_, f)| f.ty).collect();
+    let rest_decode = rest.iter().map(|(i, _)| {
+        let cname = const_name(*i);
+        quote!(#cname.decode(&mut __dynamo_item)?)
+    });
+    let construct = fields.iter().enumerate().map(|(i, f)| {
         let member = f.ident;
         if f.attrs.is_stored() {
-            let cname = const_name(i);
-            quote!(#member: #cname.decode(&mut item)?)
+            let value = local(i);
+            quote!(#member: #value)
         } else {
             let value = skipped_value(&p, f);
             quote!(#member: #value)
@@ -284,8 +309,19 @@ fn generate(c: &Container<'_>, m: &EntityModel<'_, '_>) -> TokenStream {
                     #p::Ok(item)
                 }
 
-                fn from_item(mut item: #p::Item) -> #p::Result<Self, #p::MappingError> {
-                    #p::Ok(#ident { #(#decode,)* })
+                fn from_item(mut __dynamo_item: #p::Item) -> #p::Result<Self, #p::MappingError> {
+                    #(#decode_keys)*
+                    let __dynamo_rest = (|| -> #p::Result<(#(#rest_types,)*), #p::MappingError> {
+                        #p::Ok((#(#rest_decode,)*))
+                    })();
+                    match __dynamo_rest {
+                        #p::Ok((#(#rest_values,)*)) => #p::Ok(#ident { #(#construct,)* }),
+                        #p::Err(__dynamo_error) => {
+                            let mut __dynamo_key = #p::item_with_capacity(#key_count);
+                            #(#key_on_error)*
+                            #p::Err(__dynamo_error.with_key(__dynamo_key))
+                        }
+                    }
                 }
 
                 #version_methods

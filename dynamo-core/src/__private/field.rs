@@ -75,6 +75,7 @@ impl<T> Field<T> {
             attribute: self.attribute,
             direction,
             source,
+            key: None,
         }
     }
 

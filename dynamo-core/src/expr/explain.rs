@@ -229,7 +229,7 @@ fn show(value: &AttributeValue) -> String {
 
 /// The value at `path` in `item`.
 fn resolve(item: &Item, path: &Path) -> Option<AttributeValue> {
-    let mut segments = path.segments.iter();
+    let mut segments = path.segments();
     let Some(Segment::Name(first)) = segments.next() else {
         return None;
     };

@@ -32,40 +32,47 @@ enum Segment {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Path {
-    segments: Vec<Segment>,
+    /// The top-level attribute (a `Name`); most paths are only this, so they allocate nothing.
+    head: Segment,
+    tail: Vec<Segment>,
 }
 
 impl Path {
     /// A top-level attribute.
     pub fn new(name: impl Into<Cow<'static, str>>) -> Self {
         Path {
-            segments: vec![Segment::Name(name.into())],
+            head: Segment::Name(name.into()),
+            tail: Vec::new(),
         }
     }
 
     /// A key inside a map attribute.
     #[must_use]
     pub fn key(mut self, name: impl Into<Cow<'static, str>>) -> Self {
-        self.segments.push(Segment::Name(name.into()));
+        self.tail.push(Segment::Name(name.into()));
         self
     }
 
     /// An element of a list attribute.
     #[must_use]
     pub fn index(mut self, index: usize) -> Self {
-        self.segments.push(Segment::Index(index));
+        self.tail.push(Segment::Index(index));
         self
     }
 
     /// Whether the path is the top-level attribute `name`.
     pub(crate) fn is_attribute(&self, name: &str) -> bool {
-        matches!(self.segments.as_slice(), [Segment::Name(n)] if n == name)
+        self.tail.is_empty() && matches!(&self.head, Segment::Name(n) if n == name)
+    }
+
+    fn segments(&self) -> impl Iterator<Item = &Segment> {
+        std::iter::once(&self.head).chain(&self.tail)
     }
 }
 
 impl std::fmt::Display for Path {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for (i, segment) in self.segments.iter().enumerate() {
+        for (i, segment) in self.segments().enumerate() {
             match segment {
                 Segment::Name(n) if i == 0 => f.write_str(n)?,
                 Segment::Name(n) => write!(f, ".{n}")?,
@@ -510,19 +517,21 @@ pub struct Rendered {
 pub(crate) struct Placeholders {
     pub(crate) names: HashMap<String, String>,
     pub(crate) values: HashMap<String, AttributeValue>,
-    by_name: HashMap<String, String>,
     next_value: usize,
 }
 
 impl Placeholders {
-    fn name(&mut self, name: &str) -> String {
-        if let Some(p) = self.by_name.get(name) {
-            return p.clone();
+    /// Writes the placeholder of attribute `name` into `out`, registering it the first time.
+    fn name(&mut self, name: &str, out: &mut String) {
+        // An expression names few attributes: a scan of the names beats a second map.
+        match self.names.iter().find(|(_, known)| *known == name) {
+            Some((placeholder, _)) => out.push_str(placeholder),
+            None => {
+                let placeholder = format!("#n{}", self.names.len());
+                out.push_str(&placeholder);
+                self.names.insert(placeholder, name.to_owned());
+            }
         }
-        let p = format!("#n{}", self.by_name.len());
-        self.by_name.insert(name.to_owned(), p.clone());
-        self.names.insert(p.clone(), name.to_owned());
-        p
     }
 
     pub(crate) fn value(&mut self, value: AttributeValue) -> String {
@@ -533,15 +542,14 @@ impl Placeholders {
     }
 
     pub(crate) fn path(&mut self, path: &Path) -> String {
-        let mut out = String::new();
-        for (i, segment) in path.segments.iter().enumerate() {
+        let mut out = String::with_capacity(8);
+        for (i, segment) in path.segments().enumerate() {
             match segment {
                 Segment::Name(n) => {
                     if i > 0 {
                         out.push('.');
                     }
-                    let p = self.name(n);
-                    out.push_str(&p);
+                    self.name(n, &mut out);
                 }
                 Segment::Index(ix) => {
                     let _ = write!(out, "[{ix}]");

@@ -120,13 +120,14 @@ pub enum Direction {
 /// assert_eq!(err.field, "hits");
 /// assert_eq!(
 ///     err.to_string(),
-///     "cannot read Counter.hits from attribute \"hits\": expected N in the range of u8, found N 300"
+///     "cannot read Counter.hits from attribute \"hits\": expected N in the range of u8, found N 300 (item id = \"home\")"
 /// );
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("cannot {verb} {entity}.{field} {preposition} attribute \"{attribute}\": {source}",
+#[error("cannot {verb} {entity}.{field} {preposition} attribute \"{attribute}\": {source}{item}",
     verb = match .direction { Direction::Read => "read", Direction::Write => "write" },
-    preposition = match .direction { Direction::Read => "from", Direction::Write => "to" })]
+    preposition = match .direction { Direction::Read => "from", Direction::Write => "to" },
+    item = .key.as_deref().map(|k| format!(" (item {k})")).unwrap_or_default())]
 pub struct MappingError {
     /// The entity (or value type) being mapped.
     pub entity: &'static str,
@@ -139,9 +140,21 @@ pub struct MappingError {
     /// What was expected and found.
     #[source]
     pub source: ValueError,
+    /// The key of the item that did not map, as `pk = "EVENT#e1", sk = "SEAT#A-1"`, when it
+    /// could be read.
+    pub key: Option<String>,
 }
 
 impl MappingError {
+    /// The same error naming the item by its key attributes.
+    #[must_use]
+    pub fn with_key(mut self, key: crate::mapping::entity::Item) -> Self {
+        if !key.is_empty() {
+            self.key = Some(show_key(&key));
+        }
+        self
+    }
+
     /// What was expected, e.g. `N in the range of u8`.
     pub fn expected(&self) -> &str {
         self.source.expected()
@@ -169,6 +182,24 @@ pub(crate) fn describe(value: &AttributeValue) -> Cow<'static, str> {
         AttributeValue::Bs(_) => "BS".into(),
         _ => "an attribute type this version does not know".into(),
     }
+}
+
+/// An item's key attributes for a message: `pk = "EVENT#e1", sk = "SEAT#A-1"`.
+pub(crate) fn show_key(key: &crate::mapping::entity::Item) -> String {
+    let mut names: Vec<&String> = key.keys().collect();
+    names.sort();
+    names
+        .iter()
+        .map(|name| {
+            let value = match &key[*name] {
+                AttributeValue::S(s) => format!("\"{}\"", truncate(s)),
+                AttributeValue::N(n) => n.clone(),
+                other => describe(other).into_owned(),
+            };
+            format!("{name} = {value}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub(crate) fn truncate(s: &str) -> Cow<'_, str> {

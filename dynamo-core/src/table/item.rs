@@ -163,7 +163,7 @@ impl<'a, E: Entity, T: FromItem> GetItem<'a, E, T> {
             .get_item()
             .table_name(table.name())
             .set_key(Some(key))
-            .consistent_read(self.consistent)
+            .set_consistent_read(self.consistent.then_some(true))
             .set_return_consumed_capacity(capacity::level(self.capacity));
         if !self.projection.is_empty() {
             let mut p = Placeholders::default();

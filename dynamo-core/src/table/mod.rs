@@ -116,6 +116,10 @@ impl<E: Entity> Table<E> {
         &self.name
     }
 
+    pub(crate) fn shared_name(&self) -> &Arc<str> {
+        &self.name
+    }
+
     /// The SDK client, for anything the typed API does not cover.
     pub fn client(&self) -> &Client {
         &self.client
@@ -169,10 +173,9 @@ impl<E: Entity> Table<E> {
             .map_err(|e| Error::mapping(&self.name, operation, e))
     }
 
-    /// Reads an item; a mapping error names the item's key.
+    /// Reads an item (a mapping error names the item by its key).
     pub(crate) fn read<T: FromItem>(&self, operation: Operation, item: Item) -> Result<T, Error> {
-        let key = Error::key_of::<E>(&item);
-        T::from_item(item).map_err(|e| Error::mapping(&self.name, operation, e).with_key(key))
+        T::from_item(item).map_err(|e| Error::mapping(&self.name, operation, e))
     }
 
     /// The roles the explanation of a failed condition words plainly.

@@ -479,15 +479,12 @@ impl<'a, E: Entity, T: FromItem + Send + 'a> Fetch for Query<'a, E, T> {
             .set_expression_attribute_names(names)
             .set_expression_attribute_values(values)
             .set_limit(self.common.limit)
-            .consistent_read(self.common.consistent)
-            .scan_index_forward(!self.descending)
+            // DynamoDB's defaults (eventually consistent, ascending, all attributes) go unsaid.
+            .set_consistent_read(self.common.consistent.then_some(true))
+            .set_scan_index_forward(self.descending.then_some(false))
             .set_exclusive_start_key(start)
             .set_return_consumed_capacity(capacity::level(self.common.capacity))
-            .select(if self.common.projection.is_empty() {
-                Select::AllAttributes
-            } else {
-                Select::SpecificAttributes
-            })
+            .set_select((!self.common.projection.is_empty()).then_some(Select::SpecificAttributes))
             .send()
             .instrument(span.clone())
             .await
@@ -592,7 +589,7 @@ impl<'a, E: Entity, T: FromItem + Send + 'a> Fetch for Scan<'a, E, T> {
             .set_expression_attribute_names(names)
             .set_expression_attribute_values(values)
             .set_limit(self.common.limit)
-            .consistent_read(self.common.consistent)
+            .set_consistent_read(self.common.consistent.then_some(true))
             .set_segment(self.segment.map(|s| s.0))
             .set_total_segments(self.segment.map(|s| s.1))
             .set_exclusive_start_key(start)

@@ -13,6 +13,7 @@ use aws_sdk_dynamodb::types::{
     ConditionCheck, Delete, Get, Put, ReturnValuesOnConditionCheckFailure, TransactGetItem,
     TransactWriteItem, Update as SdkUpdate,
 };
+use std::sync::Arc;
 use tracing::Instrument;
 
 /// DynamoDB's limit of items per transaction.
@@ -20,7 +21,7 @@ pub const MAX_TRANSACTION_ITEMS: usize = 100;
 
 struct Entry {
     item: TransactWriteItem,
-    table: String,
+    table: Arc<str>,
     action: &'static str,
     /// The item's condition, to explain its failure.
     condition: Option<Condition>,
@@ -28,7 +29,7 @@ struct Entry {
 }
 
 /// What a cancellation reason is matched with: the item's table, action and condition.
-type Meta = (String, &'static str, Option<Condition>, Roles<'static>);
+type Meta = (Arc<str>, &'static str, Option<Condition>, Roles<'static>);
 
 /// A TransactWriteItems request: all of its writes happen, or none.
 ///
@@ -96,7 +97,7 @@ impl TransactWrite {
 
     fn push<E: Entity>(
         mut self,
-        table: &str,
+        table: &Arc<str>,
         action: &'static str,
         item: Result<TransactWriteItem, Error>,
         condition: Option<Condition>,
@@ -104,7 +105,7 @@ impl TransactWrite {
         match item {
             Ok(item) => self.entries.push(Entry {
                 item,
-                table: table.to_owned(),
+                table: table.clone(),
                 action,
                 condition,
                 roles: Table::<E>::roles(),
@@ -150,7 +151,7 @@ impl TransactWrite {
                 .map_err(|e| Error::validation(name, op, e.to_string()))?;
             Ok(TransactWriteItem::builder().put(put).build())
         })();
-        self.push::<E>(name, "Put", item, condition)
+        self.push::<E>(table.shared_name(), "Put", item, condition)
     }
 
     /// Puts an entity that must not exist yet.
@@ -218,7 +219,7 @@ impl TransactWrite {
                 .map_err(|e| Error::validation(name, op, e.to_string()))?;
             Ok(TransactWriteItem::builder().update(update).build())
         })();
-        self.push::<E>(name, "Update", item, condition)
+        self.push::<E>(table.shared_name(), "Update", item, condition)
     }
 
     /// Deletes the item of `key` if `condition` holds.
@@ -246,7 +247,7 @@ impl TransactWrite {
                 .map_err(|e| Error::validation(name, op, e.to_string()))?;
             Ok(TransactWriteItem::builder().delete(delete).build())
         })();
-        self.push::<E>(name, "Delete", item, condition)
+        self.push::<E>(table.shared_name(), "Delete", item, condition)
     }
 
     /// Checks that `condition` holds for the item of `key`, without writing it.
@@ -273,7 +274,7 @@ impl TransactWrite {
                 .map_err(|e| Error::validation(name, op, e.to_string()))?;
             Ok(TransactWriteItem::builder().condition_check(check).build())
         })();
-        self.push::<E>(name, "ConditionCheck", item, Some(condition))
+        self.push::<E>(table.shared_name(), "ConditionCheck", item, Some(condition))
     }
 
     /// Makes retries idempotent: the same token within 10 minutes is one transaction.
@@ -387,7 +388,10 @@ fn reasons(
         .enumerate()
         .filter_map(|(index, r)| {
             let code = r.code().filter(|c| *c != "None")?;
-            let (table, action, condition, roles) = meta.get(index).cloned().unwrap_or_default();
+            let (table, action, condition, roles) = meta
+                .get(index)
+                .cloned()
+                .unwrap_or_else(|| (Arc::from(""), "", None, Roles::default()));
             let item = r.item().cloned().filter(|i| !i.is_empty());
             let explanation = (code == "ConditionalCheckFailed")
                 .then(|| {
@@ -402,7 +406,7 @@ fn reasons(
                 .flatten();
             Some(CancellationReason {
                 index,
-                table,
+                table: table.to_string(),
                 action,
                 code: code.to_owned(),
                 message: r.message().map(str::to_owned),
@@ -469,12 +473,16 @@ pub struct TransactGet {
     client: Client,
     items: Vec<(TransactGetItem, String)>,
     error: Option<Error>,
+    capacity: bool,
 }
 
 /// The items of a [`TransactGet`], in request order.
 #[derive(Debug)]
 pub struct TransactGetOutput {
     items: Vec<(Option<Item>, String)>,
+    /// What the read cost, per table, when
+    /// [`return_consumed_capacity`](TransactGet::return_consumed_capacity) asked for it.
+    pub consumed_capacity: Vec<ConsumedCapacity>,
 }
 
 impl TransactGet {
@@ -484,6 +492,7 @@ impl TransactGet {
             client: client.clone(),
             items: Vec::new(),
             error: None,
+            capacity: false,
         }
     }
 
@@ -509,6 +518,12 @@ impl TransactGet {
         self
     }
 
+    /// Asks DynamoDB for the capacity the read consumes, per table in the output.
+    pub fn return_consumed_capacity(mut self) -> Self {
+        self.capacity = true;
+        self
+    }
+
     /// Sends the request.
     pub async fn send(self) -> Result<TransactGetOutput, Error> {
         let op = Operation::TransactGetItems;
@@ -521,7 +536,9 @@ impl TransactGet {
             .client
             .transact_get_items()
             .set_transact_items(Some(items))
+            .set_return_consumed_capacity(capacity::level(self.capacity))
             .send()
+            .instrument(span(&first, op, Some(tables.len())))
             .await
             .map_err(|err| {
                 use aws_sdk_dynamodb::operation::transact_get_items::TransactGetItemsError;
@@ -529,7 +546,7 @@ impl TransactGet {
                     Some(TransactGetItemsError::TransactionCanceledException(e)) => {
                         let meta: Vec<Meta> = tables
                             .iter()
-                            .map(|t| (t.clone(), "Get", None, Roles::default()))
+                            .map(|t| (Arc::from(t.as_str()), "Get", None, Roles::default()))
                             .collect();
                         Error::TransactionCanceled {
                             operation: op,
@@ -539,6 +556,8 @@ impl TransactGet {
                     _ => Error::from_sdk(&first, op, err),
                 }
             })?;
+        let mut consumed_capacity = Vec::new();
+        ConsumedCapacity::merge_into(&mut consumed_capacity, output.consumed_capacity());
         let responses = output.responses.unwrap_or_default();
         let items = tables
             .into_iter()
@@ -553,7 +572,10 @@ impl TransactGet {
                 )
             })
             .collect();
-        Ok(TransactGetOutput { items })
+        Ok(TransactGetOutput {
+            items,
+            consumed_capacity,
+        })
     }
 }
 

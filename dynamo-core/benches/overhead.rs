@@ -1,0 +1,303 @@
+//! The library's own cost per call: `Table<E>` against the same raw `aws-sdk-dynamodb` call with
+//! hand-built items, both on an SDK client whose HTTP client answers in process with canned
+//! responses. No network and no DynamoDB: what is measured is CPU time per call, request
+//! building, signing, serialization, response parsing and mapping, for GetItem, PutItem, Query
+//! (10 items), UpdateItem and TransactWriteItems (4 puts).
+//!
+//! `cargo bench -p dynamo-core --bench overhead`
+
+#![allow(missing_docs)]
+
+use aws_credential_types::Credentials;
+use aws_sdk_dynamodb::config::{BehaviorVersion, Region};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
+use aws_smithy_http_client::test_util::infallible_client_fn;
+use aws_smithy_types::body::SdkBody;
+use criterion::{Criterion, criterion_group, criterion_main};
+use dynamo_core::{Client, DynamoEntity, KeyDef, Table, TableDef, TransactWrite};
+use std::collections::HashMap;
+use std::hint::black_box;
+
+const ITEMS: TableDef =
+    TableDef::new("bench-items", KeyDef::string("pk")).with_sort_key(KeyDef::string("sk"));
+
+#[derive(DynamoEntity, Debug, Clone)]
+#[dynamo(table = ITEMS)]
+struct Item {
+    #[pk]
+    #[dynamo(rename = "pk")]
+    part: String,
+    #[sk]
+    #[dynamo(rename = "sk")]
+    id: String,
+    name: String,
+    count: u32,
+    tags: Vec<String>,
+}
+
+fn item(n: usize) -> Item {
+    Item {
+        part: format!("p{}", n % 10),
+        id: format!("i{n:05}"),
+        name: format!("item {n}"),
+        count: n as u32,
+        tags: vec!["a".into(), "b".into()],
+    }
+}
+
+fn raw_item(n: usize) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        ("pk".to_owned(), AttributeValue::S(format!("p{}", n % 10))),
+        ("sk".to_owned(), AttributeValue::S(format!("i{n:05}"))),
+        ("name".to_owned(), AttributeValue::S(format!("item {n}"))),
+        ("count".to_owned(), AttributeValue::N(n.to_string())),
+        (
+            "tags".to_owned(),
+            AttributeValue::L(vec![
+                AttributeValue::S("a".into()),
+                AttributeValue::S("b".into()),
+            ]),
+        ),
+    ])
+}
+
+fn raw_key(n: usize) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        ("pk".to_owned(), AttributeValue::S(format!("p{}", n % 10))),
+        ("sk".to_owned(), AttributeValue::S(format!("i{n:05}"))),
+    ])
+}
+
+/// Reads an item by hand, as a user of the bare SDK would.
+fn parse(mut m: HashMap<String, AttributeValue>) -> Option<Item> {
+    let s = |m: &mut HashMap<String, AttributeValue>, k: &str| match m.remove(k) {
+        Some(AttributeValue::S(s)) => Some(s),
+        _ => None,
+    };
+    Some(Item {
+        part: s(&mut m, "pk")?,
+        id: s(&mut m, "sk")?,
+        name: s(&mut m, "name")?,
+        count: match m.remove("count") {
+            Some(AttributeValue::N(n)) => n.parse().ok()?,
+            _ => return None,
+        },
+        tags: match m.remove("tags") {
+            Some(AttributeValue::L(l)) => l
+                .into_iter()
+                .map(|v| match v {
+                    AttributeValue::S(s) => Some(s),
+                    _ => None,
+                })
+                .collect::<Option<_>>()?,
+            _ => return None,
+        },
+    })
+}
+
+fn json_item(n: usize) -> String {
+    format!(
+        r#"{{"pk":{{"S":"p{}"}},"sk":{{"S":"i{n:05}"}},"name":{{"S":"item {n}"}},"count":{{"N":"{n}"}},"tags":{{"L":[{{"S":"a"}},{{"S":"b"}}]}}}}"#,
+        n % 10
+    )
+}
+
+/// An SDK client whose HTTP client answers each operation with a canned response.
+fn canned_client() -> Client {
+    let get = format!(r#"{{"Item":{}}}"#, json_item(1));
+    let update = format!(r#"{{"Attributes":{}}}"#, json_item(1));
+    let items: Vec<String> = (0..10).map(json_item).collect();
+    let query = format!(
+        r#"{{"Count":10,"ScannedCount":10,"Items":[{}]}}"#,
+        items.join(",")
+    );
+    let http = infallible_client_fn(move |request| {
+        let target = request
+            .headers()
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let body = match target.rsplit('.').next().unwrap_or_default() {
+            "GetItem" => get.clone(),
+            "UpdateItem" => update.clone(),
+            "Query" => query.clone(),
+            _ => "{}".to_owned(),
+        };
+        http_1x::Response::builder()
+            .status(200)
+            .header("content-type", "application/x-amz-json-1.0")
+            .body(SdkBody::from(body))
+            .expect("a response")
+    });
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::for_tests())
+        .http_client(http)
+        .build();
+    Client::from_conf(config)
+}
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let client = canned_client();
+    let table = Table::<Item>::new(&client);
+    let f = Item::fields();
+
+    let mut group = c.benchmark_group("overhead");
+    group.bench_function("GetItem/raw", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let out = client
+                    .get_item()
+                    .table_name("bench-items")
+                    .set_key(Some(raw_key(1)))
+                    .send()
+                    .await
+                    .expect("get");
+                black_box(out.item.and_then(parse))
+            })
+        })
+    });
+    group.bench_function("GetItem/typed", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                black_box(
+                    table
+                        .get(ItemKey::new("p1", "i00001"))
+                        .send()
+                        .await
+                        .expect("get"),
+                )
+            })
+        })
+    });
+
+    group.bench_function("PutItem/raw", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                black_box(
+                    client
+                        .put_item()
+                        .table_name("bench-items")
+                        .set_item(Some(raw_item(1)))
+                        .send()
+                        .await
+                        .expect("put"),
+                )
+            })
+        })
+    });
+    group.bench_function("PutItem/typed", |b| {
+        b.iter(|| rt.block_on(async { black_box(table.put(item(1)).send().await.expect("put")) }))
+    });
+
+    group.bench_function("Query10/raw", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let out = client
+                    .query()
+                    .table_name("bench-items")
+                    .key_condition_expression("#n0 = :v0")
+                    .expression_attribute_names("#n0", "pk")
+                    .expression_attribute_values(":v0", AttributeValue::S("p1".into()))
+                    .send()
+                    .await
+                    .expect("query");
+                black_box(
+                    out.items
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter_map(parse)
+                        .collect::<Vec<_>>(),
+                )
+            })
+        })
+    });
+    group.bench_function("Query10/typed", |b| {
+        b.iter(|| rt.block_on(async { black_box(table.query("p1").send().await.expect("query")) }))
+    });
+
+    // The typed update requires the item (a condition) and reads it back: the raw call does
+    // the same.
+    group.bench_function("UpdateItem/raw", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let out = client
+                    .update_item()
+                    .table_name("bench-items")
+                    .set_key(Some(raw_key(1)))
+                    .update_expression("SET #n0 = :v0 ADD #n1 :v1")
+                    .condition_expression("attribute_exists(#n2)")
+                    .expression_attribute_names("#n0", "name")
+                    .expression_attribute_names("#n1", "count")
+                    .expression_attribute_names("#n2", "pk")
+                    .expression_attribute_values(":v0", AttributeValue::S("renamed".into()))
+                    .expression_attribute_values(":v1", AttributeValue::N("1".into()))
+                    .return_values(ReturnValue::AllNew)
+                    .send()
+                    .await
+                    .expect("update");
+                black_box(out.attributes.and_then(parse))
+            })
+        })
+    });
+    group.bench_function("UpdateItem/typed", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                black_box(
+                    table
+                        .update(ItemKey::new("p1", "i00001"))
+                        .set(f.name, "renamed")
+                        .add(f.count, 1)
+                        .send()
+                        .await
+                        .expect("update"),
+                )
+            })
+        })
+    });
+
+    group.bench_function("TransactWriteItems4/raw", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let items = (0..4)
+                    .map(|n| {
+                        TransactWriteItem::builder()
+                            .put(
+                                Put::builder()
+                                    .table_name("bench-items")
+                                    .set_item(Some(raw_item(n)))
+                                    .build()
+                                    .expect("put"),
+                            )
+                            .build()
+                    })
+                    .collect();
+                black_box(
+                    client
+                        .transact_write_items()
+                        .set_transact_items(Some(items))
+                        .send()
+                        .await
+                        .expect("transaction"),
+                )
+            })
+        })
+    });
+    group.bench_function("TransactWriteItems4/typed", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let tx = (0..4).fold(TransactWrite::new(&client), |tx, n| tx.put(&table, item(n)));
+                tx.send().await.expect("transaction");
+            })
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
