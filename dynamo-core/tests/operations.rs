@@ -822,6 +822,17 @@ async fn updates_never_create_ghost_items_unless_asked() {
             .ends_with(r#"(item pk = "ghost", sk = "e0002")"#),
         "a mapping error names the item: {partial}"
     );
+    let batch = events
+        .batch_get([EventKey::new("ghost", "e0002")])
+        .send()
+        .await
+        .expect_err("the same item in a batch");
+    assert!(
+        batch
+            .to_string()
+            .ends_with(r#"(item pk = "ghost", sk = "e0002")"#),
+        "{batch}"
+    );
 
     let err = TransactWrite::new(db.client())
         .update(
