@@ -67,7 +67,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let held = reservations
-        .query("evt_2025_1001")
+        .query(ReservationPartition::new("evt_2025_1001"))
         .filter(f.status.eq(Status::Hold))
         .all()
         .await?;

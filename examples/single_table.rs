@@ -1,70 +1,104 @@
-//! Several entity types in one table (single-table design), and a query on a GSI.
+//! Single-table design: a ticket event, its sections and its seats in one table, with key
+//! templates, entity types, typed queries and a collection.
 //!
 //! `DYNAMODB_ENDPOINT=http://localhost:8000 cargo run -p dynamo-examples --example single-table`
+//!
+//! | item | `pk` | `sk` | `gsi1pk` / `gsi1sk` |
+//! |---|---|---|---|
+//! | event | `EVENT#e1` | `EVENT` | |
+//! | section | `EVENT#e1` | `SECTION#A` | |
+//! | seat | `EVENT#e1` | `SEAT#A#0007` | `HOLDER#u1` / `e1#A#0007`, while held |
 
-use dynamo_core::{DynamoEntity, IndexDef, Item, KeyDef, Table, TableDef};
+use dynamo_core::{DynamoCollection, DynamoEntity, IndexDef, KeyDef, Table, TableDef};
+use time::OffsetDateTime;
 
-/// One table for events and their seats: `pk` = `EVENT#id`, `sk` = `META` or `SEAT#id`;
-/// GSI1 finds seats by holder.
-const TICKETING: TableDef = TableDef::new("single-table-ticketing", KeyDef::string("pk"))
+/// One table for events and everything in them; every item says its type in `entity`.
+const TICKET_EVENTS: TableDef = TableDef::new("example-ticket-events", KeyDef::string("pk"))
     .with_sort_key(KeyDef::string("sk"))
     .with_indexes(&[IndexDef::global(
         "GSI1",
         KeyDef::string("gsi1pk"),
         Some(KeyDef::string("gsi1sk")),
-    )]);
+    )])
+    .with_entity_attribute("entity");
 
 #[derive(DynamoEntity, Debug)]
-#[dynamo(table = TICKETING)]
+#[dynamo(table = TICKET_EVENTS, pk = "EVENT#{event_id}", sk = "EVENT")]
 struct Event {
-    #[pk]
-    pk: String,
-    #[sk]
-    sk: String,
+    event_id: String,
     name: String,
     venue: String,
+    starts_at: OffsetDateTime,
 }
 
 #[derive(DynamoEntity, Debug)]
-#[dynamo(table = TICKETING)]
-struct Seat {
-    #[pk]
-    pk: String,
-    #[sk]
-    sk: String,
+#[dynamo(table = TICKET_EVENTS, pk = "EVENT#{event_id}", sk = "SECTION#{section}")]
+struct Section {
+    event_id: String,
+    section: String,
     price: u32,
-    #[gsi(GSI1, pk)]
-    gsi1pk: Option<String>,
-    #[gsi(GSI1, sk)]
-    gsi1sk: Option<String>,
+}
+
+/// A seat; while someone holds it, it is in GSI1 under its holder.
+#[derive(DynamoEntity, Debug)]
+#[dynamo(
+    table = TICKET_EVENTS,
+    pk = "EVENT#{event_id}",
+    sk = "SEAT#{section}#{seat_no:4}",
+    gsi(GSI1, pk = "HOLDER#{holder}", sk = "{event_id}#{section}#{seat_no:4}")
+)]
+struct Seat {
+    event_id: String,
+    section: String,
+    seat_no: u32,
+    holder: Option<String>,
+}
+
+/// Everything in an event's partition, read by one query.
+#[derive(DynamoCollection, Debug)]
+enum EventItems {
+    Event(Event),
+    Section(Section),
+    Seat(Seat),
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = dynamo_core::client_from_env().await?;
-    dynamo_core::schema::ensure_table(&client, &TICKETING, TICKETING.name).await?;
+    dynamo_core::schema::ensure_table(&client, &TICKET_EVENTS, TICKET_EVENTS.name).await?;
     let events = Table::<Event>::new(&client);
+    let sections = Table::<Section>::new(&client);
     let seats = Table::<Seat>::new(&client);
 
     events
         .put(Event {
-            pk: "EVENT#e1".into(),
-            sk: "META".into(),
+            event_id: "e1".into(),
             name: "Opening night".into(),
             venue: "Hall A".into(),
+            starts_at: OffsetDateTime::now_utc(),
         })
         .send()
         .await?;
+    for (section, price) in [("A", 90_000), ("B", 60_000)] {
+        sections
+            .put(Section {
+                event_id: "e1".into(),
+                section: section.into(),
+                price,
+            })
+            .send()
+            .await?;
+    }
     let mut batch = seats.batch_write();
-    for n in 1..=5 {
-        let holder = (n % 2 == 1).then(|| "USER#u1".to_string());
-        batch = batch.put(Seat {
-            pk: "EVENT#e1".into(),
-            sk: format!("SEAT#A-{n}"),
-            price: 50_000,
-            gsi1sk: holder.as_ref().map(|_| format!("EVENT#e1#SEAT#A-{n}")),
-            gsi1pk: holder,
-        });
+    for section in ["A", "B"] {
+        for seat_no in 1..=12 {
+            batch = batch.put(Seat {
+                event_id: "e1".into(),
+                section: section.into(),
+                seat_no,
+                holder: None,
+            });
+        }
     }
     let written = batch.send().await?;
     assert!(
@@ -73,26 +107,57 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         written.unprocessed
     );
 
-    // Both kinds in one query, as raw items, then each kind by its sort key prefix.
-    let everything = events
-        .query("EVENT#e1")
-        .project::<Item>(["sk"])
-        .all()
-        .await?;
-    println!("partition EVENT#e1 holds {} items", everything.len());
-    let meta = events.query("EVENT#e1").sk_eq("META").all().await?;
-    println!("event: {:?}", meta.first().map(|e| (&e.name, &e.venue)));
-    let all_seats = seats
-        .query("EVENT#e1")
-        .sk_begins_with("SEAT#")
-        .all()
-        .await?;
-    println!("{} seats", all_seats.len());
+    // u1 holds: the holder and the index keys change together.
+    for seat_no in [7, 8] {
+        seats
+            .update(SeatKey::new("e1", "A", seat_no))
+            .set_index_keys(SeatGsi1Keys {
+                holder: Some("u1".into()),
+            })
+            .execute()
+            .await?;
+    }
 
-    let held = seats.query("USER#u1").index("GSI1").all().await?;
+    // One query for the whole partition, each item as its entity.
+    let mut seats_in_partition = 0;
+    for item in events
+        .query(EventPartition::new("e1"))
+        .collection::<EventItems>()
+        .all()
+        .await?
+    {
+        match item {
+            EventItems::Event(e) => println!("{} at {}", e.name, e.venue),
+            EventItems::Section(s) => println!("section {}: {} won", s.section, s.price),
+            EventItems::Seat(_) => seats_in_partition += 1,
+        }
+    }
+    println!("and {seats_in_partition} seats, in the same partition");
+
+    // Typed queries: only seats, never the event or the sections.
+    let seat_count = seats.query(SeatPartition::new("e1")).count().await?;
+    let section_a = seats
+        .query(SeatPartition::new("e1"))
+        .sk_begins_with(SeatSortKey::section("A"))
+        .all()
+        .await?;
+    let front_row = seats
+        .query(SeatPartition::new("e1"))
+        .sk_between(SeatSortKey::new("A", 1u32), SeatSortKey::new("A", 4u32))
+        .all()
+        .await?;
     println!(
-        "user u1 holds: {:?}",
-        held.iter().map(|s| &s.sk).collect::<Vec<_>>()
+        "{seat_count} seats, {} in section A, front row A-1..A-4: {:?}",
+        section_a.len(),
+        front_row.iter().map(|s| s.seat_no).collect::<Vec<_>>()
+    );
+
+    let held = seats.query(SeatGsi1Partition::new("u1")).all().await?;
+    println!(
+        "u1 holds: {:?}",
+        held.iter()
+            .map(|s| format!("{}-{}", s.section, s.seat_no))
+            .collect::<Vec<_>>()
     );
     Ok(())
 }

@@ -260,7 +260,7 @@ async fn main() {
             let t = t.clone();
             async move {
                 let page = t
-                    .query(format!("p{}", i % 10))
+                    .query(ItemPartition::new(format!("p{}", i % 10)))
                     .sk_begins_with("i001")
                     .send()
                     .await

@@ -218,7 +218,17 @@ fn bench(c: &mut Criterion) {
         })
     });
     group.bench_function("Query10/typed", |b| {
-        b.iter(|| rt.block_on(async { black_box(table.query("p1").send().await.expect("query")) }))
+        b.iter(|| {
+            rt.block_on(async {
+                black_box(
+                    table
+                        .query(ItemPartition::new("p1"))
+                        .send()
+                        .await
+                        .expect("query"),
+                )
+            })
+        })
     });
 
     // The typed update requires the item (a condition) and reads it back: the raw call does

@@ -215,6 +215,9 @@ pub struct TableDef {
     pub indexes: &'static [IndexDef],
     /// The TTL attribute (epoch seconds), when TTL is enabled.
     pub ttl_attribute: Option<&'static str>,
+    /// The attribute every entity of this table writes its type into (single-table design):
+    /// reads check it, collections dispatch on it.
+    pub entity_attribute: Option<&'static str>,
     /// Billing mode; on demand by default.
     pub billing_mode: BillingMode,
     /// Point-in-time recovery; on by default.
@@ -235,6 +238,7 @@ impl TableDef {
             sort_key: None,
             indexes: &[],
             ttl_attribute: None,
+            entity_attribute: None,
             billing_mode: BillingMode::PayPerRequest,
             point_in_time_recovery: true,
             server_side_encryption: true,
@@ -259,6 +263,23 @@ impl TableDef {
     pub const fn with_ttl_attribute(self, attribute: &'static str) -> Self {
         TableDef {
             ttl_attribute: Some(attribute),
+            ..self
+        }
+    }
+
+    /// Several entity types share this table: each writes its type (`#[dynamo(entity =
+    /// "..")]`, by default its name) into `attribute`, and reading an item checks it.
+    ///
+    /// ```
+    /// use dynamo_core::{KeyDef, TableDef};
+    /// const TICKETING: TableDef = TableDef::new("ticketing", KeyDef::string("pk"))
+    ///     .with_sort_key(KeyDef::string("sk"))
+    ///     .with_entity_attribute("entity");
+    /// assert_eq!(TICKETING.entity_attribute, Some("entity"));
+    /// ```
+    pub const fn with_entity_attribute(self, attribute: &'static str) -> Self {
+        TableDef {
+            entity_attribute: Some(attribute),
             ..self
         }
     }

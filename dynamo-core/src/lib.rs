@@ -178,20 +178,25 @@ pub use aws_sdk_dynamodb::Client;
 pub use aws_sdk_dynamodb::types::AttributeValue;
 pub use client::{ClientBuilder, ConfigError, check_connection, client_from_env};
 pub use def::{BillingMode, IndexDef, IndexKind, KeyDef, Projection, ScalarType, TableDef};
-pub use dynamo_derive::{DynamoEntity, DynamoValue};
+pub use dynamo_derive::{DynamoCollection, DynamoEntity, DynamoValue};
 pub use error::{BoxError, CancellationReason, Error, Operation};
 pub use expr::{Condition, ConditionFailure, Path, Rendered, Update};
 pub use mapping::entity::{
-    Attr, Entity, EntityKey, EntitySchema, FieldAttribute, IndexKeyField, Item, KeyField, KeyRole,
-    Versioned,
+    Attr, Entity, EntityKey, EntitySchema, FieldAttribute, FromItem, IndexKeyField, Item, KeyAttr,
+    KeyField, KeyRole, KeyTemplate, Versioned,
 };
 pub use mapping::error::{Direction, MappingError, ValueError};
 #[cfg(feature = "json")]
 pub use mapping::json::Json;
 pub use mapping::key::{IndexKeyScalar, KeyScalar};
 pub use mapping::managed::{TtlValue, VersionValue};
+pub use mapping::partition::{
+    Collection, CollectionOf, IndexKeys, Partition, SortArg, SortPrefix, SortScope,
+};
 pub use mapping::set::{SetCollection, SetElement};
+pub use mapping::template::{IndexComponent, KeyComponent};
 pub use mapping::value::{DynamoValue, IntoAttributeValue, ValueOf};
+pub use table::Table;
 pub use table::batch::{Backoff, BatchGet, BatchGetOutput, BatchWrite, BatchWriteOutput};
 pub use table::capacity::{ConsumedCapacity, WithCapacity};
 pub use table::cursor::{Cursor, CursorError, CursorKey};
@@ -200,4 +205,3 @@ pub use table::query::{Page, Query, Scan};
 pub use table::transact::{
     MAX_TRANSACTION_ITEMS, TransactGet, TransactGetOutput, TransactUpdate, TransactWrite,
 };
-pub use table::{FromItem, Table};

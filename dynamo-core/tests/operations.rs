@@ -342,32 +342,61 @@ async fn query_sort_key_conditions_index_and_pages() {
 
     let ids = |items: Vec<Event>| items.into_iter().map(|e| e.seq).collect::<Vec<_>>();
     assert_eq!(
-        ids(events.query("s1").all().await.expect("all")),
+        ids(events
+            .query(EventPartition::new("s1"))
+            .all()
+            .await
+            .expect("all")),
         (0..20).collect::<Vec<_>>()
     );
     assert_eq!(
-        ids(events.query("s1").sk_eq("e0003").all().await.expect("eq")),
+        ids(events
+            .query(EventPartition::new("s1"))
+            .sk_eq("e0003")
+            .all()
+            .await
+            .expect("eq")),
         [3]
     );
     assert_eq!(
-        ids(events.query("s1").sk_lt("e0002").all().await.expect("lt")),
+        ids(events
+            .query(EventPartition::new("s1"))
+            .sk_lt("e0002")
+            .all()
+            .await
+            .expect("lt")),
         [0, 1]
     );
     assert_eq!(
-        ids(events.query("s1").sk_le("e0002").all().await.expect("le")),
+        ids(events
+            .query(EventPartition::new("s1"))
+            .sk_le("e0002")
+            .all()
+            .await
+            .expect("le")),
         [0, 1, 2]
     );
     assert_eq!(
-        ids(events.query("s1").sk_gt("e0017").all().await.expect("gt")),
-        [18, 19]
-    );
-    assert_eq!(
-        ids(events.query("s1").sk_ge("e0018").all().await.expect("ge")),
+        ids(events
+            .query(EventPartition::new("s1"))
+            .sk_gt("e0017")
+            .all()
+            .await
+            .expect("gt")),
         [18, 19]
     );
     assert_eq!(
         ids(events
-            .query("s1")
+            .query(EventPartition::new("s1"))
+            .sk_ge("e0018")
+            .all()
+            .await
+            .expect("ge")),
+        [18, 19]
+    );
+    assert_eq!(
+        ids(events
+            .query(EventPartition::new("s1"))
             .sk_between("e0005", "e0007")
             .all()
             .await
@@ -376,7 +405,7 @@ async fn query_sort_key_conditions_index_and_pages() {
     );
     assert_eq!(
         ids(events
-            .query("s1")
+            .query(EventPartition::new("s1"))
             .sk_begins_with("e001")
             .all()
             .await
@@ -386,7 +415,7 @@ async fn query_sort_key_conditions_index_and_pages() {
     );
     assert_eq!(
         ids(events
-            .query("s1")
+            .query(EventPartition::new("s1"))
             .descending()
             .limit(3)
             .send()
@@ -398,7 +427,7 @@ async fn query_sort_key_conditions_index_and_pages() {
 
     let f = Event::fields();
     let filtered = events
-        .query("s1")
+        .query(EventPartition::new("s1"))
         .filter(f.seq.ge(15u64))
         .send()
         .await
@@ -407,10 +436,15 @@ async fn query_sort_key_conditions_index_and_pages() {
     assert_eq!(filtered.scanned_count, 20);
 
     // Pages with a cursor.
-    let first = events.query("s1").limit(8).send().await.expect("page 1");
+    let first = events
+        .query(EventPartition::new("s1"))
+        .limit(8)
+        .send()
+        .await
+        .expect("page 1");
     assert_eq!(first.items.len(), 8);
     let second = events
-        .query("s1")
+        .query(EventPartition::new("s1"))
         .limit(8)
         .cursor(first.cursor.clone())
         .send()
@@ -418,7 +452,7 @@ async fn query_sort_key_conditions_index_and_pages() {
         .expect("page 2");
     assert_eq!(second.items.first().map(|e| e.seq), Some(8));
     let pages: Vec<_> = events
-        .query("s1")
+        .query(EventPartition::new("s1"))
         .limit(8)
         .pages()
         .try_collect()
@@ -431,7 +465,7 @@ async fn query_sort_key_conditions_index_and_pages() {
 
     // Projection into raw items.
     let projected = events
-        .query("s1")
+        .query(EventPartition::new("s1"))
         .sk_eq("e0001")
         .project::<Item>([f.name])
         .send()
@@ -442,20 +476,13 @@ async fn query_sort_key_conditions_index_and_pages() {
 
     // Secondary index: OPEN events in seq order.
     let open = events
-        .query(Status::Open)
-        .index("by_status")
+        .query(EventByStatusPartition::new(Status::Open))
         .sk_ge(10u64)
         .all()
         .await
         .expect("index");
     assert_eq!(ids(open), [10, 12, 14, 16, 18]);
-    let err = events
-        .query("s1")
-        .index("nope")
-        .send()
-        .await
-        .expect_err("unknown index");
-    assert!(matches!(err, Error::Validation { .. }), "{err}");
+    // A misspelled index is a type that does not exist: ui/query_misspelled_index.
 }
 
 #[derive(DynamoEntity, Debug, Clone, PartialEq)]
@@ -488,14 +515,19 @@ async fn pagination_over_more_than_a_megabyte() {
             .is_complete()
     );
 
-    let pages: Vec<_> = blobs.query("p").pages().try_collect().await.expect("pages");
+    let pages: Vec<_> = blobs
+        .query(BlobPartition::new("p"))
+        .pages()
+        .try_collect()
+        .await
+        .expect("pages");
     assert!(
         pages.len() >= 2,
         "1.5 MB needs more than one 1 MB page, got {}",
         pages.len()
     );
     let all: Vec<Blob> = blobs
-        .query("p")
+        .query(BlobPartition::new("p"))
         .stream()
         .try_collect()
         .await
@@ -546,7 +578,15 @@ async fn batch_of_a_thousand_items() {
             .expect("deletes")
             .is_complete()
     );
-    assert_eq!(events.query("bulk").all().await.expect("rest").len(), 500);
+    assert_eq!(
+        events
+            .query(EventPartition::new("bulk"))
+            .all()
+            .await
+            .expect("rest")
+            .len(),
+        500
+    );
 }
 
 #[tokio::test]

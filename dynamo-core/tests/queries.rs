@@ -62,13 +62,22 @@ async fn timestamps_sort_keys_query_in_time_order() {
         .await
         .expect("put");
 
-    let all = replies.query("t1").all().await.expect("query");
+    let all = replies
+        .query(ReplyPartition::new("t1"))
+        .all()
+        .await
+        .expect("query");
     let times: Vec<OffsetDateTime> = all.iter().map(|r| r.posted_at).collect();
     let mut sorted = times.clone();
     sorted.sort();
     assert_eq!(times, sorted, "results come back in time order");
 
-    let after = replies.query("t1").sk_gt(t0).all().await.expect("query");
+    let after = replies
+        .query(ReplyPartition::new("t1"))
+        .sk_gt(t0)
+        .all()
+        .await
+        .expect("query");
     assert_eq!(
         after.len(),
         7,
@@ -76,7 +85,7 @@ async fn timestamps_sort_keys_query_in_time_order() {
     );
 
     let window = replies
-        .query("t1")
+        .query(ReplyPartition::new("t1"))
         .sk_between(t0, at(t0, 500))
         .all()
         .await
@@ -84,7 +93,7 @@ async fn timestamps_sort_keys_query_in_time_order() {
     assert_eq!(window.len(), 4, "{window:?}");
 
     let newest = replies
-        .query("t1")
+        .query(ReplyPartition::new("t1"))
         .descending()
         .limit(1)
         .send()
@@ -114,7 +123,12 @@ async fn cursors_continue_queries_and_sealed_ones_refuse_forgery_and_reuse() {
     }
 
     // Unsealed: the string continues where the page stopped.
-    let first = plain.query("t1").limit(2).send().await.expect("page");
+    let first = plain
+        .query(ReplyPartition::new("t1"))
+        .limit(2)
+        .send()
+        .await
+        .expect("page");
     let next: Cursor = first
         .cursor
         .expect("more")
@@ -122,7 +136,7 @@ async fn cursors_continue_queries_and_sealed_ones_refuse_forgery_and_reuse() {
         .parse()
         .expect("a cursor");
     let second = plain
-        .query("t1")
+        .query(ReplyPartition::new("t1"))
         .limit(2)
         .cursor(Some(next))
         .send()
@@ -133,10 +147,15 @@ async fn cursors_continue_queries_and_sealed_ones_refuse_forgery_and_reuse() {
     // Sealed.
     let key = CursorKey::new("a cursor secret of at least 32 bytes!").expect("key");
     let sealed = db.table::<Reply>().with_cursor_key(key);
-    let first = sealed.query("t1").limit(2).send().await.expect("page");
+    let first = sealed
+        .query(ReplyPartition::new("t1"))
+        .limit(2)
+        .send()
+        .await
+        .expect("page");
     let text = first.cursor.expect("more").to_string();
     let again = sealed
-        .query("t1")
+        .query(ReplyPartition::new("t1"))
         .limit(2)
         .cursor(Some(text.parse().expect("a cursor")))
         .send()
@@ -145,7 +164,7 @@ async fn cursors_continue_queries_and_sealed_ones_refuse_forgery_and_reuse() {
     assert_eq!(again.items[0].message, "t1 2");
 
     let other_thread = sealed
-        .query("t2")
+        .query(ReplyPartition::new("t2"))
         .cursor(Some(text.parse().expect("a cursor")))
         .send()
         .await
@@ -178,7 +197,7 @@ async fn cursors_continue_queries_and_sealed_ones_refuse_forgery_and_reuse() {
     );
     let forged = Cursor::from_item(position);
     let err = sealed
-        .query("t1")
+        .query(ReplyPartition::new("t1"))
         .cursor(Some(forged.to_string().parse().expect("a cursor")))
         .send()
         .await
@@ -193,7 +212,7 @@ async fn cursors_continue_queries_and_sealed_ones_refuse_forgery_and_reuse() {
     let tampered = format!("c1.{}.{seal}", String::from_utf8(tampered).expect("ascii"));
     if let Ok(cursor) = tampered.parse::<Cursor>() {
         let err = sealed
-            .query("t1")
+            .query(ReplyPartition::new("t1"))
             .cursor(Some(cursor))
             .send()
             .await
@@ -235,7 +254,7 @@ async fn streams_read_item_by_item_and_name_the_bad_item() {
         .await
         .expect("raw put");
 
-    let mut stream = replies.query("t1").limit(2).stream();
+    let mut stream = replies.query(ReplyPartition::new("t1")).limit(2).stream();
     let mut ok = 0;
     let mut bad = Vec::new();
     while let Some(reply) = stream.next().await {
@@ -255,7 +274,7 @@ async fn streams_read_item_by_item_and_name_the_bad_item() {
     );
 
     let page = replies
-        .query("t1")
+        .query(ReplyPartition::new("t1"))
         .send()
         .await
         .expect_err("a whole page fails");
@@ -284,7 +303,7 @@ async fn consumed_capacity_is_returned_when_asked() {
     assert!(capacity.capacity_units > 0.0, "{capacity:?}");
 
     let page = replies
-        .query("t1")
+        .query(ReplyPartition::new("t1"))
         .return_consumed_capacity()
         .send()
         .await
@@ -293,6 +312,10 @@ async fn consumed_capacity_is_returned_when_asked() {
         page.consumed_capacity
             .is_some_and(|c| c.capacity_units > 0.0)
     );
-    let unasked = replies.query("t1").send().await.expect("query");
+    let unasked = replies
+        .query(ReplyPartition::new("t1"))
+        .send()
+        .await
+        .expect("query");
     assert!(unasked.consumed_capacity.is_none());
 }

@@ -72,12 +72,16 @@ async fn spans_record_consumed_capacity() {
         .await
         .expect("put");
     replies
-        .query("t1")
+        .query(ReplyPartition::new("t1"))
         .return_consumed_capacity()
         .send()
         .await
         .expect("query");
-    replies.query("t1").send().await.expect("unasked");
+    replies
+        .query(ReplyPartition::new("t1"))
+        .send()
+        .await
+        .expect("unasked");
     let spans = recorded.0.lock().expect("lock").clone();
     assert_eq!(
         spans.len(),

@@ -13,6 +13,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 mod codec;
+mod collection;
 mod entity;
 mod internals;
 mod value;
@@ -37,4 +38,14 @@ pub fn derive_entity(input: TokenStream) -> TokenStream {
 pub fn derive_value(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     value::expand(&input).into()
+}
+
+/// Derives `dynamo_core::Collection` for an enum of entities that share a partition: one query
+/// reads them all, each item decoded as its entity.
+///
+/// See the `dynamo_core` crate documentation.
+#[proc_macro_derive(DynamoCollection, attributes(dynamo))]
+pub fn derive_collection(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    collection::expand(&input).into()
 }

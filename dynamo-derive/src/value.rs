@@ -27,6 +27,13 @@ fn unit_enum(c: &Container<'_>, variants: &[Variant<'_>]) -> TokenStream {
     let ident = c.ident;
     let idents: Vec<_> = variants.iter().map(|v| v.ident).collect();
     let values: Vec<_> = variants.iter().map(|v| &v.value).collect();
+    // Every character a value holds: a key template delimiter among them does not compile.
+    let mut charset = String::new();
+    for c in variants.iter().flat_map(|v| v.value.chars()) {
+        if !charset.contains(c) {
+            charset.push(c);
+        }
+    }
     quote! {
         #[allow(clippy::all)]
         const _: () = {
@@ -62,6 +69,19 @@ fn unit_enum(c: &Container<'_>, variants: &[Variant<'_>]) -> TokenStream {
             impl #krate::SetElement for #ident {
                 const KIND: #krate::ScalarType = #krate::ScalarType::S;
             }
+
+            #[automatically_derived]
+            impl #krate::KeyComponent for #ident {
+                const CHARSET: &'static str = #charset;
+
+                #[inline]
+                fn write_component(&self, out: &mut ::std::string::String, _width: usize) -> #p::Result<(), #p::ValueError> {
+                    out.push_str(match self {
+                        #(#ident::#idents => #values,)*
+                    });
+                    #p::Ok(())
+                }
+            }
         };
     }
 }
@@ -93,6 +113,12 @@ fn newtype(c: &Container<'_>, field: &syn::Field) -> TokenStream {
     key_where.predicates.push(syn::parse_quote!(
         for<'__dynamo> #ident #ty_generics: ::core::clone::Clone + ::core::fmt::Debug + ::core::cmp::PartialEq
     ));
+    let mut component_where = where_clause
+        .cloned()
+        .unwrap_or_else(|| syn::parse_quote!(where));
+    component_where
+        .predicates
+        .push(syn::parse_quote!(for<'__dynamo> #inner: #krate::KeyComponent));
     let mut set_where = where_clause
         .cloned()
         .unwrap_or_else(|| syn::parse_quote!(where));
@@ -128,6 +154,17 @@ fn newtype(c: &Container<'_>, field: &syn::Field) -> TokenStream {
             #[automatically_derived]
             impl #impl_generics #krate::SetElement for #ident #ty_generics #set_where {
                 const KIND: #krate::ScalarType = <#inner as #krate::SetElement>::KIND;
+            }
+
+            #[automatically_derived]
+            impl #impl_generics #krate::KeyComponent for #ident #ty_generics #component_where {
+                const NUMERIC: bool = <#inner as #krate::KeyComponent>::NUMERIC;
+                const CHARSET: &'static str = <#inner as #krate::KeyComponent>::CHARSET;
+
+                #[inline]
+                fn write_component(&self, out: &mut ::std::string::String, width: usize) -> #p::Result<(), #p::ValueError> {
+                    <#inner as #krate::KeyComponent>::write_component(&self.0, out, width)
+                }
             }
         };
     }

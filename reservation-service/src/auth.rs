@@ -133,6 +133,13 @@ impl JwtVerifier {
                 "the token has an empty subject".into(),
             ));
         }
+        // The subject is a part of stored keys (`<user_id>#<Idempotency-Key>`), where `#`
+        // separates the parts.
+        if data.claims.sub.contains('#') {
+            return Err(AuthError::Unauthenticated(
+                "the token's subject contains '#', which user ids cannot hold".into(),
+            ));
+        }
         Ok(data.claims.sub)
     }
 }

@@ -109,6 +109,26 @@ impl<T> Field<T> {
         }
     }
 
+    /// The value as its attribute: `None` for "no attribute" (an update removes it).
+    #[inline]
+    pub fn to_attribute(&self, value: T) -> Result<Option<AttributeValue>, MappingError> {
+        self.convert(value)
+            .map_err(|e| self.error(Direction::Write, e))
+    }
+
+    /// The value as a key attribute (a partition or sort key of a query).
+    #[inline]
+    pub fn key_value(&self, value: T) -> Result<AttributeValue, MappingError> {
+        match self.convert(value) {
+            Ok(Some(value)) => Ok(value),
+            Ok(None) => Err(self.error(
+                Direction::Write,
+                ValueError::new("a key value", "no attribute"),
+            )),
+            Err(e) => Err(self.error(Direction::Write, e)),
+        }
+    }
+
     /// Takes the field's attribute out of `item` and converts it.
     #[inline(always)]
     pub fn decode(&self, item: &mut Item) -> Result<T, MappingError> {

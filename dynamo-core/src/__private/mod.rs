@@ -1,18 +1,23 @@
-//! Support for the code `#[derive(DynamoEntity)]` and `#[derive(DynamoValue)]` generate:
-//! `field` stores fields, `table_rules` checks an entity against its declared table at
-//! compile time. Not a public API: names and signatures change without notice.
+//! Support for the code the derives generate: `field` stores fields, `table_rules` checks an
+//! entity against its declared table at compile time, `template` writes and checks entity
+//! types and checks collections. Not a public API: names and signatures change without notice.
 #![doc(hidden)]
 
 pub use crate::def::ScalarType;
 pub use crate::def::{IndexDef, KeyDef, TableDef};
 pub use crate::mapping::entity::{
-    Attr, Entity, EntityKey, EntitySchema, FieldAttribute, IndexKeyField, Item, KeyField, KeyRole,
-    Versioned,
+    Attr, Entity, EntityKey, EntitySchema, FieldAttribute, FromItem, IndexKeyField, Item, KeyAttr,
+    KeyField, KeyRole, KeyTemplate, Versioned,
 };
 pub use crate::mapping::error::{Direction, MappingError, ValueError};
 pub use crate::mapping::key::{IndexKeyScalar, KeyScalar};
 pub use crate::mapping::managed::{TtlValue, VersionValue};
+pub use crate::mapping::partition::{
+    BoundError, Collection, CollectionOf, IndexKeys, Partition, SortArg, SortBound, SortPrefix,
+    SortScope,
+};
 pub use crate::mapping::set::{SetCollection, SetElement};
+pub use crate::mapping::template::{ComponentOf, IndexComponent, KeyComponent, write_component};
 pub use crate::mapping::value::{DynamoValue, ValueOf};
 pub use aws_sdk_dynamodb::types::AttributeValue;
 pub use core::clone::Clone;
@@ -22,7 +27,11 @@ pub use core::result::Result::{self, Err, Ok};
 
 mod field;
 mod table_rules;
+mod template;
 
 pub use crate::schema::rules::Msg;
 pub use field::*;
+pub use std::string::String;
+pub use std::vec::Vec;
 pub use table_rules::*;
+pub use template::*;

@@ -5,7 +5,8 @@
 
 use crate::def::{KeyDef, TableDef, str_eq};
 use crate::mapping::entity::{EntitySchema, KeyField, KeyRole};
-use crate::schema::rules::{self, Msg, Side, TableRef};
+use crate::mapping::template::KeyComponent;
+use crate::schema::rules::{self, Holder, Msg, Side, TableRef};
 
 const fn declared<'a>(table: &'a TableDef, path: &'a str) -> TableRef<'a> {
     TableRef::Declared {
@@ -117,7 +118,7 @@ pub const fn check_index_key(
     let table_ref = declared(table, table_path);
     let Some(def) = table.index(field.index) else {
         return Some(rules::index_not_declared(
-            field.key.field,
+            rules::Holder::Field(field.key.field),
             field.index,
             table_ref,
             table.indexes,
@@ -192,4 +193,183 @@ pub const fn check_not_ttl_attribute(
         )),
         _ => None,
     }
+}
+
+/// The key of `role` of the table (`index: None`) or of one of its indexes; `None` when the
+/// table or index lacks it ([`check_template_key`] says so).
+const fn key_def<'t>(
+    table: &'t TableDef,
+    index: Option<&str>,
+    role: KeyRole,
+) -> Option<&'t KeyDef> {
+    match index {
+        None => match role {
+            KeyRole::Partition => Some(&table.partition_key),
+            KeyRole::Sort => table.sort_key.as_ref(),
+        },
+        Some(name) => match table.index(name) {
+            Some(def) => match role {
+                KeyRole::Partition => Some(&def.partition_key),
+                KeyRole::Sort => def.sort_key.as_ref(),
+            },
+            None => None,
+        },
+    }
+}
+
+/// The attribute a key template writes: the table's (or index's) key of `role`; empty when
+/// there is none, which [`check_template_key`] reports.
+pub const fn template_attribute(
+    table: &TableDef,
+    index: Option<&str>,
+    role: KeyRole,
+) -> &'static str {
+    match key_def(table, index, role) {
+        Some(key) => key.name,
+        None => "",
+    }
+}
+
+/// A key template against the table: the index exists, the key exists, and it is a string.
+pub const fn check_template_key(
+    entity: &str,
+    template: &str,
+    index: Option<&str>,
+    role: KeyRole,
+    table: &TableDef,
+    table_path: &str,
+) -> Option<Msg> {
+    let table_ref = declared(table, table_path);
+    if let Some(name) = index
+        && table.index(name).is_none()
+    {
+        return Some(rules::index_not_declared(
+            Holder::Template(template),
+            name,
+            table_ref,
+            table.indexes,
+        ));
+    }
+    match key_def(table, index, role) {
+        None => Some(rules::template_key_missing(
+            entity, template, index, table_ref,
+        )),
+        Some(key) if !key.scalar.eq(crate::def::ScalarType::S) => {
+            Some(rules::template_key_not_string(
+                entity, role, template, index, table_ref, key.name, key.scalar,
+            ))
+        }
+        Some(_) => None,
+    }
+}
+
+/// One component of a key template: `{field:N}` only on integers, and no delimiter among the
+/// characters every value of the component's type holds.
+pub const fn check_component<T: KeyComponent + ?Sized>(
+    template: &str,
+    field: &str,
+    width: usize,
+    delimiters: &str,
+) -> Option<Msg> {
+    if width > 0 && !T::NUMERIC {
+        return Some(rules::template_width_not_integer(template, field));
+    }
+    let (charset, delimiters) = (T::CHARSET.as_bytes(), delimiters.as_bytes());
+    let mut i = 0;
+    while i < delimiters.len() {
+        let mut j = 0;
+        while j < charset.len() {
+            if charset[j] == delimiters[i] {
+                let (_, rest) = delimiters.split_at(i);
+                let (one, _) = rest.split_at(1);
+                let delimiter = match core::str::from_utf8(one) {
+                    Ok(d) => d,
+                    Err(_) => "?",
+                };
+                return Some(rules::template_delimiter_in_component(
+                    template, field, delimiter,
+                ));
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The entity type written to the table's entity attribute: `name` when the table declares
+/// one.
+pub const fn entity_type(table: &TableDef, name: &'static str) -> Option<&'static str> {
+    match table.entity_attribute {
+        Some(_) => Some(name),
+        None => None,
+    }
+}
+
+/// `entity = ".."` needs a table with an entity attribute.
+pub const fn check_entity_attribute(
+    schema: &EntitySchema,
+    table: &TableDef,
+    table_path: &str,
+) -> Option<Msg> {
+    match table.entity_attribute {
+        Some(_) => None,
+        None => Some(rules::entity_attribute_not_declared(
+            schema.name,
+            declared(table, table_path),
+        )),
+    }
+}
+
+/// No field is stored on the table's entity attribute.
+pub const fn check_not_entity_attribute(
+    schema: &EntitySchema,
+    field: &str,
+    attribute: &str,
+    table: &TableDef,
+    table_path: &str,
+) -> Option<Msg> {
+    match table.entity_attribute {
+        Some(reserved) if str_eq(reserved, attribute) => Some(rules::entity_attribute_taken(
+            schema.name,
+            field,
+            attribute,
+            declared(table, table_path),
+        )),
+        _ => None,
+    }
+}
+
+/// No field is stored on an attribute a key template writes.
+pub const fn check_not_template_attribute(
+    schema: &EntitySchema,
+    field: &str,
+    attribute: &str,
+) -> Option<Msg> {
+    let mut keys = [schema.partition_key, schema.partition_key];
+    let mut count = 1;
+    if let Some(sort) = schema.sort_key {
+        keys[1] = sort;
+        count = 2;
+    }
+    let mut i = 0;
+    while i < count + schema.index_keys.len() {
+        let key = if i < count {
+            &keys[i]
+        } else {
+            &schema.index_keys[i - count].key
+        };
+        if let Some(template) = key.template
+            && str_eq(key.attribute, attribute)
+        {
+            return Some(rules::template_attribute_taken(
+                schema.name,
+                field,
+                attribute,
+                template.text,
+            ));
+        }
+        i += 1;
+    }
+    None
 }

@@ -7,7 +7,7 @@ mod explain;
 pub use explain::ConditionFailure;
 pub(crate) use explain::Roles;
 
-use crate::mapping::entity::Attr;
+use crate::mapping::entity::{Attr, Entity};
 use crate::mapping::error::ValueError;
 use crate::mapping::value::{DynamoValue, IntoAttributeValue, ValueOf};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -172,6 +172,26 @@ impl Condition {
             }
             node => Condition(Node::Or(vec![node, other.0])),
         }
+    }
+
+    /// The item of `E` exists: `attribute_exists` of its table's partition key, whether a field
+    /// or a template writes it.
+    ///
+    /// ```
+    /// use dynamo_core::{Condition, DynamoEntity, KeyDef, TableDef};
+    /// const T: TableDef = TableDef::new("t", KeyDef::string("pk"));
+    /// #[derive(DynamoEntity)]
+    /// #[dynamo(table = T, pk = "USER#{user_id}")]
+    /// struct User { user_id: String }
+    /// assert_eq!(Condition::item_not_exists::<User>().render().unwrap().names["#n0"], "pk");
+    /// ```
+    pub fn item_exists<E: Entity>() -> Condition {
+        Path::new(E::SCHEMA.partition_key.attribute).exists()
+    }
+
+    /// The item of `E` does not exist: `attribute_not_exists` of its table's partition key.
+    pub fn item_not_exists<E: Entity>() -> Condition {
+        Path::new(E::SCHEMA.partition_key.attribute).not_exists()
     }
 
     /// The negation.

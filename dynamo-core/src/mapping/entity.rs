@@ -11,6 +11,25 @@ use std::marker::PhantomData;
 /// A DynamoDB item: attribute names to values.
 pub type Item = HashMap<String, AttributeValue>;
 
+/// A value read from an item: an entity, a projection entity, a collection, or the raw
+/// [`Item`].
+pub trait FromItem: Sized {
+    /// Reads the item.
+    fn from_item(item: Item) -> Result<Self, MappingError>;
+}
+
+impl<E: Entity> FromItem for E {
+    fn from_item(item: Item) -> Result<Self, MappingError> {
+        E::from_item(item)
+    }
+}
+
+impl FromItem for Item {
+    fn from_item(item: Item) -> Result<Self, MappingError> {
+        Ok(item)
+    }
+}
+
 /// A struct mapped to the items of one table; derive it with `#[derive(DynamoEntity)]`.
 ///
 /// ```
@@ -106,6 +125,9 @@ pub struct EntitySchema {
     pub ttl_attribute: Option<&'static str>,
     /// The `#[version]` attribute.
     pub version_attribute: Option<&'static str>,
+    /// The entity type written to the table's entity attribute (`#[dynamo(entity = "..")]`, by
+    /// default the struct's name), when the table declares one.
+    pub entity_type: Option<&'static str>,
 }
 
 impl EntitySchema {
@@ -127,15 +149,40 @@ pub struct FieldAttribute {
     pub attribute: &'static str,
 }
 
-/// A key field: field, attribute and scalar type.
+/// A key: the field holding it, or the template composing it, with its attribute and scalar
+/// type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeyField {
-    /// The Rust field.
+    /// The Rust field; for a template key, the template (`"EVENT#{event_id}"`).
     pub field: &'static str,
     /// The DynamoDB attribute.
     pub attribute: &'static str,
-    /// The scalar type the field's Rust type is stored as.
+    /// The scalar type the field's Rust type is stored as (`S` for a template).
     pub scalar: ScalarType,
+    /// The template the key is composed with, `None` for a `#[pk]`/`#[sk]`/`#[gsi]` field.
+    pub template: Option<KeyTemplate>,
+}
+
+/// A key template (`#[dynamo(pk = "EVENT#{event_id}")]`) as the derive parsed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyTemplate {
+    /// The template as written.
+    pub text: &'static str,
+    /// The literal text before the first placeholder (`"EVENT#"`); the whole key for a
+    /// template without placeholders.
+    pub prefix: &'static str,
+    /// The template with placeholder names left out (`"EVENT#{}"`): two templates of this
+    /// shape write the same keys for the same values.
+    pub shape: &'static str,
+    /// The fields it is composed of, in order.
+    pub components: &'static [&'static str],
+}
+
+impl KeyTemplate {
+    /// Whether the template has no placeholder: every item gets the same key.
+    pub const fn is_constant(&self) -> bool {
+        self.components.is_empty()
+    }
 }
 
 /// Partition or sort key.
@@ -203,5 +250,59 @@ impl<T> Copy for Attr<T> {}
 impl<T> fmt::Debug for Attr<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Attr({:?})", self.name)
+    }
+}
+
+/// A typed path to an attribute that is part of a key: a `#[pk]`/`#[sk]` field or a field a
+/// key template is composed of.
+///
+/// It reads like an [`Attr`] (conditions, projections, through `Deref`), but updates do not take
+/// it: the key would no longer match the fields. Changing a table key means writing another
+/// item; an index key's fields change together with
+/// [`set_index_keys`](crate::UpdateItem::set_index_keys).
+pub struct KeyAttr<T> {
+    attr: Attr<T>,
+}
+
+impl<T> KeyAttr<T> {
+    /// A path to a top-level key attribute.
+    pub const fn new(name: &'static str) -> Self {
+        KeyAttr {
+            attr: Attr::new(name),
+        }
+    }
+
+    /// The path as a plain [`Attr`]: an escape hatch for expressions built by hand, which
+    /// keep the keys consistent themselves.
+    pub const fn attr(self) -> Attr<T> {
+        self.attr
+    }
+}
+
+impl<T> std::ops::Deref for KeyAttr<T> {
+    type Target = Attr<T>;
+
+    fn deref(&self) -> &Attr<T> {
+        &self.attr
+    }
+}
+
+impl<T> From<KeyAttr<T>> for crate::expr::Path {
+    fn from(attr: KeyAttr<T>) -> Self {
+        attr.attr.into()
+    }
+}
+
+impl<T> Clone for KeyAttr<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for KeyAttr<T> {}
+
+impl<T> fmt::Debug for KeyAttr<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyAttr({:?})", self.attr.name)
     }
 }

@@ -202,6 +202,17 @@ pub(crate) fn show_key(key: &crate::mapping::entity::Item) -> String {
         .join(", ")
 }
 
+/// The table key attributes of `item`, for [`MappingError::with_key`].
+pub(crate) fn key_of(
+    table: &crate::def::TableDef,
+    item: &crate::mapping::entity::Item,
+) -> crate::mapping::entity::Item {
+    std::iter::once(table.partition_key.name)
+        .chain(table.sort_key.map(|k| k.name))
+        .filter_map(|name| item.get(name).map(|v| (name.to_owned(), v.clone())))
+        .collect()
+}
+
 pub(crate) fn truncate(s: &str) -> Cow<'_, str> {
     const MAX: usize = 40;
     if s.len() <= MAX {

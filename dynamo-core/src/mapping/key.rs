@@ -32,14 +32,29 @@ pub trait KeyScalar: DynamoValue + Clone + fmt::Debug + PartialEq {
 pub trait IndexKeyScalar: DynamoValue {
     /// The scalar type the value is stored as.
     const SCALAR: ScalarType;
+    /// The key without the `Option`: what a query of the index takes.
+    type Key: KeyScalar;
+
+    /// The field's value holding `key`.
+    fn wrap(key: Self::Key) -> Self;
 }
 
 impl<T: KeyScalar> IndexKeyScalar for T {
     const SCALAR: ScalarType = T::SCALAR;
+    type Key = T;
+
+    fn wrap(key: T) -> Self {
+        key
+    }
 }
 
 impl<T: KeyScalar> IndexKeyScalar for Option<T> {
     const SCALAR: ScalarType = T::SCALAR;
+    type Key = T;
+
+    fn wrap(key: T) -> Self {
+        Some(key)
+    }
 }
 
 macro_rules! key_scalar {

@@ -16,18 +16,25 @@ use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 /// The length of every formatted timestamp: `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`.
 const FORMATTED_LEN: usize = 30;
 
-fn push_digits(out: &mut Vec<u8>, value: u32, width: usize) {
+fn push_digits(out: &mut String, value: u32, width: usize) {
     let mut digits = [b'0'; 10];
     let mut v = value;
     for d in digits[..width].iter_mut().rev() {
         *d = b'0' + (v % 10) as u8;
         v /= 10;
     }
-    out.extend_from_slice(&digits[..width]);
+    out.extend(digits[..width].iter().map(|d| char::from(*d)));
 }
 
 /// Formats in UTC with nine fraction digits: fixed width, so stored strings sort in time order.
 pub(crate) fn format_rfc3339(value: OffsetDateTime) -> Result<String, ValueError> {
+    let mut out = String::with_capacity(FORMATTED_LEN);
+    write_rfc3339(value, &mut out)?;
+    Ok(out)
+}
+
+/// Appends `value` as [`format_rfc3339`] formats it.
+pub(crate) fn write_rfc3339(value: OffsetDateTime, out: &mut String) -> Result<(), ValueError> {
     let v = value.to_offset(UtcOffset::UTC);
     let year = v.year();
     let Ok(year) = u32::try_from(year)
@@ -39,23 +46,21 @@ pub(crate) fn format_rfc3339(value: OffsetDateTime) -> Result<String, ValueError
             year.to_string(),
         ));
     };
-    let mut out = Vec::with_capacity(FORMATTED_LEN);
-    push_digits(&mut out, year, 4);
-    out.push(b'-');
-    push_digits(&mut out, u32::from(u8::from(v.month())), 2);
-    out.push(b'-');
-    push_digits(&mut out, u32::from(v.day()), 2);
-    out.push(b'T');
-    push_digits(&mut out, u32::from(v.hour()), 2);
-    out.push(b':');
-    push_digits(&mut out, u32::from(v.minute()), 2);
-    out.push(b':');
-    push_digits(&mut out, u32::from(v.second()), 2);
-    out.push(b'.');
-    push_digits(&mut out, v.nanosecond(), 9);
-    out.push(b'Z');
-    // Only ASCII digits and separators were written, so this never fails.
-    String::from_utf8(out).map_err(|_| ValueError::new("an ASCII date-time", "other bytes"))
+    push_digits(out, year, 4);
+    out.push('-');
+    push_digits(out, u32::from(u8::from(v.month())), 2);
+    out.push('-');
+    push_digits(out, u32::from(v.day()), 2);
+    out.push('T');
+    push_digits(out, u32::from(v.hour()), 2);
+    out.push(':');
+    push_digits(out, u32::from(v.minute()), 2);
+    out.push(':');
+    push_digits(out, u32::from(v.second()), 2);
+    out.push('.');
+    push_digits(out, v.nanosecond(), 9);
+    out.push('Z');
+    Ok(())
 }
 
 fn digits(bytes: &[u8]) -> Option<u32> {

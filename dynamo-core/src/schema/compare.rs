@@ -241,10 +241,12 @@ impl std::error::Error for SchemaMismatch {}
 
 /// The entity field holding the table key of `role`, as the side a message speaks for.
 fn key_side(entity: Option<&EntitySchema>, role: KeyRole) -> Side<'_> {
+    // A template takes the definition's attribute: the fix is in the definition.
     let field = entity.and_then(|e| match role {
-        KeyRole::Partition => Some(e.partition_key.field),
-        KeyRole::Sort => e.sort_key.map(|k| k.field),
+        KeyRole::Partition => Some(e.partition_key),
+        KeyRole::Sort => e.sort_key,
     });
+    let field = field.filter(|k| k.template.is_none()).map(|k| k.field);
     match (entity, field) {
         (Some(e), Some(field)) => Side::Field {
             entity: e.name,
@@ -261,7 +263,7 @@ fn index_side<'e>(entity: Option<&'e EntitySchema>, index: &str, role: KeyRole) 
             let k = e
                 .index_keys
                 .iter()
-                .find(|k| k.index == index && k.role == role)?;
+                .find(|k| k.index == index && k.role == role && k.key.template.is_none())?;
             Some(Side::Field {
                 entity: e.name,
                 field: k.key.field,
@@ -491,10 +493,13 @@ fn projection_lacks(def: &TableDef, entity: &EntitySchema, live: &IndexShape) ->
         .chain([live.partition_key.name.as_str()])
         .chain(live.sort_key.as_ref().map(|k| k.name.as_str()))
         .collect();
+    // The entity type is read too: reading checks it.
+    let entity_type = entity.entity_type.and(def.entity_attribute);
     entity
         .attributes
         .iter()
         .map(|a| a.attribute)
+        .chain(entity_type)
         .filter(|a| !keys.contains(a) && !projected.contains(a))
         .map(str::to_owned)
         .collect()
@@ -659,6 +664,7 @@ mod tests {
                 field: "order_id",
                 attribute: "orderId",
                 scalar: ScalarType::S,
+                template: None,
             },
             sort_key: None,
             attributes: &[FieldAttribute {
@@ -668,6 +674,7 @@ mod tests {
             index_keys: &[],
             ttl_attribute: None,
             version_attribute: None,
+            entity_type: None,
         };
         const DECLARED: TableDef = TableDef::new("orders", KeyDef::string("orderId"));
         let live = TableShape::from_def(&TableDef::new("orders", KeyDef::string("pk")), "orders");

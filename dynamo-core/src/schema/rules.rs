@@ -289,17 +289,35 @@ pub const fn entity_has_no_sort_key(
     }
 }
 
-/// Rule `index_not_declared` (compile time): a `#[gsi(NAME, ..)]` field names an index the
-/// declared table does not have. `declared` lists the indexes it has.
+/// What holds a key in an entity: a field, or a key template.
+#[derive(Debug, Clone, Copy)]
+pub enum Holder<'a> {
+    /// A `#[pk]`, `#[sk]` or `#[gsi(..)]` field.
+    Field(&'a str),
+    /// A key template, `pk = "EVENT#{event_id}"`.
+    Template(&'a str),
+}
+
+impl Holder<'_> {
+    const fn write(self, msg: Msg) -> Msg {
+        match self {
+            Holder::Field(field) => msg.push("field ").ticked(field),
+            Holder::Template(template) => msg.push("key template ").quoted(template),
+        }
+    }
+}
+
+/// Rule `index_not_declared` (compile time): a `#[gsi(NAME, ..)]` field or a `gsi(NAME, ..)`
+/// template names an index the declared table does not have. `declared` lists the indexes it
+/// has.
 pub const fn index_not_declared(
-    field: &str,
+    holder: Holder<'_>,
     index: &str,
     table: TableRef<'_>,
     declared: &[crate::def::IndexDef],
 ) -> Msg {
-    let msg = Msg::new()
-        .push("field ")
-        .ticked(field)
+    let msg = holder
+        .write(Msg::new())
         .push(" is a key of index ")
         .quoted(index)
         .push(", but ");
@@ -317,6 +335,226 @@ pub const fn index_not_declared(
         i += 1;
     }
     msg.push(")")
+}
+
+/// Rule `template_key_missing` (compile time): a sort key template for a table or index
+/// without a sort key.
+pub const fn template_key_missing(
+    entity: &str,
+    template: &str,
+    index: Option<&str>,
+    table: TableRef<'_>,
+) -> Msg {
+    let msg = Msg::new()
+        .push("entity ")
+        .ticked(entity)
+        .push(" composes a sort key with template ")
+        .quoted(template)
+        .push(", but ");
+    let msg = write_place(msg, index, table).push(" has no sort key; ");
+    match index {
+        Some(_) => msg.push("remove `sk = ..` from gsi(..), or declare the index with a sort key"),
+        None => msg.push(
+            "remove `sk = ..`, or declare the sort key with .with_sort_key(KeyDef::string(\"sk\"))",
+        ),
+    }
+}
+
+/// Rule `template_key_not_string` (compile time): a template writes text, but the table
+/// declares the key as a number or binary.
+pub const fn template_key_not_string(
+    entity: &str,
+    role: KeyRole,
+    template: &str,
+    index: Option<&str>,
+    table: TableRef<'_>,
+    attribute: &str,
+    scalar: ScalarType,
+) -> Msg {
+    let msg = Msg::new()
+        .push("entity ")
+        .ticked(entity)
+        .push(" composes its ")
+        .push(what(role, index))
+        .push(" with template ")
+        .quoted(template)
+        .push(", but ");
+    write_place(msg, index, table)
+        .push(" declares ")
+        .quoted(attribute)
+        .push(" as ")
+        .push(scalar.as_str())
+        .push("; a template writes text (S): declare the key with KeyDef::string(\"")
+        .push(attribute)
+        .push("\"), or hold it in a field of ")
+        .push(scalar.rust_types())
+        .push(" marked as the key")
+}
+
+/// Rule `template_width_not_integer` (compile time): `{field:N}` pads integers only.
+pub const fn template_width_not_integer(template: &str, field: &str) -> Msg {
+    Msg::new()
+        .push("key template ")
+        .quoted(template)
+        .push(" pads field ")
+        .ticked(field)
+        .push(" to a fixed number of digits, but it is not an integer; write {")
+        .push(field)
+        .push("} without a width")
+}
+
+/// Rule `template_delimiter_in_component` (compile time): every value of a component would
+/// hold one of the template's delimiters, so no key could be written.
+pub const fn template_delimiter_in_component(template: &str, field: &str, delimiter: &str) -> Msg {
+    Msg::new()
+        .push("key template ")
+        .quoted(template)
+        .push(" separates its parts with ")
+        .quoted(delimiter)
+        .push(", which values of field ")
+        .ticked(field)
+        .push(" contain, so its keys could not be read back unambiguously; separate them with a character its values never hold, e.g. '#'")
+}
+
+/// Rule `entity_attribute_not_declared` (compile time): `entity = ".."` on a table that has
+/// no entity attribute to write it to.
+pub const fn entity_attribute_not_declared(entity: &str, table: TableRef<'_>) -> Msg {
+    let msg = Msg::new()
+        .push("entity ")
+        .ticked(entity)
+        .push(" names its entity type, but ");
+    table
+        .write(msg)
+        .push(" declares no attribute to write it to; add .with_entity_attribute(\"entity\") to the TableDef")
+}
+
+/// Rule `entity_attribute_taken` (compile time): a field is stored on the attribute the table
+/// reserves for the entity type.
+pub const fn entity_attribute_taken(
+    entity: &str,
+    field: &str,
+    attribute: &str,
+    table: TableRef<'_>,
+) -> Msg {
+    let msg = Msg::new()
+        .push("entity ")
+        .ticked(entity)
+        .push(" stores field ")
+        .ticked(field)
+        .push(" on attribute ")
+        .quoted(attribute)
+        .push(", which ");
+    table
+        .write(msg)
+        .push(" reserves for the entity type; give the field another name with #[dynamo(rename = \"..\")]")
+}
+
+/// Rule `template_attribute_taken` (compile time): a field is stored on the attribute a key
+/// template writes, so one would overwrite the other.
+pub const fn template_attribute_taken(
+    entity: &str,
+    field: &str,
+    attribute: &str,
+    template: &str,
+) -> Msg {
+    Msg::new()
+        .push("entity ")
+        .ticked(entity)
+        .push(" stores field ")
+        .ticked(field)
+        .push(" on attribute ")
+        .quoted(attribute)
+        .push(", which key template ")
+        .quoted(template)
+        .push(" writes; remove the field (the template writes the key) or give it another name with #[dynamo(rename = \"..\")]")
+}
+
+/// Rule `collection_tables_differ` (compile time): a collection's members live in different
+/// tables, so no query reads them together.
+pub const fn collection_tables_differ(
+    collection: &str,
+    first: &str,
+    first_table: &str,
+    other: &str,
+    other_table: &str,
+) -> Msg {
+    Msg::new()
+        .push("collection ")
+        .ticked(collection)
+        .push(" reads one partition of one table, but ")
+        .ticked(first)
+        .push(" lives in table ")
+        .quoted(first_table)
+        .push(" and ")
+        .ticked(other)
+        .push(" in table ")
+        .quoted(other_table)
+        .push("; a collection's entities share a TableDef")
+}
+
+/// Rule `collection_partitions_differ` (compile time): members compose their partition keys
+/// differently, so one partition does not hold them together.
+pub const fn collection_partitions_differ(
+    collection: &str,
+    first: &str,
+    first_template: &str,
+    other: &str,
+    other_template: &str,
+) -> Msg {
+    Msg::new()
+        .push("collection ")
+        .ticked(collection)
+        .push(" reads one partition, but ")
+        .ticked(first)
+        .push(" composes its partition key as ")
+        .quoted(first_template)
+        .push(" and ")
+        .ticked(other)
+        .push(" as ")
+        .quoted(other_template)
+        .push("; give them the same partition template (placeholder names may differ)")
+}
+
+/// Rule `collection_prefixes_overlap` (compile time): one member's sort keys start with the
+/// other's prefix, so a query of the first returns the second's items.
+pub const fn collection_prefixes_overlap(
+    collection: &str,
+    first: &str,
+    first_prefix: &str,
+    other: &str,
+    other_prefix: &str,
+) -> Msg {
+    Msg::new()
+        .push("in collection ")
+        .ticked(collection)
+        .push(", the sort keys of ")
+        .ticked(first)
+        .push(" start with ")
+        .quoted(first_prefix)
+        .push(" and those of ")
+        .ticked(other)
+        .push(" with ")
+        .quoted(other_prefix)
+        .push(": one is a prefix of the other, so their items cannot be told apart in a query; start each sort template with its own literal, e.g. \"SEAT#{..}\" and \"SECTION#{..}\"")
+}
+
+/// Rule `collection_duplicate_type` (compile time): two members write the same entity type.
+pub const fn collection_duplicate_type(
+    collection: &str,
+    first: &str,
+    other: &str,
+    entity_type: &str,
+) -> Msg {
+    Msg::new()
+        .push("in collection ")
+        .ticked(collection)
+        .push(", ")
+        .ticked(first)
+        .push(" and ")
+        .ticked(other)
+        .push(" both write entity type ")
+        .quoted(entity_type)
+        .push(", so their items cannot be told apart; give one of them another name with #[dynamo(entity = \"..\")]")
 }
 
 /// Rule `index_missing` (start-up): the definition's index does not exist on the table.

@@ -9,6 +9,8 @@ use super::{FromItem, Table, and, explain, partition_key_path, render_condition,
 use crate::error::{Error, Operation};
 use crate::expr::{Condition, Path, Placeholders, Update};
 use crate::mapping::entity::{Attr, Entity, Item, Versioned};
+use crate::mapping::error::MappingError;
+use crate::mapping::partition::IndexKeys;
 use crate::mapping::value::{DynamoValue, ValueOf};
 use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use std::fmt;
@@ -403,6 +405,8 @@ pub struct UpdateItem<'a, E: Entity> {
     condition: Option<Condition>,
     upsert: bool,
     capacity: bool,
+    /// A value [`set_index_keys`](Self::set_index_keys) could not write.
+    error: Option<MappingError>,
 }
 
 impl<'a, E: Entity> UpdateItem<'a, E> {
@@ -414,7 +418,55 @@ impl<'a, E: Entity> UpdateItem<'a, E> {
             condition: None,
             upsert: false,
             capacity: false,
+            error: None,
         }
+    }
+
+    /// Sets the fields an index's key templates are made of and rewrites the index keys from
+    /// them (with the table key's fields from this item's key): the generated
+    /// `{Entity}{Index}Keys`. A `None` component of a sparse index removes the item from the
+    /// index.
+    ///
+    /// ```no_run
+    /// # use dynamo_core::{DynamoEntity, IndexDef, KeyDef, Table, TableDef};
+    /// const OUTBOX: TableDef = TableDef::new("outbox", KeyDef::string("pk"))
+    ///     .with_indexes(&[IndexDef::global("GSI1", KeyDef::string("gsi1pk"), Some(KeyDef::string("gsi1sk")))]);
+    ///
+    /// #[derive(DynamoEntity)]
+    /// #[dynamo(table = OUTBOX, gsi(GSI1, pk = "PENDING#{shard}", sk = "{due_at:12}#{id}"))]
+    /// struct Event {
+    ///     #[pk]
+    ///     #[dynamo(rename = "pk")]
+    ///     id: String,
+    ///     shard: Option<u8>,
+    ///     due_at: i64,
+    /// }
+    ///
+    /// # async fn f(events: Table<Event>) -> Result<(), dynamo_core::Error> {
+    /// // Due again in a minute: `due_at` and the index sort key change together.
+    /// events.update(EventKey::new("e1"))
+    ///     .set_index_keys(EventGsi1Keys { shard: Some(3), due_at: 1_760_000_060 })
+    ///     .execute()
+    ///     .await?;
+    /// // Out of the index.
+    /// events.update(EventKey::new("e1"))
+    ///     .set_index_keys(EventGsi1Keys { shard: None, due_at: 0 })
+    ///     .execute()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn set_index_keys(mut self, keys: impl IndexKeys<Entity = E>) -> Self {
+        match keys.into_update(&self.key) {
+            Ok(actions) => {
+                for (attribute, value) in actions {
+                    self.update = self.update.set(Path::new(attribute), value);
+                }
+            }
+            Err(e) => {
+                self.error.get_or_insert(e);
+            }
+        }
+        self
     }
 
     /// `SET attr = value`; `None` removes the attribute.
@@ -543,6 +595,9 @@ impl<'a, E: Entity> UpdateItem<'a, E> {
     async fn request(self, return_value: ReturnValue) -> Result<WithCapacity<Option<Item>>, Error> {
         let op = Operation::UpdateItem;
         let table = self.table;
+        if let Some(e) = self.error {
+            return Err(Error::mapping(table.name(), op, e));
+        }
         let mut update = self.update;
         if let Some(attribute) = E::SCHEMA.version_attribute {
             update = update.add(Path::new(attribute), 1u64);

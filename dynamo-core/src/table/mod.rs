@@ -10,6 +10,7 @@ pub(crate) mod transact;
 
 use crate::error::{Error, Operation};
 use crate::expr::{Condition, ConditionFailure, Path, Placeholders, Roles};
+pub(crate) use crate::mapping::entity::FromItem;
 use crate::mapping::entity::{Entity, EntityKey, Item};
 use crate::mapping::error::MappingError;
 use aws_sdk_dynamodb::Client;
@@ -18,24 +19,6 @@ use item::{DeleteItem, GetItem, PutItem, UpdateItem};
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
-
-/// A value read from an item: an entity, a projection entity, or the raw [`Item`].
-pub trait FromItem: Sized {
-    /// Reads the item.
-    fn from_item(item: Item) -> Result<Self, MappingError>;
-}
-
-impl<E: Entity> FromItem for E {
-    fn from_item(item: Item) -> Result<Self, MappingError> {
-        E::from_item(item)
-    }
-}
-
-impl FromItem for Item {
-    fn from_item(item: Item) -> Result<Self, MappingError> {
-        Ok(item)
-    }
-}
 
 /// A typed handle on the table of entity `E`.
 ///

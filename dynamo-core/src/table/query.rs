@@ -7,11 +7,14 @@
 
 use super::capacity::{self, ConsumedCapacity};
 use super::cursor::{Cursor, QueryId};
+use crate::def::Projection;
 use crate::error::{Error, Operation};
 use crate::expr::{Condition, Path, Placeholders};
 use crate::mapping::entity::{Entity, Item};
 use crate::mapping::error::ValueError;
-use crate::mapping::value::IntoAttributeValue;
+use crate::mapping::partition::{
+    BoundError, CollectionOf, Partition, SortArg, SortBound, SortScope,
+};
 use crate::table::{FromItem, Table};
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
 use futures_util::stream::{self, BoxStream, StreamExt, TryStreamExt};
@@ -43,18 +46,42 @@ impl<T> Page<T> {
     }
 }
 
-enum SortKey {
-    Compare(&'static str, Result<AttributeValue, ValueError>),
-    Between(
-        Result<AttributeValue, ValueError>,
-        Result<AttributeValue, ValueError>,
-    ),
-    BeginsWith(String),
+/// One end of a sort key range.
+#[derive(Clone)]
+enum Bound {
+    Unbounded,
+    Included(AttributeValue),
+    Excluded(AttributeValue),
 }
 
-fn key_value(v: impl IntoAttributeValue) -> Result<AttributeValue, ValueError> {
-    v.into_attribute_value()?
-        .ok_or_else(|| ValueError::new("a key value", "no attribute"))
+/// A sort key condition.
+#[derive(Clone)]
+enum SortCondition {
+    Eq(AttributeValue),
+    BeginsWith(String),
+    Range(Bound, Bound),
+}
+
+/// The smallest string after every string that starts with `prefix`; `None` when there is none
+/// (every character is the last one).
+fn after_prefix(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(c) = chars.pop() {
+        let next = match c as u32 {
+            0xD7FF => Some('\u{E000}'),
+            n => char::from_u32(n + 1),
+        };
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+/// The upper bound that keeps the sort keys starting with `prefix`.
+fn below_after(prefix: &str) -> Bound {
+    after_prefix(prefix).map_or(Bound::Unbounded, |s| Bound::Excluded(AttributeValue::S(s)))
 }
 
 /// Options both Query and Scan take.
@@ -67,63 +94,116 @@ struct Common {
     cursor: Option<Cursor>,
     index: Option<&'static str>,
     capacity: bool,
+    /// Only the number of items is wanted (`count()`).
+    count: bool,
 }
 
 impl Common {
-    fn new() -> Self {
+    fn new(index: Option<&'static str>) -> Self {
         Common {
             filter: None,
             projection: Vec::new(),
             limit: None,
             consistent: false,
             cursor: None,
-            index: None,
+            index,
             capacity: false,
+            count: false,
         }
     }
 }
 
+/// `entity = "Seat"` on a table with an entity attribute, when the table or index read holds
+/// it: a typed read keeps its own entity's items only.
+fn entity_filter<E: Entity>(index: Option<&str>) -> Option<Condition> {
+    let (attribute, entity_type) = (E::TABLE.entity_attribute?, E::SCHEMA.entity_type?);
+    let projected = match index.and_then(|name| E::TABLE.index(name)) {
+        None => true,
+        Some(def) => match def.projection {
+            Projection::All => true,
+            Projection::KeysOnly => false,
+            Projection::Include(attributes) => attributes.contains(&attribute),
+        },
+    };
+    projected.then(|| Path::new(attribute).eq(entity_type))
+}
+
 /// [`Table::query`]: the items of one partition, in sort key order.
+///
+/// `P` is the partition type (`SeatPartition`, `SeatGsi1Partition`): it says which table or
+/// index is read and what the sort key conditions take. Items are read as `T`: the entity, a
+/// projection ([`project`](Query::project)) or a collection ([`collection`](Query::collection)).
 #[must_use = "a request does nothing until it is sent"]
-pub struct Query<'a, E: Entity, T = E> {
-    table: &'a Table<E>,
-    partition: Result<AttributeValue, ValueError>,
-    sort: Option<SortKey>,
+pub struct Query<'a, P: Partition, T = <P as Partition>::Entity> {
+    table: &'a Table<P::Entity>,
+    partition: Result<AttributeValue, BoundError>,
+    sort: Result<Option<SortCondition>, BoundError>,
+    /// Whether the entity's own sort key scope and entity type apply (not for a collection).
+    scoped: bool,
     descending: bool,
     common: Common,
-    _out: PhantomData<fn() -> T>,
+    _out: PhantomData<fn() -> (P, T)>,
 }
 
 impl<E: Entity> Table<E> {
-    /// Query the partition `pk` of the table (use [`Query::index`] for a secondary index).
-    pub fn query(&self, pk: impl IntoAttributeValue) -> Query<'_, E> {
+    /// Query one partition of the table or of an index: the entity's generated partition type
+    /// says which (`SeatPartition::new(event_id)`, `SeatGsi1Partition::new(..)`).
+    ///
+    /// On a shared table the query reads `E`'s items only: those its sort template starts with
+    /// (`begins_with(sk, "SEAT#")`) and, when the table has an entity attribute, of its type.
+    /// [`collection`](Query::collection) reads every entity of the partition.
+    ///
+    /// ```no_run
+    /// # use dynamo_core::{DynamoEntity, KeyDef, Table, TableDef};
+    /// # const TICKETING: TableDef = TableDef::new("ticketing", KeyDef::string("pk")).with_sort_key(KeyDef::string("sk"));
+    /// #[derive(DynamoEntity)]
+    /// #[dynamo(table = TICKETING, pk = "EVENT#{event_id}", sk = "SEAT#{section}#{seat_no}")]
+    /// struct Seat { event_id: String, section: String, seat_no: u32 }
+    ///
+    /// # async fn f(seats: Table<Seat>) -> Result<(), dynamo_core::Error> {
+    /// let all = seats.query(SeatPartition::new("e1")).all().await?;
+    /// let section_a = seats
+    ///     .query(SeatPartition::new("e1"))
+    ///     .sk_begins_with(SeatSortKey::section("A"))
+    ///     .all()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn query<P: Partition<Entity = E>>(&self, partition: P) -> Query<'_, P> {
         Query {
             table: self,
-            partition: key_value(pk),
-            sort: None,
+            partition: partition.partition_value().map_err(BoundError::from),
+            sort: Ok(None),
+            scoped: true,
             descending: false,
-            common: Common::new(),
+            common: Common::new(P::INDEX),
             _out: PhantomData,
         }
     }
 
-    /// Scan the table (or an index with [`Scan::index`]).
+    /// Scan the table (or an index with [`Scan::index`]). On a table with an entity attribute,
+    /// only `E`'s items are returned.
     pub fn scan(&self) -> Scan<'_, E> {
         Scan {
             table: self,
             segment: None,
-            common: Common::new(),
+            common: Common::new(None),
             _out: PhantomData,
         }
     }
 }
 
-/// A page as DynamoDB returned it, and the request for the next one.
-type RawPage<R> = (Page<Item>, Option<R>);
+/// A page as DynamoDB returned it, the number of items it counted, and the request for the
+/// next one.
+struct RawPage<R> {
+    page: Page<Item>,
+    count: i32,
+    next: Option<R>,
+}
 
 macro_rules! common_options {
-    ($ty:ident) => {
-        impl<'a, E: Entity, T: FromItem + Send + 'a> $ty<'a, E, T> {
+    ($ty:ident, $param:ident: $bound:path, $entity:ty) => {
+        impl<'a, $param: $bound + 'a, T: FromItem + Send + 'a> $ty<'a, $param, T> {
             /// Keeps only items matching `filter` (applied after reading: read capacity and
             /// [`Page::scanned_count`] count the items before it).
             pub fn filter(mut self, filter: Condition) -> Self {
@@ -154,12 +234,6 @@ macro_rules! common_options {
                 self
             }
 
-            /// Reads the secondary index `name` of the entity's table.
-            pub fn index(mut self, name: &'static str) -> Self {
-                self.common.index = Some(name);
-                self
-            }
-
             /// Asks DynamoDB for the capacity each page consumes: in
             /// [`Page::consumed_capacity`] and on the span.
             pub fn return_consumed_capacity(mut self) -> Self {
@@ -168,11 +242,12 @@ macro_rules! common_options {
             }
 
             fn check_index(&self, op: Operation) -> Result<(), Error> {
+                let table = <$entity as Entity>::TABLE;
                 match self.common.index {
-                    Some(name) if E::TABLE.index(name).is_none() => Err(Error::validation(
+                    Some(name) if table.index(name).is_none() => Err(Error::validation(
                         self.table.name(),
                         op,
-                        format!("table {} declares no index {name:?}", E::TABLE.name),
+                        format!("table {} declares no index {name:?}", table.name),
                     )),
                     _ => Ok(()),
                 }
@@ -201,8 +276,23 @@ macro_rules! common_options {
             /// Sends one request: one page.
             pub async fn send(self) -> Result<Page<T>, Error> {
                 let table = self.table;
-                let (page, _) = self.fetch().await?;
-                read_page(table, Self::OP, page)
+                let raw = self.fetch().await?;
+                read_page(table, Self::OP, raw.page)
+            }
+
+            /// The number of items (after the filter), counted by DynamoDB (`Select=COUNT`):
+            /// one request per page of up to 1 MB read, no items transferred.
+            pub async fn count(mut self) -> Result<u64, Error> {
+                self.common.count = true;
+                self.common.cursor = None;
+                let mut total = 0u64;
+                let mut request = Some(self);
+                while let Some(current) = request {
+                    let raw = current.fetch().await?;
+                    total += u64::try_from(raw.count).unwrap_or(0);
+                    request = raw.next;
+                }
+                Ok(total)
             }
 
             /// All pages, one request per page as the stream is read. The stream is `Unpin`:
@@ -225,7 +315,7 @@ macro_rules! common_options {
             /// use futures_util::StreamExt;
             ///
             /// # async fn f(replies: Table<Reply>) -> Result<(), dynamo_core::Error> {
-            /// let mut replies = replies.query("thread-1").stream();
+            /// let mut replies = replies.query(ReplyPartition::new("thread-1")).stream();
             /// while let Some(reply) = replies.next().await {
             ///     match reply {
             ///         Ok(reply) => println!("{}", reply.at),
@@ -261,8 +351,8 @@ macro_rules! common_options {
     };
 }
 
-common_options!(Query);
-common_options!(Scan);
+common_options!(Query, P: Partition, P::Entity);
+common_options!(Scan, E: Entity, E);
 
 /// The pages of a query or scan as DynamoDB returned them; a failed request ends the stream.
 fn raw_pages<'a, R: Fetch + Send + 'a>(request: R) -> BoxStream<'a, Result<Page<Item>, Error>> {
@@ -270,8 +360,8 @@ fn raw_pages<'a, R: Fetch + Send + 'a>(request: R) -> BoxStream<'a, Result<Page<
         let Some(request) = state else {
             return Ok(None);
         };
-        let (page, next) = request.fetch().await?;
-        Ok(Some((page, next)))
+        let raw = request.fetch().await?;
+        Ok(Some((raw.page, raw.next)))
     })
     .boxed()
 }
@@ -326,47 +416,81 @@ fn projection(p: &mut Placeholders, paths: &[Path]) -> Option<String> {
     })
 }
 
-impl<'a, E: Entity, T: FromItem> Query<'a, E, T> {
+impl<'a, P: Partition, T: FromItem> Query<'a, P, T> {
     const OP: Operation = Operation::Query;
 
-    /// Sort key `= value`.
-    pub fn sk_eq(self, value: impl IntoAttributeValue) -> Self {
-        self.sort(SortKey::Compare("=", key_value(value)))
+    /// Sort key equal to `value`; for a prefix of a template sort key
+    /// (`SeatSortKey::section("A")`), every sort key that starts with it.
+    pub fn sk_eq(self, value: impl SortArg<P::Sort>) -> Self {
+        self.sort_with(value, |bound| match bound {
+            SortBound::Value(v) => SortCondition::Eq(v),
+            SortBound::Prefix(p) => SortCondition::BeginsWith(p),
+        })
     }
 
-    /// Sort key `< value`.
-    pub fn sk_lt(self, value: impl IntoAttributeValue) -> Self {
-        self.sort(SortKey::Compare("<", key_value(value)))
+    /// Sort key before `value` (before every key starting with a prefix).
+    pub fn sk_lt(self, value: impl SortArg<P::Sort>) -> Self {
+        self.sort_with(value, |bound| {
+            SortCondition::Range(Bound::Unbounded, upper(bound, false))
+        })
     }
 
-    /// Sort key `<= value`.
-    pub fn sk_le(self, value: impl IntoAttributeValue) -> Self {
-        self.sort(SortKey::Compare("<=", key_value(value)))
+    /// Sort key up to `value` (up to the last key starting with a prefix).
+    pub fn sk_le(self, value: impl SortArg<P::Sort>) -> Self {
+        self.sort_with(value, |bound| {
+            SortCondition::Range(Bound::Unbounded, upper(bound, true))
+        })
     }
 
-    /// Sort key `> value`.
-    pub fn sk_gt(self, value: impl IntoAttributeValue) -> Self {
-        self.sort(SortKey::Compare(">", key_value(value)))
+    /// Sort key after `value` (after every key starting with a prefix).
+    pub fn sk_gt(self, value: impl SortArg<P::Sort>) -> Self {
+        self.sort_with(value, |bound| {
+            SortCondition::Range(lower(bound, false), Bound::Unbounded)
+        })
     }
 
-    /// Sort key `>= value`.
-    pub fn sk_ge(self, value: impl IntoAttributeValue) -> Self {
-        self.sort(SortKey::Compare(">=", key_value(value)))
+    /// Sort key from `value` on (from the first key starting with a prefix).
+    pub fn sk_ge(self, value: impl SortArg<P::Sort>) -> Self {
+        self.sort_with(value, |bound| {
+            SortCondition::Range(lower(bound, true), Bound::Unbounded)
+        })
     }
 
-    /// Sort key between `low` and `high`, inclusive.
-    pub fn sk_between(self, low: impl IntoAttributeValue, high: impl IntoAttributeValue) -> Self {
-        self.sort(SortKey::Between(key_value(low), key_value(high)))
+    /// Sort key between `low` and `high`, both included (with prefixes: from the first key
+    /// starting with `low` to the last starting with `high`).
+    pub fn sk_between(self, low: impl SortArg<P::Sort>, high: impl SortArg<P::Sort>) -> Self {
+        let sort = match (low.sort_bound(), high.sort_bound()) {
+            (Ok(low), Ok(high)) => Ok(Some(SortCondition::Range(
+                lower(low, true),
+                upper(high, true),
+            ))),
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        };
+        Query { sort, ..self }
     }
 
-    /// Sort key starting with `prefix`.
-    pub fn sk_begins_with(self, prefix: impl Into<String>) -> Self {
-        self.sort(SortKey::BeginsWith(prefix.into()))
+    /// Sort key starting with `prefix`: a prefix of a template sort key
+    /// (`SeatSortKey::section("A")`), or text for a string `#[sk]` field.
+    pub fn sk_begins_with(self, prefix: impl SortArg<P::Sort>) -> Self {
+        let sort = prefix.sort_bound().and_then(|bound| match bound {
+            SortBound::Prefix(p) | SortBound::Value(AttributeValue::S(p)) => {
+                Ok(Some(SortCondition::BeginsWith(p)))
+            }
+            SortBound::Value(other) => Err(BoundError::Value(ValueError::new(
+                "text to compare with begins_with (a string sort key)",
+                crate::mapping::error::describe(&other),
+            ))),
+        });
+        Query { sort, ..self }
     }
 
-    fn sort(mut self, sort: SortKey) -> Self {
-        self.sort = Some(sort);
-        self
+    fn sort_with(
+        self,
+        value: impl SortArg<P::Sort>,
+        condition: impl FnOnce(SortBound) -> SortCondition,
+    ) -> Self {
+        let sort = value.sort_bound().map(|bound| Some(condition(bound)));
+        Query { sort, ..self }
     }
 
     /// Newest first: descending sort key order.
@@ -375,52 +499,190 @@ impl<'a, E: Entity, T: FromItem> Query<'a, E, T> {
         self
     }
 
-    /// Reads only these attributes, into `P`.
-    pub fn project<P: FromItem>(
+    /// Reads only these attributes, into `R`.
+    pub fn project<R: FromItem>(
         self,
         paths: impl IntoIterator<Item = impl Into<Path>>,
-    ) -> Query<'a, E, P> {
+    ) -> Query<'a, P, R> {
         let mut common = self.common;
         common.projection = paths.into_iter().map(Into::into).collect();
         Query {
             table: self.table,
             partition: self.partition,
             sort: self.sort,
+            scoped: self.scoped,
             descending: self.descending,
             common,
             _out: PhantomData,
         }
     }
 
+    /// Reads every entity of the partition as collection `C` (`#[derive(DynamoCollection)]`),
+    /// not only this partition's entity: one request for an event, its seats and its
+    /// sections. A sort key condition still applies.
+    ///
+    /// ```no_run
+    /// # use dynamo_core::{DynamoCollection, DynamoEntity, KeyDef, Table, TableDef};
+    /// # const TICKETING: TableDef = TableDef::new("ticketing", KeyDef::string("pk")).with_sort_key(KeyDef::string("sk")).with_entity_attribute("entity");
+    /// #[derive(DynamoEntity)]
+    /// #[dynamo(table = TICKETING, pk = "EVENT#{event_id}", sk = "EVENT")]
+    /// struct Event { event_id: String, name: String }
+    ///
+    /// #[derive(DynamoEntity)]
+    /// #[dynamo(table = TICKETING, pk = "EVENT#{event_id}", sk = "SEAT#{seat_no}")]
+    /// struct Seat { event_id: String, seat_no: u32 }
+    ///
+    /// #[derive(DynamoCollection)]
+    /// enum EventItems {
+    ///     Event(Event),
+    ///     Seat(Seat),
+    /// }
+    ///
+    /// # async fn f(events: Table<Event>) -> Result<(), dynamo_core::Error> {
+    /// for item in events.query(EventPartition::new("e1")).collection::<EventItems>().all().await? {
+    ///     match item {
+    ///         EventItems::Event(event) => println!("{}", event.name),
+    ///         EventItems::Seat(seat) => println!("seat {}", seat.seat_no),
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn collection<C: CollectionOf<P::Entity>>(self) -> Query<'a, P, C> {
+        Query {
+            table: self.table,
+            partition: self.partition,
+            sort: self.sort,
+            scoped: false,
+            descending: self.descending,
+            common: self.common,
+            _out: PhantomData,
+        }
+    }
+
     /// The key attribute names of the table or index queried.
     fn key_names(&self) -> Result<(&'static str, Option<&'static str>), Error> {
+        let table = <P::Entity as Entity>::TABLE;
         match self.common.index {
-            None => Ok((
-                E::TABLE.partition_key.name,
-                E::TABLE.sort_key.map(|k| k.name),
-            )),
+            None => Ok((table.partition_key.name, table.sort_key.map(|k| k.name))),
             Some(name) => {
-                let index = E::TABLE.index(name).ok_or_else(|| {
+                let index = table.index(name).ok_or_else(|| {
                     Error::validation(
                         self.table.name(),
                         Operation::Query,
-                        format!("table {} declares no index {name:?}", E::TABLE.name),
+                        format!("table {} declares no index {name:?}", table.name),
                     )
                 })?;
                 Ok((index.partition_key.name, index.sort_key.map(|k| k.name)))
             }
         }
     }
+
+    /// The sort key condition sent: the one asked for, kept inside the entity's scope.
+    fn sort_condition(&self) -> Result<Option<SortCondition>, BoundError> {
+        let asked = self.sort.clone()?;
+        let scope = if self.scoped { P::SORT } else { SortScope::Any };
+        Ok(match (scope, asked) {
+            (SortScope::Exact(key), None) => Some(SortCondition::Eq(AttributeValue::S(key.into()))),
+            (SortScope::Prefix(prefix), None) => Some(SortCondition::BeginsWith(prefix.into())),
+            (SortScope::Prefix(prefix), Some(SortCondition::Range(low, high))) => {
+                let low = match low {
+                    Bound::Unbounded => Bound::Included(AttributeValue::S(prefix.into())),
+                    low => low,
+                };
+                let high = match high {
+                    Bound::Unbounded => below_after(prefix),
+                    high => high,
+                };
+                Some(SortCondition::Range(low, high))
+            }
+            (_, asked) => asked,
+        })
+    }
 }
 
-impl<'a, E: Entity, T: FromItem + Send + 'a> Fetch for Query<'a, E, T> {
+/// The lower end of a range from a value or prefix.
+fn lower(bound: SortBound, inclusive: bool) -> Bound {
+    match (bound, inclusive) {
+        (SortBound::Value(v), true) => Bound::Included(v),
+        (SortBound::Value(v), false) => Bound::Excluded(v),
+        (SortBound::Prefix(p), true) => Bound::Included(AttributeValue::S(p)),
+        // After every key starting with the prefix.
+        (SortBound::Prefix(p), false) => match after_prefix(&p) {
+            Some(after) => Bound::Included(AttributeValue::S(after)),
+            None => Bound::Excluded(AttributeValue::S(p)),
+        },
+    }
+}
+
+/// The upper end of a range from a value or prefix.
+fn upper(bound: SortBound, inclusive: bool) -> Bound {
+    match (bound, inclusive) {
+        (SortBound::Value(v), true) => Bound::Included(v),
+        (SortBound::Value(v), false) => Bound::Excluded(v),
+        (SortBound::Prefix(p), false) => Bound::Excluded(AttributeValue::S(p)),
+        // Up to the last key starting with the prefix.
+        (SortBound::Prefix(p), true) => below_after(&p),
+    }
+}
+
+/// Writes a sort key condition; returns the values the range excludes, which DynamoDB's
+/// `BETWEEN` (inclusive) returns and the page drops.
+fn write_sort(
+    p: &mut Placeholders,
+    sk: &str,
+    condition: SortCondition,
+    out: &mut String,
+) -> Vec<AttributeValue> {
+    let mut excluded = Vec::new();
+    let clause = match condition {
+        SortCondition::Eq(v) => format!("{sk} = {}", p.value(v)),
+        SortCondition::BeginsWith(prefix) => {
+            format!("begins_with({sk}, {})", p.value(AttributeValue::S(prefix)))
+        }
+        SortCondition::Range(low, high) => {
+            let low = match low {
+                Bound::Unbounded => None,
+                Bound::Included(v) => Some((">=", v, false)),
+                Bound::Excluded(v) => Some((">", v, true)),
+            };
+            let high = match high {
+                Bound::Unbounded => None,
+                Bound::Included(v) => Some(("<=", v, false)),
+                Bound::Excluded(v) => Some(("<", v, true)),
+            };
+            match (low, high) {
+                (None, None) => return excluded,
+                (Some((op, v, _)), None) | (None, Some((op, v, _))) => {
+                    format!("{sk} {op} {}", p.value(v))
+                }
+                (Some((_, low, low_excluded)), Some((_, high, high_excluded))) => {
+                    for (v, is_excluded) in [(&low, low_excluded), (&high, high_excluded)] {
+                        if is_excluded {
+                            excluded.push(v.clone());
+                        }
+                    }
+                    format!("{sk} BETWEEN {} AND {}", p.value(low), p.value(high))
+                }
+            }
+        }
+    };
+    out.push_str(" AND ");
+    out.push_str(&clause);
+    excluded
+}
+
+impl<'a, P: Partition + 'a, T: FromItem + Send + 'a> Fetch for Query<'a, P, T> {
     async fn fetch(self) -> Result<RawPage<Self>, Error> {
         let op = Operation::Query;
         let table = self.table;
-        let invalid = |e: ValueError| Error::invalid_value(table.name(), op, &e);
+        let invalid = |e: BoundError| match e {
+            BoundError::Value(e) => Error::invalid_value(table.name(), op, &e),
+            BoundError::Mapping(e) => Error::mapping(table.name(), op, e),
+        };
         self.check_index(op)?;
         let (pk_name, sk_name) = self.key_names()?;
         let partition = self.partition.clone().map_err(invalid)?;
+        let sort = self.sort_condition().map_err(invalid)?;
         let id = QueryId {
             table: table.name(),
             index: self.common.index,
@@ -432,7 +694,8 @@ impl<'a, E: Entity, T: FromItem + Send + 'a> Fetch for Query<'a, E, T> {
         let pk = p.path(&Path::new(pk_name));
         let pk_value = p.value(partition.clone());
         let mut key_condition = format!("{pk} = {pk_value}");
-        if let Some(sort) = &self.sort {
+        let mut excluded = Vec::new();
+        if let Some(sort) = sort {
             let Some(sk_name) = sk_name else {
                 return Err(Error::validation(
                     table.name(),
@@ -441,31 +704,32 @@ impl<'a, E: Entity, T: FromItem + Send + 'a> Fetch for Query<'a, E, T> {
                 ));
             };
             let sk = p.path(&Path::new(sk_name));
-            let clause = match sort {
-                SortKey::Compare(cmp, v) => {
-                    format!("{sk} {cmp} {}", p.value(v.clone().map_err(invalid)?))
-                }
-                SortKey::Between(lo, hi) => {
-                    let lo = p.value(lo.clone().map_err(invalid)?);
-                    let hi = p.value(hi.clone().map_err(invalid)?);
-                    format!("{sk} BETWEEN {lo} AND {hi}")
-                }
-                SortKey::BeginsWith(prefix) => format!(
-                    "begins_with({sk}, {})",
-                    p.value(AttributeValue::S(prefix.clone()))
-                ),
-            };
-            key_condition.push_str(" AND ");
-            key_condition.push_str(&clause);
+            excluded = write_sort(&mut p, &sk, sort, &mut key_condition);
         }
-        let filter = self
-            .common
-            .filter
-            .as_ref()
-            .map(|f| p.condition(f))
+        let entity = self
+            .scoped
+            .then(|| entity_filter::<P::Entity>(self.common.index))
+            .flatten();
+        let filter = crate::table::and(entity, self.common.filter.clone())
+            .map(|f| p.condition(&f))
             .transpose()
-            .map_err(invalid)?;
-        let projection = projection(&mut p, &self.common.projection);
+            .map_err(|e| Error::invalid_value(table.name(), op, &e))?;
+        // Counting with excluded ends reads the sort keys to drop them.
+        let count_here = self.common.count && excluded.is_empty();
+        let paths = match (self.common.count, count_here, sk_name) {
+            (true, false, Some(sk)) => vec![Path::new(sk)],
+            _ => self.common.projection.clone(),
+        };
+        let projection = if count_here {
+            None
+        } else {
+            projection(&mut p, &paths)
+        };
+        let select = if count_here {
+            Some(Select::Count)
+        } else {
+            (!paths.is_empty()).then_some(Select::SpecificAttributes)
+        };
         let (names, values) = p.into_parts();
         let span = table.span(op);
         let output = table
@@ -484,22 +748,32 @@ impl<'a, E: Entity, T: FromItem + Send + 'a> Fetch for Query<'a, E, T> {
             .set_scan_index_forward(self.descending.then_some(false))
             .set_exclusive_start_key(start)
             .set_return_consumed_capacity(capacity::level(self.common.capacity))
-            .set_select((!self.common.projection.is_empty()).then_some(Select::SpecificAttributes))
+            .set_select(select)
             .send()
             .instrument(span.clone())
             .await
             .map_err(|e| Error::from_sdk(table.name(), op, e))?;
+        let mut items = output.items;
+        if let (Some(items), Some(sk)) = (items.as_mut(), sk_name)
+            && !excluded.is_empty()
+        {
+            items.retain(|item| item.get(sk).is_none_or(|v| !excluded.contains(v)));
+        }
+        let count = match (count_here, &items) {
+            (false, Some(items)) => i32::try_from(items.len()).unwrap_or(i32::MAX),
+            _ => output.count,
+        };
         let page = page(
             table,
             &id,
-            output.items,
+            items,
             output.last_evaluated_key,
             output.scanned_count,
             output.consumed_capacity.as_ref(),
             &span,
         );
         let next = self.next(&page);
-        Ok((page, next))
+        Ok(RawPage { page, count, next })
     }
 }
 
@@ -514,6 +788,13 @@ pub struct Scan<'a, E: Entity, T = E> {
 
 impl<'a, E: Entity, T: FromItem + Send + 'a> Scan<'a, E, T> {
     const OP: Operation = Operation::Scan;
+
+    /// Reads the secondary index of partition type `P` (`seats.scan().index::<SeatGsi1Partition>()`)
+    /// instead of the table.
+    pub fn index<P: Partition<Entity = E>>(mut self) -> Self {
+        self.common.index = P::INDEX;
+        self
+    }
 
     /// Reads only segment `segment` of `total` (parallel scan by hand).
     pub fn segment(mut self, segment: i32, total: i32) -> Self {
@@ -569,14 +850,21 @@ impl<'a, E: Entity, T: FromItem + Send + 'a> Fetch for Scan<'a, E, T> {
         };
         let start = self.start(op, &id)?;
         let mut p = Placeholders::default();
-        let filter = self
-            .common
-            .filter
-            .as_ref()
-            .map(|f| p.condition(f))
+        let entity = entity_filter::<E>(self.common.index);
+        let filter = crate::table::and(entity, self.common.filter.clone())
+            .map(|f| p.condition(&f))
             .transpose()
             .map_err(|e| Error::invalid_value(table.name(), op, &e))?;
-        let projection = projection(&mut p, &self.common.projection);
+        let projection = if self.common.count {
+            None
+        } else {
+            projection(&mut p, &self.common.projection)
+        };
+        let select = if self.common.count {
+            Some(Select::Count)
+        } else {
+            (!self.common.projection.is_empty()).then_some(Select::SpecificAttributes)
+        };
         let (names, values) = p.into_parts();
         let span = table.span(op);
         let output = table
@@ -594,6 +882,7 @@ impl<'a, E: Entity, T: FromItem + Send + 'a> Fetch for Scan<'a, E, T> {
             .set_total_segments(self.segment.map(|s| s.1))
             .set_exclusive_start_key(start)
             .set_return_consumed_capacity(capacity::level(self.common.capacity))
+            .set_select(select)
             .send()
             .instrument(span.clone())
             .await
@@ -608,6 +897,10 @@ impl<'a, E: Entity, T: FromItem + Send + 'a> Fetch for Scan<'a, E, T> {
             &span,
         );
         let next = self.next(&page);
-        Ok((page, next))
+        Ok(RawPage {
+            page,
+            count: output.count,
+            next,
+        })
     }
 }

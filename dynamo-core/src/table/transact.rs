@@ -195,15 +195,19 @@ impl TransactWrite {
     ) -> Self {
         let op = Operation::TransactWriteItems;
         let name = table.name();
-        let mut update = build(TransactUpdate {
+        let built = build(TransactUpdate {
             update: Update::new(),
-            _entity: std::marker::PhantomData,
-        })
-        .update;
+            key: key.clone(),
+            error: None,
+        });
+        let mut update = built.update;
         if let Some(attribute) = E::SCHEMA.version_attribute {
             update = update.add(Path::new(attribute), 1u64);
         }
         let item = (|| {
+            if let Some(e) = built.error {
+                return Err(Error::mapping(name, op, e));
+            }
             let key = table.key_item(op, key)?;
             let (update, expr, p) = expressions(name, Some(&update), condition.as_ref())?;
             let (names, values) = p.into_parts();
@@ -418,12 +422,29 @@ fn reasons(
 }
 
 /// The actions of an update inside a transaction, typed by the entity's fields.
-pub struct TransactUpdate<E> {
+pub struct TransactUpdate<E: Entity> {
     update: Update,
-    _entity: std::marker::PhantomData<fn() -> E>,
+    key: E::Key,
+    error: Option<crate::MappingError>,
 }
 
 impl<E: Entity> TransactUpdate<E> {
+    /// Sets the fields an index's key templates are made of and rewrites the index keys, as
+    /// [`UpdateItem::set_index_keys`](crate::UpdateItem::set_index_keys).
+    pub fn set_index_keys(mut self, keys: impl crate::IndexKeys<Entity = E>) -> Self {
+        match keys.into_update(&self.key) {
+            Ok(actions) => {
+                for (attribute, value) in actions {
+                    self.update = self.update.set(Path::new(attribute), value);
+                }
+            }
+            Err(e) => {
+                self.error.get_or_insert(e);
+            }
+        }
+        self
+    }
+
     /// `SET attr = value`; `None` removes the attribute.
     pub fn set<T: crate::DynamoValue>(
         mut self,

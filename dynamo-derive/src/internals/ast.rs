@@ -2,8 +2,10 @@
 //! Building it never fails: shapes a derive cannot handle are modeled too, and
 //! [`check`](super::check::check) reports them.
 
-use super::attr::{ContainerAttrs, FieldAttrs, Place, VariantAttrs};
+use super::attr::{ContainerAttrs, FieldAttrs, IndexRole, Place, VariantAttrs};
 use super::ctxt::Ctxt;
+use super::template::Template;
+use proc_macro2::Span;
 use syn::{Data, DeriveInput, Fields, Ident, Type};
 
 /// Which derive is running; the shapes and attributes each accepts differ.
@@ -18,6 +20,26 @@ pub(crate) struct Container<'a> {
     pub(crate) input: &'a DeriveInput,
     pub(crate) attrs: ContainerAttrs,
     pub(crate) body: Body<'a>,
+    /// The key templates that parsed, table keys first.
+    pub(crate) templates: Vec<TemplateKey>,
+}
+
+/// A key written from a template: which key, and the template.
+pub(crate) struct TemplateKey {
+    /// The index, with the span of its name; `None` for the table's key.
+    pub(crate) index: Option<(String, Span)>,
+    pub(crate) role: IndexRole,
+    pub(crate) template: Template,
+}
+
+impl TemplateKey {
+    pub(crate) fn span(&self) -> Span {
+        self.template.lit.span()
+    }
+
+    pub(crate) fn index_name(&self) -> Option<&str> {
+        self.index.as_ref().map(|(name, _)| name.as_str())
+    }
 }
 
 pub(crate) enum Body<'a> {
@@ -107,12 +129,21 @@ impl<'a> Container<'a> {
             }
             Data::Union(_) => Body::Union,
         };
+        let templates = parse_templates(cx, &attrs);
         Container {
             ident: &input.ident,
             input,
             attrs,
             body,
+            templates,
         }
+    }
+
+    /// The template of key `role` of the table (`index: None`) or of an index.
+    pub(crate) fn template(&self, index: Option<&str>, role: IndexRole) -> Option<&TemplateKey> {
+        self.templates
+            .iter()
+            .find(|t| t.index_name() == index && t.role == role)
     }
 
     /// The fields of a struct body; empty for other bodies.
@@ -162,4 +193,35 @@ impl<'a> Field<'a> {
     pub(crate) fn is_key(&self) -> bool {
         self.attrs.pk.is_some() || self.attrs.sk.is_some()
     }
+}
+
+/// Parses the key templates of the container; a template that does not parse is reported and
+/// left out.
+fn parse_templates(cx: &mut Ctxt, attrs: &ContainerAttrs) -> Vec<TemplateKey> {
+    let table = [
+        (IndexRole::Partition, attrs.pk.as_ref()),
+        (IndexRole::Sort, attrs.sk.as_ref()),
+    ]
+    .into_iter()
+    .map(|(role, lit)| (None, role, lit));
+    let indexes = attrs.gsi.iter().flat_map(|g| {
+        let index = Some((g.index.clone(), g.span));
+        [
+            (index.clone(), IndexRole::Partition, g.pk.as_ref()),
+            (index, IndexRole::Sort, g.sk.as_ref()),
+        ]
+    });
+    let mut out = Vec::new();
+    for (index, role, lit) in table.chain(indexes) {
+        let Some(lit) = lit else { continue };
+        match Template::parse(lit) {
+            Ok(template) => out.push(TemplateKey {
+                index,
+                role,
+                template,
+            }),
+            Err(message) => cx.syn_error(syn::Error::new(lit.span(), message)),
+        }
+    }
+    out
 }

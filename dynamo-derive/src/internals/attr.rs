@@ -15,6 +15,7 @@ use syn::{Attribute, Ident, LitStr, Token};
 pub(crate) enum Place {
     EntityContainer,
     ValueContainer,
+    CollectionContainer,
     Field,
     Variant,
 }
@@ -24,6 +25,7 @@ impl Place {
         match self {
             Place::EntityContainer => ENTITY_CONTAINER_KEYS,
             Place::ValueContainer => VALUE_CONTAINER_KEYS,
+            Place::CollectionContainer => COLLECTION_KEYS,
             Place::Field => FIELD_KEYS,
             Place::Variant => VARIANT_KEYS,
         }
@@ -33,6 +35,7 @@ impl Place {
         match self {
             Place::EntityContainer => "on an entity",
             Place::ValueContainer => "on a DynamoValue type",
+            Place::CollectionContainer => "on a DynamoCollection enum",
             Place::Field => "on a field",
             Place::Variant => "on an enum variant",
         }
@@ -51,9 +54,27 @@ pub(crate) struct ContainerAttrs {
     pub(crate) table: Option<Spanned<syn::Path>>,
     /// `table_name = ".."`: no declared definition, the entity is the definition.
     pub(crate) table_name: Option<Spanned<String>>,
+    /// `pk = ".."`: the partition key template.
+    pub(crate) pk: Option<LitStr>,
+    /// `sk = ".."`: the sort key template.
+    pub(crate) sk: Option<LitStr>,
+    /// `gsi(NAME, pk = "..", sk = "..")`: index key templates.
+    pub(crate) gsi: Vec<GsiTemplates>,
+    /// `entity = ".."`: the entity type written to the table's entity attribute.
+    pub(crate) entity: Option<LitStr>,
+    /// `single_partition`: a partition template without placeholders, on purpose.
+    pub(crate) single_partition: Option<Span>,
     pub(crate) rename_all: Option<RenameRule>,
     /// `crate = path`: where `dynamo_core` is.
     pub(crate) krate: Option<syn::Path>,
+}
+
+/// `gsi(NAME, pk = "..", sk = "..")` on the struct.
+pub(crate) struct GsiTemplates {
+    pub(crate) index: String,
+    pub(crate) span: Span,
+    pub(crate) pk: Option<LitStr>,
+    pub(crate) sk: Option<LitStr>,
 }
 
 /// `default` or `default = path`.
@@ -137,7 +158,13 @@ fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
 
 fn unknown_key(cx: &mut Ctxt, meta: &ParseNestedMeta<'_>, place: Place) -> syn::Result<()> {
     let key = key_of(meta);
-    let message = if MARKERS.contains(&key.as_str()) {
+    let container = matches!(place, Place::ValueContainer | Place::CollectionContainer);
+    let message = if container && ENTITY_CONTAINER_KEYS.contains(&key.as_str()) {
+        format!(
+            "`{key}` belongs on a #[derive(DynamoEntity)] struct, not {}",
+            place.describe()
+        )
+    } else if MARKERS.contains(&key.as_str()) {
         format!("`{key}` is an attribute of its own: write #[{key}] instead of #[dynamo({key})]")
     } else if place != Place::Field && FIELD_KEYS.contains(&key.as_str()) {
         format!("`{key}` belongs on a field, not {}", place.describe())
@@ -218,7 +245,7 @@ impl ContainerAttrs {
                     let name = parse_string(meta)?;
                     set_once(cx, &mut out.table_name, name, span, TABLE_NAME);
                 }
-                RENAME_ALL => {
+                RENAME_ALL if place != Place::CollectionContainer => {
                     let name = parse_string(meta)?;
                     match RenameRule::from_name(&name.value) {
                         Some(rule) => set_once(cx, &mut out.rename_all, rule, span, RENAME_ALL),
@@ -241,12 +268,88 @@ impl ContainerAttrs {
                     let path = parse_path_or_string(meta)?;
                     set_once(cx, &mut out.krate, path, span, CRATE);
                 }
+                PK | SK if place == Place::EntityContainer => {
+                    if !meta.input.peek(Token![=]) {
+                        cx.error_spanned_by(
+                            &meta.path,
+                            format!("`{key}` on the struct is a key template, e.g. #[dynamo({key} = \"EVENT#{{event_id}}\")]; to hold the key in a field, mark the field #[{key}]"),
+                        );
+                        return skip_value(meta);
+                    }
+                    let lit: LitStr = meta.value()?.parse()?;
+                    let slot = if key == PK { &mut out.pk } else { &mut out.sk };
+                    set_once(cx, slot, lit, span, &key);
+                }
+                GSI if place == Place::EntityContainer => {
+                    let gsi = parse_gsi_templates(cx, meta)?;
+                    if out.gsi.iter().any(|g| g.index == gsi.index) {
+                        cx.syn_error(syn::Error::new(
+                            gsi.span,
+                            format!("duplicate gsi({}, ..): write both templates of an index in one gsi(..)", display_index(&gsi.index)),
+                        ));
+                    } else {
+                        out.gsi.push(gsi);
+                    }
+                }
+                ENTITY if place == Place::EntityContainer => {
+                    let lit: LitStr = meta.value()?.parse()?;
+                    set_once(cx, &mut out.entity, lit, span, ENTITY);
+                }
+                SINGLE_PARTITION if place == Place::EntityContainer => {
+                    set_once(cx, &mut out.single_partition, span, span, SINGLE_PARTITION);
+                }
                 _ => unknown_key(cx, meta, place)?,
             }
             Ok(())
         });
         out
     }
+}
+
+/// `gsi(NAME, pk = "..", sk = "..")`.
+fn parse_gsi_templates(cx: &mut Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<GsiTemplates> {
+    let mut out = GsiTemplates {
+        index: String::new(),
+        span: meta.path.span(),
+        pk: None,
+        sk: None,
+    };
+    let content;
+    syn::parenthesized!(content in meta.input);
+    if content.peek(LitStr) {
+        let lit: LitStr = content.parse()?;
+        (out.index, out.span) = (lit.value(), lit.span());
+    } else {
+        let ident: Ident = content.call(syn::ext::IdentExt::parse_any)?;
+        (out.index, out.span) = (ident.to_string(), ident.span());
+    }
+    while !content.is_empty() {
+        content.parse::<Token![,]>()?;
+        if content.is_empty() {
+            break;
+        }
+        let role: Ident = content.call(syn::ext::IdentExt::parse_any)?;
+        content.parse::<Token![=]>()?;
+        let lit: LitStr = content.parse()?;
+        match role.to_string().as_str() {
+            "pk" => set_once(cx, &mut out.pk, lit, role.span(), "pk"),
+            "sk" => set_once(cx, &mut out.sk, lit, role.span(), "sk"),
+            other => cx.error_spanned_by(
+                &role,
+                format!(
+                    "unknown key `{other}` in gsi(..): write gsi({}, pk = \"..\", sk = \"..\")",
+                    display_index(&out.index)
+                ),
+            ),
+        }
+    }
+    if out.pk.is_none() && out.sk.is_none() {
+        cx.syn_error(syn::Error::new(
+            out.span,
+            format!("gsi({}) composes no key: write gsi({}, pk = \"..\", sk = \"..\") with a template for each key of the index", display_index(&out.index), display_index(&out.index)),
+        ));
+    }
+    Ok(out)
 }
 
 fn require_word(cx: &mut Ctxt, attr: &Attribute, name: &str) {

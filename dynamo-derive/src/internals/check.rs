@@ -6,7 +6,7 @@
 
 use super::ast::{Body, Container, Derive, Field};
 use super::attr::{IndexRole, display_index};
-use super::ctxt::Ctxt;
+use super::ctxt::{Ctxt, closest};
 use proc_macro2::Span;
 use std::collections::HashMap;
 use syn::GenericParam;
@@ -36,6 +36,13 @@ pub(crate) fn check(cx: &mut Ctxt, cont: &Container<'_>, derive: Derive) -> bool
                 key_field_options(cx, field);
             }
             index_keys(cx, cont);
+            templates_need_declared_table(cx, cont);
+            template_or_field(cx, cont);
+            placeholders_name_fields(cx, cont);
+            partition_templates_spread(cx, cont);
+            index_templates_have_partition(cx, cont);
+            sort_prefixes_named(cx, cont);
+            entity_type_named(cx, cont);
             one_marker(cx, cont, |a| a.pk, "#[pk]", "partition key");
             one_marker(cx, cont, |a| a.sk, "#[sk]", "sort key");
             one_marker(cx, cont, |a| a.ttl, "#[ttl]", "TTL attribute");
@@ -241,17 +248,203 @@ fn one_marker(
 
 /// Every entity has a partition key.
 fn has_partition_key(cx: &mut Ctxt, cont: &Container<'_>) -> bool {
-    if cont.marked(|a| a.pk).is_some() {
+    if cont.marked(|a| a.pk).is_some() || cont.template(None, IndexRole::Partition).is_some() {
         return true;
+    }
+    if cont.attrs.pk.is_some() {
+        // The template did not parse: reported already.
+        return false;
     }
     cx.error_spanned_by(
         cont.ident,
         format!(
-            "entity `{}` has no partition key; mark the field that holds it with #[pk] (and #[dynamo(rename = \"..\")] when the table's key attribute has another name)",
+            "entity `{}` has no partition key; mark the field that holds it with #[pk] (and #[dynamo(rename = \"..\")] when the table's key attribute has another name), or compose it with #[dynamo(pk = \"PREFIX#{{field}}\")]",
             cont.ident
         ),
     );
     false
+}
+
+/// Key templates and entity types write the table's attributes, which only a declared
+/// `TableDef` names.
+fn templates_need_declared_table(cx: &mut Ctxt, cont: &Container<'_>) {
+    if cont.attrs.table.is_some() {
+        return;
+    }
+    for t in &cont.templates {
+        cx.syn_error(syn::Error::new(
+            t.span(),
+            format!(
+                "key template \"{}\" writes the table's key attribute, which only a declared table names: use #[dynamo(table = YOUR_TABLE_DEF)] instead of table_name",
+                t.template.text
+            ),
+        ));
+    }
+    if let Some(entity) = &cont.attrs.entity {
+        cx.error_spanned_by(
+            entity,
+            "an entity type is written to the table's entity attribute, which only a declared table names: use #[dynamo(table = YOUR_TABLE_DEF)], with .with_entity_attribute(\"entity\") on the TableDef",
+        );
+    }
+}
+
+/// A key is held by a field or composed by a template, never both.
+fn template_or_field(cx: &mut Ctxt, cont: &Container<'_>) {
+    let table_keys = [
+        (IndexRole::Partition, cont.marked(|a| a.pk), "#[pk]", "pk"),
+        (IndexRole::Sort, cont.marked(|a| a.sk), "#[sk]", "sk"),
+    ];
+    for (role, field, marker, key) in table_keys {
+        if let (Some(t), Some(field)) = (cont.template(None, role), field) {
+            cx.syn_error(syn::Error::new(
+                t.span(),
+                format!(
+                    "the {} key is composed by template \"{}\" and held by field `{}` ({marker}); keep one: remove {marker}, or remove `{key} = ..`",
+                    role.word(),
+                    t.template.text,
+                    field.ident
+                ),
+            ));
+        }
+    }
+    for t in cont.templates.iter().filter(|t| t.index.is_some()) {
+        let index = t.index_name().unwrap_or_default();
+        let marked = cont.fields().iter().find(|f| {
+            f.attrs
+                .gsi
+                .iter()
+                .any(|g| g.index == index && g.role == t.role)
+        });
+        if let Some(field) = marked {
+            cx.syn_error(syn::Error::new(
+                t.span(),
+                format!(
+                    "the {} key of index {} is composed by template \"{}\" and held by field `{}` (#[gsi]); keep one",
+                    t.role.word(),
+                    display_index(index),
+                    t.template.text,
+                    field.ident
+                ),
+            ));
+        }
+    }
+}
+
+/// Every placeholder names a stored field.
+fn placeholders_name_fields(cx: &mut Ctxt, cont: &Container<'_>) {
+    let names: Vec<&str> = cont.stored_fields().map(|f| f.name.as_str()).collect();
+    for t in &cont.templates {
+        for (name, _) in t.template.components() {
+            if names.contains(&name) {
+                continue;
+            }
+            let message = if cont.fields().iter().any(|f| f.name == name) {
+                format!(
+                    "placeholder {{{name}}} of key template \"{}\" names field `{name}`, which is #[dynamo(skip)]: a key is made of stored fields",
+                    t.template.text
+                )
+            } else {
+                let hint = closest(name, &names)
+                    .map(|c| format!("; did you mean {{{c}}}?"))
+                    .unwrap_or_else(|| format!("; its fields are: {}", names.join(", ")));
+                format!(
+                    "placeholder {{{name}}} of key template \"{}\" names no field of `{}`{hint}",
+                    t.template.text, cont.ident
+                )
+            };
+            cx.syn_error(syn::Error::new(t.span(), message));
+        }
+    }
+}
+
+/// A partition template without placeholders puts every item in one partition: refused
+/// unless the entity opts in with `single_partition`.
+fn partition_templates_spread(cx: &mut Ctxt, cont: &Container<'_>) {
+    let constant: Vec<_> = cont
+        .templates
+        .iter()
+        .filter(|t| t.role == IndexRole::Partition && t.template.is_constant())
+        .collect();
+    if cont.attrs.single_partition.is_some() {
+        if constant.is_empty() {
+            cx.error_spanned_by(
+                cont.ident,
+                "single_partition has no effect: it allows a partition key template without placeholders, and this entity has none",
+            );
+        }
+        return;
+    }
+    for t in constant {
+        let place = match t.index_name() {
+            Some(index) => format!("index {}", display_index(index)),
+            None => "the table".to_owned(),
+        };
+        cx.syn_error(syn::Error::new(
+            t.span(),
+            format!(
+                "partition key template \"{text}\" has no placeholder, so every `{entity}` item goes to one partition of {place}: one partition serves at most 3,000 reads and 1,000 writes per second, however large the table. Put a field in it (\"{text}#{{id}}\"), or spread writes over shards (\"{text}#{{shard}}\" with a small integer field); for a few rarely written items, allow it with #[dynamo(single_partition)]",
+                text = t.template.text,
+                entity = cont.ident,
+            ),
+        ));
+    }
+}
+
+/// An index whose sort key is a template also has a partition key, template or field.
+fn index_templates_have_partition(cx: &mut Ctxt, cont: &Container<'_>) {
+    for t in cont
+        .templates
+        .iter()
+        .filter(|t| t.index.is_some() && t.role == IndexRole::Sort)
+    {
+        let index = t.index_name().unwrap_or_default();
+        let has_partition = cont.template(Some(index), IndexRole::Partition).is_some()
+            || cont.fields().iter().any(|f| {
+                f.attrs
+                    .gsi
+                    .iter()
+                    .any(|g| g.index == index && g.role == IndexRole::Partition)
+            });
+        if !has_partition {
+            cx.syn_error(syn::Error::new(
+                t.span(),
+                format!(
+                    "index {i} gets a sort key template but no partition key, so no item of `{}` would be in it; add pk = \"..\" to gsi({i}, ..), or mark a field #[gsi({i}, pk)]",
+                    cont.ident,
+                    i = display_index(index)
+                ),
+            ));
+        }
+    }
+}
+
+/// The prefixes of a sort template are constructors named after their last field, next to
+/// `new`: no field but the last may be called `new`.
+fn sort_prefixes_named(cx: &mut Ctxt, cont: &Container<'_>) {
+    for t in cont.templates.iter().filter(|t| t.role == IndexRole::Sort) {
+        let components: Vec<_> = t.template.components().collect();
+        let Some((_, leading)) = components.split_last() else {
+            continue;
+        };
+        if leading.iter().any(|(name, _)| *name == "new") {
+            cx.syn_error(syn::Error::new(
+                t.span(),
+                format!(
+                    "sort key template \"{}\" starts with field `new`, whose prefix constructor would clash with the generated `new`; rename the field",
+                    t.template.text
+                ),
+            ));
+        }
+    }
+}
+
+/// `entity = ".."` names a type.
+fn entity_type_named(cx: &mut Ctxt, cont: &Container<'_>) {
+    if let Some(entity) = &cont.attrs.entity
+        && entity.value().is_empty()
+    {
+        cx.error_spanned_by(entity, "the entity type cannot be empty");
+    }
 }
 
 /// A skipped field is never stored: it holds no key, no managed attribute, and storage options

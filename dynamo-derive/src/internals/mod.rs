@@ -1,5 +1,5 @@
 //! The derive pipeline up to code generation: attributes are parsed into a model
-//! ([`ast`], [`attr`]), every rule is checked on it ([`check`]), and errors accumulate in a
+//! ([`ast`], [`attr`], key templates in [`template`]), every rule is checked on it ([`check`]), and errors accumulate in a
 //! context ([`ctxt`]) so one compile reports them all.
 
 pub(crate) mod ast;
@@ -8,3 +8,4 @@ pub(crate) mod case;
 pub(crate) mod check;
 pub(crate) mod ctxt;
 pub(crate) mod symbol;
+pub(crate) mod template;

@@ -11,6 +11,9 @@ pub(crate) const TABLE: &str = "table";
 pub(crate) const TABLE_NAME: &str = "table_name";
 pub(crate) const RENAME_ALL: &str = "rename_all";
 pub(crate) const CRATE: &str = "crate";
+pub(crate) const ENTITY: &str = "entity";
+pub(crate) const SINGLE_PARTITION: &str = "single_partition";
+pub(crate) const OTHER: &str = "other";
 
 pub(crate) const RENAME: &str = "rename";
 pub(crate) const SKIP: &str = "skip";
@@ -20,12 +23,26 @@ pub(crate) const WITH: &str = "with";
 pub(crate) const JSON: &str = "json";
 
 /// The keys `#[dynamo(..)]` accepts on an entity.
-pub(crate) const ENTITY_CONTAINER_KEYS: &[&str] = &[TABLE, TABLE_NAME, RENAME_ALL, CRATE];
+pub(crate) const ENTITY_CONTAINER_KEYS: &[&str] = &[
+    TABLE,
+    TABLE_NAME,
+    PK,
+    SK,
+    GSI,
+    ENTITY,
+    SINGLE_PARTITION,
+    RENAME_ALL,
+    CRATE,
+];
 /// The keys `#[dynamo(..)]` accepts on a `DynamoValue` type.
 pub(crate) const VALUE_CONTAINER_KEYS: &[&str] = &[RENAME_ALL, CRATE];
 /// The keys `#[dynamo(..)]` accepts on a field.
 pub(crate) const FIELD_KEYS: &[&str] = &[RENAME, SKIP, DEFAULT, SET, WITH, JSON];
 /// The keys `#[dynamo(..)]` accepts on an enum variant.
 pub(crate) const VARIANT_KEYS: &[&str] = &[RENAME];
+/// The keys `#[dynamo(..)]` accepts on a `DynamoCollection` enum.
+pub(crate) const COLLECTION_KEYS: &[&str] = &[CRATE];
+/// The keys `#[dynamo(..)]` accepts on a variant of a `DynamoCollection` enum.
+pub(crate) const MEMBER_KEYS: &[&str] = &[OTHER];
 /// Marker attributes written on their own (`#[pk]`), not inside `#[dynamo(..)]`.
 pub(crate) const MARKERS: &[&str] = &[PK, SK, GSI, TTL, VERSION];

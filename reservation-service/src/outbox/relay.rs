@@ -3,7 +3,10 @@
 use super::sinks::EventSink;
 use crate::clock::SharedClock;
 use crate::metrics::Metrics;
-use crate::store::{OutboxEvent, OutboxStatus, WORK_SHARDS, due_bound, due_key, pending_shard};
+use crate::store::{
+    OutboxEvent, OutboxEventGsi1Keys, OutboxEventGsi1Partition, OutboxEventGsi1SortKey,
+    OutboxStatus, WORK_SHARDS,
+};
 use dynamo_core::{Entity, Error, Table};
 use futures_util::StreamExt;
 use std::sync::Arc;
@@ -108,15 +111,19 @@ impl Relay {
         let mut due = Vec::new();
         for i in 0..WORK_SHARDS {
             let shard = (start + i) % WORK_SHARDS;
+            // Due at `now` at the latest: before every key due after it.
             let page = self
                 .outbox
-                .query(pending_shard(shard))
-                .index("GSI1")
-                .sk_lt(due_bound(now))
+                .query(OutboxEventGsi1Partition::new(shard))
+                .sk_lt(OutboxEventGsi1SortKey::next_retry_at(now + 1))
                 .limit(self.config.per_shard)
                 .send()
                 .await?;
-            due.extend(page.items);
+            due.extend(page.items.into_iter().map(|mut event| {
+                // Events written before the shard was stored: the index says where they are.
+                event.pending_shard.get_or_insert(shard);
+                event
+            }));
         }
         Ok(due)
     }
@@ -157,8 +164,10 @@ impl Relay {
             .remove(f.lease_owner)
             .remove(f.lease_until)
             .remove(f.last_error)
-            .remove(f.gsi1pk)
-            .remove(f.gsi1sk)
+            .set_index_keys(OutboxEventGsi1Keys {
+                pending_shard: None,
+                next_retry_at: event.next_retry_at,
+            })
             .condition(f.lease_owner.eq(Some(self.owner.clone())))
             .execute()
             .await;
@@ -190,17 +199,21 @@ impl Relay {
             .remove(f.lease_until)
             .condition(f.lease_owner.eq(Some(self.owner.clone())));
         if last {
-            update = update
-                .set(f.status, OutboxStatus::Failed)
-                .remove(f.gsi1pk)
-                .remove(f.gsi1sk);
+            update =
+                update
+                    .set(f.status, OutboxStatus::Failed)
+                    .set_index_keys(OutboxEventGsi1Keys {
+                        pending_shard: None,
+                        next_retry_at: event.next_retry_at,
+                    });
         } else {
             // Whole seconds, rounded up: the schedule is in epoch seconds.
             let delay = self.config.backoff(attempts).as_secs_f64().ceil() as i64;
             let next = self.clock.now_secs() + delay.max(1);
-            update = update
-                .set(f.next_retry_at, next)
-                .set(f.gsi1sk, Some(due_key(next, &event.outbox_id)));
+            update = update.set_index_keys(OutboxEventGsi1Keys {
+                pending_shard: event.pending_shard,
+                next_retry_at: next,
+            });
         }
         match update.execute().await {
             Ok(()) => {

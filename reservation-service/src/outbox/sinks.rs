@@ -174,8 +174,7 @@ mod tests {
             lease_until: None,
             published_at: None,
             last_error: None,
-            gsi1pk: None,
-            gsi1sk: None,
+            pending_shard: None,
         };
         let value: serde_json::Value = serde_json::from_str(&envelope(&event)).expect("json");
         assert_eq!(

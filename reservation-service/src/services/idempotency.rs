@@ -55,7 +55,7 @@ pub enum Begin {
 /// The lock of an executing request.
 #[derive(Debug, Clone)]
 pub struct Lock {
-    key: String,
+    key: IdempotencyRecordKey,
     owner: String,
     ttl: i64,
 }
@@ -207,7 +207,8 @@ impl Idempotency {
         let now = self.now();
         let ttl = now + i64::try_from(self.ttl.as_secs()).unwrap_or(300);
         let record = IdempotencyRecord {
-            key: format!("{user}#{key}"),
+            user_id: user.to_owned(),
+            idempotency_key: key.to_owned(),
             request_hash: hash.to_owned(),
             status: IdempotencyStatus::InProgress,
             owner: uuid::Uuid::new_v4().simple().to_string(),
@@ -217,7 +218,7 @@ impl Idempotency {
             ttl,
         };
         let lock = Lock {
-            key: record.key.clone(),
+            key: record.key(),
             owner: record.owner.clone(),
             ttl,
         };
@@ -260,7 +261,8 @@ impl Idempotency {
     ) -> TransactWrite {
         let now = self.now();
         let record = IdempotencyRecord {
-            key: format!("{user}#{key}"),
+            user_id: user.to_owned(),
+            idempotency_key: key.to_owned(),
             request_hash: hash.to_owned(),
             status: IdempotencyStatus::Completed,
             owner: String::new(),
@@ -282,7 +284,7 @@ impl Idempotency {
     ) -> Result<Option<StoredResponse>, Error> {
         let existing = self
             .table
-            .get(IdempotencyRecordKey::new(format!("{user}#{key}")))
+            .get(IdempotencyRecordKey::new(user, key))
             .consistent_read()
             .send()
             .await?;
@@ -302,7 +304,7 @@ impl Idempotency {
         let f = IdempotencyRecord::fields();
         tx.update(
             &self.table,
-            IdempotencyRecordKey::new(lock.key.clone()),
+            lock.key.clone(),
             |u| {
                 u.set(f.status, IdempotencyStatus::Completed)
                     .set(f.response_status, Some(response.status))
@@ -317,7 +319,7 @@ impl Idempotency {
     pub async fn release(&self, lock: &Lock) {
         let result = self
             .table
-            .delete(IdempotencyRecordKey::new(lock.key.clone()))
+            .delete(lock.key.clone())
             .condition(
                 IdempotencyRecord::fields()
                     .owner
@@ -343,11 +345,13 @@ impl Idempotency {
 /// by a crashed execution of the same request.
 fn claimable(hash: &str, now: i64) -> dynamo_core::Condition {
     let f = IdempotencyRecord::fields();
-    f.key.not_exists().or(f.ttl.lt(now)).or(f
-        .status
-        .eq(IdempotencyStatus::InProgress)
-        .and(f.lock_expires_at.lt(now))
-        .and(f.request_hash.eq(hash)))
+    dynamo_core::Condition::item_not_exists::<IdempotencyRecord>()
+        .or(f.ttl.lt(now))
+        .or(f
+            .status
+            .eq(IdempotencyStatus::InProgress)
+            .and(f.lock_expires_at.lt(now))
+            .and(f.request_hash.eq(hash)))
 }
 
 /// What an existing, unexpired record means for a request with `hash`.

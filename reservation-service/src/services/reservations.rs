@@ -14,8 +14,9 @@ use crate::domain::reservation::check_transition;
 use crate::domain::{Action, CreateReservation, Error, ReservationId, ReservationStatus};
 use crate::metrics::Metrics;
 use crate::store::{
-    Order, OrderStatus, OutboxEvent, OutboxStatus, Reservation, Seat, SeatKey, SeatState, Tables,
-    WORK_SHARDS, due_key, hold_shard, pending_shard, rfc3339,
+    Order, OrderStatus, OutboxEvent, OutboxStatus, Reservation, ReservationGsi2Keys,
+    ReservationGsi2Partition, ReservationPartition, Seat, SeatKey, SeatState, Tables, WORK_SHARDS,
+    rfc3339, work_shard,
 };
 use dynamo_core::{CancellationReason, Entity, TransactWrite};
 use serde_json::{Value, json};
@@ -100,8 +101,7 @@ impl Reservations {
     ) -> OutboxEvent {
         let outbox_id = new_id("obx");
         OutboxEvent {
-            gsi1pk: Some(pending_shard(fastrand::u8(..WORK_SHARDS))),
-            gsi1sk: Some(due_key(now.unix_timestamp(), &outbox_id)),
+            pending_shard: Some(work_shard()),
             outbox_id,
             event_type: event_type.to_owned(),
             aggregate_id: aggregate_id.to_owned(),
@@ -229,8 +229,6 @@ impl Reservations {
         });
         let event = self.outbox_event("reservation.hold.created", &reservation_id, payload, now);
         let reservation = Reservation {
-            gsi1pk: format!("USER#{user}"),
-            gsi1sk: format!("{}#{reservation_id}", rfc3339(now)),
             reservation_id: reservation_id.clone(),
             event_id: request.event_id.clone(),
             user_id: user.to_owned(),
@@ -242,7 +240,7 @@ impl Reservations {
             order_id: None,
             created_at: now,
             updated_at: now,
-            gsi2pk: Some(hold_shard(fastrand::u8(..WORK_SHARDS))),
+            hold_shard: Some(work_shard()),
             gsi2sk: Some(hold_until.unix_timestamp()),
         };
         let tx = tx
@@ -265,7 +263,7 @@ impl Reservations {
         let page = self
             .tables
             .reservations
-            .query(id.as_str())
+            .query(ReservationPartition::new(id.as_str()))
             .limit(1)
             .consistent_read()
             .send()
@@ -375,7 +373,7 @@ impl Reservations {
                 u.set(r.status, ReservationStatus::Confirmed)
                     .set(r.order_id, Some(order_id.clone()))
                     .set(r.updated_at, now)
-                    .remove(r.gsi2pk)
+                    .set_index_keys(ReservationGsi2Keys { hold_shard: None })
                     .remove(r.gsi2sk)
             },
             r.status.eq(ReservationStatus::Hold),
@@ -385,8 +383,6 @@ impl Reservations {
             "user_id": user, "seat_ids": reservation.seat_ids, "payment_intent_id": payment_intent_id,
         });
         let order = Order {
-            gsi1pk: "STATUS#CONFIRMED".into(),
-            gsi1sk: format!("{}#{order_id}", rfc3339(now)),
             order_id: order_id.clone(),
             reservation_id: reservation_id.to_owned(),
             event_id: reservation.event_id.clone(),
@@ -467,7 +463,7 @@ impl Reservations {
                 |u| {
                     u.set(r.status, ReservationStatus::Cancelled)
                         .set(r.updated_at, now)
-                        .remove(r.gsi2pk)
+                        .set_index_keys(ReservationGsi2Keys { hold_shard: None })
                         .remove(r.gsi2sk)
                 },
                 r.status.eq(ReservationStatus::Hold),
@@ -559,8 +555,7 @@ impl Reservations {
         let page = self
             .tables
             .reservations
-            .query(hold_shard(shard))
-            .index("GSI2")
+            .query(ReservationGsi2Partition::new(shard))
             .sk_lt(now.unix_timestamp())
             .limit(limit)
             .send()
@@ -592,7 +587,7 @@ impl Reservations {
                 |u| {
                     u.set(r.status, ReservationStatus::Expired)
                         .set(r.updated_at, now)
-                        .remove(r.gsi2pk)
+                        .set_index_keys(ReservationGsi2Keys { hold_shard: None })
                         .remove(r.gsi2sk)
                 },
                 r.status

@@ -13,9 +13,9 @@ use time::format_description::well_known::Rfc3339;
 /// partition key would cap the whole table's write rate at one index partition's.
 pub const WORK_SHARDS: u8 = 8;
 
-/// Reservations: `pk` = reservation id, `sk` = event id; GSI1 lists a user's reservations;
-/// GSI2 is sparse and holds open holds by expiry (`HOLD#<shard>`, epoch seconds), for the
-/// sweeper.
+/// Reservations: `pk` = reservation id, `sk` = event id; GSI1 lists a user's reservations
+/// (`USER#<user_id>`, creation time and id); GSI2 is sparse and holds open holds by expiry
+/// (`HOLD#<shard>`, epoch seconds), for the sweeper.
 pub const RESERVATIONS: TableDef =
     TableDef::new("ticket-reservation-reservations", KeyDef::string("pk"))
         .with_sort_key(KeyDef::string("sk"))
@@ -64,7 +64,11 @@ pub const ALL: [TableDef; 5] = [RESERVATIONS, ORDERS, IDEMPOTENCY, OUTBOX, SEATS
 
 /// A reservation (the Reservation API's data model).
 #[derive(DynamoEntity, Debug, Clone, PartialEq)]
-#[dynamo(table = RESERVATIONS)]
+#[dynamo(
+    table = RESERVATIONS,
+    gsi(GSI1, pk = "USER#{user_id}", sk = "{created_at}#{reservation_id}"),
+    gsi(GSI2, pk = "HOLD#{hold_shard:1}")
+)]
 pub struct Reservation {
     /// `rsv_...`.
     #[pk]
@@ -92,16 +96,10 @@ pub struct Reservation {
     pub created_at: OffsetDateTime,
     /// Last change.
     pub updated_at: OffsetDateTime,
-    /// `USER#<user_id>`.
-    #[gsi(GSI1, pk)]
-    pub gsi1pk: String,
-    /// Creation time and id, for a user's reservations in order.
-    #[gsi(GSI1, sk)]
-    pub gsi1sk: String,
-    /// `HOLD#<shard>` while the hold is open, absent afterwards (sparse index).
-    #[gsi(GSI2, pk)]
-    pub gsi2pk: Option<String>,
-    /// The end of the hold, epoch seconds, while the hold is open.
+    /// The sweeper's shard while the hold is open (GSI2 `HOLD#<shard>`), absent afterwards:
+    /// the reservation leaves the sparse index.
+    pub hold_shard: Option<u8>,
+    /// The end of the hold, epoch seconds, while the hold is open (GSI2's sort key).
     #[gsi(GSI2, sk)]
     pub gsi2sk: Option<i64>,
 }
@@ -150,7 +148,10 @@ pub enum OrderStatus {
 
 /// An order (the Reservation API's data model).
 #[derive(DynamoEntity, Debug, Clone, PartialEq)]
-#[dynamo(table = ORDERS)]
+#[dynamo(
+    table = ORDERS,
+    gsi(GSI1, pk = "STATUS#{status}", sk = "{created_at}#{order_id}")
+)]
 pub struct Order {
     /// `ord_...`.
     #[pk]
@@ -172,12 +173,6 @@ pub struct Order {
     pub payment_intent_id: String,
     /// Created.
     pub created_at: OffsetDateTime,
-    /// `STATUS#<status>`.
-    #[gsi(GSI1, pk)]
-    pub gsi1pk: String,
-    /// Creation time and id.
-    #[gsi(GSI1, sk)]
-    pub gsi1sk: String,
 }
 
 /// Whether an idempotent request is running or done.
@@ -190,14 +185,18 @@ pub enum IdempotencyStatus {
     Completed,
 }
 
-/// One `Idempotency-Key` of one user.
+/// One `Idempotency-Key` of one user: `pk` = `<user_id>#<key>`.
 #[derive(DynamoEntity, Debug, Clone, PartialEq)]
-#[dynamo(table = IDEMPOTENCY)]
+#[dynamo(table = IDEMPOTENCY, pk = "{user_id}#{idempotency_key}")]
 pub struct IdempotencyRecord {
-    /// `<user_id>#<key>`.
-    #[pk]
-    #[dynamo(rename = "pk")]
-    pub key: String,
+    /// The token's subject (never holds `#`: the key could be read two ways). Absent from
+    /// records written before it was stored: read as empty.
+    #[dynamo(default)]
+    pub user_id: String,
+    /// The `Idempotency-Key` header. Absent from records written before it was stored: read as
+    /// empty.
+    #[dynamo(default)]
+    pub idempotency_key: String,
     /// SHA-256 of method, path and canonical body.
     pub request_hash: String,
     /// State.
@@ -229,7 +228,10 @@ pub enum OutboxStatus {
 
 /// An event written in the same transaction as the change it announces.
 #[derive(DynamoEntity, Debug, Clone, PartialEq)]
-#[dynamo(table = OUTBOX)]
+#[dynamo(
+    table = OUTBOX,
+    gsi(GSI1, pk = "PENDING#{pending_shard:1}", sk = "{next_retry_at:12}#{outbox_id}")
+)]
 pub struct OutboxEvent {
     /// `obx_...`.
     #[pk]
@@ -259,13 +261,10 @@ pub struct OutboxEvent {
     pub published_at: Option<OffsetDateTime>,
     /// The last publish error.
     pub last_error: Option<String>,
-    /// `PENDING#<shard>` while pending, absent afterwards (sparse index).
-    #[gsi(GSI1, pk)]
-    pub gsi1pk: Option<String>,
-    /// `next_retry_at` (12 digits) and id while pending: the relay reads the due events with a
-    /// key condition, in the order they fall due.
-    #[gsi(GSI1, sk)]
-    pub gsi1sk: Option<String>,
+    /// The relay's shard while pending (GSI1 `PENDING#<shard>`, sorted by `next_retry_at`, 12
+    /// digits, and id: the relay reads the due events with a key condition, in the order they
+    /// fall due); absent afterwards, out of the sparse index.
+    pub pending_shard: Option<u8>,
 }
 
 /// Every table of the service, as typed handles named with one prefix.
@@ -308,47 +307,16 @@ impl Tables {
     }
 }
 
-/// The GSI1 partition of pending outbox events in `shard`.
-pub fn pending_shard(shard: u8) -> String {
-    format!("PENDING#{shard}")
+/// A shard of the sparse work indexes, at random: spreads writes over the index partitions.
+pub fn work_shard() -> u8 {
+    fastrand::u8(..WORK_SHARDS)
 }
 
-/// The GSI2 partition of open holds in `shard`.
-pub fn hold_shard(shard: u8) -> String {
-    format!("HOLD#{shard}")
-}
-
-/// The GSI1 sort key of a pending event: when it is due (epoch seconds, 12 digits, so that
-/// string order is time order) and its id.
-pub fn due_key(next_retry_at: i64, outbox_id: &str) -> String {
-    format!("{:012}#{outbox_id}", next_retry_at.max(0))
-}
-
-/// The GSI1 sort key bound that selects the events due at `now`.
-pub fn due_bound(now: i64) -> String {
-    format!("{:012}", now + 1)
-}
-
-/// RFC 3339 in UTC, seconds precision: what the API shows and the indexes sort by.
+/// RFC 3339 in UTC, seconds precision: what the API shows.
 pub fn rfc3339(t: OffsetDateTime) -> String {
     t.replace_nanosecond(0)
         .unwrap_or(t)
         .to_offset(time::UtcOffset::UTC)
         .format(&Rfc3339)
         .unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn due_keys_sort_by_time_and_the_bound_selects_the_due_ones() {
-        let now = 1_800_000_000;
-        let bound = due_bound(now);
-        assert!(due_key(now, "obx_z") < bound);
-        assert!(due_key(now - 86_400, "obx_a") < due_key(now, "obx_a"));
-        assert!(due_key(now + 1, "obx_a") > bound);
-        assert!(due_key(99, "obx_a") < due_key(100, "obx_a"), "fixed width");
-    }
 }

@@ -86,7 +86,7 @@ async fn authentication_errors() {
 
     let (status, err, _) = app
         .raw(
-            post,
+            post.clone(),
             "/v1/reservations",
             Some("Basic dTE6cHc=".into()),
             Some("k"),
@@ -94,6 +94,25 @@ async fn authentication_errors() {
         )
         .await;
     assert_error(status, &err, 401, "UNAUTHENTICATED");
+
+    // User ids are a part of stored keys, separated by '#': a client mistake, never a 500.
+    let hashed = sign_hs256(SECRET, "tenant#u1", 600).expect("signs");
+    let (status, err, _) = app
+        .raw(
+            post,
+            "/v1/reservations",
+            Some(format!("Bearer {hashed}")),
+            Some("k#1"),
+            &body,
+        )
+        .await;
+    assert_error(status, &err, 401, "UNAUTHENTICATED");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("'#'")
+    );
 }
 
 #[tokio::test]

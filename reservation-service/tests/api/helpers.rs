@@ -9,7 +9,9 @@ use reservation_service::clock::{Clock, ManualClock};
 use reservation_service::configuration::Settings;
 use reservation_service::services::PaymentGateway;
 use reservation_service::startup::{AppState, Server};
-use reservation_service::store::{ALL, Reservation, Seat, SeatKey, SeatState};
+use reservation_service::store::{
+    ALL, Reservation, ReservationPartition, Seat, SeatKey, SeatPartition, SeatState,
+};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
@@ -263,9 +265,26 @@ impl TestApp {
             .expect("exists")
     }
 
+    /// The item of `key` as stored, attribute by attribute.
+    pub async fn stored_item<E: dynamo_core::Entity>(&self, key: E::Key) -> dynamo_core::Item {
+        use dynamo_core::EntityKey;
+        let table = self.table::<E>();
+        table
+            .client()
+            .get_item()
+            .table_name(table.name())
+            .set_key(Some(key.into_key_item().expect("key")))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("reads")
+            .item
+            .expect("exists")
+    }
+
     pub async fn reservation(&self, id: &str) -> Reservation {
         self.table::<Reservation>()
-            .query(id)
+            .query(ReservationPartition::new(id))
             .consistent_read()
             .send()
             .await
@@ -328,7 +347,7 @@ pub async fn audit(app: &TestApp, event: &str, pool: usize) -> Audit {
         .collect();
     let seats: Vec<Seat> = app
         .table::<Seat>()
-        .query(event)
+        .query(SeatPartition::new(event))
         .consistent_read()
         .all()
         .await

@@ -2,10 +2,13 @@
 //! and a clock the test moves; the EventBridge sink against injected PutEvents answers.
 
 use crate::helpers::*;
+use dynamo_core::Entity;
 use reqwest::StatusCode;
 use reservation_service::clock::Clock;
 use reservation_service::outbox::{EventBridgeSink, EventSink, PublishResult, Relay, RelayConfig};
-use reservation_service::store::{OutboxEvent, OutboxStatus, ReservationStatus, SeatState};
+use reservation_service::store::{
+    OutboxEvent, OutboxStatus, Reservation, ReservationStatus, SeatState,
+};
 use serde_json::json;
 use std::collections::HashSet;
 use std::future::Future;
@@ -124,8 +127,13 @@ async fn the_relay_publishes_every_change_once_and_empties_the_index() {
         assert_eq!(event.attempts, 1);
         assert!(event.published_at.is_some());
         assert!(
-            event.gsi1pk.is_none() && event.lease_owner.is_none(),
+            event.pending_shard.is_none() && event.lease_owner.is_none(),
             "out of the index: {event:?}"
+        );
+        let stored = app.stored_item::<OutboxEvent>(event.key()).await;
+        assert!(
+            !stored.contains_key("gsi1pk") && !stored.contains_key("gsi1sk"),
+            "{stored:?}"
         );
         let payload: serde_json::Value = serde_json::from_str(&event.payload).expect("json");
         assert_eq!(payload["reservation_id"], event.aggregate_id.as_str());
@@ -189,7 +197,14 @@ async fn failed_publishes_back_off_then_fail() {
     assert_eq!(event.status, OutboxStatus::Pending);
     assert_eq!(event.attempts, 1);
     assert_eq!(event.last_error.as_deref(), Some("bus unavailable"));
-    assert!(event.gsi1pk.is_some(), "still pending in the index");
+    assert!(event.pending_shard.is_some(), "still pending in the index");
+    let stored = app.stored_item::<OutboxEvent>(event.key()).await;
+    let due = format!("{:012}#{}", event.next_retry_at, event.outbox_id);
+    assert_eq!(
+        stored["gsi1sk"].as_s().ok(),
+        Some(&due),
+        "rescheduled in the index"
+    );
     assert!(event.next_retry_at >= app.clock.now_secs() + 2, "{event:?}");
     assert!(event.lease_owner.is_none(), "the claim is released");
 
@@ -202,7 +217,12 @@ async fn failed_publishes_back_off_then_fail() {
     let event = events(&app).await.remove(0);
     assert_eq!(event.status, OutboxStatus::Failed);
     assert_eq!(event.attempts, 2);
-    assert!(event.gsi1pk.is_none(), "a failed event leaves the index");
+    assert!(
+        event.pending_shard.is_none(),
+        "a failed event leaves the index"
+    );
+    let stored = app.stored_item::<OutboxEvent>(event.key()).await;
+    assert!(!stored.contains_key("gsi1pk"), "{stored:?}");
 }
 
 #[tokio::test]
@@ -238,7 +258,12 @@ async fn the_sweeper_expires_each_hold_once_and_announces_it() {
 
     let stored = app.reservation(&expired).await;
     assert_eq!(stored.status, ReservationStatus::Expired);
-    assert!(stored.gsi2pk.is_none() && stored.gsi2sk.is_none());
+    assert!(stored.hold_shard.is_none() && stored.gsi2sk.is_none());
+    let item = app.stored_item::<Reservation>(stored.key()).await;
+    assert!(
+        !item.contains_key("gsi2pk"),
+        "out of the sweeper's index: {item:?}"
+    );
     for seat in ["W-2", "W-3"] {
         let seat = app.seat("evt_1", seat).await;
         assert_eq!(seat.state, SeatState::Available);
@@ -289,8 +314,7 @@ mod eventbridge {
             lease_until: None,
             published_at: None,
             last_error: None,
-            gsi1pk: None,
-            gsi1sk: None,
+            pending_shard: None,
         }
     }
 

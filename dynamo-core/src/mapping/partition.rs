@@ -1,0 +1,194 @@
+//! Typed key values for queries: the partition an entity's items live in ([`Partition`]), the
+//! values and prefixes its sort key takes ([`SortArg`], [`SortPrefix`]), the index keys an
+//! update rewrites ([`IndexKeys`]) and the enums of several entities read from one partition
+//! ([`Collection`]). `#[derive(DynamoEntity)]` and `#[derive(DynamoCollection)]` implement them.
+
+use crate::mapping::entity::{Entity, FromItem};
+use crate::mapping::error::{MappingError, ValueError};
+use crate::mapping::key::KeyScalar;
+use crate::mapping::value::ValueOf;
+use aws_sdk_dynamodb::types::AttributeValue;
+use std::fmt;
+use std::marker::PhantomData;
+
+/// One partition of an entity's table or of one of its indexes: what
+/// [`Table::query`](crate::Table::query) takes.
+///
+/// Generated per entity: `SeatPartition` for the table (from `#[pk]` or the `pk` template),
+/// `SeatGsi1Partition` for index `GSI1`. The type says which table or index is read and what
+/// its sort key takes, so a query for another entity's partition, a misspelled index or a
+/// sort key value of the wrong type does not compile.
+///
+/// ```
+/// use dynamo_core::{DynamoEntity, KeyDef, Partition, SortScope, TableDef};
+///
+/// const TICKETING: TableDef = TableDef::new("ticketing", KeyDef::string("pk"))
+///     .with_sort_key(KeyDef::string("sk"));
+///
+/// #[derive(DynamoEntity)]
+/// #[dynamo(table = TICKETING, pk = "EVENT#{event_id}", sk = "SEAT#{section}#{seat_no}")]
+/// struct Seat {
+///     event_id: String,
+///     section: String,
+///     seat_no: u32,
+/// }
+///
+/// assert_eq!(SeatPartition::SORT, SortScope::Prefix("SEAT#"));
+/// let value = SeatPartition::new("e1").partition_value()?;
+/// assert_eq!(value.as_s().ok().map(String::as_str), Some("EVENT#e1"));
+/// # Ok::<(), dynamo_core::MappingError>(())
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a partition of an entity",
+    label = "expected the entity's partition type here",
+    note = "query with the partition type the entity's derive generates: `SeatPartition::new(..)` for the table, `SeatGsi1Partition::new(..)` for index GSI1"
+)]
+pub trait Partition: Sized {
+    /// The entity whose items the partition holds.
+    type Entity: Entity;
+    /// What the sort key conditions of a query take: the sort template's generated struct
+    /// (`SeatSortKey`), the `#[sk]` field's type, or `()` when there is nothing to compare.
+    type Sort;
+    /// The index read, `None` for the table.
+    const INDEX: Option<&'static str>;
+    /// Where the entity's items sit in the partition's sort key order.
+    const SORT: SortScope;
+
+    /// The partition key value.
+    fn partition_value(self) -> Result<AttributeValue, MappingError>;
+}
+
+/// Which sort keys of a partition belong to an entity: a query of the entity's partition reads
+/// only those.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortScope {
+    /// Any: the sort key is a field, or a template that starts with a placeholder.
+    Any,
+    /// The sort keys starting with this text: the literal start of the sort template
+    /// (`"SEAT#"` for `"SEAT#{section}#{seat_no}"`).
+    Prefix(&'static str),
+    /// Exactly this sort key: a template without placeholders (`"EVENT"`).
+    Exact(&'static str),
+    /// The table or index has no sort key.
+    None,
+}
+
+/// A value a sort key condition takes for sort key type `S`: a value of the `#[sk]` field's
+/// type, a generated sort key struct (`SeatSortKey::new("A", 12)`) or a prefix of one
+/// (`SeatSortKey::section("A")`).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a value of this query's sort key `{S}`",
+    label = "expected a `{S}`, or a prefix of one, here",
+    note = "a template sort key takes its generated struct (`SeatSortKey::new(..)`) or a prefix of it (`SeatSortKey::section(..)`); a `#[sk]` field takes a value of its type",
+    note = "a sort template without placeholders, or a table without sort key, takes no sort key condition"
+)]
+pub trait SortArg<S> {
+    /// The value or prefix, formatted.
+    fn sort_bound(self) -> Result<SortBound, BoundError>;
+}
+
+/// A formatted sort key argument.
+#[doc(hidden)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum SortBound {
+    /// A whole sort key value.
+    Value(AttributeValue),
+    /// The start of the sort keys of every item sharing the first components.
+    Prefix(String),
+}
+
+/// A key value that could not be formatted.
+#[doc(hidden)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum BoundError {
+    /// A template component (empty, holding a delimiter, too wide).
+    Mapping(MappingError),
+    /// A scalar value.
+    Value(ValueError),
+}
+
+impl From<MappingError> for BoundError {
+    fn from(e: MappingError) -> Self {
+        BoundError::Mapping(e)
+    }
+}
+
+impl From<ValueError> for BoundError {
+    fn from(e: ValueError) -> Self {
+        BoundError::Value(e)
+    }
+}
+
+impl<T: KeyScalar, V: ValueOf<T>> SortArg<T> for V {
+    fn sort_bound(self) -> Result<SortBound, BoundError> {
+        let value = self
+            .into_value()
+            .into_attribute()?
+            .ok_or_else(|| ValueError::new("a sort key value", "no attribute"))?;
+        Ok(SortBound::Value(value))
+    }
+}
+
+/// The first components of a template sort key: every item whose sort key starts with them.
+/// Made by the generated struct (`SeatSortKey::section("A")`: the seats of section A).
+pub struct SortPrefix<S> {
+    text: Result<String, MappingError>,
+    _sort: PhantomData<fn() -> S>,
+}
+
+impl<S> SortPrefix<S> {
+    #[doc(hidden)]
+    pub fn __new(text: Result<String, MappingError>) -> Self {
+        SortPrefix {
+            text,
+            _sort: PhantomData,
+        }
+    }
+
+    #[doc(hidden)]
+    pub fn __bound(self) -> Result<SortBound, BoundError> {
+        Ok(SortBound::Prefix(self.text?))
+    }
+
+    /// The prefix's text, e.g. `SEAT#A#`.
+    pub fn text(&self) -> Result<&str, &MappingError> {
+        self.text.as_deref()
+    }
+}
+
+impl<S> fmt::Debug for SortPrefix<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("SortPrefix").field(&self.text).finish()
+    }
+}
+
+/// New values of the fields an index's key templates are made of, for an update: the update
+/// writes them and rewrites the index keys, so the keys never disagree with the fields.
+/// Generated per index with a template (`OutboxEventGsi1Keys`), holding the template's fields
+/// that are not the table key's (those come from the updated item's key).
+pub trait IndexKeys {
+    /// The entity updated.
+    type Entity: Entity;
+
+    /// The attributes to set (`Some`) or remove (`None`): the fields, then the index keys.
+    fn into_update(
+        self,
+        key: &<Self::Entity as Entity>::Key,
+    ) -> Result<Vec<(&'static str, Option<AttributeValue>)>, MappingError>;
+}
+
+/// An enum of entities that share a partition, read by one query:
+/// `#[derive(DynamoCollection)]`.
+pub trait Collection: FromItem {
+    /// The names of the member entities, as written in the table's entity attribute.
+    const MEMBERS: &'static [&'static str];
+}
+
+/// A collection that has `E` among its members: [`Query::collection`](crate::Query::collection)
+/// reads `E`'s partition as the collection.
+#[diagnostic::on_unimplemented(
+    message = "collection `{Self}` has no member `{E}`",
+    label = "`{E}`'s partition is not read as this collection",
+    note = "query the partition of one of the collection's entities, or add `{E}` to the enum"
+)]
+pub trait CollectionOf<E: Entity>: Collection {}

@@ -1,0 +1,260 @@
+//! Key templates: key values composed of an entity's fields, `#[dynamo(pk = "EVENT#{event_id}",
+//! sk = "SEAT#{section}#{seat_id}")]`, formatted by generated code.
+//!
+//! A component is written so that string order is value order, because DynamoDB compares sort
+//! keys byte by byte:
+//!
+//! | component | written as |
+//! |---|---|
+//! | `String`, unit enums | the text; never empty, never containing the delimiter that follows it |
+//! | unsigned integers | zero-padded to the type's width (`u32`: 10 digits), or to `{field:N}` digits |
+//! | signed integers | `{field:N}`: zero-padded, and negative values refused; without a width, offset by the type's minimum and zero-padded (`i64`: 20 digits), so negatives sort first |
+//! | `OffsetDateTime` | UTC with nine fraction digits, `2024-01-01T12:05:00.000000000Z` |
+//! | `Uuid` (feature `uuid`) | lowercase, hyphenated |
+//!
+//! A component that is empty, or that contains the delimiter following it in the template (the
+//! first character of the literal after its placeholder: `#` in `"{user_id}#{key}"`), would
+//! make the key ambiguous: writing it is a [`MappingError`]. The last component, when the
+//! template ends with it, may hold anything.
+
+use crate::mapping::error::{Direction, MappingError, ValueError};
+
+/// A type that can be a component of a key template.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a component of a key template",
+    label = "this template has a placeholder of type `{Self}`",
+    note = "template components are strings, integers, timestamps (OffsetDateTime), Uuid, or #[derive(DynamoValue)] unit enums and newtypes of one",
+    note = "bool, floats, collections and maps have no key text, and a table key is always present (an Option component is for a sparse index key, in gsi(..)): store such fields as attributes, not in keys"
+)]
+pub trait KeyComponent {
+    /// Whether `{field:N}` (zero-padding to `N` digits) applies: integers.
+    const NUMERIC: bool = false;
+    /// Every character the component's text can hold, when that is a fixed set (digits for
+    /// integers, the variants' values for unit enums); empty for free text. A template
+    /// delimiter among them does not compile: every such value would be refused.
+    const CHARSET: &'static str = "";
+
+    /// Appends the component's text: integers zero-padded to `width` digits (`0`: the
+    /// type's own width).
+    fn write_component(&self, out: &mut String, width: usize) -> Result<(), ValueError>;
+}
+
+/// A component of a secondary index's key template: a [`KeyComponent`], or an `Option` of one,
+/// which makes the index sparse (an item with a `None` component is not in the index).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a component of an index key template",
+    label = "this template has a placeholder of type `{Self}`",
+    note = "template components are strings, integers, timestamps (OffsetDateTime), Uuid, #[derive(DynamoValue)] unit enums and newtypes of one, or an Option of one (a sparse index)"
+)]
+pub trait IndexComponent {
+    /// The component without the `Option`.
+    type Component: KeyComponent;
+
+    /// The component, `None` when the item is not in the index.
+    fn component(&self) -> Option<&Self::Component>;
+}
+
+impl<T: KeyComponent> IndexComponent for T {
+    type Component = T;
+
+    #[inline]
+    fn component(&self) -> Option<&T> {
+        Some(self)
+    }
+}
+
+impl<T: KeyComponent> IndexComponent for Option<T> {
+    type Component = T;
+
+    #[inline]
+    fn component(&self) -> Option<&T> {
+        self.as_ref()
+    }
+}
+
+impl KeyComponent for String {
+    #[inline]
+    fn write_component(&self, out: &mut String, _width: usize) -> Result<(), ValueError> {
+        out.push_str(self);
+        Ok(())
+    }
+}
+
+const DIGITS: &str = "0123456789";
+
+/// Zero-pads `digits` to `width`; an error when it does not fit.
+fn pad(out: &mut String, digits: &str, width: usize) -> Result<(), ValueError> {
+    if digits.len() > width {
+        return Err(ValueError::new(
+            format!("a number of at most {width} digits"),
+            digits.to_owned(),
+        ));
+    }
+    out.extend(std::iter::repeat_n('0', width - digits.len()));
+    out.push_str(digits);
+    Ok(())
+}
+
+macro_rules! unsigned {
+    ($($ty:ty => $width:expr),*) => {$(
+        impl KeyComponent for $ty {
+            const NUMERIC: bool = true;
+            const CHARSET: &'static str = DIGITS;
+
+            #[inline]
+            fn write_component(&self, out: &mut String, width: usize) -> Result<(), ValueError> {
+                let width = if width == 0 { $width } else { width };
+                pad(out, itoa::Buffer::new().format(*self), width)
+            }
+        }
+    )*};
+}
+
+unsigned!(u8 => 3, u16 => 5, u32 => 10, u64 => 20, u128 => 39, usize => 20);
+
+macro_rules! signed {
+    ($($ty:ty => $unsigned:ty, $width:expr),*) => {$(
+        impl KeyComponent for $ty {
+            const NUMERIC: bool = true;
+            const CHARSET: &'static str = DIGITS;
+
+            #[inline]
+            fn write_component(&self, out: &mut String, width: usize) -> Result<(), ValueError> {
+                if width == 0 {
+                    // Offset binary: the minimum maps to 0, so order is kept across the sign.
+                    let offset = (*self as $unsigned) ^ (1 << (<$unsigned>::BITS - 1));
+                    return pad(out, itoa::Buffer::new().format(offset), $width);
+                }
+                if *self < 0 {
+                    return Err(ValueError::new(
+                        "a non-negative number (a fixed-width component keeps no sign)",
+                        itoa::Buffer::new().format(*self).to_owned(),
+                    ));
+                }
+                pad(out, itoa::Buffer::new().format(*self), width)
+            }
+        }
+    )*};
+}
+
+signed!(i8 => u8, 3, i16 => u16, 5, i32 => u32, 10, i64 => u64, 20, i128 => u128, 39, isize => usize, 20);
+
+impl KeyComponent for time::OffsetDateTime {
+    const CHARSET: &'static str = "0123456789-:.TZ";
+
+    #[inline]
+    fn write_component(&self, out: &mut String, _width: usize) -> Result<(), ValueError> {
+        crate::mapping::time::write_rfc3339(*self, out)
+    }
+}
+
+#[cfg(feature = "uuid")]
+impl KeyComponent for uuid::Uuid {
+    const CHARSET: &'static str = "0123456789abcdef-";
+
+    #[inline]
+    fn write_component(&self, out: &mut String, _width: usize) -> Result<(), ValueError> {
+        let mut buf = uuid::Uuid::encode_buffer();
+        out.push_str(self.hyphenated().encode_lower(&mut buf));
+        Ok(())
+    }
+}
+
+/// Where a component belongs, for the error of a component that cannot be written.
+#[derive(Debug, Clone, Copy)]
+pub struct ComponentOf {
+    /// The entity.
+    pub entity: &'static str,
+    /// The component's field.
+    pub field: &'static str,
+    /// The key attribute the template writes.
+    pub attribute: &'static str,
+    /// The delimiter after the component (empty when nothing follows it): characters the
+    /// component must not contain.
+    pub delimiters: &'static str,
+}
+
+/// Appends one component of a template to `out`, checking that it is not empty and does not
+/// hold the delimiter that follows it.
+#[inline]
+pub fn write_component<T: KeyComponent + ?Sized>(
+    out: &mut String,
+    value: &T,
+    width: usize,
+    of: &ComponentOf,
+) -> Result<(), MappingError> {
+    let start = out.len();
+    let error = |source: ValueError| MappingError {
+        entity: of.entity,
+        field: of.field,
+        attribute: of.attribute,
+        direction: Direction::Write,
+        source,
+        key: None,
+    };
+    value.write_component(out, width).map_err(error)?;
+    let written = &out[start..];
+    if written.is_empty() {
+        return Err(error(ValueError::new(
+            "a non-empty key component",
+            "an empty string",
+        )));
+    }
+    if let Some(d) = written.chars().find(|c| of.delimiters.contains(*c)) {
+        return Err(error(ValueError::new(
+            format!("a key component without the template's delimiter {d:?}"),
+            format!("\"{}\"", crate::mapping::error::truncate(written)),
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text<T: KeyComponent>(value: T, width: usize) -> Result<String, ValueError> {
+        let mut out = String::new();
+        value.write_component(&mut out, width).map(|()| out)
+    }
+
+    #[test]
+    fn numbers_sort_as_strings_the_way_they_sort_as_numbers() {
+        let unsigned = [0u64, 7, 10, 99, 100, 12_345, u64::MAX];
+        for pair in unsigned.windows(2) {
+            assert!(text(pair[0], 0).expect("fits") < text(pair[1], 0).expect("fits"));
+        }
+        let signed = [i64::MIN, -1_000, -1, 0, 1, 9, 10, i64::MAX];
+        for pair in signed.windows(2) {
+            let (a, b) = (
+                text(pair[0], 0).expect("fits"),
+                text(pair[1], 0).expect("fits"),
+            );
+            assert!(a < b, "{} -> {a} vs {} -> {b}", pair[0], pair[1]);
+            assert_eq!(a.len(), 20);
+        }
+        assert_eq!(text(3u8, 1).expect("fits"), "3");
+        assert_eq!(text(1_760_000_000i64, 12).expect("fits"), "001760000000");
+        assert!(text(10u8, 1).is_err(), "does not fit one digit");
+        assert!(text(-1i64, 12).is_err(), "a fixed width keeps no sign");
+    }
+
+    #[test]
+    fn components_are_never_empty_nor_hold_a_delimiter() {
+        let of = ComponentOf {
+            entity: "Seat",
+            field: "section",
+            attribute: "sk",
+            delimiters: "#",
+        };
+        let mut out = String::from("SEAT#");
+        write_component(&mut out, &"A".to_string(), 0, &of).expect("fine");
+        assert_eq!(out, "SEAT#A");
+        let err = write_component(&mut out, &"A#1".to_string(), 0, &of).expect_err("delimiter");
+        assert_eq!(
+            err.to_string(),
+            "cannot write Seat.section to attribute \"sk\": expected a key component without the template's delimiter '#', found \"A#1\""
+        );
+        assert!(write_component(&mut out, &String::new(), 0, &of).is_err());
+    }
+}
