@@ -119,7 +119,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // One query for the whole partition, each item as its entity.
-    let mut seats_in_partition = 0;
+    let (mut seats_in_partition, mut held) = (0, 0);
     for item in events
         .query(EventPartition::new("e1"))
         .collection::<EventItems>()
@@ -129,10 +129,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         match item {
             EventItems::Event(e) => println!("{} at {}", e.name, e.venue),
             EventItems::Section(s) => println!("section {}: {} won", s.section, s.price),
-            EventItems::Seat(_) => seats_in_partition += 1,
+            EventItems::Seat(seat) => {
+                seats_in_partition += 1;
+                held += usize::from(seat.holder.is_some());
+            }
         }
     }
-    println!("and {seats_in_partition} seats, in the same partition");
+    println!("and {seats_in_partition} seats ({held} held), in the same partition");
 
     // Typed queries: only seats, never the event or the sections.
     let seat_count = seats.query(SeatPartition::new("e1")).count().await?;
