@@ -191,10 +191,11 @@ pub use mapping::json::Json;
 pub use mapping::key::{IndexKeyScalar, KeyScalar};
 pub use mapping::managed::{TtlValue, VersionValue};
 pub use mapping::partition::{
-    Collection, CollectionOf, IndexKeys, Partition, SortArg, SortPrefix, SortScope,
+    Collection, CollectionOf, IndexKeys, NoSortKey, Partition, SortArg, SortField, SortPrefix,
+    SortScope,
 };
 pub use mapping::set::{SetCollection, SetElement};
-pub use mapping::template::{IndexComponent, KeyComponent};
+pub use mapping::template::KeyComponent;
 pub use mapping::value::{DynamoValue, IntoAttributeValue, ValueOf};
 pub use table::Table;
 pub use table::batch::{Backoff, BatchGet, BatchGetOutput, BatchWrite, BatchWriteOutput};

@@ -600,11 +600,26 @@ fn templates(g: &Gen<'_, '_>) -> TokenStream {
             };
             const #of_const: [#p::ComponentOf; #count] = [#(#of),*];
         });
+        // How each component is written, at the template: a type that is no key component is
+        // reported there, once.
+        for (k, (f, _)) in components.iter().enumerate() {
+            let (cname, ty) = (component_const(n, k), g.component_type(n, f));
+            out.extend(respan(
+                quote! {
+                    const #cname: #p::Component<#ty> = #p::Component {
+                        numeric: <#ty as #krate::KeyComponent>::NUMERIC,
+                        charset: <#ty as #krate::KeyComponent>::CHARSET,
+                        write: <#ty as #krate::KeyComponent>::write_component,
+                    };
+                },
+                span,
+            ));
+        }
         // The whole template, and for a sort template every proper prefix of its components.
         let whole = format_parts(g, n, t.template.parts.len(), &of_const);
         let params = component_params(g, n, count);
         let capacity = text.len() + 24 * count;
-        out.extend(quote_spanned! {span=>
+        out.extend(quote! {
             #[inline]
             #[allow(clippy::ptr_arg)]
             fn #fname(#(#params),*) -> #p::Result<#p::String, #p::MappingError> {
@@ -619,7 +634,7 @@ fn templates(g: &Gen<'_, '_>) -> TokenStream {
                 let params = component_params(g, n, k + 1);
                 let end = prefix_end(&t.template.parts, k);
                 let body = format_parts(g, n, end, &of_const);
-                out.extend(quote_spanned! {span=>
+                out.extend(quote! {
                     #[allow(clippy::ptr_arg)]
                     fn #pname(#(#params),*) -> #p::Result<#p::String, #p::MappingError> {
                         let mut out = #p::String::with_capacity(#capacity);
@@ -631,6 +646,29 @@ fn templates(g: &Gen<'_, '_>) -> TokenStream {
         }
     }
     out
+}
+
+/// The `const` describing component `k` of template `n`.
+fn component_const(n: usize, k: usize) -> syn::Ident {
+    format_ident!("__TEMPLATE_{}_COMPONENT_{}", n, k)
+}
+
+/// `tokens` with every span set to `span`: errors in them point there.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tree| {
+            if let proc_macro2::TokenTree::Group(group) = &tree {
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(span);
+                tree = proc_macro2::TokenTree::Group(inner);
+            } else {
+                tree.set_span(span);
+            }
+            tree
+        })
+        .collect()
 }
 
 /// Per component of template `n` (as [`Gen::components`] lists them), the delimiter it must
@@ -688,8 +726,8 @@ fn format_parts(g: &Gen<'_, '_>, n: usize, end: usize, of_const: &syn::Ident) ->
                 if g.field(name).is_none() {
                     continue;
                 }
-                let param = format_ident!("c{}", k);
-                out.extend(quote!(#p::write_component(&mut out, #param, #width, &#of_const[#k])?;));
+                let (param, component) = (format_ident!("c{}", k), component_const(n, k));
+                out.extend(quote!(#p::write_component(&mut out, #param, #width, &#of_const[#k], #component.write)?;));
                 k += 1;
             }
         }
@@ -824,9 +862,13 @@ fn sparse_index_keys(
     let locals: Vec<_> = (0..components.len())
         .map(|k| format_ident!("__dynamo_component_{}", k))
         .collect();
+    // A sparse index's component is an `Option` (read off the type's syntax).
     let reads = components.iter().map(|f| {
         let value = read(f);
-        quote!(#p::IndexComponent::component(&#value))
+        match option_inner(f.ty) {
+            Some(_) => quote!(#value.as_ref()),
+            None => quote!(#p::Some(&#value)),
+        }
     });
     let calls = templates.iter().map(|n| {
         let fname = g.template_fn(*n);
@@ -961,19 +1003,19 @@ fn partition(
     // The sort key type and scope.
     let mut sort_items = Generated::default();
     let (sort_type, scope) = match sk {
-        None => (quote!(()), quote!(#p::SortScope::None)),
+        None => (quote!(#p::NoSortKey), quote!(#p::SortScope::None)),
         Some(Key::Field(f)) => {
             let ty = match option_inner(f.ty).filter(|_| index.is_some()) {
                 Some(inner) => inner,
                 None => f.ty,
             };
-            (quote!(#ty), quote!(#p::SortScope::Any))
+            (quote!(#p::SortField<#ty>), quote!(#p::SortScope::Any))
         }
         Some(Key::Template(n)) => {
             let t = &g.template(n).template;
             let prefix = t.prefix();
             if t.is_constant() {
-                (quote!(()), quote!(#p::SortScope::Exact(#prefix)))
+                (quote!(#p::NoSortKey), quote!(#p::SortScope::Exact(#prefix)))
             } else {
                 sort_items = sort_struct(g, n, &sort_ident, &place);
                 let scope = if prefix.is_empty() {
@@ -1272,15 +1314,22 @@ fn table_and_checks(
             Some(index) => quote!(#p::Some(#index)),
             None => quote!(#p::None),
         };
+        // A missing index is reported by its first template only.
+        let report_index = c
+            .templates
+            .iter()
+            .position(|o| o.index.is_some() && o.index_name() == t.index_name())
+            .is_none_or(|first| first == n);
         checks.push(check(
             t.span(),
-            quote!(#p::check_template_key(#name, #text, #index, #role, &#path, #path_str)),
+            quote!(#p::check_template_key(#name, #text, #index, #role, #report_index, &#path, #path_str)),
         ));
-        for ((f, width), delimiter) in g.components(n).into_iter().zip(delimiter_texts(g, n)) {
-            let (ty, fname) = (g.component_type(n, f), f.name.as_str());
+        let components = g.components(n).into_iter().zip(delimiter_texts(g, n));
+        for (k, ((f, width), delimiter)) in components.enumerate() {
+            let (component, fname) = (component_const(n, k), f.name.as_str());
             checks.push(check(
                 t.span(),
-                quote!(#p::check_component::<#ty>(#text, #fname, #width, #delimiter)),
+                quote!(#p::check_component(#text, #fname, #width, #delimiter, #component.numeric, #component.charset)),
             ));
         }
     }

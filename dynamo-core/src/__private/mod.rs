@@ -13,11 +13,11 @@ pub use crate::mapping::error::{Direction, MappingError, ValueError};
 pub use crate::mapping::key::{IndexKeyScalar, KeyScalar};
 pub use crate::mapping::managed::{TtlValue, VersionValue};
 pub use crate::mapping::partition::{
-    BoundError, Collection, CollectionOf, IndexKeys, Partition, SortArg, SortBound, SortPrefix,
-    SortScope,
+    BoundError, Collection, CollectionOf, IndexKeys, NoSortKey, Partition, SortArg, SortBound,
+    SortField, SortPrefix, SortScope,
 };
 pub use crate::mapping::set::{SetCollection, SetElement};
-pub use crate::mapping::template::{ComponentOf, IndexComponent, KeyComponent, write_component};
+pub use crate::mapping::template::{Component, ComponentOf, KeyComponent, write_component};
 pub use crate::mapping::value::{DynamoValue, ValueOf};
 pub use aws_sdk_dynamodb::types::AttributeValue;
 pub use core::clone::Clone;

@@ -5,7 +5,6 @@
 
 use crate::def::{KeyDef, TableDef, str_eq};
 use crate::mapping::entity::{EntitySchema, KeyField, KeyRole};
-use crate::mapping::template::KeyComponent;
 use crate::schema::rules::{self, Holder, Msg, Side, TableRef};
 
 const fn declared<'a>(table: &'a TableDef, path: &'a str) -> TableRef<'a> {
@@ -230,12 +229,14 @@ pub const fn template_attribute(
     }
 }
 
-/// A key template against the table: the index exists, the key exists, and it is a string.
+/// A key template against the table: the index exists (reported by the index's first
+/// template, `report_index`), the key exists, and it is a string.
 pub const fn check_template_key(
     entity: &str,
     template: &str,
     index: Option<&str>,
     role: KeyRole,
+    report_index: bool,
     table: &TableDef,
     table_path: &str,
 ) -> Option<Msg> {
@@ -243,6 +244,9 @@ pub const fn check_template_key(
     if let Some(name) = index
         && table.index(name).is_none()
     {
+        if !report_index {
+            return None;
+        }
         return Some(rules::index_not_declared(
             Holder::Template(template),
             name,
@@ -263,18 +267,20 @@ pub const fn check_template_key(
     }
 }
 
-/// One component of a key template: `{field:N}` only on integers, and no delimiter among the
-/// characters every value of the component's type holds.
-pub const fn check_component<T: KeyComponent + ?Sized>(
+/// One component of a key template: `{field:N}` only on integers (`numeric`), and no delimiter
+/// among the characters values of the component's type hold (`charset`, empty for free text).
+pub const fn check_component(
     template: &str,
     field: &str,
     width: usize,
     delimiters: &str,
+    numeric: bool,
+    charset: &str,
 ) -> Option<Msg> {
-    if width > 0 && !T::NUMERIC {
+    if width > 0 && !numeric {
         return Some(rules::template_width_not_integer(template, field));
     }
-    let (charset, delimiters) = (T::CHARSET.as_bytes(), delimiters.as_bytes());
+    let (charset, delimiters) = (charset.as_bytes(), delimiters.as_bytes());
     let mut i = 0;
     while i < delimiters.len() {
         let mut j = 0;

@@ -47,7 +47,8 @@ pub trait Partition: Sized {
     /// The entity whose items the partition holds.
     type Entity: Entity;
     /// What the sort key conditions of a query take: the sort template's generated struct
-    /// (`SeatSortKey`), the `#[sk]` field's type, or `()` when there is nothing to compare.
+    /// (`SeatSortKey`), [`SortField<T>`] for a `#[sk]` field of type `T`, or [`NoSortKey`] when
+    /// there is nothing to compare.
     type Sort;
     /// The index read, `None` for the table.
     const INDEX: Option<&'static str>;
@@ -78,9 +79,9 @@ pub enum SortScope {
 /// (`SeatSortKey::section("A")`).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a value of this query's sort key `{S}`",
-    label = "expected a `{S}`, or a prefix of one, here",
-    note = "a template sort key takes its generated struct (`SeatSortKey::new(..)`) or a prefix of it (`SeatSortKey::section(..)`); a `#[sk]` field takes a value of its type",
-    note = "a sort template without placeholders, or a table without sort key, takes no sort key condition"
+    label = "not a value of `{S}`",
+    note = "a template sort key takes its generated struct (`SeatSortKey::new(..)`) or a prefix of it (`SeatSortKey::section(..)`); a `#[sk]` field (`SortField<T>`) takes a value of its type `T`",
+    note = "`NoSortKey`: the table or index has no sort key, or the entity's sort template has no placeholder, so there is nothing to compare"
 )]
 pub trait SortArg<S> {
     /// The value or prefix, formatted.
@@ -119,7 +120,16 @@ impl From<ValueError> for BoundError {
     }
 }
 
-impl<T: KeyScalar, V: ValueOf<T>> SortArg<T> for V {
+/// The sort key of a partition whose sort key is a `#[sk]` (or `#[gsi(.., sk)]`) field of type
+/// `T`: conditions take values of `T`. A marker type, never built.
+pub struct SortField<T: ?Sized>(PhantomData<fn() -> T>);
+
+/// The sort key of a partition without sort key conditions: the table or index has no sort
+/// key, or the entity's sort template has no placeholder (one sort key per partition). A marker
+/// type, never built.
+pub enum NoSortKey {}
+
+impl<T: KeyScalar, V: ValueOf<T>> SortArg<SortField<T>> for V {
     fn sort_bound(self) -> Result<SortBound, BoundError> {
         let value = self
             .into_value()

@@ -39,39 +39,6 @@ pub trait KeyComponent {
     fn write_component(&self, out: &mut String, width: usize) -> Result<(), ValueError>;
 }
 
-/// A component of a secondary index's key template: a [`KeyComponent`], or an `Option` of one,
-/// which makes the index sparse (an item with a `None` component is not in the index).
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be a component of an index key template",
-    label = "this template has a placeholder of type `{Self}`",
-    note = "template components are strings, integers, timestamps (OffsetDateTime), Uuid, #[derive(DynamoValue)] unit enums and newtypes of one, or an Option of one (a sparse index)"
-)]
-pub trait IndexComponent {
-    /// The component without the `Option`.
-    type Component: KeyComponent;
-
-    /// The component, `None` when the item is not in the index.
-    fn component(&self) -> Option<&Self::Component>;
-}
-
-impl<T: KeyComponent> IndexComponent for T {
-    type Component = T;
-
-    #[inline]
-    fn component(&self) -> Option<&T> {
-        Some(self)
-    }
-}
-
-impl<T: KeyComponent> IndexComponent for Option<T> {
-    type Component = T;
-
-    #[inline]
-    fn component(&self) -> Option<&T> {
-        self.as_ref()
-    }
-}
-
 impl KeyComponent for String {
     #[inline]
     fn write_component(&self, out: &mut String, _width: usize) -> Result<(), ValueError> {
@@ -174,14 +141,26 @@ pub struct ComponentOf {
     pub delimiters: &'static str,
 }
 
-/// Appends one component of a template to `out`, checking that it is not empty and does not
-/// hold the delimiter that follows it.
+/// How a component type is written: [`KeyComponent`]'s items, gathered in one `const` per
+/// component by the derive, so a type that is no component is reported once.
+pub struct Component<T: ?Sized> {
+    /// [`KeyComponent::NUMERIC`].
+    pub numeric: bool,
+    /// [`KeyComponent::CHARSET`].
+    pub charset: &'static str,
+    /// [`KeyComponent::write_component`].
+    pub write: fn(&T, &mut String, usize) -> Result<(), ValueError>,
+}
+
+/// Appends one component of a template to `out` with `write`, checking that it is not empty
+/// and does not hold the delimiter that follows it.
 #[inline]
-pub fn write_component<T: KeyComponent + ?Sized>(
+pub fn write_component<T: ?Sized>(
     out: &mut String,
     value: &T,
     width: usize,
     of: &ComponentOf,
+    write: fn(&T, &mut String, usize) -> Result<(), ValueError>,
 ) -> Result<(), MappingError> {
     let start = out.len();
     let error = |source: ValueError| MappingError {
@@ -192,7 +171,7 @@ pub fn write_component<T: KeyComponent + ?Sized>(
         source,
         key: None,
     };
-    value.write_component(out, width).map_err(error)?;
+    write(value, out, width).map_err(error)?;
     let written = &out[start..];
     if written.is_empty() {
         return Err(error(ValueError::new(
@@ -247,14 +226,16 @@ mod tests {
             attribute: "sk",
             delimiters: "#",
         };
+        let write = <String as KeyComponent>::write_component;
         let mut out = String::from("SEAT#");
-        write_component(&mut out, &"A".to_string(), 0, &of).expect("fine");
+        write_component(&mut out, &"A".to_string(), 0, &of, write).expect("fine");
         assert_eq!(out, "SEAT#A");
-        let err = write_component(&mut out, &"A#1".to_string(), 0, &of).expect_err("delimiter");
+        let err =
+            write_component(&mut out, &"A#1".to_string(), 0, &of, write).expect_err("delimiter");
         assert_eq!(
             err.to_string(),
             "cannot write Seat.section to attribute \"sk\": expected a key component without the template's delimiter '#', found \"A#1\""
         );
-        assert!(write_component(&mut out, &String::new(), 0, &of).is_err());
+        assert!(write_component(&mut out, &String::new(), 0, &of, write).is_err());
     }
 }

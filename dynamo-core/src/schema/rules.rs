@@ -406,6 +406,11 @@ pub const fn template_width_not_integer(template: &str, field: &str) -> Msg {
 /// Rule `template_delimiter_in_component` (compile time): every value of a component would
 /// hold one of the template's delimiters, so no key could be written.
 pub const fn template_delimiter_in_component(template: &str, field: &str, delimiter: &str) -> Msg {
+    let other = if crate::def::str_eq(delimiter, "#") {
+        "'|'"
+    } else {
+        "'#'"
+    };
     Msg::new()
         .push("key template ")
         .quoted(template)
@@ -413,7 +418,8 @@ pub const fn template_delimiter_in_component(template: &str, field: &str, delimi
         .quoted(delimiter)
         .push(", which values of field ")
         .ticked(field)
-        .push(" contain, so its keys could not be read back unambiguously; separate them with a character its values never hold, e.g. '#'")
+        .push(" contain, so its keys could not be read back unambiguously; separate them with a character its values never hold, e.g. ")
+        .push(other)
 }
 
 /// Rule `entity_attribute_not_declared` (compile time): `entity = ".."` on a table that has

@@ -37,17 +37,17 @@ pub(crate) fn check(cx: &mut Ctxt, cont: &Container<'_>, derive: Derive) -> bool
             }
             index_keys(cx, cont);
             templates_need_declared_table(cx, cont);
-            template_or_field(cx, cont);
+            let keys_ok = template_or_field(cx, cont);
             placeholders_name_fields(cx, cont);
             partition_templates_spread(cx, cont);
             index_templates_have_partition(cx, cont);
-            sort_prefixes_named(cx, cont);
+            let prefixes_ok = sort_prefixes_named(cx, cont);
             entity_type_named(cx, cont);
             one_marker(cx, cont, |a| a.pk, "#[pk]", "partition key");
             one_marker(cx, cont, |a| a.sk, "#[sk]", "sort key");
             one_marker(cx, cont, |a| a.ttl, "#[ttl]", "TTL attribute");
             one_marker(cx, cont, |a| a.version, "#[version]", "version attribute");
-            has_partition_key(cx, cont)
+            has_partition_key(cx, cont) && keys_ok && prefixes_ok && templates_parsed(cont)
         }
     }
 }
@@ -265,6 +265,20 @@ fn has_partition_key(cx: &mut Ctxt, cont: &Container<'_>) -> bool {
     false
 }
 
+/// Whether every key template parsed (the ones that did not are reported already: generating
+/// without them would report a missing key too).
+fn templates_parsed(cont: &Container<'_>) -> bool {
+    let written = usize::from(cont.attrs.pk.is_some())
+        + usize::from(cont.attrs.sk.is_some())
+        + cont
+            .attrs
+            .gsi
+            .iter()
+            .map(|g| usize::from(g.pk.is_some()) + usize::from(g.sk.is_some()))
+            .sum::<usize>();
+    written == cont.templates.len()
+}
+
 /// Key templates and entity types write the table's attributes, which only a declared
 /// `TableDef` names.
 fn templates_need_declared_table(cx: &mut Ctxt, cont: &Container<'_>) {
@@ -288,14 +302,17 @@ fn templates_need_declared_table(cx: &mut Ctxt, cont: &Container<'_>) {
     }
 }
 
-/// A key is held by a field or composed by a template, never both.
-fn template_or_field(cx: &mut Ctxt, cont: &Container<'_>) {
+/// A key is held by a field or composed by a template, never both. Returns whether none is
+/// both (otherwise nothing is generated, so the mistake is reported once).
+fn template_or_field(cx: &mut Ctxt, cont: &Container<'_>) -> bool {
+    let mut ok = true;
     let table_keys = [
         (IndexRole::Partition, cont.marked(|a| a.pk), "#[pk]", "pk"),
         (IndexRole::Sort, cont.marked(|a| a.sk), "#[sk]", "sk"),
     ];
     for (role, field, marker, key) in table_keys {
         if let (Some(t), Some(field)) = (cont.template(None, role), field) {
+            ok = false;
             cx.syn_error(syn::Error::new(
                 t.span(),
                 format!(
@@ -316,6 +333,7 @@ fn template_or_field(cx: &mut Ctxt, cont: &Container<'_>) {
                 .any(|g| g.index == index && g.role == t.role)
         });
         if let Some(field) = marked {
+            ok = false;
             cx.syn_error(syn::Error::new(
                 t.span(),
                 format!(
@@ -328,6 +346,7 @@ fn template_or_field(cx: &mut Ctxt, cont: &Container<'_>) {
             ));
         }
     }
+    ok
 }
 
 /// Every placeholder names a stored field.
@@ -420,13 +439,15 @@ fn index_templates_have_partition(cx: &mut Ctxt, cont: &Container<'_>) {
 
 /// The prefixes of a sort template are constructors named after their last field, next to
 /// `new`: no field but the last may be called `new`.
-fn sort_prefixes_named(cx: &mut Ctxt, cont: &Container<'_>) {
+fn sort_prefixes_named(cx: &mut Ctxt, cont: &Container<'_>) -> bool {
+    let mut ok = true;
     for t in cont.templates.iter().filter(|t| t.role == IndexRole::Sort) {
         let components: Vec<_> = t.template.components().collect();
         let Some((_, leading)) = components.split_last() else {
             continue;
         };
         if leading.iter().any(|(name, _)| *name == "new") {
+            ok = false;
             cx.syn_error(syn::Error::new(
                 t.span(),
                 format!(
@@ -436,6 +457,7 @@ fn sort_prefixes_named(cx: &mut Ctxt, cont: &Container<'_>) {
             ));
         }
     }
+    ok
 }
 
 /// `entity = ".."` names a type.

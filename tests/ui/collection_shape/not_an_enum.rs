@@ -1,0 +1,8 @@
+use dynamo_core::DynamoCollection;
+
+#[derive(DynamoCollection)]
+struct EventItems {
+    items: Vec<String>,
+}
+
+fn main() {}
