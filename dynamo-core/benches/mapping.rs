@@ -1,5 +1,6 @@
 //! Mapping speed: `#[derive(DynamoEntity)]` against hand-written `AttributeValue` code and
-//! `serde_dynamo`, on the same 11-field reservation, in one run.
+//! `serde_dynamo`, on the same 11-field reservation, in one run; and an entity with two key
+//! templates against hand-written code that formats the same keys.
 //!
 //! `cargo bench -p dynamo-core --bench mapping`
 
@@ -7,7 +8,7 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use dynamo_core::{DynamoEntity, DynamoValue, Entity, Item};
+use dynamo_core::{DynamoEntity, DynamoValue, Entity, Item, KeyDef, TableDef};
 use std::collections::HashMap;
 use std::hint::black_box;
 use time::OffsetDateTime;
@@ -38,10 +39,10 @@ struct Reservation {
     seat_ids: Vec<String>,
     quantity: u32,
     total_price: i64,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "fixed_width_serde")]
     hold_expires_at: OffsetDateTime,
     idempotency_key: String,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "fixed_width_serde")]
     created_at: OffsetDateTime,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     note: Option<String>,
@@ -61,6 +62,33 @@ fn sample() -> Reservation {
         idempotency_key: "9d97a952-b1cb-41c4-91b4-4de0548f3045".into(),
         created_at: at,
         note: Some("aisle".into()),
+    }
+}
+
+/// RFC 3339 in UTC with nine fraction digits, as one would write it with `time`: the fixed-width
+/// form the derive writes (string order is time order).
+fn fixed_width(t: OffsetDateTime) -> Result<String, String> {
+    const FORMAT: &[time::format_description::BorrowedFormatItem<'_>] = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:9]Z"
+    );
+    t.to_offset(time::UtcOffset::UTC)
+        .format(FORMAT)
+        .map_err(|e| e.to_string())
+}
+
+/// The same timestamp format for serde_dynamo.
+mod fixed_width_serde {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::OffsetDateTime;
+
+    pub(crate) fn serialize<S: Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::fixed_width(*t).map_err(serde::ser::Error::custom)?)
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OffsetDateTime, D::Error> {
+        let text = String::deserialize(d)?;
+        OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339)
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -97,11 +125,7 @@ mod hand {
             "total_price".to_owned(),
             AttributeValue::N(itoa::Buffer::new().format(r.total_price).to_owned()),
         );
-        let fmt = |t: OffsetDateTime| {
-            t.to_offset(time::UtcOffset::UTC)
-                .format(&Rfc3339)
-                .map_err(|e| e.to_string())
-        };
+        let fmt = |t: OffsetDateTime| fixed_width(t);
         item.insert(
             "hold_expires_at".to_owned(),
             AttributeValue::S(fmt(r.hold_expires_at)?),
@@ -173,6 +197,63 @@ mod hand {
     }
 }
 
+const TICKETING: TableDef = TableDef::new("ticketing", KeyDef::string("pk"))
+    .with_sort_key(KeyDef::string("sk"))
+    .with_entity_attribute("entity");
+
+/// A seat of a single-table design: two key templates and the entity type.
+#[derive(DynamoEntity, Debug, Clone, PartialEq)]
+#[dynamo(table = TICKETING, pk = "EVENT#{event_id}", sk = "SEAT#{section}#{seat_no:4}")]
+struct Seat {
+    event_id: String,
+    section: String,
+    seat_no: u32,
+    status: Status,
+    price: u32,
+    holder: Option<String>,
+}
+
+fn seat() -> Seat {
+    Seat {
+        event_id: "evt_2025_1001".into(),
+        section: "VIP".into(),
+        seat_no: 17,
+        status: Status::Hold,
+        price: 150_000,
+        holder: Some("rsv_01JAB3C4D5E6F7G8H9J0K1M2N3".into()),
+    }
+}
+
+/// The same item by hand: the keys formatted with `format!`, the rest as `hand::to_item`. No
+/// timestamp: the keys' cost is not hidden behind `time`'s formatter.
+fn hand_seat(s: Seat) -> Result<Item, String> {
+    let mut item = HashMap::with_capacity(9);
+    item.insert(
+        "pk".to_owned(),
+        AttributeValue::S(format!("EVENT#{}", s.event_id)),
+    );
+    item.insert(
+        "sk".to_owned(),
+        AttributeValue::S(format!("SEAT#{}#{:04}", s.section, s.seat_no)),
+    );
+    item.insert("entity".to_owned(), AttributeValue::S("Seat".to_owned()));
+    item.insert("event_id".to_owned(), AttributeValue::S(s.event_id));
+    item.insert("section".to_owned(), AttributeValue::S(s.section));
+    item.insert(
+        "seat_no".to_owned(),
+        AttributeValue::N(itoa::Buffer::new().format(s.seat_no).to_owned()),
+    );
+    item.insert("status".to_owned(), AttributeValue::S("HOLD".to_owned()));
+    item.insert(
+        "price".to_owned(),
+        AttributeValue::N(itoa::Buffer::new().format(s.price).to_owned()),
+    );
+    if let Some(holder) = s.holder {
+        item.insert("holder".to_owned(), AttributeValue::S(holder));
+    }
+    Ok(item)
+}
+
 fn bench(c: &mut Criterion) {
     let r = sample();
     let item = r.clone().into_item().expect("maps");
@@ -227,6 +308,30 @@ fn bench(c: &mut Criterion) {
         b.iter_batched(
             || item.clone(),
             |i| black_box(serde_dynamo::from_item::<_, Reservation>(i)),
+            BatchSize::SmallInput,
+        )
+    });
+    g.finish();
+
+    // Key templates: the same item from both.
+    let s = seat();
+    assert_eq!(
+        s.clone().into_item().expect("maps"),
+        hand_seat(s.clone()).expect("maps"),
+        "same keys and attributes"
+    );
+    let mut g = c.benchmark_group("to_item_with_templates");
+    g.bench_function("derive", |b| {
+        b.iter_batched(
+            || s.clone(),
+            |s| black_box(s.into_item()),
+            BatchSize::SmallInput,
+        )
+    });
+    g.bench_function("hand_written", |b| {
+        b.iter_batched(
+            || s.clone(),
+            |s| black_box(hand_seat(s)),
             BatchSize::SmallInput,
         )
     });
