@@ -36,3 +36,7 @@ mod rules {}
 #[cfg(doctest)]
 #[doc = include_str!("../docs/schema-checks.md")]
 mod schema_checks {}
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/single-table.md")]
+mod single_table {}

@@ -89,6 +89,10 @@
 //! |---|---|
 //! | `table = CONST` | the `TableDef` the entity lives in; keys, indexes and TTL are checked against it |
 //! | `table_name = ".."` | no declared definition: the entity's keys, `#[gsi]` and `#[ttl]` fields define the table |
+//! | `pk = ".."`, `sk = ".."` | key templates: the table's keys composed from fields, `"EVENT#{event_id}"` |
+//! | `gsi(NAME, pk = "..", sk = "..")` | key templates of an index; an `Option` field in one makes the index sparse |
+//! | `entity = ".."` | the entity type written to the table's entity attribute (default: the struct's name) |
+//! | `single_partition` | allows a partition template without placeholders (one partition for every item) |
 //! | `rename_all = ".."` | attribute names from field names: `camelCase`, `snake_case`, `PascalCase`, `lowercase`, `UPPERCASE`, `SCREAMING_SNAKE_CASE`, `kebab-case`, `SCREAMING-KEBAB-CASE` |
 //! | `crate = path` | where `dynamo_core` is, when renamed |
 //!
@@ -138,6 +142,37 @@
 //! timestamps are written in one fixed-width form (nine fraction digits), so string order is
 //! time order; integers are numbers (`N`). Inside composite string keys you write yourself,
 //! pad numbers to a fixed width.
+//!
+//! # Single-table design
+//!
+//! Key templates compose key values from fields; the derive generates the entity's partition
+//! type (what [`Table::query`] takes), its sort key type (whole or as a prefix) and, per index,
+//! the same; [`DynamoCollection`] reads several entity types of one partition in one query:
+//!
+//! ```
+//! use dynamo_core::{DynamoEntity, Entity, KeyDef, TableDef};
+//!
+//! const TICKET_EVENTS: TableDef = TableDef::new("ticket-ticket-events", KeyDef::string("pk"))
+//!     .with_sort_key(KeyDef::string("sk"))
+//!     .with_entity_attribute("entity");
+//!
+//! #[derive(DynamoEntity)]
+//! #[dynamo(table = TICKET_EVENTS, pk = "EVENT#{event_id}", sk = "SEAT#{section}#{seat_no:4}")]
+//! struct Seat {
+//!     event_id: String,
+//!     section: String,
+//!     seat_no: u32,
+//! }
+//!
+//! let item = Seat { event_id: "e1".into(), section: "A".into(), seat_no: 7 }.into_item()?;
+//! assert_eq!(item["sk"].as_s().ok().map(String::as_str), Some("SEAT#A#0007"));
+//! assert_eq!(item["entity"].as_s().ok().map(String::as_str), Some("Seat"));
+//! // seats.query(SeatPartition::new("e1")).sk_begins_with(SeatSortKey::section("A"))
+//! # Ok::<(), dynamo_core::MappingError>(())
+//! ```
+//!
+//! `docs/single-table.md` in the repository has the model, every template rule and the
+//! compile errors.
 //!
 //! # Failures that say why
 //!
