@@ -132,7 +132,7 @@ async fn inventory_conflict_names_the_seats_and_writes_nothing() {
 #[tokio::test]
 async fn idempotent_replays_are_byte_identical_and_conflicts_are_409() {
     let app = TestApp::spawn().await;
-    app.seed("evt_1", ["D-1".to_string(), "D-2".to_string()])
+    app.seed("evt_1", ["D-1", "D-2", "D-3"].map(String::from))
         .await;
     let (s1, _, first) = app.hold("u1", "same-key", "evt_1", &["D-1"]).await;
     let (s2, _, second) = app.hold("u1", "same-key", "evt_1", &["D-1"]).await;
@@ -152,6 +152,16 @@ async fn idempotent_replays_are_byte_identical_and_conflicts_are_409() {
     assert_eq!(status, StatusCode::CONFLICT);
     let (status, err, _) = app.hold("u3", "retry-key", "evt_1", &["D-2"]).await;
     assert_error(status, &err, 409, "INVENTORY_CONFLICT");
+    // Keys may hold the '#' that separates user and key in the stored record's key: the key
+    // is its last part.
+    let (s1, _, first) = app.hold("u4", "k#1#2", "evt_1", &["D-3"]).await;
+    let (s2, _, second) = app.hold("u4", "k#1#2", "evt_1", &["D-3"]).await;
+    assert_eq!(
+        (s1, s2),
+        (StatusCode::CREATED, StatusCode::CREATED),
+        "{first}"
+    );
+    assert_eq!(first, second, "replayed, not executed again");
 }
 
 #[tokio::test]

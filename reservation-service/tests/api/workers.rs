@@ -3,11 +3,13 @@
 
 use crate::helpers::*;
 use dynamo_core::Entity;
+use dynamo_core::{AttributeValue, Item};
 use reqwest::StatusCode;
 use reservation_service::clock::Clock;
 use reservation_service::outbox::{EventBridgeSink, EventSink, PublishResult, Relay, RelayConfig};
 use reservation_service::store::{
-    OutboxEvent, OutboxStatus, Reservation, ReservationStatus, SeatState,
+    IdempotencyRecord, IdempotencyRecordKey, OutboxEvent, OutboxStatus, Reservation,
+    ReservationStatus, SeatState,
 };
 use serde_json::json;
 use std::collections::HashSet;
@@ -395,4 +397,87 @@ async fn running_workers_publish_a_change_at_once_and_stop_cleanly() {
     tokio::time::timeout(Duration::from_secs(5), workers.stop())
         .await
         .expect("the workers stop promptly");
+}
+
+/// Writes `item` as it is, over the stored one.
+async fn put_raw<E: Entity>(app: &TestApp, item: Item) {
+    let table = app.table::<E>();
+    table
+        .client()
+        .put_item()
+        .table_name(table.name())
+        .set_item(Some(item))
+        .send()
+        .await
+        .expect("written");
+}
+
+/// Items written before their index keys were key templates (the keys hand-formatted, without
+/// the fields templates are made of) are still read, swept, published and replayed.
+#[tokio::test]
+async fn items_written_before_key_templates_are_read_swept_published_and_replayed() {
+    let app = TestApp::builder()
+        .hold_ttl(Duration::from_secs(1))
+        .spawn()
+        .await;
+    app.seed("evt_1", ["W-1".to_string()]).await;
+    let (status, created, created_text) = app.hold("alice", "k-old", "evt_1", &["W-1"]).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["reservation_id"].as_str().expect("id").to_owned();
+
+    // The reservation as the earlier version wrote it: GSI1's sort key with whole seconds, GSI2's
+    // key without the shard field.
+    let reservation = app.reservation(&id).await;
+    let mut item = app.stored_item::<Reservation>(reservation.key()).await;
+    assert!(item.remove("hold_shard").is_some());
+    let whole_seconds = reservation_service::store::rfc3339(reservation.created_at);
+    item.insert(
+        "gsi1sk".into(),
+        AttributeValue::S(format!("{whole_seconds}#{id}")),
+    );
+    assert!(item["gsi2pk"].as_s().is_ok_and(|k| k.starts_with("HOLD#")));
+    put_raw::<Reservation>(&app, item).await;
+    // The outbox event without its shard field (its GSI1 keys were written the same way).
+    let event = events(&app).await.remove(0);
+    let mut item = app.stored_item::<OutboxEvent>(event.key()).await;
+    assert!(item.remove("pending_shard").is_some());
+    put_raw::<OutboxEvent>(&app, item).await;
+    // The idempotency record with only its `<user>#<key>` key.
+    let key = IdempotencyRecordKey::new("alice", "k-old");
+    let mut item = app.stored_item::<IdempotencyRecord>(key).await;
+    assert_eq!(
+        item["pk"].as_s().ok().map(String::as_str),
+        Some("alice#k-old")
+    );
+    assert!(item.remove("user_id").is_some() && item.remove("idempotency_key").is_some());
+    put_raw::<IdempotencyRecord>(&app, item).await;
+
+    let (status, body, _) = app.get(&format!("/v1/reservations/{id}"), "alice").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "HOLD");
+    let (status, _, replayed) = app.hold("alice", "k-old", "evt_1", &["W-1"]).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(replayed, created_text, "replayed from the old record");
+
+    let sink = Arc::new(Capture::default());
+    let pass = relay(&app, sink.clone(), RelayConfig::default())
+        .pass()
+        .await
+        .expect("pass");
+    assert_eq!(pass.published, 1, "{pass:?}");
+    let stored = app.stored_item::<OutboxEvent>(event.key()).await;
+    assert!(
+        !stored.contains_key("gsi1pk"),
+        "out of the relay's index: {stored:?}"
+    );
+
+    app.clock.advance(Duration::from_secs(2));
+    assert_eq!(app.state.reservations.sweep(100).await.expect("sweeps"), 1);
+    let expired = app.reservation(&id).await;
+    assert_eq!(expired.status, ReservationStatus::Expired);
+    let stored = app.stored_item::<Reservation>(expired.key()).await;
+    assert!(
+        !stored.contains_key("gsi2pk"),
+        "out of the sweeper's index: {stored:?}"
+    );
 }
