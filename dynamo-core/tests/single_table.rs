@@ -421,9 +421,28 @@ async fn composite_sort_keys_query_by_prefix_and_range() {
     assert_eq!(strictly, 4);
 }
 
+/// The entity attribute is no key: DynamoDB declares only key attributes, so the exports do not
+/// either, and the live table matches the definition with it.
+#[cfg(feature = "cloudformation")]
+#[test]
+fn exports_declare_the_keys_templates_write_and_not_the_entity_attribute() {
+    let resource = TICKETING.to_cloudformation();
+    let declared: Vec<&str> = resource["Properties"]["AttributeDefinitions"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|a| a["AttributeName"].as_str())
+        .collect();
+    assert_eq!(declared, ["pk", "sk", "gsi1pk", "gsi1sk"]);
+}
+
 #[tokio::test]
 async fn reads_check_the_entity_type() {
     let t = ticketing().await;
+    t.seats
+        .assert_schema()
+        .await
+        .expect("template keys match the live table");
     let impostors: Table<Impostor> = Table::new(t.events.client()).named(t.events.name());
     let err = impostors
         .get(ImpostorKey::new("e1"))

@@ -692,4 +692,60 @@ mod tests {
             "add #[dynamo(rename = \"pk\")] to field `order_id`"
         );
     }
+
+    /// A template key takes the definition's attribute: a difference with the table is worded
+    /// for the definition, and the entity type is among the attributes an index must project.
+    #[test]
+    fn template_keys_and_the_entity_attribute() {
+        use crate::mapping::entity::KeyTemplate;
+        const TEMPLATE: KeyTemplate = KeyTemplate {
+            text: "SEAT#{section}",
+            prefix: "SEAT#",
+            shape: "SEAT#{}",
+            components: &["section"],
+        };
+        const DEF: TableDef = ORDERS.with_entity_attribute("entity");
+        let entity = EntitySchema {
+            name: "Seat",
+            partition_key: KeyField {
+                field: "event_id",
+                attribute: "pk",
+                scalar: ScalarType::S,
+                template: None,
+            },
+            sort_key: Some(KeyField {
+                field: TEMPLATE.text,
+                attribute: "sk",
+                scalar: ScalarType::S,
+                template: Some(TEMPLATE),
+            }),
+            attributes: &[FieldAttribute {
+                field: "section",
+                attribute: "section",
+            }],
+            index_keys: &[],
+            ttl_attribute: None,
+            version_attribute: None,
+            entity_type: Some("Seat"),
+        };
+        let mut live = TableShape::from_def(&DEF, "orders");
+        live.sort_key = Some(Key {
+            name: "SK".into(),
+            scalar: ScalarType::S,
+        });
+        let message = lines(&DEF, Some(&entity), &live).join("\n");
+        assert!(
+            message.contains("the definition declares sort key \"sk\"")
+                && !message.contains("field `"),
+            "{message}"
+        );
+
+        let mut live = TableShape::from_def(&DEF, "orders");
+        live.indexes[0].projection = ProjectionShape::Include(vec!["section".into()]);
+        assert_eq!(
+            projection_lacks(&DEF, &entity, &live.indexes[0]),
+            ["entity"],
+            "reading checks the entity type"
+        );
+    }
 }
