@@ -292,56 +292,36 @@ async fn typed_queries_and_scans_return_their_entity_only() {
         .await
         .expect("seats");
     assert_eq!(numbers(&all), ["A-1", "A-2", "A-10", "A-100", "B-1", "B-2"]);
-    let before = t
-        .seats
-        .query(SeatPartition::new("e1"))
-        .sk_lt(SeatSortKey::new("A", 10u32))
-        .all()
-        .await
-        .expect("before A-10, not the event");
-    assert_eq!(numbers(&before), ["A-1", "A-2"]);
-    let after = t
-        .seats
-        .query(SeatPartition::new("e1"))
-        .sk_gt(SeatSortKey::new("A", 100u32))
-        .all()
-        .await
-        .expect("after A-100, not the sections");
-    assert_eq!(numbers(&after), ["B-1", "B-2"]);
-    let from = t
-        .seats
-        .query(SeatPartition::new("e1"))
-        .sk_ge(SeatSortKey::new("B", 2u32))
-        .all()
-        .await
-        .expect("from B-2");
-    assert_eq!(numbers(&from), ["B-2"]);
+    let q = || t.seats.query(SeatPartition::new("e1"));
+    let before = q().sk_lt(SeatSortKey::new("A", 10u32)).all().await;
+    assert_eq!(
+        numbers(&before.expect("lt")),
+        ["A-1", "A-2"],
+        "not the event"
+    );
+    let after = q().sk_gt(SeatSortKey::new("A", 100u32)).all().await;
+    assert_eq!(
+        numbers(&after.expect("gt")),
+        ["B-1", "B-2"],
+        "not the sections"
+    );
+    let from = q().sk_ge(SeatSortKey::new("B", 2u32)).all().await;
+    assert_eq!(numbers(&from.expect("ge")), ["B-2"]);
     // The key condition itself stays inside "SEAT#" (the entity filter is not what keeps the
     // event and the sections out): DynamoDB reads only seats.
     for page in [
-        t.seats
-            .query(SeatPartition::new("e1"))
-            .sk_le(SeatSortKey::new("A", 2u32))
-            .send()
-            .await
-            .expect("le"),
-        t.seats
-            .query(SeatPartition::new("e1"))
-            .sk_ge(SeatSortKey::new("B", 1u32))
-            .send()
-            .await
-            .expect("ge"),
+        q().sk_le(SeatSortKey::new("A", 2u32)).send().await,
+        q().sk_ge(SeatSortKey::new("B", 1u32)).send().await,
     ] {
+        let page = page.expect("page");
         assert_eq!(page.scanned_count, 2, "{page:?}");
     }
-    let up_to = t
-        .seats
-        .query(SeatPartition::new("e1"))
+    let up_to = q()
         .sk_le(SeatSortKey::new("A", 1u32))
         .descending()
         .all()
-        .await
-        .expect("up to A-1");
+        .await;
+    let up_to = up_to.expect("up to A-1");
     assert_eq!(numbers(&up_to), ["A-1"]);
 
     let event = t

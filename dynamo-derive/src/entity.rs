@@ -42,6 +42,20 @@ struct IndexModel<'c, 'a> {
     sk: Option<Key<'c, 'a>>,
 }
 
+impl IndexModel<'_, '_> {
+    /// The index's key templates (by their position in `Container::templates`).
+    fn templates(&self) -> Vec<usize> {
+        [self.pk, self.sk]
+            .into_iter()
+            .flatten()
+            .filter_map(|k| match k {
+                Key::Template(n) => Some(n),
+                Key::Field(_) => None,
+            })
+            .collect()
+    }
+}
+
 /// The keys and managed attributes of the entity.
 struct EntityModel<'c, 'a> {
     pk: Key<'c, 'a>,
@@ -815,14 +829,7 @@ fn item_keys(g: &Gen<'_, '_>, m: &EntityModel<'_, '_>) -> (TokenStream, TokenStr
         }
     }
     for (i, index) in m.indexes.iter().enumerate() {
-        let templates: Vec<usize> = [index.pk, index.sk]
-            .into_iter()
-            .flatten()
-            .filter_map(|k| match k {
-                Key::Template(n) => Some(n),
-                Key::Field(_) => None,
-            })
-            .collect();
+        let templates = index.templates();
         if templates.is_empty() {
             continue;
         }
@@ -1177,14 +1184,7 @@ fn index_keys_struct(
     let ident = g.c.ident;
     let vis = &g.c.input.vis;
     let name = &g.name;
-    let templates: Vec<usize> = [index.pk, index.sk]
-        .into_iter()
-        .flatten()
-        .filter_map(|k| match k {
-            Key::Template(n) => Some(n),
-            Key::Field(_) => None,
-        })
-        .collect();
+    let templates = index.templates();
     let key_members = key_members(g, m);
     let in_key = |f: &Field<'_>| key_members.iter().any(|k| std::ptr::eq(*k, f));
     let mut members: Vec<&Field<'_>> = Vec::new();

@@ -456,16 +456,7 @@ impl<'a, E: Entity> UpdateItem<'a, E> {
     /// # Ok(()) }
     /// ```
     pub fn set_index_keys(mut self, keys: impl IndexKeys<Entity = E>) -> Self {
-        match keys.into_update(&self.key) {
-            Ok(actions) => {
-                for (attribute, value) in actions {
-                    self.update = self.update.set(Path::new(attribute), value);
-                }
-            }
-            Err(e) => {
-                self.error.get_or_insert(e);
-            }
-        }
+        self.update = super::set_index_keys(self.update, &mut self.error, keys, &self.key);
         self
     }
 

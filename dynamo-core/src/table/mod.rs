@@ -200,6 +200,27 @@ pub(crate) fn span(table: &str, operation: Operation, items: Option<usize>) -> t
     )
 }
 
+/// Adds the actions of [`IndexKeys`](crate::IndexKeys) for the item of `key` to `update`; the
+/// first value that cannot be written is kept in `error`.
+pub(crate) fn set_index_keys<K: crate::IndexKeys>(
+    update: crate::expr::Update,
+    error: &mut Option<MappingError>,
+    keys: K,
+    key: &<K::Entity as Entity>::Key,
+) -> crate::expr::Update {
+    match keys.into_update(key) {
+        Ok(actions) => actions
+            .into_iter()
+            .fold(update, |update, (attribute, value)| {
+                update.set(Path::new(attribute), value)
+            }),
+        Err(e) => {
+            error.get_or_insert(e);
+            update
+        }
+    }
+}
+
 pub(crate) fn and(a: Option<Condition>, b: Option<Condition>) -> Option<Condition> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.and(b)),

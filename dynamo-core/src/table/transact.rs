@@ -432,16 +432,7 @@ impl<E: Entity> TransactUpdate<E> {
     /// Sets the fields an index's key templates are made of and rewrites the index keys, as
     /// [`UpdateItem::set_index_keys`](crate::UpdateItem::set_index_keys).
     pub fn set_index_keys(mut self, keys: impl crate::IndexKeys<Entity = E>) -> Self {
-        match keys.into_update(&self.key) {
-            Ok(actions) => {
-                for (attribute, value) in actions {
-                    self.update = self.update.set(Path::new(attribute), value);
-                }
-            }
-            Err(e) => {
-                self.error.get_or_insert(e);
-            }
-        }
+        self.update = crate::table::set_index_keys(self.update, &mut self.error, keys, &self.key);
         self
     }
 
