@@ -65,6 +65,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         format!("A-2-{run}"),
         format!("A-3-{run}"),
     );
+    // The inventory: three free seats (an update changes an item that exists, never creates one).
+    let written = seats
+        .batch_write()
+        .put_all([&a1, &a2, &a3].map(|seat_id| Seat {
+            seat_id: seat_id.clone(),
+            holder: None,
+        }))
+        .send()
+        .await?;
+    assert!(
+        written.is_complete(),
+        "unprocessed: {:?}",
+        written.unprocessed
+    );
 
     hold(
         &client,
@@ -87,8 +101,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     {
         Err(Error::TransactionCanceled { reasons, .. }) => {
             for reason in reasons {
+                let why = reason
+                    .explanation
+                    .map(|e| format!(": {e}"))
+                    .unwrap_or_default();
                 println!(
-                    "hold-2 canceled: item #{} ({} on {}) {}",
+                    "hold-2 canceled: item #{} ({} on {}) {}{why}",
                     reason.index, reason.action, reason.table, reason.code
                 );
             }
