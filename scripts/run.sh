@@ -15,7 +15,7 @@ cargo build -q --release -p reservation-service
 . scripts/lib.sh
 BIN="$(target_dir)/release/reservation-service"
 "$BIN" create-tables
-"$BIN" seed-event --event-id evt_2025_1001 --seats 'A-1..A-50,B-1..B-20,VIP-9-17'
+"$BIN" seed-event --event-id evt_2025_1001 --seats 'A-1..A-50,B-1..B-20,VIP-9-17' --price 25000
 TOKEN="$("$BIN" dev-token --sub u123)"
 cat <<MSG
 

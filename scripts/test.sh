@@ -40,6 +40,13 @@ step "cargo doc (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps
 
 step "cargo package: dynamo-derive and dynamo-core build from their packages"
+# Cargo verifies dynamo-core against the dynamo-derive it just packaged, through a temporary
+# registry. It treats registry crates as immutable: it keeps their extracted sources under
+# CARGO_HOME and their build in the target directory, so an earlier run's dynamo-derive would
+# be used instead of this one. Both go first.
+rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/dynamo-derive-* \
+       "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/dynamo-core-*
+cargo clean -p dynamo-derive
 cargo package -p dynamo-derive -p dynamo-core --allow-dirty
 
 msrv="$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml)"

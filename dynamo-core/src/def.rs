@@ -246,6 +246,19 @@ impl TableDef {
         }
     }
 
+    /// The same table under another name, e.g. for an environment whose tables are named
+    /// differently (`TableDef` names are `'static`: build it once, at start-up).
+    ///
+    /// ```
+    /// use dynamo_core::{KeyDef, TableDef};
+    /// const ORDERS: TableDef = TableDef::new("orders", KeyDef::string("pk"));
+    /// assert_eq!(ORDERS.with_name("staging-orders").name, "staging-orders");
+    /// ```
+    pub const fn with_name(mut self, name: &'static str) -> Self {
+        self.name = name;
+        self
+    }
+
     /// Adds a sort key.
     pub const fn with_sort_key(self, sort_key: KeyDef) -> Self {
         TableDef {

@@ -38,6 +38,8 @@ pub enum Operation {
     DescribeTimeToLive,
     /// UpdateTimeToLive.
     UpdateTimeToLive,
+    /// UpdateTable.
+    UpdateTable,
     /// DeleteTable.
     DeleteTable,
     /// ListTables.
@@ -62,6 +64,7 @@ impl Operation {
             Operation::DescribeTable => "DescribeTable",
             Operation::DescribeTimeToLive => "DescribeTimeToLive",
             Operation::UpdateTimeToLive => "UpdateTimeToLive",
+            Operation::UpdateTable => "UpdateTable",
             Operation::DeleteTable => "DeleteTable",
             Operation::ListTables => "ListTables",
         }

@@ -1,10 +1,11 @@
 //! The command line: one binary for the service and its chores.
 
-use crate::configuration::Settings;
+use crate::configuration::{AppEnv, Settings};
+use crate::domain::Money;
 use crate::startup::{AppState, Server, check_schemas};
-use crate::store::{ALL, Seat, SeatState};
+use crate::store::{ALL, Seat, SeatState, Tables};
 use clap::{Parser, Subcommand, ValueEnum};
-use dynamo_core::{ClientBuilder, Error, Table};
+use dynamo_core::{ClientBuilder, Error};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,8 +20,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve the API (PORT, DYNAMODB_ENDPOINT, AWS_REGION, TABLE_PREFIX, JWT_HS256_SECRET,
-    /// HOLD_TTL_SECONDS, APP_ENV from the environment).
+    /// Serve the API (settings from the environment: docs/operations.md). Production unless
+    /// APP_ENV=local: refuses to start without token, admission and payment settings.
     Serve,
     /// Run only the outbox relay and the hold sweeper (EVENT_BUS_NAME, OUTBOX_MAX_ATTEMPTS,
     /// RELAY_INTERVAL_MS, SWEEP_INTERVAL_SECONDS), e.g. as a separate deployment with WORKERS=false
@@ -30,6 +31,14 @@ enum Command {
     CreateTables,
     /// Check every table against its definition; exit 1 with every difference when one fails.
     CheckSchema,
+    /// Bring existing tables (e.g. the infrastructure module's) to the service's definitions:
+    /// create missing tables, add missing global indexes (waiting until they are ACTIVE),
+    /// enable TTL. Changes nothing that cannot change in place; safe to run again.
+    Migrate {
+        /// Print the plan and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Print the CloudFormation template of every table.
     ExportCloudformation {
         /// Output format.
@@ -56,6 +65,12 @@ enum Command {
         /// Seats: ranges and lists, e.g. `A-1..A-50,B-1`.
         #[arg(long)]
         seats: String,
+        /// Price of each seat in the currency's minor unit (won for KRW), e.g. 25000.
+        #[arg(long)]
+        price: u64,
+        /// ISO 4217 currency code.
+        #[arg(long, default_value = "KRW")]
+        currency: String,
     },
     /// Print an admission token (`reservation_token`) for a user and event, signed with
     /// ADMISSION_HS256_SECRET.
@@ -90,25 +105,35 @@ enum Format {
 /// Runs the command line.
 pub async fn run(cli: Cli) -> ExitCode {
     crate::telemetry::init_tracing();
-    let settings = match Settings::from_env() {
+    // Serving needs every security setting; the chores only valid values.
+    let settings = match &cli.command {
+        Command::Serve | Command::Relay => Settings::from_env(),
+        _ => Settings::for_tools_from_env(),
+    };
+    let settings = match settings {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "refusing to start");
-            eprintln!("{e}");
+            eprintln!("refusing to start: {e}");
             return ExitCode::from(2);
         }
     };
+    if settings.app_env == AppEnv::Local {
+        tracing::warn!(
+            "APP_ENV=local: development conveniences are on (see docs/operations.md); never use it in production"
+        );
+    }
     let result = match cli.command {
         Command::ExportCloudformation { format } => {
-            print!("{}", cloudformation(format));
+            print!("{}", cloudformation(format, &settings.table_names()));
             Ok(())
         }
         Command::ExportIamPolicy { region, account } => {
             let policy = crate::iam::policy(
-                &settings.table_prefix,
+                &settings.table_names(),
                 &region,
                 &account,
-                settings.event_bus.as_deref(),
+                settings.events.bus(),
             );
             println!(
                 "{}",
@@ -119,42 +144,51 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::ExportTerraform => {
             println!(
                 "{}",
-                ALL.iter()
+                crate::store::defs_named(&settings.table_names())
+                    .iter()
                     .map(|t| t.to_terraform())
                     .collect::<Vec<_>>()
                     .join("\n")
             );
             Ok(())
         }
-        Command::DevToken { .. } if settings.jwt_secret.is_empty() => {
-            Err("JWT_HS256_SECRET is not set (tokens come from the JWKS issuer)".into())
-        }
-        Command::DevToken { sub, ttl } => {
-            match crate::auth::sign_hs256(&settings.jwt_secret, &sub, ttl) {
-                Ok(token) => {
-                    println!("{token}");
-                    Ok(())
-                }
-                Err(e) => Err(format!("cannot sign: {e}")),
-            }
-        }
-        Command::AdmissionToken { sub, event_id, ttl } => match &settings.admission_secret {
-            None => Err("ADMISSION_HS256_SECRET is not set: with APP_ENV=local any non-empty reservation_token admits".into()),
-            Some(secret) => crate::auth::sign_admission(secret, &sub, &event_id, ttl).map(|t| println!("{t}")).map_err(|e| format!("cannot sign: {e}")),
+        Command::DevToken { sub, ttl } => match settings.jwt_secret() {
+            None => Err("JWT_HS256_SECRET is not set: bearer tokens come from the identity provider (JWT_ISSUER_URI or JWKS_URL), or APP_ENV=local signs with the development secret".into()),
+            Some(secret) => crate::auth::sign_hs256(secret, &sub, ttl)
+                .map(|token| println!("{token}"))
+                .map_err(|e| format!("cannot sign: {e}")),
+        },
+        Command::AdmissionToken { sub, event_id, ttl } => match settings.admission_secret() {
+            None => Err("ADMISSION_HS256_SECRET is not set (with APP_ENV=local any non-empty reservation_token admits; with ADMISSION_VERIFY_URL the waiting room issues them)".into()),
+            Some(secret) => crate::auth::sign_admission(secret, &sub, &event_id, ttl)
+                .map(|t| println!("{t}"))
+                .map_err(|e| format!("cannot sign: {e}")),
         },
         Command::Serve => serve(settings).await,
         Command::Relay => relay(settings).await,
         Command::CreateTables => create_tables(&settings).await,
         Command::CheckSchema => match client(&settings).await {
-            Ok(client) => check_schemas(&client, &settings.table_prefix)
+            Ok(client) => check_schemas(&client, &settings.table_names())
                 .await
-                .map_err(|r| r.to_string())
+                .map_err(|r| format!("{r}\n{MIGRATE_HINT}"))
                 .map(|()| {
                     println!("all {} tables match their definitions", ALL.len());
                 }),
             Err(e) => Err(e),
         },
-        Command::SeedEvent { event_id, seats } => seed_event(&settings, &event_id, &seats).await,
+        Command::Migrate { dry_run } => migrate(&settings, dry_run).await,
+        Command::SeedEvent {
+            event_id,
+            seats,
+            price,
+            currency,
+        } => {
+            let price = Money {
+                amount: price,
+                currency,
+            };
+            seed_event(&settings, &event_id, &seats, &price).await
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -166,8 +200,8 @@ pub async fn run(cli: Cli) -> ExitCode {
 }
 
 /// The CloudFormation template of every table.
-fn cloudformation(format: Format) -> String {
-    let template = crate::store::cloudformation_template();
+fn cloudformation(format: Format, names: &crate::store::TableNames) -> String {
+    let template = crate::store::cloudformation_template_named(names);
     match format {
         Format::Yaml => dynamo_core::schema::cloudformation::to_yaml(&template),
         Format::Json => serde_json::to_string_pretty(&template).unwrap_or_default() + "\n",
@@ -191,9 +225,9 @@ async fn serve(settings: Settings) -> Result<(), String> {
     warn_unknown_variables();
     // Never serve on tables that do not match the entities: the incident this crate's
     // checks exist for surfaced only when a real request hit the real table.
-    if let Err(report) = check_schemas(&client, &settings.table_prefix).await {
+    if let Err(report) = check_schemas(&client, &settings.table_names()).await {
         tracing::error!(report = %report, "refusing to serve: the tables do not match the service's definitions");
-        return Err(format!("refusing to serve: {report}"));
+        return Err(format!("refusing to serve: {report}\n{MIGRATE_HINT}"));
     }
     let port = settings.port;
     let state = Arc::new(AppState::new(settings, client));
@@ -217,8 +251,8 @@ async fn serve(settings: Settings) -> Result<(), String> {
 async fn relay(settings: Settings) -> Result<(), String> {
     let client = client(&settings).await?;
     warn_unknown_variables();
-    if let Err(report) = check_schemas(&client, &settings.table_prefix).await {
-        return Err(format!("refusing to relay: {report}"));
+    if let Err(report) = check_schemas(&client, &settings.table_names()).await {
+        return Err(format!("refusing to relay: {report}\n{MIGRATE_HINT}"));
     }
     let state = AppState::new(settings, client);
     let workers = state.spawn_workers(state.event_sink().await);
@@ -261,10 +295,51 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
+/// What to do when the tables differ from the definitions.
+const MIGRATE_HINT: &str = "Tables created by the infrastructure module lack what the service adds (its indexes and the seats table): `reservation-service migrate --dry-run` shows the changes, `reservation-service migrate` makes them.";
+
+async fn migrate(settings: &Settings, dry_run: bool) -> Result<(), String> {
+    let client = client(settings).await?;
+    let names = settings.table_names();
+    let plans = crate::store::plan_migrations(&client, &names)
+        .await
+        .map_err(|e| e.to_string())?;
+    for plan in &plans {
+        println!("{plan}");
+    }
+    if plans.iter().any(|p| !p.blockers.is_empty()) {
+        return Err(
+            "nothing was changed: some tables cannot be migrated in place (marked !)".into(),
+        );
+    }
+    if plans
+        .iter()
+        .all(dynamo_core::schema::MigrationPlan::is_up_to_date)
+    {
+        println!("nothing to do");
+        return Ok(());
+    }
+    if dry_run {
+        println!("dry run: nothing was changed");
+        return Ok(());
+    }
+    for plan in &plans {
+        dynamo_core::schema::migrate(&client, plan)
+            .await
+            .map_err(|e| format!("{}: {e}", plan.table))?;
+    }
+    check_schemas(&client, &names)
+        .await
+        .map_err(|r| format!("migrated, but the tables still differ: {r}"))?;
+    println!("migrated: all {} tables match their definitions", ALL.len());
+    Ok(())
+}
+
 async fn create_tables(settings: &Settings) -> Result<(), String> {
     let client = client(settings).await?;
+    let names = settings.table_names();
     for def in &ALL {
-        let name = format!("{}{}", settings.table_prefix, def.name);
+        let name = names.of(def);
         match dynamo_core::schema::ensure_table(&client, def, &name).await {
             Ok(outcome) => println!("{name}: {outcome:?}"),
             Err(e) => return Err(format!("{name}: {e}")),
@@ -303,10 +378,21 @@ pub fn parse_seats(spec: &str) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
-async fn seed_event(settings: &Settings, event_id: &str, spec: &str) -> Result<(), String> {
+async fn seed_event(
+    settings: &Settings,
+    event_id: &str,
+    spec: &str,
+    price: &Money,
+) -> Result<(), String> {
+    if !crate::domain::money::is_currency(&price.currency) {
+        return Err(format!(
+            "--currency {:?} is not an ISO 4217 code such as KRW or USD",
+            price.currency
+        ));
+    }
     let seats = parse_seats(spec)?;
     let client = client(settings).await?;
-    let table = Table::<Seat>::new(&client).with_prefix(&settings.table_prefix);
+    let table = Tables::new(&client, &settings.table_names()).seats;
     let now = time::OffsetDateTime::now_utc();
     let (mut created, mut existing) = (0, 0);
     for chunk in seats.chunks(25) {
@@ -318,6 +404,8 @@ async fn seed_event(settings: &Settings, event_id: &str, spec: &str) -> Result<(
                 holder: None,
                 hold_expires_at: None,
                 updated_at: now,
+                price: Some(price.amount),
+                currency: Some(price.currency.clone()),
             };
             table.put(seat).if_not_exists().send()
         });

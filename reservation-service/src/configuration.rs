@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-/// The development secret used when `APP_ENV=local` and `JWT_HS256_SECRET` is unset.
+/// The development secret, used only when `APP_ENV=local` and no bearer token setting is given.
 pub const DEV_JWT_SECRET: &str = "local-development-secret-do-not-use-in-production";
 
 /// Where the service runs.
@@ -17,12 +17,12 @@ pub enum AppEnv {
 /// Every environment variable the service reads: name, default, meaning. `docs/operations.md`
 /// documents each (a test checks it), and start-up warns about unknown variables that look like
 /// one of these (a typo would otherwise silently keep the default).
-pub const VARIABLES: [(&str, &str, &str); 26] = [
+pub const VARIABLES: [(&str, &str, &str); 34] = [
     ("PORT", "8080", "HTTP port"),
     (
         "APP_ENV",
-        "local",
-        "`local` allows development defaults; anything else requires every secret",
+        "production",
+        "`local` allows development defaults (dev JWT secret, any admission token, simulated payments, logged events); anything else is production",
     ),
     (
         "AWS_REGION",
@@ -37,27 +37,62 @@ pub const VARIABLES: [(&str, &str, &str); 26] = [
     (
         "TABLE_PREFIX",
         "(empty)",
-        "prefix of every table name, e.g. `dev-`",
+        "prepended to every table name, e.g. `dev-`",
+    ),
+    (
+        "RESOURCE_NAME",
+        "ticket",
+        "the infrastructure module's `name`: tables are `<RESOURCE_NAME>-reservation-*`",
+    ),
+    (
+        "JWT_ISSUER_URI",
+        "(unset)",
+        "OIDC issuer: keys found through `/.well-known/openid-configuration`, `iss` must equal it",
     ),
     (
         "JWKS_URL",
         "(unset)",
-        "verify RS256 tokens with the issuer's keys (recommended in production)",
+        "verify RS256 tokens with the keys at this URL (instead of discovery)",
     ),
     (
         "JWT_ISSUER",
         "(unset)",
-        "when set, tokens must carry this `iss`",
+        "when set, tokens must carry this `iss` (with `JWKS_URL` or `JWT_HS256_SECRET`)",
+    ),
+    (
+        "JWT_AUDIENCE",
+        "(unset)",
+        "when set, tokens must carry it in `aud`; unset, `aud` is not checked",
     ),
     (
         "JWT_HS256_SECRET",
         "dev secret when local",
-        "HS256 token secret (32+ characters), when JWKS_URL is unset",
+        "HS256 token secret (32+ characters); one of `JWT_ISSUER_URI`, `JWKS_URL`, `JWT_HS256_SECRET` is required outside local",
+    ),
+    (
+        "ADMISSION_VERIFY_URL",
+        "(unset)",
+        "the waiting room's verification endpoint for `reservation_token`",
     ),
     (
         "ADMISSION_HS256_SECRET",
-        "(unset: any token when local)",
-        "secret of the waiting room's admission tokens (32+ characters); required outside local",
+        "(unset)",
+        "secret of signed admission tokens (32+ characters); this or `ADMISSION_VERIFY_URL` is required outside local",
+    ),
+    (
+        "PAYMENT_MODE",
+        "http (simulated when local)",
+        "`http`: ask the payment API; `simulated`: approve every id not starting with `pay_declined`",
+    ),
+    (
+        "PAYMENT_API_URL",
+        "(required for http)",
+        "base URL of the payment API, e.g. `http://payment-sim-api:8031`",
+    ),
+    (
+        "PAYMENT_TIMEOUT_MS",
+        "2000",
+        "per-attempt payment API timeout (100 to 30000)",
     ),
     (
         "HOLD_TTL_SECONDS",
@@ -90,9 +125,14 @@ pub const VARIABLES: [(&str, &str, &str); 26] = [
         "requests per second per replica, burst twice that; 0 disables",
     ),
     (
+        "EVENT_SINK",
+        "eventbridge (log when local)",
+        "`eventbridge` publishes the outbox events; `log` only logs them (they are then lost to consumers)",
+    ),
+    (
         "EVENT_BUS_NAME",
-        "(unset: log)",
-        "EventBridge bus of the outbox events; unset, they are logged",
+        "reservation-events",
+        "EventBridge bus of the outbox events",
     ),
     ("EVENT_SOURCE", "ticket.reservation", "the events' `source`"),
     (
@@ -145,8 +185,10 @@ pub fn unknown_variables() -> Vec<(String, Option<&'static str>)> {
 }
 
 fn unknown_among(names: impl Iterator<Item = String>) -> Vec<(String, Option<&'static str>)> {
-    const FAMILIES: [&str; 16] = [
+    const FAMILIES: [&str; 18] = [
         "APP_",
+        "RESOURCE_",
+        "PAYMENT_",
         "PORT",
         "TABLE_",
         "JWT_",
@@ -198,28 +240,134 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// A setting is missing or invalid.
+/// Settings are missing or invalid: every problem found, one per line.
 #[derive(Debug, thiserror::Error)]
-#[error("invalid configuration: {0}")]
-pub struct ConfigError(pub String);
+#[error("invalid configuration:\n  - {}", .0.join("\n  - "))]
+pub struct ConfigError(pub Vec<String>);
+
+/// How bearer tokens are verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BearerTokens {
+    /// HS256 with a shared secret (`JWT_HS256_SECRET`; the development secret when local).
+    Hs256 {
+        /// The secret, 32 characters or more.
+        secret: String,
+    },
+    /// RS256 with the keys published at a URL (`JWKS_URL`).
+    Jwks {
+        /// The JWKS URL.
+        url: String,
+    },
+    /// An OIDC issuer (`JWT_ISSUER_URI`): keys through discovery, `iss` equal to it.
+    Oidc {
+        /// The issuer, e.g. `https://auth.example.com/auth/realms/tickets`.
+        issuer_uri: String,
+    },
+    /// None configured (commands that do not serve): every token is refused.
+    Unconfigured,
+}
+
+/// Bearer token verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JwtSettings {
+    /// Where the keys come from.
+    pub tokens: BearerTokens,
+    /// `JWT_ISSUER`: the required `iss` (with OIDC, the issuer itself).
+    pub issuer: Option<String>,
+    /// `JWT_AUDIENCE`: a value `aud` must hold; unset, `aud` is not checked.
+    pub audience: Option<String>,
+}
+
+/// How a `reservation_token` is checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdmissionSettings {
+    /// Any non-empty token (only with `APP_ENV=local`).
+    AnyToken,
+    /// A JWT signed by the waiting room (`ADMISSION_HS256_SECRET`).
+    Signed {
+        /// The shared secret.
+        secret: String,
+    },
+    /// Asked of the waiting room (`ADMISSION_VERIFY_URL`).
+    Remote {
+        /// The verification endpoint.
+        url: String,
+    },
+    /// None configured (commands that do not serve): nobody is admitted.
+    Unconfigured,
+}
+
+/// How payments are approved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaymentSettings {
+    /// Every id not starting with `pay_declined` is approved (`PAYMENT_MODE=simulated`, or
+    /// `APP_ENV=local` without `PAYMENT_API_URL`).
+    Simulated,
+    /// The payment API (`PAYMENT_API_URL`).
+    Http {
+        /// Base URL.
+        url: String,
+        /// Per-attempt timeout (`PAYMENT_TIMEOUT_MS`).
+        timeout: Duration,
+    },
+    /// None configured (commands that do not serve): no payment is approved.
+    Unconfigured,
+}
+
+/// Where the outbox relay publishes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventSettings {
+    /// Only logged (`EVENT_SINK=log`, or `APP_ENV=local` without `EVENT_BUS_NAME`): consumers
+    /// never see them.
+    Log,
+    /// EventBridge.
+    EventBridge {
+        /// `EVENT_BUS_NAME` (`reservation-events`).
+        bus: String,
+        /// `EVENTBRIDGE_ENDPOINT`: an emulator's URL.
+        endpoint: Option<String>,
+    },
+}
+
+impl EventSettings {
+    /// The bus, when events go to one.
+    pub fn bus(&self) -> Option<&str> {
+        match self {
+            EventSettings::Log => None,
+            EventSettings::EventBridge { bus, .. } => Some(bus),
+        }
+    }
+}
+
+/// The default of `EVENT_BUS_NAME`: the infrastructure module's bus.
+pub const DEFAULT_EVENT_BUS: &str = "reservation-events";
+
+/// The default of `RESOURCE_NAME`: the infrastructure module's `name`.
+pub const DEFAULT_RESOURCE_NAME: &str = "ticket";
 
 /// The service's settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// `APP_ENV`: production unless it is `local`.
+    pub app_env: AppEnv,
     /// `PORT` (8080).
     pub port: u16,
-    /// `TABLE_PREFIX`, e.g. `dev-` (empty).
+    /// `TABLE_PREFIX`, e.g. `dev-` (empty): prepended to every table name.
     pub table_prefix: String,
-    /// `JWT_HS256_SECRET` (a dev default with `APP_ENV=local`; empty when only `JWKS_URL` is set).
-    pub jwt_secret: String,
-    /// `JWKS_URL`: verify RS256 tokens with the issuer's published keys instead of HS256.
-    pub jwks_url: Option<String>,
-    /// `JWT_ISSUER`: when set, tokens must carry this `iss`.
-    pub jwt_issuer: Option<String>,
+    /// `RESOURCE_NAME` (`ticket`): the first part of every table name.
+    pub resource_name: String,
+    /// Bearer tokens.
+    pub jwt: JwtSettings,
+    /// Admission tokens.
+    pub admission: AdmissionSettings,
+    /// Payments.
+    pub payment: PaymentSettings,
+    /// Outbox events.
+    pub events: EventSettings,
+    /// `EVENT_SOURCE` (`ticket.reservation`): the events' `source`.
+    pub event_source: String,
     /// `HOLD_TTL_SECONDS` (300).
     pub hold_ttl: Duration,
-    /// `APP_ENV` (`local` or anything else).
-    pub app_env: AppEnv,
     /// `MAX_SEATS_PER_RESERVATION` (10; at most 97 so a transaction stays under 100 items).
     pub max_seats: usize,
     /// `IDEMPOTENCY_TTL_SECONDS` (300).
@@ -230,15 +378,6 @@ pub struct Settings {
     pub rate_per_user: f64,
     /// `RATE_LIMIT_GLOBAL` requests per second per instance (2000; burst twice that; 0 disables).
     pub rate_global: f64,
-    /// `ADMISSION_HS256_SECRET`: verify `reservation_token` as a signed admission token bound
-    /// to user and event. Required unless `APP_ENV=local`, where any non-empty token admits.
-    pub admission_secret: Option<String>,
-    /// `EVENT_BUS_NAME`: the EventBridge bus for outbox events; unset, events go to the log.
-    pub event_bus: Option<String>,
-    /// `EVENT_SOURCE` (`ticket.reservation`): the events' `source`.
-    pub event_source: String,
-    /// `EVENTBRIDGE_ENDPOINT`: an EventBridge emulator's URL.
-    pub eventbridge_endpoint: Option<String>,
     /// `OUTBOX_MAX_ATTEMPTS` (8): publish attempts before an event is `FAILED`.
     pub outbox_max_attempts: u32,
     /// `WORKERS` (`true`): run the outbox relay and the hold sweeper in this process.
@@ -254,25 +393,33 @@ pub struct Settings {
     pub dynamodb_max_attempts: u32,
 }
 
-impl Default for Settings {
-    fn default() -> Self {
+impl Settings {
+    /// What `APP_ENV=local` with nothing else set gives: the development JWT secret, any
+    /// admission token, simulated payments, logged events. For tests and tools; never what the
+    /// binary does unless told (`from_env` defaults to production).
+    pub fn local() -> Self {
         Settings {
+            app_env: AppEnv::Local,
             port: 8080,
             table_prefix: String::new(),
-            jwt_secret: DEV_JWT_SECRET.to_owned(),
-            jwks_url: None,
-            jwt_issuer: None,
+            resource_name: DEFAULT_RESOURCE_NAME.to_owned(),
+            jwt: JwtSettings {
+                tokens: BearerTokens::Hs256 {
+                    secret: DEV_JWT_SECRET.to_owned(),
+                },
+                issuer: None,
+                audience: None,
+            },
+            admission: AdmissionSettings::AnyToken,
+            payment: PaymentSettings::Simulated,
+            events: EventSettings::Log,
+            event_source: "ticket.reservation".to_owned(),
             hold_ttl: Duration::from_secs(300),
-            app_env: AppEnv::Local,
             max_seats: 10,
             idempotency_ttl: Duration::from_secs(300),
             request_timeout: Duration::from_secs(5),
-            admission_secret: None,
             rate_per_user: 20.0,
             rate_global: 2000.0,
-            event_bus: None,
-            event_source: "ticket.reservation".to_owned(),
-            eventbridge_endpoint: None,
             outbox_max_attempts: 8,
             workers: true,
             relay_interval: Duration::from_millis(2000),
@@ -281,169 +428,340 @@ impl Default for Settings {
             dynamodb_max_attempts: 3,
         }
     }
+
+    /// How tables are named.
+    pub fn table_names(&self) -> crate::store::TableNames {
+        crate::store::TableNames::new(&self.table_prefix, &self.resource_name)
+    }
+
+    /// The HS256 secret, when bearer tokens are HS256 (`dev-token`).
+    pub fn jwt_secret(&self) -> Option<&str> {
+        match &self.jwt.tokens {
+            BearerTokens::Hs256 { secret } => Some(secret),
+            _ => None,
+        }
+    }
+
+    /// The admission secret, when admission tokens are signed (`admission-token`).
+    pub fn admission_secret(&self) -> Option<&str> {
+        match &self.admission {
+            AdmissionSettings::Signed { secret } => Some(secret),
+            _ => None,
+        }
+    }
 }
 
-fn var(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
+/// Reads variables, collecting every problem.
+struct Env<'a> {
+    get: &'a dyn Fn(&str) -> Option<String>,
+    /// Invalid values.
+    problems: Vec<String>,
+    /// Settings production needs to serve that are absent.
+    missing: Vec<String>,
 }
 
-fn number<T: std::str::FromStr>(
-    name: &str,
-    default: T,
-    valid: impl Fn(&T) -> bool,
-    hint: &str,
-) -> Result<T, ConfigError> {
-    match var(name) {
-        None => Ok(default),
-        Some(v) => v
-            .parse::<T>()
-            .ok()
-            .filter(|n| valid(n))
-            .ok_or_else(|| ConfigError(format!("{name}={v:?} is not valid: {hint}"))),
+impl Env<'_> {
+    fn var(&self, name: &str) -> Option<String> {
+        (self.get)(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn problem(&mut self, message: impl Into<String>) {
+        self.problems.push(message.into());
+    }
+
+    fn missing(&mut self, message: impl Into<String>) {
+        self.missing.push(message.into());
+    }
+
+    fn number<T: std::str::FromStr + Copy>(
+        &mut self,
+        name: &str,
+        default: T,
+        valid: impl Fn(&T) -> bool,
+        hint: &str,
+    ) -> T {
+        match self.var(name) {
+            None => default,
+            Some(v) => match v.parse::<T>().ok().filter(|n| valid(n)) {
+                Some(n) => n,
+                None => {
+                    self.problem(format!("{name}={v:?} is not valid: {hint}"));
+                    default
+                }
+            },
+        }
+    }
+
+    fn url(&mut self, name: &str) -> Option<String> {
+        let url = self.var(name)?;
+        if url.starts_with("https://") || url.starts_with("http://") {
+            Some(url.trim_end_matches('/').to_owned())
+        } else {
+            self.problem(format!("{name}={url:?} is not an http(s) URL"));
+            None
+        }
+    }
+
+    fn secret(&mut self, name: &str) -> Option<String> {
+        let secret = self.var(name)?;
+        if secret.len() < 32 {
+            self.problem(format!("{name} must be at least 32 characters"));
+            return None;
+        }
+        Some(secret)
+    }
+
+    fn millis(
+        &mut self,
+        name: &str,
+        default: u64,
+        range: std::ops::RangeInclusive<u64>,
+    ) -> Duration {
+        let hint = format!("milliseconds between {} and {}", range.start(), range.end());
+        Duration::from_millis(self.number(name, default, |n| range.contains(n), &hint))
+    }
+
+    fn seconds(
+        &mut self,
+        name: &str,
+        default: u64,
+        range: std::ops::RangeInclusive<u64>,
+    ) -> Duration {
+        let hint = format!("seconds between {} and {}", range.start(), range.end());
+        Duration::from_secs(self.number(name, default, |n| range.contains(n), &hint))
     }
 }
 
 impl Settings {
-    /// Reads the environment.
+    /// Reads the process environment, to serve: see [`Settings::from_vars`].
     pub fn from_env() -> Result<Self, ConfigError> {
-        let app_env = match var("APP_ENV").as_deref() {
-            None | Some("local") => AppEnv::Local,
-            Some(_) => AppEnv::Production,
+        Self::from_vars(&|name| std::env::var(name).ok())
+    }
+
+    /// Reads the process environment for a command that does not serve (`create-tables`,
+    /// `migrate`, the exports): values must be valid, but the settings only serving needs may
+    /// be absent; what they configure then refuses every request.
+    pub fn for_tools_from_env() -> Result<Self, ConfigError> {
+        Self::read(&|name| std::env::var(name).ok(), false)
+    }
+
+    /// Reads settings from `get` (a variable's value by name): production unless `APP_ENV` is
+    /// `local`, and in production every security setting must be configured. Every problem is
+    /// reported at once.
+    pub fn from_vars(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Self::read(get, true)
+    }
+
+    fn read(get: &dyn Fn(&str) -> Option<String>, to_serve: bool) -> Result<Self, ConfigError> {
+        let mut env = Env {
+            get,
+            problems: Vec::new(),
+            missing: Vec::new(),
         };
-        let jwks_url = var("JWKS_URL");
-        if let Some(url) = &jwks_url
-            && !(url.starts_with("https://") || url.starts_with("http://"))
+        let app_env = match env.var("APP_ENV").as_deref() {
+            Some("local") => AppEnv::Local,
+            _ => AppEnv::Production,
+        };
+        let local = app_env == AppEnv::Local;
+        let jwt = jwt_settings(&mut env, local);
+        let admission = admission_settings(&mut env, local);
+        let payment = payment_settings(&mut env, local);
+        let events = event_settings(&mut env, local);
+        let resource_name = env
+            .var("RESOURCE_NAME")
+            .unwrap_or_else(|| DEFAULT_RESOURCE_NAME.to_owned());
+        if !resource_name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         {
-            return Err(ConfigError(format!(
-                "JWKS_URL={url:?} is not an http(s) URL"
-            )));
+            env.problem(format!(
+                "RESOURCE_NAME={resource_name:?} is not valid: letters, digits, '-', '_' and '.' (it starts table names)"
+            ));
         }
-        let jwt_secret = match (var("JWT_HS256_SECRET"), app_env, &jwks_url) {
-            (Some(secret), _, _) if secret.len() >= 32 => secret,
-            (Some(_), _, _) => {
-                return Err(ConfigError(
-                    "JWT_HS256_SECRET must be at least 32 characters".into(),
-                ));
-            }
-            (None, AppEnv::Local, _) => DEV_JWT_SECRET.to_owned(),
-            (None, AppEnv::Production, Some(_)) => String::new(),
-            (None, AppEnv::Production, None) => {
-                return Err(ConfigError(
-                    "set JWKS_URL (RS256) or JWT_HS256_SECRET when APP_ENV is not local".into(),
-                ));
-            }
-        };
-        let admission_secret = match (var("ADMISSION_HS256_SECRET"), app_env) {
-            (Some(secret), _) if secret.len() >= 32 => Some(secret),
-            (Some(_), _) => {
-                return Err(ConfigError(
-                    "ADMISSION_HS256_SECRET must be at least 32 characters".into(),
-                ));
-            }
-            (None, AppEnv::Local) => None,
-            (None, AppEnv::Production) => {
-                return Err(ConfigError("ADMISSION_HS256_SECRET is required when APP_ENV is not local (reservation tokens are verified)".into()));
-            }
-        };
-        let eventbridge_endpoint = var("EVENTBRIDGE_ENDPOINT");
-        if let Some(url) = &eventbridge_endpoint
-            && !(url.starts_with("https://") || url.starts_with("http://"))
-        {
-            return Err(ConfigError(format!(
-                "EVENTBRIDGE_ENDPOINT={url:?} is not an http(s) URL"
-            )));
-        }
-        let workers = match var("WORKERS").as_deref() {
+        let workers = match env.var("WORKERS").as_deref() {
             None | Some("true" | "1") => true,
             Some("false" | "0") => false,
             Some(v) => {
-                return Err(ConfigError(format!(
-                    "WORKERS={v:?} is not valid: true or false"
-                )));
+                env.problem(format!("WORKERS={v:?} is not valid: true or false"));
+                true
             }
         };
-        Ok(Settings {
-            event_bus: var("EVENT_BUS_NAME"),
-            event_source: var("EVENT_SOURCE").unwrap_or_else(|| "ticket.reservation".to_owned()),
-            eventbridge_endpoint,
-            outbox_max_attempts: number(
-                "OUTBOX_MAX_ATTEMPTS",
-                8,
-                |n: &u32| (1..=100).contains(n),
-                "between 1 and 100",
-            )?,
-            workers,
-            relay_interval: Duration::from_millis(number(
-                "RELAY_INTERVAL_MS",
-                2000,
-                |n: &u64| (10..=60_000).contains(n),
-                "milliseconds between 10 and 60000",
-            )?),
-            sweep_interval: Duration::from_secs(number(
-                "SWEEP_INTERVAL_SECONDS",
-                5,
-                |n: &u64| (1..=3600).contains(n),
-                "seconds between 1 and 3600",
-            )?),
-            dynamodb_timeout: Duration::from_millis(number(
-                "DYNAMODB_TIMEOUT_MS",
-                2000,
-                |n: &u64| (100..=30_000).contains(n),
-                "milliseconds between 100 and 30000",
-            )?),
-            dynamodb_max_attempts: number(
-                "DYNAMODB_MAX_ATTEMPTS",
-                3,
-                |n: &u32| (1..=10).contains(n),
-                "between 1 and 10",
-            )?,
-            rate_per_user: number(
-                "RATE_LIMIT_PER_USER",
-                20.0,
-                |n: &f64| (0.0..=1e6).contains(n),
-                "requests per second, 0 to disable",
-            )?,
-            rate_global: number(
-                "RATE_LIMIT_GLOBAL",
-                2000.0,
-                |n: &f64| (0.0..=1e7).contains(n),
-                "requests per second, 0 to disable",
-            )?,
-            admission_secret,
-            jwks_url,
-            jwt_issuer: var("JWT_ISSUER"),
-            port: number("PORT", 8080, |_| true, "a port number")?,
-            table_prefix: var("TABLE_PREFIX").unwrap_or_default(),
-            jwt_secret,
-            hold_ttl: Duration::from_secs(number(
-                "HOLD_TTL_SECONDS",
-                300,
-                |n: &u64| (1..=86_400).contains(n),
-                "seconds between 1 and 86400",
-            )?),
+        let settings = Settings {
             app_env,
-            max_seats: number(
+            port: env.number("PORT", 8080, |_| true, "a port number"),
+            table_prefix: env.var("TABLE_PREFIX").unwrap_or_default(),
+            resource_name,
+            jwt,
+            admission,
+            payment,
+            events,
+            event_source: env
+                .var("EVENT_SOURCE")
+                .unwrap_or_else(|| "ticket.reservation".to_owned()),
+            hold_ttl: env.seconds("HOLD_TTL_SECONDS", 300, 1..=86_400),
+            max_seats: env.number(
                 "MAX_SEATS_PER_RESERVATION",
                 10,
                 |n: &usize| (1..=97).contains(n),
                 "between 1 and 97",
-            )?,
-            idempotency_ttl: Duration::from_secs(number(
-                "IDEMPOTENCY_TTL_SECONDS",
-                300,
-                |n: &u64| (10..=86_400).contains(n),
-                "seconds between 10 and 86400",
-            )?),
-            request_timeout: Duration::from_millis(number(
-                "REQUEST_TIMEOUT_MS",
-                5000,
-                |n: &u64| (100..=60_000).contains(n),
-                "milliseconds between 100 and 60000",
-            )?),
-        })
+            ),
+            idempotency_ttl: env.seconds("IDEMPOTENCY_TTL_SECONDS", 300, 10..=86_400),
+            request_timeout: env.millis("REQUEST_TIMEOUT_MS", 5000, 100..=60_000),
+            rate_per_user: env.number(
+                "RATE_LIMIT_PER_USER",
+                20.0,
+                |n: &f64| (0.0..=1e6).contains(n),
+                "requests per second, 0 to disable",
+            ),
+            rate_global: env.number(
+                "RATE_LIMIT_GLOBAL",
+                2000.0,
+                |n: &f64| (0.0..=1e7).contains(n),
+                "requests per second, 0 to disable",
+            ),
+            outbox_max_attempts: env.number(
+                "OUTBOX_MAX_ATTEMPTS",
+                8,
+                |n: &u32| (1..=100).contains(n),
+                "between 1 and 100",
+            ),
+            workers,
+            relay_interval: env.millis("RELAY_INTERVAL_MS", 2000, 10..=60_000),
+            sweep_interval: env.seconds("SWEEP_INTERVAL_SECONDS", 5, 1..=3600),
+            dynamodb_timeout: env.millis("DYNAMODB_TIMEOUT_MS", 2000, 100..=30_000),
+            dynamodb_max_attempts: env.number(
+                "DYNAMODB_MAX_ATTEMPTS",
+                3,
+                |n: &u32| (1..=10).contains(n),
+                "between 1 and 10",
+            ),
+        };
+        if to_serve {
+            env.problems.append(&mut env.missing);
+        }
+        if env.problems.is_empty() {
+            Ok(settings)
+        } else {
+            Err(ConfigError(env.problems))
+        }
+    }
+}
+
+fn jwt_settings(env: &mut Env<'_>, local: bool) -> JwtSettings {
+    let issuer_uri = env.url("JWT_ISSUER_URI");
+    let jwks_url = env.url("JWKS_URL");
+    let secret = env.secret("JWT_HS256_SECRET");
+    let mut issuer = env.var("JWT_ISSUER");
+    let audience = env.var("JWT_AUDIENCE");
+    let configured = [
+        issuer_uri.as_ref().map(|_| "JWT_ISSUER_URI"),
+        jwks_url.as_ref().map(|_| "JWKS_URL"),
+        secret.as_ref().map(|_| "JWT_HS256_SECRET"),
+    ];
+    let configured: Vec<&str> = configured.into_iter().flatten().collect();
+    if configured.len() > 1 {
+        env.problem(format!(
+            "{} are all set: set one way to verify bearer tokens",
+            configured.join(" and ")
+        ));
+    }
+    let tokens = if let Some(issuer_uri) = issuer_uri {
+        match &issuer {
+            Some(other) if other.trim_end_matches('/') != issuer_uri => env.problem(format!(
+                "JWT_ISSUER={other:?} differs from JWT_ISSUER_URI={issuer_uri:?}: unset JWT_ISSUER (the issuer URI is the issuer)"
+            )),
+            _ => {}
+        }
+        issuer = Some(issuer_uri.clone());
+        BearerTokens::Oidc { issuer_uri }
+    } else if let Some(url) = jwks_url {
+        BearerTokens::Jwks { url }
+    } else if let Some(secret) = secret {
+        BearerTokens::Hs256 { secret }
+    } else {
+        if local {
+            BearerTokens::Hs256 {
+                secret: DEV_JWT_SECRET.to_owned(),
+            }
+        } else {
+            env.missing(
+                "no way to verify bearer tokens: set JWT_ISSUER_URI (an OIDC issuer), JWKS_URL, or JWT_HS256_SECRET (or APP_ENV=local for the development secret)",
+            );
+            BearerTokens::Unconfigured
+        }
+    };
+    JwtSettings {
+        tokens,
+        issuer,
+        audience,
+    }
+}
+
+fn admission_settings(env: &mut Env<'_>, local: bool) -> AdmissionSettings {
+    let url = env.url("ADMISSION_VERIFY_URL");
+    let secret = env.secret("ADMISSION_HS256_SECRET");
+    match (url, secret) {
+        (Some(_), Some(_)) => {
+            env.problem("ADMISSION_VERIFY_URL and ADMISSION_HS256_SECRET are both set: set one way to check reservation tokens");
+            AdmissionSettings::Unconfigured
+        }
+        (Some(url), None) => AdmissionSettings::Remote { url },
+        (None, Some(secret)) => AdmissionSettings::Signed { secret },
+        (None, None) if local => AdmissionSettings::AnyToken,
+        (None, None) => {
+            env.missing("no way to check reservation tokens: set ADMISSION_VERIFY_URL (the waiting room) or ADMISSION_HS256_SECRET (signed tokens) (or APP_ENV=local to admit any token)");
+            AdmissionSettings::Unconfigured
+        }
+    }
+}
+
+fn payment_settings(env: &mut Env<'_>, local: bool) -> PaymentSettings {
+    let url = env.url("PAYMENT_API_URL");
+    let timeout = env.millis("PAYMENT_TIMEOUT_MS", 2000, 100..=30_000);
+    let mode = env.var("PAYMENT_MODE");
+    match (mode.as_deref(), url) {
+        (Some("simulated"), _) => PaymentSettings::Simulated,
+        (Some("http") | None, Some(url)) => PaymentSettings::Http { url, timeout },
+        (None, None) if local => PaymentSettings::Simulated,
+        (Some("http") | None, None) => {
+            if !env
+                .problems
+                .iter()
+                .any(|p| p.starts_with("PAYMENT_API_URL"))
+            {
+                env.missing("PAYMENT_API_URL is required to approve payments (PAYMENT_MODE=simulated approves every payment: for tests only)");
+            }
+            PaymentSettings::Unconfigured
+        }
+        (Some(other), _) => {
+            env.problem(format!(
+                "PAYMENT_MODE={other:?} is not valid: http or simulated"
+            ));
+            PaymentSettings::Unconfigured
+        }
+    }
+}
+
+fn event_settings(env: &mut Env<'_>, local: bool) -> EventSettings {
+    let bus = env.var("EVENT_BUS_NAME");
+    let endpoint = env.url("EVENTBRIDGE_ENDPOINT");
+    let eventbridge = |bus: Option<String>| EventSettings::EventBridge {
+        bus: bus.unwrap_or_else(|| DEFAULT_EVENT_BUS.to_owned()),
+        endpoint: endpoint.clone(),
+    };
+    match env.var("EVENT_SINK").as_deref() {
+        Some("log") => EventSettings::Log,
+        Some("eventbridge") => eventbridge(bus),
+        None if local && bus.is_none() => EventSettings::Log,
+        None => eventbridge(bus),
+        Some(other) => {
+            env.problem(format!(
+                "EVENT_SINK={other:?} is not valid: eventbridge or log"
+            ));
+            EventSettings::Log
+        }
     }
 }
 
@@ -476,5 +794,139 @@ mod tests {
                 ("OUTBOX_SOMETHING_ELSE_ENTIRELY".to_owned(), None),
             ]
         );
+    }
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let vars: std::collections::HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Settings::from_vars(&|name| vars.get(name).cloned())
+    }
+
+    const PRODUCTION: [(&str, &str); 3] = [
+        ("JWT_ISSUER_URI", "https://auth.example.com/realms/tickets/"),
+        ("ADMISSION_VERIFY_URL", "http://waiting-room/verify"),
+        ("PAYMENT_API_URL", "http://payment-sim-api:8031"),
+    ];
+
+    #[test]
+    fn an_empty_environment_is_production_and_names_every_missing_setting() {
+        let err = settings(&[]).expect_err("refused").to_string();
+        for name in [
+            "JWT_ISSUER_URI",
+            "JWKS_URL",
+            "JWT_HS256_SECRET",
+            "ADMISSION_VERIFY_URL",
+            "ADMISSION_HS256_SECRET",
+            "PAYMENT_API_URL",
+        ] {
+            assert!(err.contains(name), "{name} missing from: {err}");
+        }
+        // Development mode is explicit and only then are the conveniences live.
+        let local = settings(&[("APP_ENV", "local")]).expect("local works bare");
+        assert_eq!(local.app_env, AppEnv::Local);
+        assert_eq!(local.jwt_secret(), Some(DEV_JWT_SECRET));
+        assert_eq!(local.admission, AdmissionSettings::AnyToken);
+        assert_eq!(local.payment, PaymentSettings::Simulated);
+        assert_eq!(local.events, EventSettings::Log);
+        for not_local in ["prod", "dev", "LOCAL"] {
+            assert!(settings(&[("APP_ENV", not_local)]).is_err(), "{not_local}");
+        }
+    }
+
+    #[test]
+    fn tools_run_without_serving_settings_but_never_with_development_ones() {
+        let tools = Settings::read(&|_| None, false).expect("a bare environment is enough");
+        assert_eq!(tools.app_env, AppEnv::Production);
+        assert_eq!(tools.jwt.tokens, BearerTokens::Unconfigured);
+        assert_eq!(tools.jwt_secret(), None);
+        assert_eq!(tools.admission, AdmissionSettings::Unconfigured);
+        assert_eq!(tools.payment, PaymentSettings::Unconfigured);
+        assert!(
+            Settings::read(
+                &|name| (name == "HOLD_TTL_SECONDS").then(|| "0".into()),
+                false
+            )
+            .is_err(),
+            "invalid values are still refused"
+        );
+    }
+
+    #[test]
+    fn production_settings() {
+        let s = settings(&PRODUCTION).expect("complete");
+        assert_eq!(s.app_env, AppEnv::Production);
+        assert_eq!(
+            s.jwt.tokens,
+            BearerTokens::Oidc {
+                issuer_uri: "https://auth.example.com/realms/tickets".into()
+            }
+        );
+        assert_eq!(
+            s.jwt.issuer.as_deref(),
+            Some("https://auth.example.com/realms/tickets")
+        );
+        assert_eq!(s.events.bus(), Some(DEFAULT_EVENT_BUS));
+        assert!(matches!(s.payment, PaymentSettings::Http { .. }));
+        assert_eq!(
+            s.admission,
+            AdmissionSettings::Remote {
+                url: "http://waiting-room/verify".into()
+            }
+        );
+        let logged = settings(&[PRODUCTION.as_slice(), &[("EVENT_SINK", "log")]].concat())
+            .expect("explicit log sink");
+        assert_eq!(logged.events, EventSettings::Log);
+        let simulated =
+            settings(&[PRODUCTION.as_slice(), &[("PAYMENT_MODE", "simulated")]].concat())
+                .expect("explicit simulation");
+        assert_eq!(simulated.payment, PaymentSettings::Simulated);
+    }
+
+    #[test]
+    fn conflicting_or_invalid_settings_are_refused_together() {
+        let err = settings(
+            &[
+                PRODUCTION.as_slice(),
+                &[
+                    (
+                        "JWT_HS256_SECRET",
+                        "a-secret-that-is-long-enough-for-hs256!",
+                    ),
+                    ("ADMISSION_HS256_SECRET", "short"),
+                    ("PAYMENT_MODE", "free"),
+                    ("EVENT_SINK", "kafka"),
+                    ("RESOURCE_NAME", "ticket/prod"),
+                    ("HOLD_TTL_SECONDS", "0"),
+                ],
+            ]
+            .concat(),
+        )
+        .expect_err("refused")
+        .to_string();
+        for expected in [
+            "JWT_ISSUER_URI and JWT_HS256_SECRET are all set",
+            "ADMISSION_HS256_SECRET must be at least 32 characters",
+            "PAYMENT_MODE=\"free\"",
+            "EVENT_SINK=\"kafka\"",
+            "RESOURCE_NAME=\"ticket/prod\"",
+            "HOLD_TTL_SECONDS=\"0\"",
+        ] {
+            assert!(err.contains(expected), "{expected} missing from: {err}");
+        }
+        let both = settings(
+            &[
+                PRODUCTION.as_slice(),
+                &[(
+                    "ADMISSION_HS256_SECRET",
+                    "a-secret-that-is-long-enough-for-hs256!",
+                )],
+            ]
+            .concat(),
+        )
+        .expect_err("two admission verifiers")
+        .to_string();
+        assert!(both.contains("ADMISSION_VERIFY_URL and ADMISSION_HS256_SECRET are both set"));
     }
 }

@@ -4,7 +4,7 @@
 //! `reservation-service export-iam-policy` prints it; `deploy/iam-policy.json` is that output
 //! for the default table names, kept in sync by a test.
 
-use crate::store::{IDEMPOTENCY, ORDERS, OUTBOX, RESERVATIONS, SEATS};
+use crate::store::{IDEMPOTENCY, ORDERS, OUTBOX, RESERVATIONS, SEATS, TableNames};
 use dynamo_core::TableDef;
 use serde_json::{Value, json};
 
@@ -27,7 +27,8 @@ const ACCESS: [Access; 5] = [
         actions: &["dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"],
         indexes: &["GSI2"],
     },
-    // create, confirm, cancel, expire: Update; cancel and expire read the seats first.
+    // create, confirm, cancel, expire: Update; create (for prices), cancel and expire read the
+    // seats first.
     Access {
         table: SEATS,
         actions: &["dynamodb:UpdateItem", "dynamodb:BatchGetItem"],
@@ -58,15 +59,16 @@ const ACCESS: [Access; 5] = [
     },
 ];
 
-/// The policy document for tables named `{prefix}{name}` in `region` and `account` (`*` for
-/// any), publishing to `event_bus` (none: no EventBridge statement).
-pub fn policy(prefix: &str, region: &str, account: &str, event_bus: Option<&str>) -> Value {
-    let table_arn =
-        |name: &str| format!("arn:aws:dynamodb:{region}:{account}:table/{prefix}{name}");
+/// The policy document for the tables `names` names in `region` and `account` (`*` for any),
+/// publishing to `event_bus` (none: no EventBridge statement).
+pub fn policy(names: &TableNames, region: &str, account: &str, event_bus: Option<&str>) -> Value {
     let mut statements: Vec<Value> = ACCESS
         .iter()
         .map(|access| {
-            let arn = table_arn(access.table.name);
+            let arn = format!(
+                "arn:aws:dynamodb:{region}:{account}:table/{}",
+                names.of(&access.table)
+            );
             let mut resources = vec![Value::String(arn.clone())];
             resources.extend(
                 access
@@ -137,7 +139,7 @@ mod tests {
 
     #[test]
     fn no_wildcard_actions_and_no_scans() {
-        let policy = policy("", "*", "*", Some("tickets"));
+        let policy = policy(&TableNames::prefixed(""), "*", "*", Some("tickets"));
         let statements = policy["Statement"].as_array().expect("statements");
         assert_eq!(statements.len(), 6);
         for statement in statements {

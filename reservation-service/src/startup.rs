@@ -1,14 +1,17 @@
 //! Starting the service: the HTTP server, and the schema check that guards start-up.
 
 pub use crate::state::{AppState, AppStateBuilder};
-use crate::store::Tables;
+use crate::store::{TableNames, Tables};
 use dynamo_core::schema::SchemaReport;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
 /// Every table of the service checked against its definition and entity, concurrently.
-pub async fn check_schemas(client: &dynamo_core::Client, prefix: &str) -> Result<(), SchemaReport> {
-    let targets = Tables::new(client, prefix).schema_targets();
+pub async fn check_schemas(
+    client: &dynamo_core::Client,
+    names: &TableNames,
+) -> Result<(), SchemaReport> {
+    let targets = Tables::new(client, names).schema_targets();
     dynamo_core::schema::assert_schemas(client, targets).await
 }
 

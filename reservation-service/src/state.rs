@@ -1,12 +1,17 @@
 //! What handlers and workers share: the [`AppState`] built from settings and dependencies.
 
-use crate::auth::{AdmissionVerifier, AnyTokenAdmission, JwtVerifier, SignedAdmission};
+use crate::auth::{
+    AdmissionVerifier, AnyTokenAdmission, JwtVerifier, NoAdmission, RemoteAdmission,
+    SignedAdmission,
+};
 use crate::clock::{SharedClock, SystemClock};
-use crate::configuration::Settings;
+use crate::configuration::{AdmissionSettings, EventSettings, PaymentSettings, Settings};
 use crate::limits::{Rate, RateLimiter};
 use crate::metrics::Metrics;
 use crate::outbox::{EventBridgeSink, EventSink, LogSink, Relay, RelayConfig};
-use crate::services::{PaymentGateway, Reservations, ReservationsConfig, SimulatedPayments};
+use crate::services::{
+    HttpPayments, NoPayments, PaymentGateway, Reservations, ReservationsConfig, SimulatedPayments,
+};
 use crate::store::Tables;
 use crate::workers::{Intervals, Workers};
 use dynamo_core::schema::SchemaReport;
@@ -68,19 +73,30 @@ impl AppStateBuilder {
         let settings = self.settings;
         let metrics = Metrics::new();
         let client = crate::metrics::instrument(&self.client, &metrics);
-        let admission = self
-            .admission
-            .unwrap_or_else(|| match &settings.admission_secret {
-                Some(secret) => Arc::new(SignedAdmission::hs256(secret)),
-                None => Arc::new(AnyTokenAdmission),
+        let admission: Arc<dyn AdmissionVerifier> =
+            self.admission.unwrap_or_else(|| match &settings.admission {
+                AdmissionSettings::AnyToken => Arc::new(AnyTokenAdmission),
+                AdmissionSettings::Signed { secret } => Arc::new(SignedAdmission::hs256(secret)),
+                AdmissionSettings::Remote { url } => {
+                    Arc::new(RemoteAdmission::new(url, Duration::from_secs(1)))
+                }
+                AdmissionSettings::Unconfigured => Arc::new(NoAdmission),
+            });
+        let payments: Arc<dyn PaymentGateway> =
+            self.payments.unwrap_or_else(|| match &settings.payment {
+                PaymentSettings::Simulated => Arc::new(SimulatedPayments),
+                PaymentSettings::Http { url, timeout } => {
+                    Arc::new(HttpPayments::new(url, *timeout))
+                }
+                PaymentSettings::Unconfigured => Arc::new(NoPayments),
             });
         let reservations = Reservations::new(
             &client,
-            Tables::new(&client, &settings.table_prefix),
+            Tables::new(&client, &settings.table_names()),
             ReservationsConfig {
                 hold_ttl: settings.hold_ttl,
                 idempotency_ttl: settings.idempotency_ttl,
-                payments: self.payments.unwrap_or_else(|| Arc::new(SimulatedPayments)),
+                payments,
                 clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
                 metrics: metrics.clone(),
             },
@@ -90,10 +106,7 @@ impl AppStateBuilder {
             burst: per_second * 2.0,
         };
         AppState {
-            jwt: match &settings.jwks_url {
-                Some(url) => JwtVerifier::jwks(url, settings.jwt_issuer.as_deref()),
-                None => JwtVerifier::hs256(&settings.jwt_secret, settings.jwt_issuer.as_deref()),
-            },
+            jwt: JwtVerifier::from_settings(&settings.jwt),
             limiter: RateLimiter::new(rate(settings.rate_per_user), rate(settings.rate_global)),
             admission,
             reservations,
@@ -135,20 +148,19 @@ impl AppState {
         result
     }
 
-    /// The sink configured by `EVENT_BUS_NAME`: EventBridge, or the log when unset.
+    /// The sink the settings configure: EventBridge, or the log (`EVENT_SINK=log`, or local
+    /// without `EVENT_BUS_NAME`).
     pub async fn event_sink(&self) -> Arc<dyn EventSink> {
-        match &self.settings.event_bus {
-            Some(bus) => {
-                let client =
-                    EventBridgeSink::client_from_env(self.settings.eventbridge_endpoint.as_deref())
-                        .await;
+        match &self.settings.events {
+            EventSettings::EventBridge { bus, endpoint } => {
+                let client = EventBridgeSink::client_from_env(endpoint.as_deref()).await;
                 Arc::new(EventBridgeSink::new(
                     client,
                     bus,
                     &self.settings.event_source,
                 ))
             }
-            None => Arc::new(LogSink),
+            EventSettings::Log => Arc::new(LogSink),
         }
     }
 

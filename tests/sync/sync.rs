@@ -2,7 +2,10 @@
 //! change to the code is not reflected in the committed file, and `UPDATE_FIXTURES=1` rewrites
 //! the generated ones.
 
-use reservation_service::configuration::VARIABLES;
+use reservation_service::configuration::{
+    AppEnv, DEFAULT_EVENT_BUS, PaymentSettings, Settings, VARIABLES,
+};
+use reservation_service::store::TableNames;
 use std::path::PathBuf;
 
 /// A file of the repository, by its path from the root.
@@ -54,11 +57,15 @@ fn readme_lists_every_endpoint() {
     }
 }
 
-/// `deploy/iam-policy.json` is `export-iam-policy`'s policy for the default names.
+/// `deploy/iam-policy.json` is `export-iam-policy`'s policy for the default names and bus.
 #[test]
 fn iam_policy() {
-    let policy =
-        reservation_service::iam::policy("", "REGION", "ACCOUNT_ID", Some("ticket-reservation"));
+    let policy = reservation_service::iam::policy(
+        &TableNames::prefixed(""),
+        "REGION",
+        "ACCOUNT_ID",
+        Some(DEFAULT_EVENT_BUS),
+    );
     let current = serde_json::to_string_pretty(&policy).expect("serializes") + "\n";
     assert_generated("deploy/iam-policy.json", &current);
 }
@@ -76,6 +83,62 @@ fn cloudformation_template() {
     for def in &reservation_service::store::ALL {
         def.check_cloudformation(repo(path))
             .unwrap_or_else(|e| panic!("{}: {e}", def.name));
+    }
+}
+
+/// The Kubernetes configmap is a complete production configuration (the binary starts with it
+/// and nothing else), and it publishes to the bus the IAM policy allows.
+#[test]
+fn the_deployed_configuration_starts_in_production() {
+    let configmap = read("deploy/k8s/configmap.yaml");
+    let vars: std::collections::HashMap<String, String> = configmap
+        .split("\ndata:\n")
+        .nth(1)
+        .expect("the configmap has data")
+        .lines()
+        .filter_map(|line| {
+            let (key, value) = line.trim().split_once(':')?;
+            Some((
+                key.trim().to_owned(),
+                value.trim().trim_matches('"').to_owned(),
+            ))
+        })
+        .collect();
+    let settings = Settings::from_vars(&|name| vars.get(name).cloned())
+        .unwrap_or_else(|e| panic!("deploy/k8s/configmap.yaml: {e}"));
+    assert_eq!(settings.app_env, AppEnv::Production);
+    assert!(matches!(settings.payment, PaymentSettings::Http { .. }));
+    let bus = settings.events.bus().expect("events go to EventBridge");
+    assert!(
+        read("deploy/iam-policy.json").contains(&format!("event-bus/{bus}")),
+        "deploy/iam-policy.json does not allow PutEvents on {bus}"
+    );
+}
+
+/// `docs/events.md` documents every event the service publishes with every field of its
+/// payload, and the envelope.
+#[test]
+fn events_are_documented() {
+    let docs = read("docs/events.md");
+    for field in ["outbox_id", "type", "occurred_at", "data"] {
+        assert!(
+            docs.contains(&format!("`{field}`")),
+            "the envelope's {field}"
+        );
+    }
+    for (event_type, example) in reservation_service::domain::events::examples() {
+        let heading = format!("## `{event_type}`");
+        let section = docs
+            .split(&heading)
+            .nth(1)
+            .unwrap_or_else(|| panic!("docs/events.md has no section {heading}"));
+        let section = section.split("\n## ").next().unwrap_or_default();
+        for field in example.as_object().expect("an object").keys() {
+            assert!(
+                section.contains(&format!("`{field}`")),
+                "docs/events.md does not document {field} of {event_type}"
+            );
+        }
     }
 }
 

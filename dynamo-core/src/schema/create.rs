@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::types::{
 };
 use std::time::Duration;
 
-fn scalar(s: ScalarType) -> ScalarAttributeType {
+pub(super) fn scalar(s: ScalarType) -> ScalarAttributeType {
     match s {
         ScalarType::S => ScalarAttributeType::S,
         ScalarType::N => ScalarAttributeType::N,
@@ -20,7 +20,7 @@ fn scalar(s: ScalarType) -> ScalarAttributeType {
     }
 }
 
-fn key_schema(
+pub(super) fn key_schema(
     name: &str,
     op: Operation,
     pk: &KeyDef,
@@ -40,7 +40,7 @@ fn key_schema(
     Ok(out)
 }
 
-fn projection(p: &Projection) -> SdkProjection {
+pub(super) fn projection(p: &Projection) -> SdkProjection {
     match p {
         Projection::All => SdkProjection::builder()
             .projection_type(ProjectionType::All)
@@ -121,19 +121,26 @@ pub async fn create_table(client: &Client, def: &TableDef, name: &str) -> Result
         .map_err(|e| Error::from_sdk(name, op, e))?;
     wait_until_active(client, name).await?;
     if let Some(ttl) = def.ttl_attribute {
-        let spec = TimeToLiveSpecification::builder()
-            .attribute_name(ttl)
-            .enabled(true)
-            .build()
-            .map_err(invalid)?;
-        client
-            .update_time_to_live()
-            .table_name(name)
-            .time_to_live_specification(spec)
-            .send()
-            .await
-            .map_err(|e| Error::from_sdk(name, Operation::UpdateTimeToLive, e))?;
+        enable_ttl(client, name, ttl).await?;
     }
+    Ok(())
+}
+
+/// Enables TTL on `attribute` of table `name`.
+pub(super) async fn enable_ttl(client: &Client, name: &str, attribute: &str) -> Result<(), Error> {
+    let op = Operation::UpdateTimeToLive;
+    let spec = TimeToLiveSpecification::builder()
+        .attribute_name(attribute)
+        .enabled(true)
+        .build()
+        .map_err(|e| Error::validation(name, op, e.to_string()))?;
+    client
+        .update_time_to_live()
+        .table_name(name)
+        .time_to_live_specification(spec)
+        .send()
+        .await
+        .map_err(|e| Error::from_sdk(name, op, e))?;
     Ok(())
 }
 

@@ -17,6 +17,7 @@ mod compare;
 mod create;
 mod export;
 mod live;
+pub mod migrate;
 pub mod rules;
 
 #[cfg(feature = "cloudformation")]
@@ -31,3 +32,4 @@ pub use create::{create_table, wait_until_active};
 pub use live::{
     EnsureOutcome, SchemaError, SchemaReport, SchemaTarget, assert_schemas, describe, ensure_table,
 };
+pub use migrate::{MigrationPlan, MigrationStep, migrate, plan_migration};

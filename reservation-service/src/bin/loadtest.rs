@@ -13,14 +13,13 @@
 //! JWT secret (`JWT_HS256_SECRET`, or the local default) to sign tokens.
 
 use clap::Parser;
-use dynamo_core::Table;
 use reservation_service::auth::{sign_admission, sign_hs256};
 use reservation_service::clock::SystemClock;
 use reservation_service::configuration::Settings;
 use reservation_service::domain::CreateReservation;
 use reservation_service::metrics::Metrics;
 use reservation_service::services::{Reservations, ReservationsConfig, SimulatedPayments};
-use reservation_service::store::{Seat, SeatState, Tables};
+use reservation_service::store::{Seat, SeatState, TableNames, Tables};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -225,14 +224,14 @@ async fn run(
     client: &dynamo_core::Client,
 ) -> Result<Report, String> {
     let run_id = fastrand::u32(..);
-    let prefix = &settings.table_prefix;
+    let names = &settings.table_names();
     let n = options.requests;
     let c = options.concurrency;
 
     // The service's own hold transaction, sent without the service.
     let reservations = Arc::new(Reservations::new(
         client,
-        Tables::new(client, prefix),
+        Tables::new(client, names),
         ReservationsConfig {
             hold_ttl: Duration::from_secs(600),
             idempotency_ttl: Duration::from_secs(600),
@@ -245,7 +244,7 @@ async fn run(
         let reservations = reservations.clone();
         let event = format!("evt_{name}_{run_id:08x}").replace(' ', "_");
         async move {
-            seed(client, prefix, &event, requests).await?;
+            seed(client, names, &event, requests).await?;
             Ok::<_, String>(
                 phase(name, requests, c, move |i| {
                     let request = CreateReservation {
@@ -254,13 +253,20 @@ async fn run(
                         user_id: format!("{event}_{i}"),
                         reservation_token: "rtkn_load".into(),
                     };
-                    let (tx, _) = reservations.hold_transaction(
+                    let seats = [load_seat(&request.event_id, i, OffsetDateTime::now_utc())];
+                    let tx = reservations.hold_transaction(
                         &request.user_id,
                         &request,
                         &format!("raw-{i}"),
                         "0",
+                        &seats,
                     );
-                    async move { tx.send().await.map_err(|_| 0) }
+                    async move {
+                        match tx {
+                            Ok((tx, _)) => tx.send().await.map_err(|_| 0),
+                            Err(_) => Err(0),
+                        }
+                    }
                 })
                 .await,
             )
@@ -271,7 +277,7 @@ async fn run(
     let raw = raw("raw TransactWriteItems", n).await?;
 
     let event = format!("evt_load_{run_id:08x}");
-    seed(client, prefix, &event, n).await?;
+    seed(client, names, &event, n).await?;
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(c)
         .timeout(Duration::from_secs(30))
@@ -367,14 +373,12 @@ struct Auth {
 
 impl Auth {
     fn new(settings: &Settings) -> Result<Self, String> {
-        if settings.jwt_secret.is_empty() {
-            return Err(
-                "the load tool signs HS256 tokens: set JWT_HS256_SECRET to the service's".into(),
-            );
-        }
+        let secret = settings.jwt_secret().ok_or(
+            "the load tool signs HS256 tokens: set JWT_HS256_SECRET to the service's (or APP_ENV=local)",
+        )?;
         Ok(Auth {
-            secret: settings.jwt_secret.clone(),
-            admission: settings.admission_secret.clone(),
+            secret: secret.to_owned(),
+            admission: settings.admission_secret().map(str::to_owned),
         })
     }
 
@@ -390,24 +394,31 @@ impl Auth {
     }
 }
 
-/// Seats `L-0` .. `L-{n-1}` of `event`, AVAILABLE.
+/// Seat `L-{i}` of `event`, AVAILABLE, 25,000 KRW.
+fn load_seat(event: &str, i: usize, now: OffsetDateTime) -> Seat {
+    Seat {
+        event_id: event.to_owned(),
+        seat_id: format!("L-{i}"),
+        state: SeatState::Available,
+        holder: None,
+        hold_expires_at: None,
+        updated_at: now,
+        price: Some(25_000),
+        currency: Some("KRW".into()),
+    }
+}
+
+/// Seats `L-0` .. `L-{n-1}` of `event` (see [`load_seat`]).
 async fn seed(
     client: &dynamo_core::Client,
-    prefix: &str,
+    names: &TableNames,
     event: &str,
     n: usize,
 ) -> Result<(), String> {
-    let seats = Table::<Seat>::new(client).with_prefix(prefix);
+    let seats = Tables::new(client, names).seats;
     let now = OffsetDateTime::now_utc();
     let chunks: Vec<Vec<Seat>> = (0..n)
-        .map(|i| Seat {
-            event_id: event.to_owned(),
-            seat_id: format!("L-{i}"),
-            state: SeatState::Available,
-            holder: None,
-            hold_expires_at: None,
-            updated_at: now,
-        })
+        .map(|i| load_seat(event, i, now))
         .collect::<Vec<_>>()
         .chunks(25)
         .map(<[Seat]>::to_vec)

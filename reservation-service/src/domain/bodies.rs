@@ -51,8 +51,9 @@ pub struct CreateReservationResponse {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"payment_intent_id": "pay_xyz789"}))]
 pub struct ConfirmReservationRequest {
-    /// The approved payment (ids starting with `pay_declined` are declined by the simulated
-    /// gateway).
+    /// The payment intent; the payment API must report it approved for the reservation's
+    /// `total_price` (in development, the simulated gateway declines ids starting with
+    /// `pay_declined` and approves the others).
     #[schema(min_length = 1, max_length = 128)]
     pub payment_intent_id: String,
 }
@@ -81,7 +82,9 @@ pub struct CancelReservationResponse {
 pub struct ReservationView {
     /// Id.
     pub reservation_id: String,
-    /// `HOLD`, `CONFIRMED`, `CANCELLED` or `EXPIRED` (a hold past its end).
+    /// `HOLD`, `CONFIRMED`, `CANCELLED` or `EXPIRED`. `EXPIRED` extends the original
+    /// `HOLD|CONFIRMED|CANCELLED`: a hold whose `hold_expires_at` passed unpaid (its seats are
+    /// free again), shown from that moment on.
     pub status: super::ReservationStatus,
     /// End of the hold, RFC 3339.
     #[schema(format = DateTime)]
@@ -92,6 +95,15 @@ pub struct ReservationView {
     pub seat_ids: Vec<String>,
     /// Number of seats.
     pub quantity: u32,
+    /// The sum of the seats' prices when they were held, in the currency's minor unit (won
+    /// for KRW); absent for reservations made before seats had prices.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 50000)]
+    pub total_price: Option<u64>,
+    /// ISO 4217 code of `total_price`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "KRW")]
+    pub currency: Option<String>,
     /// The order, once confirmed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,

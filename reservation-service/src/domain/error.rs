@@ -25,9 +25,12 @@ pub enum Error {
     /// These seats are held or sold.
     #[error("seats not available: {}", .0.join(", "))]
     SeatsTaken(Vec<String>),
-    /// The payment was declined.
-    #[error("payment {0} was not approved")]
+    /// The payment was not approved; the message says which and why.
+    #[error("{0}")]
     PaymentNotApproved(String),
+    /// The seats cannot be sold together (unpriced, or priced in different currencies).
+    #[error("{0}")]
+    NotForSale(String),
     /// The `Idempotency-Key` was used for another request, or its first request is running.
     #[error("{message}")]
     IdempotencyConflict {

@@ -5,9 +5,12 @@
 
 pub mod bodies;
 mod error;
+pub mod events;
+pub mod money;
 pub mod request;
 pub mod reservation;
 
 pub use error::Error;
+pub use money::Money;
 pub use request::{CreateReservation, ReservationId};
 pub use reservation::{Action, ReservationStatus};

@@ -70,8 +70,11 @@ pub(crate) enum ApiError {
     #[error("the hold on reservation {0} has expired")]
     ReservationExpired(String),
     /// 412: the payment was not approved.
-    #[error("payment {0} was not approved")]
+    #[error("{0}")]
     PaymentNotApproved(String),
+    /// 409: the seats cannot be sold (together).
+    #[error("{0}")]
+    NotForSale(String),
     /// 409: seats are not available.
     #[error("seats not available: {}", .0.join(", "))]
     InventoryConflict(Vec<String>),
@@ -128,7 +131,9 @@ impl ApiError {
             ApiError::PaymentNotApproved(_) => {
                 (StatusCode::PRECONDITION_FAILED, "PAYMENT_NOT_APPROVED")
             }
-            ApiError::InventoryConflict(_) => (StatusCode::CONFLICT, "INVENTORY_CONFLICT"),
+            ApiError::InventoryConflict(_) | ApiError::NotForSale(_) => {
+                (StatusCode::CONFLICT, "INVENTORY_CONFLICT")
+            }
             ApiError::InvalidState(_) => (StatusCode::CONFLICT, "INVALID_STATE"),
             ApiError::Validation(_) => (StatusCode::BAD_REQUEST, "VALIDATION_ERROR"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "NOT_FOUND"),
@@ -173,7 +178,8 @@ impl From<Error> for ApiError {
             Error::Expired(id) => ApiError::ReservationExpired(id),
             Error::InvalidState(m) | Error::Contended(m) => ApiError::InvalidState(m),
             Error::SeatsTaken(seats) => ApiError::InventoryConflict(seats),
-            Error::PaymentNotApproved(id) => ApiError::PaymentNotApproved(id),
+            Error::PaymentNotApproved(m) => ApiError::PaymentNotApproved(m),
+            Error::NotForSale(m) => ApiError::NotForSale(m),
             Error::IdempotencyConflict {
                 message,
                 retry_after,

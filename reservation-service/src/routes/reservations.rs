@@ -28,11 +28,11 @@ use std::sync::Arc;
         (status = 400, description = "VALIDATION_ERROR or IDEMPOTENCY_REQUIRED", body = ErrorBody),
         (status = 401, description = "UNAUTHENTICATED: missing, expired or invalid token", body = ErrorBody),
         (status = 403, description = "FORBIDDEN: user_id is not the token's subject, or the admission token is not valid for this user and event", body = ErrorBody),
-        (status = 409, description = "INVENTORY_CONFLICT (seats taken) or IDEMPOTENCY_CONFLICT", body = ErrorBody),
+        (status = 409, description = "INVENTORY_CONFLICT (seats taken, missing or not for sale) or IDEMPOTENCY_CONFLICT", body = ErrorBody),
         (status = 408, description = "REQUEST_TIMEOUT: the body did not arrive within the request deadline", body = ErrorBody),
         (status = 413, description = "PAYLOAD_TOO_LARGE: over 64 KiB", body = ErrorBody),
         (status = 429, description = "RATE_LIMITED (see Retry-After)", body = ErrorBody),
-        (status = 503, description = "SERVICE_UNAVAILABLE: DynamoDB unreachable or throttling (see Retry-After)", body = ErrorBody),
+        (status = 503, description = "SERVICE_UNAVAILABLE: DynamoDB, the identity provider or the waiting room unreachable, or DynamoDB throttling (see Retry-After)", body = ErrorBody),
         (status = 504, description = "UPSTREAM_TIMEOUT", body = ErrorBody),
     ),
     security(("bearer" = []))
@@ -51,7 +51,8 @@ pub(crate) async fn create(
     }
     state
         .admission
-        .verify(&request.reservation_token, &user, &request.event_id)?;
+        .verify(&request.reservation_token, &user, &request.event_id)
+        .await?;
     let hash = request_hash("POST", "/v1/reservations", Some(&body));
     let outcome = state.reservations.hold(&user, request, &key, &hash).await?;
     Ok(answer(outcome))
@@ -73,12 +74,12 @@ pub(crate) async fn create(
         (status = 403, description = "FORBIDDEN: another user's reservation", body = ErrorBody),
         (status = 404, description = "NOT_FOUND", body = ErrorBody),
         (status = 409, description = "RESERVATION_EXPIRED, INVALID_STATE or IDEMPOTENCY_CONFLICT", body = ErrorBody),
-        (status = 412, description = "PAYMENT_NOT_APPROVED", body = ErrorBody),
+        (status = 412, description = "PAYMENT_NOT_APPROVED: the payment API does not report the intent approved for the reservation's total (the message says why)", body = ErrorBody),
         (status = 408, description = "REQUEST_TIMEOUT: the body did not arrive within the request deadline", body = ErrorBody),
         (status = 413, description = "PAYLOAD_TOO_LARGE: over 64 KiB", body = ErrorBody),
         (status = 429, description = "RATE_LIMITED (see Retry-After)", body = ErrorBody),
-        (status = 503, description = "SERVICE_UNAVAILABLE: DynamoDB unreachable or throttling (see Retry-After)", body = ErrorBody),
-        (status = 504, description = "UPSTREAM_TIMEOUT", body = ErrorBody),
+        (status = 503, description = "SERVICE_UNAVAILABLE: DynamoDB or the payment API unreachable, or DynamoDB throttling (see Retry-After)", body = ErrorBody),
+        (status = 504, description = "UPSTREAM_TIMEOUT: DynamoDB or the payment API did not answer in time", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]

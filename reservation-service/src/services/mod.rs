@@ -7,5 +7,7 @@ pub mod payment;
 pub mod reservations;
 
 pub use idempotency::{Idempotency, Outcome, StoredResponse, request_hash};
-pub use payment::{PaymentError, PaymentGateway, SimulatedPayments};
+pub use payment::{
+    HttpPayments, NoPayments, PaymentError, PaymentFuture, PaymentGateway, SimulatedPayments,
+};
 pub use reservations::{Reservations, ReservationsConfig};

@@ -1,46 +1,201 @@
 //! Payment approval: the [`PaymentGateway`] the confirmation asks before it sells the seats.
+//!
+//! Production asks the payment API over HTTP ([`HttpPayments`]); [`SimulatedPayments`] is for
+//! development and tests only (`APP_ENV=local` or `PAYMENT_MODE=simulated`).
 
+use crate::domain::Money;
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Duration;
 
 /// Why a payment was not approved.
 #[derive(Debug, thiserror::Error)]
 pub enum PaymentError {
-    /// The payment intent is not approved.
-    #[error("the payment was declined")]
-    Declined,
-    /// The gateway cannot be reached or failed.
+    /// The payment intent is not approved (412 `PAYMENT_NOT_APPROVED`), and why.
+    #[error("the payment was not approved: {0}")]
+    Declined(String),
+    /// The gateway cannot be reached or failed (503).
     #[error("the payment gateway is unavailable: {0}")]
     Unavailable(String),
-    /// The gateway did not answer in time.
+    /// The gateway did not answer in time (504).
     #[error("the payment gateway timed out: {0}")]
     Timeout(String),
 }
 
-/// Whether a payment intent is approved.
+/// A boxed future of a payment decision.
+pub type PaymentFuture<'a> = Pin<Box<dyn Future<Output = Result<(), PaymentError>> + Send + 'a>>;
+
+/// Whether a payment intent pays for a reservation.
 pub trait PaymentGateway: Send + Sync {
-    /// `Ok` when `payment_intent_id` is approved.
-    fn approve<'a>(
-        &'a self,
-        payment_intent_id: &'a str,
-    ) -> Pin<Box<dyn Future<Output = Result<(), PaymentError>> + Send + 'a>>;
+    /// `Ok` when `payment_intent_id` is approved for `amount`.
+    fn approve<'a>(&'a self, payment_intent_id: &'a str, amount: &'a Money) -> PaymentFuture<'a>;
 }
 
-/// The simulated gateway: approves every id except those starting with `pay_declined`.
+/// The simulated gateway: approves every id except those starting with `pay_declined`, for any
+/// amount. Only with `APP_ENV=local` or `PAYMENT_MODE=simulated`.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SimulatedPayments;
 
 impl PaymentGateway for SimulatedPayments {
-    fn approve<'a>(
-        &'a self,
-        payment_intent_id: &'a str,
-    ) -> Pin<Box<dyn Future<Output = Result<(), PaymentError>> + Send + 'a>> {
-        Box::pin(async move {
-            if payment_intent_id.starts_with("pay_declined") {
-                Err(PaymentError::Declined)
-            } else {
-                Ok(())
+    fn approve<'a>(&'a self, payment_intent_id: &'a str, _amount: &'a Money) -> PaymentFuture<'a> {
+        let result = if payment_intent_id.starts_with("pay_declined") {
+            Err(PaymentError::Declined(
+                "the simulated gateway declines ids starting with pay_declined".into(),
+            ))
+        } else {
+            Ok(())
+        };
+        Box::pin(std::future::ready(result))
+    }
+}
+
+/// No payment approval configured (commands that do not serve): every payment is unavailable.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoPayments;
+
+impl PaymentGateway for NoPayments {
+    fn approve<'a>(&'a self, _payment_intent_id: &'a str, _amount: &'a Money) -> PaymentFuture<'a> {
+        Box::pin(std::future::ready(Err(PaymentError::Unavailable(
+            "no payment API is configured".into(),
+        ))))
+    }
+}
+
+/// The payment API over HTTP: `GET {base}/v1/payments/{payment_intent_id}` answers
+///
+/// ```json
+/// {"payment_intent_id": "pay_xyz789", "status": "APPROVED", "amount": 50000, "currency": "KRW"}
+/// ```
+///
+/// The intent pays for the reservation when its status is `APPROVED` (or `SUCCEEDED`) and,
+/// when the answer states them, its amount and currency are the reservation's total. A 404 is
+/// an intent that does not exist (not approved). The request only reads, so a lost connection
+/// or a 5xx is tried once more; a timeout is not (the deadline is spent).
+#[derive(Debug, Clone)]
+pub struct HttpPayments {
+    base: String,
+    http: reqwest::Client,
+}
+
+/// The payment API's answer, the part read.
+#[derive(Debug, serde::Deserialize)]
+struct PaymentIntent {
+    status: String,
+    #[serde(default)]
+    amount: Option<u64>,
+    #[serde(default)]
+    currency: Option<String>,
+}
+
+impl HttpPayments {
+    /// The API at `base` (e.g. `http://payment-sim-api:8031`), `timeout` per attempt.
+    pub fn new(base: &str, timeout: Duration) -> Self {
+        HttpPayments {
+            base: base.trim_end_matches('/').to_owned(),
+            http: reqwest::Client::builder()
+                .timeout(timeout)
+                .connect_timeout(timeout)
+                .build()
+                .unwrap_or_else(|_| reqwest::Client::new()),
+        }
+    }
+
+    async fn intent(&self, id: &str) -> Result<Option<PaymentIntent>, PaymentError> {
+        let url = format!("{}/v1/payments/{}", self.base, path_segment(id));
+        let mut last = String::new();
+        for attempt in 0..2 {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(50)).await;
             }
+            match self.http.get(&url).send().await {
+                Ok(response) if response.status() == reqwest::StatusCode::NOT_FOUND => {
+                    return Ok(None);
+                }
+                Ok(response) if response.status().is_success() => {
+                    return response.json().await.map(Some).map_err(|e| {
+                        PaymentError::Unavailable(format!("its answer is not understood: {e}"))
+                    });
+                }
+                Ok(response) if response.status().is_server_error() => {
+                    last = format!("it answered {}", response.status());
+                }
+                Ok(response) => {
+                    return Err(PaymentError::Unavailable(format!(
+                        "it answered {}",
+                        response.status()
+                    )));
+                }
+                Err(e) if e.is_timeout() => {
+                    return Err(PaymentError::Timeout(format!(
+                        "no answer from {url} in time"
+                    )));
+                }
+                Err(e) => last = format!("{url} cannot be reached: {e}"),
+            }
+        }
+        Err(PaymentError::Unavailable(last))
+    }
+}
+
+impl PaymentGateway for HttpPayments {
+    fn approve<'a>(&'a self, payment_intent_id: &'a str, amount: &'a Money) -> PaymentFuture<'a> {
+        Box::pin(async move {
+            if payment_intent_id.bytes().all(|b| b == b'.') {
+                // `.` and `..` would be read as path steps, not as an id.
+                return Err(PaymentError::Declined(
+                    "it is not a payment intent id".into(),
+                ));
+            }
+            let intent = self.intent(payment_intent_id).await?.ok_or_else(|| {
+                PaymentError::Declined("the payment intent does not exist".into())
+            })?;
+            if !matches!(intent.status.as_str(), "APPROVED" | "SUCCEEDED") {
+                return Err(PaymentError::Declined(format!(
+                    "the payment intent is {}",
+                    intent.status
+                )));
+            }
+            if let Some(paid) = intent.amount
+                && paid != amount.amount
+            {
+                return Err(PaymentError::Declined(format!(
+                    "the payment intent is for {paid}, the reservation costs {}",
+                    amount.amount
+                )));
+            }
+            if let Some(currency) = &intent.currency
+                && !currency.eq_ignore_ascii_case(&amount.currency)
+            {
+                return Err(PaymentError::Declined(format!(
+                    "the payment intent is in {currency}, the reservation in {}",
+                    amount.currency
+                )));
+            }
+            Ok(())
         })
+    }
+}
+
+/// `s` percent-encoded for one URL path segment.
+fn path_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intent_ids_stay_one_path_segment() {
+        assert_eq!(path_segment("pay_xyz-789.~"), "pay_xyz-789.~");
+        assert_eq!(path_segment("../admin?x=1"), "..%2Fadmin%3Fx%3D1");
     }
 }

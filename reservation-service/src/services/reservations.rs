@@ -9,9 +9,10 @@ use crate::domain::bodies::{
     CancelReservationResponse, ConfirmReservationResponse, CreateReservationResponse,
     ReservationView,
 };
+use crate::domain::events::{Cancelled, Confirmed, DomainEvent, Expired, HoldCreated};
 use crate::domain::request::new_id;
 use crate::domain::reservation::check_transition;
-use crate::domain::{Action, CreateReservation, Error, ReservationId, ReservationStatus};
+use crate::domain::{Action, CreateReservation, Error, Money, ReservationId, ReservationStatus};
 use crate::metrics::Metrics;
 use crate::store::{
     Order, OrderStatus, OutboxEvent, OutboxStatus, Reservation, ReservationGsi2Keys,
@@ -19,7 +20,6 @@ use crate::store::{
     rfc3339, work_shard,
 };
 use dynamo_core::{CancellationReason, Entity, TransactWrite};
-use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -92,20 +92,19 @@ impl Reservations {
         self.outbox_written.notify_one();
     }
 
-    fn outbox_event(
+    fn outbox_event<E: DomainEvent>(
         &self,
-        event_type: &str,
         aggregate_id: &str,
-        payload: Value,
+        event: &E,
         now: OffsetDateTime,
     ) -> OutboxEvent {
         let outbox_id = new_id("obx");
         OutboxEvent {
             pending_shard: Some(work_shard()),
             outbox_id,
-            event_type: event_type.to_owned(),
+            event_type: E::TYPE.to_owned(),
             aggregate_id: aggregate_id.to_owned(),
-            payload: payload.to_string(),
+            payload: serde_json::to_string(event).unwrap_or_default(),
             status: OutboxStatus::Pending,
             attempts: 0,
             next_retry_at: now.unix_timestamp(),
@@ -143,8 +142,9 @@ impl Reservations {
         key: &str,
         hash: &str,
     ) -> Result<Outcome, Error> {
+        let seats = self.seats_to_hold(request).await?;
         for attempt in 1..=4u32 {
-            let (tx, response) = self.hold_transaction(user, request, key, hash);
+            let (tx, response) = self.hold_transaction(user, request, key, hash, &seats)?;
             let reasons = match tx.send().await {
                 Ok(()) => {
                     tracing::info!(
@@ -184,15 +184,65 @@ impl Reservations {
         })
     }
 
+    /// The requested seats as stored, in request order, for their prices. Seats that do not
+    /// exist are refused here; whether the others are free is the transaction's condition (this
+    /// read may be stale).
+    async fn seats_to_hold(&self, request: &CreateReservation) -> Result<Vec<Seat>, Error> {
+        let keys = request
+            .seat_ids
+            .iter()
+            .map(|seat| SeatKey::new(request.event_id.clone(), seat.clone()));
+        let read = self.tables.seats.batch_get(keys).send().await?;
+        if !read.unprocessed.is_empty() {
+            return Err(Error::Unavailable {
+                dependency: "DynamoDB",
+                detail: "BatchGetItem left seats unread after its retries".into(),
+            });
+        }
+        let mut found: std::collections::HashMap<String, Seat> = read
+            .items
+            .into_iter()
+            .map(|seat| (seat.seat_id.clone(), seat))
+            .collect();
+        if request.seat_ids.iter().any(|id| !found.contains_key(id)) {
+            // Refused anyway: name every seat that cannot be had, the missing ones and those
+            // this read found taken, so one answer tells the whole story.
+            let now = self.clock.now().unix_timestamp();
+            let unavailable = request
+                .seat_ids
+                .iter()
+                .filter(|id| found.get(*id).is_none_or(|seat| !seat.is_free(now)))
+                .cloned()
+                .collect();
+            return Err(Error::SeatsTaken(unavailable));
+        }
+        Ok(request
+            .seat_ids
+            .iter()
+            .filter_map(|id| found.remove(id))
+            .collect())
+    }
+
     /// The transaction a hold commits, and its response; the load tool sends it raw to measure
-    /// DynamoDB's capacity for exactly this shape.
+    /// DynamoDB's capacity for exactly this shape. `seats` are the requested seats as read,
+    /// in request order: the hold records the sum of their prices, on the condition that each
+    /// price is still the one read.
     pub fn hold_transaction(
         &self,
         user: &str,
         request: &CreateReservation,
         key: &str,
         hash: &str,
-    ) -> (TransactWrite, HoldResponse) {
+        seats: &[Seat],
+    ) -> Result<(TransactWrite, HoldResponse), Error> {
+        let prices: Vec<Option<Money>> = seats.iter().map(Seat::price).collect();
+        let total = crate::domain::money::total(
+            seats
+                .iter()
+                .zip(&prices)
+                .map(|(seat, price)| (seat.seat_id.as_str(), price.as_ref())),
+        )
+        .map_err(|e| Error::NotForSale(format!("event {}: {e}", request.event_id)))?;
         let now = self.clock.now();
         let hold_until = now + self.hold_ttl;
         let reservation_id = ReservationId::new().to_string();
@@ -205,29 +255,44 @@ impl Reservations {
         );
         let s = Seat::fields();
         let mut tx = TransactWrite::new(&self.client);
-        for seat in &request.seat_ids {
+        for seat in seats {
             let free = s.state.eq(SeatState::Available).or(s
                 .state
                 .eq(SeatState::Held)
                 .and(s.hold_expires_at.lt(now.unix_timestamp())));
+            // A price changed since it was read fails the hold like a taken seat: the total
+            // recorded is always the one the seats had when they were held.
+            let priced = s
+                .price
+                .eq(seat.price)
+                .and(s.currency.eq(seat.currency.clone()));
             tx = tx.update(
                 &self.tables.seats,
-                SeatKey::new(request.event_id.clone(), seat.clone()),
+                SeatKey::new(request.event_id.clone(), seat.seat_id.clone()),
                 |u| {
                     u.set(s.state, SeatState::Held)
                         .set(s.holder, Some(reservation_id.clone()))
                         .set(s.hold_expires_at, Some(hold_until.unix_timestamp()))
                         .set(s.updated_at, now)
                 },
-                s.seat_id.exists().and(free),
+                s.seat_id.exists().and(free).and(priced),
             );
         }
         let quantity = u32::try_from(request.seat_ids.len()).unwrap_or(u32::MAX);
-        let payload = json!({
-            "reservation_id": reservation_id, "event_id": request.event_id, "user_id": user,
-            "seat_ids": request.seat_ids, "quantity": quantity, "hold_expires_at": rfc3339(hold_until),
-        });
-        let event = self.outbox_event("reservation.hold.created", &reservation_id, payload, now);
+        let event = self.outbox_event(
+            &reservation_id,
+            &HoldCreated {
+                reservation_id: reservation_id.clone(),
+                event_id: request.event_id.clone(),
+                user_id: user.to_owned(),
+                seat_ids: request.seat_ids.clone(),
+                quantity,
+                hold_expires_at: rfc3339(hold_until),
+                total_price: total.amount,
+                currency: total.currency.clone(),
+            },
+            now,
+        );
         let reservation = Reservation {
             reservation_id: reservation_id.clone(),
             event_id: request.event_id.clone(),
@@ -235,6 +300,8 @@ impl Reservations {
             status: ReservationStatus::Hold,
             seat_ids: request.seat_ids.clone(),
             quantity,
+            total_price: Some(total.amount),
+            currency: Some(total.currency),
             hold_expires_at: hold_until,
             idempotency_key: key.to_owned(),
             order_id: None,
@@ -247,13 +314,13 @@ impl Reservations {
             .put_new(&self.tables.reservations, reservation)
             .put_new(&self.tables.outbox, event);
         let tx = self.idempotency.record(tx, user, key, hash, &stored);
-        (
+        Ok((
             tx,
             HoldResponse {
                 reservation_id,
                 stored,
             },
-        )
+        ))
     }
 
     /// A reservation by id, checked to belong to `user`.
@@ -289,6 +356,8 @@ impl Reservations {
             event_id: reservation.event_id,
             seat_ids: reservation.seat_ids,
             quantity: reservation.quantity,
+            total_price: reservation.total_price,
+            currency: reservation.currency,
             order_id: reservation.order_id,
         })
     }
@@ -325,11 +394,18 @@ impl Reservations {
         let now = self.clock.now();
         let status = reservation.status.at(reservation.hold_expires_at, now);
         check_transition(reservation_id, status, Action::Confirm)?;
+        let amount = reservation.total().ok_or_else(|| {
+            Error::NotForSale(format!(
+                "reservation {reservation_id} was made before seats had prices; cancel it and hold the seats again"
+            ))
+        })?;
         self.payments
-            .approve(payment_intent_id)
+            .approve(payment_intent_id, &amount)
             .await
             .map_err(|e| match e {
-                PaymentError::Declined => Error::PaymentNotApproved(payment_intent_id.to_owned()),
+                PaymentError::Declined(why) => Error::PaymentNotApproved(format!(
+                    "payment {payment_intent_id} was not approved: {why}"
+                )),
                 PaymentError::Unavailable(detail) => Error::Unavailable {
                     dependency: "the payment gateway",
                     detail,
@@ -378,10 +454,16 @@ impl Reservations {
             },
             r.status.eq(ReservationStatus::Hold),
         );
-        let payload = json!({
-            "reservation_id": reservation_id, "order_id": order_id, "event_id": reservation.event_id,
-            "user_id": user, "seat_ids": reservation.seat_ids, "payment_intent_id": payment_intent_id,
-        });
+        let event = Confirmed {
+            reservation_id: reservation_id.to_owned(),
+            order_id: order_id.clone(),
+            event_id: reservation.event_id.clone(),
+            user_id: user.to_owned(),
+            seat_ids: reservation.seat_ids.clone(),
+            payment_intent_id: payment_intent_id.to_owned(),
+            total_amount: amount.amount,
+            currency: amount.currency.clone(),
+        };
         let order = Order {
             order_id: order_id.clone(),
             reservation_id: reservation_id.to_owned(),
@@ -390,11 +472,13 @@ impl Reservations {
             seat_ids: reservation.seat_ids.clone(),
             status: OrderStatus::Confirmed,
             payment_intent_id: payment_intent_id.to_owned(),
+            total_amount: Some(amount.amount),
+            currency: Some(amount.currency.clone()),
             created_at: now,
         };
         tx = tx.put_new(&self.tables.orders, order).put_new(
             &self.tables.outbox,
-            self.outbox_event("reservation.confirmed", reservation_id, payload, now),
+            self.outbox_event(reservation_id, &event, now),
         );
         tx = self.idempotency.complete(tx, lock, &response);
         match tx.send().await {
@@ -455,7 +539,12 @@ impl Reservations {
         let mut tx = self
             .release_seats(TransactWrite::new(&self.client), &reservation, now)
             .await?;
-        let payload = json!({ "reservation_id": reservation_id, "event_id": reservation.event_id, "user_id": user, "seat_ids": reservation.seat_ids });
+        let event = Cancelled {
+            reservation_id: reservation_id.to_owned(),
+            event_id: reservation.event_id.clone(),
+            user_id: user.to_owned(),
+            seat_ids: reservation.seat_ids.clone(),
+        };
         tx = tx
             .update(
                 &self.tables.reservations,
@@ -470,7 +559,7 @@ impl Reservations {
             )
             .put_new(
                 &self.tables.outbox,
-                self.outbox_event("reservation.cancelled", reservation_id, payload, now),
+                self.outbox_event(reservation_id, &event, now),
             );
         let tx = self.idempotency.complete(tx, lock, &response);
         match tx.send().await {
@@ -576,10 +665,13 @@ impl Reservations {
         let tx = self
             .release_seats(TransactWrite::new(&self.client), reservation, now)
             .await?;
-        let payload = json!({
-            "reservation_id": id, "event_id": reservation.event_id, "user_id": reservation.user_id,
-            "seat_ids": reservation.seat_ids, "hold_expires_at": rfc3339(reservation.hold_expires_at),
-        });
+        let event = Expired {
+            reservation_id: id.to_owned(),
+            event_id: reservation.event_id.clone(),
+            user_id: reservation.user_id.clone(),
+            seat_ids: reservation.seat_ids.clone(),
+            hold_expires_at: rfc3339(reservation.hold_expires_at),
+        };
         let tx = tx
             .update(
                 &self.tables.reservations,
@@ -594,10 +686,7 @@ impl Reservations {
                     .eq(ReservationStatus::Hold)
                     .and(r.gsi2sk.lt(Some(now.unix_timestamp()))),
             )
-            .put_new(
-                &self.tables.outbox,
-                self.outbox_event("reservation.expired", id, payload, now),
-            );
+            .put_new(&self.tables.outbox, self.outbox_event(id, &event, now));
         match tx.send().await {
             Ok(()) => {
                 tracing::info!(reservation_id = id, "hold expired");

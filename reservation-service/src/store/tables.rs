@@ -3,6 +3,7 @@
 //! these `TableDef`s: the entities are checked against them at compile time, and the live
 //! tables at start-up.
 
+use crate::domain::Money;
 pub use crate::domain::ReservationStatus;
 use dynamo_core::schema::SchemaTarget;
 use dynamo_core::{Client, DynamoEntity, DynamoValue, IndexDef, KeyDef, Table, TableDef};
@@ -86,6 +87,11 @@ pub struct Reservation {
     pub seat_ids: Vec<String>,
     /// Number of seats.
     pub quantity: u32,
+    /// The sum of the seats' prices when they were held, in the currency's minor unit (absent
+    /// from reservations made before prices existed).
+    pub total_price: Option<u64>,
+    /// ISO 4217 code of `total_price`.
+    pub currency: Option<String>,
     /// When the hold ends.
     pub hold_expires_at: OffsetDateTime,
     /// The `Idempotency-Key` that created it.
@@ -102,6 +108,16 @@ pub struct Reservation {
     /// The end of the hold, epoch seconds, while the hold is open (GSI2's sort key).
     #[gsi(GSI2, sk)]
     pub gsi2sk: Option<i64>,
+}
+
+impl Reservation {
+    /// The total price, for reservations made since seats have prices.
+    pub fn total(&self) -> Option<Money> {
+        Some(Money {
+            amount: self.total_price?,
+            currency: self.currency.clone()?,
+        })
+    }
 }
 
 /// The state of a seat.
@@ -136,6 +152,31 @@ pub struct Seat {
     pub hold_expires_at: Option<i64>,
     /// Last change.
     pub updated_at: OffsetDateTime,
+    /// The price in the currency's minor unit; a seat without one is not for sale (seats
+    /// seeded before prices existed).
+    pub price: Option<u64>,
+    /// ISO 4217 code of `price`.
+    pub currency: Option<String>,
+}
+
+impl Seat {
+    /// Whether a hold may take it at `now` (epoch seconds): available, or held by a hold that
+    /// ended.
+    pub fn is_free(&self, now: i64) -> bool {
+        match self.state {
+            SeatState::Available => true,
+            SeatState::Held => self.hold_expires_at.is_some_and(|end| end < now),
+            SeatState::Sold => false,
+        }
+    }
+
+    /// The seat's price, when it has one.
+    pub fn price(&self) -> Option<Money> {
+        Some(Money {
+            amount: self.price?,
+            currency: self.currency.clone()?,
+        })
+    }
 }
 
 /// The state of an order.
@@ -171,6 +212,11 @@ pub struct Order {
     pub status: OrderStatus,
     /// The approved payment.
     pub payment_intent_id: String,
+    /// What was paid: the reservation's `total_price`, in the currency's minor unit (absent
+    /// from orders made before prices existed).
+    pub total_amount: Option<u64>,
+    /// ISO 4217 code of `total_amount`.
+    pub currency: Option<String>,
     /// Created.
     pub created_at: OffsetDateTime,
 }
@@ -267,7 +313,40 @@ pub struct OutboxEvent {
     pub pending_shard: Option<u8>,
 }
 
-/// Every table of the service, as typed handles named with one prefix.
+/// How the service's tables are named: `{prefix}{name}-reservation-...`, where `name` is the
+/// infrastructure module's `name` variable (`ticket` by default, as in the definitions above)
+/// and `prefix` is prepended to it (`TABLE_PREFIX`, `RESOURCE_NAME`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableNames {
+    prefix: String,
+    name: String,
+}
+
+impl TableNames {
+    /// Names with `prefix` and the module name `name`.
+    pub fn new(prefix: &str, name: &str) -> Self {
+        TableNames {
+            prefix: prefix.to_owned(),
+            name: name.to_owned(),
+        }
+    }
+
+    /// The default names with `prefix` (e.g. `dev-`) in front.
+    pub fn prefixed(prefix: &str) -> Self {
+        Self::new(prefix, crate::configuration::DEFAULT_RESOURCE_NAME)
+    }
+
+    /// The name of the table `def` declares.
+    pub fn of(&self, def: &TableDef) -> String {
+        let rest = def
+            .name
+            .strip_prefix(crate::configuration::DEFAULT_RESOURCE_NAME)
+            .unwrap_or(def.name);
+        format!("{}{}{rest}", self.prefix, self.name)
+    }
+}
+
+/// Every table of the service, as typed handles.
 #[derive(Debug, Clone)]
 pub struct Tables {
     /// Reservations.
@@ -283,14 +362,17 @@ pub struct Tables {
 }
 
 impl Tables {
-    /// The tables named with `prefix` (e.g. `dev-`).
-    pub fn new(client: &Client, prefix: &str) -> Self {
+    /// The tables named by `names`.
+    pub fn new(client: &Client, names: &TableNames) -> Self {
+        fn table<E: dynamo_core::Entity>(client: &Client, names: &TableNames) -> Table<E> {
+            Table::new(client).named(names.of(&E::TABLE))
+        }
         Tables {
-            reservations: Table::new(client).with_prefix(prefix),
-            seats: Table::new(client).with_prefix(prefix),
-            orders: Table::new(client).with_prefix(prefix),
-            outbox: Table::new(client).with_prefix(prefix),
-            idempotency: Table::new(client).with_prefix(prefix),
+            reservations: table(client, names),
+            seats: table(client, names),
+            orders: table(client, names),
+            outbox: table(client, names),
+            idempotency: table(client, names),
         }
     }
 

@@ -4,6 +4,7 @@
 use crate::helpers::*;
 use reqwest::StatusCode;
 use reservation_service::auth::sign_hs256;
+use reservation_service::configuration::{AdmissionSettings, BearerTokens};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -119,7 +120,11 @@ async fn authentication_errors() {
 async fn signed_admission_tokens_are_bound_to_user_and_event() {
     const ADMISSION: &str = "admission-secret-long-enough-for-hs256-tokens";
     let app = TestApp::builder()
-        .settings(|s| s.admission_secret = Some(ADMISSION.to_owned()))
+        .settings(|s| {
+            s.admission = AdmissionSettings::Signed {
+                secret: ADMISSION.to_owned(),
+            }
+        })
         .spawn()
         .await;
     app.seed("evt_1", ["H-1".to_string()]).await;
@@ -186,7 +191,7 @@ fn rs256(sub: &str, kid: &str) -> String {
 async fn rs256_tokens_are_verified_with_the_issuers_jwks() {
     let url = jwks_server().await;
     let app = TestApp::builder()
-        .settings(|s| s.jwks_url = Some(url))
+        .settings(|s| s.jwt.tokens = BearerTokens::Jwks { url })
         .spawn()
         .await;
     let get = |auth: String| {
@@ -217,7 +222,11 @@ async fn rs256_tokens_are_verified_with_the_issuers_jwks() {
         .expect("addr")
         .port();
     let down = TestApp::builder()
-        .settings(|s| s.jwks_url = Some(format!("http://127.0.0.1:{port}/jwks.json")))
+        .settings(|s| {
+            s.jwt.tokens = BearerTokens::Jwks {
+                url: format!("http://127.0.0.1:{port}/jwks.json"),
+            }
+        })
         .spawn()
         .await;
     let (status, err, _) = read(

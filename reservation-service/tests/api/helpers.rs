@@ -6,7 +6,7 @@ use dynamo_core::testing::DynamoLocal;
 use reqwest::StatusCode;
 use reservation_service::auth::sign_hs256;
 use reservation_service::clock::{Clock, ManualClock};
-use reservation_service::configuration::Settings;
+use reservation_service::configuration::{BearerTokens, JwtSettings, Settings};
 use reservation_service::services::PaymentGateway;
 use reservation_service::startup::{AppState, Server};
 use reservation_service::store::{
@@ -16,6 +16,9 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
+
+/// The price of every seat [`TestApp::seed`] creates, in won.
+pub const SEAT_PRICE: u64 = 25_000;
 
 pub const SECRET: &str = "test-secret-that-is-long-enough-for-hs256-signing";
 
@@ -45,14 +48,20 @@ impl TestApp {
     pub fn builder() -> TestAppBuilder {
         TestAppBuilder {
             settings: Settings {
-                jwt_secret: SECRET.to_owned(),
+                jwt: JwtSettings {
+                    tokens: BearerTokens::Hs256 {
+                        secret: SECRET.to_owned(),
+                    },
+                    issuer: None,
+                    audience: None,
+                },
                 hold_ttl: Duration::from_secs(300),
                 request_timeout: Duration::from_secs(20),
                 // The concurrency tests send bursts from one user; the limits have their own
                 // test.
                 rate_per_user: 0.0,
                 rate_global: 0.0,
-                ..Settings::default()
+                ..Settings::local()
             },
             payments: None,
             db: None,
@@ -169,6 +178,8 @@ impl TestApp {
                 holder: None,
                 hold_expires_at: None,
                 updated_at: now,
+                price: Some(SEAT_PRICE),
+                currency: Some("KRW".into()),
             };
             table.put(seat).send().await.expect("seeded");
         }
@@ -244,6 +255,36 @@ impl TestApp {
             Some(user),
             Some(key),
             Some(create_body(user, event, seats)),
+        )
+        .await
+    }
+
+    /// Confirms `id` with `payment`.
+    pub async fn confirm(
+        &self,
+        user: &str,
+        id: &str,
+        key: &str,
+        payment: &str,
+    ) -> (StatusCode, Value, String) {
+        self.post(
+            &format!("/v1/reservations/{id}/confirm"),
+            Some(user),
+            Some(key),
+            Some(json!({ "payment_intent_id": payment })),
+        )
+        .await
+    }
+
+    /// `GET path` with `Authorization: Bearer <token>`.
+    pub async fn get_with_token(&self, path: &str, token: &str) -> (StatusCode, Value, String) {
+        read(
+            self.http
+                .get(format!("{}{path}", self.base))
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("answers"),
         )
         .await
     }

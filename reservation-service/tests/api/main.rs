@@ -5,10 +5,13 @@
 mod auth;
 mod dynamodb_metrics;
 mod helpers;
+mod integrations;
 mod load;
 mod operations;
 mod outage;
 mod requests;
 mod reservations;
 mod shutdown;
+mod startup;
+mod stubs;
 mod workers;

@@ -5,7 +5,7 @@ use dynamo_core::testing::DynamoLocal;
 use dynamo_core::{KeyDef, TableDef};
 use reqwest::StatusCode;
 use reservation_service::startup::check_schemas;
-use reservation_service::store::ALL;
+use reservation_service::store::{ALL, TableNames};
 
 #[tokio::test]
 async fn health_ready_and_trace_ids() {
@@ -97,7 +97,7 @@ async fn start_up_refuses_tables_that_do_not_match() {
         .collect();
     db.create_tables(&others).await.expect("created");
     db.create_tables(&[wrong]).await.expect("created");
-    let report = check_schemas(db.client(), db.prefix())
+    let report = check_schemas(db.client(), &TableNames::prefixed(db.prefix()))
         .await
         .expect_err("mismatch");
     let text = report.to_string();

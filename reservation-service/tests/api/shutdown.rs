@@ -2,10 +2,9 @@
 
 use crate::helpers::*;
 use reqwest::StatusCode;
-use reservation_service::services::{PaymentError, PaymentGateway};
+use reservation_service::domain::Money;
+use reservation_service::services::{PaymentFuture, PaymentGateway};
 use serde_json::json;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -19,10 +18,7 @@ struct GatedPayments {
 }
 
 impl PaymentGateway for GatedPayments {
-    fn approve<'a>(
-        &'a self,
-        _payment_intent_id: &'a str,
-    ) -> Pin<Box<dyn Future<Output = Result<(), PaymentError>> + Send + 'a>> {
+    fn approve<'a>(&'a self, _payment_intent_id: &'a str, _amount: &'a Money) -> PaymentFuture<'a> {
         Box::pin(async {
             self.entered.notify_one();
             self.release.notified().await;

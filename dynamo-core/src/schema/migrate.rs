@@ -1,0 +1,323 @@
+//! Bringing an existing table to its definition with the changes DynamoDB makes in place:
+//! creating a missing table, adding global secondary indexes, enabling TTL. What cannot change
+//! in place (a table's key, a local index, an index declared differently) is reported, never
+//! attempted.
+//!
+//! ```no_run
+//! # async fn run(client: &dynamo_core::Client) -> Result<(), Box<dyn std::error::Error>> {
+//! use dynamo_core::{KeyDef, IndexDef, TableDef};
+//! use dynamo_core::schema::{migrate, plan_migration};
+//!
+//! const ORDERS: TableDef = TableDef::new("orders", KeyDef::string("pk"))
+//!     .with_indexes(&[IndexDef::global("GSI1", KeyDef::string("gsi1pk"), None)]);
+//!
+//! let plan = plan_migration(client, &ORDERS, "orders").await?;
+//! println!("{plan}"); // the dry run: "orders: add global index GSI1 (...)"
+//! migrate(client, &plan).await?; // each step, waiting until the table is ACTIVE again
+//! # Ok(()) }
+//! ```
+
+use super::compare::{Key, TableShape};
+use super::create::{create_table, enable_ttl, key_schema, projection, scalar, wait_until_active};
+use super::live::{SchemaError, describe};
+use crate::def::{IndexDef, IndexKind, TableDef};
+use crate::error::{Error, Operation};
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, CreateGlobalSecondaryIndexAction, GlobalSecondaryIndexUpdate,
+    ProvisionedThroughput,
+};
+use std::fmt;
+
+/// One change [`migrate`] makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MigrationStep {
+    /// The table does not exist: create it as declared.
+    CreateTable,
+    /// Add this global secondary index (DynamoDB backfills it from the items).
+    AddIndex(&'static IndexDef),
+    /// Enable TTL on this attribute.
+    EnableTtl(&'static str),
+}
+
+impl fmt::Display for MigrationStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MigrationStep::CreateTable => f.write_str("create the table as declared"),
+            MigrationStep::AddIndex(index) => {
+                write!(
+                    f,
+                    "add global index {} (partition key {}",
+                    index.name,
+                    Key::from(&index.partition_key)
+                )?;
+                if let Some(sk) = &index.sort_key {
+                    write!(f, ", sort key {}", Key::from(sk))?;
+                }
+                f.write_str(")")
+            }
+            MigrationStep::EnableTtl(attribute) => write!(f, "enable TTL on \"{attribute}\""),
+        }
+    }
+}
+
+/// What [`migrate`] would do to one table: its steps, or why it cannot.
+#[derive(Debug, Clone)]
+pub struct MigrationPlan {
+    /// The table's name.
+    pub table: String,
+    /// The definition it is brought to.
+    pub def: TableDef,
+    /// The changes, in order.
+    pub steps: Vec<MigrationStep>,
+    /// Differences no in-place change can fix; while there are any, [`migrate`] does nothing.
+    pub blockers: Vec<String>,
+}
+
+impl MigrationPlan {
+    /// No change needed and nothing blocking.
+    pub fn is_up_to_date(&self) -> bool {
+        self.steps.is_empty() && self.blockers.is_empty()
+    }
+}
+
+impl fmt::Display for MigrationPlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_up_to_date() {
+            return write!(f, "{}: up to date", self.table);
+        }
+        write!(f, "{}:", self.table)?;
+        for step in &self.steps {
+            write!(f, "\n  - {step}")?;
+        }
+        for blocker in &self.blockers {
+            write!(f, "\n  ! cannot migrate: {blocker}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Compares the table `name` with `def` and plans the changes that bring it there.
+pub async fn plan_migration(
+    client: &Client,
+    def: &TableDef,
+    name: &str,
+) -> Result<MigrationPlan, SchemaError> {
+    let mut plan = MigrationPlan {
+        table: name.to_owned(),
+        def: *def,
+        steps: Vec::new(),
+        blockers: Vec::new(),
+    };
+    let live = match describe(client, name).await {
+        Ok(shape) => shape,
+        Err(SchemaError::Request(Error::TableNotFound { .. })) => {
+            plan.steps.push(MigrationStep::CreateTable);
+            return Ok(plan);
+        }
+        Err(e) => return Err(e),
+    };
+    plan_changes(def, &live, &mut plan);
+    Ok(plan)
+}
+
+fn plan_changes(def: &TableDef, live: &TableShape, plan: &mut MigrationPlan) {
+    let declared = TableShape::from_def(def, &live.name);
+    let key = |pk: &Key, sk: Option<&Key>| match sk {
+        Some(sk) => format!("{pk} and {sk}"),
+        None => pk.to_string(),
+    };
+    if declared.partition_key != live.partition_key || declared.sort_key != live.sort_key {
+        plan.blockers.push(format!(
+            "its key is {}, the definition's is {}: DynamoDB cannot change a table's key; create a new table and copy the items",
+            key(&live.partition_key, live.sort_key.as_ref()),
+            key(&declared.partition_key, declared.sort_key.as_ref()),
+        ));
+    }
+    for (index, shape) in def.indexes.iter().zip(&declared.indexes) {
+        match live.indexes.iter().find(|i| i.name == index.name) {
+            Some(existing) if existing == shape => {}
+            Some(_) => plan.blockers.push(format!(
+                "index {} exists with another key or projection: delete it (UpdateTable) and migrate again",
+                index.name
+            )),
+            None if index.kind == IndexKind::Local => plan.blockers.push(format!(
+                "local index {} can only be created with the table",
+                index.name
+            )),
+            None => plan.steps.push(MigrationStep::AddIndex(index)),
+        }
+    }
+    if let Some(ttl) = def.ttl_attribute {
+        match live.ttl_attribute.as_deref() {
+            Some(existing) if existing == ttl => {}
+            Some(other) => plan.blockers.push(format!(
+                "TTL is enabled on \"{other}\": a table has one TTL attribute; disable it, then migrate to enable \"{ttl}\""
+            )),
+            None => plan.steps.push(MigrationStep::EnableTtl(ttl)),
+        }
+    }
+}
+
+/// Applies `plan`: each step, waiting until the table and its indexes are `ACTIVE` after
+/// each index (DynamoDB adds one index per UpdateTable). Refuses a plan with blockers. Running
+/// a plan again after it was applied fails on its first step; plan again instead (a new plan
+/// of a migrated table is empty).
+pub async fn migrate(client: &Client, plan: &MigrationPlan) -> Result<(), Error> {
+    let name = plan.table.as_str();
+    if !plan.blockers.is_empty() {
+        return Err(Error::validation(
+            name,
+            Operation::UpdateTable,
+            format!("the table cannot be migrated: {}", plan.blockers.join("; ")),
+        ));
+    }
+    for step in &plan.steps {
+        match step {
+            MigrationStep::CreateTable => create_table(client, &plan.def, name).await?,
+            MigrationStep::AddIndex(index) => {
+                add_index(client, name, index).await?;
+                wait_until_active(client, name).await?;
+            }
+            MigrationStep::EnableTtl(attribute) => enable_ttl(client, name, attribute).await?,
+        }
+        tracing::info!(table = name, step = %step, "migrated");
+    }
+    Ok(())
+}
+
+async fn add_index(client: &Client, name: &str, index: &IndexDef) -> Result<(), Error> {
+    let op = Operation::UpdateTable;
+    let invalid =
+        |e: aws_sdk_dynamodb::error::BuildError| Error::validation(name, op, e.to_string());
+    // A provisioned table's new index needs its own throughput: the table's.
+    let table = client
+        .describe_table()
+        .table_name(name)
+        .send()
+        .await
+        .map_err(|e| Error::from_sdk(name, Operation::DescribeTable, e))?
+        .table;
+    let on_demand = table
+        .as_ref()
+        .and_then(|t| t.billing_mode_summary())
+        .and_then(|b| b.billing_mode())
+        == Some(&BillingMode::PayPerRequest);
+    let throughput = match table.as_ref().and_then(|t| t.provisioned_throughput()) {
+        Some(p) if !on_demand => Some(
+            ProvisionedThroughput::builder()
+                .read_capacity_units(p.read_capacity_units().unwrap_or(1).max(1))
+                .write_capacity_units(p.write_capacity_units().unwrap_or(1).max(1))
+                .build()
+                .map_err(invalid)?,
+        ),
+        _ => None,
+    };
+    let mut request = client.update_table().table_name(name);
+    for key in std::iter::once(&index.partition_key).chain(index.sort_key.as_ref()) {
+        request = request.attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(key.name)
+                .attribute_type(scalar(key.scalar))
+                .build()
+                .map_err(invalid)?,
+        );
+    }
+    let create = CreateGlobalSecondaryIndexAction::builder()
+        .index_name(index.name)
+        .set_key_schema(Some(key_schema(
+            name,
+            op,
+            &index.partition_key,
+            index.sort_key.as_ref(),
+        )?))
+        .projection(projection(&index.projection))
+        .set_provisioned_throughput(throughput)
+        .build()
+        .map_err(invalid)?;
+    request
+        .global_secondary_index_updates(
+            GlobalSecondaryIndexUpdate::builder().create(create).build(),
+        )
+        .send()
+        .await
+        .map_err(|e| Error::from_sdk(name, op, e))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::def::KeyDef;
+
+    const DECLARED: TableDef = TableDef::new("t", KeyDef::string("pk"))
+        .with_sort_key(KeyDef::string("sk"))
+        .with_indexes(&[
+            IndexDef::global(
+                "GSI1",
+                KeyDef::string("gsi1pk"),
+                Some(KeyDef::string("gsi1sk")),
+            ),
+            IndexDef::global(
+                "GSI2",
+                KeyDef::string("gsi2pk"),
+                Some(KeyDef::number("gsi2sk")),
+            ),
+        ])
+        .with_ttl_attribute("ttl");
+
+    fn plan_for(live: &TableDef) -> MigrationPlan {
+        let mut plan = MigrationPlan {
+            table: "t".into(),
+            def: DECLARED,
+            steps: Vec::new(),
+            blockers: Vec::new(),
+        };
+        plan_changes(&DECLARED, &TableShape::from_def(live, "t"), &mut plan);
+        plan
+    }
+
+    #[test]
+    fn missing_indexes_and_ttl_are_added() {
+        const LIVE: TableDef = TableDef::new("t", KeyDef::string("pk"))
+            .with_sort_key(KeyDef::string("sk"))
+            .with_indexes(&[IndexDef::global(
+                "GSI1",
+                KeyDef::string("gsi1pk"),
+                Some(KeyDef::string("gsi1sk")),
+            )]);
+        let plan = plan_for(&LIVE);
+        assert_eq!(
+            plan.steps,
+            [
+                MigrationStep::AddIndex(&DECLARED.indexes[1]),
+                MigrationStep::EnableTtl("ttl")
+            ]
+        );
+        assert!(plan.blockers.is_empty());
+        assert_eq!(
+            plan.to_string(),
+            "t:\n  - add global index GSI2 (partition key \"gsi2pk\" (S), sort key \"gsi2sk\" (N))\n  - enable TTL on \"ttl\""
+        );
+        assert!(plan_for(&DECLARED).is_up_to_date());
+        assert_eq!(plan_for(&DECLARED).to_string(), "t: up to date");
+    }
+
+    #[test]
+    fn what_cannot_change_in_place_blocks() {
+        const LIVE: TableDef = TableDef::new("t", KeyDef::string("id"))
+            .with_indexes(&[IndexDef::global("GSI1", KeyDef::string("gsi1pk"), None)])
+            .with_ttl_attribute("expires");
+        let plan = plan_for(&LIVE);
+        assert_eq!(plan.steps, [MigrationStep::AddIndex(&DECLARED.indexes[1])]);
+        let text = plan.to_string();
+        for expected in [
+            "its key is \"id\" (S), the definition's is \"pk\" (S) and \"sk\" (S)",
+            "index GSI1 exists with another key or projection",
+            "TTL is enabled on \"expires\"",
+        ] {
+            assert!(text.contains(expected), "{expected} missing from {text}");
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! The service with the systems around it, each a local stub the test starts: the payment
+//! API, an OIDC issuer, the waiting room.
+
+use crate::helpers::*;
+use crate::stubs::{self, Issuer, KEY_1, KEY_2, PaymentApi, WaitingRoom};
+use reservation_service::configuration::{AdmissionSettings, BearerTokens, PaymentSettings};
+use serde_json::json;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+fn http_payments(url: &str) -> PaymentSettings {
+    PaymentSettings::Http {
+        url: url.to_owned(),
+        timeout: Duration::from_millis(500),
+    }
+}
+
+#[tokio::test]
+async fn confirmations_ask_the_payment_api() {
+    let api = PaymentApi::start().await;
+    let app = TestApp::builder()
+        .settings(|s| s.payment = http_payments(&api.url))
+        .spawn()
+        .await;
+    app.seed("evt_1", (1..=8).map(|i| format!("P-{i}"))).await;
+    let total = 2 * SEAT_PRICE;
+
+    // Not approved: 412, and the hold stays open.
+    let id = app.reservation_id("u1", "h1", &["P-1", "P-2"]).await;
+    for (key, payment, why) in [
+        ("c1", "pay_pending", "PENDING"),
+        ("c2", "pay_unknown", "does not exist"),
+        (
+            "c3",
+            "pay_ok_1000",
+            "the payment intent is for 1000, the reservation costs 50000",
+        ),
+    ] {
+        let (status, body, _) = app.confirm("u1", &id, key, payment).await;
+        assert_error(status, &body, 412, "PAYMENT_NOT_APPROVED");
+        let message = body["error"]["message"].as_str().expect("message");
+        assert!(
+            message.contains(payment) && message.contains(why),
+            "{message}"
+        );
+    }
+    assert_eq!(app.reservation(&id).await.status.as_str(), "HOLD");
+
+    // Approved for the reservation's total: confirmed, with the amount on the order.
+    let (status, body, _) = app
+        .confirm("u1", &id, "c4", &format!("pay_ok_{total}"))
+        .await;
+    assert_eq!(status.as_u16(), 200, "{body}");
+    let (_, view, _) = app.get(&format!("/v1/reservations/{id}"), "u1").await;
+    assert_eq!(view["status"], "CONFIRMED");
+    assert_eq!(view["total_price"], json!(total));
+    assert_eq!(view["currency"], "KRW");
+
+    // A 503 is tried again (reading an intent is idempotent).
+    let flaky = app.reservation_id("u1", "h2", &["P-3"]).await;
+    let (status, body, _) = app.confirm("u1", &flaky, "c5", "pay_flaky").await;
+    assert_eq!(status.as_u16(), 200, "{body}");
+    assert_eq!(api.calls("pay_flaky"), 2);
+
+    // Slow: 504 within the payment timeout, and the hold stays open for a retry.
+    let slow = app.reservation_id("u1", "h3", &["P-4"]).await;
+    let started = std::time::Instant::now();
+    let (status, body, _) = app.confirm("u1", &slow, "c6", "pay_slow").await;
+    assert_error(status, &body, 504, "UPSTREAM_TIMEOUT");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "answered before the API"
+    );
+    assert_eq!(app.reservation(&slow).await.status.as_str(), "HOLD");
+}
+
+#[tokio::test]
+async fn a_payment_api_that_is_down_is_503_and_nothing_is_sold() {
+    let app = TestApp::builder()
+        .settings(|s| s.payment = http_payments(&stubs::nothing_listens()))
+        .spawn()
+        .await;
+    app.seed("evt_1", ["Q-1".to_string()]).await;
+    let id = app.reservation_id("u1", "h1", &["Q-1"]).await;
+    let (status, body, _) = app.confirm("u1", &id, "c1", "pay_any").await;
+    assert_error(status, &body, 503, "SERVICE_UNAVAILABLE");
+    assert_eq!(app.reservation(&id).await.status.as_str(), "HOLD");
+    assert_eq!(
+        app.seat("evt_1", "Q-1").await.state,
+        reservation_service::store::SeatState::Held
+    );
+}
+
+fn oidc(
+    issuer: &str,
+    audience: Option<&str>,
+) -> impl FnOnce(&mut reservation_service::configuration::Settings) {
+    let (issuer, audience) = (issuer.to_owned(), audience.map(str::to_owned));
+    move |s| {
+        s.jwt.tokens = BearerTokens::Oidc {
+            issuer_uri: issuer.clone(),
+        };
+        s.jwt.issuer = Some(issuer);
+        s.jwt.audience = audience;
+    }
+}
+
+#[tokio::test]
+async fn oidc_issuers_tokens_with_audience_and_rotated_keys() {
+    let idp = Issuer::start().await;
+    let app = TestApp::builder()
+        .settings(oidc(&idp.issuer, Some("reservation-api")))
+        .spawn()
+        .await;
+    let path = "/v1/reservations/rsv_unknown";
+
+    // A Keycloak access token for this API: authenticated (then 404: no such reservation).
+    let token = idp.token(KEY_1, "u1", "reservation-api");
+    let (status, body, _) = app.get_with_token(path, &token).await;
+    assert_error(status, &body, 404, "NOT_FOUND");
+
+    // For another audience, from another issuer, or signed by a key the issuer never had.
+    let other_audience = idp.token(KEY_1, "u1", "billing-api");
+    let (status, body, _) = app.get_with_token(path, &other_audience).await;
+    assert_error(status, &body, 401, "UNAUTHENTICATED");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("audience")
+    );
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let foreign = stubs::sign(
+        KEY_1,
+        &json!({"sub": "u1", "exp": now + 60, "iss": "https://evil.example/realms/tickets", "aud": "reservation-api"}),
+    );
+    let (status, body, _) = app.get_with_token(path, &foreign).await;
+    assert_error(status, &body, 401, "UNAUTHENTICATED");
+    let (status, body, _) = app
+        .get_with_token(path, &idp.token(KEY_2, "u1", "reservation-api"))
+        .await;
+    assert_error(status, &body, 401, "UNAUTHENTICATED");
+    assert_eq!(
+        idp.jwks_fetches.load(Ordering::SeqCst),
+        1,
+        "unknown key ids within a second fetch the keys at most once"
+    );
+    // Expired beyond the allowed clock skew.
+    let expired = stubs::sign(
+        KEY_1,
+        &json!({"sub": "u1", "exp": now - 120, "iss": idp.issuer, "aud": "reservation-api"}),
+    );
+    let (status, body, _) = app.get_with_token(path, &expired).await;
+    assert_error(status, &body, 401, "UNAUTHENTICATED");
+
+    // The issuer rotates to key 2: its tokens are accepted without a restart.
+    idp.publish(&[KEY_2.0]);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (status, body, _) = app
+        .get_with_token(path, &idp.token(KEY_2, "u1", "reservation-api"))
+        .await;
+    assert_error(status, &body, 404, "NOT_FOUND");
+
+    // Without JWT_AUDIENCE, tokens carrying any `aud` are accepted.
+    let open = TestApp::builder()
+        .settings(oidc(&idp.issuer, None))
+        .spawn()
+        .await;
+    let (status, body, _) = open.get_with_token(path, &other_audience).await;
+    assert_error(status, &body, 401, "UNAUTHENTICATED"); // key 1 is no longer published
+    let (status, body, _) = open
+        .get_with_token(path, &idp.token(KEY_2, "u1", "billing-api"))
+        .await;
+    assert_error(status, &body, 404, "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn an_issuer_that_is_down_is_503_not_401() {
+    let app = TestApp::builder()
+        .settings(oidc(
+            &format!("{}/realms/tickets", stubs::nothing_listens()),
+            None,
+        ))
+        .spawn()
+        .await;
+    let idp = Issuer::start().await;
+    let (status, body, _) = app
+        .get_with_token("/v1/reservations/rsv_1", &idp.token(KEY_1, "u1", "x"))
+        .await;
+    assert_error(status, &body, 503, "SERVICE_UNAVAILABLE");
+}
+
+#[tokio::test]
+async fn the_waiting_room_decides_admission_and_is_asked_once_per_token() {
+    let room = WaitingRoom::start().await;
+    let app = TestApp::builder()
+        .settings(|s| {
+            s.admission = AdmissionSettings::Remote {
+                url: room.url.clone(),
+            }
+        })
+        .spawn()
+        .await;
+    app.seed("evt_1", ["W-1", "W-2", "W-3"].map(String::from))
+        .await;
+    let hold = |key: &'static str, seat: &'static str, token: &'static str| {
+        let mut body = create_body("u1", "evt_1", &[seat]);
+        body["reservation_token"] = json!(token);
+        app.post("/v1/reservations", Some("u1"), Some(key), Some(body))
+    };
+    let (status, body, _) = hold("k1", "W-1", "rtkn_xyz789").await;
+    assert_error(status, &body, 403, "FORBIDDEN");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("position 4182")
+    );
+    let (status, body, _) = hold("k2", "W-1", "rtkn_u1").await;
+    assert_eq!(status.as_u16(), 201, "{body}");
+    let (status, body, _) = hold("k3", "W-2", "rtkn_u1").await;
+    assert_eq!(status.as_u16(), 201, "{body}");
+    assert_eq!(
+        room.calls.load(Ordering::SeqCst),
+        2,
+        "the admission was cached"
+    );
+
+    // The waiting room is down: fail closed.
+    let closed = TestApp::builder()
+        .settings(|s| {
+            s.admission = AdmissionSettings::Remote {
+                url: format!("{}/verify", stubs::nothing_listens()),
+            }
+        })
+        .database(app.db.clone())
+        .without_tables()
+        .spawn()
+        .await;
+    let mut body = create_body("u1", "evt_1", &["W-3"]);
+    body["reservation_token"] = json!("rtkn_u1");
+    let (status, body, _) = closed
+        .post("/v1/reservations", Some("u1"), Some("k4"), Some(body))
+        .await;
+    assert_error(status, &body, 503, "SERVICE_UNAVAILABLE");
+}

@@ -1,0 +1,159 @@
+//! Starting the binary: production by default and refusing to run half-configured; tables as
+//! the infrastructure module creates them, migrated, then served.
+
+use crate::helpers::*;
+use dynamo_core::testing::DynamoLocal;
+use dynamo_core::{IndexDef, KeyDef, TableDef};
+use reqwest::StatusCode;
+use std::process::{Command, Output};
+
+/// The binary with only `vars` (and `PATH`) in its environment.
+fn run(args: &[&str], vars: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_reservation-service"));
+    command.args(args).env_clear();
+    if let Some(path) = std::env::var_os("PATH") {
+        command.env("PATH", path);
+    }
+    command
+        .envs(vars.iter().copied())
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn serve_with_a_bare_environment_refuses_to_start_and_names_the_settings() {
+    let output = run(&["serve"], &[("PORT", "0")]);
+    assert_eq!(output.status.code(), Some(2), "exits before serving");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for name in [
+        "JWT_ISSUER_URI",
+        "JWT_HS256_SECRET",
+        "ADMISSION_VERIFY_URL",
+        "ADMISSION_HS256_SECRET",
+        "PAYMENT_API_URL",
+        "APP_ENV=local",
+    ] {
+        assert!(stderr.contains(name), "{name} missing from:\n{stderr}");
+    }
+    // The development secret does not sign for a production configuration either.
+    let output = run(&["dev-token", "--sub", "u1"], &[]);
+    assert!(!output.status.success());
+    assert!(output.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("JWT_HS256_SECRET is not set"));
+    // Chores that do not serve need no serving settings.
+    let output = run(&["export-iam-policy"], &[]);
+    assert!(output.status.success());
+    assert!(String::from_utf8_lossy(&output.stdout).contains("event-bus/reservation-events"));
+}
+
+/// The reservation tables exactly as the infrastructure module (seed 001) declares them: no
+/// sweeper index on reservations, no relay index on the outbox, no seats table.
+const MODULE_TABLES: [TableDef; 4] = [
+    TableDef::new("reservation-reservations", KeyDef::string("pk"))
+        .with_sort_key(KeyDef::string("sk"))
+        .with_indexes(&[IndexDef::global(
+            "GSI1",
+            KeyDef::string("gsi1pk"),
+            Some(KeyDef::string("gsi1sk")),
+        )]),
+    TableDef::new("reservation-orders", KeyDef::string("pk"))
+        .with_sort_key(KeyDef::string("sk"))
+        .with_indexes(&[IndexDef::global(
+            "GSI1",
+            KeyDef::string("gsi1pk"),
+            Some(KeyDef::string("gsi1sk")),
+        )]),
+    TableDef::new("reservation-idempotency", KeyDef::string("pk")).with_ttl_attribute("ttl"),
+    TableDef::new("reservation-outbox", KeyDef::string("pk")).with_sort_key(KeyDef::string("sk")),
+];
+
+#[tokio::test]
+async fn the_modules_tables_are_migrated_then_served() {
+    let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
+    // The module's `name` variable set to `traffic`: tables `traffic-reservation-*`.
+    for def in &MODULE_TABLES {
+        let name = format!("{}traffic-{}", db.prefix(), def.name);
+        dynamo_core::schema::create_table(db.client(), def, &name)
+            .await
+            .expect("created");
+    }
+    let vars = [
+        ("APP_ENV", "local"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "local"),
+        ("AWS_SECRET_ACCESS_KEY", "local"),
+        ("DYNAMODB_ENDPOINT", db.endpoint()),
+        ("TABLE_PREFIX", db.prefix()),
+        ("RESOURCE_NAME", "traffic"),
+    ];
+    let text = |o: &Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+
+    let check = run(&["check-schema"], &vars);
+    assert_eq!(check.status.code(), Some(1), "{}", text(&check));
+    assert!(
+        text(&check).contains("reservation-service migrate"),
+        "{}",
+        text(&check)
+    );
+
+    let plan = run(&["migrate", "--dry-run"], &vars);
+    assert!(plan.status.success(), "{}", text(&plan));
+    let plan = text(&plan);
+    for expected in [
+        "traffic-reservation-reservations:\n  - add global index GSI2",
+        "traffic-reservation-orders: up to date",
+        "traffic-reservation-idempotency: up to date",
+        "traffic-reservation-outbox:\n  - add global index GSI1",
+        "traffic-reservation-seats:\n  - create the table as declared",
+        "dry run: nothing was changed",
+    ] {
+        assert!(plan.contains(expected), "{expected} missing from:\n{plan}");
+    }
+    assert_eq!(
+        run(&["check-schema"], &vars).status.code(),
+        Some(1),
+        "dry run"
+    );
+
+    let migrated = run(&["migrate"], &vars);
+    assert!(migrated.status.success(), "{}", text(&migrated));
+    let check = run(&["check-schema"], &vars);
+    assert!(check.status.success(), "{}", text(&check));
+    let again = run(&["migrate"], &vars);
+    assert!(text(&again).contains("nothing to do"), "{}", text(&again));
+
+    let seed = run(
+        &[
+            "seed-event",
+            "--event-id",
+            "evt_1",
+            "--seats",
+            "M-1..M-2",
+            "--price",
+            "30000",
+        ],
+        &vars,
+    );
+    assert!(seed.status.success(), "{}", text(&seed));
+
+    let app = TestApp::builder()
+        .settings(|s| s.resource_name = "traffic".into())
+        .database(db)
+        .without_tables()
+        .spawn()
+        .await;
+    let (status, body, _) = app.get("/ready", "u1").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let id = app.reservation_id("u1", "k1", &["M-1", "M-2"]).await;
+    let (status, body, _) = app.confirm("u1", &id, "k2", "pay_1").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, view, _) = app.get(&format!("/v1/reservations/{id}"), "u1").await;
+    assert_eq!(view["total_price"], 60_000);
+    assert_eq!(view["currency"], "KRW");
+}

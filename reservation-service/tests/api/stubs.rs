@@ -1,0 +1,248 @@
+//! The systems around the service, as local HTTP servers the tests start: the payment API, an
+//! OIDC issuer (Keycloak-shaped) and the waiting room. Each records what it was asked.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{Value, json};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Serves `router` on a free local port; the base URL.
+pub async fn serve(router: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binds");
+    let base = format!(
+        "http://127.0.0.1:{}",
+        listener.local_addr().expect("addr").port()
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    base
+}
+
+/// A URL where nothing listens (a dependency that is down).
+pub fn nothing_listens() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("binds")
+        .local_addr()
+        .expect("addr")
+        .port();
+    format!("http://127.0.0.1:{port}")
+}
+
+/// The payment API: `GET /v1/payments/{id}` answers by the id's prefix:
+///
+/// | id | answer |
+/// |---|---|
+/// | `pay_ok_<amount>` | 200 APPROVED for `<amount>` KRW |
+/// | `pay_any` | 200 APPROVED, no amount |
+/// | `pay_pending` | 200 PENDING |
+/// | `pay_slow` | 200 APPROVED after 3 s |
+/// | `pay_flaky` | 503 on the first call, then 200 APPROVED |
+/// | anything else | 404 |
+pub struct PaymentApi {
+    pub url: String,
+    calls: Arc<Mutex<std::collections::HashMap<String, usize>>>,
+}
+
+impl PaymentApi {
+    pub async fn start() -> PaymentApi {
+        let calls = Arc::new(Mutex::new(std::collections::HashMap::new()));
+        let router = Router::new()
+            .route("/v1/payments/{id}", get(payment))
+            .with_state(calls.clone());
+        PaymentApi {
+            url: serve(router).await,
+            calls,
+        }
+    }
+
+    /// How often the intent `id` was asked about.
+    pub fn calls(&self, id: &str) -> usize {
+        self.calls
+            .lock()
+            .expect("lock")
+            .get(id)
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+async fn payment(
+    State(calls): State<Arc<Mutex<std::collections::HashMap<String, usize>>>>,
+    Path(id): Path<String>,
+) -> Response {
+    let n = {
+        let mut calls = calls.lock().expect("lock");
+        let n = calls.entry(id.clone()).or_insert(0);
+        *n += 1;
+        *n - 1
+    };
+    let approved = |amount: Option<u64>| {
+        let mut body = json!({"payment_intent_id": id, "status": "APPROVED"});
+        if let Some(amount) = amount {
+            body["amount"] = json!(amount);
+            body["currency"] = json!("KRW");
+        }
+        Json(body).into_response()
+    };
+    if let Some(amount) = id.strip_prefix("pay_ok_") {
+        return approved(amount.parse().ok());
+    }
+    match id.as_str() {
+        "pay_any" => approved(None),
+        "pay_pending" => {
+            Json(json!({"payment_intent_id": id, "status": "PENDING"})).into_response()
+        }
+        "pay_slow" => {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            approved(None)
+        }
+        "pay_flaky" if n == 0 => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        "pay_flaky" => approved(None),
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// An OIDC issuer at `{base}/realms/tickets`, with a discovery document and a JWKS that the
+/// test can rotate; it signs Keycloak-shaped access tokens.
+pub struct Issuer {
+    pub issuer: String,
+    jwks: Arc<Mutex<Value>>,
+    pub jwks_fetches: Arc<AtomicUsize>,
+}
+
+#[derive(Clone)]
+struct IssuerState {
+    issuer: Arc<Mutex<String>>,
+    jwks: Arc<Mutex<Value>>,
+    fetches: Arc<AtomicUsize>,
+}
+
+pub const KEY_1: (&str, &[u8]) = (
+    "test-key-1",
+    include_bytes!("../fixtures/test-rsa-private.pem"),
+);
+pub const KEY_2: (&str, &[u8]) = (
+    "test-key-2",
+    include_bytes!("../fixtures/test-rsa-private-2.pem"),
+);
+
+fn jwks_of(kids: &[&str]) -> Value {
+    let mut keys = Vec::new();
+    for kid in kids {
+        let file: Value = serde_json::from_str(match *kid {
+            "test-key-1" => include_str!("../fixtures/test-jwks.json"),
+            _ => include_str!("../fixtures/test-jwks-2.json"),
+        })
+        .expect("json");
+        keys.extend(file["keys"].as_array().expect("keys").iter().cloned());
+    }
+    json!({ "keys": keys })
+}
+
+impl Issuer {
+    /// Publishes key 1.
+    pub async fn start() -> Issuer {
+        let state = IssuerState {
+            issuer: Arc::new(Mutex::new(String::new())),
+            jwks: Arc::new(Mutex::new(jwks_of(&[KEY_1.0]))),
+            fetches: Arc::new(AtomicUsize::new(0)),
+        };
+        let router = Router::new()
+            .route(
+                "/realms/tickets/.well-known/openid-configuration",
+                get(|State(s): State<IssuerState>| async move {
+                    let issuer = s.issuer.lock().expect("lock").clone();
+                    Json(json!({
+                        "issuer": issuer,
+                        "jwks_uri": format!("{issuer}/protocol/openid-connect/certs"),
+                        "id_token_signing_alg_values_supported": ["RS256"],
+                    }))
+                }),
+            )
+            .route(
+                "/realms/tickets/protocol/openid-connect/certs",
+                get(|State(s): State<IssuerState>| async move {
+                    s.fetches.fetch_add(1, Ordering::SeqCst);
+                    Json(s.jwks.lock().expect("lock").clone())
+                }),
+            )
+            .with_state(state.clone());
+        let issuer = format!("{}/realms/tickets", serve(router).await);
+        *state.issuer.lock().expect("lock") = issuer.clone();
+        Issuer {
+            issuer,
+            jwks: state.jwks,
+            jwks_fetches: state.fetches,
+        }
+    }
+
+    /// Publishes the keys `kids` (key rotation).
+    pub fn publish(&self, kids: &[&str]) {
+        *self.jwks.lock().expect("lock") = jwks_of(kids);
+    }
+
+    /// A Keycloak-shaped access token for `sub`, for `aud`, signed with `key`.
+    pub fn token(&self, key: (&str, &[u8]), sub: &str, aud: &str) -> String {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        sign(
+            key,
+            &json!({
+                "exp": now + 300, "iat": now, "jti": "d4c7c6b2", "iss": self.issuer,
+                "aud": [aud, "account"], "sub": sub, "typ": "Bearer", "azp": "ticket-web",
+                "session_state": "5b1c", "acr": "1", "scope": "openid profile email",
+                "realm_access": {"roles": ["offline_access", "uma_authorization", "user"]},
+                "resource_access": {"account": {"roles": ["manage-account"]}},
+                "email_verified": true, "preferred_username": sub,
+            }),
+        )
+    }
+}
+
+/// `claims` signed RS256 with `key` (kid, PEM).
+pub fn sign(key: (&str, &[u8]), claims: &Value) -> String {
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some(key.0.to_owned());
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(key.1).expect("pem");
+    jsonwebtoken::encode(&header, claims, &key).expect("signs")
+}
+
+/// The waiting room's verification endpoint: `POST /verify` admits the tokens `rtkn_<user>`
+/// for every event, refuses others with a reason, and counts the calls.
+pub struct WaitingRoom {
+    pub url: String,
+    pub calls: Arc<AtomicUsize>,
+}
+
+impl WaitingRoom {
+    pub async fn start() -> WaitingRoom {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let router = Router::new()
+            .route(
+                "/verify",
+                post(
+                    |State(calls): State<Arc<AtomicUsize>>, Json(body): Json<Value>| async move {
+                        calls.fetch_add(1, Ordering::SeqCst);
+                        let token = body["reservation_token"].as_str().unwrap_or_default();
+                        let user = body["user_id"].as_str().unwrap_or_default();
+                        assert!(body["event_id"].is_string(), "the event is asked about");
+                        if token == format!("rtkn_{user}") {
+                            Json(json!({"admitted": true}))
+                        } else {
+                            Json(json!({"admitted": false, "reason": "not admitted yet: position 4182 in the queue"}))
+                        }
+                    },
+                ),
+            )
+            .with_state(calls.clone());
+        WaitingRoom {
+            url: format!("{}/verify", serve(router).await),
+            calls,
+        }
+    }
+}
