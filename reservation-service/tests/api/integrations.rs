@@ -4,6 +4,7 @@
 use crate::helpers::*;
 use crate::stubs::{self, Issuer, KEY_1, KEY_2, PaymentApi, WaitingRoom};
 use reservation_service::configuration::{AdmissionSettings, BearerTokens, PaymentSettings};
+use reservation_service::store::{Order, OutboxEvent};
 use serde_json::json;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -51,10 +52,43 @@ async fn confirmations_ask_the_payment_api() {
         .confirm("u1", &id, "c4", &format!("pay_ok_{total}"))
         .await;
     assert_eq!(status.as_u16(), 200, "{body}");
+    let order_id = body["order_id"].as_str().expect("order id");
     let (_, view, _) = app.get(&format!("/v1/reservations/{id}"), "u1").await;
     assert_eq!(view["status"], "CONFIRMED");
     assert_eq!(view["total_price"], json!(total));
     assert_eq!(view["currency"], "KRW");
+    let orders = app.table::<Order>().scan().all().await.expect("scans");
+    let order = orders
+        .iter()
+        .find(|o| o.order_id == order_id)
+        .expect("the order");
+    assert_eq!(
+        (order.total_amount, order.currency.as_deref()),
+        (Some(total), Some("KRW"))
+    );
+    // The events carry the amounts too.
+    let events = app
+        .table::<OutboxEvent>()
+        .scan()
+        .all()
+        .await
+        .expect("scans");
+    let payload = |kind: &str| -> serde_json::Value {
+        let event = events
+            .iter()
+            .find(|e| e.aggregate_id == id && e.event_type == kind)
+            .unwrap_or_else(|| panic!("no {kind} event"));
+        serde_json::from_str(&event.payload).expect("json")
+    };
+    assert_eq!(
+        payload("reservation.hold.created")["total_price"],
+        json!(total)
+    );
+    assert_eq!(
+        payload("reservation.confirmed")["total_amount"],
+        json!(total)
+    );
+    assert_eq!(payload("reservation.confirmed")["currency"], "KRW");
 
     // A 503 is tried again (reading an intent is idempotent).
     let flaky = app.reservation_id("u1", "h2", &["P-3"]).await;

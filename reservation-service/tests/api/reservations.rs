@@ -281,3 +281,40 @@ async fn expired_holds_cannot_be_confirmed_and_free_their_seats() {
         "the expired hold's seat is free again: {body}"
     );
 }
+
+#[tokio::test]
+async fn seats_without_a_price_or_in_two_currencies_are_not_sold() {
+    let app = TestApp::spawn().await;
+    app.seed("evt_1", ["N-1".to_string()]).await;
+    let seats = app.table::<reservation_service::store::Seat>();
+    let mut unpriced = app.seat("evt_1", "N-1").await;
+    unpriced.seat_id = "N-2".into();
+    unpriced.price = None;
+    unpriced.currency = None;
+    seats.put(unpriced.clone()).send().await.expect("written");
+    let mut dollars = unpriced;
+    dollars.seat_id = "N-3".into();
+    dollars.price = Some(3_000);
+    dollars.currency = Some("USD".into());
+    seats.put(dollars).send().await.expect("written");
+
+    let (status, body, _) = app.hold("u1", "k1", "evt_1", &["N-1", "N-2"]).await;
+    assert_error(status, &body, 409, "INVENTORY_CONFLICT");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("seat N-2 has no price")
+    );
+    let (status, body, _) = app.hold("u1", "k2", "evt_1", &["N-1", "N-3"]).await;
+    assert_error(status, &body, 409, "INVENTORY_CONFLICT");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("different currencies")
+    );
+    assert_eq!(app.seat("evt_1", "N-1").await.state, SeatState::Available);
+    let (status, body, _) = app.hold("u1", "k3", "evt_1", &["N-1"]).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
