@@ -49,7 +49,7 @@ struct Options {
 #[tokio::main]
 async fn main() -> ExitCode {
     let options = Options::parse();
-    let settings = match Settings::from_env() {
+    let settings = match Settings::for_tools_from_env() {
         Ok(settings) => settings,
         Err(e) => {
             eprintln!("{e}");
