@@ -20,6 +20,19 @@ pub(super) fn scalar(s: ScalarType) -> ScalarAttributeType {
     }
 }
 
+/// The attribute definition of a key attribute.
+pub(super) fn attribute_definition(
+    name: &str,
+    op: Operation,
+    key: &KeyDef,
+) -> Result<AttributeDefinition, Error> {
+    AttributeDefinition::builder()
+        .attribute_name(key.name)
+        .attribute_type(scalar(key.scalar))
+        .build()
+        .map_err(|e| Error::validation(name, op, e.to_string()))
+}
+
 pub(super) fn key_schema(
     name: &str,
     op: Operation,
@@ -85,13 +98,7 @@ pub async fn create_table(client: &Client, def: &TableDef, name: &str) -> Result
         })
         .set_provisioned_throughput(throughput.clone());
     for key in def.key_attributes() {
-        request = request.attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name(key.name)
-                .attribute_type(scalar(key.scalar))
-                .build()
-                .map_err(invalid)?,
-        );
+        request = request.attribute_definitions(attribute_definition(name, op, &key)?);
     }
     for index in def.indexes {
         let keys = key_schema(name, op, &index.partition_key, index.sort_key.as_ref())?;

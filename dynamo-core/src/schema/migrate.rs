@@ -18,13 +18,15 @@
 //! ```
 
 use super::compare::{Key, TableShape};
-use super::create::{create_table, enable_ttl, key_schema, projection, scalar, wait_until_active};
+use super::create::{
+    attribute_definition, create_table, enable_ttl, key_schema, projection, wait_until_active,
+};
 use super::live::{SchemaError, describe};
 use crate::def::{IndexDef, IndexKind, TableDef};
 use crate::error::{Error, Operation};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, CreateGlobalSecondaryIndexAction, GlobalSecondaryIndexUpdate,
+    BillingMode, CreateGlobalSecondaryIndexAction, GlobalSecondaryIndexUpdate,
     ProvisionedThroughput,
 };
 use std::fmt;
@@ -216,13 +218,7 @@ async fn add_index(client: &Client, name: &str, index: &IndexDef) -> Result<(), 
     };
     let mut request = client.update_table().table_name(name);
     for key in std::iter::once(&index.partition_key).chain(index.sort_key.as_ref()) {
-        request = request.attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name(key.name)
-                .attribute_type(scalar(key.scalar))
-                .build()
-                .map_err(invalid)?,
-        );
+        request = request.attribute_definitions(attribute_definition(name, op, key)?);
     }
     let create = CreateGlobalSecondaryIndexAction::builder()
         .index_name(index.name)
