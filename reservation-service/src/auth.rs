@@ -50,6 +50,16 @@ enum Keys {
     None,
 }
 
+impl Keys {
+    fn secret(secret: &str) -> Self {
+        Keys::Secret(Arc::new(DecodingKey::from_secret(secret.as_bytes())))
+    }
+
+    fn from_source(source: KeySource) -> Self {
+        Keys::Jwks(Arc::new(Jwks::new(source)))
+    }
+}
+
 fn validation(algorithm: Algorithm, issuer: Option<&str>, audience: Option<&str>) -> Validation {
     let mut validation = Validation::new(algorithm);
     validation.leeway = 30;
@@ -77,63 +87,37 @@ impl JwtVerifier {
     /// The verifier `settings` configure.
     pub fn from_settings(settings: &crate::configuration::JwtSettings) -> Self {
         use crate::configuration::BearerTokens;
-        let (issuer, audience) = (settings.issuer.as_deref(), settings.audience.as_deref());
-        match &settings.tokens {
-            BearerTokens::Hs256 { secret } => Self::hs256(secret, issuer).with_audience(audience),
-            BearerTokens::Jwks { url } => Self::jwks(url, issuer).with_audience(audience),
-            BearerTokens::Oidc { issuer_uri } => Self::oidc(issuer_uri).with_audience(audience),
-            BearerTokens::Unconfigured => JwtVerifier {
-                keys: Keys::None,
-                validation: validation(Algorithm::RS256, issuer, audience),
-            },
+        let issuer = settings.issuer.as_deref();
+        let (keys, algorithm, issuer) = match &settings.tokens {
+            BearerTokens::Hs256 { secret } => (Keys::secret(secret), Algorithm::HS256, issuer),
+            BearerTokens::Jwks { url } => (
+                Keys::from_source(KeySource::Url(url.clone())),
+                Algorithm::RS256,
+                issuer,
+            ),
+            // Tokens must carry the issuer whose keys verify them.
+            BearerTokens::Oidc { issuer_uri } => {
+                let issuer = issuer_uri.trim_end_matches('/');
+                let source = KeySource::Discovery {
+                    issuer: issuer.to_owned(),
+                    jwks_uri: Default::default(),
+                };
+                (Keys::from_source(source), Algorithm::RS256, Some(issuer))
+            }
+            BearerTokens::Unconfigured => (Keys::None, Algorithm::RS256, issuer),
+        };
+        JwtVerifier {
+            keys,
+            validation: validation(algorithm, issuer, settings.audience.as_deref()),
         }
     }
 
     /// HS256 with a shared secret.
     pub fn hs256(secret: &str, issuer: Option<&str>) -> Self {
         JwtVerifier {
-            keys: Keys::Secret(Arc::new(DecodingKey::from_secret(secret.as_bytes()))),
+            keys: Keys::secret(secret),
             validation: validation(Algorithm::HS256, issuer, None),
         }
-    }
-
-    /// RS256 with the keys published at `url` (fetched on first use, refreshed for an unknown
-    /// `kid` and every 10 minutes).
-    pub fn jwks(url: &str, issuer: Option<&str>) -> Self {
-        JwtVerifier {
-            keys: Keys::Jwks(Arc::new(Jwks::new(KeySource::Url(url.to_owned())))),
-            validation: validation(Algorithm::RS256, issuer, None),
-        }
-    }
-
-    /// RS256 with the keys of the OIDC issuer `issuer_uri`, found through its discovery
-    /// document (`/.well-known/openid-configuration` → `jwks_uri`); tokens must carry it as
-    /// `iss`.
-    pub fn oidc(issuer_uri: &str) -> Self {
-        let issuer = issuer_uri.trim_end_matches('/');
-        JwtVerifier {
-            keys: Keys::Jwks(Arc::new(Jwks::new(KeySource::Discovery {
-                issuer: issuer.to_owned(),
-                jwks_uri: Default::default(),
-            }))),
-            validation: validation(Algorithm::RS256, Some(issuer), None),
-        }
-    }
-
-    /// Requires `audience` in the tokens' `aud` (when `Some`).
-    pub fn with_audience(mut self, audience: Option<&str>) -> Self {
-        let issuer: Option<Vec<String>> = self
-            .validation
-            .iss
-            .as_ref()
-            .map(|set| set.iter().cloned().collect());
-        let algorithm = self.validation.algorithms[0];
-        self.validation = validation(
-            algorithm,
-            issuer.as_ref().and_then(|i| i.first()).map(String::as_str),
-            audience,
-        );
-        self
     }
 
     /// Fetches the JWKS now, if there is one; failures are logged and retried on demand, so an
