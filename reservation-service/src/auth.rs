@@ -14,6 +14,7 @@ pub enum AuthError {
     Unavailable(String),
 }
 
+use crate::upstream::{ReadError, send_read};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use std::collections::HashMap;
 use std::future::Future;
@@ -513,32 +514,19 @@ impl RemoteAdmission {
         let body = serde_json::json!({
             "reservation_token": token, "user_id": user, "event_id": event,
         });
-        let mut last = String::new();
-        // The check only reads: a second attempt after a lost connection is safe.
-        for attempt in 0..2 {
-            if attempt > 0 {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            match self.http.post(&self.url).json(&body).send().await {
-                Ok(response) if response.status().is_success() => {
-                    return response
-                        .json::<AdmissionAnswer>()
-                        .await
-                        .map_err(|e| format!("the waiting room's answer is not understood: {e}"));
-                }
-                Ok(response) if response.status().is_server_error() => {
-                    last = format!("the waiting room answered {}", response.status());
-                }
-                Ok(response) => {
-                    return Err(format!("the waiting room answered {}", response.status()));
-                }
-                Err(e) if e.is_timeout() => {
-                    return Err("the waiting room did not answer in time".into());
-                }
-                Err(e) => last = format!("the waiting room cannot be reached: {e}"),
-            }
+        let response = send_read(|| self.http.post(&self.url).json(&body))
+            .await
+            .map_err(|e| match e {
+                ReadError::Timeout => "the waiting room did not answer in time".to_owned(),
+                ReadError::Failed(what) => format!("the waiting room {what}"),
+            })?;
+        if !response.status().is_success() {
+            return Err(format!("the waiting room answered {}", response.status()));
         }
-        Err(last)
+        response
+            .json::<AdmissionAnswer>()
+            .await
+            .map_err(|e| format!("the waiting room's answer is not understood: {e}"))
     }
 }
 

@@ -28,4 +28,5 @@ pub mod startup;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+mod upstream;
 pub mod workers;

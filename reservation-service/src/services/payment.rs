@@ -4,6 +4,7 @@
 //! development and tests only (`APP_ENV=local` or `PAYMENT_MODE=simulated`).
 
 use crate::domain::Money;
+use crate::upstream::{ReadError, send_read};
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
@@ -102,38 +103,23 @@ impl HttpPayments {
 
     async fn intent(&self, id: &str) -> Result<Option<PaymentIntent>, PaymentError> {
         let url = format!("{}/v1/payments/{}", self.base, path_segment(id));
-        let mut last = String::new();
-        for attempt in 0..2 {
-            if attempt > 0 {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            match self.http.get(&url).send().await {
-                Ok(response) if response.status() == reqwest::StatusCode::NOT_FOUND => {
-                    return Ok(None);
+        let response = send_read(|| self.http.get(&url))
+            .await
+            .map_err(|e| match e {
+                ReadError::Timeout => {
+                    PaymentError::Timeout(format!("no answer from {url} in time"))
                 }
-                Ok(response) if response.status().is_success() => {
-                    return response.json().await.map(Some).map_err(|e| {
-                        PaymentError::Unavailable(format!("its answer is not understood: {e}"))
-                    });
-                }
-                Ok(response) if response.status().is_server_error() => {
-                    last = format!("it answered {}", response.status());
-                }
-                Ok(response) => {
-                    return Err(PaymentError::Unavailable(format!(
-                        "it answered {}",
-                        response.status()
-                    )));
-                }
-                Err(e) if e.is_timeout() => {
-                    return Err(PaymentError::Timeout(format!(
-                        "no answer from {url} in time"
-                    )));
-                }
-                Err(e) => last = format!("{url} cannot be reached: {e}"),
-            }
+                ReadError::Failed(what) => PaymentError::Unavailable(format!("{url} {what}")),
+            })?;
+        match response.status() {
+            reqwest::StatusCode::NOT_FOUND => Ok(None),
+            status if status.is_success() => response.json().await.map(Some).map_err(|e| {
+                PaymentError::Unavailable(format!("its answer is not understood: {e}"))
+            }),
+            status => Err(PaymentError::Unavailable(format!(
+                "{url} answered {status}"
+            ))),
         }
-        Err(PaymentError::Unavailable(last))
     }
 }
 
