@@ -452,6 +452,7 @@ fn not_admitted(why: &str) -> AuthError {
 pub struct RemoteAdmission {
     url: String,
     http: reqwest::Client,
+    guard: crate::resilience::Guard,
     cache: Mutex<HashMap<[u8; 32], CachedAnswer>>,
 }
 
@@ -474,9 +475,10 @@ impl RemoteAdmission {
     /// Entries kept at most (the cache is emptied when full).
     const CAPACITY: usize = 100_000;
 
-    /// Asks the verifier at `url`, waiting at most `timeout` per attempt.
-    pub fn new(url: &str, timeout: Duration) -> Self {
+    /// Asks the verifier at `url`, waiting at most `timeout` per attempt, through `guard`.
+    pub fn new(url: &str, timeout: Duration, guard: crate::resilience::Guard) -> Self {
         RemoteAdmission {
+            guard,
             url: url.to_owned(),
             http: reqwest::Client::builder()
                 .timeout(timeout)
@@ -514,11 +516,12 @@ impl RemoteAdmission {
         let body = serde_json::json!({
             "reservation_token": token, "user_id": user, "event_id": event,
         });
-        let response = send_read(|| self.http.post(&self.url).json(&body))
+        let response = send_read(&self.guard, || self.http.post(&self.url).json(&body))
             .await
             .map_err(|e| match e {
                 ReadError::Timeout => "the waiting room did not answer in time".to_owned(),
                 ReadError::Failed(what) => format!("the waiting room {what}"),
+                ReadError::Refused(why) => format!("the waiting room is not called: {why}"),
             })?;
         if !response.status().is_success() {
             return Err(format!("the waiting room answered {}", response.status()));

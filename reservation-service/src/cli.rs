@@ -104,7 +104,9 @@ enum Format {
 
 /// Runs the command line.
 pub async fn run(cli: Cli) -> ExitCode {
-    crate::telemetry::init_tracing();
+    let _telemetry = crate::telemetry::init(&crate::configuration::TelemetrySettings::from_vars(
+        &|name| std::env::var(name).ok(),
+    ));
     // Serving needs every security setting; the chores only valid values.
     let settings = match &cli.command {
         Command::Serve | Command::Relay => Settings::from_env(),

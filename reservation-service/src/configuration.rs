@@ -17,7 +17,7 @@ pub enum AppEnv {
 /// Every environment variable the service reads: name, default, meaning. `docs/operations.md`
 /// documents each (a test checks it), and start-up warns about unknown variables that look like
 /// one of these (a typo would otherwise silently keep the default).
-pub const VARIABLES: [(&str, &str, &str); 34] = [
+pub const VARIABLES: [(&str, &str, &str); 42] = [
     ("PORT", "8080", "HTTP port"),
     (
         "APP_ENV",
@@ -93,6 +93,46 @@ pub const VARIABLES: [(&str, &str, &str); 34] = [
         "PAYMENT_TIMEOUT_MS",
         "2000",
         "per-attempt payment API timeout (100 to 30000)",
+    ),
+    (
+        "INVENTORY_GRPC_ADDRESS",
+        "(unset: the seats table)",
+        "inventory-api's gRPC address, e.g. `http://inventory-api:9090`: seats are held and released there instead of in DynamoDB",
+    ),
+    (
+        "INVENTORY_TIMEOUT_MS",
+        "200",
+        "deadline of each inventory call (10 to 249: seed 003 asks for less than 250 ms)",
+    ),
+    (
+        "CIRCUIT_BREAKER_FAILURES",
+        "5",
+        "consecutive failures of a dependency (payment, inventory, EventBridge, waiting room) that open its circuit breaker (1 to 1000)",
+    ),
+    (
+        "CIRCUIT_BREAKER_OPEN_MS",
+        "10000",
+        "how long an open circuit breaker answers 503 at once before it lets a call through (100 to 600000)",
+    ),
+    (
+        "BULKHEAD_MAX_CONCURRENT",
+        "64",
+        "calls in flight per dependency and replica; more are answered 503 at once (1 to 10000)",
+    ),
+    (
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "(unset: no traces)",
+        "OTLP/HTTP collector, e.g. `http://otel-collector:4318`: traces are exported to `<endpoint>/v1/traces`",
+    ),
+    (
+        "OTLP_ENDPOINT",
+        "(unset)",
+        "seed 003's name for the collector (e.g. `http://otel-collector:4318/v1/metrics`): its base is used when `OTEL_EXPORTER_OTLP_ENDPOINT` is unset",
+    ),
+    (
+        "OTEL_SERVICE_NAME",
+        "reservation-service",
+        "the traces' `service.name`",
     ),
     (
         "HOLD_TTL_SECONDS",
@@ -185,7 +225,11 @@ pub fn unknown_variables() -> Vec<(String, Option<&'static str>)> {
 }
 
 fn unknown_among(names: impl Iterator<Item = String>) -> Vec<(String, Option<&'static str>)> {
-    const FAMILIES: [&str; 18] = [
+    const FAMILIES: [&str; 22] = [
+        "INVENTORY_",
+        "CIRCUIT_",
+        "BULKHEAD_",
+        "OTLP_",
         "APP_",
         "RESOURCE_",
         "PAYMENT_",
@@ -342,6 +386,9 @@ impl EventSettings {
 /// The default of `EVENT_BUS_NAME`: the infrastructure module's bus.
 pub const DEFAULT_EVENT_BUS: &str = "reservation-events";
 
+/// The default of `OTEL_SERVICE_NAME`.
+pub const DEFAULT_SERVICE_NAME: &str = "reservation-service";
+
 /// The default of `RESOURCE_NAME`: the infrastructure module's `name`.
 pub const DEFAULT_RESOURCE_NAME: &str = "ticket";
 
@@ -391,6 +438,49 @@ pub struct Settings {
     pub dynamodb_timeout: Duration,
     /// `DYNAMODB_MAX_ATTEMPTS` (3): attempts per DynamoDB operation.
     pub dynamodb_max_attempts: u32,
+    /// Where seats are held.
+    pub inventory: InventorySettings,
+    /// Circuit breakers and bulkheads of the dependencies.
+    pub resilience: crate::resilience::ResilienceSettings,
+    /// Trace export.
+    pub telemetry: TelemetrySettings,
+}
+
+/// Where seats are held and released.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InventorySettings {
+    /// In the service's seats table, in the same transaction as the reservation.
+    Seats,
+    /// In inventory-api over gRPC (`INVENTORY_GRPC_ADDRESS`).
+    Grpc {
+        /// `http://host:port`.
+        address: axum::http::Uri,
+        /// `INVENTORY_TIMEOUT_MS` (200): the deadline of each call.
+        timeout: Duration,
+    },
+}
+
+/// Trace export over OTLP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TelemetrySettings {
+    /// The collector's base URL (`OTEL_EXPORTER_OTLP_ENDPOINT`, or `OTLP_ENDPOINT` without its
+    /// `/v1/<signal>` path); `None` exports nothing.
+    pub otlp_endpoint: Option<String>,
+    /// `OTEL_SERVICE_NAME` (`reservation-service`).
+    pub service_name: String,
+}
+
+impl TelemetrySettings {
+    /// Reads the telemetry settings alone (before the rest, so start-up problems are traced):
+    /// invalid values are ignored here and reported by [`Settings::from_vars`].
+    pub fn from_vars(get: &dyn Fn(&str) -> Option<String>) -> Self {
+        let mut env = Env {
+            get,
+            problems: Vec::new(),
+            missing: Vec::new(),
+        };
+        telemetry_settings(&mut env)
+    }
 }
 
 impl Settings {
@@ -426,6 +516,12 @@ impl Settings {
             sweep_interval: Duration::from_secs(5),
             dynamodb_timeout: Duration::from_secs(2),
             dynamodb_max_attempts: 3,
+            inventory: InventorySettings::Seats,
+            resilience: crate::resilience::ResilienceSettings::default(),
+            telemetry: TelemetrySettings {
+                otlp_endpoint: None,
+                service_name: DEFAULT_SERVICE_NAME.to_owned(),
+            },
         }
     }
 
@@ -637,6 +733,23 @@ impl Settings {
                 |n: &u32| (1..=10).contains(n),
                 "between 1 and 10",
             ),
+            inventory: inventory_settings(&mut env),
+            resilience: crate::resilience::ResilienceSettings {
+                failures: env.number(
+                    "CIRCUIT_BREAKER_FAILURES",
+                    5,
+                    |n: &u32| (1..=1000).contains(n),
+                    "between 1 and 1000",
+                ),
+                open_for: env.millis("CIRCUIT_BREAKER_OPEN_MS", 10_000, 100..=600_000),
+                max_concurrent: env.number(
+                    "BULKHEAD_MAX_CONCURRENT",
+                    64,
+                    |n: &usize| (1..=10_000).contains(n),
+                    "between 1 and 10000",
+                ),
+            },
+            telemetry: telemetry_settings(&mut env),
         };
         if to_serve {
             env.problems.append(&mut env.missing);
@@ -741,6 +854,53 @@ fn payment_settings(env: &mut Env<'_>, local: bool) -> PaymentSettings {
             ));
             PaymentSettings::Unconfigured
         }
+    }
+}
+
+fn inventory_settings(env: &mut Env<'_>) -> InventorySettings {
+    let timeout = env.millis("INVENTORY_TIMEOUT_MS", 200, 10..=249);
+    match env.var("INVENTORY_GRPC_ADDRESS") {
+        None => InventorySettings::Seats,
+        Some(address) => {
+            // tonic wants a URI; the seed writes `host:port`.
+            let address = if address.contains("://") {
+                address
+            } else {
+                format!("http://{address}")
+            };
+            match address.parse::<axum::http::Uri>() {
+                Ok(uri) if uri.host().is_some() && uri.port_u16().is_some() => {
+                    InventorySettings::Grpc {
+                        address: uri,
+                        timeout,
+                    }
+                }
+                _ => {
+                    env.problem(format!(
+                        "INVENTORY_GRPC_ADDRESS={address:?} is not valid: host:port or http://host:port"
+                    ));
+                    InventorySettings::Seats
+                }
+            }
+        }
+    }
+}
+
+fn telemetry_settings(env: &mut Env<'_>) -> TelemetrySettings {
+    let endpoint = match env.url("OTEL_EXPORTER_OTLP_ENDPOINT") {
+        Some(endpoint) => Some(endpoint),
+        // The seed's variable names the metrics path of the collector's OTLP/HTTP port; traces
+        // go to the same collector.
+        None => env.url("OTLP_ENDPOINT").map(|url| match url.find("/v1/") {
+            Some(at) => url[..at].to_owned(),
+            None => url,
+        }),
+    };
+    TelemetrySettings {
+        otlp_endpoint: endpoint,
+        service_name: env
+            .var("OTEL_SERVICE_NAME")
+            .unwrap_or_else(|| DEFAULT_SERVICE_NAME.to_owned()),
     }
 }
 

@@ -22,6 +22,7 @@ pub mod iam;
 pub mod limits;
 pub mod metrics;
 pub mod outbox;
+pub mod resilience;
 mod routes;
 pub mod services;
 pub mod startup;

@@ -12,6 +12,20 @@
 //! | `outbox_lag_seconds` | gauge | age of the oldest due event at the relay's last pass |
 //! | `dynamodb_request_duration_seconds` | histogram | `operation`, `outcome` (`ok`, `error`) |
 //! | `dynamodb_throttles_total` | counter | `operation` (every throttled attempt, retried or not) |
+//!
+//! The families the seed's Spring service exported (Micrometer names) are there too, so its
+//! dashboards keep working:
+//!
+//! | metric | type | labels |
+//! |---|---|---|
+//! | `http_server_requests_seconds` | histogram | `uri`, `method`, `status`, `outcome` (`SUCCESS`, `CLIENT_ERROR`, `SERVER_ERROR`, ...) |
+//! | `service_method_duration_seconds` | histogram | `class`, `method`, `outcome` (`ok`, `error`) |
+//! | `grpc_client_duration_seconds` | histogram | `service`, `method`, `code` (the gRPC status) |
+//! | `resilience4j_circuitbreaker_state` | gauge | `name`, `state` (`closed`, `open`, `half_open`): 1 for the current state |
+//! | `resilience4j_circuitbreaker_not_permitted_calls_total` | counter | `name` (calls refused while open) |
+//! | `resilience4j_bulkhead_available_concurrent_calls` | gauge | `name` |
+//! | `resilience4j_bulkhead_max_allowed_concurrent_calls` | gauge | `name` |
+//! | `resilience4j_bulkhead_rejected_calls_total` | counter | `name` (calls refused while full) |
 
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
@@ -40,6 +54,40 @@ pub struct HttpLabels {
     pub route: String,
     /// The status code.
     pub status: u16,
+}
+
+/// Micrometer's `http.server.requests` labels.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ServerRequestLabels {
+    uri: String,
+    method: String,
+    status: u16,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct MethodLabels {
+    class: &'static str,
+    method: &'static str,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct GrpcLabels {
+    service: &'static str,
+    method: &'static str,
+    code: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BreakerLabels {
+    name: &'static str,
+    state: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct NameLabel {
+    name: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -104,6 +152,29 @@ struct Inner {
     outbox_lag: Gauge<f64, AtomicU64>,
     dynamodb_duration: HistogramFamily<OperationLabels>,
     dynamodb_throttles: Family<OperationLabel, Counter>,
+    server_requests: HistogramFamily<ServerRequestLabels>,
+    method_duration: HistogramFamily<MethodLabels>,
+    grpc_duration: HistogramFamily<GrpcLabels>,
+    breaker_state: Family<BreakerLabels, Gauge>,
+    breaker_rejected: Family<NameLabel, Counter>,
+    bulkhead_available: Family<NameLabel, Gauge>,
+    bulkhead_max: Family<NameLabel, Gauge>,
+    bulkhead_rejected: Family<NameLabel, Counter>,
+}
+
+/// The states of a circuit breaker, as `resilience4j_circuitbreaker_state` names them.
+pub const BREAKER_STATES: [&str; 3] = ["closed", "open", "half_open"];
+
+/// Micrometer's `outcome` of an HTTP status.
+fn outcome(status: u16) -> &'static str {
+    match status {
+        100..=199 => "INFORMATIONAL",
+        200..=299 => "SUCCESS",
+        300..=399 => "REDIRECTION",
+        400..=499 => "CLIENT_ERROR",
+        500..=599 => "SERVER_ERROR",
+        _ => "UNKNOWN",
+    }
 }
 
 impl Default for Metrics {
@@ -134,6 +205,17 @@ impl Metrics {
         let dynamodb_duration: HistogramFamily<OperationLabels> =
             Family::new_with_constructor(latency_histogram);
         let dynamodb_throttles = Family::<OperationLabel, Counter>::default();
+        let server_requests: HistogramFamily<ServerRequestLabels> =
+            Family::new_with_constructor(latency_histogram);
+        let method_duration: HistogramFamily<MethodLabels> =
+            Family::new_with_constructor(latency_histogram);
+        let grpc_duration: HistogramFamily<GrpcLabels> =
+            Family::new_with_constructor(latency_histogram);
+        let breaker_state = Family::<BreakerLabels, Gauge>::default();
+        let breaker_rejected = Family::<NameLabel, Counter>::default();
+        let bulkhead_available = Family::<NameLabel, Gauge>::default();
+        let bulkhead_max = Family::<NameLabel, Gauge>::default();
+        let bulkhead_rejected = Family::<NameLabel, Counter>::default();
         registry.register(
             "http_requests",
             "HTTP requests by method, route and status",
@@ -184,6 +266,46 @@ impl Metrics {
             "Throttled DynamoDB attempts by operation",
             dynamodb_throttles.clone(),
         );
+        registry.register(
+            "http_server_requests_seconds",
+            "HTTP request latency by uri, method, status and outcome (Micrometer's http.server.requests)",
+            server_requests.clone(),
+        );
+        registry.register(
+            "service_method_duration_seconds",
+            "Latency of the reservation service's methods (Micrometer's service.method.duration)",
+            method_duration.clone(),
+        );
+        registry.register(
+            "grpc_client_duration_seconds",
+            "gRPC call latency by service, method and status code (grpc.client.duration)",
+            grpc_duration.clone(),
+        );
+        registry.register(
+            "resilience4j_circuitbreaker_state",
+            "1 for each circuit breaker's current state",
+            breaker_state.clone(),
+        );
+        registry.register(
+            "resilience4j_circuitbreaker_not_permitted_calls",
+            "Calls refused by an open circuit breaker",
+            breaker_rejected.clone(),
+        );
+        registry.register(
+            "resilience4j_bulkhead_available_concurrent_calls",
+            "Calls a bulkhead would let through now",
+            bulkhead_available.clone(),
+        );
+        registry.register(
+            "resilience4j_bulkhead_max_allowed_concurrent_calls",
+            "A bulkhead's concurrency limit",
+            bulkhead_max.clone(),
+        );
+        registry.register(
+            "resilience4j_bulkhead_rejected_calls",
+            "Calls refused by a full bulkhead",
+            bulkhead_rejected.clone(),
+        );
         Metrics(Arc::new(Inner {
             registry,
             http_requests,
@@ -196,6 +318,14 @@ impl Metrics {
             outbox_lag,
             dynamodb_duration,
             dynamodb_throttles,
+            server_requests,
+            method_duration,
+            grpc_duration,
+            breaker_state,
+            breaker_rejected,
+            bulkhead_available,
+            bulkhead_max,
+            bulkhead_rejected,
         }))
     }
 
@@ -207,13 +337,115 @@ impl Metrics {
         out
     }
 
-    /// One HTTP request.
+    /// One HTTP request, in both the service's families and Micrometer's.
     pub fn http_request(&self, labels: HttpLabels, elapsed: Duration) {
+        let seconds = elapsed.as_secs_f64();
         self.0
-            .http_duration
-            .get_or_create(&labels)
-            .observe(elapsed.as_secs_f64());
+            .server_requests
+            .get_or_create(&ServerRequestLabels {
+                uri: if labels.route == "unmatched" {
+                    // Micrometer's name for requests no route matched.
+                    "UNKNOWN".to_owned()
+                } else {
+                    labels.route.clone()
+                },
+                method: labels.method.clone(),
+                status: labels.status,
+                outcome: outcome(labels.status),
+            })
+            .observe(seconds);
+        self.0.http_duration.get_or_create(&labels).observe(seconds);
         self.0.http_requests.get_or_create(&labels).inc();
+    }
+
+    /// One call of a service method (`class` `Reservations`, `method` `hold`, ...).
+    pub fn service_method(
+        &self,
+        class: &'static str,
+        method: &'static str,
+        ok: bool,
+        elapsed: Duration,
+    ) {
+        self.0
+            .method_duration
+            .get_or_create(&MethodLabels {
+                class,
+                method,
+                outcome: if ok { "ok" } else { "error" },
+            })
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// One gRPC call and its status code (`OK`, `UNAVAILABLE`, `DEADLINE_EXCEEDED`, ...).
+    pub fn grpc_call(
+        &self,
+        service: &'static str,
+        method: &'static str,
+        code: &str,
+        elapsed: Duration,
+    ) {
+        self.0
+            .grpc_duration
+            .get_or_create(&GrpcLabels {
+                service,
+                method,
+                code: code.to_owned(),
+            })
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// A circuit breaker entered `state` (one of [`BREAKER_STATES`]).
+    pub fn breaker_state(&self, name: &'static str, state: &'static str) {
+        for s in BREAKER_STATES {
+            self.0
+                .breaker_state
+                .get_or_create(&BreakerLabels { name, state: s })
+                .set(i64::from(s == state));
+        }
+    }
+
+    /// An open circuit breaker refused a call.
+    pub fn breaker_rejected(&self, name: &'static str) {
+        self.0
+            .breaker_rejected
+            .get_or_create(&NameLabel { name })
+            .inc();
+    }
+
+    /// A bulkhead's limit and how many calls it would let through now.
+    pub fn bulkhead(&self, name: &'static str, available: usize, max: usize) {
+        let as_i64 = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        self.0
+            .bulkhead_available
+            .get_or_create(&NameLabel { name })
+            .set(as_i64(available));
+        self.0
+            .bulkhead_max
+            .get_or_create(&NameLabel { name })
+            .set(as_i64(max));
+    }
+
+    /// A full bulkhead refused a call.
+    pub fn bulkhead_rejected(&self, name: &'static str) {
+        self.0
+            .bulkhead_rejected
+            .get_or_create(&NameLabel { name })
+            .inc();
+    }
+
+    /// The names of the metric families recorded so far (as Spring Boot lists its meters), for
+    /// `/actuator/metrics`.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .render()
+            .lines()
+            .filter_map(|line| line.strip_prefix("# TYPE "))
+            .filter_map(|rest| rest.split_whitespace().next())
+            .map(str::to_owned)
+            .collect();
+        names.sort();
+        names.dedup();
+        names
     }
 
     /// A reservation entered `status`.
@@ -406,6 +638,7 @@ mod tests {
             r#"idempotency_requests_total{outcome="replayed"} 1"#,
             r#"outbox_events_published_total{type="reservation.confirmed"} 1"#,
             "outbox_lag_seconds 2.0",
+            r#"http_server_requests_seconds_count{uri="/v1/reservations",method="POST",status="201",outcome="SUCCESS"} 1"#,
         ] {
             assert!(text.contains(line), "missing {line} in\n{text}");
         }

@@ -5,12 +5,16 @@ use crate::auth::{
     SignedAdmission,
 };
 use crate::clock::{SharedClock, SystemClock};
-use crate::configuration::{AdmissionSettings, EventSettings, PaymentSettings, Settings};
+use crate::configuration::{
+    AdmissionSettings, EventSettings, InventorySettings, PaymentSettings, Settings,
+};
 use crate::limits::{Rate, RateLimiter};
 use crate::metrics::Metrics;
 use crate::outbox::{EventBridgeSink, EventSink, LogSink, Relay, RelayConfig};
+use crate::resilience::Guard;
 use crate::services::{
-    HttpPayments, NoPayments, PaymentGateway, Reservations, ReservationsConfig, SimulatedPayments,
+    GrpcInventory, HttpPayments, Inventory, NoPayments, PaymentGateway, Reservations,
+    ReservationsConfig, SeatsTable, SimulatedPayments,
 };
 use crate::store::Tables;
 use crate::workers::{Intervals, Workers};
@@ -72,28 +76,45 @@ impl AppStateBuilder {
     pub fn build(self) -> AppState {
         let settings = self.settings;
         let metrics = Metrics::new();
+        let guard = |name| Guard::new(name, settings.resilience, &metrics);
         let client = crate::metrics::instrument(&self.client, &metrics);
         let admission: Arc<dyn AdmissionVerifier> =
             self.admission.unwrap_or_else(|| match &settings.admission {
                 AdmissionSettings::AnyToken => Arc::new(AnyTokenAdmission),
                 AdmissionSettings::Signed { secret } => Arc::new(SignedAdmission::hs256(secret)),
-                AdmissionSettings::Remote { url } => {
-                    Arc::new(RemoteAdmission::new(url, Duration::from_secs(1)))
-                }
+                AdmissionSettings::Remote { url } => Arc::new(RemoteAdmission::new(
+                    url,
+                    Duration::from_secs(1),
+                    guard("waiting-room"),
+                )),
                 AdmissionSettings::Unconfigured => Arc::new(NoAdmission),
             });
         let payments: Arc<dyn PaymentGateway> =
             self.payments.unwrap_or_else(|| match &settings.payment {
                 PaymentSettings::Simulated => Arc::new(SimulatedPayments),
                 PaymentSettings::Http { url, timeout } => {
-                    Arc::new(HttpPayments::new(url, *timeout))
+                    Arc::new(HttpPayments::new(url, *timeout, guard("payment")))
                 }
                 PaymentSettings::Unconfigured => Arc::new(NoPayments),
             });
+        let tables = Tables::new(&client, &settings.table_names());
+        let inventory: Arc<dyn Inventory> = match &settings.inventory {
+            InventorySettings::Seats => Arc::new(SeatsTable::new(tables.seats.clone())),
+            InventorySettings::Grpc { address, timeout } => Arc::new(GrpcInventory::new(
+                address.clone(),
+                *timeout,
+                guard("inventory"),
+                metrics.clone(),
+                tables.outbox.clone(),
+                // Longer than any hold can take: only an abandoned hold's release comes due.
+                (settings.request_timeout * 2).max(Duration::from_secs(30)),
+            )),
+        };
         let reservations = Reservations::new(
             &client,
-            Tables::new(&client, &settings.table_names()),
+            tables,
             ReservationsConfig {
+                inventory,
                 hold_ttl: settings.hold_ttl,
                 idempotency_ttl: settings.idempotency_ttl,
                 payments,
@@ -158,6 +179,7 @@ impl AppState {
                     client,
                     bus,
                     &self.settings.event_source,
+                    Guard::new("eventbridge", self.settings.resilience, &self.metrics),
                 ))
             }
             EventSettings::Log => Arc::new(LogSink),

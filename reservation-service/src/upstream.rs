@@ -1,6 +1,7 @@
 //! Requests to the systems around the service that only read (the payment API, the waiting
-//! room), with the one retry policy they share.
+//! room), with the one retry policy they share, through the dependency's [`Guard`].
 
+use crate::resilience::{Guard, Guarded};
 use std::time::Duration;
 
 /// Why a read got no answer to use.
@@ -9,12 +10,38 @@ pub(crate) enum ReadError {
     Timeout,
     /// Unreachable, or a 5xx twice: what happened, e.g. `answered 503 Service Unavailable`.
     Failed(String),
+    /// Not sent: the dependency's circuit breaker is open or its bulkhead full (why).
+    Refused(String),
 }
 
 /// Sends the request `build` makes. The request only reads, so a lost connection or a 5xx is
 /// tried once more after 50 ms; a timeout is not (the deadline is spent). Any other answer,
-/// success or not, is the caller's to read.
+/// success or not, is the caller's to read. Timeouts and failures count against `guard`'s
+/// circuit breaker.
 pub(crate) async fn send_read(
+    guard: &Guard,
+    build: impl Fn() -> reqwest::RequestBuilder,
+) -> Result<reqwest::Response, ReadError> {
+    let span = tracing::info_span!(
+        "upstream",
+        otel.name = %format_args!("{} call", guard.name()),
+        otel.kind = "client",
+        dependency = guard.name(),
+    );
+    let traced = || {
+        let mut headers = reqwest::header::HeaderMap::new();
+        crate::telemetry::inject_headers(&mut headers);
+        build().headers(headers)
+    };
+    tracing::Instrument::instrument(guard.call(retried(traced), |_| true), span)
+        .await
+        .map_err(|e| match e {
+            Guarded::Refused(why) => ReadError::Refused(why),
+            Guarded::Failed(e) => e,
+        })
+}
+
+async fn retried(
     build: impl Fn() -> reqwest::RequestBuilder,
 ) -> Result<reqwest::Response, ReadError> {
     let mut last = String::new();

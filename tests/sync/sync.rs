@@ -166,3 +166,28 @@ fn configuration_is_documented_and_deployed_as_read() {
         );
     }
 }
+
+/// The gRPC client and server of `inventory.proto`, generated without `protoc` (protox parses
+/// the file): the committed code is what the proto generates.
+#[test]
+fn inventory_grpc_code() {
+    let proto = repo("reservation-service/proto");
+    let descriptors = protox::compile(["inventory/v1/inventory.proto"], [&proto])
+        .unwrap_or_else(|e| panic!("inventory.proto does not compile: {e}"));
+    let out = std::env::temp_dir().join(format!("inventory-proto-{}", std::process::id()));
+    std::fs::create_dir_all(&out).expect("temporary directory");
+    tonic_prost_build::configure()
+        .build_client(true)
+        .build_server(true)
+        .build_transport(false)
+        .emit_rerun_if_changed(false)
+        .out_dir(&out)
+        .compile_fds(descriptors)
+        .expect("generates");
+    let generated = std::fs::read_to_string(out.join("inventory.v1.rs")).expect("generated file");
+    let _ = std::fs::remove_dir_all(&out);
+    assert_generated(
+        "reservation-service/src/services/inventory/inventory.v1.rs",
+        &generated,
+    );
+}

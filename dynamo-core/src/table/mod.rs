@@ -191,12 +191,18 @@ pub(crate) fn versioned<E: Entity>(entity: &mut E) -> Result<Option<Condition>, 
 
 /// The span of one operation: table, operation and, when asked for, consumed capacity.
 pub(crate) fn span(table: &str, operation: Operation, items: Option<usize>) -> tracing::Span {
+    // `otel.*` and `db.*` follow OpenTelemetry's conventions, for subscribers that export
+    // spans (tracing-opentelemetry); other subscribers see plain fields.
     tracing::debug_span!(
         "dynamo",
         table = %table,
         operation = operation.as_str(),
         items = items,
-        consumed_capacity = tracing::field::Empty
+        consumed_capacity = tracing::field::Empty,
+        otel.name = %format_args!("DynamoDB.{}", operation.as_str()),
+        otel.kind = "client",
+        db.system = "dynamodb",
+        db.operation = operation.as_str(),
     )
 }
 

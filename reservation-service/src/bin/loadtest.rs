@@ -18,7 +18,10 @@ use reservation_service::clock::SystemClock;
 use reservation_service::configuration::Settings;
 use reservation_service::domain::CreateReservation;
 use reservation_service::metrics::Metrics;
-use reservation_service::services::{Reservations, ReservationsConfig, SimulatedPayments};
+use reservation_service::services::inventory::Offer;
+use reservation_service::services::{
+    Reservations, ReservationsConfig, SeatsTable, SimulatedPayments,
+};
 use reservation_service::store::{Seat, SeatState, TableNames, Tables};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -229,10 +232,12 @@ async fn run(
     let c = options.concurrency;
 
     // The service's own hold transaction, sent without the service.
+    let tables = Tables::new(client, names);
     let reservations = Arc::new(Reservations::new(
         client,
-        Tables::new(client, names),
+        tables.clone(),
         ReservationsConfig {
+            inventory: Arc::new(SeatsTable::new(tables.seats)),
             hold_ttl: Duration::from_secs(600),
             idempotency_ttl: Duration::from_secs(600),
             payments: Arc::new(SimulatedPayments),
@@ -253,19 +258,22 @@ async fn run(
                         user_id: format!("{event}_{i}"),
                         reservation_token: "rtkn_load".into(),
                     };
-                    let seats = [load_seat(&request.event_id, i, OffsetDateTime::now_utc())];
-                    let tx = reservations.hold_transaction(
-                        &request.user_id,
-                        &request,
-                        &format!("raw-{i}"),
-                        "0",
-                        &seats,
-                    );
+                    let seat = load_seat(&request.event_id, i, OffsetDateTime::now_utc());
+                    let offers = [Offer {
+                        seat_id: seat.seat_id,
+                        price: seat.price,
+                        currency: seat.currency,
+                    }];
+                    let reservations = reservations.clone();
                     async move {
-                        match tx {
-                            Ok((tx, _)) => tx.send().await.map_err(|_| 0),
-                            Err(_) => Err(0),
-                        }
+                        let ids = reservations.new_hold_ids();
+                        let hold = ids.hold(&request.user_id, &request);
+                        let key = format!("raw-{i}");
+                        let (tx, _) = reservations
+                            .hold_transaction(&request.user_id, &request, &key, "0", &hold, &offers)
+                            .await
+                            .map_err(|_| 0u16)?;
+                        tx.send().await.map_err(|_| 0)
                     }
                 })
                 .await,

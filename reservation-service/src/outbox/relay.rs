@@ -245,6 +245,11 @@ impl Relay {
     /// One pass: reads the due events, claims, publishes and marks them.
     pub async fn pass(&self) -> Result<Pass, Error> {
         let now = self.clock.now_secs();
+        if let Err(why) = self.sink.ready() {
+            // Nothing is claimed, so no event spends an attempt while the sink cannot take it.
+            tracing::debug!(why, "relay pass skipped");
+            return Ok(Pass::default());
+        }
         let due = self.due(now).await?;
         let lag = due
             .iter()

@@ -1,5 +1,6 @@
 //! Where the relay publishes events: EventBridge, or the log.
 
+use crate::resilience::{Guard, Guarded};
 use crate::store::{OutboxEvent, rfc3339};
 use std::future::Future;
 use std::pin::Pin;
@@ -18,20 +19,29 @@ pub trait EventSink: Send + Sync {
 
     /// For logs: where events go.
     fn describe(&self) -> String;
+
+    /// Whether publishing can be tried now: `Err` (why) while the destination's circuit breaker
+    /// is open, so the relay leaves events pending instead of spending their attempts.
+    fn ready(&self) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// The JSON published for an event: the stored payload under `data`, with the outbox id for
-/// deduplication.
+/// deduplication and, when the change was a request's, its trace id.
 pub fn envelope(event: &OutboxEvent) -> String {
     let data: serde_json::Value =
         serde_json::from_str(&event.payload).unwrap_or(serde_json::Value::Null);
-    serde_json::json!({
+    let mut envelope = serde_json::json!({
         "outbox_id": event.outbox_id,
         "type": event.event_type,
         "occurred_at": rfc3339(event.created_at),
         "data": data,
-    })
-    .to_string()
+    });
+    if let Some(trace_id) = &event.trace_id {
+        envelope["trace_id"] = serde_json::Value::String(trace_id.clone());
+    }
+    envelope.to_string()
 }
 
 /// Publishes to an EventBridge bus.
@@ -40,16 +50,21 @@ pub struct EventBridgeSink {
     client: aws_sdk_eventbridge::Client,
     bus: String,
     source: String,
+    guard: Guard,
 }
 
 impl EventBridgeSink {
-    /// Events go to `bus` with `source`; the detail type is the event type.
+    /// Events go to `bus` with `source`; the detail type is the event type. Calls go through
+    /// `guard`: a failed `PutEvents` call counts against its breaker (entries EventBridge
+    /// refuses one by one do not).
     pub fn new(
         client: aws_sdk_eventbridge::Client,
         bus: impl Into<String>,
         source: impl Into<String>,
+        guard: Guard,
     ) -> Self {
         EventBridgeSink {
+            guard,
             client,
             bus: bus.into(),
             source: source.into(),
@@ -93,15 +108,32 @@ impl EventSink for EventBridgeSink {
                     .time(DateTime::from_secs(event.created_at.unix_timestamp()))
                     .build()
             });
-            let response = self
+            let call = self
                 .client
                 .put_events()
                 .set_entries(Some(entries.collect()))
-                .send()
-                .await;
+                .send();
+            let span = tracing::info_span!(
+                "eventbridge",
+                otel.name = "EventBridge.PutEvents",
+                otel.kind = "client",
+                events = events.len(),
+                trace_ids = %events
+                    .iter()
+                    .filter_map(|e| e.trace_id.as_deref())
+                    .collect::<Vec<_>>()
+                    .join(","),
+            );
+            let response =
+                tracing::Instrument::instrument(self.guard.call(call, |_| true), span).await;
             match response {
                 Err(e) => {
-                    let reason = aws_sdk_eventbridge::error::DisplayErrorContext(&e).to_string();
+                    let reason = match e {
+                        Guarded::Refused(why) => format!("EventBridge is not called: {why}"),
+                        Guarded::Failed(e) => {
+                            aws_sdk_eventbridge::error::DisplayErrorContext(&e).to_string()
+                        }
+                    };
                     events.iter().map(|_| Err(reason.clone())).collect()
                 }
                 Ok(output) => {
@@ -124,6 +156,14 @@ impl EventSink for EventBridgeSink {
 
     fn describe(&self) -> String {
         format!("EventBridge bus {}", self.bus)
+    }
+
+    fn ready(&self) -> Result<(), String> {
+        if self.guard.is_call_permitted() {
+            Ok(())
+        } else {
+            Err("EventBridge's circuit breaker is open".into())
+        }
     }
 }
 
@@ -175,6 +215,7 @@ mod tests {
             published_at: None,
             last_error: None,
             pending_shard: None,
+            trace_id: Some("4bf92f3577b34da6a3ce929d0e0e4736".into()),
         };
         let value: serde_json::Value = serde_json::from_str(&envelope(&event)).expect("json");
         assert_eq!(
@@ -182,6 +223,7 @@ mod tests {
             serde_json::json!({
                 "outbox_id": "obx_1", "type": "reservation.confirmed",
                 "occurred_at": "2026-01-02T03:04:05Z", "data": {"reservation_id": "rsv_1"},
+                "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
             })
         );
     }

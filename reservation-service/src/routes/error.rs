@@ -11,14 +11,9 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-tokio::task_local! {
-    /// The trace id of the request being handled.
-    pub(crate) static TRACE_ID: String;
-}
-
 /// The current request's trace id (empty outside a request).
 pub(crate) fn trace_id() -> String {
-    TRACE_ID.try_with(Clone::clone).unwrap_or_default()
+    crate::telemetry::current_trace_id().unwrap_or_default()
 }
 
 /// Every error: `{"error": {...}}`.

@@ -1,9 +1,10 @@
 //! What every request goes through: a trace id and one log line with metrics ([`trace`]), the
 //! request deadline ([`deadline`]), and answers for unknown paths and methods.
 
-use super::error::{ApiError, ErrorLog, TRACE_ID};
+use super::error::{ApiError, ErrorLog};
 use super::extractors::BodyPending;
 use crate::state::AppState;
+use crate::telemetry::TRACE_ID;
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method};
@@ -22,15 +23,30 @@ pub(crate) async fn trace(
     req: Request<Body>,
     next: Next,
 ) -> Response {
-    let trace_id = incoming_trace_id(req.headers())
-        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
     let method: Method = req.method().clone();
     let path = req.uri().path().to_owned();
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
-    let span = tracing::info_span!("request", trace_id = %trace_id, method = %method, path = %path);
+    let span = tracing::info_span!(
+        "request",
+        trace_id = tracing::field::Empty,
+        method = %method,
+        path = %path,
+        otel.name = %format_args!("{method} {route}"),
+        otel.kind = "server",
+        http.request.method = %method,
+        http.route = %route,
+        http.response.status_code = tracing::field::Empty,
+    );
+    // With trace export on, the request's span continues the caller's `traceparent` and its
+    // trace id is the request's; otherwise the caller's id, or a new one.
+    crate::telemetry::continue_trace(&span, req.headers());
+    let trace_id = crate::telemetry::trace_id_of(&span)
+        .or_else(|| incoming_trace_id(req.headers()))
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    span.record("trace_id", trace_id.as_str());
     let started = Instant::now();
     let mut response = TRACE_ID
         .scope(
@@ -39,6 +55,7 @@ pub(crate) async fn trace(
         )
         .await;
     let status = response.status().as_u16();
+    span.record("http.response.status_code", status);
     let elapsed = started.elapsed();
     state.metrics.http_request(
         crate::metrics::HttpLabels {

@@ -34,6 +34,11 @@ fn endpoints() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(operations::health))
         .routes(routes!(operations::ready))
         .routes(routes!(operations::metrics))
+        .routes(routes!(operations::actuator_health))
+        .routes(routes!(operations::actuator_liveness))
+        .routes(routes!(operations::actuator_readiness))
+        .routes(routes!(operations::actuator_prometheus))
+        .routes(routes!(operations::actuator_metrics))
         .split_for_parts()
 }
 
@@ -42,7 +47,18 @@ pub(crate) fn openapi_json() -> String {
     openapi::to_json(&endpoints().1)
 }
 
-/// The application: endpoints, `/v3/api-docs`, fallbacks and middleware.
+/// Swagger UI at `/swagger-ui/` (and `/swagger-ui.html`, the seed's address) for
+/// `/v3/api-docs`. Its files are inside the binary: nothing is fetched at build or run time.
+fn swagger_ui() -> Router<Arc<AppState>> {
+    let ui = utoipa_swagger_ui::SwaggerUi::new("/swagger-ui")
+        .config(utoipa_swagger_ui::Config::new(["/v3/api-docs"]));
+    Router::from(ui).route(
+        "/swagger-ui.html",
+        get(|| async { axum::response::Redirect::to("/swagger-ui/") }),
+    )
+}
+
+/// The application: endpoints, `/v3/api-docs`, Swagger UI, fallbacks and middleware.
 pub(crate) fn router(state: Arc<AppState>) -> Router {
     let timeout = state.settings.request_timeout;
     let (router, doc) = endpoints();
@@ -57,6 +73,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
                 )
             }),
         )
+        .merge(swagger_ui())
         .fallback(middleware::not_found)
         .method_not_allowed_fallback(middleware::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -1,12 +1,15 @@
 //! What the API does, on the domain's values and the store's tables: holds, confirmations,
 //! cancellations and expiry ([`reservations`]), exactly once per `Idempotency-Key`
-//! ([`idempotency`]), with payments approved by a [`PaymentGateway`].
+//! ([`idempotency`]), with seats held in an [`Inventory`] and payments approved by a
+//! [`PaymentGateway`].
 
 pub mod idempotency;
+pub mod inventory;
 pub mod payment;
 pub mod reservations;
 
 pub use idempotency::{Idempotency, Outcome, StoredResponse, request_hash};
+pub use inventory::{GrpcInventory, Inventory, SeatsTable};
 pub use payment::{
     HttpPayments, NoPayments, PaymentError, PaymentFuture, PaymentGateway, SimulatedPayments,
 };

@@ -4,6 +4,7 @@
 //! development and tests only (`APP_ENV=local` or `PAYMENT_MODE=simulated`).
 
 use crate::domain::Money;
+use crate::resilience::Guard;
 use crate::upstream::{ReadError, send_read};
 use std::future::Future;
 use std::pin::Pin;
@@ -76,6 +77,7 @@ impl PaymentGateway for NoPayments {
 pub struct HttpPayments {
     base: String,
     http: reqwest::Client,
+    guard: Guard,
 }
 
 /// The payment API's answer, the part read.
@@ -89,9 +91,11 @@ struct PaymentIntent {
 }
 
 impl HttpPayments {
-    /// The API at `base` (e.g. `http://payment-sim-api:8031`), `timeout` per attempt.
-    pub fn new(base: &str, timeout: Duration) -> Self {
+    /// The API at `base` (e.g. `http://payment-sim-api:8031`), `timeout` per attempt, called
+    /// through `guard`.
+    pub fn new(base: &str, timeout: Duration, guard: Guard) -> Self {
         HttpPayments {
+            guard,
             base: base.trim_end_matches('/').to_owned(),
             http: reqwest::Client::builder()
                 .timeout(timeout)
@@ -103,13 +107,14 @@ impl HttpPayments {
 
     async fn intent(&self, id: &str) -> Result<Option<PaymentIntent>, PaymentError> {
         let url = format!("{}/v1/payments/{}", self.base, path_segment(id));
-        let response = send_read(|| self.http.get(&url))
+        let response = send_read(&self.guard, || self.http.get(&url))
             .await
             .map_err(|e| match e {
                 ReadError::Timeout => {
                     PaymentError::Timeout(format!("no answer from {url} in time"))
                 }
                 ReadError::Failed(what) => PaymentError::Unavailable(format!("{url} {what}")),
+                ReadError::Refused(why) => PaymentError::Unavailable(why),
             })?;
         match response.status() {
             reqwest::StatusCode::NOT_FOUND => Ok(None),

@@ -1,8 +1,10 @@
 //! Holds, confirmations, cancellations and expiry. Every change is one `TransactWriteItems`:
 //! seats, reservation, order, outbox event and idempotency record commit together or not at
-//! all.
+//! all. With a remote [`Inventory`], the seats change outside the transaction and an outbox
+//! task compensates what the transaction did not commit (`services::inventory`).
 
 use super::idempotency::{Idempotency, Lock, Outcome, StoredResponse};
+use super::inventory::{Inventory, NewHold, Offer};
 use super::payment::{PaymentError, PaymentGateway};
 use crate::clock::SharedClock;
 use crate::domain::bodies::{
@@ -15,21 +17,23 @@ use crate::domain::reservation::check_transition;
 use crate::domain::{Action, CreateReservation, Error, Money, ReservationId, ReservationStatus};
 use crate::metrics::Metrics;
 use crate::store::{
-    Order, OrderStatus, OutboxEvent, OutboxStatus, Reservation, ReservationGsi2Keys,
-    ReservationGsi2Partition, ReservationPartition, Seat, SeatKey, SeatState, Tables, WORK_SHARDS,
-    rfc3339, work_shard,
+    Order, OrderStatus, OutboxEvent, Reservation, ReservationGsi2Keys, ReservationGsi2Partition,
+    ReservationPartition, Tables, WORK_SHARDS, rfc3339, work_shard,
 };
 use dynamo_core::{CancellationReason, Entity, TransactWrite};
+use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
-/// The reservation service: tables, payments, hold length and the idempotency store.
+/// The reservation service: tables, inventory, payments, hold length and the idempotency
+/// store.
 #[derive(Clone)]
 pub struct Reservations {
     client: dynamo_core::Client,
     tables: Tables,
     idempotency: Idempotency,
+    inventory: Arc<dyn Inventory>,
     payments: Arc<dyn PaymentGateway>,
     hold_ttl: Duration,
     clock: SharedClock,
@@ -43,6 +47,8 @@ pub struct ReservationsConfig {
     pub hold_ttl: Duration,
     /// How long an `Idempotency-Key` replays.
     pub idempotency_ttl: Duration,
+    /// Where seats are held ([`SeatsTable`](super::SeatsTable) on `tables.seats` by default).
+    pub inventory: Arc<dyn Inventory>,
     /// Payment approval.
     pub payments: Arc<dyn PaymentGateway>,
     /// The time.
@@ -63,6 +69,7 @@ impl Reservations {
                 config.metrics.clone(),
             ),
             tables,
+            inventory: config.inventory,
             payments: config.payments,
             hold_ttl: config.hold_ttl,
             clock: config.clock,
@@ -86,6 +93,24 @@ impl Reservations {
         &self.clock
     }
 
+    /// Where seats are held.
+    pub fn inventory(&self) -> &Arc<dyn Inventory> {
+        &self.inventory
+    }
+
+    /// Runs a service method, timed in `service_method_duration_seconds`.
+    async fn timed<T>(
+        &self,
+        method: &'static str,
+        run: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        let started = Instant::now();
+        let result = run.await;
+        self.metrics
+            .service_method("Reservations", method, result.is_ok(), started.elapsed());
+        result
+    }
+
     /// After a change committed: counts it and wakes the relay.
     fn committed(&self, status: ReservationStatus) {
         self.metrics.reservation_status(status);
@@ -98,22 +123,13 @@ impl Reservations {
         event: &E,
         now: OffsetDateTime,
     ) -> OutboxEvent {
-        let outbox_id = new_id("obx");
-        OutboxEvent {
-            pending_shard: Some(work_shard()),
-            outbox_id,
-            event_type: E::TYPE.to_owned(),
-            aggregate_id: aggregate_id.to_owned(),
-            payload: serde_json::to_string(event).unwrap_or_default(),
-            status: OutboxStatus::Pending,
-            attempts: 0,
-            next_retry_at: now.unix_timestamp(),
-            created_at: now,
-            lease_owner: None,
-            lease_until: None,
-            published_at: None,
-            last_error: None,
-        }
+        OutboxEvent::pending(
+            E::TYPE,
+            aggregate_id,
+            serde_json::to_string(event).unwrap_or_default(),
+            now,
+            now.unix_timestamp(),
+        )
     }
 
     /// Holds the seats: 201 `{reservation_id, hold_expires_at}`, once per user and
@@ -130,7 +146,9 @@ impl Reservations {
         key: &str,
         hash: &str,
     ) -> Result<Outcome, Error> {
-        let outcome = self.try_hold(user, &request, key, hash).await;
+        let outcome = self
+            .timed("hold", self.try_hold(user, &request, key, hash))
+            .await;
         self.idempotency.count(&outcome);
         outcome
     }
@@ -142,10 +160,23 @@ impl Reservations {
         key: &str,
         hash: &str,
     ) -> Result<Outcome, Error> {
-        let seats = self.seats_to_hold(request).await?;
+        let offers = self
+            .inventory
+            .offer(&request.event_id, &request.seat_ids, self.clock.now())
+            .await?;
         for attempt in 1..=4u32 {
-            let (tx, response) = self.hold_transaction(user, request, key, hash, &seats)?;
-            let reasons = match tx.send().await {
+            let ids = self.new_hold_ids();
+            let hold = ids.hold(user, request);
+            let (tx, response) = self
+                .hold_transaction(user, request, key, hash, &hold, &offers)
+                .await?;
+            let outcome = tx.send().await;
+            if outcome.is_err() {
+                self.inventory.abandon(&hold).await;
+                // The relay executes the inventory's compensation, if any.
+                self.outbox_written.notify_one();
+            }
+            let reasons = match outcome {
                 Ok(()) => {
                     tracing::info!(
                         reservation_id = response.reservation_id,
@@ -163,13 +194,28 @@ impl Reservations {
             if let Some(stored) = self.idempotency.lookup(user, key, hash).await? {
                 return Ok(Outcome::Replayed(stored));
             }
+            let seats = self.tables.seats.name();
             let taken: Vec<String> = reasons
                 .iter()
-                .filter(|r| r.index < request.seat_ids.len() && r.is_condition_failed())
+                .filter(|r| {
+                    r.table == seats && r.index < request.seat_ids.len() && r.is_condition_failed()
+                })
                 .map(|r| request.seat_ids[r.index].clone())
                 .collect();
             if !taken.is_empty() {
                 return Err(Error::SeatsTaken(taken));
+            }
+            if reasons
+                .iter()
+                .any(|r| r.table == self.tables.outbox.name() && r.is_condition_failed())
+            {
+                // The inventory's compensation was claimed: the hold outlived its grace.
+                return Err(Error::Timeout {
+                    dependency: "the inventory",
+                    detail:
+                        "the hold took longer than its compensation's grace; its seats are released"
+                            .into(),
+                });
             }
             if !reasons.iter().all(|r| r.code == "TransactionConflict") {
                 return Err(self.lock_lost_or_internal(&reasons));
@@ -184,68 +230,42 @@ impl Reservations {
         })
     }
 
-    /// The requested seats as stored, in request order, for their prices. Seats that do not
-    /// exist are refused here; whether the others are free is the transaction's condition (this
-    /// read may be stale).
-    async fn seats_to_hold(&self, request: &CreateReservation) -> Result<Vec<Seat>, Error> {
-        let keys = request
-            .seat_ids
-            .iter()
-            .map(|seat| SeatKey::new(request.event_id.clone(), seat.clone()));
-        let read = self.tables.seats.batch_get(keys).send().await?;
-        if !read.unprocessed.is_empty() {
-            return Err(Error::Unavailable {
-                dependency: "DynamoDB",
-                detail: "BatchGetItem left seats unread after its retries".into(),
-            });
+    /// The identity and times of a new hold.
+    pub fn new_hold_ids(&self) -> HoldIds {
+        let now = self.clock.now();
+        HoldIds {
+            reservation_id: ReservationId::new().to_string(),
+            compensation_id: new_id("obx"),
+            now,
+            until: now + self.hold_ttl,
         }
-        let mut found: std::collections::HashMap<String, Seat> = read
-            .items
-            .into_iter()
-            .map(|seat| (seat.seat_id.clone(), seat))
-            .collect();
-        if request.seat_ids.iter().any(|id| !found.contains_key(id)) {
-            // Refused anyway: name every seat that cannot be had, the missing ones and those
-            // this read found taken, so one answer tells the whole story.
-            let now = self.clock.now().unix_timestamp();
-            let unavailable = request
-                .seat_ids
-                .iter()
-                .filter(|id| found.get(*id).is_none_or(|seat| !seat.is_free(now)))
-                .cloned()
-                .collect();
-            return Err(Error::SeatsTaken(unavailable));
-        }
-        Ok(request
-            .seat_ids
-            .iter()
-            .filter_map(|id| found.remove(id))
-            .collect())
     }
 
     /// The transaction a hold commits, and its response; the load tool sends it raw to measure
-    /// DynamoDB's capacity for exactly this shape. `seats` are the requested seats as read,
-    /// in request order: the hold records the sum of their prices, on the condition that each
-    /// price is still the one read.
-    pub fn hold_transaction(
+    /// DynamoDB's capacity for exactly this shape. `offers` are the requested seats as the
+    /// inventory offered them, in request order: the hold records the sum of their prices (with
+    /// the seats table, on the condition that each price is still the one read). With a remote
+    /// inventory, this takes the seats there: send the transaction, or
+    /// [`Inventory::abandon`] the hold.
+    pub async fn hold_transaction(
         &self,
         user: &str,
         request: &CreateReservation,
         key: &str,
         hash: &str,
-        seats: &[Seat],
+        hold: &NewHold<'_>,
+        offers: &[Offer],
     ) -> Result<(TransactWrite, HoldResponse), Error> {
-        let prices: Vec<Option<Money>> = seats.iter().map(Seat::price).collect();
+        let prices: Vec<Option<Money>> = offers.iter().map(Offer::price).collect();
         let total = crate::domain::money::total(
-            seats
+            offers
                 .iter()
                 .zip(&prices)
-                .map(|(seat, price)| (seat.seat_id.as_str(), price.as_ref())),
+                .map(|(offer, price)| (offer.seat_id.as_str(), price.as_ref())),
         )
         .map_err(|e| Error::NotForSale(format!("event {}: {e}", request.event_id)))?;
-        let now = self.clock.now();
-        let hold_until = now + self.hold_ttl;
-        let reservation_id = ReservationId::new().to_string();
+        let (now, hold_until) = (hold.now, hold.until);
+        let reservation_id = hold.reservation_id.to_owned();
         let stored = StoredResponse::json(
             201,
             &CreateReservationResponse {
@@ -253,31 +273,10 @@ impl Reservations {
                 hold_expires_at: rfc3339(hold_until),
             },
         );
-        let s = Seat::fields();
-        let mut tx = TransactWrite::new(&self.client);
-        for seat in seats {
-            let free = s.state.eq(SeatState::Available).or(s
-                .state
-                .eq(SeatState::Held)
-                .and(s.hold_expires_at.lt(now.unix_timestamp())));
-            // A price changed since it was read fails the hold like a taken seat: the total
-            // recorded is always the one the seats had when they were held.
-            let priced = s
-                .price
-                .eq(seat.price)
-                .and(s.currency.eq(seat.currency.clone()));
-            tx = tx.update(
-                &self.tables.seats,
-                SeatKey::new(request.event_id.clone(), seat.seat_id.clone()),
-                |u| {
-                    u.set(s.state, SeatState::Held)
-                        .set(s.holder, Some(reservation_id.clone()))
-                        .set(s.hold_expires_at, Some(hold_until.unix_timestamp()))
-                        .set(s.updated_at, now)
-                },
-                s.seat_id.exists().and(free).and(priced),
-            );
-        }
+        let tx = self
+            .inventory
+            .take(TransactWrite::new(&self.client), hold, offers)
+            .await?;
         let quantity = u32::try_from(request.seat_ids.len()).unwrap_or(u32::MAX);
         let event = self.outbox_event(
             &reservation_id,
@@ -346,7 +345,7 @@ impl Reservations {
 
     /// The API view of `user`'s reservation; a hold past its end shows as `EXPIRED`.
     pub async fn view(&self, user: &str, reservation_id: &str) -> Result<ReservationView, Error> {
-        let reservation = self.find(user, reservation_id).await?;
+        let reservation = self.timed("get", self.find(user, reservation_id)).await?;
         Ok(ReservationView {
             status: reservation
                 .status
@@ -373,14 +372,13 @@ impl Reservations {
         key: &str,
         hash: &str,
     ) -> Result<Outcome, Error> {
-        self.idempotency
-            .run(user, key, hash, |lock| async {
-                let result = self
-                    .confirm_locked(user, reservation_id, payment_intent_id, &lock)
-                    .await;
-                (lock, result)
-            })
-            .await
+        let run = self.idempotency.run(user, key, hash, |lock| async {
+            let result = self
+                .confirm_locked(user, reservation_id, payment_intent_id, &lock)
+                .await;
+            (lock, result)
+        });
+        self.timed("confirm", run).await
     }
 
     async fn confirm_locked(
@@ -424,24 +422,10 @@ impl Reservations {
                 status: ReservationStatus::Confirmed.as_str().to_owned(),
             },
         );
-        let (s, r) = (Seat::fields(), Reservation::fields());
-        let mut tx = TransactWrite::new(&self.client);
-        for seat in &reservation.seat_ids {
-            tx = tx.update(
-                &self.tables.seats,
-                SeatKey::new(reservation.event_id.clone(), seat.clone()),
-                |u| {
-                    u.set(s.state, SeatState::Sold)
-                        .set(s.hold_expires_at, None)
-                        .set(s.updated_at, now)
-                },
-                s.holder
-                    .eq(Some(reservation_id.to_owned()))
-                    .and(s.state.eq(SeatState::Held))
-                    .and(s.hold_expires_at.ge(now.unix_timestamp())),
-            );
-        }
-        let seats = reservation.seat_ids.len();
+        let r = Reservation::fields();
+        let mut tx = self
+            .inventory
+            .sell(TransactWrite::new(&self.client), &reservation, now);
         tx = tx.update(
             &self.tables.reservations,
             reservation.key(),
@@ -452,7 +436,10 @@ impl Reservations {
                     .set_index_keys(ReservationGsi2Keys { hold_shard: None })
                     .remove(r.gsi2sk)
             },
-            r.status.eq(ReservationStatus::Hold),
+            // Still held, and the hold has not ended (`gsi2sk` is its end, epoch seconds).
+            r.status
+                .eq(ReservationStatus::Hold)
+                .and(r.gsi2sk.ge(Some(now.unix_timestamp()))),
         );
         let event = Confirmed {
             reservation_id: reservation_id.to_owned(),
@@ -488,10 +475,13 @@ impl Reservations {
                 Ok(response)
             }
             Err(dynamo_core::Error::TransactionCanceled { reasons, .. }) => {
-                if reasons.iter().any(|r| r.index < seats) {
+                if reasons.iter().any(|r| r.table == self.tables.seats.name()) {
                     return Err(Error::Expired(reservation_id.to_owned()));
                 }
-                if reasons.iter().any(|r| r.index == seats) {
+                if reasons
+                    .iter()
+                    .any(|r| r.table == self.tables.reservations.name())
+                {
                     return Err(self
                         .state_changed(user, reservation_id, Action::Confirm)
                         .await);
@@ -511,12 +501,11 @@ impl Reservations {
         key: &str,
         hash: &str,
     ) -> Result<Outcome, Error> {
-        self.idempotency
-            .run(user, key, hash, |lock| async {
-                let result = self.cancel_locked(user, reservation_id, &lock).await;
-                (lock, result)
-            })
-            .await
+        let run = self.idempotency.run(user, key, hash, |lock| async {
+            let result = self.cancel_locked(user, reservation_id, &lock).await;
+            (lock, result)
+        });
+        self.timed("cancel", run).await
     }
 
     async fn cancel_locked(
@@ -537,7 +526,8 @@ impl Reservations {
         );
         let r = Reservation::fields();
         let mut tx = self
-            .release_seats(TransactWrite::new(&self.client), &reservation, now)
+            .inventory
+            .release(TransactWrite::new(&self.client), &reservation, now)
             .await?;
         let event = Cancelled {
             reservation_id: reservation_id.to_owned(),
@@ -585,55 +575,6 @@ impl Reservations {
         }
     }
 
-    /// Adds to `tx` the release of the reservation's seats that it still holds: after the hold
-    /// ended, another reservation may have taken some, and those are left alone.
-    async fn release_seats(
-        &self,
-        mut tx: TransactWrite,
-        reservation: &Reservation,
-        now: OffsetDateTime,
-    ) -> Result<TransactWrite, Error> {
-        let s = Seat::fields();
-        let id = reservation.reservation_id.as_str();
-        let keys = reservation
-            .seat_ids
-            .iter()
-            .map(|seat| SeatKey::new(reservation.event_id.clone(), seat.clone()));
-        let held = self
-            .tables
-            .seats
-            .batch_get(keys)
-            .consistent_read()
-            .send()
-            .await?;
-        if !held.unprocessed.is_empty() {
-            return Err(Error::Unavailable {
-                dependency: "DynamoDB",
-                detail: "BatchGetItem left seats unread after its retries".into(),
-            });
-        }
-        for seat in held
-            .items
-            .into_iter()
-            .filter(|seat| seat.holder.as_deref() == Some(id) && seat.state == SeatState::Held)
-        {
-            tx = tx.update(
-                &self.tables.seats,
-                SeatKey::new(seat.event_id, seat.seat_id),
-                |u| {
-                    u.set(s.state, SeatState::Available)
-                        .set(s.holder, None)
-                        .set(s.hold_expires_at, None)
-                        .set(s.updated_at, now)
-                },
-                s.holder
-                    .eq(Some(id.to_owned()))
-                    .and(s.state.eq(SeatState::Held)),
-            );
-        }
-        Ok(tx)
-    }
-
     /// Open holds in one shard whose end is before `now`, oldest first.
     pub async fn expired_holds(
         &self,
@@ -663,7 +604,8 @@ impl Reservations {
         let r = Reservation::fields();
         let id = reservation.reservation_id.as_str();
         let tx = self
-            .release_seats(TransactWrite::new(&self.client), reservation, now)
+            .inventory
+            .release(TransactWrite::new(&self.client), reservation, now)
             .await?;
         let event = Expired {
             reservation_id: id.to_owned(),
@@ -761,6 +703,34 @@ impl Reservations {
                 .collect::<Vec<_>>()
                 .join("; ")
         ))
+    }
+}
+
+/// What identifies a new hold and when it starts and ends: see [`HoldIds::hold`].
+#[derive(Debug, Clone)]
+pub struct HoldIds {
+    /// The new reservation's id.
+    pub reservation_id: String,
+    /// The outbox id of its compensation (remote inventories).
+    pub compensation_id: String,
+    /// When it is made.
+    pub now: OffsetDateTime,
+    /// When it ends.
+    pub until: OffsetDateTime,
+}
+
+impl HoldIds {
+    /// The hold of `request` by `user` with these ids.
+    pub fn hold<'a>(&'a self, user: &'a str, request: &'a CreateReservation) -> NewHold<'a> {
+        NewHold {
+            reservation_id: &self.reservation_id,
+            event_id: &request.event_id,
+            user_id: user,
+            seat_ids: &request.seat_ids,
+            now: self.now,
+            until: self.until,
+            compensation_id: &self.compensation_id,
+        }
     }
 }
 

@@ -311,6 +311,38 @@ pub struct OutboxEvent {
     /// digits, and id: the relay reads the due events with a key condition, in the order they
     /// fall due); absent afterwards, out of the sparse index.
     pub pending_shard: Option<u8>,
+    /// The trace of the request that made the change (W3C trace id, 32 hex digits), so a
+    /// consumer can join the event to it; absent for changes outside a request (expiry).
+    pub trace_id: Option<String>,
+}
+
+impl OutboxEvent {
+    /// A new pending event (or inventory task) of `event_type` about `aggregate_id`, due at
+    /// `due` (epoch seconds), in a random shard, with the current request's trace id.
+    pub fn pending(
+        event_type: &str,
+        aggregate_id: &str,
+        payload: String,
+        now: OffsetDateTime,
+        due: i64,
+    ) -> Self {
+        OutboxEvent {
+            outbox_id: crate::domain::request::new_id("obx"),
+            event_type: event_type.to_owned(),
+            aggregate_id: aggregate_id.to_owned(),
+            payload,
+            status: OutboxStatus::Pending,
+            attempts: 0,
+            next_retry_at: due,
+            created_at: now,
+            lease_owner: None,
+            lease_until: None,
+            published_at: None,
+            last_error: None,
+            pending_shard: Some(work_shard()),
+            trace_id: crate::telemetry::current_trace_id(),
+        }
+    }
 }
 
 /// How the service's tables are named: `{prefix}{name}-reservation-...`, where `name` is the

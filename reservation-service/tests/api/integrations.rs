@@ -125,6 +125,58 @@ async fn a_payment_api_that_is_down_is_503_and_nothing_is_sold() {
     );
 }
 
+#[tokio::test]
+async fn a_failing_payment_api_opens_its_circuit_breaker_then_recovers() {
+    let api = PaymentApi::start().await;
+    let app = TestApp::builder()
+        .settings(|s| {
+            s.payment = http_payments(&api.url);
+            s.resilience.failures = 2;
+            s.resilience.open_for = Duration::from_millis(1500);
+        })
+        .spawn()
+        .await;
+    app.seed("evt_1", ["B-1".to_string()]).await;
+    let id = app.reservation_id("u1", "h1", &["B-1"]).await;
+    api.set_down(true);
+    // Two confirmations fail (each after one retry): the breaker opens.
+    for key in ["c1", "c2"] {
+        let (status, body, _) = app.confirm("u1", &id, key, "pay_any").await;
+        assert_error(status, &body, 503, "SERVICE_UNAVAILABLE");
+    }
+    assert_eq!(api.calls("pay_any"), 4);
+    // Open: answered at once, without calling the API.
+    let started = std::time::Instant::now();
+    let (status, body, _) = app.confirm("u1", &id, "c3", "pay_any").await;
+    assert_error(status, &body, 503, "SERVICE_UNAVAILABLE");
+    assert!(started.elapsed() < Duration::from_millis(500));
+    assert_eq!(api.calls("pay_any"), 4, "refused without a call");
+    let (_, _, metrics) = app
+        .raw(reqwest::Method::GET, "/metrics", None, None, "")
+        .await;
+    assert!(
+        metrics.contains(r#"resilience4j_circuitbreaker_state{name="payment",state="open"} 1"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics
+            .contains(r#"resilience4j_circuitbreaker_not_permitted_calls_total{name="payment"} 1"#)
+    );
+    assert_eq!(app.reservation(&id).await.status.as_str(), "HOLD");
+
+    // The API is back: after the wait, the next call goes through and closes the breaker.
+    api.set_down(false);
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    let (status, body, _) = app.confirm("u1", &id, "c4", "pay_any").await;
+    assert_eq!(status.as_u16(), 200, "{body}");
+    let (_, _, metrics) = app
+        .raw(reqwest::Method::GET, "/metrics", None, None, "")
+        .await;
+    assert!(
+        metrics.contains(r#"resilience4j_circuitbreaker_state{name="payment",state="closed"} 1"#)
+    );
+}
+
 fn oidc(
     issuer: &str,
     audience: Option<&str>,

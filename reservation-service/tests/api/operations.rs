@@ -75,9 +75,86 @@ async fn metrics_count_requests_statuses_idempotency_and_dynamodb_calls() {
         r#"idempotency_requests_total{outcome="replayed"} 1"#,
         r#"dynamodb_request_duration_seconds_count{operation="TransactWriteItems",outcome="ok"} 1"#,
         "# TYPE outbox_lag_seconds gauge",
+        // Micrometer's families, as the Spring service's dashboards read them.
+        r#"http_server_requests_seconds_count{uri="/v1/reservations",method="POST",status="201",outcome="SUCCESS"} 2"#,
+        r#"http_server_requests_seconds_count{uri="/v1/reservations/{id}",method="GET",status="404",outcome="CLIENT_ERROR"} 1"#,
+        r#"service_method_duration_seconds_count{class="Reservations",method="hold",outcome="ok"} 2"#,
+        r#"service_method_duration_seconds_count{class="Reservations",method="get",outcome="error"} 1"#,
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
+}
+
+/// The Spring Boot actuator paths answer as the endpoints they alias, and Swagger UI is served
+/// from the binary for `/v3/api-docs`.
+#[tokio::test]
+async fn actuator_paths_and_swagger_ui() {
+    let app = TestApp::spawn().await;
+    let get = |path: &str| {
+        let url = format!("{}{path}", app.base);
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        async move { http.get(url).send().await.expect("answers") }
+    };
+    for path in ["/actuator/health", "/actuator/health/liveness"] {
+        let (status, body, _) = read(get(path).await).await;
+        assert_eq!(
+            (status, body["status"].as_str()),
+            (StatusCode::OK, Some("UP")),
+            "{path}"
+        );
+    }
+    let (status, body, _) = read(get("/actuator/health/readiness").await).await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("READY"))
+    );
+    let response = get("/actuator/prometheus").await;
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("application/openmetrics-text")
+    );
+    let (_, _, text) = read(response).await;
+    assert!(
+        text.contains("# TYPE http_server_requests_seconds histogram"),
+        "{text}"
+    );
+    let (status, body, _) = read(get("/actuator/metrics").await).await;
+    assert_eq!(status, StatusCode::OK);
+    let names: Vec<&str> = body["names"]
+        .as_array()
+        .expect("names")
+        .iter()
+        .filter_map(|n| n.as_str())
+        .collect();
+    // As Spring Boot lists meters: the families that have been recorded.
+    for name in [
+        "http_server_requests_seconds",
+        "http_requests",
+        "outbox_lag_seconds",
+    ] {
+        assert!(names.contains(&name), "{name} not in {names:?}");
+    }
+
+    let response = get("/swagger-ui.html").await;
+    assert!(response.status().is_redirection());
+    assert_eq!(response.headers()["location"], "/swagger-ui/");
+    let (status, _, html) = read(get("/swagger-ui/").await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("swagger-ui"), "{html}");
+    let (status, _, init) = read(get("/swagger-ui/swagger-initializer.js").await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(init.contains("/v3/api-docs"), "{init}");
+    let (status, _, bundle) = read(get("/swagger-ui/swagger-ui-bundle.js").await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        bundle.len() > 100_000,
+        "the bundle is served from the binary"
+    );
 }
 
 /// The start-up guard: tables whose keys differ from the entities fail the check, naming the

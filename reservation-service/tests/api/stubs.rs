@@ -44,21 +44,39 @@ pub fn nothing_listens() -> String {
 /// | `pay_slow` | 200 APPROVED after 3 s |
 /// | `pay_flaky` | 503 on the first call, then 200 APPROVED |
 /// | anything else | 404 |
+///
+/// While [`PaymentApi::set_down`] is on, every call is answered 503.
 pub struct PaymentApi {
     pub url: String,
     calls: Arc<Mutex<std::collections::HashMap<String, usize>>>,
+    down: Arc<std::sync::atomic::AtomicBool>,
+}
+
+#[derive(Clone)]
+struct PaymentState {
+    calls: Arc<Mutex<std::collections::HashMap<String, usize>>>,
+    down: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl PaymentApi {
     pub async fn start() -> PaymentApi {
-        let calls = Arc::new(Mutex::new(std::collections::HashMap::new()));
+        let state = PaymentState {
+            calls: Arc::new(Mutex::new(std::collections::HashMap::new())),
+            down: Arc::default(),
+        };
         let router = Router::new()
             .route("/v1/payments/{id}", get(payment))
-            .with_state(calls.clone());
+            .with_state(state.clone());
         PaymentApi {
             url: serve(router).await,
-            calls,
+            calls: state.calls,
+            down: state.down,
         }
+    }
+
+    /// Answers 503 to everything while `down`.
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
     }
 
     /// How often the intent `id` was asked about.
@@ -72,16 +90,16 @@ impl PaymentApi {
     }
 }
 
-async fn payment(
-    State(calls): State<Arc<Mutex<std::collections::HashMap<String, usize>>>>,
-    Path(id): Path<String>,
-) -> Response {
+async fn payment(State(state): State<PaymentState>, Path(id): Path<String>) -> Response {
     let n = {
-        let mut calls = calls.lock().expect("lock");
+        let mut calls = state.calls.lock().expect("lock");
         let n = calls.entry(id.clone()).or_insert(0);
         *n += 1;
         *n - 1
     };
+    if state.down.load(Ordering::SeqCst) {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
     let approved = |amount: Option<u64>| {
         let mut body = json!({"payment_intent_id": id, "status": "APPROVED"});
         if let Some(amount) = amount {

@@ -300,7 +300,17 @@ mod eventbridge {
     use aws_sdk_eventbridge::Client;
     use aws_sdk_eventbridge::operation::put_events::{PutEventsError, PutEventsOutput};
     use aws_sdk_eventbridge::types::PutEventsResultEntry;
-    use aws_smithy_mocks::{mock, mock_client};
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    use reservation_service::metrics::Metrics;
+    use reservation_service::resilience::{Guard, ResilienceSettings};
+
+    fn guard() -> Guard {
+        Guard::new(
+            "eventbridge",
+            ResilienceSettings::default(),
+            &Metrics::new(),
+        )
+    }
 
     fn event(n: u32) -> OutboxEvent {
         OutboxEvent {
@@ -317,6 +327,7 @@ mod eventbridge {
             published_at: None,
             last_error: None,
             pending_shard: None,
+            trace_id: None,
         }
     }
 
@@ -348,7 +359,7 @@ mod eventbridge {
                     .build()
             });
         let client = mock_client!(aws_sdk_eventbridge, [&rule]);
-        let sink = EventBridgeSink::new(client, "tickets", "ticket.reservation");
+        let sink = EventBridgeSink::new(client, "tickets", "ticket.reservation", guard());
         let results = sink.publish(&[event(1), event(2), event(3)]).await;
         assert_eq!(
             results,
@@ -367,10 +378,94 @@ mod eventbridge {
             )
         });
         let client = mock_client!(aws_sdk_eventbridge, [&rule]);
-        let sink = EventBridgeSink::new(client, "tickets", "ticket.reservation");
+        let sink = EventBridgeSink::new(client, "tickets", "ticket.reservation", guard());
         let results = sink.publish(&[event(1), event(2)]).await;
         assert_eq!(results.len(), 2);
         assert!(results.iter().all(Result::is_err), "{results:?}");
+    }
+
+    #[tokio::test]
+    async fn failing_calls_open_the_breaker_and_the_relay_then_spends_no_attempts() {
+        let app = TestApp::spawn().await;
+        app.seed("evt_1", ["N-1".to_string()]).await;
+        app.reservation_id("alice", "k1", &["N-1"]).await;
+        let down = || {
+            mock!(Client::put_events).then_error(|| {
+                PutEventsError::InternalException(
+                    aws_sdk_eventbridge::types::error::InternalException::builder()
+                        .message("down")
+                        .build(),
+                )
+            })
+        };
+        let (down_1, down_2) = (down(), down());
+        let up = mock!(Client::put_events).then_output(|| {
+            PutEventsOutput::builder()
+                .entries(PutEventsResultEntry::builder().event_id("e1").build())
+                .build()
+        });
+        let client = mock_client!(
+            aws_sdk_eventbridge,
+            RuleMode::Sequential,
+            [&down_1, &down_2, &up]
+        );
+        let metrics = Metrics::new();
+        let settings = ResilienceSettings {
+            failures: 2,
+            open_for: Duration::from_millis(300),
+            max_concurrent: 4,
+        };
+        let sink = EventBridgeSink::new(
+            client,
+            "tickets",
+            "ticket.reservation",
+            Guard::new("eventbridge", settings, &metrics),
+        );
+        for _ in 0..2 {
+            assert!(sink.publish(&[event(1)]).await[0].is_err());
+        }
+        assert!(sink.ready().is_err(), "two failures in a row open it");
+        let refused = sink.publish(&[event(1)]).await;
+        assert!(
+            refused[0]
+                .as_ref()
+                .is_err_and(|e| e.contains("circuit breaker is open")),
+            "{refused:?}"
+        );
+        assert_eq!(
+            down_1.num_calls() + down_2.num_calls() + up.num_calls(),
+            2,
+            "refused without a call"
+        );
+        assert!(
+            metrics.render().contains(
+                r#"resilience4j_circuitbreaker_state{name="eventbridge",state="open"} 1"#
+            )
+        );
+
+        // The relay leaves a due event alone while the breaker is open.
+        let relay = app
+            .state
+            .relay_with(Arc::new(sink.clone()), RelayConfig::default());
+        let pass = relay.pass().await.expect("pass");
+        assert_eq!(pass.published + pass.retried + pass.failed, 0, "{pass:?}");
+        let stored = events(&app).await;
+        assert!(
+            stored
+                .iter()
+                .all(|e| e.attempts == 0 && e.lease_owner.is_none())
+        );
+
+        // Half-open after the wait: the next call goes through and closes it.
+        tokio::time::sleep(Duration::from_millis(350)).await;
+        let pass = relay.pass().await.expect("pass");
+        assert_eq!(pass.published, 1, "{pass:?}");
+        assert!(sink.ready().is_ok());
+        assert!(
+            metrics.render().contains(
+                r#"resilience4j_circuitbreaker_state{name="eventbridge",state="closed"} 1"#
+            )
+        );
     }
 }
 

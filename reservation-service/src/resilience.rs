@@ -1,0 +1,324 @@
+//! Calls to the systems around the service (payment API, inventory, EventBridge, waiting room)
+//! go through a [`Guard`]: a circuit breaker that stops calling a dependency after consecutive
+//! failures, and a bulkhead that bounds how many calls to it are in flight. Both answer at once
+//! when they refuse, so a failing dependency costs a request microseconds instead of its
+//! timeout, and cannot take every connection and task of the service with it.
+//!
+//! The breaker is [`failsafe`]'s state machine: closed until `failures` calls in a row fail,
+//! then open for `open_for` (every call refused), then half-open: the next call is let through,
+//! and its outcome closes or reopens the breaker. States and refusals are exported with
+//! Resilience4j's metric names (see [`crate::metrics`]).
+
+use crate::metrics::Metrics;
+use failsafe::backoff::{self, Constant};
+use failsafe::failure_policy::{self, ConsecutiveFailures};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+/// How guards behave: the same for every dependency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResilienceSettings {
+    /// `CIRCUIT_BREAKER_FAILURES` (5): consecutive failures that open a breaker.
+    pub failures: u32,
+    /// `CIRCUIT_BREAKER_OPEN_MS` (10000): how long an open breaker refuses calls before it lets
+    /// one through.
+    pub open_for: Duration,
+    /// `BULKHEAD_MAX_CONCURRENT` (64): calls in flight per dependency and replica.
+    pub max_concurrent: usize,
+}
+
+impl Default for ResilienceSettings {
+    fn default() -> Self {
+        ResilienceSettings {
+            failures: 5,
+            open_for: Duration::from_secs(10),
+            max_concurrent: 64,
+        }
+    }
+}
+
+/// Why a guarded call did not give its own result.
+#[derive(Debug)]
+pub enum Guarded<E> {
+    /// The guard refused the call without making it: the message says why.
+    Refused(String),
+    /// The call was made and failed.
+    Failed(E),
+}
+
+/// Reports breaker transitions to the metrics and the log.
+struct Instrument {
+    name: &'static str,
+    metrics: Metrics,
+}
+
+impl failsafe::Instrument for Instrument {
+    fn on_call_rejected(&self) {
+        self.metrics.breaker_rejected(self.name);
+    }
+
+    fn on_open(&self) {
+        tracing::warn!(dependency = self.name, "circuit breaker opened");
+        self.metrics.breaker_state(self.name, "open");
+    }
+
+    fn on_half_open(&self) {
+        tracing::info!(dependency = self.name, "circuit breaker half-open");
+        self.metrics.breaker_state(self.name, "half_open");
+    }
+
+    fn on_closed(&self) {
+        self.metrics.breaker_state(self.name, "closed");
+    }
+}
+
+type Breaker = failsafe::StateMachine<ConsecutiveFailures<Constant>, Instrument>;
+
+/// A circuit breaker and a bulkhead for one dependency; cheap to clone (shared).
+#[derive(Clone)]
+pub struct Guard {
+    name: &'static str,
+    breaker: Breaker,
+    permits: Arc<Semaphore>,
+    settings: ResilienceSettings,
+    metrics: Metrics,
+}
+
+impl std::fmt::Debug for Guard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Guard")
+            .field("name", &self.name)
+            .field("breaker", &self.breaker)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Guard {
+    /// A closed breaker and an empty bulkhead for the dependency `name` (`payment`,
+    /// `inventory`, `eventbridge`, `waiting-room`).
+    pub fn new(name: &'static str, settings: ResilienceSettings, metrics: &Metrics) -> Self {
+        let policy = failure_policy::consecutive_failures(
+            settings.failures.max(1),
+            backoff::constant(settings.open_for),
+        );
+        let instrument = Instrument {
+            name,
+            metrics: metrics.clone(),
+        };
+        let max = settings.max_concurrent.max(1);
+        metrics.bulkhead(name, max, max);
+        Guard {
+            name,
+            breaker: failsafe::StateMachine::new(policy, instrument),
+            permits: Arc::new(Semaphore::new(max)),
+            settings,
+            metrics: metrics.clone(),
+        }
+    }
+
+    /// The dependency's name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Whether a call would be let through now (the breaker is not open). An open breaker past
+    /// its wait turns half-open here.
+    pub fn is_call_permitted(&self) -> bool {
+        self.breaker.is_call_permitted()
+    }
+
+    /// Makes the call unless the breaker is open or the bulkhead full. `is_failure` says which
+    /// errors are the dependency failing (unreachable, timed out, 5xx), as opposed to answers
+    /// (declined, conflict) that count as successes.
+    pub async fn call<T, E>(
+        &self,
+        call: impl Future<Output = Result<T, E>>,
+        is_failure: impl FnOnce(&E) -> bool,
+    ) -> Result<T, Guarded<E>> {
+        if !self.breaker.is_call_permitted() {
+            return Err(Guarded::Refused(format!(
+                "its circuit breaker is open after {} consecutive failures; calls resume within {} ms",
+                self.settings.failures,
+                self.settings.open_for.as_millis()
+            )));
+        }
+        let Ok(permit) = self.permits.try_acquire() else {
+            self.metrics.bulkhead_rejected(self.name);
+            return Err(Guarded::Refused(format!(
+                "{} calls are already in flight (BULKHEAD_MAX_CONCURRENT)",
+                self.settings.max_concurrent
+            )));
+        };
+        self.report_bulkhead();
+        let result = call.await;
+        drop(permit);
+        self.report_bulkhead();
+        match result {
+            Ok(value) => {
+                self.breaker.on_success();
+                Ok(value)
+            }
+            Err(e) => {
+                if is_failure(&e) {
+                    self.breaker.on_error();
+                } else {
+                    self.breaker.on_success();
+                }
+                Err(Guarded::Failed(e))
+            }
+        }
+    }
+
+    fn report_bulkhead(&self) {
+        self.metrics.bulkhead(
+            self.name,
+            self.permits.available_permits(),
+            self.settings.max_concurrent.max(1),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn guard(failures: u32, open_ms: u64, max_concurrent: usize) -> (Guard, Metrics) {
+        let metrics = Metrics::new();
+        let settings = ResilienceSettings {
+            failures,
+            open_for: Duration::from_millis(open_ms),
+            max_concurrent,
+        };
+        (Guard::new("payment", settings, &metrics), metrics)
+    }
+
+    async fn fail(guard: &Guard) -> Result<(), Guarded<&'static str>> {
+        guard.call(async { Err("down") }, |_| true).await
+    }
+
+    #[tokio::test]
+    async fn opens_after_consecutive_failures_and_recovers_through_half_open() {
+        let (guard, metrics) = guard(3, 50, 8);
+        for _ in 0..3 {
+            assert!(matches!(fail(&guard).await, Err(Guarded::Failed("down"))));
+        }
+        // Open: refused without calling.
+        let called = std::sync::atomic::AtomicBool::new(false);
+        let refused = guard
+            .call(
+                async {
+                    called.store(true, std::sync::atomic::Ordering::SeqCst);
+                    Ok::<_, &str>(())
+                },
+                |_| true,
+            )
+            .await;
+        assert!(
+            matches!(refused, Err(Guarded::Refused(ref m)) if m.contains("circuit breaker is open"))
+        );
+        assert!(!called.load(std::sync::atomic::Ordering::SeqCst));
+        let text = metrics.render();
+        assert!(
+            text.contains(r#"resilience4j_circuitbreaker_state{name="payment",state="open"} 1"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"resilience4j_circuitbreaker_not_permitted_calls_total{name="payment"} 1"#
+            ),
+            "{text}"
+        );
+
+        // Half-open after the wait: a failure reopens at once.
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        assert!(matches!(fail(&guard).await, Err(Guarded::Failed(_))));
+        assert!(matches!(fail(&guard).await, Err(Guarded::Refused(_))));
+
+        // Half-open again: a success closes it.
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        assert!(
+            guard
+                .call(async { Ok::<_, &str>(7) }, |_| true)
+                .await
+                .is_ok()
+        );
+        assert!(
+            metrics
+                .render()
+                .contains(r#"resilience4j_circuitbreaker_state{name="payment",state="closed"} 1"#)
+        );
+        assert!(matches!(fail(&guard).await, Err(Guarded::Failed(_))));
+    }
+
+    #[tokio::test]
+    async fn answers_that_are_not_failures_keep_it_closed() {
+        let (guard, _) = guard(2, 10_000, 8);
+        for _ in 0..5 {
+            let declined = guard
+                .call(async { Err::<(), _>("declined") }, |_| false)
+                .await;
+            assert!(matches!(declined, Err(Guarded::Failed("declined"))));
+        }
+        assert!(guard.is_call_permitted());
+        // Failures must be consecutive: a success in between resets the count.
+        assert!(matches!(fail(&guard).await, Err(Guarded::Failed(_))));
+        assert!(
+            guard
+                .call(async { Ok::<_, &str>(()) }, |_| true)
+                .await
+                .is_ok()
+        );
+        assert!(matches!(fail(&guard).await, Err(Guarded::Failed(_))));
+        assert!(guard.is_call_permitted());
+    }
+
+    #[tokio::test]
+    async fn a_full_bulkhead_refuses_at_once() {
+        let (guard, metrics) = guard(5, 10_000, 2);
+        let (release, wait) = tokio::sync::watch::channel(false);
+        let slow = || {
+            let mut wait = wait.clone();
+            let guard = guard.clone();
+            tokio::spawn(async move {
+                guard
+                    .call(
+                        async move {
+                            let _ = wait.wait_for(|go| *go).await;
+                            Ok::<_, &str>(())
+                        },
+                        |_| true,
+                    )
+                    .await
+                    .is_ok()
+            })
+        };
+        let (a, b) = (slow(), slow());
+        tokio::task::yield_now().await;
+        while guard.permits.available_permits() > 0 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        let refused = guard.call(async { Ok::<_, &str>(()) }, |_| true).await;
+        assert!(matches!(refused, Err(Guarded::Refused(ref m)) if m.contains("in flight")));
+        let text = metrics.render();
+        assert!(
+            text.contains(r#"resilience4j_bulkhead_available_concurrent_calls{name="payment"} 0"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"resilience4j_bulkhead_rejected_calls_total{name="payment"} 1"#),
+            "{text}"
+        );
+        release.send(true).expect("waiters");
+        assert!(a.await.expect("task") && b.await.expect("task"));
+        assert!(
+            guard
+                .call(async { Ok::<_, &str>(()) }, |_| true)
+                .await
+                .is_ok()
+        );
+        // A refusal by the bulkhead is not a failure of the dependency.
+        assert!(guard.is_call_permitted());
+    }
+}

@@ -1,0 +1,149 @@
+//! Where seats are held and sold: the [`Inventory`].
+//!
+//! Two implementations:
+//!
+//! - [`SeatsTable`] (the default): the seats are items of the service's seats table, and every
+//!   change to them is part of the reservation's own transaction: seats and reservation commit
+//!   together or not at all.
+//! - [`GrpcInventory`] (`INVENTORY_GRPC_ADDRESS`): seed 003's inventory-api over gRPC
+//!   (`proto/inventory/v1/inventory.proto`). A remote call cannot join a DynamoDB transaction,
+//!   so the service keeps the two consistent with a compensation written to the outbox
+//!   *before* the seats are committed remotely: an `inventory.release` task, due only after a
+//!   grace period, that the hold's transaction deletes when it commits. Whatever fails (the
+//!   call, its answer, the transaction, the process), either the reservation committed and the
+//!   task is gone, or the task remains and the relay releases the seats. Cancellation and
+//!   expiry write the same task, due at once, in their transaction. See
+//!   `docs/operations.md`, "Inventory over gRPC".
+
+mod grpc;
+mod seats;
+
+pub use grpc::GrpcInventory;
+pub use seats::SeatsTable;
+
+use crate::domain::{Error, Money};
+use crate::store::Reservation;
+use dynamo_core::TransactWrite;
+use std::future::Future;
+use std::pin::Pin;
+use time::OffsetDateTime;
+
+/// The messages, client and server generated from `proto/inventory/v1/inventory.proto`.
+#[allow(
+    missing_docs,
+    clippy::all,
+    clippy::pedantic,
+    unreachable_pub,
+    rust_2018_idioms
+)]
+pub mod proto {
+    include!("inventory.v1.rs");
+}
+
+/// The outbox type of a compensation: seats to release in the remote inventory. The relay
+/// executes these instead of publishing them.
+pub const RELEASE_TASK: &str = "inventory.release";
+
+/// A boxed future of an inventory operation.
+pub type InventoryFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A seat that can be held, with its price as the inventory states it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offer {
+    /// The seat.
+    pub seat_id: String,
+    /// In minor units; `None` when the seat is not for sale.
+    pub price: Option<u64>,
+    /// ISO 4217.
+    pub currency: Option<String>,
+}
+
+impl Offer {
+    /// The price, when the seat has one.
+    pub fn price(&self) -> Option<Money> {
+        Some(Money {
+            amount: self.price?,
+            currency: self.currency.clone()?,
+        })
+    }
+}
+
+/// A hold being made.
+#[derive(Debug, Clone)]
+pub struct NewHold<'a> {
+    /// The new reservation.
+    pub reservation_id: &'a str,
+    /// The event.
+    pub event_id: &'a str,
+    /// Who holds.
+    pub user_id: &'a str,
+    /// The seats, in request order.
+    pub seat_ids: &'a [String],
+    /// The time of the hold.
+    pub now: OffsetDateTime,
+    /// When the hold ends.
+    pub until: OffsetDateTime,
+    /// The outbox id of the hold's compensation, when the inventory needs one.
+    pub compensation_id: &'a str,
+}
+
+/// Seats to give back to the remote inventory: the payload of a [`RELEASE_TASK`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Release {
+    /// The reservation the seats were committed to.
+    pub reservation_id: String,
+    /// The event.
+    pub event_id: String,
+    /// The seats.
+    pub seat_ids: Vec<String>,
+}
+
+/// Where seats are held and sold. The methods that take a [`TransactWrite`] add to it what
+/// must commit with the reservation's change; the caller sends it.
+pub trait Inventory: Send + Sync {
+    /// For logs: where seats are.
+    fn describe(&self) -> String;
+
+    /// The requested seats with their prices, in request order. Seats that do not exist or
+    /// are taken are [`Error::SeatsTaken`], all of them named. The answer may be stale: taking
+    /// the seats decides.
+    fn offer<'a>(
+        &'a self,
+        event_id: &'a str,
+        seat_ids: &'a [String],
+        now: OffsetDateTime,
+    ) -> InventoryFuture<'a, Result<Vec<Offer>, Error>>;
+
+    /// Takes the offered seats for `hold`: `tx` (empty) with what must commit with the
+    /// reservation. For the seats table, the seats' conditional updates, in request order (a
+    /// canceled item `i < seats` is seat `i`).
+    fn take<'a>(
+        &'a self,
+        tx: TransactWrite,
+        hold: &'a NewHold<'a>,
+        offers: &'a [Offer],
+    ) -> InventoryFuture<'a, Result<TransactWrite, Error>>;
+
+    /// The hold's transaction did not commit: gives back what [`Inventory::take`] took
+    /// outside it (never fails: what it cannot do now, the outbox does later).
+    fn abandon<'a>(&'a self, hold: &'a NewHold<'a>) -> InventoryFuture<'a, ()>;
+
+    /// Adds the sale of a held reservation's seats to `tx`.
+    fn sell(
+        &self,
+        tx: TransactWrite,
+        reservation: &Reservation,
+        now: OffsetDateTime,
+    ) -> TransactWrite;
+
+    /// Adds the release of the seats the reservation still holds to `tx`.
+    fn release<'a>(
+        &'a self,
+        tx: TransactWrite,
+        reservation: &'a Reservation,
+        now: OffsetDateTime,
+    ) -> InventoryFuture<'a, Result<TransactWrite, Error>>;
+
+    /// Gives seats back now: the relay's execution of a [`RELEASE_TASK`]. `Err` is retried.
+    fn give_back<'a>(&'a self, release: &'a Release) -> InventoryFuture<'a, Result<(), String>>;
+}

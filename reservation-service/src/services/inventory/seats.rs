@@ -1,0 +1,191 @@
+//! The seats table: seats change in the reservation's own transaction.
+
+use super::{Inventory, InventoryFuture, NewHold, Offer, Release};
+use crate::domain::Error;
+use crate::store::{Reservation, Seat, SeatKey, SeatState};
+use dynamo_core::{Entity, Table, TransactWrite};
+use std::collections::HashMap;
+use time::OffsetDateTime;
+
+/// Seats as items of the service's seats table (the default inventory).
+#[derive(Debug, Clone)]
+pub struct SeatsTable {
+    seats: Table<Seat>,
+}
+
+impl SeatsTable {
+    /// The inventory in `seats`.
+    pub fn new(seats: Table<Seat>) -> Self {
+        SeatsTable { seats }
+    }
+
+    /// The seats of `keys` as stored; `Unavailable` when DynamoDB left some unread.
+    async fn read(&self, keys: Vec<SeatKey>, consistent: bool) -> Result<Vec<Seat>, Error> {
+        let mut get = self.seats.batch_get(keys);
+        if consistent {
+            get = get.consistent_read();
+        }
+        let read = get.send().await?;
+        if !read.unprocessed.is_empty() {
+            return Err(Error::Unavailable {
+                dependency: "DynamoDB",
+                detail: "BatchGetItem left seats unread after its retries".into(),
+            });
+        }
+        Ok(read.items)
+    }
+}
+
+impl Inventory for SeatsTable {
+    fn describe(&self) -> String {
+        format!("the table {}", self.seats.name())
+    }
+
+    fn offer<'a>(
+        &'a self,
+        event_id: &'a str,
+        seat_ids: &'a [String],
+        now: OffsetDateTime,
+    ) -> InventoryFuture<'a, Result<Vec<Offer>, Error>> {
+        Box::pin(async move {
+            let keys = seat_ids
+                .iter()
+                .map(|seat| SeatKey::new(event_id.to_owned(), seat.clone()))
+                .collect();
+            let mut found: HashMap<String, Seat> = self
+                .read(keys, false)
+                .await?
+                .into_iter()
+                .map(|seat| (seat.seat_id.clone(), seat))
+                .collect();
+            if seat_ids.iter().any(|id| !found.contains_key(id)) {
+                // Refused anyway: name every seat that cannot be had, the missing ones and
+                // those this read found taken, so one answer tells the whole story.
+                let now = now.unix_timestamp();
+                let unavailable = seat_ids
+                    .iter()
+                    .filter(|id| found.get(*id).is_none_or(|seat| !seat.is_free(now)))
+                    .cloned()
+                    .collect();
+                return Err(Error::SeatsTaken(unavailable));
+            }
+            Ok(seat_ids
+                .iter()
+                .filter_map(|id| found.remove(id))
+                .map(|seat| Offer {
+                    seat_id: seat.seat_id,
+                    price: seat.price,
+                    currency: seat.currency,
+                })
+                .collect())
+        })
+    }
+
+    fn take<'a>(
+        &'a self,
+        mut tx: TransactWrite,
+        hold: &'a NewHold<'a>,
+        offers: &'a [Offer],
+    ) -> InventoryFuture<'a, Result<TransactWrite, Error>> {
+        let s = Seat::fields();
+        let now = hold.now.unix_timestamp();
+        for offer in offers {
+            let free = s
+                .state
+                .eq(SeatState::Available)
+                .or(s.state.eq(SeatState::Held).and(s.hold_expires_at.lt(now)));
+            // A price changed since it was read fails the hold like a taken seat: the total
+            // recorded is always the one the seats had when they were held.
+            let priced = s
+                .price
+                .eq(offer.price)
+                .and(s.currency.eq(offer.currency.clone()));
+            tx = tx.update(
+                &self.seats,
+                SeatKey::new(hold.event_id.to_owned(), offer.seat_id.clone()),
+                |u| {
+                    u.set(s.state, SeatState::Held)
+                        .set(s.holder, Some(hold.reservation_id.to_owned()))
+                        .set(s.hold_expires_at, Some(hold.until.unix_timestamp()))
+                        .set(s.updated_at, hold.now)
+                },
+                s.seat_id.exists().and(free).and(priced),
+            );
+        }
+        Box::pin(std::future::ready(Ok(tx)))
+    }
+
+    fn abandon<'a>(&'a self, _hold: &'a NewHold<'a>) -> InventoryFuture<'a, ()> {
+        // Nothing was taken outside the transaction.
+        Box::pin(std::future::ready(()))
+    }
+
+    fn sell(
+        &self,
+        mut tx: TransactWrite,
+        reservation: &Reservation,
+        now: OffsetDateTime,
+    ) -> TransactWrite {
+        let s = Seat::fields();
+        for seat in &reservation.seat_ids {
+            tx = tx.update(
+                &self.seats,
+                SeatKey::new(reservation.event_id.clone(), seat.clone()),
+                |u| {
+                    u.set(s.state, SeatState::Sold)
+                        .set(s.hold_expires_at, None)
+                        .set(s.updated_at, now)
+                },
+                s.holder
+                    .eq(Some(reservation.reservation_id.clone()))
+                    .and(s.state.eq(SeatState::Held))
+                    .and(s.hold_expires_at.ge(now.unix_timestamp())),
+            );
+        }
+        tx
+    }
+
+    fn release<'a>(
+        &'a self,
+        mut tx: TransactWrite,
+        reservation: &'a Reservation,
+        now: OffsetDateTime,
+    ) -> InventoryFuture<'a, Result<TransactWrite, Error>> {
+        Box::pin(async move {
+            // After the hold ended, another reservation may have taken some seats: those are
+            // left alone.
+            let s = Seat::fields();
+            let id = reservation.reservation_id.as_str();
+            let keys = reservation
+                .seat_ids
+                .iter()
+                .map(|seat| SeatKey::new(reservation.event_id.clone(), seat.clone()))
+                .collect();
+            for seat in
+                self.read(keys, true).await?.into_iter().filter(|seat| {
+                    seat.holder.as_deref() == Some(id) && seat.state == SeatState::Held
+                })
+            {
+                tx = tx.update(
+                    &self.seats,
+                    seat.key(),
+                    |u| {
+                        u.set(s.state, SeatState::Available)
+                            .set(s.holder, None)
+                            .set(s.hold_expires_at, None)
+                            .set(s.updated_at, now)
+                    },
+                    s.holder
+                        .eq(Some(id.to_owned()))
+                        .and(s.state.eq(SeatState::Held)),
+                );
+            }
+            Ok(tx)
+        })
+    }
+
+    fn give_back<'a>(&'a self, _release: &'a Release) -> InventoryFuture<'a, Result<(), String>> {
+        // Seats of this table are released in the transaction that ends the hold.
+        Box::pin(std::future::ready(Ok(())))
+    }
+}
