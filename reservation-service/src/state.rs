@@ -196,6 +196,7 @@ impl AppState {
             self.metrics.clone(),
             self.reservations.clock().clone(),
         )
+        .with_inventory(self.reservations.inventory().clone())
     }
 
     /// The outbox relay publishing to `sink`.

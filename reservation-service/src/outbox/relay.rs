@@ -1,8 +1,11 @@
-//! The relay: claims due events, publishes them and marks the outcome.
+//! The relay: claims due events, publishes them and marks the outcome. It also executes the
+//! remote inventory's compensations (`inventory.release` tasks), which share the outbox and its
+//! retries but are never published.
 
 use super::sinks::EventSink;
 use crate::clock::SharedClock;
 use crate::metrics::Metrics;
+use crate::services::inventory::{Inventory, RELEASE_TASK, Release};
 use crate::store::{
     OutboxEvent, OutboxEventGsi1Keys, OutboxEventGsi1Partition, OutboxEventGsi1SortKey,
     OutboxStatus, WORK_SHARDS,
@@ -79,6 +82,7 @@ pub struct Relay {
     config: RelayConfig,
     metrics: Metrics,
     clock: SharedClock,
+    inventory: Option<Arc<dyn Inventory>>,
 }
 
 impl Relay {
@@ -97,6 +101,23 @@ impl Relay {
             config,
             metrics,
             clock,
+            inventory: None,
+        }
+    }
+
+    /// Executes `inventory.release` tasks with `inventory` (without one, they fail).
+    pub fn with_inventory(mut self, inventory: Arc<dyn Inventory>) -> Self {
+        self.inventory = Some(inventory);
+        self
+    }
+
+    /// Gives back the seats of an `inventory.release` task.
+    async fn execute(&self, task: &OutboxEvent) -> Result<(), String> {
+        let release: Release = serde_json::from_str(&task.payload)
+            .map_err(|e| format!("the task's payload is not a release: {e}"))?;
+        match &self.inventory {
+            Some(inventory) => inventory.give_back(&release).await,
+            None => Err("this relay has no inventory to release seats in".into()),
         }
     }
 
@@ -245,12 +266,13 @@ impl Relay {
     /// One pass: reads the due events, claims, publishes and marks them.
     pub async fn pass(&self) -> Result<Pass, Error> {
         let now = self.clock.now_secs();
+        let mut due = self.due(now).await?;
         if let Err(why) = self.sink.ready() {
-            // Nothing is claimed, so no event spends an attempt while the sink cannot take it.
-            tracing::debug!(why, "relay pass skipped");
-            return Ok(Pass::default());
+            // Events are not claimed, so none spends an attempt while the sink cannot take
+            // them; inventory tasks do not need the sink.
+            tracing::debug!(why, "events wait for the sink");
+            due.retain(|e| e.event_type == RELEASE_TASK);
         }
-        let due = self.due(now).await?;
         let lag = due
             .iter()
             .map(|e| e.created_at.unix_timestamp())
@@ -275,21 +297,29 @@ impl Relay {
             }
         }
         claimed.sort_by_key(|e| e.created_at);
-        for batch in claimed.chunks(self.config.batch_size.clamp(1, 10)) {
+        let (tasks, events): (Vec<OutboxEvent>, Vec<OutboxEvent>) = claimed
+            .into_iter()
+            .partition(|e| e.event_type == RELEASE_TASK);
+        let mut outcomes: Vec<(&OutboxEvent, Result<(), String>)> = Vec::new();
+        let executed =
+            futures_util::future::join_all(tasks.iter().map(|task| self.execute(task))).await;
+        outcomes.extend(tasks.iter().zip(executed));
+        for batch in events.chunks(self.config.batch_size.clamp(1, 10)) {
             let results = self.sink.publish(batch).await;
-            for (event, result) in batch.iter().zip(results) {
-                match result {
-                    Ok(()) => {
-                        self.mark_published(event).await?;
-                        self.metrics.outbox_published(&event.event_type);
-                        pass.published += 1;
-                    }
-                    Err(reason) => {
-                        if self.mark_failed(event, &reason).await? {
-                            pass.failed += 1;
-                        } else {
-                            pass.retried += 1;
-                        }
+            outcomes.extend(batch.iter().zip(results));
+        }
+        for (event, result) in outcomes {
+            match result {
+                Ok(()) => {
+                    self.mark_published(event).await?;
+                    self.metrics.outbox_published(&event.event_type);
+                    pass.published += 1;
+                }
+                Err(reason) => {
+                    if self.mark_failed(event, &reason).await? {
+                        pass.failed += 1;
+                    } else {
+                        pass.retried += 1;
                     }
                 }
             }

@@ -6,6 +6,7 @@ mod auth;
 mod dynamodb_metrics;
 mod helpers;
 mod integrations;
+mod inventory;
 mod load;
 mod operations;
 mod outage;

@@ -264,3 +264,175 @@ impl WaitingRoom {
         }
     }
 }
+
+/// inventory-api: an in-process tonic server of `inventory.v1.Inventory` over one event's
+/// seats, each priced `price` KRW. CommitReservation commits all seats or none;
+/// ReleaseHold releases the seats committed to the reservation. Faults on demand:
+/// [`InventoryStub::delay_checks`] answers CheckAvailability late, and
+/// [`InventoryStub::delay_commits`] applies a commit at once but answers late (its answer is
+/// lost to a caller with a shorter deadline).
+#[derive(Clone)]
+pub struct InventoryStub {
+    pub address: String,
+    state: Arc<InventoryState>,
+}
+
+#[derive(Default)]
+struct InventoryState {
+    /// seat → (price, holder).
+    seats: Mutex<std::collections::BTreeMap<String, (u64, Option<String>)>>,
+    check_delay_ms: std::sync::atomic::AtomicU64,
+    commit_delay_ms: std::sync::atomic::AtomicU64,
+    /// Every n-th commit answers after `commit_delay_ms` (0: every commit).
+    slow_every: AtomicUsize,
+    commits: AtomicUsize,
+    releases: AtomicUsize,
+}
+
+use reservation_service::services::inventory::proto::{
+    self as inventory, inventory_server::InventoryServer,
+};
+
+impl InventoryStub {
+    pub async fn start(seats: impl IntoIterator<Item = String>, price: u64) -> InventoryStub {
+        let state = Arc::new(InventoryState::default());
+        state
+            .seats
+            .lock()
+            .expect("lock")
+            .extend(seats.into_iter().map(|seat| (seat, (price, None))));
+        let incoming =
+            tonic::transport::server::TcpIncoming::bind(([127, 0, 0, 1], 0).into()).expect("binds");
+        let address = format!("http://{}", incoming.local_addr().expect("addr"));
+        let service = InventoryServer::from_arc(state.clone());
+        tokio::spawn(
+            tonic::transport::Server::builder()
+                .add_service(service)
+                .serve_with_incoming(incoming),
+        );
+        InventoryStub { address, state }
+    }
+
+    /// CheckAvailability answers after `delay`.
+    pub fn delay_checks(&self, delay: Duration) {
+        let ms = u64::try_from(delay.as_millis()).expect("ms");
+        self.state.check_delay_ms.store(ms, Ordering::SeqCst);
+    }
+
+    /// Every `every`-th CommitReservation (every one for 1) is applied at once and answered
+    /// after `delay`.
+    pub fn delay_commits(&self, delay: Duration, every: usize) {
+        let ms = u64::try_from(delay.as_millis()).expect("ms");
+        self.state.commit_delay_ms.store(ms, Ordering::SeqCst);
+        self.state.slow_every.store(every, Ordering::SeqCst);
+    }
+
+    /// Each seat's holder.
+    pub fn holders(&self) -> std::collections::BTreeMap<String, Option<String>> {
+        self.state
+            .seats
+            .lock()
+            .expect("lock")
+            .iter()
+            .map(|(seat, (_, holder))| (seat.clone(), holder.clone()))
+            .collect()
+    }
+
+    pub fn commits(&self) -> usize {
+        self.state.commits.load(Ordering::SeqCst)
+    }
+
+    pub fn releases(&self) -> usize {
+        self.state.releases.load(Ordering::SeqCst)
+    }
+}
+
+#[tonic::async_trait]
+impl inventory::inventory_server::Inventory for InventoryState {
+    async fn check_availability(
+        &self,
+        request: tonic::Request<inventory::CheckAvailabilityRequest>,
+    ) -> Result<tonic::Response<inventory::CheckAvailabilityResponse>, tonic::Status> {
+        let delay = self.check_delay_ms.load(Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+        let seats = self.seats.lock().expect("lock");
+        let answer = request
+            .into_inner()
+            .seat_ids
+            .into_iter()
+            .map(|id| {
+                let known = seats.get(&id);
+                inventory::SeatAvailability {
+                    available: known.is_some_and(|(_, holder)| holder.is_none()),
+                    price: known.map(|(price, _)| *price),
+                    currency: "KRW".into(),
+                    seat_id: id,
+                }
+            })
+            .collect();
+        Ok(tonic::Response::new(inventory::CheckAvailabilityResponse {
+            seats: answer,
+        }))
+    }
+
+    async fn commit_reservation(
+        &self,
+        request: tonic::Request<inventory::CommitReservationRequest>,
+    ) -> Result<tonic::Response<inventory::CommitReservationResponse>, tonic::Status> {
+        let request = request.into_inner();
+        let n = self.commits.fetch_add(1, Ordering::SeqCst) + 1;
+        let answer = {
+            let mut seats = self.seats.lock().expect("lock");
+            let unavailable: Vec<String> = request
+                .seat_ids
+                .iter()
+                .filter(|id| {
+                    seats.get(*id).is_none_or(|(_, holder)| {
+                        holder
+                            .as_ref()
+                            .is_some_and(|h| *h != request.reservation_id)
+                    })
+                })
+                .cloned()
+                .collect();
+            if unavailable.is_empty() {
+                for id in &request.seat_ids {
+                    if let Some((_, holder)) = seats.get_mut(id) {
+                        *holder = Some(request.reservation_id.clone());
+                    }
+                }
+            }
+            inventory::CommitReservationResponse {
+                committed: unavailable.is_empty(),
+                unavailable_seat_ids: unavailable,
+            }
+        };
+        let every = self.slow_every.load(Ordering::SeqCst);
+        if every == 0 || n % every == 0 {
+            let delay = self.commit_delay_ms.load(Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+        }
+        Ok(tonic::Response::new(answer))
+    }
+
+    async fn release_hold(
+        &self,
+        request: tonic::Request<inventory::ReleaseHoldRequest>,
+    ) -> Result<tonic::Response<inventory::ReleaseHoldResponse>, tonic::Status> {
+        let request = request.into_inner();
+        self.releases.fetch_add(1, Ordering::SeqCst);
+        let mut seats = self.seats.lock().expect("lock");
+        let mut released = 0;
+        for id in &request.seat_ids {
+            if let Some((_, holder)) = seats.get_mut(id)
+                && holder.as_deref() == Some(request.reservation_id.as_str())
+            {
+                *holder = None;
+                released += 1;
+            }
+        }
+        Ok(tonic::Response::new(inventory::ReleaseHoldResponse {
+            released,
+        }))
+    }
+}
