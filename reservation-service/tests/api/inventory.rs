@@ -121,6 +121,7 @@ async fn holds_commit_remotely_and_cancel_and_expiry_release_through_the_outbox(
     assert_eq!(app.state.reservations.sweep(100).await.expect("sweeps"), 1);
     drain_outbox(&app).await;
     assert_eq!(inventory.holders()["G-4"], None);
+    assert_eq!(inventory.releases(), 2, "one release per ended hold");
     assert_eq!(
         app.reservation(&expiring).await.status,
         ReservationStatus::Expired
@@ -277,6 +278,7 @@ async fn concurrent_holds_on_the_grpc_inventory_never_oversell() {
     for task in tasks {
         *answers.entry(task.await.expect("task")).or_default() += 1;
     }
+    workers.stop().await;
     assert!(
         answers.get(&201).is_some_and(|n| *n >= POOL / 2),
         "{answers:?}"

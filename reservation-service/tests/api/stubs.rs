@@ -408,7 +408,7 @@ impl inventory::inventory_server::Inventory for InventoryState {
             }
         };
         let every = self.slow_every.load(Ordering::SeqCst);
-        if every == 0 || n % every == 0 {
+        if every == 0 || n.is_multiple_of(every) {
             let delay = self.commit_delay_ms.load(Ordering::SeqCst);
             tokio::time::sleep(Duration::from_millis(delay)).await;
         }
