@@ -101,7 +101,7 @@ fn provider(settings: &TelemetrySettings) -> Option<SdkTracerProvider> {
 /// trace-context propagator; safe to call more than once (the first call wins).
 pub fn init(settings: &TelemetrySettings) -> Telemetry {
     use tracing_subscriber::EnvFilter;
-    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+    use_w3c_trace_context();
     let filter = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let provider = provider(settings);
     let otel = provider.as_ref().map(otel_layer);
@@ -125,6 +125,11 @@ pub fn init(settings: &TelemetrySettings) -> Telemetry {
         tracing::info!(endpoint, "exporting traces over OTLP/HTTP");
     }
     Telemetry { provider }
+}
+
+/// Reads and writes W3C `traceparent` (and `tracestate`) headers: [`init`] installs it.
+pub fn use_w3c_trace_context() {
+    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
 }
 
 /// Installs the log subscriber alone (no trace export): tools and tests.

@@ -15,4 +15,5 @@ mod reservations;
 mod shutdown;
 mod startup;
 mod stubs;
+mod traces;
 mod workers;

@@ -287,6 +287,23 @@ struct InventoryState {
     slow_every: AtomicUsize,
     commits: AtomicUsize,
     releases: AtomicUsize,
+    /// The `traceparent` of every call that carried one.
+    traceparents: Mutex<Vec<String>>,
+}
+
+impl InventoryState {
+    fn saw<T>(&self, request: &tonic::Request<T>) {
+        if let Some(parent) = request
+            .metadata()
+            .get("traceparent")
+            .and_then(|v| v.to_str().ok())
+        {
+            self.traceparents
+                .lock()
+                .expect("lock")
+                .push(parent.to_owned());
+        }
+    }
 }
 
 use reservation_service::services::inventory::proto::{
@@ -345,6 +362,11 @@ impl InventoryStub {
     pub fn releases(&self) -> usize {
         self.state.releases.load(Ordering::SeqCst)
     }
+
+    /// The `traceparent` headers the calls carried.
+    pub fn traceparents(&self) -> Vec<String> {
+        self.state.traceparents.lock().expect("lock").clone()
+    }
 }
 
 #[tonic::async_trait]
@@ -353,6 +375,7 @@ impl inventory::inventory_server::Inventory for InventoryState {
         &self,
         request: tonic::Request<inventory::CheckAvailabilityRequest>,
     ) -> Result<tonic::Response<inventory::CheckAvailabilityResponse>, tonic::Status> {
+        self.saw(&request);
         let delay = self.check_delay_ms.load(Ordering::SeqCst);
         tokio::time::sleep(Duration::from_millis(delay)).await;
         let seats = self.seats.lock().expect("lock");
@@ -379,6 +402,7 @@ impl inventory::inventory_server::Inventory for InventoryState {
         &self,
         request: tonic::Request<inventory::CommitReservationRequest>,
     ) -> Result<tonic::Response<inventory::CommitReservationResponse>, tonic::Status> {
+        self.saw(&request);
         let request = request.into_inner();
         let n = self.commits.fetch_add(1, Ordering::SeqCst) + 1;
         let answer = {

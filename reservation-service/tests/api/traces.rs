@@ -1,0 +1,118 @@
+//! Traces: a request continues the caller's `traceparent` and its DynamoDB operations and
+//! inventory calls are its child spans; the inventory receives the trace, and the outbox event
+//! records it. Spans go to the SDK's in-memory exporter through the service's own layer.
+
+use crate::helpers::*;
+use crate::stubs::InventoryStub;
+use opentelemetry::trace::{SpanId, TraceId};
+use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+use reqwest::StatusCode;
+use reservation_service::configuration::InventorySettings;
+use reservation_service::store::OutboxEvent;
+use std::time::Duration;
+use tracing_subscriber::layer::SubscriberExt;
+
+const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+const CALLER_SPAN: &str = "00f067aa0ba902b7";
+
+// One thread: the subscriber set for this test sees the server's tasks too.
+#[tokio::test(flavor = "current_thread")]
+async fn a_hold_is_one_trace_with_its_dynamodb_and_inventory_spans() {
+    let exporter = InMemorySpanExporter::default();
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(exporter.clone())
+        .build();
+    reservation_service::telemetry::use_w3c_trace_context();
+    let subscriber =
+        tracing_subscriber::registry().with(reservation_service::telemetry::otel_layer(&provider));
+    let _traced = tracing::subscriber::set_default(subscriber);
+
+    let inventory = InventoryStub::start(["T-1".to_string()], 10_000).await;
+    let address = inventory.address.parse().expect("uri");
+    let app = TestApp::builder()
+        .settings(|s| {
+            s.inventory = InventorySettings::Grpc {
+                address,
+                timeout: Duration::from_millis(200),
+            }
+        })
+        .spawn()
+        .await;
+    let response = app
+        .http
+        .post(format!("{}/v1/reservations", app.base))
+        .bearer_auth(app.token("u1"))
+        .header("Idempotency-Key", "t1")
+        .header("traceparent", format!("00-{TRACE}-{CALLER_SPAN}-01"))
+        .json(&create_body("u1", "evt_t", &["T-1"]))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(response.headers()["x-trace-id"], TRACE);
+    provider.force_flush().expect("flush");
+
+    let trace = TraceId::from_hex(TRACE).expect("hex");
+    let spans: Vec<_> = exporter
+        .get_finished_spans()
+        .expect("spans")
+        .into_iter()
+        .filter(|s| s.span_context.trace_id() == trace)
+        .collect();
+    let names: Vec<&str> = spans.iter().map(|s| s.name.as_ref()).collect();
+    let server = spans
+        .iter()
+        .find(|s| s.name == "POST /v1/reservations")
+        .unwrap_or_else(|| panic!("no server span in {names:?}"));
+    assert_eq!(
+        server.parent_span_id,
+        SpanId::from_hex(CALLER_SPAN).expect("hex")
+    );
+    assert_eq!(server.span_kind, opentelemetry::trace::SpanKind::Server);
+    for expected in [
+        "inventory.v1.Inventory/CheckAvailability",
+        "inventory.v1.Inventory/CommitReservation",
+        "DynamoDB.PutItem",
+        "DynamoDB.TransactWriteItems",
+    ] {
+        let span = spans
+            .iter()
+            .find(|s| s.name == expected)
+            .unwrap_or_else(|| panic!("no {expected} span in {names:?}"));
+        assert_eq!(
+            span.span_kind,
+            opentelemetry::trace::SpanKind::Client,
+            "{expected}"
+        );
+        // A descendant of the server span, in the same trace.
+        let mut parent = span.parent_span_id;
+        while parent != server.span_context.span_id() {
+            parent = spans
+                .iter()
+                .find(|s| s.span_context.span_id() == parent)
+                .unwrap_or_else(|| panic!("{expected} is not under the request: {names:?}"))
+                .parent_span_id;
+        }
+    }
+
+    // The inventory was called within the trace, and the event records it.
+    let parents = inventory.traceparents();
+    assert_eq!(parents.len(), 2, "{parents:?}");
+    assert!(
+        parents
+            .iter()
+            .all(|p| p.starts_with(&format!("00-{TRACE}-"))),
+        "{parents:?}"
+    );
+    let events = app
+        .table::<OutboxEvent>()
+        .scan()
+        .all()
+        .await
+        .expect("scans");
+    let hold = events
+        .iter()
+        .find(|e| e.event_type == "reservation.hold.created")
+        .expect("the hold's event");
+    assert_eq!(hold.trace_id.as_deref(), Some(TRACE));
+}
