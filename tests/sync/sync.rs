@@ -191,3 +191,85 @@ fn inventory_grpc_code() {
         &generated,
     );
 }
+
+/// The Helm chart renders the manifests of `deploy/k8s` (with kustomize's image pin applied):
+/// the chart's defaults are that deployment. `helm` is not installable from the registries
+/// these machines reach, so the test renders the subset of Go templates the chart uses
+/// ([`helm::render`]); it refuses anything else, so the chart cannot drift into syntax the
+/// test does not check.
+#[test]
+fn helm_chart_renders_the_kubernetes_manifests() {
+    let chart = "deploy/helm/reservation-service";
+    let values: serde_norway::Value =
+        serde_norway::from_str(&read(&format!("{chart}/values.yaml"))).expect("values.yaml");
+    let kustomization: serde_norway::Value =
+        serde_norway::from_str(&read("deploy/k8s/kustomization.yaml")).expect("kustomization");
+    let image = &kustomization["images"][0];
+    let pinned = format!(
+        "{}@{}",
+        image["newName"].as_str().expect("newName"),
+        image["digest"].as_str().expect("digest")
+    );
+    let resources = kustomization["resources"].as_sequence().expect("resources");
+    assert!(!resources.is_empty());
+    for manifest in resources {
+        let manifest = manifest.as_str().expect("a file name");
+        let template = read(&format!("{chart}/templates/{manifest}"));
+        let rendered = dynamo_sync_tests::helm::render(&template, &values)
+            .unwrap_or_else(|e| panic!("{chart}/templates/{manifest}: {e}"));
+        let rendered: serde_json::Value = serde_norway::from_str(&rendered)
+            .unwrap_or_else(|e| panic!("{manifest} renders invalid YAML: {e}\n{rendered}"));
+        let mut expected: serde_json::Value =
+            serde_norway::from_str(&read(&format!("deploy/k8s/{manifest}"))).expect("manifest");
+        if let Some(containers) = expected
+            .pointer_mut("/spec/template/spec/containers")
+            .and_then(serde_json::Value::as_array_mut)
+        {
+            for container in containers {
+                if container["image"] == image["name"].as_str().expect("name") {
+                    container["image"] = serde_json::Value::String(pinned.clone());
+                }
+            }
+        }
+        assert_eq!(
+            rendered, expected,
+            "the chart's {manifest} differs from deploy/k8s/{manifest}"
+        );
+    }
+}
+
+/// `docker-compose.yml` runs the service on the official DynamoDB Local image, with commands
+/// the binary has and settings it reads.
+#[test]
+fn docker_compose_runs_real_commands_with_known_settings() {
+    use clap::Parser as _;
+    let compose: serde_json::Value =
+        serde_norway::from_str(&read("docker-compose.yml")).expect("docker-compose.yml");
+    let services = compose["services"].as_object().expect("services");
+    let dynamodb = services["dynamodb"]["image"].as_str().expect("image");
+    assert!(dynamodb.starts_with("amazon/dynamodb-local:"), "{dynamodb}");
+    let ours: Vec<_> = services
+        .iter()
+        .filter(|(_, s)| s["image"] == "reservation-service:local")
+        .collect();
+    assert!(ours.iter().any(|(name, _)| *name == "reservation-service"));
+    for (name, service) in ours {
+        let command: Vec<&str> = service["command"]
+            .as_array()
+            .expect("command")
+            .iter()
+            .map(|arg| arg.as_str().expect("string"))
+            .collect();
+        let args = std::iter::once("reservation-service").chain(command.iter().copied());
+        if let Err(e) = reservation_service::cli::Cli::try_parse_from(args) {
+            panic!("service {name}: {command:?} is not a command of the binary: {e}");
+        }
+        for key in service["environment"].as_object().expect("environment").keys() {
+            assert!(
+                key.starts_with("AWS_") || VARIABLES.iter().any(|(v, _, _)| v == key),
+                "service {name} sets {key}, which the service does not read"
+            );
+        }
+        assert_eq!(service["environment"]["APP_ENV"], "local");
+    }
+}
