@@ -3,13 +3,16 @@
 #   . scripts/stack.sh
 #   stack_start PREFIX BIN LOG      # exports DYNAMODB_ENDPOINT, PORT, TABLE_PREFIX; creates tables
 #   stack_serve                     # starts BIN serve in the background and waits for /health
+#   stack_serve_replica             # one more replica on another port (STACK_URLS lists all)
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 STACK_SERVICE_PID=""
+STACK_SERVICE_PIDS=""
+STACK_URLS=""
 STACK_DDB_PORT=""
 stack_stop() {
-  [ -n "$STACK_SERVICE_PID" ] && kill "$STACK_SERVICE_PID" 2>/dev/null || true
+  for pid in $STACK_SERVICE_PIDS; do kill "$pid" 2>/dev/null || true; done
   [ -n "$STACK_DDB_PORT" ] && scripts/dynamodb-local.sh stop "$STACK_DDB_PORT" >/dev/null 2>&1 || true
 }
 trap stack_stop EXIT
@@ -27,9 +30,20 @@ stack_start() {
 }
 
 stack_serve() {
-  "$STACK_BIN" serve 2>"$STACK_LOG" &
-  STACK_SERVICE_PID=$!
-  python3 - "$PORT" "$STACK_LOG" <<'PY'
+  stack_serve_on "$PORT"
+  STACK_SERVICE_PID="${STACK_SERVICE_PIDS##* }"
+}
+
+stack_serve_replica() {
+  stack_serve_on "$(free_port)"
+}
+
+# Starts a replica on port $1 and waits for its /health.
+stack_serve_on() {
+  PORT="$1" "$STACK_BIN" serve 2>>"$STACK_LOG" &
+  STACK_SERVICE_PIDS="$STACK_SERVICE_PIDS $!"
+  STACK_URLS="${STACK_URLS:+$STACK_URLS,}http://127.0.0.1:$1"
+  python3 - "$1" "$STACK_LOG" <<'PY'
 import sys, time, urllib.request
 for _ in range(150):
     try:

@@ -129,7 +129,8 @@ pub mod helm {
             .strip_prefix(".Values.")
             .ok_or_else(|| format!("unsupported reference {path:?}"))?;
         rest.split('.').try_fold(values, |v, key| {
-            v.get(key).ok_or_else(|| format!("{path}: no value {key:?}"))
+            v.get(key)
+                .ok_or_else(|| format!("{path}: no value {key:?}"))
         })
     }
 

@@ -264,7 +264,11 @@ fn docker_compose_runs_real_commands_with_known_settings() {
         if let Err(e) = reservation_service::cli::Cli::try_parse_from(args) {
             panic!("service {name}: {command:?} is not a command of the binary: {e}");
         }
-        for key in service["environment"].as_object().expect("environment").keys() {
+        for key in service["environment"]
+            .as_object()
+            .expect("environment")
+            .keys()
+        {
             assert!(
                 key.starts_with("AWS_") || VARIABLES.iter().any(|(v, _, _)| v == key),
                 "service {name} sets {key}, which the service does not read"

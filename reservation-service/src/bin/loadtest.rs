@@ -35,9 +35,9 @@ use time::OffsetDateTime;
 #[derive(Debug, Clone, Parser)]
 #[command(name = "reservation-loadtest", version, about)]
 struct Options {
-    /// The service.
-    #[arg(long, default_value = "http://127.0.0.1:8080")]
-    url: String,
+    /// The service; replicas comma-separated (requests go to them in turn).
+    #[arg(long, value_delimiter = ',', default_value = "http://127.0.0.1:8080")]
+    url: Vec<String>,
     /// Operations per phase.
     #[arg(long, default_value_t = 2000)]
     requests: usize,
@@ -300,7 +300,7 @@ async fn run(
             http.clone(),
             auth.clone(),
             ids.clone(),
-            options.url.clone(),
+            Arc::new(options.url.clone()),
             event.clone(),
         );
         phase("POST hold", n, c, move |i| {
@@ -312,6 +312,7 @@ async fn run(
                 event.clone(),
             );
             async move {
+                let url = &url[i % url.len()];
                 let user = format!("load_{run_id:08x}_{i}");
                 let body = serde_json::json!({
                     "event_id": event, "qty": 1, "seat_ids": [format!("L-{i}")], "user_id": user,
@@ -340,13 +341,20 @@ async fn run(
     };
 
     let request = |kind: &'static str| {
-        let (http, auth, ids, url) = (http.clone(), auth.clone(), ids.clone(), options.url.clone());
+        let (http, auth, ids, url) = (
+            http.clone(),
+            auth.clone(),
+            ids.clone(),
+            Arc::new(options.url.clone()),
+        );
         move |i: usize| {
             let (http, auth, ids, url) = (http.clone(), auth.clone(), ids.clone(), url.clone());
             async move {
                 let Some(id) = ids[i].get() else {
                     return Err(0);
                 };
+                // Another replica than the hold's, when there are several.
+                let url = &url[(i + 1) % url.len()];
                 let user = format!("load_{run_id:08x}_{i}");
                 let request = if kind == "get" {
                     http.get(format!("{url}/v1/reservations/{id}"))

@@ -127,3 +127,138 @@ async fn two_thousand_concurrent_holds_on_twenty_seats_never_oversell() {
     assert_eq!((audit.sold, audit.held), (sold, held));
     assert!(sold + held <= POOL, "sold {sold} + held {held} > {POOL}");
 }
+
+/// Counts how often each event is published, across every replica's relay.
+#[derive(Default)]
+struct Published(std::sync::Mutex<std::collections::HashMap<String, usize>>);
+
+impl reservation_service::outbox::EventSink for Published {
+    fn publish<'a>(
+        &'a self,
+        events: &'a [reservation_service::store::OutboxEvent],
+    ) -> std::pin::Pin<
+        Box<
+            dyn std::future::Future<Output = Vec<reservation_service::outbox::PublishResult>>
+                + Send
+                + 'a,
+        >,
+    > {
+        let mut published = self.0.lock().expect("lock");
+        for event in events {
+            *published.entry(event.outbox_id.clone()).or_default() += 1;
+        }
+        Box::pin(std::future::ready(vec![Ok(()); events.len()]))
+    }
+
+    fn describe(&self) -> String {
+        "a counter".into()
+    }
+}
+
+/// Horizontal scaling: three replicas on one DynamoDB, each with its relay and sweeper,
+/// requests spread over them (a reservation is often confirmed or cancelled on another replica
+/// than the one that held it). No seat is oversold and every change is published exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_replicas_never_oversell_and_publish_every_change_once() {
+    const POOL: usize = 20;
+    const REQUESTS: usize = 900;
+    let first = TestApp::builder()
+        .hold_ttl(Duration::from_secs(600))
+        .settings(|s| s.relay_interval = Duration::from_millis(50))
+        .spawn()
+        .await;
+    let mut replicas = vec![first];
+    for _ in 0..2 {
+        let db = replicas[0].db.clone();
+        replicas.push(
+            TestApp::builder()
+                .hold_ttl(Duration::from_secs(600))
+                .settings(|s| s.relay_interval = Duration::from_millis(50))
+                .database(db)
+                .without_tables()
+                .spawn()
+                .await,
+        );
+    }
+    let replicas = Arc::new(replicas);
+    replicas[0]
+        .seed("evt_scale", (1..=POOL).map(|n| format!("L-{n}")))
+        .await;
+    let published = Arc::new(Published::default());
+    let workers: Vec<_> = replicas
+        .iter()
+        .map(|app| app.state.spawn_workers(published.clone()))
+        .collect();
+    let in_flight = Arc::new(Semaphore::new(96));
+    let tasks: Vec<_> = (0..REQUESTS)
+        .map(|i| {
+            let (replicas, in_flight) = (replicas.clone(), in_flight.clone());
+            tokio::spawn(async move {
+                let _permit = in_flight.acquire_owned().await.expect("semaphore");
+                let mut rng = fastrand::Rng::with_seed(i as u64);
+                let seat = format!("L-{}", rng.usize(1..=POOL));
+                let user = format!("user{i}");
+                let app = &replicas[i % 3];
+                let (status, body, _) = app.hold(&user, "k1", "evt_scale", &[&seat]).await;
+                if status == StatusCode::CONFLICT {
+                    assert_eq!(body["error"]["code"], "INVENTORY_CONFLICT", "{body}");
+                    return 0;
+                }
+                assert_eq!(status, StatusCode::CREATED, "{body}");
+                let id = body["reservation_id"].as_str().expect("id").to_owned();
+                // The next step goes to another replica.
+                let other = &replicas[(i + 1) % 3];
+                let (status, body, _) = if rng.bool() {
+                    other.confirm(&user, &id, "k2", &format!("pay_{i}")).await
+                } else {
+                    other
+                        .post(
+                            &format!("/v1/reservations/{id}/cancel"),
+                            Some(&user),
+                            Some("k2"),
+                            None,
+                        )
+                        .await
+                };
+                assert_eq!(status, StatusCode::OK, "{body}");
+                1
+            })
+        })
+        .collect();
+    let mut held = 0;
+    for task in tasks {
+        held += task.await.expect("no request failed its expectations");
+    }
+    for workers in workers {
+        workers.stop().await;
+    }
+    // What the relays left (events committed after their last pass) is published now.
+    replicas[0]
+        .state
+        .relay(published.clone())
+        .pass()
+        .await
+        .expect("pass");
+    assert!(held >= POOL / 2, "{held} holds won");
+
+    let audit = audit(&replicas[0], "evt_scale", POOL).await;
+    assert_eq!(audit.reservations.len(), held);
+    assert!(audit.sold + audit.held <= POOL);
+    let events = replicas[0]
+        .table::<reservation_service::store::OutboxEvent>()
+        .scan()
+        .all()
+        .await
+        .expect("scans the outbox");
+    let published = published.0.lock().expect("lock");
+    for event in &events {
+        assert_eq!(
+            published.get(&event.outbox_id),
+            Some(&1),
+            "{} ({}) must be published exactly once",
+            event.outbox_id,
+            event.event_type
+        );
+    }
+    assert_eq!(published.len(), events.len());
+}

@@ -12,6 +12,7 @@ mod operations;
 mod outage;
 mod requests;
 mod reservations;
+mod scale;
 mod shutdown;
 mod startup;
 mod stubs;
