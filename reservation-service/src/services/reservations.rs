@@ -164,18 +164,42 @@ impl Reservations {
             .inventory
             .offer(&request.event_id, &request.seat_ids, self.clock.now())
             .await?;
+        // One reservation id for every attempt: a remote inventory's commit of it is
+        // idempotent, so a retry after a transaction conflict reuses the seats it took.
+        let ids = self.new_hold_ids();
+        let hold = ids.hold(user, request);
+        let mut taken = false;
+        let result = self
+            .hold_attempts(user, request, key, hash, &hold, &offers, &mut taken)
+            .await;
+        if taken && !matches!(result, Ok(Outcome::Executed(_))) {
+            // Taken outside the transaction but not committed: give back (the relay executes
+            // the inventory's compensation, if any).
+            self.inventory.abandon(&hold).await;
+            self.outbox_written.notify_one();
+        }
+        result
+    }
+
+    /// Sends the hold's transaction, again while only other transactions' conflicts refuse it.
+    /// `taken` tells whether the inventory took the seats at least once.
+    #[allow(clippy::too_many_arguments)]
+    async fn hold_attempts(
+        &self,
+        user: &str,
+        request: &CreateReservation,
+        key: &str,
+        hash: &str,
+        hold: &NewHold<'_>,
+        offers: &[Offer],
+        taken: &mut bool,
+    ) -> Result<Outcome, Error> {
         for attempt in 1..=4u32 {
-            let ids = self.new_hold_ids();
-            let hold = ids.hold(user, request);
             let (tx, response) = self
-                .hold_transaction(user, request, key, hash, &hold, &offers)
+                .hold_transaction(user, request, key, hash, hold, offers)
                 .await?;
+            *taken = true;
             let outcome = tx.send().await;
-            if outcome.is_err() {
-                self.inventory.abandon(&hold).await;
-                // The relay executes the inventory's compensation, if any.
-                self.outbox_written.notify_one();
-            }
             let reasons = match outcome {
                 Ok(()) => {
                     tracing::info!(
@@ -195,15 +219,15 @@ impl Reservations {
                 return Ok(Outcome::Replayed(stored));
             }
             let seats = self.tables.seats.name();
-            let taken: Vec<String> = reasons
+            let lost: Vec<String> = reasons
                 .iter()
                 .filter(|r| {
                     r.table == seats && r.index < request.seat_ids.len() && r.is_condition_failed()
                 })
                 .map(|r| request.seat_ids[r.index].clone())
                 .collect();
-            if !taken.is_empty() {
-                return Err(Error::SeatsTaken(taken));
+            if !lost.is_empty() {
+                return Err(Error::SeatsTaken(lost));
             }
             if reasons
                 .iter()

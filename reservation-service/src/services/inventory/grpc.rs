@@ -272,7 +272,11 @@ impl Inventory for GrpcInventory {
                 hold.now.unix_timestamp().saturating_add(grace),
             );
             task.outbox_id = hold.compensation_id.to_owned();
-            self.outbox.put(task).if_not_exists().send().await?;
+            match self.outbox.put(task).if_not_exists().send().await {
+                // A retry of the same hold: its compensation is already written.
+                Ok(_) | Err(dynamo_core::Error::ConditionFailed { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
 
             let message = CommitReservationRequest {
                 reservation_id: hold.reservation_id.to_owned(),
