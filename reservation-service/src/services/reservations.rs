@@ -135,10 +135,13 @@ impl Reservations {
     /// Holds the seats: 201 `{reservation_id, hold_expires_at}`, once per user and
     /// `Idempotency-Key`.
     ///
-    /// A hold has no effect outside DynamoDB, so it needs no idempotency lock: the seats, the
-    /// reservation, its event and the key's record with the response commit in one transaction,
-    /// on the condition that the key is free. When it is canceled, the key's record decides: an
-    /// earlier request with the key is replayed; otherwise the seats were taken.
+    /// With the seats table, a hold has no effect outside DynamoDB, so it needs no idempotency
+    /// lock: the seats, the reservation, its event and the key's record with the response
+    /// commit in one transaction, on the condition that the key is free. When the inventory
+    /// reports a seat taken, or the transaction is canceled, the key's record decides: an
+    /// earlier request with the key is replayed; otherwise the seats were taken. (A remote
+    /// inventory's commit is made idempotent by the reservation id and undone by the outbox:
+    /// `services::inventory`.)
     pub async fn hold(
         &self,
         user: &str,
@@ -160,10 +163,22 @@ impl Reservations {
         key: &str,
         hash: &str,
     ) -> Result<Outcome, Error> {
-        let offers = self
+        let offers = match self
             .inventory
             .offer(&request.event_id, &request.seat_ids, self.clock.now())
-            .await?;
+            .await
+        {
+            Ok(offers) => offers,
+            // Taken, perhaps by this very request's first attempt: a replay answers as the
+            // first answered.
+            Err(taken @ Error::SeatsTaken(_)) => {
+                return match self.idempotency.lookup(user, key, hash).await? {
+                    Some(stored) => Ok(Outcome::Replayed(stored)),
+                    None => Err(taken),
+                };
+            }
+            Err(e) => return Err(e),
+        };
         // One reservation id for every attempt: a remote inventory's commit of it is
         // idempotent, so a retry after a transaction conflict reuses the seats it took.
         let ids = self.new_hold_ids();

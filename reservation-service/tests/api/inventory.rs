@@ -70,6 +70,11 @@ async fn holds_commit_remotely_and_cancel_and_expiry_release_through_the_outbox(
     assert_eq!(holders["G-1"].as_deref(), Some(held.as_str()));
     assert_eq!(holders["G-2"].as_deref(), Some(held.as_str()));
     assert!(pending_tasks(&app).await.is_empty());
+    // The same request again (a client retry) is replayed, though the inventory now reports
+    // the seats taken: by this very reservation.
+    let (status, body, _) = app.hold("u1", "h1", "evt_g", &["G-1", "G-2"]).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["reservation_id"], held.as_str());
     let (_, view, _) = app.get(&format!("/v1/reservations/{held}"), "u1").await;
     assert_eq!(view["total_price"], json!(2 * PRICE));
     assert_eq!(view["currency"], "KRW");

@@ -58,15 +58,18 @@ impl Inventory for SeatsTable {
                 .into_iter()
                 .map(|seat| (seat.seat_id.clone(), seat))
                 .collect();
-            if seat_ids.iter().any(|id| !found.contains_key(id)) {
-                // Refused anyway: name every seat that cannot be had, the missing ones and
-                // those this read found taken, so one answer tells the whole story.
-                let now = now.unix_timestamp();
-                let unavailable = seat_ids
-                    .iter()
-                    .filter(|id| found.get(*id).is_none_or(|seat| !seat.is_free(now)))
-                    .cloned()
-                    .collect();
+            // Seats missing, or taken as this read sees them, are refused before the
+            // transaction: in a busy sale most holds lose the race, and each lost race would
+            // otherwise cost a transaction canceled by the seat's condition. The read may be
+            // stale; the transaction's conditions stay the guarantee for the seats it finds
+            // free. One answer names every seat that cannot be had.
+            let now = now.unix_timestamp();
+            let unavailable: Vec<String> = seat_ids
+                .iter()
+                .filter(|id| found.get(*id).is_none_or(|seat| !seat.is_free(now)))
+                .cloned()
+                .collect();
+            if !unavailable.is_empty() {
                 return Err(Error::SeatsTaken(unavailable));
             }
             Ok(seat_ids
