@@ -42,6 +42,14 @@ async fn drain_outbox(app: &TestApp) {
     panic!("the outbox does not drain");
 }
 
+async fn stored_reservations(app: &TestApp) -> Vec<reservation_service::store::Reservation> {
+    app.table::<reservation_service::store::Reservation>()
+        .scan()
+        .all()
+        .await
+        .expect("scans")
+}
+
 /// The inventory tasks still waiting in the outbox.
 async fn pending_tasks(app: &TestApp) -> Vec<OutboxEvent> {
     app.table::<OutboxEvent>()
@@ -190,12 +198,7 @@ async fn a_slow_inventory_is_504_within_the_deadline_and_a_lost_commit_is_undone
         "released by the compensation"
     );
     assert!(pending_tasks(&app).await.is_empty());
-    let reservations = app
-        .table::<reservation_service::store::Reservation>()
-        .scan()
-        .all()
-        .await
-        .expect("scans");
+    let reservations = stored_reservations(&app).await;
     assert!(reservations.is_empty(), "no reservation without its seats");
 
     // The inventory answers in time again: the seat can be held.
@@ -212,12 +215,7 @@ async fn an_inventory_that_is_down_is_503_and_nothing_is_held() {
         .await;
     let (status, body, _) = app.hold("u1", "h1", "evt_d", &["D-1"]).await;
     assert_error(status, &body, 503, "SERVICE_UNAVAILABLE");
-    let reservations = app
-        .table::<reservation_service::store::Reservation>()
-        .scan()
-        .all()
-        .await
-        .expect("scans");
+    let reservations = stored_reservations(&app).await;
     assert!(reservations.is_empty());
     assert!(pending_tasks(&app).await.is_empty());
 }
@@ -296,12 +294,7 @@ async fn concurrent_holds_on_the_grpc_inventory_never_oversell() {
     assert!(pending_tasks(&app).await.is_empty());
 
     // Seat by seat: the inventory's holder is the one reservation that keeps it.
-    let reservations = app
-        .table::<reservation_service::store::Reservation>()
-        .scan()
-        .all()
-        .await
-        .expect("scans");
+    let reservations = stored_reservations(&app).await;
     let mut owner: BTreeMap<String, String> = BTreeMap::new();
     for r in &reservations {
         if matches!(
