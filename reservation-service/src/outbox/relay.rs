@@ -126,21 +126,30 @@ impl Relay {
         self.sink.as_ref()
     }
 
-    /// Events due in every shard (from the eventually consistent index: a claim checks them).
+    /// Events due in every shard (from the eventually consistent index: a claim checks them),
+    /// the shards read concurrently.
     async fn due(&self, now: i64) -> Result<Vec<OutboxEvent>, Error> {
+        // Start at a random shard so relays of several replicas claim in different orders.
         let start = fastrand::u8(..WORK_SHARDS);
-        let mut due = Vec::new();
-        for i in 0..WORK_SHARDS {
+        let pages = futures_util::future::join_all((0..WORK_SHARDS).map(|i| {
             let shard = (start + i) % WORK_SHARDS;
-            // Due at `now` at the latest: before every key due after it.
-            let page = self
-                .outbox
-                .query(OutboxEventGsi1Partition::new(shard))
-                .sk_lt(OutboxEventGsi1SortKey::next_retry_at(now + 1))
-                .limit(self.config.per_shard)
-                .send()
-                .await?;
-            due.extend(page.items.into_iter().map(|mut event| {
+            async move {
+                // Due at `now` at the latest: before every key due after it.
+                let page = self
+                    .outbox
+                    .query(OutboxEventGsi1Partition::new(shard))
+                    .sk_lt(OutboxEventGsi1SortKey::next_retry_at(now + 1))
+                    .limit(self.config.per_shard)
+                    .send()
+                    .await?;
+                Ok::<_, Error>((shard, page.items))
+            }
+        }))
+        .await;
+        let mut due = Vec::new();
+        for page in pages {
+            let (shard, items) = page?;
+            due.extend(items.into_iter().map(|mut event| {
                 // Events written before the shard was stored: the index says where they are.
                 event.pending_shard.get_or_insert(shard);
                 event
