@@ -475,10 +475,13 @@ impl Reservations {
                     .set_index_keys(ReservationGsi2Keys { hold_shard: None })
                     .remove(r.gsi2sk)
             },
-            // Still held, and the hold has not ended (`gsi2sk` is its end, epoch seconds).
-            r.status
-                .eq(ReservationStatus::Hold)
-                .and(r.gsi2sk.ge(Some(now.unix_timestamp()))),
+            // Still held, and the hold has not ended (`gsi2sk` is its end, epoch seconds; the
+            // seats table's conditions check the end too, for holds written without it).
+            r.status.eq(ReservationStatus::Hold).and(
+                r.gsi2sk
+                    .not_exists()
+                    .or(r.gsi2sk.ge(Some(now.unix_timestamp()))),
+            ),
         );
         let event = Confirmed {
             reservation_id: reservation_id.to_owned(),

@@ -135,6 +135,9 @@ async fn holds_commit_remotely_and_cancel_and_expiry_release_through_the_outbox(
     drain_outbox(&app).await;
     assert_eq!(inventory.holders()["G-4"], None);
     assert_eq!(inventory.releases(), 2, "one release per ended hold");
+    // Without trace export there is no trace to continue: calls carry no `traceparent`
+    // (tests/traces.rs has the other case).
+    assert!(inventory.traceparents().is_empty());
     assert_eq!(
         app.reservation(&expiring).await.status,
         ReservationStatus::Expired

@@ -16,5 +16,4 @@ mod scale;
 mod shutdown;
 mod startup;
 mod stubs;
-mod traces;
 mod workers;

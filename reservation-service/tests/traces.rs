@@ -1,6 +1,18 @@
 //! Traces: a request continues the caller's `traceparent` and its DynamoDB operations and
 //! inventory calls are its child spans; the inventory receives the trace, and the outbox event
 //! records it. Spans go to the SDK's in-memory exporter through the service's own layer.
+//!
+//! A test binary of its own: the subscriber is set for this test's thread, and `tracing`'s
+//! per-callsite interest, shared by every thread of a process, must not be decided by the
+//! other tests running beside it.
+
+// The API tests' helpers and stubs, of which this test uses a part.
+#![allow(dead_code)]
+
+#[path = "api/helpers.rs"]
+mod helpers;
+#[path = "api/stubs.rs"]
+mod stubs;
 
 use crate::helpers::*;
 use crate::stubs::InventoryStub;
