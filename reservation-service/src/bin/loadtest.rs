@@ -270,7 +270,7 @@ async fn run(
                         let hold = ids.hold(&request.user_id, &request);
                         let key = format!("raw-{i}");
                         let (tx, _) = reservations
-                            .hold_transaction(&request.user_id, &request, &key, "0", &hold, &offers)
+                            .hold_transaction(&hold, &key, "0", &offers)
                             .await
                             .map_err(|_| 0u16)?;
                         tx.send().await.map_err(|_| 0)

@@ -185,7 +185,7 @@ impl Reservations {
         let hold = ids.hold(user, request);
         let mut taken = false;
         let result = self
-            .hold_attempts(user, request, key, hash, &hold, &offers, &mut taken)
+            .hold_attempts(&hold, key, hash, &offers, &mut taken)
             .await;
         if taken && !matches!(result, Ok(Outcome::Executed(_))) {
             // Taken outside the transaction but not committed: give back (the relay executes
@@ -198,29 +198,23 @@ impl Reservations {
 
     /// Sends the hold's transaction, again while only other transactions' conflicts refuse it.
     /// `taken` tells whether the inventory took the seats at least once.
-    #[allow(clippy::too_many_arguments)]
     async fn hold_attempts(
         &self,
-        user: &str,
-        request: &CreateReservation,
+        hold: &NewHold<'_>,
         key: &str,
         hash: &str,
-        hold: &NewHold<'_>,
         offers: &[Offer],
         taken: &mut bool,
     ) -> Result<Outcome, Error> {
         for attempt in 1..=4u32 {
-            let (tx, response) = self
-                .hold_transaction(user, request, key, hash, hold, offers)
-                .await?;
+            let (tx, response) = self.hold_transaction(hold, key, hash, offers).await?;
             *taken = true;
-            let outcome = tx.send().await;
-            let reasons = match outcome {
+            let reasons = match tx.send().await {
                 Ok(()) => {
                     tracing::info!(
                         reservation_id = response.reservation_id,
-                        event_id = request.event_id,
-                        seats = request.seat_ids.len(),
+                        event_id = hold.event_id,
+                        seats = hold.seat_ids.len(),
                         "seats held"
                     );
                     self.committed(ReservationStatus::Hold);
@@ -230,16 +224,16 @@ impl Reservations {
                 Err(dynamo_core::Error::TransactionConflict { .. }) => Vec::new(),
                 Err(e) => return Err(e.into()),
             };
-            if let Some(stored) = self.idempotency.lookup(user, key, hash).await? {
+            if let Some(stored) = self.idempotency.lookup(hold.user_id, key, hash).await? {
                 return Ok(Outcome::Replayed(stored));
             }
             let seats = self.tables.seats.name();
             let lost: Vec<String> = reasons
                 .iter()
                 .filter(|r| {
-                    r.table == seats && r.index < request.seat_ids.len() && r.is_condition_failed()
+                    r.table == seats && r.index < hold.seat_ids.len() && r.is_condition_failed()
                 })
-                .map(|r| request.seat_ids[r.index].clone())
+                .map(|r| hold.seat_ids[r.index].clone())
                 .collect();
             if !lost.is_empty() {
                 return Err(Error::SeatsTaken(lost));
@@ -288,13 +282,12 @@ impl Reservations {
     /// [`Inventory::abandon`] the hold.
     pub async fn hold_transaction(
         &self,
-        user: &str,
-        request: &CreateReservation,
+        hold: &NewHold<'_>,
         key: &str,
         hash: &str,
-        hold: &NewHold<'_>,
         offers: &[Offer],
     ) -> Result<(TransactWrite, HoldResponse), Error> {
+        let (user, event_id, seat_ids) = (hold.user_id, hold.event_id, hold.seat_ids);
         let prices: Vec<Option<Money>> = offers.iter().map(Offer::price).collect();
         let total = crate::domain::money::total(
             offers
@@ -302,7 +295,7 @@ impl Reservations {
                 .zip(&prices)
                 .map(|(offer, price)| (offer.seat_id.as_str(), price.as_ref())),
         )
-        .map_err(|e| Error::NotForSale(format!("event {}: {e}", request.event_id)))?;
+        .map_err(|e| Error::NotForSale(format!("event {event_id}: {e}")))?;
         let (now, hold_until) = (hold.now, hold.until);
         let reservation_id = hold.reservation_id.to_owned();
         let stored = StoredResponse::json(
@@ -316,14 +309,14 @@ impl Reservations {
             .inventory
             .take(TransactWrite::new(&self.client), hold, offers)
             .await?;
-        let quantity = u32::try_from(request.seat_ids.len()).unwrap_or(u32::MAX);
+        let quantity = u32::try_from(seat_ids.len()).unwrap_or(u32::MAX);
         let event = self.outbox_event(
             &reservation_id,
             &HoldCreated {
                 reservation_id: reservation_id.clone(),
-                event_id: request.event_id.clone(),
+                event_id: event_id.to_owned(),
                 user_id: user.to_owned(),
-                seat_ids: request.seat_ids.clone(),
+                seat_ids: seat_ids.to_vec(),
                 quantity,
                 hold_expires_at: rfc3339(hold_until),
                 total_price: total.amount,
@@ -333,10 +326,10 @@ impl Reservations {
         );
         let reservation = Reservation {
             reservation_id: reservation_id.clone(),
-            event_id: request.event_id.clone(),
+            event_id: event_id.to_owned(),
             user_id: user.to_owned(),
             status: ReservationStatus::Hold,
-            seat_ids: request.seat_ids.clone(),
+            seat_ids: seat_ids.to_vec(),
             quantity,
             total_price: Some(total.amount),
             currency: Some(total.currency),
