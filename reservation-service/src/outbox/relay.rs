@@ -276,12 +276,7 @@ impl Relay {
     pub async fn pass(&self) -> Result<Pass, Error> {
         let now = self.clock.now_secs();
         let mut due = self.due(now).await?;
-        if let Err(why) = self.sink.ready() {
-            // Events are not claimed, so none spends an attempt while the sink cannot take
-            // them; inventory tasks do not need the sink.
-            tracing::debug!(why, "events wait for the sink");
-            due.retain(|e| e.event_type == RELEASE_TASK);
-        }
+        // The lag counts the events waiting for the sink too.
         let lag = due
             .iter()
             .map(|e| e.created_at.unix_timestamp())
@@ -289,6 +284,12 @@ impl Relay {
             .map_or(0, |oldest| (now - oldest).max(0));
         self.metrics
             .outbox_lag(Duration::from_secs(lag.unsigned_abs()));
+        if let Err(why) = self.sink.ready() {
+            // Events are not claimed, so none spends an attempt while the sink cannot take
+            // them; inventory tasks do not need the sink.
+            tracing::debug!(why, "events wait for the sink");
+            due.retain(|e| e.event_type == RELEASE_TASK);
+        }
         let mut pass = Pass {
             due: due.len(),
             ..Pass::default()

@@ -447,8 +447,12 @@ mod eventbridge {
         let relay = app
             .state
             .relay_with(Arc::new(sink.clone()), RelayConfig::default());
+        app.clock.advance(Duration::from_secs(5));
         let pass = relay.pass().await.expect("pass");
         assert_eq!(pass.published + pass.retried + pass.failed, 0, "{pass:?}");
+        // The waiting event still counts in the lag.
+        let text = app.state.metrics.render();
+        assert!(text.contains("outbox_lag_seconds 5.0"), "{text}");
         let stored = events(&app).await;
         assert!(
             stored
