@@ -171,6 +171,28 @@ impl GrpcInventory {
         })
     }
 
+    /// The outbox task that gives the seats of `reservation_id` back, due at `due`.
+    fn release_task(
+        reservation_id: &str,
+        event_id: &str,
+        seat_ids: &[String],
+        now: OffsetDateTime,
+        due: i64,
+    ) -> OutboxEvent {
+        let release = Release {
+            reservation_id: reservation_id.to_owned(),
+            event_id: event_id.to_owned(),
+            seat_ids: seat_ids.to_vec(),
+        };
+        OutboxEvent::pending(
+            RELEASE_TASK,
+            reservation_id,
+            serde_json::to_string(&release).unwrap_or_default(),
+            now,
+            due,
+        )
+    }
+
     fn task_key(id: &str) -> OutboxEventKey {
         OutboxEventKey::new(id.to_owned(), RELEASE_TASK.to_owned())
     }
@@ -258,16 +280,11 @@ impl Inventory for GrpcInventory {
         Box::pin(async move {
             // First the compensation: from here on, whatever happens, the seats are either the
             // committed reservation's or released by the relay.
-            let release = Release {
-                reservation_id: hold.reservation_id.to_owned(),
-                event_id: hold.event_id.to_owned(),
-                seat_ids: hold.seat_ids.to_vec(),
-            };
             let grace = i64::try_from(self.grace.as_secs()).unwrap_or(i64::MAX);
-            let mut task = OutboxEvent::pending(
-                RELEASE_TASK,
+            let mut task = Self::release_task(
                 hold.reservation_id,
-                serde_json::to_string(&release).unwrap_or_default(),
+                hold.event_id,
+                hold.seat_ids,
                 hold.now,
                 hold.now.unix_timestamp().saturating_add(grace),
             );
@@ -350,15 +367,10 @@ impl Inventory for GrpcInventory {
         reservation: &'a Reservation,
         now: OffsetDateTime,
     ) -> InventoryFuture<'a, Result<TransactWrite, Error>> {
-        let release = Release {
-            reservation_id: reservation.reservation_id.clone(),
-            event_id: reservation.event_id.clone(),
-            seat_ids: reservation.seat_ids.clone(),
-        };
-        let task = OutboxEvent::pending(
-            RELEASE_TASK,
+        let task = Self::release_task(
             &reservation.reservation_id,
-            serde_json::to_string(&release).unwrap_or_default(),
+            &reservation.event_id,
+            &reservation.seat_ids,
             now,
             now.unix_timestamp(),
         );
