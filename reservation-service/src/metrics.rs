@@ -412,17 +412,20 @@ impl Metrics {
             .inc();
     }
 
-    /// A bulkhead's limit and how many calls it would let through now.
-    pub fn bulkhead(&self, name: &'static str, available: usize, max: usize) {
-        let as_i64 = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
-        self.0
-            .bulkhead_available
-            .get_or_create(&NameLabel { name })
-            .set(as_i64(available));
+    /// A bulkhead's limit (set once, when it is made).
+    pub fn bulkhead_limit(&self, name: &'static str, max: usize) {
         self.0
             .bulkhead_max
             .get_or_create(&NameLabel { name })
-            .set(as_i64(max));
+            .set(i64::try_from(max).unwrap_or(i64::MAX));
+    }
+
+    /// How many calls a bulkhead would let through now.
+    pub fn bulkhead_available(&self, name: &'static str, available: usize) {
+        self.0
+            .bulkhead_available
+            .get_or_create(&NameLabel { name })
+            .set(i64::try_from(available).unwrap_or(i64::MAX));
     }
 
     /// A full bulkhead refused a call.

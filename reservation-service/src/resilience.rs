@@ -108,7 +108,8 @@ impl Guard {
             metrics: metrics.clone(),
         };
         let max = settings.max_concurrent.max(1);
-        metrics.bulkhead(name, max, max);
+        metrics.bulkhead_limit(name, max);
+        metrics.bulkhead_available(name, max);
         Guard {
             name,
             breaker: failsafe::StateMachine::new(policy, instrument),
@@ -172,11 +173,8 @@ impl Guard {
     }
 
     fn report_bulkhead(&self) {
-        self.metrics.bulkhead(
-            self.name,
-            self.permits.available_permits(),
-            self.settings.max_concurrent.max(1),
-        );
+        self.metrics
+            .bulkhead_available(self.name, self.permits.available_permits());
     }
 }
 
