@@ -7,7 +7,6 @@
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-STACK_SERVICE_PID=""
 STACK_SERVICE_PIDS=""
 STACK_URLS=""
 STACK_DDB_PORT=""
@@ -31,7 +30,6 @@ stack_start() {
 
 stack_serve() {
   stack_serve_on "$PORT"
-  STACK_SERVICE_PID="${STACK_SERVICE_PIDS##* }"
 }
 
 stack_serve_replica() {
