@@ -17,6 +17,15 @@ pub mod helm {
 
     /// `template` rendered with `values`.
     pub fn render(template: &str, values: &Value) -> Result<String, String> {
+        render_with(template, values, &[])
+    }
+
+    /// `template` rendered with `values` and the range variables `bound`.
+    fn render_with(
+        template: &str,
+        values: &Value,
+        bound: &[(&str, &Value)],
+    ) -> Result<String, String> {
         let mut out = String::new();
         let mut rest = template;
         while let Some(start) = rest.find("{{") {
@@ -42,7 +51,7 @@ pub mod helm {
                 out.push_str(&render_range(range, body.trim_end(), values)?);
                 continue;
             }
-            out.push_str(&evaluate(action, values, &[])?);
+            out.push_str(&evaluate(action, values, bound)?);
         }
         out.push_str(rest);
         Ok(out)
@@ -69,15 +78,7 @@ pub mod helm {
         for (key, value) in entries {
             let key_value = Value::String(key);
             let bound = [(key_var, &key_value), (value_var, value)];
-            let mut rest = body;
-            while let Some(start) = rest.find("{{") {
-                let (text, action) = rest.split_at(start);
-                let end = action.find("}}").ok_or("an action is not closed")?;
-                out.push_str(text);
-                out.push_str(&evaluate(action[2..end].trim(), values, &bound)?);
-                rest = &action[end + 2..];
-            }
-            out.push_str(rest);
+            out.push_str(&render_with(body, values, &bound)?);
         }
         Ok(out)
     }
