@@ -609,6 +609,15 @@ impl Env<'_> {
         Some(secret)
     }
 
+    /// A whole number within `range`.
+    fn integer<T>(&mut self, name: &str, default: T, range: std::ops::RangeInclusive<T>) -> T
+    where
+        T: std::str::FromStr + Copy + PartialOrd + std::fmt::Display,
+    {
+        let hint = format!("between {} and {}", range.start(), range.end());
+        self.number(name, default, |n| range.contains(n), &hint)
+    }
+
     fn millis(
         &mut self,
         name: &str,
@@ -697,12 +706,7 @@ impl Settings {
                 .var("EVENT_SOURCE")
                 .unwrap_or_else(|| "ticket.reservation".to_owned()),
             hold_ttl: env.seconds("HOLD_TTL_SECONDS", 300, 1..=86_400),
-            max_seats: env.number(
-                "MAX_SEATS_PER_RESERVATION",
-                10,
-                |n: &usize| (1..=97).contains(n),
-                "between 1 and 97",
-            ),
+            max_seats: env.integer("MAX_SEATS_PER_RESERVATION", 10, 1..=97),
             idempotency_ttl: env.seconds("IDEMPOTENCY_TTL_SECONDS", 300, 10..=86_400),
             request_timeout: env.millis("REQUEST_TIMEOUT_MS", 5000, 100..=60_000),
             rate_per_user: env.number(
@@ -717,37 +721,17 @@ impl Settings {
                 |n: &f64| (0.0..=1e7).contains(n),
                 "requests per second, 0 to disable",
             ),
-            outbox_max_attempts: env.number(
-                "OUTBOX_MAX_ATTEMPTS",
-                8,
-                |n: &u32| (1..=100).contains(n),
-                "between 1 and 100",
-            ),
+            outbox_max_attempts: env.integer("OUTBOX_MAX_ATTEMPTS", 8, 1..=100),
             workers,
             relay_interval: env.millis("RELAY_INTERVAL_MS", 2000, 10..=60_000),
             sweep_interval: env.seconds("SWEEP_INTERVAL_SECONDS", 5, 1..=3600),
             dynamodb_timeout: env.millis("DYNAMODB_TIMEOUT_MS", 2000, 100..=30_000),
-            dynamodb_max_attempts: env.number(
-                "DYNAMODB_MAX_ATTEMPTS",
-                3,
-                |n: &u32| (1..=10).contains(n),
-                "between 1 and 10",
-            ),
+            dynamodb_max_attempts: env.integer("DYNAMODB_MAX_ATTEMPTS", 3, 1..=10),
             inventory: inventory_settings(&mut env),
             resilience: crate::resilience::ResilienceSettings {
-                failures: env.number(
-                    "CIRCUIT_BREAKER_FAILURES",
-                    5,
-                    |n: &u32| (1..=1000).contains(n),
-                    "between 1 and 1000",
-                ),
+                failures: env.integer("CIRCUIT_BREAKER_FAILURES", 5, 1..=1000),
                 open_for: env.millis("CIRCUIT_BREAKER_OPEN_MS", 10_000, 100..=600_000),
-                max_concurrent: env.number(
-                    "BULKHEAD_MAX_CONCURRENT",
-                    64,
-                    |n: &usize| (1..=10_000).contains(n),
-                    "between 1 and 10000",
-                ),
+                max_concurrent: env.integer("BULKHEAD_MAX_CONCURRENT", 64, 1..=10_000),
             },
             telemetry: telemetry_settings(&mut env),
         };
