@@ -276,6 +276,17 @@ impl TestApp {
         .await
     }
 
+    /// `POST /v1/reservations/{id}/cancel` as `user` with `Idempotency-Key: key`.
+    pub async fn cancel(&self, user: &str, id: &str, key: &str) -> (StatusCode, Value, String) {
+        self.post(
+            &format!("/v1/reservations/{id}/cancel"),
+            Some(user),
+            Some(key),
+            None,
+        )
+        .await
+    }
+
     /// `GET path` with `Authorization: Bearer <token>`.
     pub async fn get_with_token(&self, path: &str, token: &str) -> (StatusCode, Value, String) {
         read(

@@ -104,14 +104,7 @@ async fn holds_commit_remotely_and_cancel_and_expiry_release_through_the_outbox(
     let confirmed = body["reservation_id"].as_str().expect("id").to_owned();
     let (status, body, _) = app.confirm("u2", &confirmed, "c1", "pay_1").await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, body, _) = app
-        .post(
-            &format!("/v1/reservations/{held}/cancel"),
-            Some("u1"),
-            Some("x1"),
-            None,
-        )
-        .await;
+    let (status, body, _) = app.cancel("u1", &held, "x1").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(
         pending_tasks(&app).await.len(),
@@ -267,13 +260,7 @@ async fn concurrent_holds_on_the_grpc_inventory_never_oversell() {
                 let (status, body, _) = if rng.bool() {
                     app.confirm(&user, &id, "k2", &format!("pay_{i}")).await
                 } else {
-                    app.post(
-                        &format!("/v1/reservations/{id}/cancel"),
-                        Some(&user),
-                        Some("k2"),
-                        None,
-                    )
-                    .await
+                    app.cancel(&user, &id, "k2").await
                 };
                 assert_eq!(status, StatusCode::OK, "{body}");
                 201

@@ -71,14 +71,7 @@ async fn two_thousand_concurrent_holds_on_twenty_seats_never_oversell() {
                     outcome.confirmed += 1;
                 }
                 5..8 => {
-                    let (status, body, _) = app
-                        .post(
-                            &format!("/v1/reservations/{id}/cancel"),
-                            Some(&user),
-                            Some("k2"),
-                            None,
-                        )
-                        .await;
+                    let (status, body, _) = app.cancel(&user, &id, "k2").await;
                     assert_eq!(status, StatusCode::OK, "{body}");
                     outcome.cancelled += 1;
                 }
@@ -211,14 +204,7 @@ async fn three_replicas_never_oversell_and_publish_every_change_once() {
                 let (status, body, _) = if rng.bool() {
                     other.confirm(&user, &id, "k2", &format!("pay_{i}")).await
                 } else {
-                    other
-                        .post(
-                            &format!("/v1/reservations/{id}/cancel"),
-                            Some(&user),
-                            Some("k2"),
-                            None,
-                        )
-                        .await
+                    other.cancel(&user, &id, "k2").await
                 };
                 assert_eq!(status, StatusCode::OK, "{body}");
                 1

@@ -56,14 +56,7 @@ async fn hold_get_confirm_and_the_order() {
     let (_, view, _) = app.get(&format!("/v1/reservations/{id}"), "u123").await;
     assert_eq!(view["status"], "CONFIRMED");
 
-    let (status, body, _) = app
-        .post(
-            &format!("/v1/reservations/{id}/cancel"),
-            Some("u123"),
-            Some("k3"),
-            None,
-        )
-        .await;
+    let (status, body, _) = app.cancel("u123", &id, "k3").await;
     assert_error(status, &body, 409, "INVALID_STATE");
     assert!(
         body["error"]["message"]
@@ -81,14 +74,7 @@ async fn cancel_releases_the_seats() {
     let id = body["reservation_id"].as_str().expect("id").to_owned();
     let (status, _, _) = app.hold("bob", "k1", "evt_1", &["B-1"]).await;
     assert_eq!(status, StatusCode::CONFLICT);
-    let (status, body, _) = app
-        .post(
-            &format!("/v1/reservations/{id}/cancel"),
-            Some("alice"),
-            Some("k2"),
-            None,
-        )
-        .await;
+    let (status, body, _) = app.cancel("alice", &id, "k2").await;
     assert_eq!(
         (status, &body),
         (StatusCode::OK, &json!({"status": "CANCELLED"}))

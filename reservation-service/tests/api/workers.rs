@@ -99,14 +99,7 @@ async fn the_relay_publishes_every_change_once_and_empties_the_index() {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let cancelled = app.reservation_id("alice", "k3", &["R-2"]).await;
-    let (status, body, _) = app
-        .post(
-            &format!("/v1/reservations/{cancelled}/cancel"),
-            Some("alice"),
-            Some("k4"),
-            None,
-        )
-        .await;
+    let (status, body, _) = app.cancel("alice", &cancelled, "k4").await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
     let sink = Arc::new(Capture::default());
@@ -239,14 +232,7 @@ async fn the_sweeper_expires_each_hold_once_and_announces_it() {
     )
     .await;
     let cancelled = app.reservation_id("alice", "k1", &["W-1"]).await;
-    let (status, _, _) = app
-        .post(
-            &format!("/v1/reservations/{cancelled}/cancel"),
-            Some("alice"),
-            Some("k2"),
-            None,
-        )
-        .await;
+    let (status, _, _) = app.cancel("alice", &cancelled, "k2").await;
     assert_eq!(status, StatusCode::OK);
     let expired = app.reservation_id("bob", "k1", &["W-2", "W-3"]).await;
     app.clock.advance(Duration::from_secs(2));
