@@ -35,7 +35,7 @@ struct Reservation {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = dynamo_core::client_from_env().await?;
-    dynamo_core::check_connection(&client).await?;
+    dynamo_core::client::check_connection(&client).await?;
     dynamo_core::schema::ensure_table(&client, &RESERVATIONS, RESERVATIONS.name).await?;
     let reservations = Table::<Reservation>::new(&client);
 
@@ -59,6 +59,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .update(ReservationKey::new("evt_2025_1001", "rsv_1"))
         .set(f.status, Status::Confirmed)
         .condition(f.status.eq(Status::Hold))
+        .returning_new()
         .send()
         .await?;
     println!(

@@ -114,7 +114,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .set_index_keys(SeatGsi1Keys {
                 holder: Some("u1".into()),
             })
-            .execute()
+            .send()
             .await?;
     }
 

@@ -24,32 +24,64 @@ struct Hold {
     seat_ids: Vec<String>,
 }
 
+/// Holds `wanted` for hold `id`, all or none; `Ok(Err(seats))` names the seats that were taken.
 async fn hold(
     client: &dynamo_core::Client,
     seats: &Table<Seat>,
     holds: &Table<Hold>,
     id: &str,
     wanted: &[&str],
-) -> Result<(), Error> {
+) -> Result<Result<(), Vec<String>>, Error> {
     let f = Seat::fields();
-    let mut tx = TransactWrite::new(client).client_request_token(id);
-    for seat in wanted {
-        tx = tx.update(
-            seats,
-            SeatKey::new(*seat),
-            |u| u.set(f.holder, Some(id.to_string())),
-            f.holder.not_exists(),
-        );
+    let mut tx = TransactWrite::new(client);
+    tx.client_request_token(id);
+    // One typed handle per seat: a cancellation is read by handle, never by position.
+    let handles: Vec<_> = wanted
+        .iter()
+        .map(|seat| {
+            let write = seats
+                .update(SeatKey::new(*seat))
+                .set(f.holder, Some(id.to_string()))
+                .condition(f.holder.not_exists());
+            (*seat, tx.add(write))
+        })
+        .collect();
+    tx.add(
+        holds
+            .put(Hold {
+                hold_id: id.into(),
+                seat_ids: wanted.iter().map(|s| s.to_string()).collect(),
+            })
+            .create_only(),
+    );
+    match tx.send().await {
+        Ok(()) => Ok(Ok(())),
+        Err(e) => {
+            let Some(canceled) = e.cancellation() else {
+                return Err(e);
+            };
+            for reason in canceled.reasons() {
+                let why = reason
+                    .explanation
+                    .as_ref()
+                    .map(|e| format!(": {e}"))
+                    .unwrap_or_default();
+                println!(
+                    "{id} canceled: item #{} ({} on {}) {}{why}",
+                    reason.index, reason.action, reason.table, reason.code
+                );
+            }
+            let taken: Vec<String> = handles
+                .iter()
+                .filter(|(_, handle)| canceled.condition_failed(*handle))
+                .map(|(seat, _)| seat.to_string())
+                .collect();
+            if taken.is_empty() {
+                return Err(e);
+            }
+            Ok(Err(taken))
+        }
     }
-    tx.put_new(
-        holds,
-        Hold {
-            hold_id: id.into(),
-            seat_ids: wanted.iter().map(|s| s.to_string()).collect(),
-        },
-    )
-    .send()
-    .await
 }
 
 #[tokio::main]
@@ -87,32 +119,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         &format!("hold-1-{run}"),
         &[&a1, &a2],
     )
-    .await?;
+    .await?
+    .map_err(|taken| format!("hold-1 found seats taken: {taken:?}"))?;
     println!("hold-1 holds {a1} and {a2}");
 
-    match hold(
+    let taken = hold(
         &client,
         &seats,
         &holds,
         &format!("hold-2-{run}"),
         &[&a2, &a3],
     )
-    .await
-    {
-        Err(Error::TransactionCanceled { reasons, .. }) => {
-            for reason in reasons {
-                let why = reason
-                    .explanation
-                    .map(|e| format!(": {e}"))
-                    .unwrap_or_default();
-                println!(
-                    "hold-2 canceled: item #{} ({} on {}) {}{why}",
-                    reason.index, reason.action, reason.table, reason.code
-                );
-            }
-        }
-        other => println!("unexpected: {other:?}"),
-    }
+    .await?
+    .expect_err("hold-1 has A-2");
+    assert_eq!(taken, std::slice::from_ref(&a2), "only A-2 was taken");
+    println!("hold-2 failed as a whole: {taken:?} taken");
     let a3_holder = seats
         .get(SeatKey::new(a3.clone()))
         .send()

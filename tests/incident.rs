@@ -14,7 +14,7 @@
 
 use dynamo_core::schema::{Mismatch, SchemaError};
 use dynamo_core::testing::DynamoLocal;
-use dynamo_core::{DynamoEntity, Error, KeyDef, TableDef};
+use dynamo_core::{DynamoEntity, ErrorKind, KeyDef, TableDef};
 
 /// The reservations table as the infrastructure module creates it.
 const RESERVATIONS: TableDef =
@@ -123,11 +123,14 @@ async fn the_incident_is_caught_at_start_up_with_the_compilers_fix_and_the_fix_w
         .send()
         .await;
     match written {
-        Err(Error::Validation { message, .. }) => assert!(
-            message.contains("Missing the key pk in the item")
-                || message.contains("One of the required keys was not given a value"),
-            "{message}"
-        ),
+        Err(e) if e.kind() == ErrorKind::Validation => {
+            let message = e.message().unwrap_or_default();
+            assert!(
+                message.contains("Missing the key pk in the item")
+                    || message.contains("One of the required keys was not given a value"),
+                "{message}"
+            );
+        }
         other => panic!("DynamoDB must refuse the item, got {other:?}"),
     }
 
@@ -144,7 +147,7 @@ async fn the_incident_is_caught_at_start_up_with_the_compilers_fix_and_the_fix_w
     };
     fixed
         .put(reservation.clone())
-        .if_not_exists()
+        .create_only()
         .send()
         .await
         .expect("written");

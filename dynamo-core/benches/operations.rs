@@ -225,12 +225,10 @@ async fn main() {
         let typed = move |i: usize| {
             let (t, c) = (t.clone(), c2.clone());
             async move {
-                TransactWrite::new(&c)
-                    .put(&t, item((i * 2) % 2000))
-                    .put(&t, item((i * 2 + 1) % 2000))
-                    .send()
-                    .await
-                    .expect("transact");
+                let mut tx = TransactWrite::new(&c);
+                tx.add(t.put(item((i * 2) % 2000)));
+                tx.add(t.put(item((i * 2 + 1) % 2000)));
+                tx.send().await.expect("transact");
             }
         };
         compare!("TransactWriteItems (2 puts)", rows, raw, typed);

@@ -119,7 +119,7 @@ fn bench(c: &mut Criterion) {
         })
     });
     group.bench_function("PutItem/typed", |b| {
-        b.iter(|| rt.block_on(async { black_box(table.put(item(1)).send().await.expect("put")) }))
+        b.iter(|| rt.block_on(async { table.put(item(1)).send().await.expect("put") }))
     });
 
     group.bench_function("Query10/raw", |b| {
@@ -190,6 +190,7 @@ fn bench(c: &mut Criterion) {
                         .update(ItemKey::new("p1", "i00001"))
                         .set(f.name, "renamed")
                         .add(f.count, 1)
+                        .returning_new()
                         .send()
                         .await
                         .expect("update"),
@@ -228,7 +229,10 @@ fn bench(c: &mut Criterion) {
     group.bench_function("TransactWriteItems4/typed", |b| {
         b.iter(|| {
             rt.block_on(async {
-                let tx = (0..4).fold(TransactWrite::new(&client), |tx, n| tx.put(&table, item(n)));
+                let mut tx = TransactWrite::new(&client);
+                for n in 0..4 {
+                    tx.add(table.put(item(n)));
+                }
                 tx.send().await.expect("transaction");
             })
         })

@@ -35,8 +35,8 @@ pub enum ConfigError {
 /// `DYNAMODB_ENDPOINT` for DynamoDB Local, with explicit timeouts and retries.
 ///
 /// ```no_run
-/// # async fn f() -> Result<(), dynamo_core::ConfigError> {
-/// let client = dynamo_core::ClientBuilder::from_env()
+/// # async fn f() -> Result<(), dynamo_core::client::ConfigError> {
+/// let client = dynamo_core::client::ClientBuilder::from_env()
 ///     .operation_timeout(std::time::Duration::from_secs(2))
 ///     .build()
 ///     .await?;
@@ -170,9 +170,9 @@ fn is_loopback(url: &str) -> bool {
 /// [`ClientBuilder::from_env`], built.
 ///
 /// ```no_run
-/// # async fn f() -> Result<(), dynamo_core::ConfigError> {
+/// # async fn f() -> Result<(), dynamo_core::client::ConfigError> {
 /// let client = dynamo_core::client_from_env().await?;
-/// dynamo_core::check_connection(&client).await?;
+/// dynamo_core::client::check_connection(&client).await?;
 /// # Ok(()) }
 /// ```
 pub async fn client_from_env() -> Result<Client, ConfigError> {

@@ -62,7 +62,7 @@ impl fmt::Display for ScalarType {
 /// A key attribute: its name and scalar type.
 ///
 /// ```
-/// use dynamo_core::{KeyDef, ScalarType};
+/// use dynamo_core::{KeyDef, def::ScalarType};
 /// const PK: KeyDef = KeyDef::string("pk");
 /// assert_eq!(PK.scalar, ScalarType::S);
 /// ```
@@ -119,7 +119,7 @@ pub enum Projection {
 /// A secondary index.
 ///
 /// ```
-/// use dynamo_core::{IndexDef, KeyDef, Projection};
+/// use dynamo_core::{IndexDef, KeyDef, def::Projection};
 /// const BY_USER: IndexDef = IndexDef::global("GSI1", KeyDef::string("gsi1pk"), Some(KeyDef::string("gsi1sk")))
 ///     .with_projection(Projection::KeysOnly);
 /// assert_eq!(BY_USER.name, "GSI1");

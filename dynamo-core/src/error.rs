@@ -1,8 +1,11 @@
-//! [`Error`]: what a table operation can fail with.
+//! [`Error`]: what a table operation can fail with: one type carrying the context (operation,
+//! table, index, key), a small [`ErrorKind`] to branch on, and the details of its kind.
 
 use crate::expr::ConditionFailure;
-use crate::mapping::entity::{Entity, Item};
+use crate::mapping::entity::Entity;
 use crate::mapping::error::{MappingError, ValueError};
+use crate::mapping::item::Item;
+use crate::table::transact::Cancellation;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use std::fmt;
 
@@ -80,293 +83,267 @@ impl fmt::Display for Operation {
 /// The SDK error behind an [`Error`], kept as its source.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
-/// Why one item of a canceled transaction failed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CancellationReason {
-    /// The item's position in the transaction, in the order it was added.
-    pub index: usize,
-    /// The table of the item.
-    pub table: String,
-    /// What the transaction did with the item (`Put`, `Update`, `Delete`, `ConditionCheck`, `Get`).
-    pub action: &'static str,
-    /// DynamoDB's code: `ConditionalCheckFailed`, `TransactionConflict`, `ThrottlingError`, ...
-    pub code: String,
-    /// DynamoDB's message, when it gave one.
-    pub message: Option<String>,
-    /// The item as it was when its condition failed (`None` when it did not exist).
-    pub item: Option<Item>,
-    /// Why the item's condition failed, clause by clause, when it did.
-    pub explanation: Option<ConditionFailure>,
+/// What kind of failure an [`Error`] is: the one thing to branch on.
+///
+/// ```
+/// # async fn f(err: dynamo_core::Error) {
+/// use dynamo_core::ErrorKind;
+/// match err.kind() {
+///     ErrorKind::ConditionFailed => { /* someone else changed it: err.condition_failure() says how */ }
+///     ErrorKind::NotFound => { /* the update or delete required the item */ }
+///     kind if err.is_transient() => { /* throttled, conflict, timeout: retry later ({kind}) */ }
+///     _ => { /* a bug or an outage */ }
+/// }
+/// # }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The write's condition (or its version check) did not hold:
+    /// [`Error::condition_failure`] says which clause was false and what was found.
+    ConditionFailed,
+    /// The item the operation required does not exist (an update without `upsert`, a delete
+    /// that [`must_exist`](crate::Delete::must_exist)).
+    NotFound,
+    /// A transaction was canceled: [`Error::cancellation`] gives the reason of each write.
+    TransactionCanceled,
+    /// The item is being changed by a transaction in progress: retrying shortly may succeed.
+    TransactionConflict,
+    /// DynamoDB throttled the request and the retries ran out.
+    Throttled,
+    /// An item could not be mapped to or from the entity: [`Error::mapping`] says which
+    /// field, naming the item's key when it was read from a table.
+    Mapping,
+    /// A cursor given back to a query or scan is not one this table issued for it.
+    InvalidCursor,
+    /// The table does not exist (in this region and endpoint).
+    TableNotFound,
+    /// The request is invalid: DynamoDB's `ValidationException`, or a value that cannot be sent
+    /// (a non-finite number in an expression, too many writes for a transaction).
+    Validation,
+    /// The request did not finish in time (connect, attempt or operation timeout).
+    Timeout,
+    /// DynamoDB could not be reached (connection refused, DNS, TLS).
+    Unreachable,
+    /// Any other error of DynamoDB or the SDK (credentials, access denied, internal errors).
+    Service,
 }
 
-impl CancellationReason {
-    /// Whether this item's condition failed.
-    pub fn is_condition_failed(&self) -> bool {
-        self.code == "ConditionalCheckFailed"
+impl ErrorKind {
+    /// The kind's name, e.g. `"ConditionFailed"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::ConditionFailed => "ConditionFailed",
+            ErrorKind::NotFound => "NotFound",
+            ErrorKind::TransactionCanceled => "TransactionCanceled",
+            ErrorKind::TransactionConflict => "TransactionConflict",
+            ErrorKind::Throttled => "Throttled",
+            ErrorKind::Mapping => "Mapping",
+            ErrorKind::InvalidCursor => "InvalidCursor",
+            ErrorKind::TableNotFound => "TableNotFound",
+            ErrorKind::Validation => "Validation",
+            ErrorKind::Timeout => "Timeout",
+            ErrorKind::Unreachable => "Unreachable",
+            ErrorKind::Service => "Service",
+        }
     }
 }
 
-impl fmt::Display for CancellationReason {
+impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "#{} {} on {}: {}",
-            self.index, self.action, self.table, self.code
-        )?;
-        match (&self.explanation, &self.message) {
-            (Some(explanation), _) => write!(f, ": {explanation}"),
-            (None, Some(message)) => write!(f, " ({message})"),
-            (None, None) => Ok(()),
-        }
+        f.write_str(self.as_str())
     }
 }
 
 /// A table operation failed.
 ///
-/// Every variant says which table and operation; the SDK's error, when there is one, is the
-/// [`source`](std::error::Error::source).
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// The operation's condition (or the version check) did not hold. `reason` says which
-    /// clause was false and what was found, e.g. `status = "HOLD" was false: found
-    /// "CONFIRMED"`.
-    #[error("{operation} on table {table}: the condition failed{}", reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default())]
-    ConditionFailed {
-        /// The table.
-        table: String,
-        /// The operation.
-        operation: Operation,
-        /// The item as it was (`None` when it did not exist).
-        item: Option<Box<Item>>,
-        /// Why the condition failed.
-        reason: Option<ConditionFailure>,
-    },
-    /// A transaction was canceled; one reason per item, in request order.
-    #[error("{operation} canceled: {}", join_reasons(.reasons))]
-    TransactionCanceled {
-        /// The operation (`TransactWriteItems` or `TransactGetItems`).
-        operation: Operation,
-        /// Why each item failed (items that did not fail have code `None` and are left out).
-        reasons: Vec<CancellationReason>,
-    },
-    /// An item could not be mapped to or from the entity; the mapping error names the item's
-    /// key when it was read from a table.
-    #[error("{operation} on table {table}: {source}")]
-    Mapping {
-        /// The table.
-        table: String,
-        /// The operation.
-        operation: Operation,
-        /// What did not map.
-        #[source]
-        source: MappingError,
-    },
-    /// A cursor given back to a query or scan is not one this table issued for it.
-    #[error("{operation} on table {table}: invalid cursor: {reason}")]
-    InvalidCursor {
-        /// The table.
-        table: String,
-        /// The operation.
-        operation: Operation,
-        /// Why it was refused.
-        reason: &'static str,
-    },
-    /// DynamoDB throttled the request and the retries ran out.
-    #[error("{operation} on table {table}: throttled by DynamoDB after retries")]
-    Throttled {
-        /// The table.
-        table: String,
-        /// The operation.
-        operation: Operation,
-        /// The SDK error.
-        #[source]
-        source: BoxError,
-    },
-    /// The item is being changed by a transaction in progress (`TransactionConflictException`):
-    /// retrying shortly may succeed.
-    #[error("{operation} on table {table}: the item is being changed by a transaction in progress")]
-    TransactionConflict {
-        /// The table.
-        table: String,
-        /// The operation.
-        operation: Operation,
-        /// The SDK error.
-        #[source]
-        source: BoxError,
-    },
-    /// The item the operation promised does not exist.
-    #[error("{operation} on table {table}: no such item")]
-    NotFound {
-        /// The table.
-        table: String,
-        /// The operation.
-        operation: Operation,
-    },
-    /// The table does not exist (in this region and endpoint).
-    #[error("{operation}: table {table} does not exist")]
-    TableNotFound {
-        /// The table.
-        table: String,
-        /// The operation.
-        operation: Operation,
-        /// The SDK error.
-        #[source]
-        source: BoxError,
-    },
-    /// The request is invalid: DynamoDB's `ValidationException`, or a value that cannot be
-    /// sent (a non-finite number in an expression, too many items for a transaction).
-    #[error("{}: invalid request: {message}", place(*.operation, .table))]
-    Validation {
-        /// The table.
-        table: String,
-        /// The operation.
-        operation: Operation,
-        /// What is wrong.
-        message: String,
-        /// The SDK error, when DynamoDB refused the request.
-        #[source]
-        source: Option<BoxError>,
-    },
-    /// The request did not finish in time (connect, attempt or operation timeout).
-    #[error("{operation} on table {table}: timed out")]
-    Timeout {
-        /// The table.
-        table: String,
-        /// The operation.
-        operation: Operation,
-        /// The SDK error.
-        #[source]
-        source: BoxError,
-    },
-    /// DynamoDB could not be reached (connection refused, DNS, TLS).
-    #[error(
-        "{operation} on table {table}: DynamoDB is unreachable (check DYNAMODB_ENDPOINT / AWS_REGION and the network)"
-    )]
-    Unreachable {
-        /// The table.
-        table: String,
-        /// The operation.
-        operation: Operation,
-        /// The SDK error.
-        #[source]
-        source: BoxError,
-    },
-    /// Any other SDK error (credentials, access denied, service errors).
-    #[error("{operation} on table {table}: {message}")]
-    Sdk {
-        /// The table.
-        table: String,
-        /// The operation.
-        operation: Operation,
-        /// The error code and message DynamoDB gave, or the SDK's description.
-        message: String,
-        /// The SDK error.
-        #[source]
-        source: BoxError,
-    },
+/// One type for every operation: the context ([`operation`](Error::operation),
+/// [`table`](Error::table), [`index`](Error::index), [`key`](Error::key)), the
+/// [`kind`](Error::kind) to branch on, and what the kind knows: the explanation of a failed
+/// condition, the reasons of a canceled transaction, the mapping error. The SDK's error, when
+/// there is one, is the [`source`](std::error::Error::source).
+pub struct Error {
+    inner: Box<Inner>,
 }
 
-/// `PutItem on table t`, or the operation alone when there is no table (an empty
-/// transaction).
-fn place(operation: Operation, table: &str) -> String {
-    if table.is_empty() {
-        operation.to_string()
-    } else {
-        format!("{operation} on table {table}")
-    }
+struct Inner {
+    kind: ErrorKind,
+    operation: Operation,
+    table: Option<String>,
+    index: Option<String>,
+    key: Option<Item>,
+    detail: Detail,
+    source: Option<BoxError>,
 }
 
-fn join_reasons(reasons: &[CancellationReason]) -> String {
-    reasons
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
+enum Detail {
+    None,
+    /// What DynamoDB or the check said (validation, other service errors, cursors).
+    Message(String),
+    /// The item as it was when the condition failed, and why it failed.
+    Condition {
+        item: Option<Item>,
+        explanation: Option<ConditionFailure>,
+    },
+    Canceled(Cancellation),
+    Mapping(MappingError),
 }
 
 impl Error {
-    /// The table the failed operation addressed (the first one, for transactions).
-    pub fn table(&self) -> &str {
-        match self {
-            Error::ConditionFailed { table, .. }
-            | Error::Mapping { table, .. }
-            | Error::InvalidCursor { table, .. }
-            | Error::Throttled { table, .. }
-            | Error::TransactionConflict { table, .. }
-            | Error::NotFound { table, .. }
-            | Error::TableNotFound { table, .. }
-            | Error::Validation { table, .. }
-            | Error::Timeout { table, .. }
-            | Error::Unreachable { table, .. }
-            | Error::Sdk { table, .. } => table,
-            Error::TransactionCanceled { reasons, .. } => {
-                reasons.first().map_or("", |r| r.table.as_str())
-            }
+    fn new(kind: ErrorKind, operation: Operation, table: &str, detail: Detail) -> Self {
+        Error {
+            inner: Box::new(Inner {
+                kind,
+                operation,
+                table: (!table.is_empty()).then(|| table.to_owned()),
+                index: None,
+                key: None,
+                detail,
+                source: None,
+            }),
         }
+    }
+
+    fn with_source(mut self, source: impl Into<BoxError>) -> Self {
+        self.inner.source = Some(source.into());
+        self
+    }
+
+    /// The same error, naming the index the operation read.
+    pub(crate) fn with_index(mut self, index: Option<&str>) -> Self {
+        self.inner.index = index.map(str::to_owned);
+        self
+    }
+
+    /// The same error, naming the key of the item the operation addressed.
+    pub(crate) fn with_key(mut self, key: Option<Item>) -> Self {
+        self.inner.key = key;
+        self
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        self.inner.kind
     }
 
     /// The operation that failed.
     pub fn operation(&self) -> Operation {
-        match self {
-            Error::ConditionFailed { operation, .. }
-            | Error::TransactionCanceled { operation, .. }
-            | Error::Mapping { operation, .. }
-            | Error::InvalidCursor { operation, .. }
-            | Error::Throttled { operation, .. }
-            | Error::TransactionConflict { operation, .. }
-            | Error::NotFound { operation, .. }
-            | Error::TableNotFound { operation, .. }
-            | Error::Validation { operation, .. }
-            | Error::Timeout { operation, .. }
-            | Error::Unreachable { operation, .. }
-            | Error::Sdk { operation, .. } => *operation,
+        self.inner.operation
+    }
+
+    /// The table the operation addressed; `None` for a transaction (each
+    /// [`CancellationReason`](crate::table::CancellationReason) names its own) and for requests
+    /// refused before they named one.
+    pub fn table(&self) -> Option<&str> {
+        self.inner.table.as_deref()
+    }
+
+    /// The index a query or scan read.
+    pub fn index(&self) -> Option<&str> {
+        self.inner.index.as_deref()
+    }
+
+    /// The key attributes of the item a single-item operation addressed.
+    pub fn key(&self) -> Option<&Item> {
+        self.inner.key.as_ref()
+    }
+
+    /// Why the condition of a write failed, clause by clause (`status = "HOLD" was false: found
+    /// "CONFIRMED"`); `None` for other kinds.
+    pub fn condition_failure(&self) -> Option<&ConditionFailure> {
+        match &self.inner.detail {
+            Detail::Condition { explanation, .. } => explanation.as_ref(),
+            _ => None,
         }
     }
 
-    /// Whether the operation's condition failed (including a failed version check).
-    pub fn is_condition_failed(&self) -> bool {
-        matches!(self, Error::ConditionFailed { .. })
-    }
-
-    /// Whether retrying later may succeed: throttling, timeouts, unreachable DynamoDB and
-    /// transaction conflicts.
-    pub fn is_transient(&self) -> bool {
-        match self {
-            Error::Throttled { .. }
-            | Error::TransactionConflict { .. }
-            | Error::Timeout { .. }
-            | Error::Unreachable { .. } => true,
-            Error::TransactionCanceled { reasons, .. } => reasons.iter().any(|r| {
-                matches!(
-                    r.code.as_str(),
-                    "TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded"
-                )
-            }),
-            Error::Sdk { message, .. } => {
-                message.starts_with("InternalServerError")
-                    || message.starts_with("ServiceUnavailable")
-            }
-            _ => false,
+    /// The item as it was when a write's condition failed (`None` when it did not exist, and
+    /// for other kinds).
+    pub fn item(&self) -> Option<&Item> {
+        match &self.inner.detail {
+            Detail::Condition { item, .. } => item.as_ref(),
+            _ => None,
         }
     }
 
     /// The item as it was when a condition failed, read as `E`.
     pub fn old_item<E: Entity>(&self) -> Option<Result<E, MappingError>> {
-        match self {
-            Error::ConditionFailed {
-                item: Some(item), ..
-            } => Some(E::from_item((**item).clone())),
+        self.item().map(|item| E::from_item(item.clone()))
+    }
+
+    /// The reasons of a canceled transaction, one per write that failed.
+    pub fn cancellation(&self) -> Option<&Cancellation> {
+        match &self.inner.detail {
+            Detail::Canceled(c) => Some(c),
             _ => None,
         }
     }
 
-    pub(crate) fn mapping(table: &str, operation: Operation, source: MappingError) -> Self {
-        Error::Mapping {
-            table: table.to_owned(),
-            operation,
-            source,
+    /// What did not map, for [`ErrorKind::Mapping`].
+    pub fn mapping(&self) -> Option<&MappingError> {
+        match &self.inner.detail {
+            Detail::Mapping(e) => Some(e),
+            _ => None,
         }
+    }
+
+    /// What DynamoDB or the check said, for [`ErrorKind::Validation`], [`ErrorKind::Service`]
+    /// and [`ErrorKind::InvalidCursor`].
+    pub fn message(&self) -> Option<&str> {
+        match &self.inner.detail {
+            Detail::Message(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// Whether the operation's condition failed (including a failed version check).
+    pub fn is_condition_failed(&self) -> bool {
+        self.kind() == ErrorKind::ConditionFailed
+    }
+
+    /// Whether the item the operation required does not exist.
+    pub fn is_not_found(&self) -> bool {
+        self.kind() == ErrorKind::NotFound
+    }
+
+    /// Whether DynamoDB throttled the request, or canceled a transaction because it throttled
+    /// one of its writes.
+    pub fn is_throttled(&self) -> bool {
+        match self.kind() {
+            ErrorKind::Throttled => true,
+            ErrorKind::TransactionCanceled => self
+                .cancellation()
+                .is_some_and(|c| c.reasons().iter().any(|r| r.code.is_throttling())),
+            _ => false,
+        }
+    }
+
+    /// Whether retrying later may succeed: throttling, timeouts, unreachable DynamoDB,
+    /// transaction conflicts (also as a transaction's cancellation reasons) and DynamoDB's
+    /// internal errors.
+    pub fn is_transient(&self) -> bool {
+        match self.kind() {
+            ErrorKind::Throttled
+            | ErrorKind::TransactionConflict
+            | ErrorKind::Timeout
+            | ErrorKind::Unreachable => true,
+            ErrorKind::TransactionCanceled => self
+                .cancellation()
+                .is_some_and(|c| c.reasons().iter().any(|r| r.code.is_transient())),
+            ErrorKind::Service => self.message().is_some_and(|m| {
+                m.starts_with("InternalServerError") || m.starts_with("ServiceUnavailable")
+            }),
+            _ => false,
+        }
+    }
+
+    pub(crate) fn mapping_failed(table: &str, operation: Operation, source: MappingError) -> Self {
+        Error::new(
+            ErrorKind::Mapping,
+            operation,
+            table,
+            Detail::Mapping(source),
+        )
     }
 
     pub(crate) fn validation(
@@ -374,12 +351,12 @@ impl Error {
         operation: Operation,
         message: impl Into<String>,
     ) -> Self {
-        Error::Validation {
-            table: table.to_owned(),
+        Error::new(
+            ErrorKind::Validation,
             operation,
-            message: message.into(),
-            source: None,
-        }
+            table,
+            Detail::Message(message.into()),
+        )
     }
 
     pub(crate) fn invalid_value(table: &str, operation: Operation, error: &ValueError) -> Self {
@@ -390,69 +367,76 @@ impl Error {
         )
     }
 
-    /// Maps an SDK error: codes DynamoDB shares between operations become their own variants.
+    pub(crate) fn invalid_cursor(table: &str, operation: Operation, reason: &'static str) -> Self {
+        Error::new(
+            ErrorKind::InvalidCursor,
+            operation,
+            table,
+            Detail::Message(reason.to_owned()),
+        )
+    }
+
+    pub(crate) fn not_found(table: &str, operation: Operation) -> Self {
+        Error::new(ErrorKind::NotFound, operation, table, Detail::None)
+    }
+
+    pub(crate) fn condition_failed(
+        table: &str,
+        operation: Operation,
+        item: Option<Item>,
+        explanation: Option<ConditionFailure>,
+    ) -> Self {
+        Error::new(
+            ErrorKind::ConditionFailed,
+            operation,
+            table,
+            Detail::Condition { item, explanation },
+        )
+    }
+
+    pub(crate) fn canceled(operation: Operation, cancellation: Cancellation) -> Self {
+        Error::new(
+            ErrorKind::TransactionCanceled,
+            operation,
+            "",
+            Detail::Canceled(cancellation),
+        )
+    }
+
+    /// Maps an SDK error: codes DynamoDB shares between operations become their own kinds.
     pub(crate) fn from_sdk<E, R>(table: &str, operation: Operation, err: SdkError<E, R>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: fmt::Debug + Send + Sync + 'static,
     {
-        let table = table.to_owned();
-        match &err {
-            SdkError::TimeoutError(_) => {
-                return Error::Timeout {
-                    table,
-                    operation,
-                    source: Box::new(err),
-                };
-            }
-            SdkError::DispatchFailure(failure) => {
-                if failure.is_timeout() {
-                    return Error::Timeout {
-                        table,
-                        operation,
-                        source: Box::new(err),
-                    };
-                }
-                return Error::Unreachable {
-                    table,
-                    operation,
-                    source: Box::new(err),
-                };
-            }
-            _ => {}
+        let kind = match &err {
+            SdkError::TimeoutError(_) => Some(ErrorKind::Timeout),
+            SdkError::DispatchFailure(failure) if failure.is_timeout() => Some(ErrorKind::Timeout),
+            SdkError::DispatchFailure(_) => Some(ErrorKind::Unreachable),
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            return Error::new(kind, operation, table, Detail::None).with_source(err);
         }
         let code = err.code().unwrap_or_default().to_owned();
         let message = err.message().map(str::to_owned);
-        match code.as_str() {
-            "ConditionalCheckFailedException" => Error::ConditionFailed {
-                table,
-                operation,
-                item: None,
-                reason: None,
-            },
+        let (kind, detail) = match code.as_str() {
+            "ConditionalCheckFailedException" => (
+                ErrorKind::ConditionFailed,
+                Detail::Condition {
+                    item: None,
+                    explanation: None,
+                },
+            ),
             "ProvisionedThroughputExceededException"
             | "ThrottlingException"
-            | "RequestLimitExceeded" => Error::Throttled {
-                table,
-                operation,
-                source: Box::new(err),
-            },
-            "TransactionConflictException" => Error::TransactionConflict {
-                table,
-                operation,
-                source: Box::new(err),
-            },
-            "ResourceNotFoundException" => Error::TableNotFound {
-                table,
-                operation,
-                source: Box::new(err),
-            },
-            "ValidationException" => Error::Validation {
-                table,
-                operation,
-                message: message.unwrap_or_else(|| "ValidationException".into()),
-                source: Some(Box::new(err)),
-            },
+            | "RequestLimitExceeded" => (ErrorKind::Throttled, Detail::None),
+            "TransactionConflictException" => (ErrorKind::TransactionConflict, Detail::None),
+            "ResourceNotFoundException" => (ErrorKind::TableNotFound, Detail::None),
+            "ValidationException" => (
+                ErrorKind::Validation,
+                Detail::Message(message.unwrap_or_else(|| "ValidationException".into())),
+            ),
             _ => {
                 let message = match (code.is_empty(), message) {
                     (false, Some(m)) => format!("{code}: {m}"),
@@ -461,13 +445,87 @@ impl Error {
                         aws_smithy_types::error::display::DisplayErrorContext(&err).to_string()
                     }
                 };
-                Error::Sdk {
-                    table,
-                    operation,
-                    message,
-                    source: Box::new(err),
+                (ErrorKind::Service, Detail::Message(message))
+            }
+        };
+        Error::new(kind, operation, table, detail).with_source(err)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &*self.inner;
+        let operation = inner.operation;
+        if let Detail::Canceled(c) = &inner.detail {
+            return write!(f, "{operation} canceled: {c}");
+        }
+        if inner.kind == ErrorKind::TableNotFound {
+            let table = inner.table.as_deref().unwrap_or_default();
+            return write!(f, "{operation}: table {table} does not exist");
+        }
+        f.write_str(operation.as_str())?;
+        if let Some(table) = &inner.table {
+            write!(f, " on table {table}")?;
+        }
+        if let Some(index) = &inner.index {
+            write!(f, " (index {index})")?;
+        }
+        match (inner.kind, &inner.detail) {
+            (ErrorKind::ConditionFailed, Detail::Condition { explanation, .. }) => {
+                f.write_str(": the condition failed")?;
+                match explanation {
+                    Some(e) => write!(f, ": {e}"),
+                    None => Ok(()),
                 }
             }
+            (_, Detail::Mapping(e)) => write!(f, ": {e}"),
+            (ErrorKind::InvalidCursor, Detail::Message(m)) => write!(f, ": invalid cursor: {m}"),
+            (ErrorKind::Validation, Detail::Message(m)) => write!(f, ": invalid request: {m}"),
+            (_, Detail::Message(m)) => write!(f, ": {m}"),
+            (ErrorKind::NotFound, _) => f.write_str(": no such item"),
+            (ErrorKind::Throttled, _) => f.write_str(": throttled by DynamoDB after retries"),
+            (ErrorKind::TransactionConflict, _) => {
+                f.write_str(": the item is being changed by a transaction in progress")
+            }
+            (ErrorKind::Timeout, _) => f.write_str(": timed out"),
+            (ErrorKind::Unreachable, _) => f.write_str(
+                ": DynamoDB is unreachable (check DYNAMODB_ENDPOINT / AWS_REGION and the network)",
+            ),
+            (kind, _) => write!(f, ": {kind}"),
+        }
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &*self.inner;
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &inner.kind)
+            .field("operation", &inner.operation)
+            .field("table", &inner.table);
+        if let Some(index) = &inner.index {
+            d.field("index", index);
+        }
+        if let Some(key) = &inner.key {
+            d.field("key", key);
+        }
+        d.field("message", &format_args!("{self}"));
+        if let Some(source) = &inner.source {
+            d.field("source", source);
+        }
+        d.finish()
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.inner.detail {
+            Detail::Mapping(e) => Some(e),
+            _ => self
+                .inner
+                .source
+                .as_deref()
+                .map(|e| e as &(dyn std::error::Error + 'static)),
         }
     }
 }
@@ -477,32 +535,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn canceled_transactions_name_their_operation() {
-        let reason = CancellationReason {
-            index: 0,
-            table: "seats".into(),
-            action: "Get",
-            code: "TransactionConflict".into(),
-            message: None,
-            item: None,
-            explanation: None,
-        };
-        let get = Error::TransactionCanceled {
-            operation: Operation::TransactGetItems,
-            reasons: vec![reason],
-        };
-        assert_eq!(
-            get.to_string(),
-            "TransactGetItems canceled: #0 Get on seats: TransactionConflict"
-        );
+    fn errors_stay_one_pointer_wide() {
+        assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+    }
+
+    #[test]
+    fn messages_name_operation_table_and_index() {
         let empty = Error::validation(
             "",
             Operation::TransactWriteItems,
-            "the transaction has no items",
+            "the transaction has no writes",
         );
         assert_eq!(
             empty.to_string(),
-            "TransactWriteItems: invalid request: the transaction has no items"
+            "TransactWriteItems: invalid request: the transaction has no writes"
         );
+        assert_eq!(empty.table(), None);
+        let cursor = Error::invalid_cursor("replies", Operation::Query, "sealed for another query")
+            .with_index(Some("GSI1"));
+        assert_eq!(
+            cursor.to_string(),
+            "Query on table replies (index GSI1): invalid cursor: sealed for another query"
+        );
+        assert_eq!(cursor.kind(), ErrorKind::InvalidCursor);
+        assert_eq!(cursor.index(), Some("GSI1"));
+        let missing = Error::not_found("forums", Operation::UpdateItem);
+        assert_eq!(
+            missing.to_string(),
+            "UpdateItem on table forums: no such item"
+        );
+        assert!(missing.is_not_found() && !missing.is_transient());
     }
 }

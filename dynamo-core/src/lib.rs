@@ -38,7 +38,7 @@
 //! The fix the message asks for:
 //!
 //! ```
-//! use dynamo_core::{DynamoEntity, DynamoValue, Entity, EntityKey, KeyDef, TableDef};
+//! use dynamo_core::{DynamoEntity, DynamoValue, Entity, KeyDef, TableDef, mapping::EntityKey};
 //!
 //! const RESERVATIONS: TableDef = TableDef::new("ticket-reservation-reservations", KeyDef::string("pk"))
 //!     .with_sort_key(KeyDef::string("sk"));
@@ -100,7 +100,7 @@
 //!
 //! | attribute | meaning |
 //! |---|---|
-//! | `#[pk]` / `#[sk]` | partition / sort key; the type must be a [`KeyScalar`] |
+//! | `#[pk]` / `#[sk]` | partition / sort key; the type must be a [`KeyScalar`](keys::KeyScalar) |
 //! | `#[gsi(NAME, pk)]` / `#[gsi(NAME, sk)]` | key of a secondary index (an `Option` makes a sparse index) |
 //! | `#[ttl]` | TTL attribute, stored as epoch seconds (`i64`, `u64`, `OffsetDateTime`, or an `Option`) |
 //! | `#[version]` | optimistic-locking counter (an integer) |
@@ -177,14 +177,14 @@
 //! # Failures that say why
 //!
 //! A conditional write that fails carries the item as it was and which clause of the typed
-//! condition was false, with the value found ([`Error::ConditionFailed`]'s `reason`,
-//! [`CancellationReason::explanation`]):
+//! condition was false, with the value found ([`Error::condition_failure`],
+//! [`CancellationReason::explanation`](table::CancellationReason::explanation)):
 //!
 //! ```text
 //! UpdateItem on table forums: the condition failed: status = "OPEN" was false: found "CLOSED"
 //! ```
 //!
-//! Updates require the item by default ([`Error::NotFound`]); [`UpdateItem::upsert`] creates it.
+//! Updates require the item by default ([`ErrorKind::NotFound`]); [`Update::upsert`] creates it.
 //!
 //! # Features
 //!
@@ -194,15 +194,16 @@
 #![warn(missing_docs, unreachable_pub)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
-mod client;
-mod def;
-mod error;
+pub mod client;
+pub mod def;
+pub mod error;
 pub mod expr;
-mod mapping;
+pub mod keys;
+pub mod mapping;
 pub mod schema;
 #[cfg(feature = "streams")]
 pub mod streams;
-mod table;
+pub mod table;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -211,33 +212,15 @@ pub mod __private;
 
 pub use aws_sdk_dynamodb::Client;
 pub use aws_sdk_dynamodb::types::AttributeValue;
-pub use client::{ClientBuilder, ConfigError, check_connection, client_from_env};
-pub use def::{BillingMode, IndexDef, IndexKind, KeyDef, Projection, ScalarType, TableDef};
+pub use client::client_from_env;
+pub use def::{IndexDef, KeyDef, TableDef};
 pub use dynamo_derive::{DynamoCollection, DynamoEntity, DynamoValue};
-pub use error::{BoxError, CancellationReason, Error, Operation};
-pub use expr::{Condition, ConditionFailure, Path, Rendered, Update};
-pub use mapping::entity::{
-    Attr, Entity, EntityKey, EntitySchema, FieldAttribute, FromItem, IndexKeyField, Item, KeyAttr,
-    KeyField, KeyRole, KeyTemplate, Versioned,
-};
-pub use mapping::error::{Direction, MappingError, ValueError};
+pub use error::{Error, ErrorKind};
+pub use expr::Condition;
 #[cfg(feature = "json")]
-pub use mapping::json::Json;
-pub use mapping::key::{IndexKeyScalar, KeyScalar};
-pub use mapping::managed::{TtlValue, VersionValue};
-pub use mapping::partition::{
-    Collection, CollectionOf, IndexKeys, NoSortKey, Partition, SortArg, SortField, SortPrefix,
-    SortScope,
-};
-pub use mapping::set::{SetCollection, SetElement};
-pub use mapping::template::KeyComponent;
-pub use mapping::value::{DynamoValue, IntoAttributeValue, ValueOf};
-pub use table::Table;
-pub use table::batch::{Backoff, BatchGet, BatchGetOutput, BatchWrite, BatchWriteOutput};
-pub use table::capacity::{ConsumedCapacity, WithCapacity};
-pub use table::cursor::{Cursor, CursorError, CursorKey};
-pub use table::item::{DeleteItem, GetItem, PutItem, UpdateItem};
-pub use table::query::{Page, Query, Scan};
-pub use table::transact::{
-    MAX_TRANSACTION_ITEMS, TransactGet, TransactGetOutput, TransactUpdate, TransactWrite,
+pub use mapping::Json;
+pub use mapping::{DynamoValue, Entity, Item, MappingError};
+pub use table::{
+    ConditionCheck, Cursor, Delete, Get, Page, Put, Query, Scan, Table, TransactGet, TransactWrite,
+    Update,
 };

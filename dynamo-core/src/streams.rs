@@ -34,8 +34,9 @@
 //! # Ok::<(), dynamo_core::streams::StreamError>(())
 //! ```
 
-use crate::mapping::entity::{Entity, Item};
+use crate::mapping::entity::Entity;
 use crate::mapping::error::MappingError;
+use crate::mapping::item::Item;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine as _;

@@ -5,7 +5,9 @@
 mod module_tables;
 
 use dynamo_core::{
-    AttributeValue, Direction, DynamoEntity, DynamoValue, Entity, EntityKey, Item, Json, ScalarType,
+    AttributeValue, DynamoEntity, DynamoValue, Entity, Item, Json,
+    def::ScalarType,
+    mapping::{Direction, EntityKey},
 };
 use module_tables::RESERVATIONS;
 use proptest::prelude::*;

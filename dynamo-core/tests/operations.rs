@@ -2,8 +2,10 @@
 
 use dynamo_core::testing::DynamoLocal;
 use dynamo_core::{
-    DynamoEntity, DynamoValue, Entity, Error, IndexDef, Item, KeyDef, Path, TableDef, TransactGet,
-    TransactWrite, Update,
+    DynamoEntity, DynamoValue, Entity, ErrorKind, IndexDef, Item, KeyDef, TableDef, TransactGet,
+    TransactWrite,
+    expr::Path,
+    table::{Action, CancellationCode},
 };
 use futures_util::TryStreamExt;
 use std::collections::HashSet;
@@ -87,7 +89,15 @@ async fn put_get_delete() {
     let db = db().await;
     let events = db.create::<Event>().await.expect("created");
     let e = event("s1", 1);
-    assert_eq!(events.put(e.clone()).send().await.expect("put"), None);
+    assert_eq!(
+        events
+            .put(e.clone())
+            .returning_old()
+            .send()
+            .await
+            .expect("put"),
+        None
+    );
     let got = events
         .get(EventKey::new("s1", "e0001"))
         .consistent_read()
@@ -108,7 +118,7 @@ async fn put_get_delete() {
     changed.name = "renamed".into();
     let old = events
         .put(changed.clone())
-        .return_old()
+        .returning_old()
         .send()
         .await
         .expect("put");
@@ -116,18 +126,18 @@ async fn put_get_delete() {
 
     let deleted = events
         .delete(EventKey::new("s1", "e0001"))
-        .return_old()
+        .returning_old()
         .send()
         .await
         .expect("delete");
     assert_eq!(deleted, Some(changed));
     let err = events
         .delete(EventKey::new("s1", "e0001"))
-        .if_exists()
+        .must_exist()
         .send()
         .await
         .expect_err("gone");
-    assert!(matches!(err, Error::NotFound { .. }), "{err}");
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
 }
 
 #[tokio::test]
@@ -136,23 +146,30 @@ async fn conditional_put_returns_the_existing_item() {
     let events = db.create::<Event>().await.expect("created");
     events
         .put(event("s1", 1))
-        .if_not_exists()
+        .create_only()
         .send()
         .await
         .expect("first put");
     let err = events
         .put(event("s1", 1))
-        .if_not_exists()
+        .create_only()
         .send()
         .await
         .expect_err("exists");
-    assert!(matches!(err, Error::ConditionFailed { .. }), "{err}");
+    assert_eq!(err.kind(), ErrorKind::ConditionFailed, "{err}");
     assert!(
         err.to_string()
             .ends_with("the condition failed: the item already exists"),
         "{err}"
     );
-    assert_eq!(err.table(), events.name());
+    assert_eq!(err.table(), Some(events.name()));
+    assert_eq!(
+        err.key()
+            .and_then(|k| k["sk"].as_s().ok())
+            .map(String::as_str),
+        Some("e0001"),
+        "the error names the item's key"
+    );
     let old: Event = err.old_item().expect("item returned").expect("maps");
     assert_eq!(old, event("s1", 1));
 
@@ -190,6 +207,7 @@ async fn typed_updates_on_reserved_words() {
         .append(f.log, vec!["opened".to_string(), "closed".to_string()])
         .set_if_not_exists(f.r#type, "ignored")
         .condition(f.status.eq(Status::Open).and(f.r#type.exists()))
+        .returning_new()
         .send()
         .await
         .expect("update");
@@ -209,7 +227,8 @@ async fn typed_updates_on_reserved_words() {
         .update(EventKey::new("s1", "e0002"))
         .remove(f.data)
         .delete(f.tags, HashSet::from(["vip".to_string()]))
-        .actions(Update::new().set(Path::new("log").index(0), "first"))
+        .set_path(f.log.index(0), "first")
+        .returning_new()
         .send()
         .await
         .expect("update");
@@ -221,10 +240,10 @@ async fn typed_updates_on_reserved_words() {
     let err = events
         .update(EventKey::new("s1", "missing"))
         .add(f.count, 1)
-        .execute()
+        .send()
         .await
         .expect_err("missing");
-    assert!(matches!(err, Error::NotFound { .. }), "{err}");
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
     assert_eq!(
         err.to_string(),
         format!("UpdateItem on table {}: no such item", events.name())
@@ -272,7 +291,7 @@ async fn versions_make_concurrent_updates_exclusive() {
                 .update(AccountKey::new("a"))
                 .add(Account::fields().balance, i)
                 .expect_version(1)
-                .execute()
+                .send()
                 .await
         }));
     }
@@ -601,35 +620,38 @@ async fn transaction_cancels_with_a_reason_per_item() {
         .expect("put an OPEN event");
     let f = Event::fields();
 
-    let err = TransactWrite::new(db.client())
-        .put(
-            &accounts,
-            Account {
-                id: "x".into(),
-                balance: 10,
-                version: 0,
-            },
-        )
-        .update(
-            &events,
-            EventKey::new("t", "e0002"),
-            |u| u.set(f.status, Status::Closed),
-            f.status.eq(Status::Closed),
-        )
-        .put_new(&events, event("t", 3))
-        .send()
-        .await
-        .expect_err("the update's condition fails");
-    let Error::TransactionCanceled { reasons, .. } = &err else {
-        panic!("{err}")
-    };
-    assert_eq!(reasons.len(), 1, "{err}");
-    let reason = &reasons[0];
-    assert_eq!((reason.index, reason.action), (1, "Update"));
+    let mut tx = TransactWrite::new(db.client());
+    let account = tx.add(accounts.put(Account {
+        id: "x".into(),
+        balance: 10,
+        version: 0,
+    }));
+    let update = tx.add(
+        events
+            .update(EventKey::new("t", "e0002"))
+            .set(f.status, Status::Closed)
+            .condition(f.status.eq(Status::Closed)),
+    );
+    let created = tx.add(events.put(event("t", 3)).create_only());
+    let err = tx.send().await.expect_err("the update's condition fails");
+    assert_eq!(err.kind(), ErrorKind::TransactionCanceled, "{err}");
+    let cancellation = err.cancellation().expect("reasons");
+    assert_eq!(cancellation.reasons().len(), 1, "{err}");
+    assert!(cancellation.reason(account).is_none() && cancellation.reason(created).is_none());
+    let reason = cancellation.reason(update).expect("the update's reason");
+    assert_eq!((reason.index, reason.action), (1, Action::Update));
     assert_eq!(reason.table, events.name());
-    assert!(reason.is_condition_failed());
-    let old = Event::from_item(reason.item.clone().expect("old item")).expect("maps");
+    assert_eq!(reason.code, CancellationCode::ConditionalCheckFailed);
+    assert!(cancellation.condition_failed(update));
+    let old: Event = cancellation
+        .old_item(update)
+        .expect("old item")
+        .expect("maps");
     assert_eq!(old.status, Status::Open);
+    assert_eq!(
+        Event::from_item(reason.item.clone().expect("old item")).expect("maps"),
+        old
+    );
     assert_eq!(
         reason
             .explanation
@@ -651,40 +673,40 @@ async fn transaction_cancels_with_a_reason_per_item() {
     // The same transaction with a holding condition commits everything; the token makes a
     // retry of it a no-op.
     let commit = || {
-        TransactWrite::new(db.client())
-            .put(
-                &accounts,
-                Account {
-                    id: "x".into(),
-                    balance: 10,
-                    version: 0,
-                },
-            )
-            .update(
-                &events,
-                EventKey::new("t", "e0002"),
-                |u| u.set(f.status, Status::Closed).add(f.count, 1u32),
-                f.status.eq(Status::Open),
-            )
-            .delete(&events, EventKey::new("t", "e0003"), None)
-            .client_request_token("tx-1")
+        let mut tx = TransactWrite::new(db.client());
+        tx.add(accounts.put(Account {
+            id: "x".into(),
+            balance: 10,
+            version: 0,
+        }));
+        tx.add(
+            events
+                .update(EventKey::new("t", "e0002"))
+                .set(f.status, Status::Closed)
+                .add(f.count, 1u32)
+                .condition(f.status.eq(Status::Open)),
+        );
+        tx.add(events.delete(EventKey::new("t", "e0003")));
+        tx.client_request_token("tx-1");
+        tx
     };
     commit().send().await.expect("commits");
     commit().send().await.expect("same token: idempotent");
-    let read = TransactGet::new(db.client())
-        .get(&accounts, AccountKey::new("x"))
-        .get(&events, EventKey::new("t", "e0002"))
-        .get(&events, EventKey::new("t", "e0003"))
-        .send()
-        .await
-        .expect("transact get");
-    assert_eq!(
-        read.get::<Account>(0).expect("maps").map(|a| a.version),
-        Some(1)
-    );
-    let e: Event = read.get(1).expect("maps").expect("exists");
+    let mut get = TransactGet::new(db.client());
+    let account = get.get(&accounts, AccountKey::new("x"));
+    let updated = get.get(&events, EventKey::new("t", "e0002"));
+    let deleted = get.get(&events, EventKey::new("t", "e0003"));
+    let read = get.send().await.expect("transact get");
+    assert_eq!(read.get(account).expect("maps").map(|a| a.version), Some(1));
+    let e: Event = read.get(updated).expect("maps").expect("exists");
     assert_eq!((e.status, e.count), (Status::Closed, 1), "applied once");
-    assert!(read.get::<Event>(2).expect("maps").is_none());
+    assert!(read.get(deleted).expect("maps").is_none());
+    assert!(
+        read.get(update)
+            .expect("another transaction's handle")
+            .is_none(),
+        "a handle finds nothing in another transaction's output"
+    );
 }
 
 #[tokio::test]
@@ -693,11 +715,27 @@ async fn transaction_limits_are_checked_before_sending() {
     let events = db.table::<Event>();
     let mut tx = TransactWrite::new(db.client());
     for n in 0..101 {
-        tx = tx.put(&events, event("big", n));
+        tx.add(events.put(event("big", n)));
     }
     let err = tx.send().await.expect_err("too many");
-    assert!(matches!(err, Error::Validation { .. }), "{err}");
+    assert_eq!(err.kind(), ErrorKind::Validation, "{err}");
     assert!(err.to_string().contains("at most 100"), "{err}");
+
+    let mut tx = TransactWrite::new(db.client());
+    tx.add(events.put(event("twice", 1)));
+    tx.add(
+        events
+            .update(EventKey::new("twice", "e0001"))
+            .set(Event::fields().count, 1u32),
+    );
+    let err = tx.send().await.expect_err("one item twice");
+    assert_eq!(err.kind(), ErrorKind::Validation, "{err}");
+    assert!(
+        err.to_string().ends_with(
+            "writes #0 and #1 address the same item; a transaction may write an item once"
+        ),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -709,7 +747,7 @@ async fn missing_table_and_bad_values_are_clear_errors() {
         .send()
         .await
         .expect_err("no table");
-    assert!(matches!(err, Error::TableNotFound { .. }), "{err}");
+    assert_eq!(err.kind(), ErrorKind::TableNotFound, "{err}");
     assert!(err.to_string().contains("does not exist"), "{err}");
 
     let events = db.create::<Event>().await.expect("created");
@@ -718,14 +756,14 @@ async fn missing_table_and_bad_values_are_clear_errors() {
         .send()
         .await
         .expect_err("empty key");
-    assert!(matches!(err, Error::Mapping { .. }), "{err}");
+    assert_eq!(err.kind(), ErrorKind::Mapping, "{err}");
     let err = events
         .put(event("a", 1))
         .condition(Path::new("ratio").eq(f64::INFINITY))
         .send()
         .await
         .expect_err("infinite");
-    assert!(matches!(err, Error::Validation { .. }), "{err}");
+    assert_eq!(err.kind(), ErrorKind::Validation, "{err}");
 }
 
 /// A failed condition says which clause was false and what was found; a version conflict says
@@ -754,11 +792,7 @@ async fn failed_conditions_say_which_clause_was_false() {
             events.name()
         )
     );
-    let Error::ConditionFailed {
-        reason: Some(reason),
-        ..
-    } = &err
-    else {
+    let Some(reason) = err.condition_failure() else {
         panic!("{err}")
     };
     assert_eq!(reason.clauses().len(), 1, "count < 100 held: {reason}");
@@ -829,7 +863,7 @@ async fn updates_never_create_ghost_items_unless_asked() {
         .send()
         .await
         .expect_err("no such item");
-    assert!(matches!(err, Error::NotFound { .. }), "{err}");
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
     assert!(
         events
             .get(EventKey::new("ghost", "e0001"))
@@ -846,7 +880,7 @@ async fn updates_never_create_ghost_items_unless_asked() {
         .update(EventKey::new("ghost", "e0002"))
         .add(f.count, 1)
         .upsert()
-        .execute()
+        .send()
         .await
         .expect("created on purpose");
     let partial = events
@@ -855,7 +889,7 @@ async fn updates_never_create_ghost_items_unless_asked() {
         .send()
         .await
         .expect_err("the upserted item lacks required attributes");
-    assert!(matches!(partial, Error::Mapping { .. }), "{partial}");
+    assert_eq!(partial.kind(), ErrorKind::Mapping, "{partial}");
     assert!(
         partial
             .to_string()
@@ -874,21 +908,19 @@ async fn updates_never_create_ghost_items_unless_asked() {
         "{batch}"
     );
 
-    let err = TransactWrite::new(db.client())
-        .update(
-            &events,
-            EventKey::new("ghost", "e0003"),
-            |u| u.add(f.count, 1),
-            None,
-        )
-        .send()
-        .await
-        .expect_err("no such item");
-    let Error::TransactionCanceled { reasons, .. } = &err else {
-        panic!("{err}")
-    };
+    let mut tx = TransactWrite::new(db.client());
+    let ghost = tx.add(
+        events
+            .update(EventKey::new("ghost", "e0003"))
+            .add(f.count, 1),
+    );
+    let err = tx.send().await.expect_err("no such item");
+    let reason = err
+        .cancellation()
+        .and_then(|c| c.reason(ghost))
+        .unwrap_or_else(|| panic!("{err}"));
     assert_eq!(
-        reasons[0]
+        reason
             .explanation
             .as_ref()
             .map(ToString::to_string)
@@ -896,16 +928,14 @@ async fn updates_never_create_ghost_items_unless_asked() {
         Some("the item does not exist"),
         "{err}"
     );
-    TransactWrite::new(db.client())
-        .upsert(
-            &events,
-            EventKey::new("ghost", "e0003"),
-            |u| u.add(f.count, 1),
-            None,
-        )
-        .send()
-        .await
-        .expect("created on purpose");
+    let mut tx = TransactWrite::new(db.client());
+    tx.add(
+        events
+            .update(EventKey::new("ghost", "e0003"))
+            .add(f.count, 1)
+            .upsert(),
+    );
+    tx.send().await.expect("created on purpose");
 }
 
 /// Operations say which operation failed, also without a table.
@@ -918,6 +948,6 @@ async fn empty_transactions_name_the_operation() {
         .expect_err("empty");
     assert_eq!(
         err.to_string(),
-        "TransactWriteItems: invalid request: the transaction has no items"
+        "TransactWriteItems: invalid request: the transaction has no writes"
     );
 }

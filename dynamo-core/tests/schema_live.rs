@@ -7,7 +7,9 @@ mod module_tables;
 use dynamo_core::schema::{self, EnsureOutcome, Mismatch, SchemaError, SchemaTarget};
 use dynamo_core::testing::DynamoLocal;
 use dynamo_core::{
-    DynamoEntity, Entity, IndexDef, KeyDef, KeyRole, Projection, ScalarType, Table, TableDef,
+    DynamoEntity, Entity, IndexDef, KeyDef, Table, TableDef,
+    def::{Projection, ScalarType},
+    mapping::KeyRole,
 };
 use module_tables::{IDEMPOTENCY, RESERVATIONS};
 

@@ -6,7 +6,7 @@ mod module_tables;
 
 use dynamo_core::schema::cloudformation::{self, TemplateError};
 use dynamo_core::schema::{Mismatch, TableShape};
-use dynamo_core::{KeyRole, TableDef};
+use dynamo_core::{TableDef, mapping::KeyRole};
 use module_tables::{ALL, IDEMPOTENCY, ORDERS, OUTBOX, RESERVATIONS, TICKETS};
 use std::path::PathBuf;
 

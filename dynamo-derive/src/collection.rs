@@ -155,7 +155,7 @@ fn generate(
         let (variant, ty) = (m.variant, m.ty);
         quote! {
             if #p::is_member::<#ty>(&item) {
-                return <#ty as #krate::Entity>::from_item(item).map(#ident::#variant);
+                return <#ty as #krate::__private::Entity>::from_item(item).map(#ident::#variant);
             }
         }
     });
@@ -169,21 +169,21 @@ fn generate(
             holds_item: false,
         }) => quote!(#p::Ok(#ident::#variant)),
         None => {
-            quote!(#p::Err(#p::unknown_member(#name, &<#first as #krate::Entity>::TABLE, &item)))
+            quote!(#p::Err(#p::unknown_member(#name, &<#first as #krate::__private::Entity>::TABLE, &item)))
         }
     };
     let names = members.iter().map(|m| {
         let ty = m.ty;
-        quote!(match <#ty as #krate::Entity>::SCHEMA.entity_type {
+        quote!(match <#ty as #krate::__private::Entity>::SCHEMA.entity_type {
             #p::Some(t) => t,
-            #p::None => <#ty as #krate::Entity>::SCHEMA.name,
+            #p::None => <#ty as #krate::__private::Entity>::SCHEMA.name,
         })
     });
     let member_impls = members.iter().map(|m| {
         let (variant, ty) = (m.variant, m.ty);
         quote! {
             #[automatically_derived]
-            impl #krate::CollectionOf<#ty> for #ident {}
+            impl #krate::__private::CollectionOf<#ty> for #ident {}
 
             #[automatically_derived]
             impl ::core::convert::From<#ty> for #ident {
@@ -222,7 +222,7 @@ fn generate(
         #[allow(non_upper_case_globals, clippy::all)]
         const _: () = {
             #[automatically_derived]
-            impl #krate::FromItem for #ident {
+            impl #krate::__private::FromItem for #ident {
                 fn from_item(item: #p::Item) -> #p::Result<Self, #p::MappingError> {
                     #(#dispatch)*
                     #fallback
@@ -230,7 +230,7 @@ fn generate(
             }
 
             #[automatically_derived]
-            impl #krate::Collection for #ident {
+            impl #krate::__private::Collection for #ident {
                 const MEMBERS: &'static [&'static str] = &[#(#names),*];
             }
 

@@ -336,17 +336,17 @@ fn generate(c: &Container<'_>, m: &EntityModel<'_, '_>) -> TokenStream {
     let path_types = stored.iter().map(|f| {
         let ty = f.ty;
         if key_parts.contains(&f.name.as_str()) {
-            quote!(#krate::KeyAttr<#ty>)
+            quote!(#krate::__private::KeyAttr<#ty>)
         } else {
-            quote!(#krate::Attr<#ty>)
+            quote!(#krate::__private::Attr<#ty>)
         }
     });
     let path_values = stored.iter().map(|f| {
         let attribute = &f.attribute;
         if key_parts.contains(&f.name.as_str()) {
-            quote!(#krate::KeyAttr::new(#attribute))
+            quote!(#krate::__private::KeyAttr::new(#attribute))
         } else {
-            quote!(#krate::Attr::new(#attribute))
+            quote!(#krate::__private::Attr::new(#attribute))
         }
     });
     let path_docs = stored.iter().map(|f| {
@@ -420,7 +420,7 @@ fn generate(c: &Container<'_>, m: &EntityModel<'_, '_>) -> TokenStream {
     let versioned = m.version.map(|_| {
         quote! {
             #[automatically_derived]
-            impl #krate::Versioned for #ident {}
+            impl #krate::__private::Versioned for #ident {}
         }
     });
     let (version_const, version_methods) = match m.version {
@@ -486,7 +486,7 @@ fn generate(c: &Container<'_>, m: &EntityModel<'_, '_>) -> TokenStream {
             }
 
             #[automatically_derived]
-            impl #krate::EntityKey for #key_ident {
+            impl #krate::__private::EntityKey for #key_ident {
                 type Entity = #ident;
 
                 fn into_key_item(self) -> #p::Result<#p::Item, #p::MappingError> {
@@ -500,17 +500,17 @@ fn generate(c: &Container<'_>, m: &EntityModel<'_, '_>) -> TokenStream {
             impl #ident {
                 /// Typed attribute paths for expressions: a misspelled attribute does not compile.
                 #vis const fn fields() -> #fields_ident {
-                    <#ident as #krate::Entity>::FIELDS
+                    <#ident as #krate::__private::Entity>::FIELDS
                 }
             }
 
             #[automatically_derived]
-            impl #krate::Entity for #ident {
+            impl #krate::__private::Entity for #ident {
                 type Key = #key_ident;
                 type Fields = #fields_ident;
 
-                const TABLE: #krate::TableDef = #table;
-                const SCHEMA: #krate::EntitySchema = #krate::EntitySchema {
+                const TABLE: #krate::__private::TableDef = #table;
+                const SCHEMA: #krate::__private::EntitySchema = #krate::__private::EntitySchema {
                     name: #name,
                     partition_key: #pk_schema,
                     sort_key: #sk_schema,
@@ -518,7 +518,7 @@ fn generate(c: &Container<'_>, m: &EntityModel<'_, '_>) -> TokenStream {
                     index_keys: &[#(#index_key_values,)* #(#template_index_keys,)*],
                     ttl_attribute: #ttl_attribute,
                     version_attribute: #version_attribute,
-                    entity_type: #p::entity_type(&<#ident as #krate::Entity>::TABLE, #entity_type),
+                    entity_type: #p::entity_type(&<#ident as #krate::__private::Entity>::TABLE, #entity_type),
                 };
                 const FIELDS: #fields_ident = #fields_ident {
                     #(#path_members: #path_values,)*
@@ -533,12 +533,12 @@ fn generate(c: &Container<'_>, m: &EntityModel<'_, '_>) -> TokenStream {
                     let mut item = #p::item_with_capacity(#item_capacity);
                     #(#encode)*
                     #key_inserts
-                    #p::write_entity_type(&mut item, &<#ident as #krate::Entity>::TABLE, <#ident as #krate::Entity>::SCHEMA.entity_type);
+                    #p::write_entity_type(&mut item, &<#ident as #krate::__private::Entity>::TABLE, <#ident as #krate::__private::Entity>::SCHEMA.entity_type);
                     #p::Ok(item)
                 }
 
                 fn from_item(mut __dynamo_item: #p::Item) -> #p::Result<Self, #p::MappingError> {
-                    #p::read_entity_type(&__dynamo_item, &<#ident as #krate::Entity>::TABLE, &<#ident as #krate::Entity>::SCHEMA)?;
+                    #p::read_entity_type(&__dynamo_item, &<#ident as #krate::__private::Entity>::TABLE, &<#ident as #krate::__private::Entity>::SCHEMA)?;
                     #(#decode_keys)*
                     let __dynamo_rest = (|| -> #p::Result<(#(#rest_types,)*), #p::MappingError> {
                         #p::Ok((#(#rest_decode,)*))
@@ -546,7 +546,7 @@ fn generate(c: &Container<'_>, m: &EntityModel<'_, '_>) -> TokenStream {
                     match __dynamo_rest {
                         #p::Ok((#(#rest_values,)*)) => #p::Ok(#ident { #(#construct,)* }),
                         #p::Err(__dynamo_error) => {
-                            let mut __dynamo_key = #p::key_attributes(&<#ident as #krate::Entity>::TABLE, &__dynamo_item);
+                            let mut __dynamo_key = #p::key_attributes(&<#ident as #krate::__private::Entity>::TABLE, &__dynamo_item);
                             #(#key_on_error)*
                             #p::Err(__dynamo_error.with_key(__dynamo_key))
                         }
@@ -605,7 +605,7 @@ fn templates(g: &Gen<'_, '_>) -> TokenStream {
         });
         let of_const = format_ident!("__TEMPLATE_{}_OF", n);
         out.extend(quote_spanned! {span=>
-            const #attr: &'static str = #p::template_attribute(&<#ident as #krate::Entity>::TABLE, #index, #role);
+            const #attr: &'static str = #p::template_attribute(&<#ident as #krate::__private::Entity>::TABLE, #index, #role);
             const #tconst: #p::KeyTemplate = #p::KeyTemplate {
                 text: #text,
                 prefix: #prefix,
@@ -621,9 +621,9 @@ fn templates(g: &Gen<'_, '_>) -> TokenStream {
             out.extend(respan(
                 quote! {
                     const #cname: #p::Component<#ty> = #p::Component {
-                        numeric: <#ty as #krate::KeyComponent>::NUMERIC,
-                        charset: <#ty as #krate::KeyComponent>::CHARSET,
-                        write: <#ty as #krate::KeyComponent>::write_component,
+                        numeric: <#ty as #krate::__private::KeyComponent>::NUMERIC,
+                        charset: <#ty as #krate::__private::KeyComponent>::CHARSET,
+                        write: <#ty as #krate::__private::KeyComponent>::write_component,
                     };
                 },
                 span,
@@ -1063,7 +1063,7 @@ fn partition(
             }
 
             #[automatically_derived]
-            impl #krate::Partition for #partition_ident {
+            impl #krate::__private::Partition for #partition_ident {
                 type Entity = #ident;
                 type Sort = #sort_type;
                 const INDEX: #p::Option<&'static str> = #index_tokens;
@@ -1128,9 +1128,9 @@ fn sort_struct(g: &Gen<'_, '_>, n: usize, sort_ident: &syn::Ident, place: &str) 
         );
         quote! {
             #[doc = #doc]
-            pub fn #method(#(#args: impl #p::ValueOf<#arg_types>),*) -> #krate::SortPrefix<#sort_ident> {
+            pub fn #method(#(#args: impl #p::ValueOf<#arg_types>),*) -> #krate::__private::SortPrefix<#sort_ident> {
                 #(let #args: #arg_types = #p::ValueOf::into_value(#args);)*
-                #krate::SortPrefix::__new(#pname(#(&#args),*))
+                #krate::__private::SortPrefix::__new(#pname(#(&#args),*))
             }
         }
     });
@@ -1157,14 +1157,14 @@ fn sort_struct(g: &Gen<'_, '_>, n: usize, sort_ident: &syn::Ident, place: &str) 
             }
 
             #[automatically_derived]
-            impl #krate::SortArg<#sort_ident> for #sort_ident {
+            impl #krate::__private::SortArg<#sort_ident> for #sort_ident {
                 fn sort_bound(self) -> #p::Result<#p::SortBound, #p::BoundError> {
                     #p::Ok(#p::SortBound::Value(#p::key_text(#call)))
                 }
             }
 
             #[automatically_derived]
-            impl #krate::SortArg<#sort_ident> for #krate::SortPrefix<#sort_ident> {
+            impl #krate::__private::SortArg<#sort_ident> for #krate::__private::SortPrefix<#sort_ident> {
                 fn sort_bound(self) -> #p::Result<#p::SortBound, #p::BoundError> {
                     self.__bound()
                 }
@@ -1233,7 +1233,7 @@ fn index_keys_struct(
     };
     let impls = quote! {
             #[automatically_derived]
-            impl #krate::IndexKeys for #keys_ident {
+            impl #krate::__private::IndexKeys for #keys_ident {
                 type Entity = #ident;
 
                 fn into_update(self, key: &#key_ident) -> #p::Result<#p::Vec<(&'static str, #p::Option<#p::AttributeValue>)>, #p::MappingError> {
@@ -1271,8 +1271,9 @@ fn table_and_checks(
     let path_str = quote!(#path).to_string().replace(' ', "");
     // The declared table is named once, so a path that is not a `TableDef` is reported once.
     let table_expr = quote!(__TABLE);
-    let table_const = quote_spanned!(table.span=> const __TABLE: #krate::TableDef = #path;);
-    let schema = quote!(&<#ident as #krate::Entity>::SCHEMA);
+    let table_const =
+        quote_spanned!(table.span=> const __TABLE: #krate::__private::TableDef = #path;);
+    let schema = quote!(&<#ident as #krate::__private::Entity>::SCHEMA);
     let path = quote!(__TABLE);
     let name = &g.name;
     let check = |span: Span, call: TokenStream| {

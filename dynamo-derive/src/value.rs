@@ -38,7 +38,7 @@ fn unit_enum(c: &Container<'_>, variants: &[Variant<'_>]) -> TokenStream {
         #[allow(clippy::all)]
         const _: () = {
             #[automatically_derived]
-            impl #krate::DynamoValue for #ident {
+            impl #krate::__private::DynamoValue for #ident {
                 #[inline]
                 fn into_attribute(self) -> #p::Result<#p::Option<#p::AttributeValue>, #p::ValueError> {
                     let value = match self {
@@ -58,20 +58,20 @@ fn unit_enum(c: &Container<'_>, variants: &[Variant<'_>]) -> TokenStream {
             }
 
             #[automatically_derived]
-            impl #krate::KeyScalar for #ident
+            impl #krate::__private::KeyScalar for #ident
             where
                 for<'__dynamo> #ident: ::core::clone::Clone + ::core::fmt::Debug + ::core::cmp::PartialEq,
             {
-                const SCALAR: #krate::ScalarType = #krate::ScalarType::S;
+                const SCALAR: #krate::__private::ScalarType = #krate::__private::ScalarType::S;
             }
 
             #[automatically_derived]
-            impl #krate::SetElement for #ident {
-                const KIND: #krate::ScalarType = #krate::ScalarType::S;
+            impl #krate::__private::SetElement for #ident {
+                const KIND: #krate::__private::ScalarType = #krate::__private::ScalarType::S;
             }
 
             #[automatically_derived]
-            impl #krate::KeyComponent for #ident {
+            impl #krate::__private::KeyComponent for #ident {
                 const CHARSET: &'static str = #charset;
 
                 #[inline]
@@ -102,14 +102,14 @@ fn newtype(c: &Container<'_>, field: &syn::Field) -> TokenStream {
     let p = quote!(#krate::__private);
     let ident = c.ident;
     let inner = &field.ty;
-    let generics = bounded_generics(c, quote!(#krate::DynamoValue));
+    let generics = bounded_generics(c, quote!(#krate::__private::DynamoValue));
     let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
     let mut key_where = where_clause
         .cloned()
         .unwrap_or_else(|| syn::parse_quote!(where));
     key_where
         .predicates
-        .push(syn::parse_quote!(for<'__dynamo> #inner: #krate::KeyScalar));
+        .push(syn::parse_quote!(for<'__dynamo> #inner: #krate::__private::KeyScalar));
     key_where.predicates.push(syn::parse_quote!(
         for<'__dynamo> #ident #ty_generics: ::core::clone::Clone + ::core::fmt::Debug + ::core::cmp::PartialEq
     ));
@@ -118,52 +118,52 @@ fn newtype(c: &Container<'_>, field: &syn::Field) -> TokenStream {
         .unwrap_or_else(|| syn::parse_quote!(where));
     component_where
         .predicates
-        .push(syn::parse_quote!(for<'__dynamo> #inner: #krate::KeyComponent));
+        .push(syn::parse_quote!(for<'__dynamo> #inner: #krate::__private::KeyComponent));
     let mut set_where = where_clause
         .cloned()
         .unwrap_or_else(|| syn::parse_quote!(where));
     set_where
         .predicates
-        .push(syn::parse_quote!(for<'__dynamo> #inner: #krate::SetElement));
+        .push(syn::parse_quote!(for<'__dynamo> #inner: #krate::__private::SetElement));
     quote! {
         #[allow(clippy::all)]
         const _: () = {
             #[automatically_derived]
-            impl #impl_generics #krate::DynamoValue for #ident #ty_generics #where_clause {
+            impl #impl_generics #krate::__private::DynamoValue for #ident #ty_generics #where_clause {
                 #[inline]
                 fn into_attribute(self) -> #p::Result<#p::Option<#p::AttributeValue>, #p::ValueError> {
-                    <#inner as #krate::DynamoValue>::into_attribute(self.0)
+                    <#inner as #krate::__private::DynamoValue>::into_attribute(self.0)
                 }
 
                 #[inline]
                 fn from_attribute(value: #p::AttributeValue) -> #p::Result<Self, #p::ValueError> {
-                    <#inner as #krate::DynamoValue>::from_attribute(value).map(#ident)
+                    <#inner as #krate::__private::DynamoValue>::from_attribute(value).map(#ident)
                 }
 
                 #[inline]
                 fn from_missing() -> #p::Option<Self> {
-                    <#inner as #krate::DynamoValue>::from_missing().map(#ident)
+                    <#inner as #krate::__private::DynamoValue>::from_missing().map(#ident)
                 }
             }
 
             #[automatically_derived]
-            impl #impl_generics #krate::KeyScalar for #ident #ty_generics #key_where {
-                const SCALAR: #krate::ScalarType = <#inner as #krate::KeyScalar>::SCALAR;
+            impl #impl_generics #krate::__private::KeyScalar for #ident #ty_generics #key_where {
+                const SCALAR: #krate::__private::ScalarType = <#inner as #krate::__private::KeyScalar>::SCALAR;
             }
 
             #[automatically_derived]
-            impl #impl_generics #krate::SetElement for #ident #ty_generics #set_where {
-                const KIND: #krate::ScalarType = <#inner as #krate::SetElement>::KIND;
+            impl #impl_generics #krate::__private::SetElement for #ident #ty_generics #set_where {
+                const KIND: #krate::__private::ScalarType = <#inner as #krate::__private::SetElement>::KIND;
             }
 
             #[automatically_derived]
-            impl #impl_generics #krate::KeyComponent for #ident #ty_generics #component_where {
-                const NUMERIC: bool = <#inner as #krate::KeyComponent>::NUMERIC;
-                const CHARSET: &'static str = <#inner as #krate::KeyComponent>::CHARSET;
+            impl #impl_generics #krate::__private::KeyComponent for #ident #ty_generics #component_where {
+                const NUMERIC: bool = <#inner as #krate::__private::KeyComponent>::NUMERIC;
+                const CHARSET: &'static str = <#inner as #krate::__private::KeyComponent>::CHARSET;
 
                 #[inline]
                 fn write_component(&self, out: &mut ::std::string::String, width: usize) -> #p::Result<(), #p::ValueError> {
-                    <#inner as #krate::KeyComponent>::write_component(&self.0, out, width)
+                    <#inner as #krate::__private::KeyComponent>::write_component(&self.0, out, width)
                 }
             }
         };
@@ -176,7 +176,7 @@ fn map_struct(c: &Container<'_>, fields: &[Field<'_>]) -> TokenStream {
     let ident = c.ident;
     let name = ident.to_string();
     let generic = c.input.generics.type_params().next().is_some();
-    let generics = bounded_generics(c, quote!(#krate::DynamoValue));
+    let generics = bounded_generics(c, quote!(#krate::__private::DynamoValue));
     let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
 
     // Non-generic structs get one const per field, so a missing conversion is reported once;
@@ -224,7 +224,7 @@ fn map_struct(c: &Container<'_>, fields: &[Field<'_>]) -> TokenStream {
             #(#consts)*
 
             #[automatically_derived]
-            impl #impl_generics #krate::DynamoValue for #ident #ty_generics #where_clause {
+            impl #impl_generics #krate::__private::DynamoValue for #ident #ty_generics #where_clause {
                 fn into_attribute(self) -> #p::Result<#p::Option<#p::AttributeValue>, #p::ValueError> {
                     let mut map = #p::item_with_capacity(#count);
                     #(#encode)*

@@ -5,7 +5,7 @@ use crate::domain::Money;
 use crate::startup::{AppState, Server, check_schemas};
 use crate::store::{ALL, Seat, SeatState, Tables};
 use clap::{Parser, Subcommand, ValueEnum};
-use dynamo_core::{ClientBuilder, Error};
+use dynamo_core::client::ClientBuilder;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -409,12 +409,12 @@ async fn seed_event(
                 price: Some(price.amount),
                 currency: Some(price.currency.clone()),
             };
-            table.put(seat).if_not_exists().send()
+            table.put(seat).create_only().send()
         });
         for result in futures_util::future::join_all(puts).await {
             match result {
-                Ok(_) => created += 1,
-                Err(Error::ConditionFailed { .. }) => existing += 1,
+                Ok(()) => created += 1,
+                Err(e) if e.is_condition_failed() => existing += 1,
                 Err(e) => return Err(e.to_string()),
             }
         }

@@ -2,9 +2,9 @@
 //! generated conversions call.
 
 use crate::def::ScalarType;
-use crate::mapping::entity::Item;
+use crate::keys::scalar::KeyScalar;
 use crate::mapping::error::{Direction, MappingError, ValueError};
-use crate::mapping::key::KeyScalar;
+use crate::mapping::item::Item;
 use crate::mapping::managed::{TtlValue, VersionValue};
 use crate::mapping::set::SetCollection;
 use crate::mapping::value::{DynamoValue, short_type_name};

@@ -5,19 +5,20 @@
 
 pub use crate::def::ScalarType;
 pub use crate::def::{IndexDef, KeyDef, TableDef};
-pub use crate::mapping::entity::{
-    Attr, Entity, EntityKey, EntitySchema, FieldAttribute, FromItem, IndexKeyField, Item, KeyAttr,
-    KeyField, KeyRole, KeyTemplate, Versioned,
-};
-pub use crate::mapping::error::{Direction, MappingError, ValueError};
-pub use crate::mapping::key::{IndexKeyScalar, KeyScalar};
-pub use crate::mapping::managed::{TtlValue, VersionValue};
-pub use crate::mapping::partition::{
+pub use crate::keys::partition::{
     BoundError, Collection, CollectionOf, IndexKeys, NoSortKey, Partition, SortArg, SortBound,
     SortField, SortPrefix, SortScope,
 };
+pub use crate::keys::scalar::{IndexKeyScalar, KeyScalar};
+pub use crate::keys::template::{Component, ComponentOf, KeyComponent, write_component};
+pub use crate::mapping::entity::{
+    Attr, Entity, EntityKey, EntitySchema, FieldAttribute, IndexKeyField, KeyAttr, KeyField,
+    KeyRole, KeyTemplate, Versioned,
+};
+pub use crate::mapping::error::{Direction, MappingError, ValueError};
+pub use crate::mapping::item::{FromItem, Item};
+pub use crate::mapping::managed::{TtlValue, VersionValue};
 pub use crate::mapping::set::{SetCollection, SetElement};
-pub use crate::mapping::template::{Component, ComponentOf, KeyComponent, write_component};
 pub use crate::mapping::value::{DynamoValue, ValueOf};
 pub use aws_sdk_dynamodb::types::AttributeValue;
 pub use core::clone::Clone;

@@ -3,8 +3,9 @@
 //! collection's members.
 
 use crate::def::{TableDef, str_eq};
-use crate::mapping::entity::{Entity, EntitySchema, Item, KeyField};
+use crate::mapping::entity::{Entity, EntitySchema, KeyField};
 use crate::mapping::error::{Direction, MappingError, ValueError};
+use crate::mapping::item::Item;
 use crate::schema::rules::{self, Msg};
 use aws_sdk_dynamodb::types::AttributeValue;
 

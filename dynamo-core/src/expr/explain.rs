@@ -7,7 +7,7 @@
 //! 5`, or `the item does not exist`.
 
 use super::{Condition, Node, Operand, Path, Segment};
-use crate::mapping::entity::Item;
+use crate::mapping::item::Item;
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::cmp::Ordering;
 use std::fmt;

@@ -385,36 +385,21 @@ enum SetAction {
     IfNotExists(Operand),
     Append(Operand),
     Prepend(Operand),
-    Add(Operand),
-    Subtract(Operand),
 }
 
-/// An update expression: `SET`, `REMOVE`, `ADD` and `DELETE` actions.
-///
-/// ```
-/// use dynamo_core::expr::{Path, Update};
-/// let u = Update::new()
-///     .set(Path::new("status"), "CONFIRMED")
-///     .add(Path::new("version"), 1)
-///     .remove(Path::new("hold_expires_at"));
-/// assert_eq!(u.render().unwrap().text, "SET #n0 = :v0 REMOVE #n1 ADD #n2 :v1");
-/// ```
+/// The actions of an update expression: `SET`, `REMOVE`, `ADD` and `DELETE`, by path. What
+/// [`Update`](crate::Update)'s typed methods write into.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Update {
+pub(crate) struct UpdateExpr {
     set: Vec<(Path, SetAction)>,
     remove: Vec<Path>,
     add: Vec<(Path, Operand)>,
     delete: Vec<(Path, Operand)>,
 }
 
-impl Update {
-    /// An empty update.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
+impl UpdateExpr {
     /// Whether no action was added.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.set.is_empty()
             && self.remove.is_empty()
             && self.add.is_empty()
@@ -423,7 +408,7 @@ impl Update {
 
     /// `SET path = value`. A value stored as no attribute (`None`, an empty set) removes it.
     #[must_use]
-    pub fn set(mut self, path: impl Into<Path>, v: impl IntoAttributeValue) -> Self {
+    pub(crate) fn set(mut self, path: impl Into<Path>, v: impl IntoAttributeValue) -> Self {
         match v.into_attribute_value() {
             Ok(None) => self.remove.push(path.into()),
             Ok(Some(v)) => self
@@ -438,7 +423,11 @@ impl Update {
 
     /// `SET path = if_not_exists(path, value)`.
     #[must_use]
-    pub fn set_if_not_exists(mut self, path: impl Into<Path>, v: impl IntoAttributeValue) -> Self {
+    pub(crate) fn set_if_not_exists(
+        mut self,
+        path: impl Into<Path>,
+        v: impl IntoAttributeValue,
+    ) -> Self {
         self.set
             .push((path.into(), SetAction::IfNotExists(operand(v))));
         self
@@ -446,7 +435,7 @@ impl Update {
 
     /// `SET path = list_append(path, values)`: adds to the end of a list.
     #[must_use]
-    pub fn append(mut self, path: impl Into<Path>, values: impl IntoAttributeValue) -> Self {
+    pub(crate) fn append(mut self, path: impl Into<Path>, values: impl IntoAttributeValue) -> Self {
         self.set
             .push((path.into(), SetAction::Append(operand(values))));
         self
@@ -454,58 +443,44 @@ impl Update {
 
     /// `SET path = list_append(values, path)`: adds to the front of a list.
     #[must_use]
-    pub fn prepend(mut self, path: impl Into<Path>, values: impl IntoAttributeValue) -> Self {
+    pub(crate) fn prepend(
+        mut self,
+        path: impl Into<Path>,
+        values: impl IntoAttributeValue,
+    ) -> Self {
         self.set
             .push((path.into(), SetAction::Prepend(operand(values))));
         self
     }
 
-    /// `SET path = path + by` (the attribute must exist; `add` creates it).
-    #[must_use]
-    pub fn increment(mut self, path: impl Into<Path>, by: impl IntoAttributeValue) -> Self {
-        self.set.push((path.into(), SetAction::Add(operand(by))));
-        self
-    }
-
-    /// `SET path = path - by`.
-    #[must_use]
-    pub fn decrement(mut self, path: impl Into<Path>, by: impl IntoAttributeValue) -> Self {
-        self.set
-            .push((path.into(), SetAction::Subtract(operand(by))));
-        self
-    }
-
     /// `REMOVE path`.
     #[must_use]
-    pub fn remove(mut self, path: impl Into<Path>) -> Self {
+    pub(crate) fn remove(mut self, path: impl Into<Path>) -> Self {
         self.remove.push(path.into());
         self
     }
 
     /// `ADD path value`: adds to a number (created at 0) or to a set.
     #[must_use]
-    pub fn add(mut self, path: impl Into<Path>, v: impl IntoAttributeValue) -> Self {
+    pub(crate) fn add(mut self, path: impl Into<Path>, v: impl IntoAttributeValue) -> Self {
         self.add.push((path.into(), operand(v)));
         self
     }
 
     /// `DELETE path values`: removes members from a set.
     #[must_use]
-    pub fn delete(mut self, path: impl Into<Path>, members: impl IntoAttributeValue) -> Self {
+    pub(crate) fn delete(
+        mut self,
+        path: impl Into<Path>,
+        members: impl IntoAttributeValue,
+    ) -> Self {
         self.delete.push((path.into(), operand(members)));
         self
     }
 
-    /// Adds the actions of `other`.
-    pub fn merge(&mut self, other: Update) {
-        self.set.extend(other.set);
-        self.remove.extend(other.remove);
-        self.add.extend(other.add);
-        self.delete.extend(other.delete);
-    }
-
     /// The expression text with its placeholders, standalone.
-    pub fn render(&self) -> Result<Rendered, ValueError> {
+    #[cfg(test)]
+    pub(crate) fn render(&self) -> Result<Rendered, ValueError> {
         let mut b = Placeholders::default();
         let text = b.update(self)?;
         Ok(Rendered {
@@ -631,7 +606,7 @@ impl Placeholders {
         self.node(&condition.0)
     }
 
-    pub(crate) fn update(&mut self, update: &Update) -> Result<String, ValueError> {
+    pub(crate) fn update(&mut self, update: &UpdateExpr) -> Result<String, ValueError> {
         let mut clauses = Vec::new();
         if !update.set.is_empty() {
             let mut actions = Vec::with_capacity(update.set.len());
@@ -650,8 +625,6 @@ impl Placeholders {
                         "{p} = list_append({}, if_not_exists({p}, :empty_list))",
                         self.operand_with_empty_list(v)?
                     ),
-                    SetAction::Add(v) => format!("{p} = {p} + {}", self.operand(v)?),
-                    SetAction::Subtract(v) => format!("{p} = {p} - {}", self.operand(v)?),
                 });
             }
             clauses.push(format!("SET {}", actions.join(", ")));
@@ -754,11 +727,11 @@ mod tests {
 
     #[test]
     fn update_clauses() {
-        let u = Update::new()
+        let u = UpdateExpr::default()
             .set("a", 1)
             .set_if_not_exists("created", "now")
             .append("log", vec!["x".to_string()])
-            .increment("n", 2)
+            .prepend("n", vec![2])
             .set("gone", Option::<String>::None)
             .add("tags", std::collections::HashSet::from(["t".to_string()]))
             .delete("old", std::collections::HashSet::from(["o".to_string()]));
@@ -769,7 +742,7 @@ mod tests {
         } = u.render().expect("renders");
         assert_eq!(
             text,
-            "SET #n0 = :v0, #n1 = if_not_exists(#n1, :v1), #n2 = list_append(if_not_exists(#n2, :empty_list), :v2), #n3 = #n3 + :v3 REMOVE #n4 ADD #n5 :v4 DELETE #n6 :v5"
+            "SET #n0 = :v0, #n1 = if_not_exists(#n1, :v1), #n2 = list_append(if_not_exists(#n2, :empty_list), :v2), #n3 = list_append(:v3, if_not_exists(#n3, :empty_list)) REMOVE #n4 ADD #n5 :v4 DELETE #n6 :v5"
         );
         assert!(values.contains_key(":empty_list"));
     }

@@ -3,37 +3,15 @@
 use crate::def::ScalarType;
 use crate::def::TableDef;
 use crate::mapping::error::MappingError;
-use aws_sdk_dynamodb::types::AttributeValue;
-use std::collections::HashMap;
+use crate::mapping::item::Item;
+
 use std::fmt;
 use std::marker::PhantomData;
-
-/// A DynamoDB item: attribute names to values.
-pub type Item = HashMap<String, AttributeValue>;
-
-/// A value read from an item: an entity, a projection entity, a collection, or the raw
-/// [`Item`].
-pub trait FromItem: Sized {
-    /// Reads the item.
-    fn from_item(item: Item) -> Result<Self, MappingError>;
-}
-
-impl<E: Entity> FromItem for E {
-    fn from_item(item: Item) -> Result<Self, MappingError> {
-        E::from_item(item)
-    }
-}
-
-impl FromItem for Item {
-    fn from_item(item: Item) -> Result<Self, MappingError> {
-        Ok(item)
-    }
-}
 
 /// A struct mapped to the items of one table; derive it with `#[derive(DynamoEntity)]`.
 ///
 /// ```
-/// use dynamo_core::{DynamoEntity, Entity, EntityKey};
+/// use dynamo_core::{DynamoEntity, Entity, mapping::EntityKey};
 ///
 /// #[derive(DynamoEntity, Debug, PartialEq)]
 /// #[dynamo(table_name = "users")]
@@ -259,7 +237,7 @@ impl<T> fmt::Debug for Attr<T> {
 /// It reads like an [`Attr`] (conditions, projections, through `Deref`), but updates do not take
 /// it: the key would no longer match the fields. Changing a table key means writing another
 /// item; an index key's fields change together with
-/// [`set_index_keys`](crate::UpdateItem::set_index_keys).
+/// [`set_index_keys`](crate::Update::set_index_keys).
 pub struct KeyAttr<T> {
     attr: Attr<T>,
 }
@@ -284,12 +262,6 @@ impl<T> std::ops::Deref for KeyAttr<T> {
 
     fn deref(&self) -> &Attr<T> {
         &self.attr
-    }
-}
-
-impl<T> From<KeyAttr<T>> for crate::expr::Path {
-    fn from(attr: KeyAttr<T>) -> Self {
-        attr.attr.into()
     }
 }
 

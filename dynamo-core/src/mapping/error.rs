@@ -26,7 +26,7 @@ impl ValueError {
     /// A value that is not what was expected.
     ///
     /// ```
-    /// use dynamo_core::ValueError;
+    /// use dynamo_core::mapping::ValueError;
     /// let err = ValueError::new("a finite number", "NaN");
     /// assert_eq!(err.to_string(), "expected a finite number, found NaN");
     /// ```
@@ -148,7 +148,7 @@ pub struct MappingError {
 impl MappingError {
     /// The same error naming the item by its key attributes.
     #[must_use]
-    pub fn with_key(mut self, key: crate::mapping::entity::Item) -> Self {
+    pub fn with_key(mut self, key: crate::mapping::item::Item) -> Self {
         if !key.is_empty() {
             self.key = Some(show_key(&key));
         }
@@ -185,7 +185,7 @@ pub(crate) fn describe(value: &AttributeValue) -> Cow<'static, str> {
 }
 
 /// An item's key attributes for a message: `pk = "EVENT#e1", sk = "SEAT#A-1"`.
-pub(crate) fn show_key(key: &crate::mapping::entity::Item) -> String {
+pub(crate) fn show_key(key: &crate::mapping::item::Item) -> String {
     let mut names: Vec<&String> = key.keys().collect();
     names.sort();
     names
@@ -205,8 +205,8 @@ pub(crate) fn show_key(key: &crate::mapping::entity::Item) -> String {
 /// The table key attributes of `item`, for [`MappingError::with_key`].
 pub(crate) fn key_of(
     table: &crate::def::TableDef,
-    item: &crate::mapping::entity::Item,
-) -> crate::mapping::entity::Item {
+    item: &crate::mapping::item::Item,
+) -> crate::mapping::item::Item {
     std::iter::once(table.partition_key.name)
         .chain(table.sort_key.map(|k| k.name))
         .filter_map(|name| item.get(name).map(|v| (name.to_owned(), v.clone())))

@@ -1,16 +1,29 @@
-//! Mapping between Rust values and DynamoDB items: the [`Entity`](entity::Entity) and
-//! [`DynamoValue`](value::DynamoValue) traits the derives implement, the key scalar types,
-//! sets, managed attributes (TTL, version), JSON and timestamps, key templates and the typed
-//! partitions and sort keys of queries, and the errors of a mapping.
+//! Mapping between Rust values and DynamoDB items: the traits the derives implement
+//! ([`Entity`], [`DynamoValue`]), typed attribute paths ([`Attr`], [`KeyAttr`]), the values an
+//! expression takes ([`ValueOf`]), sets, managed attributes (TTL, version), JSON and timestamps,
+//! and the errors of a mapping ([`MappingError`]).
+//!
+//! The derives implement these traits; code that uses entities rarely names them beyond
+//! [`Entity`] and [`DynamoValue`], which the crate root re-exports.
 
 pub(crate) mod entity;
 pub(crate) mod error;
+pub(crate) mod item;
 #[cfg(feature = "json")]
 pub(crate) mod json;
-pub(crate) mod key;
 pub(crate) mod managed;
-pub(crate) mod partition;
 pub(crate) mod set;
-pub(crate) mod template;
 pub(crate) mod time;
 pub(crate) mod value;
+
+pub use entity::{
+    Attr, Entity, EntityKey, EntitySchema, FieldAttribute, IndexKeyField, KeyAttr, KeyField,
+    KeyRole, KeyTemplate, Versioned,
+};
+pub use error::{Direction, MappingError, ValueError};
+pub use item::{FromItem, Item};
+#[cfg(feature = "json")]
+pub use json::Json;
+pub use managed::{TtlValue, VersionValue};
+pub use set::{SetCollection, SetElement};
+pub use value::{DynamoValue, IntoAttributeValue, ValueOf};

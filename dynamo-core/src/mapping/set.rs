@@ -205,3 +205,31 @@ impl<C: SetCollection> SetCollection for Option<C> {
         None
     }
 }
+
+impl<T: SetElement + Eq + Hash, S: BuildHasher + Default> DynamoValue for HashSet<T, S> {
+    fn into_attribute(self) -> Result<Option<AttributeValue>, ValueError> {
+        into_attribute(self, false)
+    }
+
+    fn from_attribute(value: AttributeValue) -> Result<Self, ValueError> {
+        from_attribute(value)
+    }
+
+    fn from_missing() -> Option<Self> {
+        Some(Self::default())
+    }
+}
+
+impl<T: SetElement + Ord> DynamoValue for BTreeSet<T> {
+    fn into_attribute(self) -> Result<Option<AttributeValue>, ValueError> {
+        into_attribute(self, false)
+    }
+
+    fn from_attribute(value: AttributeValue) -> Result<Self, ValueError> {
+        from_attribute(value)
+    }
+
+    fn from_missing() -> Option<Self> {
+        Some(Self::default())
+    }
+}

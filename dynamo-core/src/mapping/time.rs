@@ -9,7 +9,9 @@
 //! timestamp of every item. Reading takes this shape fast and anything else RFC 3339 allows (any
 //! fraction, other offsets, lowercase `t`/`z`) through `time`.
 
-use crate::mapping::error::{ValueError, truncate};
+use crate::mapping::error::{ValueError, describe, truncate};
+use crate::mapping::value::DynamoValue;
+use aws_sdk_dynamodb::types::AttributeValue;
 use time::format_description::well_known::Rfc3339;
 use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 
@@ -116,6 +118,26 @@ pub(crate) fn from_epoch_seconds(n: &str) -> Result<OffsetDateTime, ValueError> 
         .ok()
         .and_then(|secs| OffsetDateTime::from_unix_timestamp(secs).ok())
         .ok_or_else(|| ValueError::new("N holding epoch seconds", format!("N {}", truncate(n))))
+}
+
+impl DynamoValue for OffsetDateTime {
+    /// Stored as an RFC 3339 string in UTC with nine fraction digits, e.g.
+    /// `2024-01-01T12:05:00.000000000Z`: fixed width, so string order is time order.
+    fn into_attribute(self) -> Result<Option<AttributeValue>, ValueError> {
+        format_rfc3339(self).map(|s| Some(AttributeValue::S(s)))
+    }
+
+    /// Reads RFC 3339 strings (any offset) and, for attributes written as TTLs, epoch seconds.
+    fn from_attribute(value: AttributeValue) -> Result<Self, ValueError> {
+        match value {
+            AttributeValue::S(s) => parse_rfc3339(&s),
+            AttributeValue::N(n) => from_epoch_seconds(&n),
+            other => Err(ValueError::new(
+                "S holding an RFC 3339 date-time",
+                describe(&other),
+            )),
+        }
+    }
 }
 
 #[cfg(test)]

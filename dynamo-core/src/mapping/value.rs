@@ -1,10 +1,10 @@
 //! [`DynamoValue`]: conversion of Rust values to and from DynamoDB attribute values.
 
-use crate::mapping::error::{ValueError, describe, truncate};
+use crate::mapping::error::{ValueError, truncate};
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
-use std::hash::{BuildHasher, Hash};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::hash::BuildHasher;
 
 /// A Rust value stored as a DynamoDB attribute value.
 ///
@@ -85,7 +85,7 @@ impl IntoAttributeValue for &str {
 /// `impl Into<u64>` would not (`1` would be an `i32`).
 ///
 /// ```
-/// use dynamo_core::ValueOf;
+/// use dynamo_core::mapping::ValueOf;
 /// fn views(v: impl ValueOf<u64>) -> u64 { v.into_value() }
 /// fn expiry(v: impl ValueOf<Option<i64>>) -> Option<i64> { v.into_value() }
 /// fn name(v: impl ValueOf<String>) -> String { v.into_value() }
@@ -443,55 +443,6 @@ impl<T: DynamoValue> DynamoValue for BTreeMap<String, T> {
 
     fn from_attribute(value: AttributeValue) -> Result<Self, ValueError> {
         map_from_attribute(value)
-    }
-}
-
-impl<T: crate::mapping::set::SetElement + Eq + Hash, S: BuildHasher + Default> DynamoValue
-    for HashSet<T, S>
-{
-    fn into_attribute(self) -> Result<Option<AttributeValue>, ValueError> {
-        crate::mapping::set::into_attribute(self, false)
-    }
-
-    fn from_attribute(value: AttributeValue) -> Result<Self, ValueError> {
-        crate::mapping::set::from_attribute(value)
-    }
-
-    fn from_missing() -> Option<Self> {
-        Some(Self::default())
-    }
-}
-
-impl<T: crate::mapping::set::SetElement + Ord> DynamoValue for BTreeSet<T> {
-    fn into_attribute(self) -> Result<Option<AttributeValue>, ValueError> {
-        crate::mapping::set::into_attribute(self, false)
-    }
-
-    fn from_attribute(value: AttributeValue) -> Result<Self, ValueError> {
-        crate::mapping::set::from_attribute(value)
-    }
-
-    fn from_missing() -> Option<Self> {
-        Some(Self::default())
-    }
-}
-
-impl DynamoValue for time::OffsetDateTime {
-    /// Stored as an RFC 3339 string in UTC, e.g. `2024-01-01T12:05:00Z`.
-    fn into_attribute(self) -> Result<Option<AttributeValue>, ValueError> {
-        crate::mapping::time::format_rfc3339(self).map(|s| Some(AttributeValue::S(s)))
-    }
-
-    /// Reads RFC 3339 strings (any offset) and, for attributes written as TTLs, epoch seconds.
-    fn from_attribute(value: AttributeValue) -> Result<Self, ValueError> {
-        match value {
-            AttributeValue::S(s) => crate::mapping::time::parse_rfc3339(&s),
-            AttributeValue::N(n) => crate::mapping::time::from_epoch_seconds(&n),
-            other => Err(ValueError::new(
-                "S holding an RFC 3339 date-time",
-                describe(&other),
-            )),
-        }
     }
 }
 

@@ -6,7 +6,7 @@ use super::compare::{
 use super::create::create_table;
 use crate::def::ScalarType;
 use crate::def::{IndexKind, TableDef};
-use crate::error::{Error, Operation};
+use crate::error::{Error, ErrorKind, Operation};
 use crate::mapping::entity::{Entity, EntitySchema};
 use crate::table::Table;
 use aws_sdk_dynamodb::Client;
@@ -48,7 +48,7 @@ impl SchemaError {
         match self {
             SchemaError::Mismatch(m) => &m.table,
             SchemaError::AccessDenied { table, .. } => table,
-            SchemaError::Request(e) => e.table(),
+            SchemaError::Request(e) => e.table().unwrap_or_default(),
         }
     }
 }
@@ -111,7 +111,7 @@ impl SchemaTarget {
     pub async fn check(&self, client: &Client) -> Result<(), SchemaError> {
         let shape = match describe(client, &self.name).await {
             Ok(shape) => shape,
-            Err(SchemaError::Request(Error::TableNotFound { .. })) => {
+            Err(SchemaError::Request(e)) if e.kind() == ErrorKind::TableNotFound => {
                 let location = location(client);
                 return Err(SchemaMismatch {
                     table: self.name.clone(),
@@ -318,8 +318,9 @@ pub async fn ensure_table(
             match create_table(client, def, name).await {
                 Ok(()) => Ok(EnsureOutcome::Created),
                 // Created concurrently by someone else: check it like an existing one.
-                Err(Error::Sdk { message, .. })
-                    if message.starts_with("ResourceInUseException") =>
+                Err(e)
+                    if e.message()
+                        .is_some_and(|m| m.starts_with("ResourceInUseException")) =>
                 {
                     SchemaTarget::def(*def, name)
                         .check(client)

@@ -23,7 +23,7 @@ use super::create::{
 };
 use super::live::{SchemaError, describe};
 use crate::def::{IndexDef, IndexKind, TableDef};
-use crate::error::{Error, Operation};
+use crate::error::{Error, ErrorKind, Operation};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
     BillingMode, CreateGlobalSecondaryIndexAction, GlobalSecondaryIndexUpdate,
@@ -114,7 +114,7 @@ pub async fn plan_migration(
     };
     let live = match describe(client, name).await {
         Ok(shape) => shape,
-        Err(SchemaError::Request(Error::TableNotFound { .. })) => {
+        Err(SchemaError::Request(e)) if e.kind() == ErrorKind::TableNotFound => {
             plan.steps.push(MigrationStep::CreateTable);
             return Ok(plan);
         }

@@ -3,7 +3,8 @@
 
 use super::capacity::{self, ConsumedCapacity};
 use crate::error::{Error, Operation};
-use crate::mapping::entity::{Entity, Item};
+use crate::mapping::entity::Entity;
+use crate::mapping::item::Item;
 use crate::table::Table;
 use aws_sdk_dynamodb::types::{DeleteRequest, KeysAndAttributes, PutRequest, WriteRequest};
 use std::collections::HashMap;
@@ -126,7 +127,7 @@ impl<E: Entity> BatchGet<'_, E> {
     }
 
     /// Sends the requests, one chunk of 100 keys at a time. An item that does not map fails it
-    /// with an [`Error::Mapping`] naming the item's key.
+    /// with an [`ErrorKind::Mapping`](crate::ErrorKind::Mapping) naming the item's key.
     pub async fn send(self) -> Result<BatchGetOutput<E>, Error> {
         let op = Operation::BatchGetItem;
         let table = self.table;
@@ -221,7 +222,7 @@ impl<E: Entity> BatchWrite<'_, E> {
                     .push(WriteRequest::builder().put_request(put).build()),
                 Err(e) => self.fail(Error::validation(self.table.name(), op, e.to_string())),
             },
-            Err(e) => self.fail(Error::mapping(self.table.name(), op, e)),
+            Err(e) => self.fail(Error::mapping_failed(self.table.name(), op, e)),
         }
         self
     }

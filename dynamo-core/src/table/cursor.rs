@@ -2,7 +2,7 @@
 //! string for HTTP APIs, sealed with a key so a client cannot forge one or replay it against
 //! another query.
 
-use crate::mapping::entity::Item;
+use crate::mapping::item::Item;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine as _;
@@ -20,7 +20,7 @@ use std::str::FromStr;
 /// carries an HMAC-SHA256 of the position and of the query it belongs to (table, index and
 /// partition, or the scan's segment), and that table accepts only cursors it sealed for the same
 /// query. A forged or edited cursor, or one from another query, is
-/// [`Error::InvalidCursor`](crate::Error::InvalidCursor).
+/// [`ErrorKind::InvalidCursor`](crate::ErrorKind::InvalidCursor).
 ///
 /// ```
 /// use dynamo_core::{AttributeValue, Cursor, Item};
@@ -126,7 +126,7 @@ impl QueryId<'_> {
 /// The secret that seals cursors: 32 bytes or more, the same on every replica of a service.
 ///
 /// ```
-/// use dynamo_core::CursorKey;
+/// use dynamo_core::table::CursorKey;
 /// let key = CursorKey::new(b"a secret of at least thirty-two bytes!").expect("long enough");
 /// assert!(CursorKey::new(b"short").is_err());
 /// # let _ = key;

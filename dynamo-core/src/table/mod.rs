@@ -1,21 +1,41 @@
-//! [`Table<E>`]: a typed handle on one table, and its single-item operations; queries and
-//! scans, batches and transactions build on it in the submodules.
+//! [`Table<E>`]: a typed handle on one table, and what it builds: reads ([`Get`], [`Query`],
+//! [`Scan`], batches) and writes ([`Put`], [`Update`], [`Delete`], [`ConditionCheck`]), which
+//! are sent alone or added to a [`TransactWrite`].
 
 pub(crate) mod batch;
 pub(crate) mod capacity;
+mod check;
 pub(crate) mod cursor;
-pub(crate) mod item;
+mod delete;
+mod get;
+mod put;
 pub(crate) mod query;
 pub(crate) mod transact;
+mod update;
+pub(crate) mod write;
+
+pub use batch::{Backoff, BatchGet, BatchGetOutput, BatchWrite, BatchWriteOutput};
+pub use capacity::{ConsumedCapacity, WithCapacity};
+pub use check::ConditionCheck;
+pub use cursor::{Cursor, CursorError, CursorKey};
+pub use delete::Delete;
+pub use get::Get;
+pub use put::Put;
+pub use query::{Page, Query, Scan};
+pub use transact::{
+    Cancellation, CancellationCode, CancellationReason, Handle, MAX_TRANSACTION_ITEMS, TransactGet,
+    TransactGetOutput, TransactWrite,
+};
+pub use update::Update;
+pub use write::{Action, New, Nothing, Old, Returning, Write};
 
 use crate::error::{Error, Operation};
-use crate::expr::{Condition, ConditionFailure, Path, Placeholders, Roles};
-pub(crate) use crate::mapping::entity::FromItem;
-use crate::mapping::entity::{Entity, EntityKey, Item};
+use crate::expr::{Condition, Path, Roles};
+use crate::mapping::entity::{Entity, EntityKey};
 use crate::mapping::error::MappingError;
+pub(crate) use crate::mapping::item::FromItem;
+use crate::mapping::item::Item;
 use aws_sdk_dynamodb::Client;
-use cursor::CursorKey;
-use item::{DeleteItem, GetItem, PutItem, UpdateItem};
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -37,7 +57,7 @@ use std::sync::Arc;
 ///
 /// # async fn f(client: aws_sdk_dynamodb::Client) -> Result<(), dynamo_core::Error> {
 /// let users = Table::<User>::new(&client).with_prefix("dev-");
-/// users.put(User { user_id: "u1".into(), email: "a@example.com".into() }).if_not_exists().send().await?;
+/// users.put(User { user_id: "u1".into(), email: "a@example.com".into() }).create_only().send().await?;
 /// let user = users.get(UserKey::new("u1")).consistent_read().send().await?;
 /// # Ok(()) }
 /// ```
@@ -124,27 +144,35 @@ impl<E: Entity> Table<E> {
         self.cursor_key.as_deref()
     }
 
-    /// GetItem.
-    pub fn get(&self, key: E::Key) -> GetItem<'_, E> {
-        GetItem::new(self, key)
+    /// Reads the item of `key`: a [`Get`].
+    pub fn get(&self, key: E::Key) -> Get<'_, E> {
+        Get::new(self, key)
     }
 
-    /// PutItem. With a `#[version]` field, the write is conditional on the version and bumps it
-    /// (a version of 0 means "new item": the put fails if the item exists).
-    pub fn put(&self, entity: E) -> PutItem<'_, E> {
-        PutItem::new(self, entity)
+    /// Writes `entity`'s whole item: a [`Put`], sent alone or added to a transaction. With a
+    /// `#[version]` field, the write is conditional on the version and bumps it (a version of 0
+    /// means "new item": the put fails if the item exists).
+    pub fn put(&self, entity: E) -> Put<E> {
+        Put::new(self, entity)
     }
 
-    /// DeleteItem.
-    pub fn delete(&self, key: E::Key) -> DeleteItem<'_, E> {
-        DeleteItem::new(self, key)
+    /// Changes attributes of the item of `key`, which must exist: an [`Update`] with typed
+    /// `set`/`add`/`remove`/`append`/`set_if_not_exists`, sent alone or added to a transaction.
+    /// A missing item is [`ErrorKind::NotFound`](crate::ErrorKind::NotFound), never created
+    /// half-written; [`upsert`](Update::upsert) creates it on purpose.
+    pub fn update(&self, key: E::Key) -> Update<E> {
+        Update::new(self, key)
     }
 
-    /// UpdateItem of an item that exists: typed `set`/`add`/`remove`/`append`/
-    /// `set_if_not_exists`. A missing item is [`Error::NotFound`], never created half-written;
-    /// [`upsert`](UpdateItem::upsert) creates it on purpose.
-    pub fn update(&self, key: E::Key) -> UpdateItem<'_, E> {
-        UpdateItem::new(self, key)
+    /// Deletes the item of `key`: a [`Delete`], sent alone or added to a transaction.
+    pub fn delete(&self, key: E::Key) -> Delete<E> {
+        Delete::new(self, key)
+    }
+
+    /// Requires `condition` of the item of `key` for a transaction to commit: a
+    /// [`ConditionCheck`], added to a [`TransactWrite`].
+    pub fn condition_check(&self, key: E::Key, condition: Condition) -> ConditionCheck<E> {
+        ConditionCheck::new(self, key, condition)
     }
 
     pub(crate) fn span(&self, operation: Operation) -> tracing::Span {
@@ -153,12 +181,12 @@ impl<E: Entity> Table<E> {
 
     pub(crate) fn key_item(&self, operation: Operation, key: E::Key) -> Result<Item, Error> {
         key.into_key_item()
-            .map_err(|e| Error::mapping(&self.name, operation, e))
+            .map_err(|e| Error::mapping_failed(&self.name, operation, e))
     }
 
     /// Reads an item (a mapping error names the item by its key).
     pub(crate) fn read<T: FromItem>(&self, operation: Operation, item: Item) -> Result<T, Error> {
-        T::from_item(item).map_err(|e| Error::mapping(&self.name, operation, e))
+        T::from_item(item).map_err(|e| Error::mapping_failed(&self.name, operation, e))
     }
 
     /// The roles the explanation of a failed condition words plainly.
@@ -170,11 +198,6 @@ impl<E: Entity> Table<E> {
     }
 }
 
-/// The entity's partition key attribute, for `attribute_not_exists` checks.
-pub(crate) fn partition_key_path<E: Entity>() -> Path {
-    Path::new(E::SCHEMA.partition_key.attribute)
-}
-
 /// Makes a write conditional on the entity's version and bumps it: a version of 0 means the
 /// item must not exist yet.
 pub(crate) fn versioned<E: Entity>(entity: &mut E) -> Result<Option<Condition>, MappingError> {
@@ -183,7 +206,7 @@ pub(crate) fn versioned<E: Entity>(entity: &mut E) -> Result<Option<Condition>, 
     };
     entity.set_version(current + 1)?;
     Ok(Some(if current == 0 {
-        partition_key_path::<E>().not_exists()
+        Condition::item_not_exists::<E>()
     } else {
         Path::new(attribute).eq(current)
     }))
@@ -206,67 +229,9 @@ pub(crate) fn span(table: &str, operation: Operation, items: Option<usize>) -> t
     )
 }
 
-/// Adds the actions of [`IndexKeys`](crate::IndexKeys) for the item of `key` to `update`; the
-/// first value that cannot be written is kept in `error`.
-pub(crate) fn set_index_keys<K: crate::IndexKeys>(
-    update: crate::expr::Update,
-    error: &mut Option<MappingError>,
-    keys: K,
-    key: &<K::Entity as Entity>::Key,
-) -> crate::expr::Update {
-    match keys.into_update(key) {
-        Ok(actions) => actions
-            .into_iter()
-            .fold(update, |update, (attribute, value)| {
-                update.set(Path::new(attribute), value)
-            }),
-        Err(e) => {
-            error.get_or_insert(e);
-            update
-        }
-    }
-}
-
 pub(crate) fn and(a: Option<Condition>, b: Option<Condition>) -> Option<Condition> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.and(b)),
         (a, b) => a.or(b),
     }
-}
-
-/// A condition rendered for a request: expression and placeholders, all `None` without one.
-pub(crate) type RenderedCondition = (
-    Option<String>,
-    Option<crate::expr::Names>,
-    Option<crate::expr::Values>,
-);
-
-pub(crate) fn render_condition(
-    table: &str,
-    op: Operation,
-    condition: Option<&Condition>,
-) -> Result<RenderedCondition, Error> {
-    let Some(condition) = condition else {
-        return Ok((None, None, None));
-    };
-    let mut p = Placeholders::default();
-    let expr = p
-        .condition(condition)
-        .map_err(|e| Error::invalid_value(table, op, &e))?;
-    let (names, values) = p.into_parts();
-    Ok((Some(expr), names, values))
-}
-
-/// Why `condition` failed on `old` (the item DynamoDB returned, `None` when there was none).
-pub(crate) fn explain<E: Entity>(
-    condition: Option<&Condition>,
-    old: Option<&Item>,
-) -> Option<ConditionFailure> {
-    let explained = condition?.explain_with(old, Table::<E>::roles());
-    // DynamoDB said the condition failed: when the evaluation here disagrees (a condition this
-    // crate evaluates differently), say so rather than nothing.
-    Some(explained.unwrap_or_else(|| match old {
-        None => ConditionFailure::missing(),
-        Some(_) => ConditionFailure::unexplained(),
-    }))
 }

@@ -1,7 +1,7 @@
 //! Query and Scan: pages with a cursor, or streams over all pages.
 //!
 //! A page is read whole: one item that does not map fails [`send`](Query::send) and
-//! [`pages`](Query::pages) with an [`Error::Mapping`] naming the item's key.
+//! [`pages`](Query::pages) with an [`ErrorKind::Mapping`](crate::ErrorKind::Mapping) naming the item's key.
 //! [`stream`](Query::stream) reads item by item: a bad item is an `Err` in its place, and the
 //! items after it still come.
 
@@ -10,11 +10,10 @@ use super::cursor::{Cursor, QueryId};
 use crate::def::Projection;
 use crate::error::{Error, Operation};
 use crate::expr::{Condition, Path, Placeholders};
-use crate::mapping::entity::{Entity, Item};
+use crate::keys::partition::{BoundError, CollectionOf, Partition, SortArg, SortBound, SortScope};
+use crate::mapping::entity::Entity;
 use crate::mapping::error::ValueError;
-use crate::mapping::partition::{
-    BoundError, CollectionOf, Partition, SortArg, SortBound, SortScope,
-};
+use crate::mapping::item::Item;
 use crate::table::{FromItem, Table};
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
 use futures_util::stream::{self, BoxStream, StreamExt, TryStreamExt};
@@ -228,7 +227,7 @@ macro_rules! common_options {
 
             /// Continues after `cursor` (from a previous [`Page`], or parsed from its string).
             /// On a table with a cursor key, only a cursor sealed for this same query is
-            /// accepted ([`Error::InvalidCursor`] otherwise).
+            /// accepted ([`ErrorKind::InvalidCursor`](crate::ErrorKind::InvalidCursor) otherwise).
             pub fn cursor(mut self, cursor: Option<Cursor>) -> Self {
                 self.common.cursor = cursor;
                 self
@@ -260,10 +259,9 @@ macro_rules! common_options {
                     .clone()
                     .map(|c| c.open(self.table.cursor_key(), id))
                     .transpose()
-                    .map_err(|reason| Error::InvalidCursor {
-                        table: self.table.name().to_owned(),
-                        operation: op,
-                        reason,
+                    .map_err(|reason| {
+                        Error::invalid_cursor(self.table.name(), op, reason)
+                            .with_index(self.common.index)
                     })
             }
 
@@ -319,7 +317,7 @@ macro_rules! common_options {
             /// while let Some(reply) = replies.next().await {
             ///     match reply {
             ///         Ok(reply) => println!("{}", reply.at),
-            ///         Err(e @ dynamo_core::Error::Mapping { .. }) => eprintln!("skipped: {e}"),
+            ///         Err(e) if e.kind() == dynamo_core::ErrorKind::Mapping => eprintln!("skipped: {e}"),
             ///         Err(e) => return Err(e),
             ///     }
             /// }
@@ -677,7 +675,7 @@ impl<'a, P: Partition + 'a, T: FromItem + Send + 'a> Fetch for Query<'a, P, T> {
         let table = self.table;
         let invalid = |e: BoundError| match e {
             BoundError::Value(e) => Error::invalid_value(table.name(), op, &e),
-            BoundError::Mapping(e) => Error::mapping(table.name(), op, e),
+            BoundError::Mapping(e) => Error::mapping_failed(table.name(), op, e),
         };
         self.check_index(op)?;
         let (pk_name, sk_name) = self.key_names()?;
@@ -732,6 +730,7 @@ impl<'a, P: Partition + 'a, T: FromItem + Send + 'a> Fetch for Query<'a, P, T> {
         };
         let (names, values) = p.into_parts();
         let span = table.span(op);
+        let index = self.common.index;
         let output = table
             .client()
             .query()
@@ -752,7 +751,7 @@ impl<'a, P: Partition + 'a, T: FromItem + Send + 'a> Fetch for Query<'a, P, T> {
             .send()
             .instrument(span.clone())
             .await
-            .map_err(|e| Error::from_sdk(table.name(), op, e))?;
+            .map_err(|e| Error::from_sdk(table.name(), op, e).with_index(index))?;
         let mut items = output.items;
         if let (Some(items), Some(sk)) = (items.as_mut(), sk_name)
             && !excluded.is_empty()
@@ -867,6 +866,7 @@ impl<'a, E: Entity, T: FromItem + Send + 'a> Fetch for Scan<'a, E, T> {
         };
         let (names, values) = p.into_parts();
         let span = table.span(op);
+        let index = self.common.index;
         let output = table
             .client()
             .scan()
@@ -886,7 +886,7 @@ impl<'a, E: Entity, T: FromItem + Send + 'a> Fetch for Scan<'a, E, T> {
             .send()
             .instrument(span.clone())
             .await
-            .map_err(|e| Error::from_sdk(table.name(), op, e))?;
+            .map_err(|e| Error::from_sdk(table.name(), op, e).with_index(index))?;
         let page = page(
             table,
             &id,

@@ -1,77 +1,118 @@
-//! Transactions: [`TransactWrite`] (TransactWriteItems) across tables and entity types, with
-//! cancellation reasons mapped to the item that failed, and [`TransactGet`].
+//! Transactions: [`TransactWrite`] (TransactWriteItems) of the same write values that are sent
+//! alone, each added with a typed [`Handle`] that finds its own [`CancellationReason`]; and
+//! [`TransactGet`] (TransactGetItems), whose handles read their items typed.
 
 use super::capacity::{self, ConsumedCapacity};
-use crate::error::{CancellationReason, Error, Operation};
-use crate::expr::{Condition, ConditionFailure, Path, Placeholders, Roles, Update};
-use crate::mapping::entity::{Entity, Item};
-use crate::mapping::value::ValueOf;
-use crate::table::{FromItem, Table, and, partition_key_path, span, versioned};
+use super::write::{Action, Target, Write};
+use super::{FromItem, Table, span};
+use crate::error::{Error, Operation};
+use crate::expr::ConditionFailure;
+use crate::mapping::entity::Entity;
+use crate::mapping::error::MappingError;
+use crate::mapping::item::Item;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::types::{
-    ConditionCheck, Delete, Get, Put, ReturnValuesOnConditionCheckFailure, TransactGetItem,
-    TransactWriteItem, Update as SdkUpdate,
-};
-use std::sync::Arc;
+use aws_sdk_dynamodb::types::{Get, TransactGetItem, TransactWriteItem};
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tracing::Instrument;
 
 /// DynamoDB's limit of items per transaction.
 pub const MAX_TRANSACTION_ITEMS: usize = 100;
 
-struct Entry {
-    item: TransactWriteItem,
-    table: Arc<str>,
-    action: &'static str,
-    /// The item's condition, to explain its failure.
-    condition: Option<Condition>,
-    roles: Roles<'static>,
+/// Tells transactions apart, so that a handle only finds what its own transaction reported.
+fn next_transaction() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
-/// What a cancellation reason is matched with: the item's table, action and condition.
-type Meta = (Arc<str>, &'static str, Option<Condition>, Roles<'static>);
+/// A write or read added to a transaction: finds the write's [`CancellationReason`] in a
+/// [`Cancellation`], or the item read in a [`TransactGetOutput`]. Typed by the entity, so the
+/// item it finds reads as that entity. A handle finds nothing in another transaction's output.
+pub struct Handle<E> {
+    transaction: u64,
+    index: usize,
+    _entity: PhantomData<fn() -> E>,
+}
+
+impl<E> Handle<E> {
+    /// The position of the write or read in its transaction, from 0 in the order added.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+}
+
+impl<E> Clone for Handle<E> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<E> Copy for Handle<E> {}
+
+impl<E> fmt::Debug for Handle<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Handle(#{})", self.index)
+    }
+}
+
+impl<E> PartialEq for Handle<E> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.transaction, self.index) == (other.transaction, other.index)
+    }
+}
+
+impl<E> Eq for Handle<E> {}
 
 /// A TransactWriteItems request: all of its writes happen, or none.
+///
+/// The writes are the values [`Table::put`], [`Table::update`], [`Table::delete`] and
+/// [`Table::condition_check`] build, the same that are sent alone; [`add`](Self::add) returns a
+/// typed [`Handle`] to each, and a canceled transaction gives the reason of each write by its
+/// handle, with DynamoDB's code classified ([`CancellationCode`]) and a failed condition
+/// explained.
 ///
 /// ```no_run
 /// # use dynamo_core::{DynamoEntity, Table, TransactWrite};
 /// # #[derive(DynamoEntity)] #[dynamo(table_name = "seats")] struct Seat { #[pk] id: String, holder: Option<String> }
 /// # #[derive(DynamoEntity)] #[dynamo(table_name = "holds")] struct Hold { #[pk] id: String }
-/// # async fn f(client: aws_sdk_dynamodb::Client, seats: Table<Seat>, holds: Table<Hold>) -> Result<(), dynamo_core::Error> {
-/// let seat = Seat::fields();
-/// TransactWrite::new(&client)
-///     .update(&seats, SeatKey::new("A-1"), |u| u.set(seat.holder, "h1"), Some(seat.holder.not_exists()))
-///     .put(&holds, Hold { id: "h1".into() })
-///     .client_request_token("h1")
-///     .send()
-///     .await?;
+/// # async fn f(client: &dynamo_core::Client, seats: Table<Seat>, holds: Table<Hold>) -> Result<(), dynamo_core::Error> {
+/// let s = Seat::fields();
+/// let mut tx = TransactWrite::new(client);
+/// let seat = tx.add(
+///     seats
+///         .update(SeatKey::new("A-1"))
+///         .set(s.holder, Some("h1".to_owned()))
+///         .condition(s.holder.not_exists()),
+/// );
+/// tx.add(holds.put(Hold { id: "h1".into() }).create_only());
+/// tx.client_request_token("h1");
+/// match tx.send().await {
+///     Ok(()) => {}
+///     Err(e) if e.cancellation().is_some_and(|c| c.condition_failed(seat)) => {
+///         // the seat is taken
+///     }
+///     Err(e) => return Err(e),
+/// }
 /// # Ok(()) }
 /// ```
 #[must_use = "a transaction does nothing until it is sent"]
 pub struct TransactWrite {
     client: Client,
-    entries: Vec<Entry>,
+    id: u64,
+    items: Vec<TransactWriteItem>,
+    targets: Vec<(Action, Target)>,
     token: Option<String>,
     error: Option<Error>,
 }
 
-/// Renders an optional condition and an optional update into one set of placeholders.
-fn expressions(
-    table: &str,
-    update: Option<&Update>,
-    condition: Option<&Condition>,
-) -> Result<(Option<String>, Option<String>, Placeholders), Error> {
-    let op = Operation::TransactWriteItems;
-    let mut p = Placeholders::default();
-    let update = update
-        .map(|u| p.update(u))
-        .transpose()
-        .map_err(|e| Error::invalid_value(table, op, &e))?;
-    let condition = condition
-        .map(|c| p.condition(c))
-        .transpose()
-        .map_err(|e| Error::invalid_value(table, op, &e))?;
-    Ok((update, condition, p))
+impl fmt::Debug for TransactWrite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TransactWrite")
+            .field("writes", &self.items.len())
+            .field("token", &self.token)
+            .finish_non_exhaustive()
+    }
 }
 
 impl TransactWrite {
@@ -79,223 +120,59 @@ impl TransactWrite {
     pub fn new(client: &Client) -> Self {
         TransactWrite {
             client: client.clone(),
-            entries: Vec::new(),
+            id: next_transaction(),
+            items: Vec::new(),
+            targets: Vec::new(),
             token: None,
             error: None,
         }
     }
 
-    /// The number of items so far.
+    /// The number of writes so far.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.items.len()
     }
 
-    /// Whether no item was added.
+    /// Whether no write was added.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.items.is_empty()
     }
 
-    fn push<E: Entity>(
-        mut self,
-        table: &Arc<str>,
-        action: &'static str,
-        item: Result<TransactWriteItem, Error>,
-        condition: Option<Condition>,
-    ) -> Self {
-        match item {
-            Ok(item) => self.entries.push(Entry {
-                item,
-                table: table.clone(),
-                action,
-                condition,
-                roles: Table::<E>::roles(),
-            }),
+    /// Adds a write; its handle finds its reason when the transaction is canceled. A write that
+    /// cannot be rendered (a value that does not map) fails the transaction's
+    /// [`send`](Self::send).
+    pub fn add<W: Write>(&mut self, write: W) -> Handle<W::Entity> {
+        let handle = Handle {
+            transaction: self.id,
+            index: self.items.len(),
+            _entity: PhantomData,
+        };
+        let added = write.into_request().and_then(|request| {
+            let action = request.action();
+            request
+                .into_transact_item()
+                .map(|(item, target)| (item, (action, target)))
+        });
+        match added {
+            Ok((item, target)) => {
+                self.items.push(item);
+                self.targets.push(target);
+            }
             Err(e) => {
                 self.error.get_or_insert(e);
             }
         }
-        self
-    }
-
-    /// Puts an entity (conditional on its `#[version]`, if it has one).
-    pub fn put<E: Entity>(self, table: &Table<E>, entity: E) -> Self {
-        self.put_if(table, entity, None)
-    }
-
-    /// Puts an entity if `condition` holds.
-    pub fn put_if<E: Entity>(
-        self,
-        table: &Table<E>,
-        mut entity: E,
-        condition: impl Into<Option<Condition>>,
-    ) -> Self {
-        let op = Operation::TransactWriteItems;
-        let name = table.name();
-        let mut condition = condition.into();
-        let item = (|| {
-            let version = versioned(&mut entity).map_err(|e| Error::mapping(name, op, e))?;
-            condition = and(condition.take(), version);
-            let item = entity
-                .into_item()
-                .map_err(|e| Error::mapping(name, op, e))?;
-            let (_, expr, p) = expressions(name, None, condition.as_ref())?;
-            let (names, values) = p.into_parts();
-            let put = Put::builder()
-                .table_name(name)
-                .set_item(Some(item))
-                .set_condition_expression(expr)
-                .set_expression_attribute_names(names)
-                .set_expression_attribute_values(values)
-                .set_return_values_on_condition_check_failure(on_failure(condition.as_ref()))
-                .build()
-                .map_err(|e| Error::validation(name, op, e.to_string()))?;
-            Ok(TransactWriteItem::builder().put(put).build())
-        })();
-        self.push::<E>(table.shared_name(), "Put", item, condition)
-    }
-
-    /// Puts an entity that must not exist yet.
-    pub fn put_new<E: Entity>(self, table: &Table<E>, entity: E) -> Self {
-        self.put_if(table, entity, partition_key_path::<E>().not_exists())
-    }
-
-    /// Updates the item of `key`, which must exist, with the actions `build` adds, if
-    /// `condition` holds. A missing item cancels the transaction (its reason says the item
-    /// does not exist); [`upsert`](Self::upsert) creates it instead.
-    pub fn update<E: Entity>(
-        self,
-        table: &Table<E>,
-        key: E::Key,
-        build: impl FnOnce(TransactUpdate<E>) -> TransactUpdate<E>,
-        condition: impl Into<Option<Condition>>,
-    ) -> Self {
-        let exists = partition_key_path::<E>().exists();
-        self.update_item(table, key, build, and(Some(exists), condition.into()))
-    }
-
-    /// Updates the item of `key` with the actions `build` adds, creating it when it does not
-    /// exist, if `condition` holds. An item created this way holds only its key and what the
-    /// update sets (see [`UpdateItem::upsert`](crate::UpdateItem::upsert)).
-    pub fn upsert<E: Entity>(
-        self,
-        table: &Table<E>,
-        key: E::Key,
-        build: impl FnOnce(TransactUpdate<E>) -> TransactUpdate<E>,
-        condition: impl Into<Option<Condition>>,
-    ) -> Self {
-        self.update_item(table, key, build, condition.into())
-    }
-
-    fn update_item<E: Entity>(
-        self,
-        table: &Table<E>,
-        key: E::Key,
-        build: impl FnOnce(TransactUpdate<E>) -> TransactUpdate<E>,
-        condition: Option<Condition>,
-    ) -> Self {
-        let op = Operation::TransactWriteItems;
-        let name = table.name();
-        let built = build(TransactUpdate {
-            update: Update::new(),
-            key: key.clone(),
-            error: None,
-        });
-        let mut update = built.update;
-        if let Some(attribute) = E::SCHEMA.version_attribute {
-            update = update.add(Path::new(attribute), 1u64);
-        }
-        let item = (|| {
-            if let Some(e) = built.error {
-                return Err(Error::mapping(name, op, e));
-            }
-            let key = table.key_item(op, key)?;
-            let (update, expr, p) = expressions(name, Some(&update), condition.as_ref())?;
-            let (names, values) = p.into_parts();
-            let update = SdkUpdate::builder()
-                .table_name(name)
-                .set_key(Some(key))
-                .set_update_expression(update)
-                .set_condition_expression(expr)
-                .set_expression_attribute_names(names)
-                .set_expression_attribute_values(values)
-                .set_return_values_on_condition_check_failure(on_failure(condition.as_ref()))
-                .build()
-                .map_err(|e| Error::validation(name, op, e.to_string()))?;
-            Ok(TransactWriteItem::builder().update(update).build())
-        })();
-        self.push::<E>(table.shared_name(), "Update", item, condition)
-    }
-
-    /// Deletes the item of `key` if `condition` holds.
-    pub fn delete<E: Entity>(
-        self,
-        table: &Table<E>,
-        key: E::Key,
-        condition: impl Into<Option<Condition>>,
-    ) -> Self {
-        let op = Operation::TransactWriteItems;
-        let name = table.name();
-        let condition = condition.into();
-        let item = (|| {
-            let key = table.key_item(op, key)?;
-            let (_, expr, p) = expressions(name, None, condition.as_ref())?;
-            let (names, values) = p.into_parts();
-            let delete = Delete::builder()
-                .table_name(name)
-                .set_key(Some(key))
-                .set_condition_expression(expr)
-                .set_expression_attribute_names(names)
-                .set_expression_attribute_values(values)
-                .set_return_values_on_condition_check_failure(on_failure(condition.as_ref()))
-                .build()
-                .map_err(|e| Error::validation(name, op, e.to_string()))?;
-            Ok(TransactWriteItem::builder().delete(delete).build())
-        })();
-        self.push::<E>(table.shared_name(), "Delete", item, condition)
-    }
-
-    /// Checks that `condition` holds for the item of `key`, without writing it.
-    pub fn condition_check<E: Entity>(
-        self,
-        table: &Table<E>,
-        key: E::Key,
-        condition: Condition,
-    ) -> Self {
-        let op = Operation::TransactWriteItems;
-        let name = table.name();
-        let item = (|| {
-            let key = table.key_item(op, key)?;
-            let (_, expr, p) = expressions(name, None, Some(&condition))?;
-            let (names, values) = p.into_parts();
-            let check = ConditionCheck::builder()
-                .table_name(name)
-                .set_key(Some(key))
-                .set_condition_expression(expr)
-                .set_expression_attribute_names(names)
-                .set_expression_attribute_values(values)
-                .set_return_values_on_condition_check_failure(on_failure(Some(&condition)))
-                .build()
-                .map_err(|e| Error::validation(name, op, e.to_string()))?;
-            Ok(TransactWriteItem::builder().condition_check(check).build())
-        })();
-        self.push::<E>(table.shared_name(), "ConditionCheck", item, Some(condition))
+        handle
     }
 
     /// Makes retries idempotent: the same token within 10 minutes is one transaction.
-    pub fn client_request_token(mut self, token: impl Into<String>) -> Self {
+    pub fn client_request_token(&mut self, token: impl Into<String>) -> &mut Self {
         self.token = Some(token.into());
         self
     }
 
-    /// Kept for compatibility: each item whose condition failed always carries its current
-    /// value and the explanation now.
-    #[deprecated(note = "a failed condition always carries the current item and why it failed")]
-    pub fn return_old_on_condition_failure(self) -> Self {
-        self
-    }
-
-    /// Sends the transaction. When it is canceled, each [`CancellationReason`] names its item
-    /// and, for a failed condition, which clause was false.
+    /// Sends the transaction. When it is canceled, the error's
+    /// [`cancellation`](Error::cancellation) gives each failed write's reason by its handle.
     pub async fn send(self) -> Result<(), Error> {
         self.request(false).await.map(drop)
     }
@@ -305,43 +182,53 @@ impl TransactWrite {
         self.request(true).await
     }
 
-    async fn request(self, with_capacity: bool) -> Result<Vec<ConsumedCapacity>, Error> {
+    /// Refuses what DynamoDB would refuse with a less precise message: no writes, too many,
+    /// or two writes of one item.
+    fn check(&self) -> Result<(), Error> {
         let op = Operation::TransactWriteItems;
-        let first_table = self
-            .entries
-            .first()
-            .map(|e| e.table.clone())
-            .unwrap_or_default();
-        if let Some(error) = self.error {
-            return Err(error);
+        if self.items.is_empty() {
+            return Err(Error::validation("", op, "the transaction has no writes"));
         }
-        if self.entries.is_empty() {
+        if self.items.len() > MAX_TRANSACTION_ITEMS {
             return Err(Error::validation(
-                &first_table,
-                op,
-                "the transaction has no items",
-            ));
-        }
-        if self.entries.len() > MAX_TRANSACTION_ITEMS {
-            return Err(Error::validation(
-                &first_table,
+                "",
                 op,
                 format!(
-                    "{} items; a transaction holds at most {MAX_TRANSACTION_ITEMS}",
-                    self.entries.len()
+                    "{} writes; a transaction holds at most {MAX_TRANSACTION_ITEMS}",
+                    self.items.len()
                 ),
             ));
         }
-        let span = span(&first_table, op, Some(self.entries.len()));
-        let (items, meta): (Vec<_>, Vec<Meta>) = self
-            .entries
-            .into_iter()
-            .map(|e| (e.item, (e.table, e.action, e.condition, e.roles)))
-            .unzip();
+        for (later, (_, b)) in self.targets.iter().enumerate() {
+            if let Some(earlier) = self.targets[..later]
+                .iter()
+                .position(|(_, a)| a.table == b.table && a.key == b.key)
+            {
+                return Err(Error::validation(
+                    &b.table,
+                    op,
+                    format!(
+                        "writes #{earlier} and #{later} address the same item; a transaction may write an item once"
+                    ),
+                )
+                .with_key(Some(b.key.clone())));
+            }
+        }
+        Ok(())
+    }
+
+    async fn request(self, with_capacity: bool) -> Result<Vec<ConsumedCapacity>, Error> {
+        let op = Operation::TransactWriteItems;
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        self.check()?;
+        let first = self.targets[0].1.table.clone();
+        let span = span(&first, op, Some(self.items.len()));
         let result = self
             .client
             .transact_write_items()
-            .set_transact_items(Some(items))
+            .set_transact_items(Some(self.items))
             .set_client_request_token(self.token)
             .set_return_consumed_capacity(capacity::level(with_capacity))
             .send()
@@ -351,68 +238,237 @@ impl TransactWrite {
             Ok(output) => {
                 let mut totals = Vec::new();
                 ConsumedCapacity::merge_into(&mut totals, output.consumed_capacity());
-                let all: f64 = totals.iter().map(|c| c.capacity_units).sum();
                 if !totals.is_empty() {
+                    let all: f64 = totals.iter().map(|c| c.capacity_units).sum();
                     span.record("consumed_capacity", all);
                 }
                 Ok(totals)
             }
             Err(err) => {
-                Err(canceled(&err, &meta).unwrap_or_else(|| Error::from_sdk(&first_table, op, err)))
+                use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+                if let Some(TransactWriteItemsError::TransactionCanceledException(e)) =
+                    err.as_service_error()
+                {
+                    let reasons = reasons(e.cancellation_reasons(), |index| {
+                        self.targets.get(index).map(|(action, target)| Meta {
+                            action: *action,
+                            table: &target.table,
+                            key: &target.key,
+                            target: Some(target),
+                        })
+                    });
+                    return Err(Error::canceled(
+                        op,
+                        Cancellation {
+                            transaction: self.id,
+                            reasons,
+                        },
+                    ));
+                }
+                Err(Error::from_sdk("", op, err))
             }
         }
     }
 }
 
-/// Asks for the old item of an item whose condition fails: free on failure.
-fn on_failure(condition: Option<&Condition>) -> Option<ReturnValuesOnConditionCheckFailure> {
-    condition.map(|_| ReturnValuesOnConditionCheckFailure::AllOld)
+/// The reasons a transaction was canceled: one per write (or read) that failed, each found by
+/// its [`Handle`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cancellation {
+    transaction: u64,
+    reasons: Vec<CancellationReason>,
 }
 
-fn canceled<R>(
-    err: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, R>,
-    meta: &[Meta],
-) -> Option<Error> {
-    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-    let TransactWriteItemsError::TransactionCanceledException(e) = err.as_service_error()? else {
-        return None;
-    };
-    Some(Error::TransactionCanceled {
-        operation: Operation::TransactWriteItems,
-        reasons: reasons(e.cancellation_reasons(), meta),
-    })
+impl Cancellation {
+    /// Every reason, in the order the writes were added; writes that did not fail have none.
+    pub fn reasons(&self) -> &[CancellationReason] {
+        &self.reasons
+    }
+
+    /// Why the write of `handle` failed; `None` when it did not (another write canceled the
+    /// transaction), or when the handle is another transaction's.
+    pub fn reason<E>(&self, handle: Handle<E>) -> Option<&CancellationReason> {
+        if handle.transaction != self.transaction {
+            return None;
+        }
+        self.reasons.iter().find(|r| r.index == handle.index)
+    }
+
+    /// Whether the condition of the write of `handle` failed (including an item it required
+    /// that does not exist).
+    pub fn condition_failed<E>(&self, handle: Handle<E>) -> bool {
+        self.reason(handle)
+            .is_some_and(|r| r.code == CancellationCode::ConditionalCheckFailed)
+    }
+
+    /// The item of `handle` as it was when its condition failed, read as its entity; `None`
+    /// when its condition did not fail or there was no item.
+    pub fn old_item<E: Entity>(&self, handle: Handle<E>) -> Option<Result<E, MappingError>> {
+        let item = self.reason(handle)?.item.clone()?;
+        Some(E::from_item(item))
+    }
+
+    /// Whether only conflicts with other transactions canceled it: sending it again shortly
+    /// may succeed.
+    pub fn is_conflict_only(&self) -> bool {
+        self.reasons
+            .iter()
+            .all(|r| r.code == CancellationCode::TransactionConflict)
+    }
 }
 
-fn reasons(
-    reasons: &[aws_sdk_dynamodb::types::CancellationReason],
-    meta: &[Meta],
+impl fmt::Display for Cancellation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, reason) in self.reasons.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{reason}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Why one write (or read) of a canceled transaction failed.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct CancellationReason {
+    /// The write's position in the transaction, in the order it was added
+    /// ([`Handle::index`]).
+    pub index: usize,
+    /// What the transaction did with the item.
+    pub action: Action,
+    /// The table of the item.
+    pub table: String,
+    /// The key of the item.
+    pub key: Option<Item>,
+    /// DynamoDB's code, classified.
+    pub code: CancellationCode,
+    /// DynamoDB's message, when it gave one.
+    pub message: Option<String>,
+    /// The item as it was when its condition failed (`None` when it did not exist).
+    pub item: Option<Item>,
+    /// Why the item's condition failed, clause by clause, when it did.
+    pub explanation: Option<ConditionFailure>,
+}
+
+impl fmt::Display for CancellationReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "#{} {} on {}: {}",
+            self.index, self.action, self.table, self.code
+        )?;
+        match (&self.explanation, &self.message) {
+            (Some(explanation), _) => write!(f, ": {explanation}"),
+            (None, Some(message)) => write!(f, " ({message})"),
+            (None, None) => Ok(()),
+        }
+    }
+}
+
+/// DynamoDB's reason code for one item of a canceled transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CancellationCode {
+    /// The write's condition failed (or the item it required does not exist).
+    ConditionalCheckFailed,
+    /// Another transaction was changing the item.
+    TransactionConflict,
+    /// DynamoDB throttled the item's on-demand table or index (`ThrottlingError`).
+    Throttling,
+    /// The item's provisioned table or index had no capacity left.
+    ProvisionedThroughputExceeded,
+    /// The item collection of a local secondary index would exceed 10 GB.
+    ItemCollectionSizeLimitExceeded,
+    /// The write is invalid (e.g. a value too large).
+    ValidationError,
+    /// A code this crate does not know.
+    Other(String),
+}
+
+impl CancellationCode {
+    fn parse(code: &str) -> Self {
+        match code {
+            "ConditionalCheckFailed" => CancellationCode::ConditionalCheckFailed,
+            "TransactionConflict" => CancellationCode::TransactionConflict,
+            "ThrottlingError" => CancellationCode::Throttling,
+            "ProvisionedThroughputExceeded" => CancellationCode::ProvisionedThroughputExceeded,
+            "ItemCollectionSizeLimitExceeded" => CancellationCode::ItemCollectionSizeLimitExceeded,
+            "ValidationError" => CancellationCode::ValidationError,
+            other => CancellationCode::Other(other.to_owned()),
+        }
+    }
+
+    /// DynamoDB's code, e.g. `"ConditionalCheckFailed"`.
+    pub fn as_str(&self) -> &str {
+        match self {
+            CancellationCode::ConditionalCheckFailed => "ConditionalCheckFailed",
+            CancellationCode::TransactionConflict => "TransactionConflict",
+            CancellationCode::Throttling => "ThrottlingError",
+            CancellationCode::ProvisionedThroughputExceeded => "ProvisionedThroughputExceeded",
+            CancellationCode::ItemCollectionSizeLimitExceeded => "ItemCollectionSizeLimitExceeded",
+            CancellationCode::ValidationError => "ValidationError",
+            CancellationCode::Other(code) => code,
+        }
+    }
+
+    /// Whether DynamoDB throttled the item.
+    pub fn is_throttling(&self) -> bool {
+        matches!(
+            self,
+            CancellationCode::Throttling | CancellationCode::ProvisionedThroughputExceeded
+        )
+    }
+
+    /// Whether sending the transaction again later may succeed: a conflict or throttling.
+    pub fn is_transient(&self) -> bool {
+        self.is_throttling() || *self == CancellationCode::TransactionConflict
+    }
+}
+
+impl fmt::Display for CancellationCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a cancellation reason is matched with: the item's action, table and key, and the
+/// write's target whose condition explains a failure.
+struct Meta<'a> {
+    action: Action,
+    table: &'a str,
+    key: &'a Item,
+    target: Option<&'a Target>,
+}
+
+/// The reasons of the items that failed (DynamoDB's code `None` is left out), each matched with
+/// the item at its position.
+fn reasons<'a>(
+    sdk: &[aws_sdk_dynamodb::types::CancellationReason],
+    meta: impl Fn(usize) -> Option<Meta<'a>>,
 ) -> Vec<CancellationReason> {
-    reasons
-        .iter()
+    sdk.iter()
         .enumerate()
         .filter_map(|(index, r)| {
-            let code = r.code().filter(|c| *c != "None")?;
-            let (table, action, condition, roles) = meta
-                .get(index)
-                .cloned()
-                .unwrap_or_else(|| (Arc::from(""), "", None, Roles::default()));
+            let code = CancellationCode::parse(r.code().filter(|c| *c != "None")?);
             let item = r.item().cloned().filter(|i| !i.is_empty());
-            let explanation = (code == "ConditionalCheckFailed")
-                .then(|| {
-                    condition.as_ref().map(|c| {
-                        c.explain_with(item.as_ref(), roles)
-                            .unwrap_or_else(|| match &item {
-                                None => ConditionFailure::missing(),
-                                Some(_) => ConditionFailure::unexplained(),
-                            })
-                    })
-                })
-                .flatten();
+            let meta = meta(index);
+            let explanation = match (&code, meta.as_ref().and_then(|m| m.target)) {
+                (CancellationCode::ConditionalCheckFailed, Some(target)) => {
+                    target.explain(item.as_ref())
+                }
+                _ => None,
+            };
             Some(CancellationReason {
                 index,
-                table: table.to_string(),
-                action,
-                code: code.to_owned(),
+                action: meta.as_ref().map_or(Action::Get, |m| m.action),
+                table: meta
+                    .as_ref()
+                    .map(|m| m.table.to_owned())
+                    .unwrap_or_default(),
+                key: meta.as_ref().map(|m| m.key.clone()),
+                code,
                 message: r.message().map(str::to_owned),
                 item,
                 explanation,
@@ -421,76 +477,35 @@ fn reasons(
         .collect()
 }
 
-/// The actions of an update inside a transaction, typed by the entity's fields.
-pub struct TransactUpdate<E: Entity> {
-    update: Update,
-    key: E::Key,
-    error: Option<crate::MappingError>,
-}
-
-impl<E: Entity> TransactUpdate<E> {
-    /// Sets the fields an index's key templates are made of and rewrites the index keys, as
-    /// [`UpdateItem::set_index_keys`](crate::UpdateItem::set_index_keys).
-    pub fn set_index_keys(mut self, keys: impl crate::IndexKeys<Entity = E>) -> Self {
-        self.update = crate::table::set_index_keys(self.update, &mut self.error, keys, &self.key);
-        self
-    }
-
-    /// `SET attr = value`; `None` removes the attribute.
-    pub fn set<T: crate::DynamoValue>(
-        mut self,
-        attr: crate::Attr<T>,
-        value: impl ValueOf<T>,
-    ) -> Self {
-        self.update = self.update.set(attr, value.into_value());
-        self
-    }
-
-    /// `SET attr = if_not_exists(attr, value)`.
-    pub fn set_if_not_exists<T: crate::DynamoValue>(
-        mut self,
-        attr: crate::Attr<T>,
-        value: impl ValueOf<T>,
-    ) -> Self {
-        self.update = self.update.set_if_not_exists(attr, value.into_value());
-        self
-    }
-
-    /// `REMOVE attr`.
-    pub fn remove<T>(mut self, attr: crate::Attr<T>) -> Self {
-        self.update = self.update.remove(attr);
-        self
-    }
-
-    /// `ADD attr value`.
-    pub fn add<T: crate::DynamoValue>(
-        mut self,
-        attr: crate::Attr<T>,
-        value: impl ValueOf<T>,
-    ) -> Self {
-        self.update = self.update.add(attr, value.into_value());
-        self
-    }
-
-    /// Any other actions, with paths.
-    pub fn actions(mut self, update: Update) -> Self {
-        self.update.merge(update);
-        self
-    }
-}
-
-/// A TransactGetItems request: a consistent snapshot of up to 100 items of any tables.
+/// A TransactGetItems request: a consistent snapshot of up to 100 items of any tables, each
+/// read back typed by its [`Handle`].
+///
+/// ```no_run
+/// # use dynamo_core::{DynamoEntity, Table, TransactGet};
+/// # #[derive(DynamoEntity)] #[dynamo(table_name = "seats")] struct Seat { #[pk] id: String }
+/// # #[derive(DynamoEntity)] #[dynamo(table_name = "holds")] struct Hold { #[pk] id: String }
+/// # async fn f(client: &dynamo_core::Client, seats: Table<Seat>, holds: Table<Hold>) -> Result<(), dynamo_core::Error> {
+/// let mut tx = TransactGet::new(client);
+/// let seat = tx.get(&seats, SeatKey::new("A-1"));
+/// let hold = tx.get(&holds, HoldKey::new("h1"));
+/// let out = tx.send().await?;
+/// let (seat, hold): (Option<Seat>, Option<Hold>) = (out.get(seat)?, out.get(hold)?);
+/// # Ok(()) }
+/// ```
 #[must_use = "a request does nothing until it is sent"]
 pub struct TransactGet {
     client: Client,
-    items: Vec<(TransactGetItem, String)>,
+    id: u64,
+    items: Vec<TransactGetItem>,
+    tables: Vec<(String, Item)>,
     error: Option<Error>,
     capacity: bool,
 }
 
-/// The items of a [`TransactGet`], in request order.
+/// The items of a [`TransactGet`], found by their handles.
 #[derive(Debug)]
 pub struct TransactGetOutput {
+    transaction: u64,
     items: Vec<(Option<Item>, String)>,
     /// What the read cost, per table, when
     /// [`return_consumed_capacity`](TransactGet::return_consumed_capacity) asked for it.
@@ -502,36 +517,44 @@ impl TransactGet {
     pub fn new(client: &Client) -> Self {
         TransactGet {
             client: client.clone(),
+            id: next_transaction(),
             items: Vec::new(),
+            tables: Vec::new(),
             error: None,
             capacity: false,
         }
     }
 
-    /// Reads the item of `key`.
-    pub fn get<E: Entity>(mut self, table: &Table<E>, key: E::Key) -> Self {
+    /// Reads the item of `key`; the handle finds it in the output.
+    pub fn get<E: Entity>(&mut self, table: &Table<E>, key: E::Key) -> Handle<E> {
         let op = Operation::TransactGetItems;
+        let handle = Handle {
+            transaction: self.id,
+            index: self.items.len(),
+            _entity: PhantomData,
+        };
         let item = table.key_item(op, key).and_then(|key| {
             Get::builder()
                 .table_name(table.name())
-                .set_key(Some(key))
+                .set_key(Some(key.clone()))
                 .build()
+                .map(|get| (get, key))
                 .map_err(|e| Error::validation(table.name(), op, e.to_string()))
         });
         match item {
-            Ok(get) => self.items.push((
-                TransactGetItem::builder().get(get).build(),
-                table.name().to_owned(),
-            )),
+            Ok((get, key)) => {
+                self.items.push(TransactGetItem::builder().get(get).build());
+                self.tables.push((table.name().to_owned(), key));
+            }
             Err(e) => {
                 self.error.get_or_insert(e);
             }
         }
-        self
+        handle
     }
 
     /// Asks DynamoDB for the capacity the read consumes, per table in the output.
-    pub fn return_consumed_capacity(mut self) -> Self {
+    pub fn return_consumed_capacity(&mut self) -> &mut Self {
         self.capacity = true;
         self
     }
@@ -539,15 +562,18 @@ impl TransactGet {
     /// Sends the request.
     pub async fn send(self) -> Result<TransactGetOutput, Error> {
         let op = Operation::TransactGetItems;
-        let first = self.items.first().map(|i| i.1.clone()).unwrap_or_default();
         if let Some(e) = self.error {
             return Err(e);
         }
-        let (items, tables): (Vec<_>, Vec<_>) = self.items.into_iter().unzip();
+        if self.items.is_empty() {
+            return Err(Error::validation("", op, "the transaction has no reads"));
+        }
+        let first = self.tables[0].0.clone();
+        let tables = self.tables;
         let output = self
             .client
             .transact_get_items()
-            .set_transact_items(Some(items))
+            .set_transact_items(Some(self.items))
             .set_return_consumed_capacity(capacity::level(self.capacity))
             .send()
             .instrument(span(&first, op, Some(tables.len())))
@@ -556,35 +582,40 @@ impl TransactGet {
                 use aws_sdk_dynamodb::operation::transact_get_items::TransactGetItemsError;
                 match err.as_service_error() {
                     Some(TransactGetItemsError::TransactionCanceledException(e)) => {
-                        let meta: Vec<Meta> = tables
-                            .iter()
-                            .map(|t| (Arc::from(t.as_str()), "Get", None, Roles::default()))
-                            .collect();
-                        Error::TransactionCanceled {
-                            operation: op,
-                            reasons: reasons(e.cancellation_reasons(), &meta),
-                        }
+                        let reasons = reasons(e.cancellation_reasons(), |index| {
+                            tables.get(index).map(|(table, key)| Meta {
+                                action: Action::Get,
+                                table,
+                                key,
+                                target: None,
+                            })
+                        });
+                        Error::canceled(
+                            op,
+                            Cancellation {
+                                transaction: self.id,
+                                reasons,
+                            },
+                        )
                     }
-                    _ => Error::from_sdk(&first, op, err),
+                    _ => Error::from_sdk("", op, err),
                 }
             })?;
         let mut consumed_capacity = Vec::new();
         ConsumedCapacity::merge_into(&mut consumed_capacity, output.consumed_capacity());
-        let responses = output.responses.unwrap_or_default();
+        let mut responses = output.responses.unwrap_or_default().into_iter();
         let items = tables
             .into_iter()
-            .enumerate()
-            .map(|(i, table)| {
-                (
-                    responses
-                        .get(i)
-                        .and_then(|r| r.item().cloned())
-                        .filter(|i| !i.is_empty()),
-                    table,
-                )
+            .map(|(table, _)| {
+                let item = responses
+                    .next()
+                    .and_then(|r| r.item)
+                    .filter(|i| !i.is_empty());
+                (item, table)
             })
             .collect();
         Ok(TransactGetOutput {
+            transaction: self.id,
             items,
             consumed_capacity,
         })
@@ -602,14 +633,99 @@ impl TransactGetOutput {
         self.items.is_empty()
     }
 
-    /// The `index`-th item, read as `T`; `None` when it does not exist.
-    pub fn get<T: FromItem>(&self, index: usize) -> Result<Option<T>, Error> {
-        let Some((item, table)) = self.items.get(index) else {
+    /// The item of `handle`, read as its entity; `None` when it does not exist (or the handle
+    /// is another transaction's).
+    pub fn get<E: Entity>(&self, handle: Handle<E>) -> Result<Option<E>, Error> {
+        self.get_as(handle)
+    }
+
+    /// The item of `handle` read as `T`: a projection entity, a collection or the raw
+    /// [`Item`].
+    pub fn get_as<E, T: FromItem>(&self, handle: Handle<E>) -> Result<Option<T>, Error> {
+        if handle.transaction != self.transaction {
+            return Ok(None);
+        }
+        let Some((item, table)) = self.items.get(handle.index) else {
             return Ok(None);
         };
         item.clone()
             .map(T::from_item)
             .transpose()
-            .map_err(|e| Error::mapping(table, Operation::TransactGetItems, e))
+            .map_err(|e| Error::mapping_failed(table, Operation::TransactGetItems, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_classified_once() {
+        for (text, code) in [
+            (
+                "ConditionalCheckFailed",
+                CancellationCode::ConditionalCheckFailed,
+            ),
+            ("TransactionConflict", CancellationCode::TransactionConflict),
+            ("ThrottlingError", CancellationCode::Throttling),
+            (
+                "ProvisionedThroughputExceeded",
+                CancellationCode::ProvisionedThroughputExceeded,
+            ),
+            (
+                "ItemCollectionSizeLimitExceeded",
+                CancellationCode::ItemCollectionSizeLimitExceeded,
+            ),
+            ("ValidationError", CancellationCode::ValidationError),
+            (
+                "SomethingNew",
+                CancellationCode::Other("SomethingNew".into()),
+            ),
+        ] {
+            let parsed = CancellationCode::parse(text);
+            assert_eq!(parsed, code);
+            assert_eq!(parsed.as_str(), text);
+        }
+        assert!(CancellationCode::Throttling.is_throttling());
+        assert!(CancellationCode::ProvisionedThroughputExceeded.is_transient());
+        assert!(CancellationCode::TransactionConflict.is_transient());
+        assert!(!CancellationCode::ConditionalCheckFailed.is_transient());
+    }
+
+    #[test]
+    fn a_handle_finds_only_its_own_transaction_s_reasons() {
+        let reason = CancellationReason {
+            index: 0,
+            action: Action::Get,
+            table: "seats".into(),
+            key: None,
+            code: CancellationCode::TransactionConflict,
+            message: None,
+            item: None,
+            explanation: None,
+        };
+        let cancellation = Cancellation {
+            transaction: 7,
+            reasons: vec![reason],
+        };
+        let ours: Handle<()> = Handle {
+            transaction: 7,
+            index: 0,
+            _entity: PhantomData,
+        };
+        let theirs: Handle<()> = Handle {
+            transaction: 8,
+            index: 0,
+            _entity: PhantomData,
+        };
+        assert!(cancellation.reason(ours).is_some());
+        assert!(cancellation.reason(theirs).is_none());
+        assert!(cancellation.is_conflict_only());
+        let get = Error::canceled(Operation::TransactGetItems, cancellation);
+        assert_eq!(
+            get.to_string(),
+            "TransactGetItems canceled: #0 Get on seats: TransactionConflict"
+        );
+        assert!(get.is_transient() && !get.is_throttled());
     }
 }

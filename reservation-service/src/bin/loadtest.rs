@@ -269,11 +269,11 @@ async fn run(
                         let ids = reservations.new_hold_ids();
                         let hold = ids.hold(&request.user_id, &request);
                         let key = format!("raw-{i}");
-                        let (tx, _) = reservations
+                        let hold = reservations
                             .hold_transaction(&hold, &key, "0", &offers)
                             .await
                             .map_err(|_| 0u16)?;
-                        tx.send().await.map_err(|_| 0)
+                        hold.tx.send().await.map_err(|_| 0)
                     }
                 })
                 .await,

@@ -10,7 +10,7 @@ use crate::store::{
     OutboxEvent, OutboxEventGsi1Keys, OutboxEventGsi1Partition, OutboxEventGsi1SortKey,
     OutboxStatus, WORK_SHARDS,
 };
-use dynamo_core::{Entity, Error, Table};
+use dynamo_core::{Entity, Error, ErrorKind, Table};
 use futures_util::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -173,11 +173,14 @@ impl Relay {
                     .and(f.next_retry_at.le(now))
                     .and(f.lease_until.not_exists().or(f.lease_until.lt(Some(now)))),
             )
+            .returning_new()
             .send()
             .await;
         match claimed {
             Ok(event) => Ok(Some(event)),
-            Err(Error::ConditionFailed { .. } | Error::TransactionConflict { .. }) => Ok(None),
+            Err(e) if e.is_condition_failed() || e.kind() == ErrorKind::TransactionConflict => {
+                Ok(None)
+            }
             Err(e) => Err(e),
         }
     }
@@ -199,10 +202,10 @@ impl Relay {
                 next_retry_at: event.next_retry_at,
             })
             .condition(f.lease_owner.eq(Some(self.owner.clone())))
-            .execute()
+            .send()
             .await;
         match result {
-            Err(Error::ConditionFailed { .. }) => {
+            Err(e) if e.is_condition_failed() => {
                 // The lease ran out and another relay claimed it: it may publish it again.
                 tracing::warn!(
                     outbox_id = event.outbox_id,
@@ -245,7 +248,7 @@ impl Relay {
                 next_retry_at: next,
             });
         }
-        match update.execute().await {
+        match update.send().await {
             Ok(()) => {
                 if last {
                     tracing::error!(
@@ -267,7 +270,7 @@ impl Relay {
                 }
                 Ok(last)
             }
-            Err(Error::ConditionFailed { .. }) => Ok(false),
+            Err(e) if e.is_condition_failed() => Ok(false),
             Err(e) => Err(e),
         }
     }

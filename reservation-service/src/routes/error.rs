@@ -196,17 +196,17 @@ impl From<Error> for ApiError {
 
 impl From<dynamo_core::Error> for ApiError {
     fn from(err: dynamo_core::Error) -> Self {
-        use dynamo_core::Error;
+        use dynamo_core::ErrorKind;
         let detail = match std::error::Error::source(&err) {
             Some(source) => format!("{err}: {source}"),
             None => err.to_string(),
         };
-        match err {
-            Error::Timeout { .. } => ApiError::UpstreamTimeout { detail },
-            Error::TransactionConflict { .. } => ApiError::InvalidState(
+        match err.kind() {
+            ErrorKind::Timeout => ApiError::UpstreamTimeout { detail },
+            ErrorKind::TransactionConflict => ApiError::InvalidState(
                 "the reservation is being changed by another request; retry".into(),
             ),
-            Error::Throttled { .. } | Error::Unreachable { .. } => ApiError::Unavailable { detail },
+            ErrorKind::Throttled | ErrorKind::Unreachable => ApiError::Unavailable { detail },
             _ => ApiError::Internal { detail },
         }
     }

@@ -6,7 +6,7 @@ use crate::clock::SharedClock;
 use crate::domain::Error;
 use crate::metrics::{IdempotencyOutcome, Metrics};
 use crate::store::{IdempotencyRecord, IdempotencyRecordKey, IdempotencyStatus};
-use dynamo_core::{Entity, Table, TransactWrite};
+use dynamo_core::{Entity, ErrorKind, Table, TransactWrite, table::Handle};
 use sha2::{Digest, Sha256};
 use std::future::Future;
 use std::time::Duration;
@@ -229,20 +229,18 @@ impl Idempotency {
             .send()
             .await
         {
-            Ok(_) => Ok(Some(Begin::Execute(lock))),
-            Err(dynamo_core::Error::ConditionFailed {
-                item: Some(item), ..
-            }) => {
-                let existing = IdempotencyRecord::from_item(*item)
-                    .map_err(|e| Error::Internal(e.to_string()))?;
-                Ok(stored(existing, hash, now)?.map(Begin::Replay))
-            }
-            // Released between our condition check and DynamoDB's answer, or being completed by
-            // the executing request's transaction right now: look again shortly.
-            Err(
-                dynamo_core::Error::ConditionFailed { item: None, .. }
-                | dynamo_core::Error::TransactionConflict { .. },
-            ) => Ok(None),
+            Ok(()) => Ok(Some(Begin::Execute(lock))),
+            Err(e) if e.is_condition_failed() => match e.old_item::<IdempotencyRecord>() {
+                Some(existing) => {
+                    let existing = existing.map_err(|e| Error::Internal(e.to_string()))?;
+                    Ok(stored(existing, hash, now)?.map(Begin::Replay))
+                }
+                // Released between our condition check and DynamoDB's answer: look again.
+                None => Ok(None),
+            },
+            // Being completed by the executing request's transaction right now: look again
+            // shortly.
+            Err(e) if e.kind() == ErrorKind::TransactionConflict => Ok(None),
             Err(e) => Err(e.into()),
         }
     }
@@ -253,12 +251,12 @@ impl Idempotency {
     /// canceled, [`lookup`](Self::lookup) tells whether an earlier request with the key won.
     pub fn record(
         &self,
-        tx: TransactWrite,
+        tx: &mut TransactWrite,
         user: &str,
         key: &str,
         hash: &str,
         response: &StoredResponse,
-    ) -> TransactWrite {
+    ) -> Handle<IdempotencyRecord> {
         let now = self.now();
         let record = IdempotencyRecord {
             user_id: user.to_owned(),
@@ -271,7 +269,7 @@ impl Idempotency {
             response_body: Some(response.body.clone()),
             ttl: now + i64::try_from(self.ttl.as_secs()).unwrap_or(300),
         };
-        tx.put_if(&self.table, record, claimable(hash, now))
+        tx.add(self.table.put(record).condition(claimable(hash, now)))
     }
 
     /// What an earlier request with this key left: its response to replay, a conflict when the
@@ -295,23 +293,22 @@ impl Idempotency {
     }
 
     /// Adds the completion of `lock` to `tx`: the response is stored only if the change commits.
+    /// Its condition fails when another request took the lock over.
     pub fn complete(
         &self,
-        tx: TransactWrite,
+        tx: &mut TransactWrite,
         lock: &Lock,
         response: &StoredResponse,
-    ) -> TransactWrite {
+    ) -> Handle<IdempotencyRecord> {
         let f = IdempotencyRecord::fields();
-        tx.update(
-            &self.table,
-            lock.key.clone(),
-            |u| {
-                u.set(f.status, IdempotencyStatus::Completed)
-                    .set(f.response_status, Some(response.status))
-                    .set(f.response_body, Some(response.body.clone()))
-                    .set(f.ttl, lock.ttl)
-            },
-            f.owner.eq(lock.owner.clone()),
+        tx.add(
+            self.table
+                .update(lock.key.clone())
+                .set(f.status, IdempotencyStatus::Completed)
+                .set(f.response_status, Some(response.status))
+                .set(f.response_body, Some(response.body.clone()))
+                .set(f.ttl, lock.ttl)
+                .condition(f.owner.eq(lock.owner.clone())),
         )
     }
 
@@ -333,7 +330,8 @@ impl Idempotency {
             .send()
             .await;
         match result {
-            Ok(_) | Err(dynamo_core::Error::ConditionFailed { .. }) => {}
+            Ok(()) => {}
+            Err(e) if e.is_condition_failed() => {}
             Err(e) => {
                 tracing::warn!(error = %e, "could not release an idempotency lock; it expires by itself")
             }

@@ -4,7 +4,7 @@
 //! task compensates what the transaction did not commit (`services::inventory`).
 
 use super::idempotency::{Idempotency, Lock, Outcome, StoredResponse};
-use super::inventory::{Inventory, NewHold, Offer};
+use super::inventory::{Inventory, InventoryWrites, NewHold, Offer};
 use super::payment::{PaymentError, PaymentGateway};
 use crate::clock::SharedClock;
 use crate::domain::bodies::{
@@ -17,10 +17,13 @@ use crate::domain::reservation::check_transition;
 use crate::domain::{Action, CreateReservation, Error, Money, ReservationId, ReservationStatus};
 use crate::metrics::Metrics;
 use crate::store::{
-    Order, OrderStatus, OutboxEvent, Reservation, ReservationGsi2Keys, ReservationGsi2Partition,
-    ReservationPartition, Tables, WORK_SHARDS, rfc3339, work_shard,
+    IdempotencyRecord, Order, OrderStatus, OutboxEvent, Reservation, ReservationGsi2Keys,
+    ReservationGsi2Partition, ReservationPartition, Tables, WORK_SHARDS, rfc3339, work_shard,
 };
-use dynamo_core::{CancellationReason, Entity, TransactWrite};
+use dynamo_core::{
+    Entity, ErrorKind, TransactWrite, Update,
+    table::{Cancellation, Handle},
+};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -207,51 +210,51 @@ impl Reservations {
         taken: &mut bool,
     ) -> Result<Outcome, Error> {
         for attempt in 1..=4u32 {
-            let (tx, response) = self.hold_transaction(hold, key, hash, offers).await?;
+            let HoldTransaction {
+                tx,
+                inventory,
+                key: record,
+                reservation_id,
+                stored,
+            } = self.hold_transaction(hold, key, hash, offers).await?;
             *taken = true;
-            let reasons = match tx.send().await {
+            let error = match tx.send().await {
                 Ok(()) => {
                     tracing::info!(
-                        reservation_id = response.reservation_id,
+                        reservation_id,
                         event_id = hold.event_id,
                         seats = hold.seat_ids.len(),
                         "seats held"
                     );
                     self.committed(ReservationStatus::Hold);
-                    return Ok(Outcome::Executed(response.stored));
+                    return Ok(Outcome::Executed(stored));
                 }
-                Err(dynamo_core::Error::TransactionCanceled { reasons, .. }) => reasons,
-                Err(dynamo_core::Error::TransactionConflict { .. }) => Vec::new(),
-                Err(e) => return Err(e.into()),
+                Err(e) => e,
+            };
+            let canceled = match error.cancellation() {
+                Some(canceled) => Some(canceled),
+                None if error.kind() == ErrorKind::TransactionConflict => None,
+                None => return Err(error.into()),
             };
             if let Some(stored) = self.idempotency.lookup(hold.user_id, key, hash).await? {
                 return Ok(Outcome::Replayed(stored));
             }
-            let seats = self.tables.seats.name();
-            let lost: Vec<String> = reasons
-                .iter()
-                .filter(|r| {
-                    r.table == seats && r.index < hold.seat_ids.len() && r.is_condition_failed()
-                })
-                .map(|r| hold.seat_ids[r.index].clone())
-                .collect();
-            if !lost.is_empty() {
-                return Err(Error::SeatsTaken(lost));
-            }
-            if reasons
-                .iter()
-                .any(|r| r.table == self.tables.outbox.name() && r.is_condition_failed())
-            {
-                // The inventory's compensation was claimed: the hold outlived its grace.
-                return Err(Error::Timeout {
-                    dependency: "the inventory",
-                    detail:
-                        "the hold took longer than its compensation's grace; its seats are released"
-                            .into(),
-                });
-            }
-            if !reasons.iter().all(|r| r.code == "TransactionConflict") {
-                return Err(self.lock_lost_or_internal(&reasons));
+            if let Some(canceled) = canceled {
+                let lost = inventory.lost(canceled);
+                if !lost.is_empty() {
+                    return Err(Error::SeatsTaken(lost));
+                }
+                if inventory.compensation_claimed(canceled) {
+                    return Err(Error::Timeout {
+                        dependency: "the inventory",
+                        detail:
+                            "the hold took longer than its compensation's grace; its seats are released"
+                                .into(),
+                    });
+                }
+                if !canceled.is_conflict_only() {
+                    return Err(lock_lost_or_internal(canceled, record));
+                }
             }
             // Another transaction on these seats or this key is committing: look again shortly.
             tokio::time::sleep(Duration::from_millis(u64::from(attempt) * 20)).await;
@@ -286,7 +289,7 @@ impl Reservations {
         key: &str,
         hash: &str,
         offers: &[Offer],
-    ) -> Result<(TransactWrite, HoldResponse), Error> {
+    ) -> Result<HoldTransaction, Error> {
         let (user, event_id, seat_ids) = (hold.user_id, hold.event_id, hold.seat_ids);
         let prices: Vec<Option<Money>> = offers.iter().map(Offer::price).collect();
         let total = crate::domain::money::total(
@@ -305,10 +308,8 @@ impl Reservations {
                 hold_expires_at: rfc3339(hold_until),
             },
         );
-        let tx = self
-            .inventory
-            .take(TransactWrite::new(&self.client), hold, offers)
-            .await?;
+        let mut tx = TransactWrite::new(&self.client);
+        let inventory = self.inventory.take(&mut tx, hold, offers).await?;
         let quantity = u32::try_from(seat_ids.len()).unwrap_or(u32::MAX);
         let event = self.outbox_event(
             &reservation_id,
@@ -341,17 +342,16 @@ impl Reservations {
             hold_shard: Some(work_shard()),
             gsi2sk: Some(hold_until.unix_timestamp()),
         };
-        let tx = tx
-            .put_new(&self.tables.reservations, reservation)
-            .put_new(&self.tables.outbox, event);
-        let tx = self.idempotency.record(tx, user, key, hash, &stored);
-        Ok((
+        tx.add(self.tables.reservations.put(reservation).create_only());
+        tx.add(self.tables.outbox.put(event).create_only());
+        let key = self.idempotency.record(&mut tx, user, key, hash, &stored);
+        Ok(HoldTransaction {
             tx,
-            HoldResponse {
-                reservation_id,
-                stored,
-            },
-        ))
+            inventory,
+            key,
+            reservation_id,
+            stored,
+        })
     }
 
     /// A reservation by id, checked to belong to `user`.
@@ -454,28 +454,6 @@ impl Reservations {
                 status: ReservationStatus::Confirmed.as_str().to_owned(),
             },
         );
-        let r = Reservation::fields();
-        let mut tx = self
-            .inventory
-            .sell(TransactWrite::new(&self.client), &reservation, now);
-        tx = tx.update(
-            &self.tables.reservations,
-            reservation.key(),
-            |u| {
-                u.set(r.status, ReservationStatus::Confirmed)
-                    .set(r.order_id, Some(order_id.clone()))
-                    .set(r.updated_at, now)
-                    .set_index_keys(ReservationGsi2Keys { hold_shard: None })
-                    .remove(r.gsi2sk)
-            },
-            // Still held, and the hold has not ended (`gsi2sk` is its end, epoch seconds; the
-            // seats table's conditions check the end too, for holds written without it).
-            r.status.eq(ReservationStatus::Hold).and(
-                r.gsi2sk
-                    .not_exists()
-                    .or(r.gsi2sk.ge(Some(now.unix_timestamp()))),
-            ),
-        );
         let event = Confirmed {
             reservation_id: reservation_id.to_owned(),
             order_id: order_id.clone(),
@@ -498,32 +476,45 @@ impl Reservations {
             currency: Some(amount.currency.clone()),
             created_at: now,
         };
-        tx = tx.put_new(&self.tables.orders, order).put_new(
-            &self.tables.outbox,
-            self.outbox_event(reservation_id, &event, now),
-        );
-        tx = self.idempotency.complete(tx, lock, &response);
+        let r = Reservation::fields();
+        let event = self.outbox_event(reservation_id, &event, now);
+        // Still held, and the hold has not ended (`gsi2sk` is its end, epoch seconds; the seats
+        // table's conditions check the end too, for holds written without it).
+        let ended = r
+            .gsi2sk
+            .not_exists()
+            .or(r.gsi2sk.ge(Some(now.unix_timestamp())));
+        let Closing {
+            mut tx,
+            seats,
+            reservation: held,
+        } = self
+            .close_hold(
+                &reservation,
+                ReservationStatus::Confirmed,
+                event,
+                now,
+                |u| u.set(r.order_id, Some(order_id.clone())).condition(ended),
+            )
+            .await?;
+        tx.add(self.tables.orders.put(order).create_only());
+        let lock = self.idempotency.complete(&mut tx, lock, &response);
         match tx.send().await {
             Ok(()) => {
                 tracing::info!(reservation_id, order_id, "reservation confirmed");
                 self.committed(ReservationStatus::Confirmed);
                 Ok(response)
             }
-            Err(dynamo_core::Error::TransactionCanceled { reasons, .. }) => {
-                if reasons.iter().any(|r| r.table == self.tables.seats.name()) {
-                    return Err(Error::Expired(reservation_id.to_owned()));
+            Err(e) => match e.cancellation() {
+                Some(canceled) if !seats.lost(canceled).is_empty() => {
+                    Err(Error::Expired(reservation_id.to_owned()))
                 }
-                if reasons
-                    .iter()
-                    .any(|r| r.table == self.tables.reservations.name())
-                {
-                    return Err(self
-                        .state_changed(user, reservation_id, Action::Confirm)
-                        .await);
-                }
-                Err(self.lock_lost_or_internal(&reasons))
-            }
-            Err(e) => Err(e.into()),
+                Some(canceled) if canceled.reason(held).is_some() => Err(self
+                    .state_changed(user, reservation_id, Action::Confirm)
+                    .await),
+                Some(canceled) => Err(lock_lost_or_internal(canceled, lock)),
+                None => Err(e.into()),
+            },
         }
     }
 
@@ -559,54 +550,44 @@ impl Reservations {
                 status: ReservationStatus::Cancelled.as_str().to_owned(),
             },
         );
-        let r = Reservation::fields();
-        let mut tx = self
-            .inventory
-            .release(TransactWrite::new(&self.client), &reservation, now)
-            .await?;
         let event = Cancelled {
             reservation_id: reservation_id.to_owned(),
             event_id: reservation.event_id.clone(),
             user_id: user.to_owned(),
             seat_ids: reservation.seat_ids.clone(),
         };
-        tx = tx
-            .update(
-                &self.tables.reservations,
-                reservation.key(),
-                |u| {
-                    u.set(r.status, ReservationStatus::Cancelled)
-                        .set(r.updated_at, now)
-                        .set_index_keys(ReservationGsi2Keys { hold_shard: None })
-                        .remove(r.gsi2sk)
-                },
-                r.status.eq(ReservationStatus::Hold),
+        let event = self.outbox_event(reservation_id, &event, now);
+        let Closing {
+            mut tx,
+            seats,
+            reservation: held,
+        } = self
+            .close_hold(
+                &reservation,
+                ReservationStatus::Cancelled,
+                event,
+                now,
+                |u| u,
             )
-            .put_new(
-                &self.tables.outbox,
-                self.outbox_event(reservation_id, &event, now),
-            );
-        let tx = self.idempotency.complete(tx, lock, &response);
+            .await?;
+        let lock = self.idempotency.complete(&mut tx, lock, &response);
         match tx.send().await {
             Ok(()) => {
                 tracing::info!(reservation_id, "reservation cancelled");
                 self.committed(ReservationStatus::Cancelled);
                 Ok(response)
             }
-            Err(dynamo_core::Error::TransactionCanceled { reasons, .. }) => {
-                let (reservations, seats) =
-                    (self.tables.reservations.name(), self.tables.seats.name());
-                if reasons
-                    .iter()
-                    .any(|r| r.table == reservations || r.table == seats)
+            Err(e) => match e.cancellation() {
+                Some(canceled)
+                    if canceled.reason(held).is_some() || !seats.lost(canceled).is_empty() =>
                 {
-                    return Err(self
+                    Err(self
                         .state_changed(user, reservation_id, Action::Cancel)
-                        .await);
+                        .await)
                 }
-                Err(self.lock_lost_or_internal(&reasons))
-            }
-            Err(e) => Err(e.into()),
+                Some(canceled) => Err(lock_lost_or_internal(canceled, lock)),
+                None => Err(e.into()),
+            },
         }
     }
 
@@ -638,10 +619,6 @@ impl Reservations {
     ) -> Result<bool, Error> {
         let r = Reservation::fields();
         let id = reservation.reservation_id.as_str();
-        let tx = self
-            .inventory
-            .release(TransactWrite::new(&self.client), reservation, now)
-            .await?;
         let event = Expired {
             reservation_id: id.to_owned(),
             event_id: reservation.event_id.clone(),
@@ -649,22 +626,14 @@ impl Reservations {
             seat_ids: reservation.seat_ids.clone(),
             hold_expires_at: rfc3339(reservation.hold_expires_at),
         };
-        let tx = tx
-            .update(
-                &self.tables.reservations,
-                reservation.key(),
-                |u| {
-                    u.set(r.status, ReservationStatus::Expired)
-                        .set(r.updated_at, now)
-                        .set_index_keys(ReservationGsi2Keys { hold_shard: None })
-                        .remove(r.gsi2sk)
-                },
-                r.status
-                    .eq(ReservationStatus::Hold)
-                    .and(r.gsi2sk.lt(Some(now.unix_timestamp()))),
-            )
-            .put_new(&self.tables.outbox, self.outbox_event(id, &event, now));
-        match tx.send().await {
+        let event = self.outbox_event(id, &event, now);
+        let ended = r.gsi2sk.lt(Some(now.unix_timestamp()));
+        let closing = self
+            .close_hold(reservation, ReservationStatus::Expired, event, now, |u| {
+                u.condition(ended)
+            })
+            .await?;
+        match closing.tx.send().await {
             Ok(()) => {
                 tracing::info!(reservation_id = id, "hold expired");
                 self.committed(ReservationStatus::Expired);
@@ -672,12 +641,50 @@ impl Reservations {
             }
             // Confirmed, cancelled or expired meanwhile, or a seat changed hands: the next pass
             // looks again.
-            Err(
-                dynamo_core::Error::TransactionCanceled { .. }
-                | dynamo_core::Error::TransactionConflict { .. },
-            ) => Ok(false),
+            Err(e)
+                if e.kind() == ErrorKind::TransactionCanceled
+                    || e.kind() == ErrorKind::TransactionConflict =>
+            {
+                Ok(false)
+            }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// The transaction that ends an open hold as `to` (confirmed, cancelled or expired): the
+    /// inventory sells the seats or releases them, the reservation leaves the hold index on the
+    /// condition that it is still held (and whatever `condition` adds), and the change's
+    /// outbox `event` is written.
+    async fn close_hold(
+        &self,
+        reservation: &Reservation,
+        to: ReservationStatus,
+        event: OutboxEvent,
+        now: OffsetDateTime,
+        update: impl FnOnce(Update<Reservation>) -> Update<Reservation>,
+    ) -> Result<Closing, Error> {
+        let mut tx = TransactWrite::new(&self.client);
+        let seats = match to {
+            ReservationStatus::Confirmed => self.inventory.sell(&mut tx, reservation, now),
+            _ => self.inventory.release(&mut tx, reservation, now).await?,
+        };
+        let r = Reservation::fields();
+        let closed = self
+            .tables
+            .reservations
+            .update(reservation.key())
+            .set(r.status, to)
+            .set(r.updated_at, now)
+            .set_index_keys(ReservationGsi2Keys { hold_shard: None })
+            .remove(r.gsi2sk)
+            .condition(r.status.eq(ReservationStatus::Hold));
+        let reservation = tx.add(update(closed));
+        tx.add(self.tables.outbox.put(event).create_only());
+        Ok(Closing {
+            tx,
+            seats,
+            reservation,
+        })
     }
 
     /// One sweep over every shard: expires up to `limit` holds per shard; returns how many.
@@ -712,33 +719,36 @@ impl Reservations {
             Err(e) => e,
         }
     }
+}
 
-    /// Why a transaction holding an idempotency lock was canceled, when no seat or reservation
-    /// condition explains it.
-    fn lock_lost_or_internal(&self, reasons: &[CancellationReason]) -> Error {
-        if reasons
-            .iter()
-            .any(|r| r.table == self.tables.idempotency.name())
-        {
-            return Error::IdempotencyConflict {
-                message: "the request took too long and another request with this Idempotency-Key took over; retry".into(),
-                retry_after: Some(1),
-            };
-        }
-        if reasons.iter().any(|r| r.code == "TransactionConflict") {
-            return Error::Contended(
-                "the reservation is being changed by another request; retry".into(),
-            );
-        }
-        Error::Internal(format!(
-            "transaction canceled: {}",
-            reasons
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; ")
-        ))
+/// Why a transaction holding an idempotency `lock` (or writing its record) was canceled, when no
+/// seat or reservation condition explains it.
+fn lock_lost_or_internal(canceled: &Cancellation, lock: Handle<IdempotencyRecord>) -> Error {
+    if canceled.reason(lock).is_some() {
+        return Error::IdempotencyConflict {
+            message: "the request took too long and another request with this Idempotency-Key took over; retry".into(),
+            retry_after: Some(1),
+        };
     }
+    if canceled
+        .reasons()
+        .iter()
+        .any(|r| r.code == dynamo_core::table::CancellationCode::TransactionConflict)
+    {
+        return Error::Contended(
+            "the reservation is being changed by another request; retry".into(),
+        );
+    }
+    Error::Internal(format!("transaction canceled: {canceled}"))
+}
+
+/// A transaction that ends a hold, before the transition adds its own writes.
+struct Closing {
+    tx: TransactWrite,
+    /// What the inventory added: seats sold or released.
+    seats: InventoryWrites,
+    /// The reservation's update, conditional on the hold.
+    reservation: Handle<Reservation>,
 }
 
 /// What identifies a new hold and when it starts and ends: see [`HoldIds::hold`].
@@ -769,8 +779,14 @@ impl HoldIds {
     }
 }
 
-/// The response of a hold, as [`Reservations::hold_transaction`] stores it.
-pub struct HoldResponse {
+/// A hold's transaction, ready to send, as [`Reservations::hold_transaction`] builds it.
+pub struct HoldTransaction {
+    /// The transaction.
+    pub tx: TransactWrite,
+    /// What the inventory added to it.
+    pub inventory: InventoryWrites,
+    /// The `Idempotency-Key`'s completed record, on the condition that the key is free.
+    pub key: Handle<IdempotencyRecord>,
     /// The new reservation's id.
     pub reservation_id: String,
     /// The response body stored with the idempotency record.

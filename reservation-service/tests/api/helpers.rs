@@ -319,7 +319,7 @@ impl TestApp {
 
     /// The item of `key` as stored, attribute by attribute.
     pub async fn stored_item<E: dynamo_core::Entity>(&self, key: E::Key) -> dynamo_core::Item {
-        use dynamo_core::EntityKey;
+        use dynamo_core::mapping::EntityKey;
         let table = self.table::<E>();
         table
             .client()

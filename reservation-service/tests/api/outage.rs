@@ -3,7 +3,7 @@
 //! seats, every held seat its reservation, and every committed change its outbox event.
 
 use crate::helpers::*;
-use dynamo_core::ClientBuilder;
+use dynamo_core::client::ClientBuilder;
 use dynamo_core::testing::{DynamoLocal, DynamoLocalProcess};
 use reservation_service::outbox::{LogSink, RelayConfig};
 use reservation_service::store::{ALL, OutboxEvent, OutboxStatus};

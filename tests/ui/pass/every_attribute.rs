@@ -1,6 +1,6 @@
 //! Every container and field attribute in one entity.
 
-use dynamo_core::{AttributeValue, DynamoEntity, DynamoValue, Entity, IndexDef, KeyDef, TableDef, ValueError};
+use dynamo_core::{AttributeValue, DynamoEntity, DynamoValue, Entity, IndexDef, KeyDef, TableDef, mapping::ValueError};
 use std::collections::{BTreeSet, HashMap};
 use time::OffsetDateTime;
 

@@ -1,7 +1,7 @@
 //! The three entities of the incident (fields mapped to attributes named after them while the
 //! tables' keys were `pk`/`sk`), mapped right: each compiles against the table it lives in.
 
-use dynamo_core::{DynamoEntity, DynamoValue, Entity, EntityKey, IndexDef, KeyDef, TableDef};
+use dynamo_core::{DynamoEntity, DynamoValue, Entity, IndexDef, KeyDef, TableDef, mapping::EntityKey};
 use time::OffsetDateTime;
 
 const RESERVATIONS: TableDef = TableDef::new("ticket-reservation-reservations", KeyDef::string("pk"))

@@ -1,6 +1,6 @@
 //! Every kind of key scalar: strings, integers, binary, dates, newtypes and unit enums.
 
-use dynamo_core::{DynamoEntity, DynamoValue, Entity, EntityKey, ScalarType};
+use dynamo_core::{DynamoEntity, DynamoValue, Entity, mapping::EntityKey, def::ScalarType};
 use time::OffsetDateTime;
 
 #[derive(DynamoValue, Clone, Debug, PartialEq)]

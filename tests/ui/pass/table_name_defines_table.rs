@@ -1,7 +1,7 @@
 //! With `table_name`, the entity is the table's definition: keys, indexes and TTL come from
 //! its fields.
 
-use dynamo_core::{DynamoEntity, Entity, IndexKind, ScalarType};
+use dynamo_core::{DynamoEntity, Entity, def::{IndexKind, ScalarType}};
 
 #[derive(DynamoEntity)]
 #[dynamo(table_name = "ticket-reservation-idempotency")]

@@ -2,10 +2,7 @@
 //! partitions, index templates beside index key fields, sparse indexes, collections with an
 //! `other` variant, and the typed queries and updates they generate.
 
-use dynamo_core::{
-    Condition, DynamoCollection, DynamoEntity, DynamoValue, IndexDef, KeyDef, Partition,
-    SortScope, Table, TableDef, TransactWrite,
-};
+use dynamo_core::{Condition, DynamoCollection, DynamoEntity, DynamoValue, IndexDef, KeyDef, Table, TableDef, TransactWrite, keys::{Partition, SortScope}};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -124,22 +121,14 @@ async fn use_them(
             open_shard: None,
         })
         .condition(f.tier.eq(Tier::Gold).and(Condition::item_exists::<Entry>()))
-        .execute()
-        .await?;
-    TransactWrite::new(&client)
-        .update(
-            &entries,
-            key,
-            |u| {
-                u.set_index_keys(EntryGsi1Keys {
-                    at: OffsetDateTime::now_utc(),
-                    open_shard: Some(1),
-                })
-            },
-            None,
-        )
         .send()
         .await?;
+    let mut tx = TransactWrite::new(&client);
+    tx.add(entries.update(key).set_index_keys(EntryGsi1Keys {
+        at: OffsetDateTime::now_utc(),
+        open_shard: Some(1),
+    }));
+    tx.send().await?;
     let _ = AccountItems::from(Profile {
         account,
         name: "n".into(),

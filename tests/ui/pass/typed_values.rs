@@ -28,10 +28,9 @@ async fn writes(client: dynamo_core::Client, forums: Table<Forum>) -> Result<(),
         .expect_version(3)
         .send()
         .await?;
-    TransactWrite::new(&client)
-        .update(&forums, ForumKey::new("Rust"), |u| u.add(f.views, 1).set(f.last_post, None), f.views.ge(1))
-        .send()
-        .await?;
+    let mut tx = TransactWrite::new(&client);
+    tx.add(forums.update(ForumKey::new("Rust")).add(f.views, 1).set(f.last_post, None).condition(f.views.ge(1)));
+    tx.send().await?;
     Ok(())
 }
 

@@ -2,7 +2,7 @@
 
 use super::proto::inventory_client::InventoryClient;
 use super::proto::{CheckAvailabilityRequest, CommitReservationRequest, ReleaseHoldRequest};
-use super::{Inventory, InventoryFuture, NewHold, Offer, RELEASE_TASK, Release};
+use super::{Inventory, InventoryFuture, InventoryWrites, NewHold, Offer, RELEASE_TASK, Release};
 use crate::domain::Error;
 use crate::metrics::Metrics;
 use crate::resilience::{Guard, Guarded};
@@ -210,7 +210,7 @@ impl GrpcInventory {
                 next_retry_at: now,
             })
             .condition(f.status.eq(OutboxStatus::Pending))
-            .execute()
+            .send()
             .await;
         if let Err(error) = due {
             tracing::warn!(
@@ -273,10 +273,10 @@ impl Inventory for GrpcInventory {
 
     fn take<'a>(
         &'a self,
-        tx: TransactWrite,
+        tx: &'a mut TransactWrite,
         hold: &'a NewHold<'a>,
         _offers: &'a [Offer],
-    ) -> InventoryFuture<'a, Result<TransactWrite, Error>> {
+    ) -> InventoryFuture<'a, Result<InventoryWrites, Error>> {
         Box::pin(async move {
             // First the compensation: from here on, whatever happens, the seats are either the
             // committed reservation's or released by the relay.
@@ -289,9 +289,10 @@ impl Inventory for GrpcInventory {
                 hold.now.unix_timestamp().saturating_add(grace),
             );
             task.outbox_id = hold.compensation_id.to_owned();
-            match self.outbox.put(task).if_not_exists().send().await {
+            match self.outbox.put(task).create_only().send().await {
+                Ok(()) => {}
                 // A retry of the same hold: its compensation is already written.
-                Ok(_) | Err(dynamo_core::Error::ConditionFailed { .. }) => {}
+                Err(e) if e.is_condition_failed() => {}
                 Err(e) => return Err(e.into()),
             }
 
@@ -313,13 +314,19 @@ impl Inventory for GrpcInventory {
                     // already claimed it (the hold outlived its grace) fails the transaction,
                     // and the seats are released.
                     let f = OutboxEvent::fields();
-                    return Ok(tx.delete(
-                        &self.outbox,
-                        Self::task_key(hold.compensation_id),
-                        f.status
-                            .eq(OutboxStatus::Pending)
-                            .and(f.lease_owner.not_exists()),
-                    ));
+                    let compensation = tx.add(
+                        self.outbox
+                            .delete(Self::task_key(hold.compensation_id))
+                            .condition(
+                                f.status
+                                    .eq(OutboxStatus::Pending)
+                                    .and(f.lease_owner.not_exists()),
+                            ),
+                    );
+                    return Ok(InventoryWrites {
+                        seats: Vec::new(),
+                        compensation: Some(compensation),
+                    });
                 }
                 Ok(answer) if answer.unavailable_seat_ids.is_empty() => {
                     Error::SeatsTaken(hold.seat_ids.to_vec())
@@ -353,20 +360,20 @@ impl Inventory for GrpcInventory {
 
     fn sell(
         &self,
-        tx: TransactWrite,
+        _tx: &mut TransactWrite,
         _reservation: &Reservation,
         _now: OffsetDateTime,
-    ) -> TransactWrite {
+    ) -> InventoryWrites {
         // The seats stay committed to the reservation: nothing to change remotely.
-        tx
+        InventoryWrites::default()
     }
 
     fn release<'a>(
         &'a self,
-        tx: TransactWrite,
+        tx: &'a mut TransactWrite,
         reservation: &'a Reservation,
         now: OffsetDateTime,
-    ) -> InventoryFuture<'a, Result<TransactWrite, Error>> {
+    ) -> InventoryFuture<'a, Result<InventoryWrites, Error>> {
         let task = Self::release_task(
             &reservation.reservation_id,
             &reservation.event_id,
@@ -374,7 +381,8 @@ impl Inventory for GrpcInventory {
             now,
             now.unix_timestamp(),
         );
-        Box::pin(std::future::ready(Ok(tx.put_new(&self.outbox, task))))
+        tx.add(self.outbox.put(task).create_only());
+        Box::pin(std::future::ready(Ok(InventoryWrites::default())))
     }
 
     fn give_back<'a>(&'a self, release: &'a Release) -> InventoryFuture<'a, Result<(), String>> {

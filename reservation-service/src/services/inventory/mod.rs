@@ -22,8 +22,11 @@ pub use grpc::GrpcInventory;
 pub use seats::SeatsTable;
 
 use crate::domain::{Error, Money};
-use crate::store::Reservation;
-use dynamo_core::TransactWrite;
+use crate::store::{OutboxEvent, Reservation, Seat};
+use dynamo_core::{
+    TransactWrite,
+    table::{Cancellation, Handle},
+};
 use std::future::Future;
 use std::pin::Pin;
 use time::OffsetDateTime;
@@ -98,8 +101,37 @@ pub struct Release {
     pub seat_ids: Vec<String>,
 }
 
+/// What an [`Inventory`] added to a reservation's transaction: the writes whose failure means
+/// the seats are lost, or that the hold took too long.
+#[derive(Debug, Default)]
+pub struct InventoryWrites {
+    /// One write per seat changed in the transaction, with the seat's id.
+    pub seats: Vec<(String, Handle<Seat>)>,
+    /// The deletion of a hold's compensation (remote inventories): its condition fails when a
+    /// relay claimed the compensation, because the hold outlived its grace.
+    pub compensation: Option<Handle<OutboxEvent>>,
+}
+
+impl InventoryWrites {
+    /// The seats whose condition failed: taken by someone else, changed, or no longer held.
+    pub fn lost(&self, canceled: &Cancellation) -> Vec<String> {
+        self.seats
+            .iter()
+            .filter(|(_, seat)| canceled.condition_failed(*seat))
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    /// Whether a relay claimed the hold's compensation before the transaction committed.
+    pub fn compensation_claimed(&self, canceled: &Cancellation) -> bool {
+        self.compensation
+            .is_some_and(|task| canceled.condition_failed(task))
+    }
+}
+
 /// Where seats are held and sold. The methods that take a [`TransactWrite`] add to it what
-/// must commit with the reservation's change; the caller sends it.
+/// must commit with the reservation's change, and return the handles of what they added; the
+/// caller sends it.
 pub trait Inventory: Send + Sync {
     /// For logs: where seats are.
     fn describe(&self) -> String;
@@ -114,35 +146,35 @@ pub trait Inventory: Send + Sync {
         now: OffsetDateTime,
     ) -> InventoryFuture<'a, Result<Vec<Offer>, Error>>;
 
-    /// Takes the offered seats for `hold`: `tx` (empty) with what must commit with the
-    /// reservation. For the seats table, the seats' conditional updates, in request order (a
-    /// canceled item `i < seats` is seat `i`).
+    /// Takes the offered seats for `hold`, adding to `tx` what must commit with the
+    /// reservation: for the seats table, the seats' conditional updates.
     fn take<'a>(
         &'a self,
-        tx: TransactWrite,
+        tx: &'a mut TransactWrite,
         hold: &'a NewHold<'a>,
         offers: &'a [Offer],
-    ) -> InventoryFuture<'a, Result<TransactWrite, Error>>;
+    ) -> InventoryFuture<'a, Result<InventoryWrites, Error>>;
 
     /// The hold's transaction did not commit: gives back what [`Inventory::take`] took
     /// outside it (never fails: what it cannot do now, the outbox does later).
     fn abandon<'a>(&'a self, hold: &'a NewHold<'a>) -> InventoryFuture<'a, ()>;
 
-    /// Adds the sale of a held reservation's seats to `tx`.
+    /// Adds the sale of a held reservation's seats to `tx`: a seat's condition fails when the
+    /// hold ended.
     fn sell(
         &self,
-        tx: TransactWrite,
+        tx: &mut TransactWrite,
         reservation: &Reservation,
         now: OffsetDateTime,
-    ) -> TransactWrite;
+    ) -> InventoryWrites;
 
     /// Adds the release of the seats the reservation still holds to `tx`.
     fn release<'a>(
         &'a self,
-        tx: TransactWrite,
+        tx: &'a mut TransactWrite,
         reservation: &'a Reservation,
         now: OffsetDateTime,
-    ) -> InventoryFuture<'a, Result<TransactWrite, Error>>;
+    ) -> InventoryFuture<'a, Result<InventoryWrites, Error>>;
 
     /// Gives seats back now: the relay's execution of a [`RELEASE_TASK`]. `Err` is retried.
     fn give_back<'a>(&'a self, release: &'a Release) -> InventoryFuture<'a, Result<(), String>>;

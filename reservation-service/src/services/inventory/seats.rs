@@ -1,6 +1,6 @@
 //! The seats table: seats change in the reservation's own transaction.
 
-use super::{Inventory, InventoryFuture, NewHold, Offer, Release};
+use super::{Inventory, InventoryFuture, InventoryWrites, NewHold, Offer, Release};
 use crate::domain::Error;
 use crate::store::{Reservation, Seat, SeatKey, SeatState};
 use dynamo_core::{Entity, Table, TransactWrite};
@@ -86,12 +86,13 @@ impl Inventory for SeatsTable {
 
     fn take<'a>(
         &'a self,
-        mut tx: TransactWrite,
+        tx: &'a mut TransactWrite,
         hold: &'a NewHold<'a>,
         offers: &'a [Offer],
-    ) -> InventoryFuture<'a, Result<TransactWrite, Error>> {
+    ) -> InventoryFuture<'a, Result<InventoryWrites, Error>> {
         let s = Seat::fields();
         let now = hold.now.unix_timestamp();
+        let mut writes = InventoryWrites::default();
         for offer in offers {
             let free = s
                 .state
@@ -103,19 +104,21 @@ impl Inventory for SeatsTable {
                 .price
                 .eq(offer.price)
                 .and(s.currency.eq(offer.currency.clone()));
-            tx = tx.update(
-                &self.seats,
-                SeatKey::new(hold.event_id.to_owned(), offer.seat_id.clone()),
-                |u| {
-                    u.set(s.state, SeatState::Held)
-                        .set(s.holder, Some(hold.reservation_id.to_owned()))
-                        .set(s.hold_expires_at, Some(hold.until.unix_timestamp()))
-                        .set(s.updated_at, hold.now)
-                },
-                s.seat_id.exists().and(free).and(priced),
+            let seat = tx.add(
+                self.seats
+                    .update(SeatKey::new(
+                        hold.event_id.to_owned(),
+                        offer.seat_id.clone(),
+                    ))
+                    .set(s.state, SeatState::Held)
+                    .set(s.holder, Some(hold.reservation_id.to_owned()))
+                    .set(s.hold_expires_at, Some(hold.until.unix_timestamp()))
+                    .set(s.updated_at, hold.now)
+                    .condition(s.seat_id.exists().and(free).and(priced)),
             );
+            writes.seats.push((offer.seat_id.clone(), seat));
         }
-        Box::pin(std::future::ready(Ok(tx)))
+        Box::pin(std::future::ready(Ok(writes)))
     }
 
     fn abandon<'a>(&'a self, _hold: &'a NewHold<'a>) -> InventoryFuture<'a, ()> {
@@ -125,40 +128,43 @@ impl Inventory for SeatsTable {
 
     fn sell(
         &self,
-        mut tx: TransactWrite,
+        tx: &mut TransactWrite,
         reservation: &Reservation,
         now: OffsetDateTime,
-    ) -> TransactWrite {
+    ) -> InventoryWrites {
         let s = Seat::fields();
+        let mut writes = InventoryWrites::default();
         for seat in &reservation.seat_ids {
-            tx = tx.update(
-                &self.seats,
-                SeatKey::new(reservation.event_id.clone(), seat.clone()),
-                |u| {
-                    u.set(s.state, SeatState::Sold)
-                        .set(s.hold_expires_at, None)
-                        .set(s.updated_at, now)
-                },
-                s.holder
-                    .eq(Some(reservation.reservation_id.clone()))
-                    .and(s.state.eq(SeatState::Held))
-                    .and(s.hold_expires_at.ge(now.unix_timestamp())),
+            let sold = tx.add(
+                self.seats
+                    .update(SeatKey::new(reservation.event_id.clone(), seat.clone()))
+                    .set(s.state, SeatState::Sold)
+                    .set(s.hold_expires_at, None)
+                    .set(s.updated_at, now)
+                    .condition(
+                        s.holder
+                            .eq(Some(reservation.reservation_id.clone()))
+                            .and(s.state.eq(SeatState::Held))
+                            .and(s.hold_expires_at.ge(now.unix_timestamp())),
+                    ),
             );
+            writes.seats.push((seat.clone(), sold));
         }
-        tx
+        writes
     }
 
     fn release<'a>(
         &'a self,
-        mut tx: TransactWrite,
+        tx: &'a mut TransactWrite,
         reservation: &'a Reservation,
         now: OffsetDateTime,
-    ) -> InventoryFuture<'a, Result<TransactWrite, Error>> {
+    ) -> InventoryFuture<'a, Result<InventoryWrites, Error>> {
         Box::pin(async move {
             // After the hold ended, another reservation may have taken some seats: those are
             // left alone.
             let s = Seat::fields();
             let id = reservation.reservation_id.as_str();
+            let mut writes = InventoryWrites::default();
             let keys = reservation
                 .seat_ids
                 .iter()
@@ -169,21 +175,22 @@ impl Inventory for SeatsTable {
                     seat.holder.as_deref() == Some(id) && seat.state == SeatState::Held
                 })
             {
-                tx = tx.update(
-                    &self.seats,
-                    seat.key(),
-                    |u| {
-                        u.set(s.state, SeatState::Available)
-                            .set(s.holder, None)
-                            .set(s.hold_expires_at, None)
-                            .set(s.updated_at, now)
-                    },
-                    s.holder
-                        .eq(Some(id.to_owned()))
-                        .and(s.state.eq(SeatState::Held)),
+                let released = tx.add(
+                    self.seats
+                        .update(seat.key())
+                        .set(s.state, SeatState::Available)
+                        .set(s.holder, None)
+                        .set(s.hold_expires_at, None)
+                        .set(s.updated_at, now)
+                        .condition(
+                            s.holder
+                                .eq(Some(id.to_owned()))
+                                .and(s.state.eq(SeatState::Held)),
+                        ),
                 );
+                writes.seats.push((seat.seat_id, released));
             }
-            Ok(tx)
+            Ok(writes)
         })
     }
 

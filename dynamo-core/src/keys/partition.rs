@@ -3,9 +3,10 @@
 //! update rewrites ([`IndexKeys`]) and the enums of several entities read from one partition
 //! ([`Collection`]). `#[derive(DynamoEntity)]` and `#[derive(DynamoCollection)]` implement them.
 
-use crate::mapping::entity::{Entity, FromItem};
+use crate::keys::scalar::KeyScalar;
+use crate::mapping::entity::Entity;
 use crate::mapping::error::{MappingError, ValueError};
-use crate::mapping::key::KeyScalar;
+use crate::mapping::item::FromItem;
 use crate::mapping::value::ValueOf;
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::fmt;
@@ -20,7 +21,7 @@ use std::marker::PhantomData;
 /// sort key value of the wrong type does not compile.
 ///
 /// ```
-/// use dynamo_core::{DynamoEntity, KeyDef, Partition, SortScope, TableDef};
+/// use dynamo_core::{DynamoEntity, KeyDef, TableDef, keys::{Partition, SortScope}};
 ///
 /// const TICKETING: TableDef = TableDef::new("ticketing", KeyDef::string("pk"))
 ///     .with_sort_key(KeyDef::string("sk"));

@@ -1,0 +1,18 @@
+//! Key values: the scalar types a key can have ([`KeyScalar`]), the components of key templates
+//! ([`KeyComponent`]), and the typed partitions and sort keys of queries ([`Partition`],
+//! [`SortArg`], [`SortPrefix`]), the index keys an update rewrites ([`IndexKeys`]) and the
+//! collections read from one partition ([`Collection`]).
+//!
+//! The derives generate the implementations (`SeatPartition`, `SeatSortKey`,
+//! `SeatGsi1Keys`, ...); these traits are what their signatures and error messages name.
+
+pub(crate) mod partition;
+pub(crate) mod scalar;
+pub(crate) mod template;
+
+pub use partition::{
+    Collection, CollectionOf, IndexKeys, NoSortKey, Partition, SortArg, SortField, SortPrefix,
+    SortScope,
+};
+pub use scalar::{IndexKeyScalar, KeyScalar};
+pub use template::KeyComponent;

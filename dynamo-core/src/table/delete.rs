@@ -1,0 +1,132 @@
+//! [`Delete`]: removes an item.
+
+use super::Table;
+use super::capacity::WithCapacity;
+use super::write::{Body, Mode, Nothing, Old, Returning, Write, WriteRequest, send_write};
+use crate::error::{Error, Operation};
+use crate::expr::{Condition, Path};
+use crate::mapping::entity::{Entity, Versioned};
+use std::marker::PhantomData;
+
+/// A DeleteItem: removes the item of a key (deleting a missing item is no error, unless it
+/// [`must_exist`](Delete::must_exist)). Built by [`Table::delete`]; sent alone with
+/// [`send`](Delete::send) or added to a [`TransactWrite`](crate::TransactWrite).
+///
+/// ```no_run
+/// # use dynamo_core::{DynamoEntity, Table};
+/// # #[derive(DynamoEntity)] #[dynamo(table_name = "users")] struct User { #[pk] user_id: String, email: String }
+/// # async fn f(users: Table<User>) -> Result<(), dynamo_core::Error> {
+/// let gone: Option<User> = users.delete(UserKey::new("u1")).returning_old().send().await?;
+/// # Ok(()) }
+/// ```
+#[must_use = "a write does nothing until it is sent or added to a transaction"]
+pub struct Delete<E: Entity, R = Nothing> {
+    table: Table<E>,
+    key: E::Key,
+    condition: Option<Condition>,
+    must_exist: bool,
+    capacity: bool,
+    _mode: Mode<R>,
+}
+
+impl<E: Entity> Delete<E> {
+    pub(crate) fn new(table: &Table<E>, key: E::Key) -> Self {
+        Delete {
+            table: table.clone(),
+            key,
+            condition: None,
+            must_exist: false,
+            capacity: false,
+            _mode: PhantomData,
+        }
+    }
+
+    /// Sends the delete alone and returns the item it deleted (`None` when there was none).
+    pub fn returning_old(self) -> Delete<E, Old> {
+        Delete {
+            table: self.table,
+            key: self.key,
+            condition: self.condition,
+            must_exist: self.must_exist,
+            capacity: self.capacity,
+            _mode: PhantomData,
+        }
+    }
+}
+
+impl<E: Entity, R: Returning<E>> Delete<E, R> {
+    /// Deletes only if `condition` holds (combined with AND). When it does not, the error says
+    /// which clause was false and what was found.
+    pub fn condition(mut self, condition: Condition) -> Self {
+        self.condition = super::and(self.condition, Some(condition));
+        self
+    }
+
+    /// Fails with [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) when there is no such
+    /// item (in a transaction: cancels it).
+    pub fn must_exist(mut self) -> Self {
+        self.must_exist = true;
+        self
+    }
+
+    /// Deletes only if the stored `#[version]` is `version`. On an entity without a
+    /// `#[version]` field this does not compile.
+    pub fn expect_version(self, version: u64) -> Self
+    where
+        E: Versioned,
+    {
+        let attribute = E::SCHEMA.version_attribute.unwrap_or_default();
+        self.condition(Path::new(attribute).eq(version))
+    }
+
+    /// Asks DynamoDB for the capacity the write consumes; the span records it.
+    pub fn return_consumed_capacity(mut self) -> Self {
+        self.capacity = true;
+        self
+    }
+
+    /// Sends the delete alone.
+    pub async fn send(self) -> Result<R::Output, Error> {
+        self.sent().await.map(|r| r.value)
+    }
+
+    /// Sends the delete alone and returns the capacity it consumed too.
+    pub async fn send_with_capacity(mut self) -> Result<WithCapacity<R::Output>, Error> {
+        self.capacity = true;
+        self.sent().await
+    }
+
+    async fn sent(self) -> Result<WithCapacity<R::Output>, Error> {
+        let (table, capacity) = (self.table.clone(), self.capacity);
+        send_write::<E, R>(&table, self.request()?, capacity).await
+    }
+
+    fn request(self) -> Result<WriteRequest, Error> {
+        let table = &self.table;
+        let key = table.key_item(Operation::DeleteItem, self.key)?;
+        let exists = self.must_exist.then(Condition::item_exists::<E>);
+        let condition = super::and(exists, self.condition);
+        // A condition that requires the item, written here or by the caller, fails on a
+        // missing item: that is "not found", not a false clause.
+        let must_exist = condition
+            .as_ref()
+            .is_some_and(|c| c.requires_attribute(E::SCHEMA.partition_key.attribute));
+        Ok(WriteRequest::new(
+            table,
+            Body::Delete,
+            key,
+            condition,
+            must_exist,
+        ))
+    }
+}
+
+impl<E: Entity> Write for Delete<E> {
+    type Entity = E;
+}
+
+impl<E: Entity> super::write::sealed::Sealed for Delete<E> {
+    fn into_request(self) -> Result<WriteRequest, Error> {
+        self.request()
+    }
+}

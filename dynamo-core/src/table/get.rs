@@ -1,0 +1,119 @@
+//! [`Get`]: reads one item.
+
+use super::capacity::{self, ConsumedCapacity, WithCapacity};
+use super::{FromItem, Table};
+use crate::error::{Error, Operation};
+use crate::expr::{Path, Placeholders};
+use crate::mapping::entity::Entity;
+use std::marker::PhantomData;
+use tracing::Instrument;
+
+/// A GetItem: reads the item of a key, as the entity or a projection of it. Built by
+/// [`Table::get`].
+///
+/// ```no_run
+/// # use dynamo_core::{DynamoEntity, Table};
+/// # #[derive(DynamoEntity)] #[dynamo(table_name = "users")] struct User { #[pk] user_id: String, email: String }
+/// # async fn f(users: Table<User>) -> Result<(), dynamo_core::Error> {
+/// let user: Option<User> = users.get(UserKey::new("u1")).consistent_read().send().await?;
+/// # Ok(()) }
+/// ```
+#[must_use = "a request does nothing until it is sent"]
+pub struct Get<'a, E: Entity, T = E> {
+    table: &'a Table<E>,
+    key: E::Key,
+    consistent: bool,
+    projection: Vec<Path>,
+    capacity: bool,
+    _out: PhantomData<fn() -> T>,
+}
+
+impl<'a, E: Entity> Get<'a, E> {
+    pub(crate) fn new(table: &'a Table<E>, key: E::Key) -> Self {
+        Get {
+            table,
+            key,
+            consistent: false,
+            projection: Vec::new(),
+            capacity: false,
+            _out: PhantomData,
+        }
+    }
+}
+
+impl<'a, E: Entity, T: FromItem> Get<'a, E, T> {
+    /// Strongly consistent read.
+    pub fn consistent_read(mut self) -> Self {
+        self.consistent = true;
+        self
+    }
+
+    /// Reads only these attributes, into `P`: an entity holding a subset of the fields, or
+    /// [`Item`](crate::Item).
+    pub fn project<P: FromItem>(
+        self,
+        paths: impl IntoIterator<Item = impl Into<Path>>,
+    ) -> Get<'a, E, P> {
+        Get {
+            table: self.table,
+            key: self.key,
+            consistent: self.consistent,
+            projection: paths.into_iter().map(Into::into).collect(),
+            capacity: self.capacity,
+            _out: PhantomData,
+        }
+    }
+
+    /// Asks DynamoDB for the capacity the read consumes; the span records it.
+    pub fn return_consumed_capacity(mut self) -> Self {
+        self.capacity = true;
+        self
+    }
+
+    /// Sends the request; `None` when there is no such item.
+    pub async fn send(self) -> Result<Option<T>, Error> {
+        self.request().await.map(|r| r.value)
+    }
+
+    /// Sends the request and returns the capacity it consumed too.
+    pub async fn send_with_capacity(mut self) -> Result<WithCapacity<Option<T>>, Error> {
+        self.capacity = true;
+        self.request().await
+    }
+
+    async fn request(self) -> Result<WithCapacity<Option<T>>, Error> {
+        let op = Operation::GetItem;
+        let table = self.table;
+        let key = table.key_item(op, self.key)?;
+        let mut request = table
+            .client
+            .get_item()
+            .table_name(table.name())
+            .set_key(Some(key.clone()))
+            .set_consistent_read(self.consistent.then_some(true))
+            .set_return_consumed_capacity(capacity::level(self.capacity));
+        if !self.projection.is_empty() {
+            let mut p = Placeholders::default();
+            let expr = self
+                .projection
+                .iter()
+                .map(|path| p.path(path))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let (names, _) = p.into_parts();
+            request = request
+                .projection_expression(expr)
+                .set_expression_attribute_names(names);
+        }
+        let span = table.span(op);
+        let output = request
+            .send()
+            .instrument(span.clone())
+            .await
+            .map_err(|e| Error::from_sdk(table.name(), op, e).with_key(Some(key)))?;
+        let capacity = output.consumed_capacity().map(ConsumedCapacity::from_sdk);
+        capacity::record(&span, capacity.as_ref());
+        let value = output.item.map(|item| table.read(op, item)).transpose()?;
+        Ok(WithCapacity { value, capacity })
+    }
+}

@@ -1,0 +1,121 @@
+//! [`Put`]: writes a whole item.
+
+use super::capacity::WithCapacity;
+use super::write::{Body, Mode, Nothing, Old, Returning, Write, WriteRequest, send_write};
+use super::{Table, versioned};
+use crate::error::{Error, Operation};
+use crate::expr::Condition;
+use crate::mapping::entity::Entity;
+use std::marker::PhantomData;
+
+/// A PutItem: writes the entity's whole item, replacing any item with its key. Built by
+/// [`Table::put`]; sent alone with [`send`](Put::send) or added to a
+/// [`TransactWrite`](crate::TransactWrite).
+///
+/// With a `#[version]` field, the put is conditional on the version and bumps it (a version of
+/// 0 means a new item: the put fails if the item exists).
+///
+/// ```no_run
+/// # use dynamo_core::{DynamoEntity, Table};
+/// # #[derive(DynamoEntity)] #[dynamo(table_name = "users")] struct User { #[pk] user_id: String, email: String }
+/// # async fn f(users: Table<User>) -> Result<(), dynamo_core::Error> {
+/// let ada = User { user_id: "u1".into(), email: "ada@example.com".into() };
+/// users.put(ada).create_only().send().await?;
+/// # Ok(()) }
+/// ```
+#[must_use = "a write does nothing until it is sent or added to a transaction"]
+pub struct Put<E: Entity, R = Nothing> {
+    table: Table<E>,
+    entity: E,
+    condition: Option<Condition>,
+    capacity: bool,
+    _mode: Mode<R>,
+}
+
+impl<E: Entity> Put<E> {
+    pub(crate) fn new(table: &Table<E>, entity: E) -> Self {
+        Put {
+            table: table.clone(),
+            entity,
+            condition: None,
+            capacity: false,
+            _mode: PhantomData,
+        }
+    }
+
+    /// Sends the put and returns the item it replaced (`None` when there was none).
+    pub fn returning_old(self) -> Put<E, Old> {
+        Put {
+            table: self.table,
+            entity: self.entity,
+            condition: self.condition,
+            capacity: self.capacity,
+            _mode: PhantomData,
+        }
+    }
+}
+
+impl<E: Entity, R: Returning<E>> Put<E, R> {
+    /// Writes only if `condition` holds (combined with AND). When it does not, the error says
+    /// which clause was false and what was found.
+    pub fn condition(mut self, condition: Condition) -> Self {
+        self.condition = super::and(self.condition, Some(condition));
+        self
+    }
+
+    /// Creates the item: the put fails with
+    /// [`ErrorKind::ConditionFailed`](crate::ErrorKind::ConditionFailed) if an item with this
+    /// key exists.
+    pub fn create_only(self) -> Self {
+        self.condition(Condition::item_not_exists::<E>())
+    }
+
+    /// Asks DynamoDB for the capacity the write consumes; the span records it.
+    pub fn return_consumed_capacity(mut self) -> Self {
+        self.capacity = true;
+        self
+    }
+
+    /// Sends the put alone.
+    pub async fn send(self) -> Result<R::Output, Error> {
+        self.sent().await.map(|r| r.value)
+    }
+
+    /// Sends the put alone and returns the capacity it consumed too.
+    pub async fn send_with_capacity(mut self) -> Result<WithCapacity<R::Output>, Error> {
+        self.capacity = true;
+        self.sent().await
+    }
+
+    async fn sent(self) -> Result<WithCapacity<R::Output>, Error> {
+        let (table, capacity) = (self.table.clone(), self.capacity);
+        send_write::<E, R>(&table, self.request()?, capacity).await
+    }
+
+    fn request(self) -> Result<WriteRequest, Error> {
+        let table = &self.table;
+        let mapping = |e| Error::mapping_failed(table.name(), Operation::PutItem, e);
+        let mut entity = self.entity;
+        let version = versioned(&mut entity).map_err(mapping)?;
+        let item = entity.into_item().map_err(mapping)?;
+        let key = WriteRequest::key_of::<E>(&item);
+        let condition = super::and(self.condition, version);
+        Ok(WriteRequest::new(
+            table,
+            Body::Put(item),
+            key,
+            condition,
+            false,
+        ))
+    }
+}
+
+impl<E: Entity> Write for Put<E> {
+    type Entity = E;
+}
+
+impl<E: Entity> super::write::sealed::Sealed for Put<E> {
+    fn into_request(self) -> Result<WriteRequest, Error> {
+        self.request()
+    }
+}
