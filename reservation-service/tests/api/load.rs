@@ -1,5 +1,9 @@
 //! Thousands of concurrent requests on a small seat pool: holds race, winners confirm or
 //! cancel while others keep trying, and nothing is ever oversold or left inconsistent.
+//!
+//! Load tests are run by name, alone, so they neither slow down nor are slowed by the other
+//! tests: `cargo test -p reservation-service --test api -- --ignored load::` (as
+//! `scripts/test.sh` does after the other tests).
 
 use crate::helpers::*;
 use reqwest::StatusCode;
@@ -18,6 +22,7 @@ struct Outcomes {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "a load test: run by name, alone (scripts/test.sh does)"]
 async fn two_thousand_concurrent_holds_on_twenty_seats_never_oversell() {
     const POOL: usize = 20;
     const REQUESTS: usize = 2000;
@@ -152,6 +157,7 @@ impl reservation_service::outbox::EventSink for Published {
 /// requests spread over them (a reservation is often confirmed or cancelled on another replica
 /// than the one that held it). No seat is oversold and every change is published exactly once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "a load test: run by name, alone (scripts/test.sh does)"]
 async fn three_replicas_never_oversell_and_publish_every_change_once() {
     const POOL: usize = 20;
     const REQUESTS: usize = 900;

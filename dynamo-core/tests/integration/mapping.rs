@@ -1,15 +1,12 @@
 //! Runtime mapping: round trips, and `from_item` errors that name entity, field, attribute,
 //! expected and found, without ever panicking.
 
-#[path = "support/module_tables.rs"]
-mod module_tables;
-
+use crate::module_tables::RESERVATIONS;
 use dynamo_core::{
     AttributeValue, DynamoEntity, DynamoValue, Entity, Item, Json,
     def::ScalarType,
     mapping::{Direction, EntityKey},
 };
-use module_tables::RESERVATIONS;
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use time::OffsetDateTime;

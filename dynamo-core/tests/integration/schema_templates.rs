@@ -1,13 +1,10 @@
 //! CloudFormation and Terraform: the seven tables of the infrastructure spec, exported and
 //! checked against templates, one fixture per kind of drift.
 
-#[path = "support/module_tables.rs"]
-mod module_tables;
-
+use crate::module_tables::{ALL, IDEMPOTENCY, ORDERS, OUTBOX, RESERVATIONS, TICKETS};
 use dynamo_core::schema::cloudformation::{self, TemplateError};
 use dynamo_core::schema::{Mismatch, TableShape};
 use dynamo_core::{TableDef, mapping::KeyRole};
-use module_tables::{ALL, IDEMPOTENCY, ORDERS, OUTBOX, RESERVATIONS, TICKETS};
 use std::path::PathBuf;
 
 fn fixture(name: &str) -> PathBuf {

@@ -1,9 +1,7 @@
 //! Schema assertions against DynamoDB Local: one test per kind of mismatch (the incident's
 //! scenario is replayed in the workspace's `tests/incident.rs`).
 
-#[path = "support/module_tables.rs"]
-mod module_tables;
-
+use crate::module_tables::{IDEMPOTENCY, RESERVATIONS};
 use dynamo_core::schema::{self, EnsureOutcome, Mismatch, SchemaError, SchemaTarget};
 use dynamo_core::testing::DynamoLocal;
 use dynamo_core::{
@@ -11,7 +9,6 @@ use dynamo_core::{
     def::{Projection, ScalarType},
     mapping::KeyRole,
 };
-use module_tables::{IDEMPOTENCY, RESERVATIONS};
 
 async fn db() -> DynamoLocal {
     DynamoLocal::start().await.expect("DynamoDB Local starts")

@@ -1,0 +1,21 @@
+//! dynamo-core's integration tests, in one binary so that DynamoDB Local starts once for all of
+//! them (`testing::DynamoLocal` runs one per test binary). Each module needs the features it
+//! tests; `cargo test --all-features` runs them all.
+
+mod faults;
+mod mapping;
+mod module_tables;
+#[cfg(feature = "testing")]
+mod operations;
+#[cfg(feature = "testing")]
+mod queries;
+#[cfg(feature = "testing")]
+mod schema_live;
+#[cfg(all(feature = "cloudformation", feature = "terraform"))]
+mod schema_templates;
+#[cfg(feature = "testing")]
+mod single_table;
+#[cfg(feature = "testing")]
+mod spans;
+#[cfg(feature = "streams")]
+mod streams;
