@@ -1,0 +1,252 @@
+//! `{Entity}{Index}Partition` and `{Entity}{Index}SortKey`: what queries and their sort key
+//! conditions take.
+
+use super::context::{Gen, Generated, const_name, option_inner};
+use super::index_keys::index_keys_struct;
+use super::model::{EntityModel, Key};
+use super::template::template_call;
+use crate::internals::ast::Field;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+/// The partition types of the table and of each index, their sort key types, and the index
+/// keys structs updates take.
+pub(super) fn partitions(g: &Gen<'_, '_>, m: &EntityModel<'_, '_>) -> Generated {
+    let mut out = partition(g, None, "", Some(m.pk), m.sk);
+    for index in &m.indexes {
+        out.extend(partition(
+            g,
+            Some(&index.name),
+            &index.type_part,
+            index.pk,
+            index.sk,
+        ));
+        out.extend(index_keys_struct(g, m, index));
+    }
+    out
+}
+
+/// The member a partition or sort struct has for a component field, and how it is read.
+pub(super) struct Member<'f> {
+    pub(super) field: &'f Field<'f>,
+    pub(super) ty: TokenStream,
+}
+
+/// `{Entity}{Index}Partition` (and `{Entity}{Index}SortKey` for a sort template).
+pub(super) fn partition(
+    g: &Gen<'_, '_>,
+    index: Option<&str>,
+    type_part: &str,
+    pk: Option<Key<'_, '_>>,
+    sk: Option<Key<'_, '_>>,
+) -> Generated {
+    let Some(pk) = pk else {
+        return Generated::default();
+    };
+    let (p, krate) = (&g.p, &g.krate);
+    let ident = g.c.ident;
+    let vis = &g.c.input.vis;
+    let name = &g.name;
+    let partition_ident = format_ident!("{}{}Partition", ident, type_part);
+    let sort_ident = format_ident!("{}{}SortKey", ident, type_part);
+    let place = match index {
+        Some(index) => format!("index `{index}` of the table of [`{name}`]"),
+        None => format!("the table of [`{name}`]"),
+    };
+    let index_tokens = match index {
+        Some(index) => quote!(#p::Some(#index)),
+        None => quote!(#p::None),
+    };
+
+    // The partition's members and value. An index key field's `Option` (a sparse index) is
+    // left out: a query names a partition. (Read off the type's syntax, so a type that is no
+    // key is reported once, at its field.)
+    let (members, value): (Vec<Member<'_>>, TokenStream) = match pk {
+        Key::Field(f) => {
+            let (cname, member) = (const_name(g.index_of(f)), f.ident);
+            match option_inner(f.ty).filter(|_| index.is_some()) {
+                None => {
+                    let ty = f.ty;
+                    (
+                        vec![Member {
+                            field: f,
+                            ty: quote!(#ty),
+                        }],
+                        quote!(#cname.key_value(self.#member)),
+                    )
+                }
+                Some(inner) => (
+                    vec![Member {
+                        field: f,
+                        ty: quote!(#inner),
+                    }],
+                    quote!(#cname.key_value(#p::Some(self.#member))),
+                ),
+            }
+        }
+        Key::Template(n) => {
+            let members = g
+                .components(n)
+                .into_iter()
+                .map(|(f, _)| Member {
+                    field: f,
+                    ty: g.component_type(n, f),
+                })
+                .collect();
+            let call = template_call(g, n, &quote!(self));
+            (members, quote!(#p::Ok(#p::key_text(#call))))
+        }
+    };
+
+    // The sort key type and scope.
+    let mut sort_items = Generated::default();
+    let (sort_type, scope) = match sk {
+        None => (quote!(#p::NoSortKey), quote!(#p::SortScope::None)),
+        Some(Key::Field(f)) => {
+            let ty = match option_inner(f.ty).filter(|_| index.is_some()) {
+                Some(inner) => inner,
+                None => f.ty,
+            };
+            (quote!(#p::SortField<#ty>), quote!(#p::SortScope::Any))
+        }
+        Some(Key::Template(n)) => {
+            let t = &g.template(n).template;
+            let prefix = t.prefix();
+            if t.is_constant() {
+                (quote!(#p::NoSortKey), quote!(#p::SortScope::Exact(#prefix)))
+            } else {
+                sort_items = sort_struct(g, n, &sort_ident, &place);
+                let scope = if prefix.is_empty() {
+                    quote!(#p::SortScope::Any)
+                } else {
+                    quote!(#p::SortScope::Prefix(#prefix))
+                };
+                (quote!(#sort_ident), scope)
+            }
+        }
+    };
+
+    let member_idents: Vec<_> = members.iter().map(|m| m.field.ident).collect();
+    let member_types: Vec<_> = members.iter().map(|m| &m.ty).collect();
+    let member_docs = members.iter().map(|m| format!("Field `{}`.", m.field.name));
+    let doc = format!(
+        "A partition of {place}, generated by `#[derive(DynamoEntity)]`: what `Table::query` takes."
+    );
+    let new_doc = "The partition of these key parts.";
+    let defs = quote! {
+        #[doc = #doc]
+        #[derive(Clone, Debug, PartialEq)]
+        #vis struct #partition_ident {
+            #(
+                #[doc = #member_docs]
+                pub #member_idents: #member_types,
+            )*
+        }
+    };
+    let impls = quote! {
+            #[automatically_derived]
+            impl #partition_ident {
+                #[doc = #new_doc]
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(#(#member_idents: impl #p::ValueOf<#member_types>),*) -> Self {
+                    #partition_ident { #(#member_idents: #p::ValueOf::into_value(#member_idents)),* }
+                }
+            }
+
+            #[automatically_derived]
+            impl #krate::__private::Partition for #partition_ident {
+                type Entity = #ident;
+                type Sort = #sort_type;
+                const INDEX: #p::Option<&'static str> = #index_tokens;
+                const SORT: #p::SortScope = #scope;
+
+                fn partition_value(self) -> #p::Result<#p::AttributeValue, #p::MappingError> {
+                    #value
+                }
+            }
+    };
+    let mut out = Generated { defs, impls };
+    out.extend(sort_items);
+    out
+}
+
+/// `{Entity}{Index}SortKey`: the components of a sort template, its prefixes, and what a sort
+/// key condition takes.
+pub(super) fn sort_struct(
+    g: &Gen<'_, '_>,
+    n: usize,
+    sort_ident: &syn::Ident,
+    place: &str,
+) -> Generated {
+    let (p, krate) = (&g.p, &g.krate);
+    let vis = &g.c.input.vis;
+    let t = &g.template(n).template;
+    let components = g.components(n);
+    let idents: Vec<_> = components.iter().map(|(f, _)| f.ident).collect();
+    let types: Vec<_> = components
+        .iter()
+        .map(|(f, _)| g.component_type(n, f))
+        .collect();
+    let docs = components
+        .iter()
+        .map(|(f, _)| format!("Field `{}`.", f.name));
+    let doc = format!(
+        "The sort key of {place}, `{}`: what sort key conditions take, whole (`new`) or as a prefix of its first fields.",
+        t.text
+    );
+    let call = template_call(g, n, &quote!(self));
+    let prefixes = (0..components.len().saturating_sub(1)).map(|k| {
+        let pname = format_ident!("__template_{}_prefix_{}", n, k);
+        let method = idents[k];
+        let args = &idents[..=k];
+        let arg_types = &types[..=k];
+        let doc = format!(
+            "Every sort key starting with these fields: `{}`.",
+            t.text
+        );
+        quote! {
+            #[doc = #doc]
+            pub fn #method(#(#args: impl #p::ValueOf<#arg_types>),*) -> #krate::__private::SortPrefix<#sort_ident> {
+                #(let #args: #arg_types = #p::ValueOf::into_value(#args);)*
+                #krate::__private::SortPrefix::__new(#pname(#(&#args),*))
+            }
+        }
+    });
+    let defs = quote! {
+        #[doc = #doc]
+        #[derive(Clone, Debug, PartialEq)]
+        #vis struct #sort_ident {
+            #(
+                #[doc = #docs]
+                pub #idents: #types,
+            )*
+        }
+    };
+    let impls = quote! {
+            #[automatically_derived]
+            impl #sort_ident {
+                /// The whole sort key.
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(#(#idents: impl #p::ValueOf<#types>),*) -> Self {
+                    #sort_ident { #(#idents: #p::ValueOf::into_value(#idents)),* }
+                }
+
+                #(#prefixes)*
+            }
+
+            #[automatically_derived]
+            impl #krate::__private::SortArg<#sort_ident> for #sort_ident {
+                fn sort_bound(self) -> #p::Result<#p::SortBound, #p::BoundError> {
+                    #p::Ok(#p::SortBound::Value(#p::key_text(#call)))
+                }
+            }
+
+            #[automatically_derived]
+            impl #krate::__private::SortArg<#sort_ident> for #krate::__private::SortPrefix<#sort_ident> {
+                fn sort_bound(self) -> #p::Result<#p::SortBound, #p::BoundError> {
+                    self.__bound()
+                }
+            }
+    };
+    Generated { defs, impls }
+}
