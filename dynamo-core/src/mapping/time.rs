@@ -13,19 +13,38 @@ use crate::mapping::error::{ValueError, describe, truncate};
 use crate::mapping::value::DynamoValue;
 use aws_sdk_dynamodb::types::AttributeValue;
 use time::format_description::well_known::Rfc3339;
-use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
+use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time};
 
 /// The length of every formatted timestamp: `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`.
 const FORMATTED_LEN: usize = 30;
 
-fn push_digits(out: &mut String, value: u32, width: usize) {
-    let mut digits = [b'0'; 10];
-    let mut v = value;
-    for d in digits[..width].iter_mut().rev() {
-        *d = b'0' + (v % 10) as u8;
-        v /= 10;
-    }
-    out.extend(digits[..width].iter().map(|d| char::from(*d)));
+/// `00` to `99`, two bytes each: a timestamp is written two digits at a time.
+const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
+/// Writes `value` (below 100) as two digits at `at`.
+fn put2(out: &mut [u8; FORMATTED_LEN], at: usize, value: u32) {
+    let i = (value % 100) as usize * 2;
+    out[at] = PAIRS[i];
+    out[at + 1] = PAIRS[i + 1];
+}
+
+/// The civil date of a day counted from 1970-01-01 (Howard Hinnant's `civil_from_days`):
+/// year, month (1 to 12), day (1 to 31).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097); // [0, 146096]
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
+    let mp = (5 * doy + 2) / 153; // [0, 11], March first
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 /// Formats in UTC with nine fraction digits: fixed width, so stored strings sort in time order.
@@ -35,10 +54,12 @@ pub(crate) fn format_rfc3339(value: OffsetDateTime) -> Result<String, ValueError
     Ok(out)
 }
 
-/// Appends `value` as [`format_rfc3339`] formats it.
+/// Appends `value` as [`format_rfc3339`] formats it. It runs for every timestamp of every item
+/// written, so the date comes from the epoch seconds in a few integer operations and the digits
+/// are written two at a time into a fixed buffer.
 pub(crate) fn write_rfc3339(value: OffsetDateTime, out: &mut String) -> Result<(), ValueError> {
-    let v = value.to_offset(UtcOffset::UTC);
-    let year = v.year();
+    let seconds = value.unix_timestamp();
+    let (year, month, day) = civil_from_days(seconds.div_euclid(86_400));
     let Ok(year) = u32::try_from(year)
         .map_err(drop)
         .and_then(|y| if y <= 9999 { Ok(y) } else { Err(()) })
@@ -48,20 +69,25 @@ pub(crate) fn write_rfc3339(value: OffsetDateTime, out: &mut String) -> Result<(
             year.to_string(),
         ));
     };
-    push_digits(out, year, 4);
-    out.push('-');
-    push_digits(out, u32::from(u8::from(v.month())), 2);
-    out.push('-');
-    push_digits(out, u32::from(v.day()), 2);
-    out.push('T');
-    push_digits(out, u32::from(v.hour()), 2);
-    out.push(':');
-    push_digits(out, u32::from(v.minute()), 2);
-    out.push(':');
-    push_digits(out, u32::from(v.second()), 2);
-    out.push('.');
-    push_digits(out, v.nanosecond(), 9);
-    out.push('Z');
+    let of_day = seconds.rem_euclid(86_400) as u32;
+    let nanos = value.nanosecond();
+    let mut text = *b"0000-00-00T00:00:00.000000000Z";
+    put2(&mut text, 0, year / 100);
+    put2(&mut text, 2, year);
+    put2(&mut text, 5, month);
+    put2(&mut text, 8, day);
+    put2(&mut text, 11, of_day / 3600);
+    put2(&mut text, 14, of_day / 60 % 60);
+    put2(&mut text, 17, of_day % 60);
+    put2(&mut text, 20, nanos / 10_000_000);
+    put2(&mut text, 22, nanos / 100_000);
+    put2(&mut text, 24, nanos / 1_000);
+    put2(&mut text, 26, nanos / 10);
+    text[28] = b'0' + (nanos % 10) as u8;
+    // Every byte written is an ASCII digit or separator.
+    let text = std::str::from_utf8(&text)
+        .map_err(|_| ValueError::new("a date-time", "bytes that are not text"))?;
+    out.push_str(text);
     Ok(())
 }
 
@@ -143,6 +169,7 @@ impl DynamoValue for OffsetDateTime {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use time::UtcOffset;
 
     #[test]
     fn fixed_width_utc_with_nine_fraction_digits() {
@@ -170,7 +197,8 @@ mod tests {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
-            let secs = (state % 253_402_300_799) as i64;
+            // Any second of years 0 to 9999, before 1970 too.
+            let secs = (state % (253_402_300_799 + 62_167_219_200)) as i64 - 62_167_219_200;
             let nanos = match state % 4 {
                 0 => 0,
                 1 => (state % 1000) as u32 * 1_000_000,
