@@ -1,7 +1,7 @@
 //! How one field is stored: the `const` codec the derive emits per field, and the helpers the
 //! generated conversions call.
 
-use crate::def::ScalarType;
+use crate::def::{ScalarType, TableDef};
 use crate::keys::scalar::KeyScalar;
 use crate::mapping::error::{Direction, MappingError, ValueError};
 use crate::mapping::item::Item;
@@ -129,11 +129,10 @@ impl<T> Field<T> {
         }
     }
 
-    /// Takes the field's attribute out of `item` and converts it.
+    /// Converts the field's attribute, taken out of its item by [`take_attributes`].
     #[inline(always)]
-    pub fn decode(&self, item: &mut Item) -> Result<T, MappingError> {
-        self.read(item.remove(self.attribute))
-            .map_err(|e| self.error(Direction::Read, e))
+    pub fn decode(&self, value: Option<AttributeValue>) -> Result<T, MappingError> {
+        self.read(value).map_err(|e| self.error(Direction::Read, e))
     }
 
     /// [`Field::encode`] inside a map value: errors carry the path.
@@ -314,6 +313,56 @@ impl<T> Version<T> {
             )),
         }
     }
+}
+
+/// The attributes a generated `from_item` takes besides its fields: the table's partition and
+/// sort key and its entity attribute (`""`, which no attribute is named, when it has none).
+pub const fn table_attributes(table: &TableDef) -> [&'static str; 3] {
+    [
+        table.partition_key.name,
+        match table.sort_key {
+            Some(sort_key) => sort_key.name,
+            None => "",
+        },
+        match table.entity_attribute {
+            Some(attribute) => attribute,
+            None => "",
+        },
+    ]
+}
+
+/// Moves the attributes named in `names` out of `item` into one slot each, in one pass over
+/// the item and without hashing a name: what a generated `from_item` reads its fields from. An
+/// attribute goes to the first slot of its name; attributes no slot names are dropped.
+#[inline]
+pub fn take_attributes<const N: usize>(
+    item: Item,
+    names: &[&'static str; N],
+) -> [Option<AttributeValue>; N] {
+    let mut slots = [const { None }; N];
+    for (name, value) in item {
+        if let Some(i) = names.iter().position(|n| *n == name) {
+            slots[i] = Some(value);
+        }
+    }
+    slots
+}
+
+/// The table's key attributes still in `slots` (those of fields already read are not), for an
+/// error to name the item by.
+#[cold]
+pub fn key_in_slots(
+    table: &TableDef,
+    names: &[&'static str],
+    slots: &[Option<AttributeValue>],
+) -> Item {
+    std::iter::once(table.partition_key.name)
+        .chain(table.sort_key.map(|k| k.name))
+        .filter_map(|name| {
+            let i = names.iter().position(|n| *n == name)?;
+            Some((name.to_owned(), slots.get(i)?.clone()?))
+        })
+        .collect()
 }
 
 /// Builds an item of known size.

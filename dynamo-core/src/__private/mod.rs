@@ -27,11 +27,13 @@ pub use core::option::Option::{self, None, Some};
 pub use core::result::Result::{self, Err, Ok};
 
 mod field;
+mod shape;
 mod table_rules;
 mod template;
 
 pub use crate::schema::rules::Msg;
 pub use field::*;
+pub use shape::ItemShape;
 pub use std::string::String;
 pub use std::vec::Vec;
 pub use table_rules::*;

@@ -9,28 +9,28 @@ use crate::mapping::item::Item;
 use crate::schema::rules::{self, Msg};
 use aws_sdk_dynamodb::types::AttributeValue;
 
-/// Writes the entity type to the table's entity attribute.
+/// The value of the table's entity attribute: the entity type, when the table has one.
 #[inline]
-pub fn write_entity_type(item: &mut Item, table: &TableDef, entity_type: Option<&'static str>) {
-    if let (Some(attribute), Some(entity_type)) = (table.entity_attribute, entity_type) {
-        item.insert(
-            attribute.to_owned(),
-            AttributeValue::S(entity_type.to_owned()),
-        );
-    }
+pub fn entity_type_value(
+    table: &TableDef,
+    entity_type: Option<&'static str>,
+) -> Option<AttributeValue> {
+    table.entity_attribute?;
+    Some(AttributeValue::S(entity_type?.to_owned()))
 }
 
-/// Checks that `item` is of `schema`'s entity type, when the table has an entity attribute.
+/// Checks that `found`, the item's entity attribute, is `schema`'s entity type, when the table
+/// has an entity attribute. The error names no key yet: the caller knows where it is.
 #[inline]
 pub fn read_entity_type(
-    item: &Item,
+    found: Option<&AttributeValue>,
     table: &TableDef,
     schema: &EntitySchema,
 ) -> Result<(), MappingError> {
     let (Some(attribute), Some(expected)) = (table.entity_attribute, schema.entity_type) else {
         return Ok(());
     };
-    let found = match item.get(attribute) {
+    let found = match found {
         Some(AttributeValue::S(found)) if found == expected => return Ok(()),
         Some(AttributeValue::S(found)) => {
             format!("entity type \"{}\"", crate::mapping::error::truncate(found))
@@ -45,8 +45,7 @@ pub fn read_entity_type(
         direction: Direction::Read,
         source: ValueError::new(format!("entity type \"{expected}\""), found),
         key: None,
-    }
-    .with_key(key_attributes(table, item)))
+    })
 }
 
 /// The table key attributes of `item`, to name it in an error.

@@ -9,20 +9,24 @@ use crate::internals::ast::Field;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-/// The template keys an item gets: computed from borrowed fields before they move into the
-/// item, then inserted. An index key template with an absent (`None`) component leaves the
-/// item out of that index: none of the index's template keys is written.
-pub(super) fn item_keys(g: &Gen<'_, '_>, m: &EntityModel<'_, '_>) -> (TokenStream, TokenStream) {
+/// The template keys an item gets: statements computing them from borrowed fields (before the
+/// fields move into the item), and per key attribute its value. An index key template with an
+/// absent (`None`) component leaves the item out of that index: none of the index's template
+/// keys is written.
+fn item_keys(
+    g: &Gen<'_, '_>,
+    m: &EntityModel<'_, '_>,
+) -> (TokenStream, Vec<(syn::Ident, TokenStream)>) {
     let p = &g.p;
     let source = quote!(self);
-    let mut values = TokenStream::new();
-    let mut inserts = TokenStream::new();
+    let mut computed = TokenStream::new();
+    let mut values = Vec::new();
     for key in [Some(m.pk), m.sk].into_iter().flatten() {
         if let Key::Template(n) = key {
-            let (attr, call) = (g.template_attr(n), template_call(g, n, &source));
+            let call = template_call(g, n, &source);
             let local = format_ident!("__dynamo_key_{}", n);
-            values.extend(quote!(let #local = #call;));
-            inserts.extend(quote!(item.insert(#p::String::from(#attr), #p::key_text(#local));));
+            computed.extend(quote!(let #local = #p::Some(#p::key_text(#call));));
+            values.push((g.template_attr(n), quote!(#local)));
         }
     }
     for (i, index) in m.indexes.iter().enumerate() {
@@ -30,53 +34,77 @@ pub(super) fn item_keys(g: &Gen<'_, '_>, m: &EntityModel<'_, '_>) -> (TokenStrea
         if templates.is_empty() {
             continue;
         }
-        let local = format_ident!("__dynamo_index_{}", i);
-        let (computed, names) = sparse_index_keys(g, &templates, &|f| {
+        let (keys, names) = sparse_index_keys(g, &templates, &|f| {
             let member = f.ident;
             quote!(self.#member)
         });
-        values.extend(quote!(let #local = #computed;));
-        let attrs = templates.iter().map(|n| g.template_attr(*n));
-        inserts.extend(quote! {
-            if let #p::Some((#(#names,)*)) = #local {
-                #(item.insert(#p::String::from(#attrs), #p::key_text(#names));)*
-            }
+        let locals: Vec<_> = (0..names.len())
+            .map(|k| format_ident!("__dynamo_index_{}_{}", i, k))
+            .collect();
+        let nones = locals.iter().map(|_| quote!(#p::None));
+        computed.extend(quote! {
+            let (#(#locals,)*) = match #keys {
+                #p::Some((#(#names,)*)) => (#(#p::Some(#p::key_text(#names)),)*),
+                #p::None => (#(#nones,)*),
+            };
         });
+        for (n, local) in templates.iter().zip(&locals) {
+            values.push((g.template_attr(*n), quote!(#local)));
+        }
     }
-    (values, inserts)
+    (computed, values)
 }
 
 /// `Entity::into_item`: template keys from borrowed fields first, then every field moved into
-/// the item, the template keys and the entity type.
+/// its attribute's slot, and the item built from the entity's [`ItemShape`] (its attribute
+/// names hashed once per process), with the entity type.
+///
+/// [`ItemShape`]: https://docs.rs/dynamo-core
 pub(super) fn into_item(g: &Gen<'_, '_>, m: &EntityModel<'_, '_>) -> TokenStream {
     let (p, krate) = (&g.p, &g.krate);
     let ident = g.c.ident;
-    let fields = g.c.fields();
-    let (key_values, key_inserts) = item_keys(g, m);
-    let encode = fields
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| f.attrs.is_stored())
-        .map(|(i, f)| {
-            let (cname, member) = (const_name(i), f.ident);
-            quote!(#cname.encode(&mut item, self.#member)?;)
-        });
-    let stored = fields.iter().filter(|f| f.attrs.is_stored()).count();
-    let capacity = stored + g.c.templates.len() + 1;
     let entity = quote!(<#ident as #krate::__private::Entity>);
+    let stored: Vec<(usize, &Field<'_>)> =
+        g.c.fields()
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.attrs.is_stored())
+            .collect();
+    let (computed, keys) = item_keys(g, m);
+    let mut names: Vec<TokenStream> = stored
+        .iter()
+        .map(|(_, f)| {
+            let attribute = &f.attribute;
+            quote!(#attribute)
+        })
+        .collect();
+    let mut values: Vec<TokenStream> = stored
+        .iter()
+        .map(|(i, f)| {
+            let (cname, member) = (const_name(*i), f.ident);
+            quote!(#cname.to_attribute(self.#member)?)
+        })
+        .collect();
+    for (attr, value) in keys {
+        names.push(quote!(#attr));
+        values.push(value);
+    }
+    names.push(quote!(#p::table_attributes(&#entity::TABLE)[2]));
+    values.push(quote!(#p::entity_type_value(&#entity::TABLE, #entity::SCHEMA.entity_type)));
+    let count = names.len();
     quote! {
         fn into_item(self) -> #p::Result<#p::Item, #p::MappingError> {
-            #key_values
-            let mut item = #p::item_with_capacity(#capacity);
-            #(#encode)*
-            #key_inserts
-            #p::write_entity_type(&mut item, &#entity::TABLE, #entity::SCHEMA.entity_type);
-            #p::Ok(item)
+            static __SHAPE: #p::ItemShape = #p::ItemShape::new();
+            const __NAMES: [&'static str; #count] = [#(#names),*];
+            #computed
+            let __values: [#p::Option<#p::AttributeValue>; #count] = [#(#values),*];
+            #p::Ok(__SHAPE.item(&__NAMES, __values))
         }
     }
 }
 
-/// `Entity::from_item`: the entity type checked, key fields first; the other fields in a
+/// `Entity::from_item`: every attribute it reads moved into a slot in one pass over the item
+/// (no name is hashed), the entity type checked, key fields first; the other fields in a
 /// closure, so an error in one of them can name the item by its key, at no cost when nothing
 /// fails. Locals are named after the field's position, never its name, so no field shadows
 /// them.
@@ -84,6 +112,18 @@ pub(super) fn from_item(g: &Gen<'_, '_>, m: &EntityModel<'_, '_>) -> TokenStream
     let (p, krate) = (&g.p, &g.krate);
     let ident = g.c.ident;
     let fields = g.c.fields();
+    let entity = quote!(<#ident as #krate::__private::Entity>);
+    // Slot `k` holds the attribute of the `k`-th stored field; then the table's key attributes
+    // and entity attribute, which the error and the type check read.
+    let stored: Vec<(usize, &Field<'_>)> = fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.attrs.is_stored())
+        .collect();
+    let slot_of = |i: usize| stored.iter().position(|(j, _)| *j == i);
+    let attributes = stored.iter().map(|(_, f)| &f.attribute);
+    let count = stored.len() + 3;
+    let entity_slot = stored.len() + 2;
     let marker_keys: Vec<&Field<'_>> = [Some(m.pk), m.sk]
         .into_iter()
         .flatten()
@@ -93,27 +133,33 @@ pub(super) fn from_item(g: &Gen<'_, '_>, m: &EntityModel<'_, '_>) -> TokenStream
         })
         .collect();
     let local = |i: usize| format_ident!("__dynamo_field_{}", i);
+    let decode = |i: usize| {
+        let cname = const_name(i);
+        // A key field that is not stored (an error reported already) reads no attribute.
+        let value = match slot_of(i) {
+            Some(slot) => quote!(__dynamo_slots[#slot].take()),
+            None => quote!(#p::None),
+        };
+        quote!(#cname.decode(#value)?)
+    };
     let decode_keys = marker_keys.iter().map(|f| {
         let i = g.index_of(f);
-        let (value, cname) = (local(i), const_name(i));
-        quote!(let #value = #cname.decode(&mut __dynamo_item)?;)
+        let (value, read) = (local(i), decode(i));
+        quote!(let #value = #read;)
     });
     let key_on_error = marker_keys.iter().map(|f| {
         let i = g.index_of(f);
         let (value, cname) = (local(i), const_name(i));
         quote!(let _ = #cname.encode(&mut __dynamo_key, #p::Clone::clone(&#value));)
     });
-    let rest: Vec<(usize, &Field<'_>)> = fields
+    let rest: Vec<usize> = stored
         .iter()
-        .enumerate()
-        .filter(|(_, f)| f.attrs.is_stored() && !f.is_key())
+        .filter(|(_, f)| !f.is_key())
+        .map(|(i, _)| *i)
         .collect();
-    let rest_values: Vec<_> = rest.iter().map(|(i, _)| local(*i)).collect();
-    let rest_types: Vec<_> = rest.iter().map(|(_, f)| f.ty).collect();
-    let rest_decode = rest.iter().map(|(i, _)| {
-        let cname = const_name(*i);
-        quote!(#cname.decode(&mut __dynamo_item)?)
-    });
+    let rest_values: Vec<_> = rest.iter().map(|i| local(*i)).collect();
+    let rest_types = rest.iter().map(|i| fields[*i].ty);
+    let rest_decode = rest.iter().map(|i| decode(*i));
     let construct = fields.iter().enumerate().map(|(i, f)| {
         let member = f.ident;
         let value = if f.attrs.is_stored() {
@@ -124,10 +170,21 @@ pub(super) fn from_item(g: &Gen<'_, '_>, m: &EntityModel<'_, '_>) -> TokenStream
         };
         quote!(#member: #value)
     });
-    let entity = quote!(<#ident as #krate::__private::Entity>);
     quote! {
-        fn from_item(mut __dynamo_item: #p::Item) -> #p::Result<Self, #p::MappingError> {
-            #p::read_entity_type(&__dynamo_item, &#entity::TABLE, &#entity::SCHEMA)?;
+        fn from_item(__dynamo_item: #p::Item) -> #p::Result<Self, #p::MappingError> {
+            const __NAMES: [&'static str; #count] = {
+                let [pk, sk, entity] = #p::table_attributes(&#entity::TABLE);
+                [#(#attributes,)* pk, sk, entity]
+            };
+            let mut __dynamo_slots = #p::take_attributes(__dynamo_item, &__NAMES);
+            if let #p::Err(__dynamo_error) = #p::read_entity_type(
+                __dynamo_slots[#entity_slot].as_ref(),
+                &#entity::TABLE,
+                &#entity::SCHEMA,
+            ) {
+                let __dynamo_key = #p::key_in_slots(&#entity::TABLE, &__NAMES, &__dynamo_slots);
+                return #p::Err(__dynamo_error.with_key(__dynamo_key));
+            }
             #(#decode_keys)*
             let __dynamo_rest = (|| -> #p::Result<(#(#rest_types,)*), #p::MappingError> {
                 #p::Ok((#(#rest_decode,)*))
@@ -135,7 +192,7 @@ pub(super) fn from_item(g: &Gen<'_, '_>, m: &EntityModel<'_, '_>) -> TokenStream
             match __dynamo_rest {
                 #p::Ok((#(#rest_values,)*)) => #p::Ok(#ident { #(#construct,)* }),
                 #p::Err(__dynamo_error) => {
-                    let mut __dynamo_key = #p::key_attributes(&#entity::TABLE, &__dynamo_item);
+                    let mut __dynamo_key = #p::key_in_slots(&#entity::TABLE, &__NAMES, &__dynamo_slots);
                     #(#key_on_error)*
                     #p::Err(__dynamo_error.with_key(__dynamo_key))
                 }
