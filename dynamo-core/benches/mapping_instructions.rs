@@ -11,8 +11,9 @@
 
 use dynamo_core::{Entity, Item, MappingError};
 use std::hint::black_box;
-use std::process::Command;
 
+#[path = "common/callgrind.rs"]
+mod callgrind;
 #[path = "common/reservation.rs"]
 mod reservation;
 
@@ -29,12 +30,16 @@ fn item() -> Item {
 /// returns its outputs, so building and dropping them is not counted.
 macro_rules! conversions {
     ($($name:ident($input:ty = $sample:expr) -> $output:ty = $call:expr;)*) => {
-        $(
-            #[inline(never)]
-            fn $name(inputs: Vec<$input>) -> Vec<$output> {
-                inputs.into_iter().map($call).collect()
-            }
-        )*
+        /// The measured functions, which callgrind counts (`measured_::<name>`).
+        mod measured_ {
+            use super::*;
+            $(
+                #[inline(never)]
+                pub(super) fn $name(inputs: Vec<$input>) -> Vec<$output> {
+                    inputs.into_iter().map($call).collect()
+                }
+            )*
+        }
 
         /// Runs the conversion `name` on `CALLS` inputs (in the child process).
         fn run(name: &str) -> bool {
@@ -42,7 +47,7 @@ macro_rules! conversions {
                 $(stringify!($name) => {
                     let sample: $input = $sample;
                     let inputs: Vec<$input> = (0..CALLS).map(|_| sample.clone()).collect();
-                    let outputs = $name(inputs);
+                    let outputs = measured_::$name(inputs);
                     assert!(outputs.iter().all(Result::is_ok), "every conversion succeeds");
                     black_box(outputs);
                     true
@@ -64,45 +69,20 @@ conversions! {
     templates_hand_written(Seat = seat()) -> Result<Item, String> = hand_seat;
 }
 
-/// Instructions per call of `name`, counted by callgrind in a child process.
-fn count(exe: &str, name: &str) -> Result<u64, String> {
-    let out = Command::new("valgrind")
-        .args([
-            "--tool=callgrind",
-            "--callgrind-out-file=/dev/null",
-            &format!("--toggle-collect=*::{name}"),
-            exe,
-            name,
-        ])
-        .output()
-        .map_err(|e| format!("valgrind: {e}"))?;
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if !out.status.success() {
-        return Err(format!("{name} failed under valgrind:\n{stderr}"));
-    }
-    let collected = stderr
-        .lines()
-        .find_map(|line| line.split("Collected :").nth(1))
-        .and_then(|n| n.trim().parse::<u64>().ok())
-        .ok_or_else(|| format!("no instruction count for {name}:\n{stderr}"))?;
-    Ok(collected / CALLS as u64)
-}
-
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if let Some(name) = args.get(1).filter(|a| !a.starts_with('-')) {
-        if !run(name) {
+    if let Some(name) = callgrind::child_name() {
+        if !run(&name) {
             eprintln!("unknown conversion {name}");
             std::process::exit(2);
         }
         return;
     }
-    if Command::new("valgrind").arg("--version").output().is_err() {
+    if !callgrind::available() {
         println!("mapping_instructions: valgrind is not installed; nothing measured");
         return;
     }
-    let exe = args[0].clone();
-    let measure = |name: &str| count(&exe, name).unwrap_or_else(|e| panic!("{e}"));
+    let measure =
+        |name: &str| callgrind::per_call(name, CALLS as u64).unwrap_or_else(|e| panic!("{e}"));
     println!(
         "| conversion | derive | hand-written | serde_dynamo | derive / hand | serde_dynamo / derive |"
     );

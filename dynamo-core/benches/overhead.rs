@@ -2,68 +2,25 @@
 //! hand-built items, both on an SDK client whose HTTP client answers in process with canned
 //! responses. No network and no DynamoDB: what is measured is CPU time per call, request
 //! building, signing, serialization, response parsing and mapping, for GetItem, PutItem, Query
-//! (10 items), UpdateItem and TransactWriteItems (4 puts).
+//! (10 items), UpdateItem and TransactWriteItems (4 puts). `overhead_instructions` counts the
+//! same calls' instructions.
 //!
 //! `cargo bench -p dynamo-core --bench overhead`
 
 #![allow(missing_docs)]
 
-use aws_credential_types::Credentials;
-use aws_sdk_dynamodb::config::{BehaviorVersion, Region};
-use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
-use aws_smithy_http_client::test_util::infallible_client_fn;
-use aws_smithy_types::body::SdkBody;
 use criterion::{Criterion, criterion_group, criterion_main};
-use dynamo_core::{Client, Table, TransactWrite};
+use dynamo_core::Table;
 use std::hint::black_box;
 
 #[path = "common/items.rs"]
 mod items;
 
-use items::{Item, ItemKey, ItemPartition, item, parse, raw_item, raw_key};
+#[path = "common/calls.rs"]
+mod calls;
 
-fn json_item(n: usize) -> String {
-    format!(
-        r#"{{"pk":{{"S":"p{}"}},"sk":{{"S":"i{n:05}"}},"name":{{"S":"item {n}"}},"count":{{"N":"{n}"}},"tags":{{"L":[{{"S":"a"}},{{"S":"b"}}]}}}}"#,
-        n % 10
-    )
-}
-
-/// An SDK client whose HTTP client answers each operation with a canned response.
-fn canned_client() -> Client {
-    let get = format!(r#"{{"Item":{}}}"#, json_item(1));
-    let update = format!(r#"{{"Attributes":{}}}"#, json_item(1));
-    let items: Vec<String> = (0..10).map(json_item).collect();
-    let query = format!(
-        r#"{{"Count":10,"ScannedCount":10,"Items":[{}]}}"#,
-        items.join(",")
-    );
-    let http = infallible_client_fn(move |request| {
-        let target = request
-            .headers()
-            .get("x-amz-target")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        let body = match target.rsplit('.').next().unwrap_or_default() {
-            "GetItem" => get.clone(),
-            "UpdateItem" => update.clone(),
-            "Query" => query.clone(),
-            _ => "{}".to_owned(),
-        };
-        http_1x::Response::builder()
-            .status(200)
-            .header("content-type", "application/x-amz-json-1.0")
-            .body(SdkBody::from(body))
-            .expect("a response")
-    });
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::for_tests())
-        .http_client(http)
-        .build();
-    Client::from_conf(config)
-}
+use calls::*;
+use items::Item;
 
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -72,171 +29,24 @@ fn bench(c: &mut Criterion) {
         .expect("runtime");
     let client = canned_client();
     let table = Table::<Item>::new(&client);
-    let f = Item::fields();
-
     let mut group = c.benchmark_group("overhead");
-    group.bench_function("GetItem/raw", |b| {
-        b.iter(|| {
-            rt.block_on(async {
-                let out = client
-                    .get_item()
-                    .table_name("bench-items")
-                    .set_key(Some(raw_key(1)))
-                    .send()
-                    .await
-                    .expect("get");
-                black_box(out.item.and_then(parse))
-            })
-        })
-    });
-    group.bench_function("GetItem/typed", |b| {
-        b.iter(|| {
-            rt.block_on(async {
-                black_box(
-                    table
-                        .get(ItemKey::new("p1", "i00001"))
-                        .send()
-                        .await
-                        .expect("get"),
-                )
-            })
-        })
-    });
-
-    group.bench_function("PutItem/raw", |b| {
-        b.iter(|| {
-            rt.block_on(async {
-                black_box(
-                    client
-                        .put_item()
-                        .table_name("bench-items")
-                        .set_item(Some(raw_item(1)))
-                        .send()
-                        .await
-                        .expect("put"),
-                )
-            })
-        })
-    });
-    group.bench_function("PutItem/typed", |b| {
-        b.iter(|| rt.block_on(async { table.put(item(1)).send().await.expect("put") }))
-    });
-
-    group.bench_function("Query10/raw", |b| {
-        b.iter(|| {
-            rt.block_on(async {
-                let out = client
-                    .query()
-                    .table_name("bench-items")
-                    .key_condition_expression("#n0 = :v0")
-                    .expression_attribute_names("#n0", "pk")
-                    .expression_attribute_values(":v0", AttributeValue::S("p1".into()))
-                    .send()
-                    .await
-                    .expect("query");
-                black_box(
-                    out.items
-                        .unwrap_or_default()
-                        .into_iter()
-                        .filter_map(parse)
-                        .collect::<Vec<_>>(),
-                )
-            })
-        })
-    });
-    group.bench_function("Query10/typed", |b| {
-        b.iter(|| {
-            rt.block_on(async {
-                black_box(
-                    table
-                        .query(ItemPartition::new("p1"))
-                        .send()
-                        .await
-                        .expect("query"),
-                )
-            })
-        })
-    });
-
-    // The typed update requires the item (a condition) and reads it back: the raw call does
-    // the same.
-    group.bench_function("UpdateItem/raw", |b| {
-        b.iter(|| {
-            rt.block_on(async {
-                let out = client
-                    .update_item()
-                    .table_name("bench-items")
-                    .set_key(Some(raw_key(1)))
-                    .update_expression("SET #n0 = :v0 ADD #n1 :v1")
-                    .condition_expression("attribute_exists(#n2)")
-                    .expression_attribute_names("#n0", "name")
-                    .expression_attribute_names("#n1", "count")
-                    .expression_attribute_names("#n2", "pk")
-                    .expression_attribute_values(":v0", AttributeValue::S("renamed".into()))
-                    .expression_attribute_values(":v1", AttributeValue::N("1".into()))
-                    .return_values(ReturnValue::AllNew)
-                    .send()
-                    .await
-                    .expect("update");
-                black_box(out.attributes.and_then(parse))
-            })
-        })
-    });
-    group.bench_function("UpdateItem/typed", |b| {
-        b.iter(|| {
-            rt.block_on(async {
-                black_box(
-                    table
-                        .update(ItemKey::new("p1", "i00001"))
-                        .set(f.name, "renamed")
-                        .add(f.count, 1)
-                        .returning_new()
-                        .send()
-                        .await
-                        .expect("update"),
-                )
-            })
-        })
-    });
-
-    group.bench_function("TransactWriteItems4/raw", |b| {
-        b.iter(|| {
-            rt.block_on(async {
-                let items = (0..4)
-                    .map(|n| {
-                        TransactWriteItem::builder()
-                            .put(
-                                Put::builder()
-                                    .table_name("bench-items")
-                                    .set_item(Some(raw_item(n)))
-                                    .build()
-                                    .expect("put"),
-                            )
-                            .build()
-                    })
-                    .collect();
-                black_box(
-                    client
-                        .transact_write_items()
-                        .set_transact_items(Some(items))
-                        .send()
-                        .await
-                        .expect("transaction"),
-                )
-            })
-        })
-    });
-    group.bench_function("TransactWriteItems4/typed", |b| {
-        b.iter(|| {
-            rt.block_on(async {
-                let mut tx = TransactWrite::new(&client);
-                for n in 0..4 {
-                    tx.add(table.put(item(n)));
-                }
-                tx.send().await.expect("transaction");
-            })
-        })
-    });
+    macro_rules! compare {
+        ($($name:literal => $raw:ident, $typed:ident;)*) => {$(
+            group.bench_function(concat!($name, "/raw"), |b| {
+                b.iter(|| rt.block_on(async { black_box($raw(&client, &table).await) }))
+            });
+            group.bench_function(concat!($name, "/typed"), |b| {
+                b.iter(|| rt.block_on(async { black_box($typed(&client, &table).await) }))
+            });
+        )*};
+    }
+    compare! {
+        "GetItem" => get_raw, get_typed;
+        "PutItem" => put_raw, put_typed;
+        "Query10" => query_raw, query_typed;
+        "UpdateItem" => update_raw, update_typed;
+        "TransactWriteItems4" => transact_raw, transact_typed;
+    }
     group.finish();
 }
 

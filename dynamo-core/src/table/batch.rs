@@ -1,6 +1,7 @@
 //! BatchGetItem and BatchWriteItem: chunked to DynamoDB's limits, unprocessed items retried
 //! with exponential backoff and jitter, and whatever still failed returned, never dropped.
 
+use super::InSpan;
 use super::capacity::{self, ConsumedCapacity};
 use crate::error::{Error, Operation};
 use crate::mapping::entity::Entity;
@@ -9,7 +10,6 @@ use crate::table::Table;
 use aws_sdk_dynamodb::types::{DeleteRequest, KeysAndAttributes, PutRequest, WriteRequest};
 use std::collections::HashMap;
 use std::time::Duration;
-use tracing::Instrument;
 
 /// How unprocessed batch items are retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,7 +172,7 @@ impl<E: Entity> BatchGet<'_, E> {
                     .request_items(table.name(), request)
                     .set_return_consumed_capacity(capacity::level(self.capacity))
                     .send()
-                    .instrument(span.clone())
+                    .in_span(span.clone())
                     .await
                     .map_err(|e| Error::from_sdk(table.name(), op, e))?;
                 record(&span, &mut totals, output.consumed_capacity());
@@ -306,7 +306,7 @@ impl<E: Entity> BatchWrite<'_, E> {
                     )])))
                     .set_return_consumed_capacity(capacity::level(self.capacity))
                     .send()
-                    .instrument(span.clone())
+                    .in_span(span.clone())
                     .await
                     .map_err(|e| Error::from_sdk(table.name(), op, e))?;
                 record(&span, &mut totals, output.consumed_capacity());

@@ -1,12 +1,11 @@
 //! [`Get`]: reads one item.
 
 use super::capacity::{self, ConsumedCapacity, WithCapacity};
-use super::{FromItem, Table};
+use super::{FromItem, InSpan, Table};
 use crate::error::{Error, Operation};
 use crate::expr::{Path, Placeholders};
 use crate::mapping::entity::Entity;
 use std::marker::PhantomData;
-use tracing::Instrument;
 
 /// A GetItem: reads the item of a key, as the entity or a projection of it. Built by
 /// [`Table::get`].
@@ -108,7 +107,7 @@ impl<'a, E: Entity, T: FromItem> Get<'a, E, T> {
         let span = table.span(op);
         let output = request
             .send()
-            .instrument(span.clone())
+            .in_span(span.clone())
             .await
             .map_err(|e| Error::from_sdk(table.name(), op, e).with_key(Some(key)))?;
         let capacity = output.consumed_capacity().map(ConsumedCapacity::from_sdk);

@@ -212,6 +212,20 @@ pub(crate) fn versioned<E: Entity>(entity: &mut E) -> Result<Option<Condition>, 
     }))
 }
 
+/// An SDK request's future, sent in its operation's span. The future is boxed: the SDK's are
+/// kilobytes large, and every async function above it (the typed layer's, the caller's) would
+/// otherwise copy it into its own state; boxed, they move a pointer.
+pub(crate) trait InSpan: std::future::Future + Sized {
+    fn in_span(
+        self,
+        span: tracing::Span,
+    ) -> tracing::instrument::Instrumented<std::pin::Pin<Box<Self>>> {
+        tracing::Instrument::instrument(Box::pin(self), span)
+    }
+}
+
+impl<F: std::future::Future> InSpan for F {}
+
 /// The span of one operation: table, operation and, when asked for, consumed capacity.
 pub(crate) fn span(table: &str, operation: Operation, items: Option<usize>) -> tracing::Span {
     // `otel.*` and `db.*` follow OpenTelemetry's conventions, for subscribers that export

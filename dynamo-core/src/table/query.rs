@@ -5,6 +5,7 @@
 //! [`stream`](Query::stream) reads item by item: a bad item is an `Err` in its place, and the
 //! items after it still come.
 
+use super::InSpan;
 use super::capacity::{self, ConsumedCapacity};
 use super::cursor::{Cursor, QueryId};
 use crate::def::Projection;
@@ -18,7 +19,6 @@ use crate::table::{FromItem, Table};
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
 use futures_util::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use std::marker::PhantomData;
-use tracing::Instrument;
 
 /// One page of results.
 #[derive(Debug, Clone, PartialEq)]
@@ -749,7 +749,7 @@ impl<'a, P: Partition + 'a, T: FromItem + Send + 'a> Fetch for Query<'a, P, T> {
             .set_return_consumed_capacity(capacity::level(self.common.capacity))
             .set_select(select)
             .send()
-            .instrument(span.clone())
+            .in_span(span.clone())
             .await
             .map_err(|e| Error::from_sdk(table.name(), op, e).with_index(index))?;
         let mut items = output.items;
@@ -884,7 +884,7 @@ impl<'a, E: Entity, T: FromItem + Send + 'a> Fetch for Scan<'a, E, T> {
             .set_return_consumed_capacity(capacity::level(self.common.capacity))
             .set_select(select)
             .send()
-            .instrument(span.clone())
+            .in_span(span.clone())
             .await
             .map_err(|e| Error::from_sdk(table.name(), op, e).with_index(index))?;
         let page = page(

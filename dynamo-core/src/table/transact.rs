@@ -4,7 +4,7 @@
 
 use super::capacity::{self, ConsumedCapacity};
 use super::write::{Action, Target, Write};
-use super::{FromItem, Table, span};
+use super::{FromItem, InSpan, Table, span};
 use crate::error::{Error, Operation};
 use crate::expr::ConditionFailure;
 use crate::mapping::entity::Entity;
@@ -15,7 +15,6 @@ use aws_sdk_dynamodb::types::{Get, TransactGetItem, TransactWriteItem};
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
-use tracing::Instrument;
 
 /// DynamoDB's limit of items per transaction.
 pub const MAX_TRANSACTION_ITEMS: usize = 100;
@@ -202,7 +201,7 @@ impl TransactWrite {
         for (later, (_, b)) in self.targets.iter().enumerate() {
             if let Some(earlier) = self.targets[..later]
                 .iter()
-                .position(|(_, a)| a.table == b.table && a.key == b.key)
+                .position(|(_, a)| a.table == b.table && same_key(&a.key, &b.key))
             {
                 return Err(Error::validation(
                     &b.table,
@@ -232,7 +231,7 @@ impl TransactWrite {
             .set_client_request_token(self.token)
             .set_return_consumed_capacity(capacity::level(with_capacity))
             .send()
-            .instrument(span.clone())
+            .in_span(span.clone())
             .await;
         match result {
             Ok(output) => {
@@ -269,6 +268,15 @@ impl TransactWrite {
             }
         }
     }
+}
+
+/// Whether two keys are the same: a key has one or two attributes, so comparing them pairwise
+/// is cheaper than hashing their names.
+fn same_key(a: &Item, b: &Item) -> bool {
+    a.len() == b.len()
+        && a
+            .iter()
+            .all(|(name, value)| b.iter().any(|(n, v)| n == name && v == value))
 }
 
 /// The reasons a transaction was canceled: one per write (or read) that failed, each found by
@@ -576,7 +584,7 @@ impl TransactGet {
             .set_transact_items(Some(self.items))
             .set_return_consumed_capacity(capacity::level(self.capacity))
             .send()
-            .instrument(span(&first, op, Some(tables.len())))
+            .in_span(span(&first, op, Some(tables.len())))
             .await
             .map_err(|err| {
                 use aws_sdk_dynamodb::operation::transact_get_items::TransactGetItemsError;

@@ -7,7 +7,7 @@
 //! (free on failure), so a failure says which clause was false and what was found.
 
 use super::capacity::{self, ConsumedCapacity, WithCapacity};
-use super::{Table, span};
+use super::{InSpan, Table, span};
 use crate::error::{Error, Operation};
 use crate::expr::{Condition, ConditionFailure, Names, Placeholders, Roles, UpdateExpr, Values};
 use crate::mapping::entity::Entity;
@@ -20,7 +20,6 @@ use aws_sdk_dynamodb::types::{
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
-use tracing::Instrument;
 
 /// A write that can be sent alone or added to a [`TransactWrite`](crate::TransactWrite):
 /// [`Put`](super::Put), [`Update`](super::Update), [`Delete`](super::Delete) (without a
@@ -267,7 +266,7 @@ impl WriteRequest {
                 .return_values(return_value)
                 .set_return_consumed_capacity(level)
                 .send()
-                .instrument(span.clone())
+                .in_span(span.clone())
                 .await
                 .map(|o| (o.attributes, o.consumed_capacity))
                 .map_err(|err| target.failed(op, err)),
@@ -277,7 +276,7 @@ impl WriteRequest {
                 .return_values(return_value)
                 .set_return_consumed_capacity(level)
                 .send()
-                .instrument(span.clone())
+                .in_span(span.clone())
                 .await
                 .map(|o| (o.attributes, o.consumed_capacity))
                 .map_err(|err| target.failed(op, err)),
@@ -287,7 +286,7 @@ impl WriteRequest {
                 .return_values(return_value)
                 .set_return_consumed_capacity(level)
                 .send()
-                .instrument(span.clone())
+                .in_span(span.clone())
                 .await
                 .map(|o| (o.attributes, o.consumed_capacity))
                 .map_err(|err| target.failed(op, err)),
