@@ -104,9 +104,10 @@ enum Format {
 
 /// Runs the command line.
 pub async fn run(cli: Cli) -> ExitCode {
-    let _telemetry = crate::telemetry::init(&crate::configuration::TelemetrySettings::from_vars(
-        &|name| std::env::var(name).ok(),
-    ));
+    let _telemetry =
+        crate::telemetry::init(&crate::telemetry::TelemetrySettings::from_vars(&|name| {
+            std::env::var(name).ok()
+        }));
     // Serving needs every security setting; the chores only valid values.
     let settings = match &cli.command {
         Command::Serve | Command::Relay => Settings::from_env(),
@@ -135,7 +136,7 @@ pub async fn run(cli: Cli) -> ExitCode {
                 &settings.table_names(),
                 &region,
                 &account,
-                settings.events.bus(),
+                settings.outbox.events.bus(),
             );
             println!(
                 "{}",
@@ -154,13 +155,13 @@ pub async fn run(cli: Cli) -> ExitCode {
             );
             Ok(())
         }
-        Command::DevToken { sub, ttl } => match settings.jwt_secret() {
+        Command::DevToken { sub, ttl } => match settings.jwt.hs256_secret() {
             None => Err("JWT_HS256_SECRET is not set: bearer tokens come from the identity provider (JWT_ISSUER_URI or JWKS_URL), or APP_ENV=local signs with the development secret".into()),
             Some(secret) => crate::auth::sign_hs256(secret, &sub, ttl)
                 .map(|token| println!("{token}"))
                 .map_err(|e| format!("cannot sign: {e}")),
         },
-        Command::AdmissionToken { sub, event_id, ttl } => match settings.admission_secret() {
+        Command::AdmissionToken { sub, event_id, ttl } => match settings.admission.secret() {
             None => Err("ADMISSION_HS256_SECRET is not set (with APP_ENV=local any non-empty reservation_token admits; with ADMISSION_VERIFY_URL the waiting room issues them)".into()),
             Some(secret) => crate::auth::sign_admission(secret, &sub, &event_id, ttl)
                 .map(|t| println!("{t}"))
@@ -213,10 +214,10 @@ fn cloudformation(format: Format, names: &crate::store::TableNames) -> String {
 /// A DynamoDB client with the settings' timeouts and attempts.
 pub async fn client(settings: &Settings) -> Result<dynamo_core::Client, String> {
     ClientBuilder::from_env()
-        .connect_timeout(settings.dynamodb_timeout.min(Duration::from_secs(2)))
-        .attempt_timeout(settings.dynamodb_timeout)
-        .operation_timeout(settings.dynamodb_timeout * 2)
-        .max_attempts(settings.dynamodb_max_attempts)
+        .connect_timeout(settings.store.timeout.min(Duration::from_secs(2)))
+        .attempt_timeout(settings.store.timeout)
+        .operation_timeout(settings.store.timeout * 2)
+        .max_attempts(settings.store.max_attempts)
         .build()
         .await
         .map_err(|e| e.to_string())
@@ -234,7 +235,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
     let port = settings.port;
     let state = Arc::new(AppState::new(settings, client));
     state.jwt.prefetch().await;
-    let workers = if state.settings.workers {
+    let workers = if state.settings.workers.run {
         Some(state.spawn_workers(state.event_sink().await))
     } else {
         None

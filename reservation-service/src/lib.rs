@@ -9,7 +9,7 @@
 //! | HTTP | `routes` (handlers, extractors, middleware, OpenAPI, errors): used by `startup` only |
 //! | services | [`services`] (reservations, idempotency, payments), [`outbox`] (relay, sinks) |
 //! | domain and storage | [`domain`] (requests, states, errors; no HTTP), [`store`] (tables, entities, keys) |
-//! | support | [`auth`], [`limits`], [`metrics`], [`clock`], [`iam`] |
+//! | support | [`auth`], [`limits`], [`metrics`], [`clock`], [`iam`], [`setting`] (how every part declares and reads its variables) |
 #![warn(missing_docs, unreachable_pub)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
@@ -25,6 +25,7 @@ pub mod outbox;
 pub mod resilience;
 mod routes;
 pub mod services;
+pub mod setting;
 pub mod startup;
 pub mod state;
 pub mod store;

@@ -10,12 +10,42 @@
 //! Resilience4j's metric names (see [`crate::metrics`]).
 
 use crate::metrics::Metrics;
+use crate::setting::{Env, Number, Var};
 use failsafe::backoff::{self, Constant};
 use failsafe::failure_policy::{self, ConsecutiveFailures};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
+
+const CIRCUIT_BREAKER_FAILURES: Number = Number::count(
+    "CIRCUIT_BREAKER_FAILURES",
+    5,
+    1,
+    1000,
+    "consecutive failures of a dependency (payment, inventory, EventBridge, waiting room) that open its circuit breaker",
+);
+const CIRCUIT_BREAKER_OPEN: Number = Number::millis(
+    "CIRCUIT_BREAKER_OPEN_MS",
+    10_000,
+    100,
+    600_000,
+    "how long an open circuit breaker answers 503 at once before it lets a call through",
+);
+const BULKHEAD_MAX_CONCURRENT: Number = Number::count(
+    "BULKHEAD_MAX_CONCURRENT",
+    64,
+    1,
+    10_000,
+    "calls in flight per dependency and replica; more are answered 503 at once",
+);
+
+/// The variables of circuit breakers and bulkheads.
+pub const VARIABLES: [Var; 3] = [
+    CIRCUIT_BREAKER_FAILURES.var(),
+    CIRCUIT_BREAKER_OPEN.var(),
+    BULKHEAD_MAX_CONCURRENT.var(),
+];
 
 /// How guards behave: the same for every dependency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,9 +62,20 @@ pub struct ResilienceSettings {
 impl Default for ResilienceSettings {
     fn default() -> Self {
         ResilienceSettings {
-            failures: 5,
-            open_for: Duration::from_secs(10),
-            max_concurrent: 64,
+            failures: u32::try_from(CIRCUIT_BREAKER_FAILURES.default_value()).unwrap_or(5),
+            open_for: CIRCUIT_BREAKER_OPEN.default_duration(),
+            max_concurrent: usize::try_from(BULKHEAD_MAX_CONCURRENT.default_value()).unwrap_or(64),
+        }
+    }
+}
+
+impl ResilienceSettings {
+    /// Reads them.
+    pub fn read(env: &mut Env<'_>) -> Self {
+        ResilienceSettings {
+            failures: env.count(&CIRCUIT_BREAKER_FAILURES),
+            open_for: env.duration(&CIRCUIT_BREAKER_OPEN),
+            max_concurrent: env.count(&BULKHEAD_MAX_CONCURRENT),
         }
     }
 }

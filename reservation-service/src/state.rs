@@ -1,17 +1,19 @@
 //! What handlers and workers share: the [`AppState`] built from settings and dependencies.
 
+use crate::auth::AdmissionSettings;
 use crate::auth::{
     AdmissionVerifier, AnyTokenAdmission, JwtVerifier, NoAdmission, RemoteAdmission,
     SignedAdmission,
 };
 use crate::clock::{SharedClock, SystemClock};
-use crate::configuration::{
-    AdmissionSettings, EventSettings, InventorySettings, PaymentSettings, Settings,
-};
+use crate::configuration::Settings;
 use crate::limits::{Rate, RateLimiter};
 use crate::metrics::Metrics;
+use crate::outbox::EventSettings;
 use crate::outbox::{EventBridgeSink, EventSink, LogSink, Relay, RelayConfig};
 use crate::resilience::Guard;
+use crate::services::PaymentSettings;
+use crate::services::inventory::InventorySettings;
 use crate::services::{
     GrpcInventory, HttpPayments, Inventory, NoPayments, PaymentGateway, Reservations,
     ReservationsConfig, SeatsTable, SimulatedPayments,
@@ -19,6 +21,7 @@ use crate::services::{
 use crate::store::Tables;
 use crate::workers::{Intervals, Workers};
 use dynamo_core::schema::SchemaReport;
+use secrecy::ExposeSecret;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -81,7 +84,9 @@ impl AppStateBuilder {
         let admission: Arc<dyn AdmissionVerifier> =
             self.admission.unwrap_or_else(|| match &settings.admission {
                 AdmissionSettings::AnyToken => Arc::new(AnyTokenAdmission),
-                AdmissionSettings::Signed { secret } => Arc::new(SignedAdmission::hs256(secret)),
+                AdmissionSettings::Signed { secret } => {
+                    Arc::new(SignedAdmission::hs256(secret.expose_secret()))
+                }
                 AdmissionSettings::Remote { url } => Arc::new(RemoteAdmission::new(
                     url,
                     Duration::from_secs(1),
@@ -115,8 +120,8 @@ impl AppStateBuilder {
             tables,
             ReservationsConfig {
                 inventory,
-                hold_ttl: settings.hold_ttl,
-                idempotency_ttl: settings.idempotency_ttl,
+                hold_ttl: settings.reservations.hold_ttl,
+                idempotency_ttl: settings.reservations.idempotency_ttl,
                 payments,
                 clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
                 metrics: metrics.clone(),
@@ -172,13 +177,13 @@ impl AppState {
     /// The sink the settings configure: EventBridge, or the log (`EVENT_SINK=log`, or local
     /// without `EVENT_BUS_NAME`).
     pub async fn event_sink(&self) -> Arc<dyn EventSink> {
-        match &self.settings.events {
+        match &self.settings.outbox.events {
             EventSettings::EventBridge { bus, endpoint } => {
                 let client = EventBridgeSink::client_from_env(endpoint.as_deref()).await;
                 Arc::new(EventBridgeSink::new(
                     client,
                     bus,
-                    &self.settings.event_source,
+                    &self.settings.outbox.source,
                     Guard::new("eventbridge", self.settings.resilience, &self.metrics),
                 ))
             }
@@ -204,7 +209,7 @@ impl AppState {
         self.relay_with(
             sink,
             RelayConfig {
-                max_attempts: self.settings.outbox_max_attempts,
+                max_attempts: self.settings.outbox.max_attempts,
                 ..RelayConfig::default()
             },
         )
@@ -216,8 +221,8 @@ impl AppState {
             self.relay(sink),
             self.reservations.clone(),
             Intervals {
-                relay: self.settings.relay_interval,
-                sweep: self.settings.sweep_interval,
+                relay: self.settings.outbox.relay_interval,
+                sweep: self.settings.workers.sweep_interval,
             },
         )
     }

@@ -10,7 +10,7 @@
 //! Outbox events record the trace id. Unset, nothing is exported and nothing waits for a
 //! collector: export runs on its own thread and drops spans it cannot send.
 
-use crate::configuration::TelemetrySettings;
+use crate::setting::{Described, Env, Text, Var};
 use opentelemetry::propagation::{Extractor, Injector};
 use opentelemetry::trace::TraceContextExt;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
@@ -19,6 +19,85 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
+
+/// The default of `OTEL_SERVICE_NAME`.
+pub const DEFAULT_SERVICE_NAME: &str = "reservation-service";
+
+const OTEL_EXPORTER_OTLP_ENDPOINT: Described = Described::new(
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "(unset: no traces)",
+    "OTLP/HTTP collector, e.g. `http://otel-collector:4318`: traces are exported to `<endpoint>/v1/traces`",
+);
+const OTLP_ENDPOINT: Described = Described::new(
+    "OTLP_ENDPOINT",
+    "(unset)",
+    "the collector's metrics URL as the Spring service named it (`http://otel-collector:4318/v1/metrics`): its base is used when `OTEL_EXPORTER_OTLP_ENDPOINT` is unset",
+);
+const OTEL_SERVICE_NAME: Text = Text::new(
+    "OTEL_SERVICE_NAME",
+    DEFAULT_SERVICE_NAME,
+    "the traces' `service.name`",
+);
+const LOG_FORMAT: Described = Described::new("LOG_FORMAT", "json", "`pretty` for humans");
+const RUST_LOG: Described = Described::new(
+    "RUST_LOG",
+    "info",
+    "log filter, e.g. `info,reservation_service=debug`",
+);
+
+/// The variables of trace export.
+pub const VARIABLES: [Var; 3] = [
+    OTEL_EXPORTER_OTLP_ENDPOINT.var(),
+    OTLP_ENDPOINT.var(),
+    OTEL_SERVICE_NAME.var(),
+];
+
+/// The variables of logs.
+pub const LOG_VARIABLES: [Var; 2] = [LOG_FORMAT.var(), RUST_LOG.var()];
+
+/// Trace export over OTLP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TelemetrySettings {
+    /// The collector's base URL (`OTEL_EXPORTER_OTLP_ENDPOINT`, or `OTLP_ENDPOINT` without its
+    /// `/v1/<signal>` path); `None` exports nothing.
+    pub otlp_endpoint: Option<String>,
+    /// `OTEL_SERVICE_NAME` (`reservation-service`).
+    pub service_name: String,
+}
+
+impl Default for TelemetrySettings {
+    fn default() -> Self {
+        TelemetrySettings {
+            otlp_endpoint: None,
+            service_name: OTEL_SERVICE_NAME.default_value(),
+        }
+    }
+}
+
+impl TelemetrySettings {
+    /// Reads them.
+    pub fn read(env: &mut Env<'_>) -> Self {
+        let otlp_endpoint = match env.url(&OTEL_EXPORTER_OTLP_ENDPOINT) {
+            Some(endpoint) => Some(endpoint),
+            // `OTLP_ENDPOINT` names the metrics path of the collector's OTLP/HTTP port; traces
+            // go to the same collector.
+            None => env.url(&OTLP_ENDPOINT).map(|url| match url.find("/v1/") {
+                Some(at) => url[..at].to_owned(),
+                None => url,
+            }),
+        };
+        TelemetrySettings {
+            otlp_endpoint,
+            service_name: env.text(&OTEL_SERVICE_NAME),
+        }
+    }
+
+    /// Reads them alone, before the other settings (so start-up problems are traced): invalid
+    /// values are ignored here and reported with the others.
+    pub fn from_vars(get: &dyn Fn(&str) -> Option<String>) -> Self {
+        Self::read(&mut Env::new(get, false))
+    }
+}
 
 tokio::task_local! {
     /// The trace id of the request being handled.
@@ -134,10 +213,7 @@ pub fn use_w3c_trace_context() {
 /// Installs the log subscriber alone (no trace export): tools and tests.
 pub fn init_tracing() {
     // Without an exporter there is nothing to flush: the handle can go at once.
-    let _ = init(&TelemetrySettings {
-        otlp_endpoint: None,
-        service_name: crate::configuration::DEFAULT_SERVICE_NAME.to_owned(),
-    });
+    let _ = init(&TelemetrySettings::default());
 }
 
 /// Continues the trace of an incoming request's `traceparent` in `span`.

@@ -19,7 +19,7 @@ use crate::stubs::InventoryStub;
 use opentelemetry::trace::{SpanId, TraceId};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
 use reqwest::StatusCode;
-use reservation_service::configuration::InventorySettings;
+use reservation_service::services::inventory::InventorySettings;
 use reservation_service::store::OutboxEvent;
 use std::time::Duration;
 use tracing_subscriber::layer::SubscriberExt;

@@ -2,9 +2,9 @@
 //! change to the code is not reflected in the committed file, and `UPDATE_FIXTURES=1` rewrites
 //! the generated ones.
 
-use reservation_service::configuration::{
-    AppEnv, DEFAULT_EVENT_BUS, PaymentSettings, Settings, VARIABLES,
-};
+use reservation_service::configuration::{AppEnv, Settings, variables, variables_table};
+use reservation_service::outbox::DEFAULT_EVENT_BUS;
+use reservation_service::services::PaymentSettings;
 use reservation_service::store::TableNames;
 use std::path::PathBuf;
 
@@ -108,7 +108,11 @@ fn the_deployed_configuration_starts_in_production() {
         .unwrap_or_else(|e| panic!("deploy/k8s/configmap.yaml: {e}"));
     assert_eq!(settings.app_env, AppEnv::Production);
     assert!(matches!(settings.payment, PaymentSettings::Http { .. }));
-    let bus = settings.events.bus().expect("events go to EventBridge");
+    let bus = settings
+        .outbox
+        .events
+        .bus()
+        .expect("events go to EventBridge");
     assert!(
         read("deploy/iam-policy.json").contains(&format!("event-bus/{bus}")),
         "deploy/iam-policy.json does not allow PutEvents on {bus}"
@@ -142,15 +146,28 @@ fn events_are_documented() {
     }
 }
 
-/// `docs/operations.md` documents every variable the service reads, and the Kubernetes
-/// configmap sets only variables the service reads.
+/// `docs/operations.md`'s table of variables is the one the settings' declarations render (name,
+/// default, meaning and range, each written once in the code), and the Kubernetes configmap sets
+/// only variables the service reads.
 #[test]
 fn configuration_is_documented_and_deployed_as_read() {
-    let docs = read("docs/operations.md");
-    for (name, _, _) in VARIABLES {
+    let path = "docs/operations.md";
+    let docs = read(path);
+    let start = docs
+        .find("| variable | default | meaning |")
+        .unwrap_or_else(|| panic!("{path} has no table of variables"));
+    let end = docs[start..]
+        .find("\n\n")
+        .map_or(docs.len(), |at| start + at + 1);
+    let current = variables_table();
+    if std::env::var_os("UPDATE_FIXTURES").is_some() {
+        let updated = format!("{}{current}{}", &docs[..start], &docs[end..]);
+        std::fs::write(repo(path), updated).unwrap_or_else(|e| panic!("cannot write {path}: {e}"));
+    } else {
         assert!(
-            docs.contains(&format!("`{name}`")),
-            "docs/operations.md does not document {name}"
+            docs[start..end] == current,
+            "{path}'s table of variables differs from the settings' declarations; run \
+             `UPDATE_FIXTURES=1 cargo test -p dynamo-sync-tests` and commit it"
         );
     }
     let configmap = read("deploy/k8s/configmap.yaml");
@@ -158,13 +175,14 @@ fn configuration_is_documented_and_deployed_as_read() {
         .split("\ndata:\n")
         .nth(1)
         .expect("the configmap has data");
+    let variables = variables();
     for line in data
         .lines()
         .filter(|l| !l.trim().is_empty() && !l.trim().starts_with('#'))
     {
         let key = line.trim().split(':').next().unwrap_or_default();
         assert!(
-            VARIABLES.iter().any(|(name, _, _)| *name == key),
+            variables.iter().any(|v| v.name == key),
             "deploy/k8s/configmap.yaml sets {key}, which the service does not read"
         );
     }
@@ -273,7 +291,7 @@ fn docker_compose_runs_real_commands_with_known_settings() {
             .keys()
         {
             assert!(
-                key.starts_with("AWS_") || VARIABLES.iter().any(|(v, _, _)| v == key),
+                key.starts_with("AWS_") || variables().iter().any(|v| v.name == key),
                 "service {name} sets {key}, which the service does not read"
             );
         }

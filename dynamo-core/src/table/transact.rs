@@ -274,8 +274,7 @@ impl TransactWrite {
 /// is cheaper than hashing their names.
 fn same_key(a: &Item, b: &Item) -> bool {
     a.len() == b.len()
-        && a
-            .iter()
+        && a.iter()
             .all(|(name, value)| b.iter().any(|(n, v)| n == name && v == value))
 }
 

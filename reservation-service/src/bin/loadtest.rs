@@ -389,12 +389,12 @@ struct Auth {
 
 impl Auth {
     fn new(settings: &Settings) -> Result<Self, String> {
-        let secret = settings.jwt_secret().ok_or(
+        let secret = settings.jwt.hs256_secret().ok_or(
             "the load tool signs HS256 tokens: set JWT_HS256_SECRET to the service's (or APP_ENV=local)",
         )?;
         Ok(Auth {
             secret: secret.to_owned(),
-            admission: settings.admission_secret().map(str::to_owned),
+            admission: settings.admission.secret().map(str::to_owned),
         })
     }
 

@@ -20,7 +20,9 @@
 //! carries.
 
 mod relay;
+mod settings;
 mod sinks;
 
 pub use relay::{Pass, Relay, RelayConfig};
+pub use settings::{DEFAULT_EVENT_BUS, EventSettings, OutboxSettings, RELAY_VARIABLES, VARIABLES};
 pub use sinks::{EventBridgeSink, EventSink, LogSink, PublishResult, envelope};

@@ -43,7 +43,7 @@ pub(crate) async fn create(
     IdempotencyKey(key): IdempotencyKey,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let request = parse_create(&body, state.settings.max_seats)?;
+    let request = parse_create(&body, state.settings.reservations.max_seats)?;
     if request.user_id != user {
         return Err(ApiError::Forbidden(
             "user_id does not match the authenticated user".into(),

@@ -11,6 +11,7 @@ pub mod reservations;
 pub use idempotency::{Idempotency, Outcome, StoredResponse, request_hash};
 pub use inventory::{GrpcInventory, Inventory, SeatsTable};
 pub use payment::{
-    HttpPayments, NoPayments, PaymentError, PaymentFuture, PaymentGateway, SimulatedPayments,
+    HttpPayments, NoPayments, PaymentError, PaymentFuture, PaymentGateway, PaymentSettings,
+    SimulatedPayments,
 };
-pub use reservations::{Reservations, ReservationsConfig};
+pub use reservations::{ReservationSettings, Reservations, ReservationsConfig};

@@ -5,6 +5,7 @@
 
 use crate::domain::Money;
 use crate::resilience::Guard;
+use crate::setting::{Described, Env, Number, Var};
 use crate::upstream::{ReadError, send_read};
 use std::future::Future;
 use std::pin::Pin;
@@ -188,5 +189,81 @@ mod tests {
     fn intent_ids_stay_one_path_segment() {
         assert_eq!(path_segment("pay_xyz-789.~"), "pay_xyz-789.~");
         assert_eq!(path_segment("../admin?x=1"), "..%2Fadmin%3Fx%3D1");
+    }
+}
+
+const PAYMENT_MODE: Described = Described::new(
+    "PAYMENT_MODE",
+    "http (simulated when local)",
+    "`http`: ask the payment API; `simulated`: approve every id not starting with `pay_declined`",
+);
+const PAYMENT_API_URL: Described = Described::new(
+    "PAYMENT_API_URL",
+    "(required for http)",
+    "base URL of the payment API, e.g. `http://payment-sim-api:8031`",
+);
+const PAYMENT_TIMEOUT: Number = Number::millis(
+    "PAYMENT_TIMEOUT_MS",
+    2000,
+    100,
+    30_000,
+    "per-attempt payment API timeout",
+);
+
+/// The variables of payments.
+pub const VARIABLES: [Var; 3] = [
+    PAYMENT_MODE.var(),
+    PAYMENT_API_URL.var(),
+    PAYMENT_TIMEOUT.var(),
+];
+
+/// How payments are approved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaymentSettings {
+    /// Every id not starting with `pay_declined` is approved (`PAYMENT_MODE=simulated`, or
+    /// `APP_ENV=local` without `PAYMENT_API_URL`).
+    Simulated,
+    /// The payment API (`PAYMENT_API_URL`).
+    Http {
+        /// Base URL.
+        url: String,
+        /// Per-attempt timeout (`PAYMENT_TIMEOUT_MS`).
+        timeout: Duration,
+    },
+    /// None configured (commands that do not serve): no payment is approved.
+    Unconfigured,
+}
+
+impl PaymentSettings {
+    /// An HTTP payment API at `url`, with the default timeout.
+    pub fn http(url: &str) -> Self {
+        PaymentSettings::Http {
+            url: url.to_owned(),
+            timeout: PAYMENT_TIMEOUT.default_duration(),
+        }
+    }
+
+    /// Reads them: the payment API, the simulation when asked or local, or in production a
+    /// missing setting.
+    pub fn read(env: &mut Env<'_>) -> Self {
+        let url = env.url(&PAYMENT_API_URL);
+        let timeout = env.duration(&PAYMENT_TIMEOUT);
+        match (env.raw(&PAYMENT_MODE).as_deref(), url) {
+            (Some("simulated"), _) => PaymentSettings::Simulated,
+            (Some("http") | None, Some(url)) => PaymentSettings::Http { url, timeout },
+            (None, None) if env.is_local() => PaymentSettings::Simulated,
+            (Some("http") | None, None) => {
+                if !env.reported(PAYMENT_API_URL.name()) {
+                    env.missing("PAYMENT_API_URL is required to approve payments (PAYMENT_MODE=simulated approves every payment: for tests only)");
+                }
+                PaymentSettings::Unconfigured
+            }
+            (Some(other), _) => {
+                env.problem(format!(
+                    "PAYMENT_MODE={other:?} is not valid: http or simulated"
+                ));
+                PaymentSettings::Unconfigured
+            }
+        }
     }
 }

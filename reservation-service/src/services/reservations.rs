@@ -16,6 +16,7 @@ use crate::domain::request::new_id;
 use crate::domain::reservation::check_transition;
 use crate::domain::{Action, CreateReservation, Error, Money, ReservationId, ReservationStatus};
 use crate::metrics::Metrics;
+use crate::setting::{Env, Number, Var};
 use crate::store::{
     IdempotencyRecord, Order, OrderStatus, OutboxEvent, Reservation, ReservationGsi2Keys,
     ReservationGsi2Partition, ReservationPartition, Tables, WORK_SHARDS, rfc3339, work_shard,
@@ -28,6 +29,68 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
+
+const HOLD_TTL: Number = Number::seconds(
+    "HOLD_TTL_SECONDS",
+    300,
+    1,
+    86_400,
+    "how long a hold keeps its seats",
+);
+const MAX_SEATS_PER_RESERVATION: Number = Number::count(
+    "MAX_SEATS_PER_RESERVATION",
+    10,
+    1,
+    97,
+    "seats per reservation",
+);
+const IDEMPOTENCY_TTL: Number = Number::seconds(
+    "IDEMPOTENCY_TTL_SECONDS",
+    300,
+    10,
+    86_400,
+    "how long an Idempotency-Key replays",
+);
+
+/// The variables of reservations.
+pub const VARIABLES: [Var; 3] = [
+    HOLD_TTL.var(),
+    MAX_SEATS_PER_RESERVATION.var(),
+    IDEMPOTENCY_TTL.var(),
+];
+
+/// How long holds and `Idempotency-Key`s last, and how many seats a reservation holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReservationSettings {
+    /// `HOLD_TTL_SECONDS`: how long a hold keeps its seats.
+    pub hold_ttl: Duration,
+    /// `IDEMPOTENCY_TTL_SECONDS`: how long an `Idempotency-Key` replays.
+    pub idempotency_ttl: Duration,
+    /// `MAX_SEATS_PER_RESERVATION` (at most 97, so a confirmation's transaction stays within
+    /// DynamoDB's 100 writes).
+    pub max_seats: usize,
+}
+
+impl Default for ReservationSettings {
+    fn default() -> Self {
+        ReservationSettings {
+            hold_ttl: HOLD_TTL.default_duration(),
+            idempotency_ttl: IDEMPOTENCY_TTL.default_duration(),
+            max_seats: usize::try_from(MAX_SEATS_PER_RESERVATION.default_value()).unwrap_or(10),
+        }
+    }
+}
+
+impl ReservationSettings {
+    /// Reads them.
+    pub fn read(env: &mut Env<'_>) -> Self {
+        ReservationSettings {
+            hold_ttl: env.duration(&HOLD_TTL),
+            idempotency_ttl: env.duration(&IDEMPOTENCY_TTL),
+            max_seats: env.count(&MAX_SEATS_PER_RESERVATION),
+        }
+    }
+}
 
 /// The reservation service: tables, inventory, payments, hold length and the idempotency
 /// store.

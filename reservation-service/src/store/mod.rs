@@ -1,7 +1,9 @@
 //! Storage: the tables, their entities and the formats of derived keys. Only services use it.
 
+pub mod settings;
 pub mod tables;
 
+pub use settings::{DEFAULT_RESOURCE_NAME, StoreSettings};
 pub use tables::*;
 
 /// The CloudFormation template of every table (`export-cloudformation`;

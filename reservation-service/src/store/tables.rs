@@ -365,14 +365,14 @@ impl TableNames {
 
     /// The default names with `prefix` (e.g. `dev-`) in front.
     pub fn prefixed(prefix: &str) -> Self {
-        Self::new(prefix, crate::configuration::DEFAULT_RESOURCE_NAME)
+        Self::new(prefix, super::settings::DEFAULT_RESOURCE_NAME)
     }
 
     /// The name of the table `def` declares.
     pub fn of(&self, def: &TableDef) -> String {
         let rest = def
             .name
-            .strip_prefix(crate::configuration::DEFAULT_RESOURCE_NAME)
+            .strip_prefix(super::settings::DEFAULT_RESOURCE_NAME)
             .unwrap_or(def.name);
         format!("{}{}{rest}", self.prefix, self.name)
     }

@@ -4,7 +4,7 @@
 use crate::helpers::*;
 use reqwest::StatusCode;
 use reservation_service::auth::sign_hs256;
-use reservation_service::configuration::{AdmissionSettings, BearerTokens};
+use reservation_service::auth::{AdmissionSettings, BearerTokens};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -122,7 +122,7 @@ async fn signed_admission_tokens_are_bound_to_user_and_event() {
     let app = TestApp::builder()
         .settings(|s| {
             s.admission = AdmissionSettings::Signed {
-                secret: ADMISSION.to_owned(),
+                secret: ADMISSION.into(),
             }
         })
         .spawn()

@@ -5,8 +5,9 @@ use dynamo_core::Table;
 use dynamo_core::testing::DynamoLocal;
 use reqwest::StatusCode;
 use reservation_service::auth::sign_hs256;
+use reservation_service::auth::{BearerTokens, JwtSettings};
 use reservation_service::clock::{Clock, ManualClock};
-use reservation_service::configuration::{BearerTokens, JwtSettings, Settings};
+use reservation_service::configuration::Settings;
 use reservation_service::services::PaymentGateway;
 use reservation_service::startup::{AppState, Server};
 use reservation_service::store::{
@@ -50,12 +51,11 @@ impl TestApp {
             settings: Settings {
                 jwt: JwtSettings {
                     tokens: BearerTokens::Hs256 {
-                        secret: SECRET.to_owned(),
+                        secret: SECRET.into(),
                     },
                     issuer: None,
                     audience: None,
                 },
-                hold_ttl: Duration::from_secs(300),
                 request_timeout: Duration::from_secs(20),
                 // The concurrency tests send bursts from one user; the limits have their own
                 // test.
@@ -78,7 +78,7 @@ impl TestApp {
 impl TestAppBuilder {
     /// How long holds last.
     pub fn hold_ttl(mut self, ttl: Duration) -> Self {
-        self.settings.hold_ttl = ttl;
+        self.settings.reservations.hold_ttl = ttl;
         self
     }
 
@@ -120,10 +120,8 @@ impl TestAppBuilder {
         if self.create_tables {
             db.create_tables(&ALL).await.expect("tables created");
         }
-        let settings = Settings {
-            table_prefix: db.prefix().to_owned(),
-            ..self.settings
-        };
+        let mut settings = self.settings;
+        settings.store.table_prefix = db.prefix().to_owned();
         let clock = ManualClock::starting_now();
         let mut state =
             AppState::builder(settings, db.client().clone()).clock(Arc::new(clock.clone()));

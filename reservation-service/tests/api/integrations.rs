@@ -3,7 +3,8 @@
 
 use crate::helpers::*;
 use crate::stubs::{self, Issuer, KEY_1, KEY_2, PaymentApi, WaitingRoom};
-use reservation_service::configuration::{AdmissionSettings, BearerTokens, PaymentSettings};
+use reservation_service::auth::{AdmissionSettings, BearerTokens};
+use reservation_service::services::PaymentSettings;
 use reservation_service::store::{Order, OutboxEvent};
 use serde_json::json;
 use std::sync::atomic::Ordering;

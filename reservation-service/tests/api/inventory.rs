@@ -5,8 +5,9 @@
 use crate::helpers::*;
 use crate::stubs::{self, InventoryStub};
 use reqwest::StatusCode;
-use reservation_service::configuration::{InventorySettings, Settings};
+use reservation_service::configuration::Settings;
 use reservation_service::outbox::LogSink;
+use reservation_service::services::inventory::InventorySettings;
 use reservation_service::services::inventory::RELEASE_TASK;
 use reservation_service::store::{OutboxEvent, OutboxStatus, ReservationStatus};
 use serde_json::json;

@@ -163,7 +163,7 @@ async fn three_replicas_never_oversell_and_publish_every_change_once() {
     const REQUESTS: usize = 900;
     let first = TestApp::builder()
         .hold_ttl(Duration::from_secs(600))
-        .settings(|s| s.relay_interval = Duration::from_millis(50))
+        .settings(|s| s.outbox.relay_interval = Duration::from_millis(50))
         .spawn()
         .await;
     let mut replicas = vec![first];
@@ -172,7 +172,7 @@ async fn three_replicas_never_oversell_and_publish_every_change_once() {
         replicas.push(
             TestApp::builder()
                 .hold_ttl(Duration::from_secs(600))
-                .settings(|s| s.relay_interval = Duration::from_millis(50))
+                .settings(|s| s.outbox.relay_interval = Duration::from_millis(50))
                 .database(db)
                 .without_tables()
                 .spawn()

@@ -285,8 +285,8 @@ async fn a_dynamodb_that_never_answers_is_a_504_and_not_ready() {
         .database(DynamoLocal::attach(endpoint, client, ""))
         .without_tables()
         .settings(|s| {
-            s.dynamodb_timeout = timeout;
-            s.dynamodb_max_attempts = attempts;
+            s.store.timeout = timeout;
+            s.store.max_attempts = attempts;
             // Far beyond DynamoDB's: a 504 can only be DynamoDB's timeout.
             s.request_timeout = Duration::from_secs(60);
         })

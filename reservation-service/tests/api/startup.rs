@@ -143,7 +143,7 @@ async fn the_modules_tables_are_migrated_then_served() {
     assert!(seed.status.success(), "{}", text(&seed));
 
     let app = TestApp::builder()
-        .settings(|s| s.resource_name = "traffic".into())
+        .settings(|s| s.store.resource_name = "traffic".into())
         .database(db)
         .without_tables()
         .spawn()

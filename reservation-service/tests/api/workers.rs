@@ -463,7 +463,7 @@ mod eventbridge {
 async fn running_workers_publish_a_change_at_once_and_stop_cleanly() {
     // The idle interval is a minute: only the wake-up after a commit can publish in time.
     let app = TestApp::builder()
-        .settings(|s| s.relay_interval = Duration::from_secs(60))
+        .settings(|s| s.outbox.relay_interval = Duration::from_secs(60))
         .spawn()
         .await;
     app.seed("evt_1", ["N-1".to_string()]).await;

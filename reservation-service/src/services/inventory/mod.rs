@@ -17,9 +17,11 @@
 
 mod grpc;
 mod seats;
+mod settings;
 
 pub use grpc::GrpcInventory;
 pub use seats::SeatsTable;
+pub use settings::{InventorySettings, VARIABLES};
 
 use crate::domain::{Error, Money};
 use crate::store::{OutboxEvent, Reservation, Seat};

@@ -1,0 +1,29 @@
+//! Who is calling and whether they were admitted: bearer JWTs ([`bearer`]: HS256, or RS256 with
+//! the issuer's keys from [`jwks`]) and the waiting room's admission tokens ([`admission`]), as
+//! their settings configure them ([`settings`]).
+
+pub mod admission;
+pub mod bearer;
+mod jwks;
+pub mod settings;
+
+pub use admission::{
+    AdmissionClaims, AdmissionFuture, AdmissionVerifier, AnyTokenAdmission, NoAdmission,
+    RemoteAdmission, SignedAdmission, sign_admission,
+};
+pub use bearer::{Claims, JwtVerifier, sign_hs256};
+pub use settings::{AdmissionSettings, BearerTokens, DEV_JWT_SECRET, JwtSettings};
+
+/// Why a request was not authenticated or admitted.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// Missing, expired or invalid token (401).
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Authenticated, but not admitted (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The identity provider cannot be reached to verify the token (503).
+    #[error("{0}")]
+    Unavailable(String),
+}

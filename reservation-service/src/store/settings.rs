@@ -1,0 +1,105 @@
+//! Where the tables are and how DynamoDB is called: the variables, declared once.
+
+use super::tables::TableNames;
+use crate::setting::{Described, Env, Number, Text, Var};
+use std::time::Duration;
+
+/// The infrastructure module's default `name`: the first part of every table name.
+pub const DEFAULT_RESOURCE_NAME: &str = "ticket";
+
+const AWS_REGION: Described = Described::new(
+    "AWS_REGION",
+    "(required)",
+    "region of the tables (`AWS_DEFAULT_REGION` also works)",
+);
+const DYNAMODB_ENDPOINT: Described = Described::new(
+    "DYNAMODB_ENDPOINT",
+    "(AWS)",
+    "DynamoDB Local's URL, e.g. `http://localhost:8000`; unset on AWS",
+);
+const TABLE_PREFIX: Text = Text::new(
+    "TABLE_PREFIX",
+    "",
+    "prepended to every table name, e.g. `dev-`",
+);
+const RESOURCE_NAME: Text = Text::new(
+    "RESOURCE_NAME",
+    DEFAULT_RESOURCE_NAME,
+    "the infrastructure module's `name`: tables are `<RESOURCE_NAME>-reservation-*`",
+);
+const DYNAMODB_TIMEOUT: Number = Number::millis(
+    "DYNAMODB_TIMEOUT_MS",
+    2000,
+    100,
+    30_000,
+    "per-attempt DynamoDB timeout; the whole operation gets twice that",
+);
+const DYNAMODB_MAX_ATTEMPTS: Number = Number::count(
+    "DYNAMODB_MAX_ATTEMPTS",
+    3,
+    1,
+    10,
+    "DynamoDB attempts per operation, with backoff",
+);
+
+/// The variables of where the tables are.
+pub const VARIABLES: [Var; 4] = [
+    AWS_REGION.var(),
+    DYNAMODB_ENDPOINT.var(),
+    TABLE_PREFIX.var(),
+    RESOURCE_NAME.var(),
+];
+
+/// The variables of how DynamoDB is called.
+pub const CLIENT_VARIABLES: [Var; 2] = [DYNAMODB_TIMEOUT.var(), DYNAMODB_MAX_ATTEMPTS.var()];
+
+/// Table names and the DynamoDB client's limits (region and endpoint are read by the client:
+/// `dynamo_core::client_from_env`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreSettings {
+    /// `TABLE_PREFIX`, e.g. `dev-`: prepended to every table name.
+    pub table_prefix: String,
+    /// `RESOURCE_NAME`: the first part of every table name.
+    pub resource_name: String,
+    /// `DYNAMODB_TIMEOUT_MS`: per-attempt timeout; an operation gets twice that.
+    pub timeout: Duration,
+    /// `DYNAMODB_MAX_ATTEMPTS`: attempts per operation.
+    pub max_attempts: u32,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        StoreSettings {
+            table_prefix: TABLE_PREFIX.default_value(),
+            resource_name: RESOURCE_NAME.default_value(),
+            timeout: DYNAMODB_TIMEOUT.default_duration(),
+            max_attempts: u32::try_from(DYNAMODB_MAX_ATTEMPTS.default_value()).unwrap_or(3),
+        }
+    }
+}
+
+impl StoreSettings {
+    /// Reads them; a resource name that cannot start a table name is a problem.
+    pub fn read(env: &mut Env<'_>) -> Self {
+        let resource_name = env.text(&RESOURCE_NAME);
+        if !resource_name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            env.problem(format!(
+                "RESOURCE_NAME={resource_name:?} is not valid: letters, digits, '-', '_' and '.' (it starts table names)"
+            ));
+        }
+        StoreSettings {
+            table_prefix: env.text(&TABLE_PREFIX),
+            resource_name,
+            timeout: env.duration(&DYNAMODB_TIMEOUT),
+            max_attempts: env.count(&DYNAMODB_MAX_ATTEMPTS),
+        }
+    }
+
+    /// How tables are named.
+    pub fn table_names(&self) -> TableNames {
+        TableNames::new(&self.table_prefix, &self.resource_name)
+    }
+}
