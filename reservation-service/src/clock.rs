@@ -1,10 +1,10 @@
-//! The time the service acts on. Hold expiry, idempotency windows and outbox backoff all compare
-//! stored epoch seconds with "now"; taking now from a [`Clock`] lets tests move time instead of
-//! waiting for it.
+//! The time the service acts on. Hold expiry, idempotency windows and outbox backoff compare
+//! stored epoch seconds with "now"; caches and circuit breakers measure intervals. Taking both
+//! from a [`Clock`] lets tests move time instead of waiting for it.
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
 /// Where the service reads the current time.
@@ -16,6 +16,10 @@ pub trait Clock: Send + Sync + fmt::Debug {
     fn now_secs(&self) -> i64 {
         self.now().unix_timestamp()
     }
+
+    /// Now, on a clock that never goes back: for intervals (how old a cache entry is, how long
+    /// a breaker has been open).
+    fn instant(&self) -> Instant;
 }
 
 /// A shared clock.
@@ -29,9 +33,13 @@ impl Clock for SystemClock {
     fn now(&self) -> OffsetDateTime {
         OffsetDateTime::now_utc()
     }
+
+    fn instant(&self) -> Instant {
+        Instant::now()
+    }
 }
 
-/// A clock that stands still until moved: for tests of expiry and backoff.
+/// A clock that stands still until moved: for tests of expiry, backoff, caches and breakers.
 ///
 /// ```
 /// use reservation_service::clock::{Clock, ManualClock};
@@ -41,23 +49,31 @@ impl Clock for SystemClock {
 /// assert_eq!((clock.now() - before).whole_seconds(), 301);
 /// ```
 #[derive(Debug, Clone)]
-pub struct ManualClock(Arc<Mutex<OffsetDateTime>>);
+pub struct ManualClock(Arc<Mutex<(OffsetDateTime, Instant)>>);
 
 impl ManualClock {
     /// A clock at the system's current time.
     pub fn starting_now() -> Self {
-        ManualClock(Arc::new(Mutex::new(OffsetDateTime::now_utc())))
+        ManualClock(Arc::new(Mutex::new((
+            OffsetDateTime::now_utc(),
+            Instant::now(),
+        ))))
     }
 
     /// Moves the clock forward.
     pub fn advance(&self, by: Duration) {
         let mut now = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        *now += by;
+        now.0 += by;
+        now.1 += by;
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> OffsetDateTime {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).0
+    }
+
+    fn instant(&self) -> Instant {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).1
     }
 }

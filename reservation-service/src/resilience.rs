@@ -4,19 +4,21 @@
 //! when they refuse, so a failing dependency costs a request microseconds instead of its
 //! timeout, and cannot take every connection and task of the service with it.
 //!
-//! The breaker is [`failsafe`]'s state machine: closed until `failures` calls in a row fail,
-//! then open for `open_for` (every call refused), then half-open: the next call is let through,
-//! and its outcome closes or reopens the breaker. States and refusals are exported with
-//! Resilience4j's metric names (see [`crate::metrics`]).
+//! The breaker is closed until `failures` calls in a row fail, then open for `open_for` on the
+//! service's [`Clock`] (every call refused), then half-open: calls are let through, and the
+//! first outcome closes or reopens it. States and refusals are exported with Resilience4j's
+//! metric names (see [`crate::metrics`]).
 
+use crate::clock::SharedClock;
 use crate::metrics::Metrics;
 use crate::setting::{Env, Number, Var};
-use failsafe::backoff::{self, Constant};
-use failsafe::failure_policy::{self, ConsecutiveFailures};
 use std::future::Future;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
+
+#[cfg(doc)]
+use crate::clock::Clock;
 
 const CIRCUIT_BREAKER_FAILURES: Number = Number::count(
     "CIRCUIT_BREAKER_FAILURES",
@@ -89,39 +91,89 @@ pub enum Guarded<E> {
     Failed(E),
 }
 
-/// Reports breaker transitions to the metrics and the log.
-struct Instrument {
+/// Where a breaker is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Calls go through; `failures` in a row failed so far.
+    Closed { failures: u32 },
+    /// Calls are refused until `until`.
+    Open { until: Instant },
+    /// Calls go through; the first outcome decides.
+    HalfOpen,
+}
+
+/// A circuit breaker on the service's clock, reporting its transitions to the metrics and the
+/// log.
+struct Breaker {
     name: &'static str,
+    state: Mutex<State>,
+    failures: u32,
+    open_for: Duration,
+    clock: SharedClock,
     metrics: Metrics,
 }
 
-impl failsafe::Instrument for Instrument {
-    fn on_call_rejected(&self) {
-        self.metrics.breaker_rejected(self.name);
+impl Breaker {
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn on_open(&self) {
-        tracing::warn!(dependency = self.name, "circuit breaker opened");
-        self.metrics.breaker_state(self.name, "open");
+    /// Whether a call may go through now; an open breaker past its wait turns half-open.
+    fn is_call_permitted(&self) -> bool {
+        let mut state = self.state();
+        match *state {
+            State::Closed { .. } | State::HalfOpen => true,
+            State::Open { until } if self.clock.instant() >= until => {
+                *state = State::HalfOpen;
+                tracing::info!(dependency = self.name, "circuit breaker half-open");
+                self.metrics.breaker_state(self.name, "half_open");
+                true
+            }
+            State::Open { .. } => {
+                self.metrics.breaker_rejected(self.name);
+                false
+            }
+        }
     }
 
-    fn on_half_open(&self) {
-        tracing::info!(dependency = self.name, "circuit breaker half-open");
-        self.metrics.breaker_state(self.name, "half_open");
+    fn on_success(&self) {
+        let mut state = self.state();
+        if *state != (State::Closed { failures: 0 }) {
+            let was_closed = matches!(*state, State::Closed { .. });
+            *state = State::Closed { failures: 0 };
+            if !was_closed {
+                self.metrics.breaker_state(self.name, "closed");
+            }
+        }
     }
 
-    fn on_closed(&self) {
-        self.metrics.breaker_state(self.name, "closed");
+    fn on_failure(&self) {
+        let mut state = self.state();
+        let open = match *state {
+            State::Closed { failures } if failures + 1 < self.failures => {
+                *state = State::Closed {
+                    failures: failures + 1,
+                };
+                false
+            }
+            State::Closed { .. } | State::HalfOpen => true,
+            State::Open { .. } => false,
+        };
+        if open {
+            *state = State::Open {
+                until: self.clock.instant() + self.open_for,
+            };
+            tracing::warn!(dependency = self.name, "circuit breaker opened");
+            self.metrics.breaker_state(self.name, "open");
+        }
     }
 }
-
-type Breaker = failsafe::StateMachine<ConsecutiveFailures<Constant>, Instrument>;
 
 /// A circuit breaker and a bulkhead for one dependency; cheap to clone (shared).
 #[derive(Clone)]
 pub struct Guard {
     name: &'static str,
-    breaker: Breaker,
+    breaker: Arc<Breaker>,
     permits: Arc<Semaphore>,
     settings: ResilienceSettings,
     metrics: Metrics,
@@ -131,21 +183,26 @@ impl std::fmt::Debug for Guard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Guard")
             .field("name", &self.name)
-            .field("breaker", &self.breaker)
+            .field("breaker", &*self.breaker.state())
             .finish_non_exhaustive()
     }
 }
 
 impl Guard {
-    /// A closed breaker and an empty bulkhead for the dependency `name` (`payment`,
+    /// A closed breaker on `clock` and an empty bulkhead for the dependency `name` (`payment`,
     /// `inventory`, `eventbridge`, `waiting-room`).
-    pub fn new(name: &'static str, settings: ResilienceSettings, metrics: &Metrics) -> Self {
-        let policy = failure_policy::consecutive_failures(
-            settings.failures.max(1),
-            backoff::constant(settings.open_for),
-        );
-        let instrument = Instrument {
+    pub fn new(
+        name: &'static str,
+        settings: ResilienceSettings,
+        metrics: &Metrics,
+        clock: &SharedClock,
+    ) -> Self {
+        let breaker = Breaker {
             name,
+            state: Mutex::new(State::Closed { failures: 0 }),
+            failures: settings.failures.max(1),
+            open_for: settings.open_for,
+            clock: clock.clone(),
             metrics: metrics.clone(),
         };
         let max = settings.max_concurrent.max(1);
@@ -153,7 +210,7 @@ impl Guard {
         metrics.bulkhead_available(name, max);
         Guard {
             name,
-            breaker: failsafe::StateMachine::new(policy, instrument),
+            breaker: Arc::new(breaker),
             permits: Arc::new(Semaphore::new(max)),
             settings,
             metrics: metrics.clone(),
@@ -204,7 +261,7 @@ impl Guard {
             }
             Err(e) => {
                 if is_failure(&e) {
-                    self.breaker.on_error();
+                    self.breaker.on_failure();
                 } else {
                     self.breaker.on_success();
                 }
@@ -222,15 +279,22 @@ impl Guard {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::ManualClock;
 
-    fn guard(failures: u32, open_ms: u64, max_concurrent: usize) -> (Guard, Metrics) {
+    fn guard(failures: u32, open_ms: u64, max_concurrent: usize) -> (Guard, Metrics, ManualClock) {
         let metrics = Metrics::new();
         let settings = ResilienceSettings {
             failures,
             open_for: Duration::from_millis(open_ms),
             max_concurrent,
         };
-        (Guard::new("payment", settings, &metrics), metrics)
+        let clock = ManualClock::starting_now();
+        let shared: SharedClock = Arc::new(clock.clone());
+        (
+            Guard::new("payment", settings, &metrics, &shared),
+            metrics,
+            clock,
+        )
     }
 
     async fn fail(guard: &Guard) -> Result<(), Guarded<&'static str>> {
@@ -239,7 +303,7 @@ mod tests {
 
     #[tokio::test]
     async fn opens_after_consecutive_failures_and_recovers_through_half_open() {
-        let (guard, metrics) = guard(3, 50, 8);
+        let (guard, metrics, clock) = guard(3, 50, 8);
         for _ in 0..3 {
             assert!(matches!(fail(&guard).await, Err(Guarded::Failed("down"))));
         }
@@ -270,13 +334,15 @@ mod tests {
             "{text}"
         );
 
-        // Half-open after the wait: a failure reopens at once.
-        tokio::time::sleep(Duration::from_millis(60)).await;
+        // Still open just before the wait ends; half-open after it: a failure reopens at once.
+        clock.advance(Duration::from_millis(49));
+        assert!(matches!(fail(&guard).await, Err(Guarded::Refused(_))));
+        clock.advance(Duration::from_millis(1));
         assert!(matches!(fail(&guard).await, Err(Guarded::Failed(_))));
         assert!(matches!(fail(&guard).await, Err(Guarded::Refused(_))));
 
         // Half-open again: a success closes it.
-        tokio::time::sleep(Duration::from_millis(60)).await;
+        clock.advance(Duration::from_millis(50));
         assert!(
             guard
                 .call(async { Ok::<_, &str>(7) }, |_| true)
@@ -293,7 +359,7 @@ mod tests {
 
     #[tokio::test]
     async fn answers_that_are_not_failures_keep_it_closed() {
-        let (guard, _) = guard(2, 10_000, 8);
+        let (guard, _, _) = guard(2, 10_000, 8);
         for _ in 0..5 {
             let declined = guard
                 .call(async { Err::<(), _>("declined") }, |_| false)
@@ -315,15 +381,18 @@ mod tests {
 
     #[tokio::test]
     async fn a_full_bulkhead_refuses_at_once() {
-        let (guard, metrics) = guard(5, 10_000, 2);
+        let (guard, metrics, _) = guard(5, 10_000, 2);
         let (release, wait) = tokio::sync::watch::channel(false);
+        let (started, mut running) = tokio::sync::mpsc::unbounded_channel();
         let slow = || {
             let mut wait = wait.clone();
+            let started = started.clone();
             let guard = guard.clone();
             tokio::spawn(async move {
                 guard
                     .call(
                         async move {
+                            let _ = started.send(());
                             let _ = wait.wait_for(|go| *go).await;
                             Ok::<_, &str>(())
                         },
@@ -334,10 +403,11 @@ mod tests {
             })
         };
         let (a, b) = (slow(), slow());
-        tokio::task::yield_now().await;
-        while guard.permits.available_permits() > 0 {
-            tokio::time::sleep(Duration::from_millis(1)).await;
+        // Both calls hold their permits once they run.
+        for _ in 0..2 {
+            running.recv().await.expect("a call started");
         }
+        assert_eq!(guard.permits.available_permits(), 0);
         let refused = guard.call(async { Ok::<_, &str>(()) }, |_| true).await;
         assert!(matches!(refused, Err(Guarded::Refused(ref m)) if m.contains("in flight")));
         let text = metrics.render();

@@ -79,7 +79,8 @@ impl AppStateBuilder {
     pub fn build(self) -> AppState {
         let settings = self.settings;
         let metrics = Metrics::new();
-        let guard = |name| Guard::new(name, settings.resilience, &metrics);
+        let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let guard = |name| Guard::new(name, settings.resilience, &metrics, &clock);
         let client = crate::metrics::instrument(&self.client, &metrics);
         let admission: Arc<dyn AdmissionVerifier> =
             self.admission.unwrap_or_else(|| match &settings.admission {
@@ -91,6 +92,7 @@ impl AppStateBuilder {
                     url,
                     Duration::from_secs(1),
                     guard("waiting-room"),
+                    clock.clone(),
                 )),
                 AdmissionSettings::Unconfigured => Arc::new(NoAdmission),
             });
@@ -123,7 +125,7 @@ impl AppStateBuilder {
                 hold_ttl: settings.reservations.hold_ttl,
                 idempotency_ttl: settings.reservations.idempotency_ttl,
                 payments,
-                clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+                clock: clock.clone(),
                 metrics: metrics.clone(),
             },
         );
@@ -132,7 +134,7 @@ impl AppStateBuilder {
             burst: per_second * 2.0,
         };
         AppState {
-            jwt: JwtVerifier::from_settings(&settings.jwt),
+            jwt: JwtVerifier::from_settings(&settings.jwt, clock),
             limiter: RateLimiter::new(rate(settings.rate_per_user), rate(settings.rate_global)),
             admission,
             reservations,
@@ -164,13 +166,14 @@ impl AppState {
     /// The schema check of every table, cached for 10 s when it passed (a failure is checked
     /// again at once, so readiness returns as soon as the tables are fixed).
     pub async fn readiness(&self) -> Result<(), SchemaReport> {
+        let clock = self.reservations.clock();
         let mut last_ready = self.last_ready.lock().await;
-        if last_ready.is_some_and(|at| at.elapsed() < Duration::from_secs(10)) {
+        if last_ready.is_some_and(|at| clock.instant() < at + Duration::from_secs(10)) {
             return Ok(());
         }
         let targets = self.reservations.tables().schema_targets();
         let result = dynamo_core::schema::assert_schemas(&self.client, targets).await;
-        *last_ready = result.is_ok().then(Instant::now);
+        *last_ready = result.is_ok().then(|| clock.instant());
         result
     }
 
@@ -184,7 +187,12 @@ impl AppState {
                     client,
                     bus,
                     &self.settings.outbox.source,
-                    Guard::new("eventbridge", self.settings.resilience, &self.metrics),
+                    Guard::new(
+                        "eventbridge",
+                        self.settings.resilience,
+                        &self.metrics,
+                        self.reservations.clock(),
+                    ),
                 ))
             }
             EventSettings::Log => Arc::new(LogSink),

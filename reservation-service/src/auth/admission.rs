@@ -1,6 +1,7 @@
 //! Admission: whether the waiting room admitted a user to an event (the `reservation_token`).
 
 use super::AuthError;
+use crate::clock::SharedClock;
 use crate::upstream::{ReadError, send_read};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use std::collections::HashMap;
@@ -74,6 +75,8 @@ pub struct RemoteAdmission {
     http: reqwest::Client,
     guard: crate::resilience::Guard,
     cache: Mutex<HashMap<[u8; 32], CachedAnswer>>,
+    /// What cached answers age on.
+    clock: SharedClock,
 }
 
 /// An answer of the waiting room: admitted, the reason given, when it was asked.
@@ -95,10 +98,17 @@ impl RemoteAdmission {
     /// Entries kept at most (the cache is emptied when full).
     const CAPACITY: usize = 100_000;
 
-    /// Asks the verifier at `url`, waiting at most `timeout` per attempt, through `guard`.
-    pub fn new(url: &str, timeout: Duration, guard: crate::resilience::Guard) -> Self {
+    /// Asks the verifier at `url`, waiting at most `timeout` per attempt, through `guard`;
+    /// answers age on `clock`.
+    pub fn new(
+        url: &str,
+        timeout: Duration,
+        guard: crate::resilience::Guard,
+        clock: SharedClock,
+    ) -> Self {
         RemoteAdmission {
             guard,
+            clock,
             url: url.to_owned(),
             http: reqwest::Client::builder()
                 .timeout(timeout)
@@ -129,7 +139,7 @@ impl RemoteAdmission {
         } else {
             Self::REFUSED_FOR
         };
-        (at.elapsed() < ttl).then(|| (*admitted, reason.clone()))
+        (self.clock.instant() < *at + ttl).then(|| (*admitted, reason.clone()))
     }
 
     async fn ask(&self, token: &str, user: &str, event: &str) -> Result<AdmissionAnswer, String> {
@@ -176,7 +186,7 @@ impl AdmissionVerifier for RemoteAdmission {
                     }
                     cache.insert(
                         key,
-                        (answer.admitted, answer.reason.clone(), Instant::now()),
+                        (answer.admitted, answer.reason.clone(), self.clock.instant()),
                     );
                     (answer.admitted, answer.reason)
                 }

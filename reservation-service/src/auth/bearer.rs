@@ -3,10 +3,10 @@
 use super::AuthError;
 use super::jwks::{Jwks, KeySource};
 use super::settings::{BearerTokens, JwtSettings};
+use crate::clock::SharedClock;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::ExposeSecret;
 use std::sync::Arc;
-use std::time::Instant;
 
 /// The claims the service reads.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -42,8 +42,8 @@ impl Keys {
         Keys::Secret(Arc::new(DecodingKey::from_secret(secret.as_bytes())))
     }
 
-    fn from_source(source: KeySource) -> Self {
-        Keys::Jwks(Arc::new(Jwks::new(source)))
+    fn from_source(source: KeySource, clock: SharedClock) -> Self {
+        Keys::Jwks(Arc::new(Jwks::new(source, clock)))
     }
 }
 
@@ -72,7 +72,8 @@ fn validation(algorithm: Algorithm, issuer: Option<&str>, audience: Option<&str>
 
 impl JwtVerifier {
     /// The verifier `settings` configure.
-    pub fn from_settings(settings: &JwtSettings) -> Self {
+    /// Fetched keys age on `clock`.
+    pub fn from_settings(settings: &JwtSettings, clock: SharedClock) -> Self {
         let issuer = settings.issuer.as_deref();
         let (keys, algorithm, issuer) = match &settings.tokens {
             BearerTokens::Hs256 { secret } => (
@@ -81,7 +82,7 @@ impl JwtVerifier {
                 issuer,
             ),
             BearerTokens::Jwks { url } => (
-                Keys::from_source(KeySource::Url(url.clone())),
+                Keys::from_source(KeySource::Url(url.clone()), clock),
                 Algorithm::RS256,
                 issuer,
             ),
@@ -92,7 +93,11 @@ impl JwtVerifier {
                     issuer: issuer.to_owned(),
                     jwks_uri: Default::default(),
                 };
-                (Keys::from_source(source), Algorithm::RS256, Some(issuer))
+                (
+                    Keys::from_source(source, clock),
+                    Algorithm::RS256,
+                    Some(issuer),
+                )
             }
             BearerTokens::Unconfigured => (Keys::None, Algorithm::RS256, issuer),
         };
@@ -116,7 +121,7 @@ impl JwtVerifier {
         if let Keys::Jwks(jwks) = &self.keys {
             let mut last = jwks.last_attempt.lock().await;
             let result = jwks.refresh().await;
-            *last = Some(Instant::now());
+            *last = Some(jwks.clock.instant());
             match result {
                 Ok(n) => tracing::info!(keys = n, source = %jwks.source, "JWKS loaded"),
                 Err(e) => {

@@ -2,6 +2,7 @@
 //! again for an unknown key id at most once a second.
 
 use super::AuthError;
+use crate::clock::SharedClock;
 use jsonwebtoken::DecodingKey;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -51,10 +52,12 @@ pub(super) struct Jwks {
     http: reqwest::Client,
     keys: tokio::sync::RwLock<KeySet>,
     pub(super) last_attempt: tokio::sync::Mutex<Option<Instant>>,
+    /// What fetched keys age on.
+    pub(super) clock: SharedClock,
 }
 
 impl Jwks {
-    pub(super) fn new(source: KeySource) -> Self {
+    pub(super) fn new(source: KeySource, clock: SharedClock) -> Self {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(3))
             .build()
@@ -64,6 +67,7 @@ impl Jwks {
             http,
             keys: Default::default(),
             last_attempt: Default::default(),
+            clock,
         }
     }
 
@@ -127,14 +131,15 @@ impl Jwks {
             })
             .collect();
         let n = keys.len();
-        *self.keys.write().await = (keys, Some(Instant::now()));
+        *self.keys.write().await = (keys, Some(self.clock.instant()));
         Ok(n)
     }
 
     pub(super) async fn key(&self, kid: &str) -> Result<Arc<DecodingKey>, AuthError> {
         {
             let keys = self.keys.read().await;
-            let fresh = keys.1.is_some_and(|at| at.elapsed() < KEYS_MAX_AGE);
+            let now = self.clock.instant();
+            let fresh = keys.1.is_some_and(|at| now < at + KEYS_MAX_AGE);
             if let Some(key) = keys.0.get(kid)
                 && fresh
             {
@@ -144,11 +149,11 @@ impl Jwks {
         let failure = {
             // Held while fetching: requests waiting behind a fetch then find it recent.
             let mut last = self.last_attempt.lock().await;
-            if last.is_some_and(|t| t.elapsed() < MIN_REFETCH) {
+            if last.is_some_and(|t| self.clock.instant() < t + MIN_REFETCH) {
                 None
             } else {
                 let result = self.refresh().await;
-                *last = Some(Instant::now());
+                *last = Some(self.clock.instant());
                 result.err()
             }
         };

@@ -9,7 +9,6 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 /// Serves `router` on a free local port; the base URL.
 pub async fn serve(router: Router) -> String {
@@ -116,10 +115,8 @@ async fn payment(State(state): State<PaymentState>, Path(id): Path<String>) -> R
         "pay_pending" => {
             Json(json!({"payment_intent_id": id, "status": "PENDING"})).into_response()
         }
-        "pay_slow" => {
-            tokio::time::sleep(Duration::from_secs(3)).await;
-            approved(None)
-        }
+        // Never answers: the service's timeout must.
+        "pay_slow" => std::future::pending().await,
         "pay_flaky" if n == 0 => StatusCode::SERVICE_UNAVAILABLE.into_response(),
         "pay_flaky" => approved(None),
         _ => StatusCode::NOT_FOUND.into_response(),
@@ -268,9 +265,9 @@ impl WaitingRoom {
 /// inventory-api: an in-process tonic server of `inventory.v1.Inventory` over one event's
 /// seats, each priced `price` KRW. CommitReservation commits all seats or none;
 /// ReleaseHold releases the seats committed to the reservation. Faults on demand:
-/// [`InventoryStub::delay_checks`] answers CheckAvailability late, and
-/// [`InventoryStub::delay_commits`] applies a commit at once but answers late (its answer is
-/// lost to a caller with a shorter deadline).
+/// [`InventoryStub::stall_checks`] never answers CheckAvailability, and
+/// [`InventoryStub::stall_commits`] applies a commit at once but never answers it (the answer
+/// is lost to a caller with a deadline; the stalled call ends when the caller gives up).
 #[derive(Clone)]
 pub struct InventoryStub {
     pub address: String,
@@ -281,10 +278,10 @@ pub struct InventoryStub {
 struct InventoryState {
     /// seat → (price, holder).
     seats: Mutex<std::collections::BTreeMap<String, (u64, Option<String>)>>,
-    check_delay_ms: std::sync::atomic::AtomicU64,
-    commit_delay_ms: std::sync::atomic::AtomicU64,
-    /// Every n-th commit answers after `commit_delay_ms` (0: every commit).
-    slow_every: AtomicUsize,
+    /// CheckAvailability never answers.
+    stall_checks: std::sync::atomic::AtomicBool,
+    /// Every n-th commit is applied but never answered (0: none).
+    stall_every: AtomicUsize,
     commits: AtomicUsize,
     releases: AtomicUsize,
     /// The `traceparent` of every call that carried one.
@@ -330,18 +327,15 @@ impl InventoryStub {
         InventoryStub { address, state }
     }
 
-    /// CheckAvailability answers after `delay`.
-    pub fn delay_checks(&self, delay: Duration) {
-        let ms = u64::try_from(delay.as_millis()).expect("ms");
-        self.state.check_delay_ms.store(ms, Ordering::SeqCst);
+    /// CheckAvailability never answers (`true`) or answers at once again (`false`).
+    pub fn stall_checks(&self, stall: bool) {
+        self.state.stall_checks.store(stall, Ordering::SeqCst);
     }
 
-    /// Every `every`-th CommitReservation (every one for 1) is applied at once and answered
-    /// after `delay`.
-    pub fn delay_commits(&self, delay: Duration, every: usize) {
-        let ms = u64::try_from(delay.as_millis()).expect("ms");
-        self.state.commit_delay_ms.store(ms, Ordering::SeqCst);
-        self.state.slow_every.store(every, Ordering::SeqCst);
+    /// Every `every`-th CommitReservation (every one for 1; none for 0) is applied at once and
+    /// never answered.
+    pub fn stall_commits(&self, every: usize) {
+        self.state.stall_every.store(every, Ordering::SeqCst);
     }
 
     /// Each seat's holder.
@@ -376,8 +370,9 @@ impl inventory::inventory_server::Inventory for InventoryState {
         request: tonic::Request<inventory::CheckAvailabilityRequest>,
     ) -> Result<tonic::Response<inventory::CheckAvailabilityResponse>, tonic::Status> {
         self.saw(&request);
-        let delay = self.check_delay_ms.load(Ordering::SeqCst);
-        tokio::time::sleep(Duration::from_millis(delay)).await;
+        if self.stall_checks.load(Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
         let seats = self.seats.lock().expect("lock");
         let answer = request
             .into_inner()
@@ -431,10 +426,9 @@ impl inventory::inventory_server::Inventory for InventoryState {
                 unavailable_seat_ids: unavailable,
             }
         };
-        let every = self.slow_every.load(Ordering::SeqCst);
-        if every == 0 || n.is_multiple_of(every) {
-            let delay = self.commit_delay_ms.load(Ordering::SeqCst);
-            tokio::time::sleep(Duration::from_millis(delay)).await;
+        let every = self.stall_every.load(Ordering::SeqCst);
+        if every != 0 && n.is_multiple_of(every) {
+            std::future::pending::<()>().await;
         }
         Ok(tonic::Response::new(answer))
     }

@@ -287,6 +287,7 @@ mod eventbridge {
     use aws_sdk_eventbridge::operation::put_events::{PutEventsError, PutEventsOutput};
     use aws_sdk_eventbridge::types::PutEventsResultEntry;
     use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    use reservation_service::clock::{ManualClock, SharedClock};
     use reservation_service::metrics::Metrics;
     use reservation_service::resilience::{Guard, ResilienceSettings};
 
@@ -295,6 +296,7 @@ mod eventbridge {
             "eventbridge",
             ResilienceSettings::default(),
             &Metrics::new(),
+            &(Arc::new(ManualClock::starting_now()) as SharedClock),
         )
     }
 
@@ -401,11 +403,18 @@ mod eventbridge {
             open_for: Duration::from_millis(300),
             max_concurrent: 4,
         };
+        // The breaker's own clock: the relay's moves on its own below.
+        let breaker_clock = ManualClock::starting_now();
         let sink = EventBridgeSink::new(
             client,
             "tickets",
             "ticket.reservation",
-            Guard::new("eventbridge", settings, &metrics),
+            Guard::new(
+                "eventbridge",
+                settings,
+                &metrics,
+                &(Arc::new(breaker_clock.clone()) as SharedClock),
+            ),
         );
         for _ in 0..2 {
             assert!(sink.publish(&[event(1)]).await[0].is_err());
@@ -447,7 +456,7 @@ mod eventbridge {
         );
 
         // Half-open after the wait: the next call goes through and closes it.
-        tokio::time::sleep(Duration::from_millis(350)).await;
+        breaker_clock.advance(Duration::from_millis(300));
         let pass = relay.pass().await.expect("pass");
         assert_eq!(pass.published, 1, "{pass:?}");
         assert!(sink.ready().is_ok());
