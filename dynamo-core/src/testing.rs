@@ -50,6 +50,22 @@ pub enum TestingError {
     Config(#[from] ConfigError),
 }
 
+/// A client that never reaches DynamoDB (nothing listens where it points, and it is not
+/// retried): for unit tests that build requests and transactions, e.g. with
+/// [`TransactWrite::canceled_with`](crate::TransactWrite::canceled_with), without sending them.
+pub fn offline_client() -> Client {
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            "offline", "offline", None, None, "offline",
+        ))
+        .endpoint_url("http://127.0.0.1:9")
+        .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
+        .build();
+    Client::from_conf(config)
+}
+
 /// A test's view of DynamoDB Local: a client and a table prefix of its own.
 #[derive(Debug, Clone)]
 pub struct DynamoLocal {

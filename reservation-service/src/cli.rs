@@ -138,10 +138,7 @@ pub async fn run(cli: Cli) -> ExitCode {
                 &account,
                 settings.outbox.events.bus(),
             );
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&policy).unwrap_or_default()
-            );
+            println!("{policy:#}");
             Ok(())
         }
         Command::ExportTerraform => {
@@ -207,7 +204,7 @@ fn cloudformation(format: Format, names: &crate::store::TableNames) -> String {
     let template = crate::store::cloudformation_template_named(names);
     match format {
         Format::Yaml => dynamo_core::schema::cloudformation::to_yaml(&template),
-        Format::Json => serde_json::to_string_pretty(&template).unwrap_or_default() + "\n",
+        Format::Json => format!("{template:#}\n"),
     }
 }
 

@@ -278,6 +278,60 @@ fn same_key(a: &Item, b: &Item) -> bool {
             .all(|(name, value)| b.iter().any(|(n, v)| n == name && v == value))
 }
 
+#[cfg(feature = "testing")]
+impl TransactWrite {
+    /// The error DynamoDB answers when it cancels this transaction because the writes at
+    /// `failures` (by [`Handle::index`]) failed with these codes, the others having passed
+    /// their conditions: for unit tests of code that handles cancellations, without DynamoDB.
+    /// A failed condition is explained as the item not existing.
+    ///
+    /// ```
+    /// # use dynamo_core::{DynamoEntity, Table, TransactWrite};
+    /// # use dynamo_core::table::CancellationCode;
+    /// # #[derive(DynamoEntity)] #[dynamo(table_name = "seats")] struct Seat { #[pk] id: String, holder: Option<String> }
+    /// let client = dynamo_core::testing::offline_client();
+    /// let seats = Table::<Seat>::new(&client);
+    /// let mut tx = TransactWrite::new(&client);
+    /// let seat = tx.add(seats.update(SeatKey::new("A-1")).set(Seat::fields().holder, Some("h1".to_owned())));
+    /// let error = tx.canceled_with([(seat.index(), CancellationCode::ConditionalCheckFailed)]);
+    /// assert!(error.cancellation().is_some_and(|c| c.condition_failed(seat)));
+    /// ```
+    pub fn canceled_with(
+        &self,
+        failures: impl IntoIterator<Item = (usize, CancellationCode)>,
+    ) -> Error {
+        let mut failures: Vec<_> = failures.into_iter().collect();
+        failures.sort_by_key(|(index, _)| *index);
+        let reasons = failures
+            .into_iter()
+            .filter_map(|(index, code)| {
+                let (action, target) = self.targets.get(index)?;
+                let explanation = match code {
+                    CancellationCode::ConditionalCheckFailed => target.explain(None),
+                    _ => None,
+                };
+                Some(CancellationReason {
+                    index,
+                    action: *action,
+                    table: target.table.to_string(),
+                    key: Some(target.key.clone()),
+                    code,
+                    message: None,
+                    item: None,
+                    explanation,
+                })
+            })
+            .collect();
+        Error::canceled(
+            Operation::TransactWriteItems,
+            Cancellation {
+                transaction: self.id,
+                reasons,
+            },
+        )
+    }
+}
+
 /// The reasons a transaction was canceled: one per write (or read) that failed, each found by
 /// its [`Handle`].
 #[derive(Debug, Clone, PartialEq)]

@@ -20,7 +20,7 @@ use reservation_service::domain::CreateReservation;
 use reservation_service::metrics::Metrics;
 use reservation_service::services::inventory::Offer;
 use reservation_service::services::{
-    Reservations, ReservationsConfig, SeatsTable, SimulatedPayments,
+    IdempotentRequest, Reservations, ReservationsConfig, SeatsTable, SimulatedPayments,
 };
 use reservation_service::store::{Seat, SeatState, TableNames, Tables};
 use std::process::ExitCode;
@@ -268,9 +268,13 @@ async fn run(
                     async move {
                         let ids = reservations.new_hold_ids();
                         let hold = ids.hold(&request.user_id, &request);
-                        let key = format!("raw-{i}");
+                        let once = IdempotentRequest {
+                            user: request.user_id.clone(),
+                            key: format!("raw-{i}"),
+                            hash: "0".into(),
+                        };
                         let hold = reservations
-                            .hold_transaction(&hold, &key, "0", &offers)
+                            .hold_transaction(&hold, &once, &offers)
                             .await
                             .map_err(|_| 0u16)?;
                         hold.tx.send().await.map_err(|_| 0)

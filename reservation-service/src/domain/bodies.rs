@@ -131,6 +131,6 @@ mod tests {
             payment_intent_id: "pay_1".into(),
         })
         .expect("serializes");
-        assert_eq!(parse_confirm(&confirm).expect("valid"), "pay_1");
+        assert_eq!(parse_confirm(&confirm).expect("valid").as_str(), "pay_1");
     }
 }

@@ -62,3 +62,11 @@ pub enum Error {
     #[error("{0}")]
     Internal(String),
 }
+
+/// `value` as JSON text: what the service stores (responses, event payloads). Its own types
+/// always serialize; should one ever fail, the request fails rather than store an empty
+/// payload.
+pub fn to_json(value: &impl serde::Serialize, what: &str) -> Result<String, Error> {
+    serde_json::to_string(value)
+        .map_err(|e| Error::Internal(format!("{what} cannot be written as JSON: {e}")))
+}

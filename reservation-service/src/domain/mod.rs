@@ -10,7 +10,7 @@ pub mod money;
 pub mod request;
 pub mod reservation;
 
-pub use error::Error;
+pub use error::{Error, to_json};
 pub use money::Money;
-pub use request::{CreateReservation, ReservationId};
+pub use request::{CreateReservation, PaymentIntentId, ReservationId};
 pub use reservation::{Action, ReservationStatus};

@@ -118,11 +118,28 @@ pub fn parse_create(body: &Value, max_seats: usize) -> Result<CreateReservation,
 }
 
 /// Parses the body of `POST /v1/reservations/{id}/confirm`: the payment intent.
-pub fn parse_confirm(body: &Value) -> Result<String, Error> {
+pub fn parse_confirm(body: &Value) -> Result<PaymentIntentId, Error> {
     let body = body
         .as_object()
         .ok_or_else(|| Error::Invalid("the body must be a JSON object".into()))?;
-    text(body, "payment_intent_id", 128)
+    text(body, "payment_intent_id", 128).map(PaymentIntentId)
+}
+
+/// The payment API's id of a payment (`payment_intent_id`): up to 128 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PaymentIntentId(String);
+
+impl PaymentIntentId {
+    /// The id.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for PaymentIntentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 /// A reservation id: `rsv_` and up to 60 ASCII letters and digits (a UUIDv7 when the service
@@ -135,6 +152,11 @@ impl ReservationId {
     #[allow(clippy::new_without_default)]
     pub fn new() -> Self {
         ReservationId(new_id("rsv"))
+    }
+
+    /// The id in `s`, or "not found": anything else cannot name a reservation.
+    pub fn parse_existing(s: &str) -> Result<Self, Error> {
+        Self::parse(s).ok_or_else(|| Error::NotFound(format!("reservation {s} does not exist")))
     }
 
     /// The id in `s`, if it is one (anything else cannot name a reservation).

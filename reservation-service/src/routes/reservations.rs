@@ -3,12 +3,13 @@
 
 use super::error::{ApiError, ErrorBody};
 use super::extractors::{IdempotencyKey, JsonBody, User};
+use crate::domain::ReservationId;
 use crate::domain::bodies::{
     CancelReservationResponse, ConfirmReservationRequest, ConfirmReservationResponse,
     CreateReservationRequest, CreateReservationResponse, ReservationView,
 };
 use crate::domain::request::{parse_confirm, parse_create};
-use crate::services::{Outcome, StoredResponse, request_hash};
+use crate::services::{IdempotentRequest, Outcome, StoredResponse};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -53,8 +54,8 @@ pub(crate) async fn create(
         .admission
         .verify(&request.reservation_token, &user, &request.event_id)
         .await?;
-    let hash = request_hash("POST", "/v1/reservations", Some(&body));
-    let outcome = state.reservations.hold(&user, request, &key, &hash).await?;
+    let request_once = IdempotentRequest::new(user, key, "POST", "/v1/reservations", Some(&body));
+    let outcome = state.reservations.hold(&request_once, request).await?;
     Ok(answer(outcome))
 }
 
@@ -90,16 +91,16 @@ pub(crate) async fn confirm(
     IdempotencyKey(key): IdempotencyKey,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
+    let id = ReservationId::parse_existing(&id)?;
     let payment = parse_confirm(&body)?;
-    let hash = request_hash(
+    let request = IdempotentRequest::new(
+        user,
+        key,
         "POST",
         &format!("/v1/reservations/{id}/confirm"),
         Some(&body),
     );
-    let outcome = state
-        .reservations
-        .confirm(&user, &id, &payment, &key, &hash)
-        .await?;
+    let outcome = state.reservations.confirm(&request, &id, &payment).await?;
     Ok(answer(outcome))
 }
 
@@ -132,8 +133,15 @@ pub(crate) async fn cancel(
     Path(id): Path<String>,
     IdempotencyKey(key): IdempotencyKey,
 ) -> Result<Response, ApiError> {
-    let hash = request_hash("POST", &format!("/v1/reservations/{id}/cancel"), None);
-    let outcome = state.reservations.cancel(&user, &id, &key, &hash).await?;
+    let id = ReservationId::parse_existing(&id)?;
+    let request = IdempotentRequest::new(
+        user,
+        key,
+        "POST",
+        &format!("/v1/reservations/{id}/cancel"),
+        None,
+    );
+    let outcome = state.reservations.cancel(&request, &id).await?;
     Ok(answer(outcome))
 }
 
@@ -160,6 +168,7 @@ pub(crate) async fn get(
     User(user): User,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
+    let id = ReservationId::parse_existing(&id)?;
     let view = state.reservations.view(&user, &id).await?;
     Ok(axum::Json(view).into_response())
 }

@@ -25,12 +25,11 @@ pub struct StoredResponse {
 
 impl StoredResponse {
     /// `body` serialized as JSON.
-    pub fn json(status: u16, body: &impl serde::Serialize) -> Self {
-        StoredResponse {
+    pub fn json(status: u16, body: &impl serde::Serialize) -> Result<Self, Error> {
+        Ok(StoredResponse {
             status,
-            // Serializing these plain structs cannot fail.
-            body: serde_json::to_string(body).unwrap_or_default(),
-        }
+            body: crate::domain::to_json(body, "the response")?,
+        })
     }
 }
 
@@ -68,6 +67,36 @@ pub struct Idempotency {
     wait: Duration,
     clock: SharedClock,
     metrics: Metrics,
+}
+
+/// One request that must take effect once: its user, its `Idempotency-Key`, and the hash of
+/// what it asks (method, path, body), which tells a retry from a different request reusing the
+/// key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotentRequest {
+    /// The authenticated user: keys are per user.
+    pub user: String,
+    /// The `Idempotency-Key`.
+    pub key: String,
+    /// [`request_hash`] of the request.
+    pub hash: String,
+}
+
+impl IdempotentRequest {
+    /// The request `method path` with `body`, by `user` under `key`.
+    pub fn new(
+        user: impl Into<String>,
+        key: impl Into<String>,
+        method: &str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Self {
+        IdempotentRequest {
+            user: user.into(),
+            key: key.into(),
+            hash: request_hash(method, path, body),
+        }
+    }
 }
 
 /// SHA-256 of the method, the path and the body's canonical JSON (keys sorted, no spaces).
@@ -146,16 +175,14 @@ impl Idempotency {
     /// key when the execution fails so a retry executes again.
     pub async fn run<F, Fut>(
         &self,
-        user: &str,
-        key: &str,
-        hash: &str,
+        request: &IdempotentRequest,
         execute: F,
     ) -> Result<Outcome, Error>
     where
         F: FnOnce(Lock) -> Fut,
         Fut: Future<Output = (Lock, Result<StoredResponse, Error>)>,
     {
-        let outcome = match self.begin(user, key, hash).await {
+        let outcome = match self.begin(request).await {
             Ok(Begin::Replay(response)) => Ok(Outcome::Replayed(response)),
             Ok(Begin::Execute(lock)) => {
                 let (lock, result) = execute(lock).await;
@@ -184,10 +211,10 @@ impl Idempotency {
 
     /// Claims `key` for this request, or finds what to replay. Concurrent duplicates wait
     /// briefly for the first execution and replay its response.
-    pub async fn begin(&self, user: &str, key: &str, hash: &str) -> Result<Begin, Error> {
+    pub async fn begin(&self, request: &IdempotentRequest) -> Result<Begin, Error> {
         let started = std::time::Instant::now();
         loop {
-            match self.try_claim(user, key, hash).await? {
+            match self.try_claim(request).await? {
                 Some(begin) => return Ok(begin),
                 None if started.elapsed() < self.wait => {
                     tokio::time::sleep(Duration::from_millis(50)).await
@@ -203,13 +230,14 @@ impl Idempotency {
     }
 
     /// One attempt: `None` means another execution holds the lock.
-    async fn try_claim(&self, user: &str, key: &str, hash: &str) -> Result<Option<Begin>, Error> {
+    async fn try_claim(&self, request: &IdempotentRequest) -> Result<Option<Begin>, Error> {
+        let hash = request.hash.as_str();
         let now = self.now();
         let ttl = now + i64::try_from(self.ttl.as_secs()).unwrap_or(300);
         let record = IdempotencyRecord {
-            user_id: user.to_owned(),
-            idempotency_key: key.to_owned(),
-            request_hash: hash.to_owned(),
+            user_id: request.user.clone(),
+            idempotency_key: request.key.clone(),
+            request_hash: request.hash.clone(),
             status: IdempotencyStatus::InProgress,
             owner: uuid::Uuid::new_v4().simple().to_string(),
             lock_expires_at: now + LOCK_SECONDS,
@@ -252,16 +280,14 @@ impl Idempotency {
     pub fn record(
         &self,
         tx: &mut TransactWrite,
-        user: &str,
-        key: &str,
-        hash: &str,
+        request: &IdempotentRequest,
         response: &StoredResponse,
     ) -> Handle<IdempotencyRecord> {
         let now = self.now();
         let record = IdempotencyRecord {
-            user_id: user.to_owned(),
-            idempotency_key: key.to_owned(),
-            request_hash: hash.to_owned(),
+            user_id: request.user.clone(),
+            idempotency_key: request.key.clone(),
+            request_hash: request.hash.clone(),
             status: IdempotencyStatus::Completed,
             owner: String::new(),
             lock_expires_at: now,
@@ -269,25 +295,27 @@ impl Idempotency {
             response_body: Some(response.body.clone()),
             ttl: now + i64::try_from(self.ttl.as_secs()).unwrap_or(300),
         };
-        tx.add(self.table.put(record).condition(claimable(hash, now)))
+        tx.add(
+            self.table
+                .put(record)
+                .condition(claimable(&request.hash, now)),
+        )
     }
 
     /// What an earlier request with this key left: its response to replay, a conflict when the
     /// key was used for another request, or `None` when the key is free or being executed.
     pub async fn lookup(
         &self,
-        user: &str,
-        key: &str,
-        hash: &str,
+        request: &IdempotentRequest,
     ) -> Result<Option<StoredResponse>, Error> {
         let existing = self
             .table
-            .get(IdempotencyRecordKey::new(user, key))
+            .get(IdempotencyRecordKey::new(&request.user, &request.key))
             .consistent_read()
             .send()
             .await?;
         match existing {
-            Some(existing) => stored(existing, hash, self.now()),
+            Some(existing) => stored(existing, &request.hash, self.now()),
             None => Ok(None),
         }
     }

@@ -8,7 +8,7 @@ pub mod inventory;
 pub mod payment;
 pub mod reservations;
 
-pub use idempotency::{Idempotency, Outcome, StoredResponse, request_hash};
+pub use idempotency::{Idempotency, IdempotentRequest, Outcome, StoredResponse, request_hash};
 pub use inventory::{GrpcInventory, Inventory, SeatsTable};
 pub use payment::{
     HttpPayments, NoPayments, PaymentError, PaymentFuture, PaymentGateway, PaymentSettings,

@@ -3,7 +3,7 @@
 //! all. With a remote [`Inventory`], the seats change outside the transaction and an outbox
 //! task compensates what the transaction did not commit (`services::inventory`).
 
-use super::idempotency::{Idempotency, Lock, Outcome, StoredResponse};
+use super::idempotency::{Idempotency, IdempotentRequest, Lock, Outcome, StoredResponse};
 use super::inventory::{Inventory, InventoryWrites, NewHold, Offer};
 use super::payment::{PaymentError, PaymentGateway};
 use crate::clock::SharedClock;
@@ -14,7 +14,9 @@ use crate::domain::bodies::{
 use crate::domain::events::{Cancelled, Confirmed, DomainEvent, Expired, HoldCreated};
 use crate::domain::request::new_id;
 use crate::domain::reservation::check_transition;
-use crate::domain::{Action, CreateReservation, Error, Money, ReservationId, ReservationStatus};
+use crate::domain::{
+    Action, CreateReservation, Error, Money, PaymentIntentId, ReservationId, ReservationStatus,
+};
 use crate::metrics::Metrics;
 use crate::setting::{Env, Number, Var};
 use crate::store::{
@@ -23,7 +25,7 @@ use crate::store::{
 };
 use dynamo_core::{
     Entity, ErrorKind, TransactWrite, Update,
-    table::{Cancellation, Handle},
+    table::{Cancellation, CancellationCode, Handle},
 };
 use std::future::Future;
 use std::sync::Arc;
@@ -188,14 +190,14 @@ impl Reservations {
         aggregate_id: &str,
         event: &E,
         now: OffsetDateTime,
-    ) -> OutboxEvent {
-        OutboxEvent::pending(
+    ) -> Result<OutboxEvent, Error> {
+        Ok(OutboxEvent::pending(
             E::TYPE,
             aggregate_id,
-            serde_json::to_string(event).unwrap_or_default(),
+            crate::domain::to_json(event, E::TYPE)?,
             now,
             now.unix_timestamp(),
-        )
+        ))
     }
 
     /// Holds the seats: 201 `{reservation_id, hold_expires_at}`, once per user and
@@ -210,35 +212,29 @@ impl Reservations {
     /// `services::inventory`.)
     pub async fn hold(
         &self,
-        user: &str,
-        request: CreateReservation,
-        key: &str,
-        hash: &str,
+        request: &IdempotentRequest,
+        hold: CreateReservation,
     ) -> Result<Outcome, Error> {
-        let outcome = self
-            .timed("hold", self.try_hold(user, &request, key, hash))
-            .await;
+        let outcome = self.timed("hold", self.try_hold(request, &hold)).await;
         self.idempotency.count(&outcome);
         outcome
     }
 
     async fn try_hold(
         &self,
-        user: &str,
-        request: &CreateReservation,
-        key: &str,
-        hash: &str,
+        request: &IdempotentRequest,
+        create: &CreateReservation,
     ) -> Result<Outcome, Error> {
         let offers = match self
             .inventory
-            .offer(&request.event_id, &request.seat_ids, self.clock.now())
+            .offer(&create.event_id, &create.seat_ids, self.clock.now())
             .await
         {
             Ok(offers) => offers,
             // Taken, perhaps by this very request's first attempt: a replay answers as the
             // first answered.
             Err(taken @ Error::SeatsTaken(_)) => {
-                return match self.idempotency.lookup(user, key, hash).await? {
+                return match self.idempotency.lookup(request).await? {
                     Some(stored) => Ok(Outcome::Replayed(stored)),
                     None => Err(taken),
                 };
@@ -248,10 +244,10 @@ impl Reservations {
         // One reservation id for every attempt: a remote inventory's commit of it is
         // idempotent, so a retry after a transaction conflict reuses the seats it took.
         let ids = self.new_hold_ids();
-        let hold = ids.hold(user, request);
+        let hold = ids.hold(&request.user, create);
         let mut taken = false;
         let result = self
-            .hold_attempts(&hold, key, hash, &offers, &mut taken)
+            .hold_attempts(&hold, request, &offers, &mut taken)
             .await;
         if taken && !matches!(result, Ok(Outcome::Executed(_))) {
             // Taken outside the transaction but not committed: give back (the relay executes
@@ -267,8 +263,7 @@ impl Reservations {
     async fn hold_attempts(
         &self,
         hold: &NewHold<'_>,
-        key: &str,
-        hash: &str,
+        request: &IdempotentRequest,
         offers: &[Offer],
         taken: &mut bool,
     ) -> Result<Outcome, Error> {
@@ -279,7 +274,7 @@ impl Reservations {
                 key: record,
                 reservation_id,
                 stored,
-            } = self.hold_transaction(hold, key, hash, offers).await?;
+            } = self.hold_transaction(hold, request, offers).await?;
             *taken = true;
             let error = match tx.send().await {
                 Ok(()) => {
@@ -299,24 +294,15 @@ impl Reservations {
                 None if error.kind() == ErrorKind::TransactionConflict => None,
                 None => return Err(error.into()),
             };
-            if let Some(stored) = self.idempotency.lookup(hold.user_id, key, hash).await? {
+            if let Some(stored) = self.idempotency.lookup(request).await? {
                 return Ok(Outcome::Replayed(stored));
             }
             if let Some(canceled) = canceled {
-                let lost = inventory.lost(canceled);
-                if !lost.is_empty() {
-                    return Err(Error::SeatsTaken(lost));
-                }
-                if inventory.compensation_claimed(canceled) {
-                    return Err(Error::Timeout {
-                        dependency: "the inventory",
-                        detail:
-                            "the hold took longer than its compensation's grace; its seats are released"
-                                .into(),
-                    });
-                }
-                if !canceled.is_conflict_only() {
-                    return Err(lock_lost_or_internal(canceled, record));
+                match Refusal::of(canceled, &inventory, None, Some(record)) {
+                    Refusal::SeatsLost(lost) => return Err(Error::SeatsTaken(lost)),
+                    // Another transaction on these seats or this key is committing.
+                    Refusal::Conflict => {}
+                    other => return Err(other.into_error()),
                 }
             }
             // Another transaction on these seats or this key is committing: look again shortly.
@@ -349,8 +335,7 @@ impl Reservations {
     pub async fn hold_transaction(
         &self,
         hold: &NewHold<'_>,
-        key: &str,
-        hash: &str,
+        request: &IdempotentRequest,
         offers: &[Offer],
     ) -> Result<HoldTransaction, Error> {
         let (user, event_id, seat_ids) = (hold.user_id, hold.event_id, hold.seat_ids);
@@ -370,7 +355,7 @@ impl Reservations {
                 reservation_id: reservation_id.clone(),
                 hold_expires_at: rfc3339(hold_until),
             },
-        );
+        )?;
         let mut tx = TransactWrite::new(&self.client);
         let inventory = self.inventory.take(&mut tx, hold, offers).await?;
         let quantity = u32::try_from(seat_ids.len()).unwrap_or(u32::MAX);
@@ -387,7 +372,7 @@ impl Reservations {
                 currency: total.currency.clone(),
             },
             now,
-        );
+        )?;
         let reservation = Reservation {
             reservation_id: reservation_id.clone(),
             event_id: event_id.to_owned(),
@@ -398,7 +383,7 @@ impl Reservations {
             total_price: Some(total.amount),
             currency: Some(total.currency),
             hold_expires_at: hold_until,
-            idempotency_key: key.to_owned(),
+            idempotency_key: request.key.clone(),
             order_id: None,
             created_at: now,
             updated_at: now,
@@ -407,7 +392,7 @@ impl Reservations {
         };
         tx.add(self.tables.reservations.put(reservation).create_only());
         tx.add(self.tables.outbox.put(event).create_only());
-        let key = self.idempotency.record(&mut tx, user, key, hash, &stored);
+        let key = self.idempotency.record(&mut tx, request, &stored);
         Ok(HoldTransaction {
             tx,
             inventory,
@@ -418,9 +403,8 @@ impl Reservations {
     }
 
     /// A reservation by id, checked to belong to `user`.
-    pub async fn find(&self, user: &str, reservation_id: &str) -> Result<Reservation, Error> {
-        let not_found = || Error::NotFound(format!("reservation {reservation_id} does not exist"));
-        let id = ReservationId::parse(reservation_id).ok_or_else(not_found)?;
+    pub async fn find(&self, user: &str, id: &ReservationId) -> Result<Reservation, Error> {
+        let not_found = || Error::NotFound(format!("reservation {id} does not exist"));
         let page = self
             .tables
             .reservations
@@ -432,15 +416,15 @@ impl Reservations {
         let reservation = page.items.into_iter().next().ok_or_else(not_found)?;
         if reservation.user_id != user {
             return Err(Error::NotOwner(format!(
-                "reservation {reservation_id} belongs to another user"
+                "reservation {id} belongs to another user"
             )));
         }
         Ok(reservation)
     }
 
     /// The API view of `user`'s reservation; a hold past its end shows as `EXPIRED`.
-    pub async fn view(&self, user: &str, reservation_id: &str) -> Result<ReservationView, Error> {
-        let reservation = self.timed("get", self.find(user, reservation_id)).await?;
+    pub async fn view(&self, user: &str, id: &ReservationId) -> Result<ReservationView, Error> {
+        let reservation = self.timed("get", self.find(user, id)).await?;
         Ok(ReservationView {
             status: reservation
                 .status
@@ -461,15 +445,13 @@ impl Reservations {
     /// while it runs.
     pub async fn confirm(
         &self,
-        user: &str,
-        reservation_id: &str,
-        payment_intent_id: &str,
-        key: &str,
-        hash: &str,
+        request: &IdempotentRequest,
+        reservation_id: &ReservationId,
+        payment: &PaymentIntentId,
     ) -> Result<Outcome, Error> {
-        let run = self.idempotency.run(user, key, hash, |lock| async {
+        let run = self.idempotency.run(request, |lock| async {
             let result = self
-                .confirm_locked(user, reservation_id, payment_intent_id, &lock)
+                .confirm_locked(&request.user, reservation_id, payment, &lock)
                 .await;
             (lock, result)
         });
@@ -479,11 +461,12 @@ impl Reservations {
     async fn confirm_locked(
         &self,
         user: &str,
-        reservation_id: &str,
-        payment_intent_id: &str,
+        id: &ReservationId,
+        payment: &PaymentIntentId,
         lock: &Lock,
     ) -> Result<StoredResponse, Error> {
-        let reservation = self.find(user, reservation_id).await?;
+        let (reservation_id, payment_intent_id) = (id.as_str(), payment.as_str());
+        let reservation = self.find(user, id).await?;
         let now = self.clock.now();
         let status = reservation.status.at(reservation.hold_expires_at, now);
         check_transition(reservation_id, status, Action::Confirm)?;
@@ -516,7 +499,7 @@ impl Reservations {
                 order_id: order_id.clone(),
                 status: ReservationStatus::Confirmed.as_str().to_owned(),
             },
-        );
+        )?;
         let event = Confirmed {
             reservation_id: reservation_id.to_owned(),
             order_id: order_id.clone(),
@@ -540,7 +523,7 @@ impl Reservations {
             created_at: now,
         };
         let r = Reservation::fields();
-        let event = self.outbox_event(reservation_id, &event, now);
+        let event = self.outbox_event(reservation_id, &event, now)?;
         // Still held, and the hold has not ended (`gsi2sk` is its end, epoch seconds; the seats
         // table's conditions check the end too, for holds written without it).
         let ended = r
@@ -569,13 +552,14 @@ impl Reservations {
                 Ok(response)
             }
             Err(e) => match e.cancellation() {
-                Some(canceled) if !seats.lost(canceled).is_empty() => {
-                    Err(Error::Expired(reservation_id.to_owned()))
-                }
-                Some(canceled) if canceled.reason(held).is_some() => Err(self
-                    .state_changed(user, reservation_id, Action::Confirm)
-                    .await),
-                Some(canceled) => Err(lock_lost_or_internal(canceled, lock)),
+                Some(canceled) => match Refusal::of(canceled, &seats, Some(held), Some(lock)) {
+                    // A seat no longer held by the reservation: its hold ended.
+                    Refusal::SeatsLost(_) => Err(Error::Expired(reservation_id.to_owned())),
+                    Refusal::ReservationChanged => {
+                        Err(self.state_changed(user, id, Action::Confirm).await)
+                    }
+                    other => Err(other.into_error()),
+                },
                 None => Err(e.into()),
             },
         }
@@ -585,13 +569,13 @@ impl Reservations {
     /// `Idempotency-Key`.
     pub async fn cancel(
         &self,
-        user: &str,
-        reservation_id: &str,
-        key: &str,
-        hash: &str,
+        request: &IdempotentRequest,
+        reservation_id: &ReservationId,
     ) -> Result<Outcome, Error> {
-        let run = self.idempotency.run(user, key, hash, |lock| async {
-            let result = self.cancel_locked(user, reservation_id, &lock).await;
+        let run = self.idempotency.run(request, |lock| async {
+            let result = self
+                .cancel_locked(&request.user, reservation_id, &lock)
+                .await;
             (lock, result)
         });
         self.timed("cancel", run).await
@@ -600,10 +584,11 @@ impl Reservations {
     async fn cancel_locked(
         &self,
         user: &str,
-        reservation_id: &str,
+        id: &ReservationId,
         lock: &Lock,
     ) -> Result<StoredResponse, Error> {
-        let reservation = self.find(user, reservation_id).await?;
+        let reservation_id = id.as_str();
+        let reservation = self.find(user, id).await?;
         let now = self.clock.now();
         let status = reservation.status.at(reservation.hold_expires_at, now);
         check_transition(reservation_id, status, Action::Cancel)?;
@@ -612,14 +597,14 @@ impl Reservations {
             &CancelReservationResponse {
                 status: ReservationStatus::Cancelled.as_str().to_owned(),
             },
-        );
+        )?;
         let event = Cancelled {
             reservation_id: reservation_id.to_owned(),
             event_id: reservation.event_id.clone(),
             user_id: user.to_owned(),
             seat_ids: reservation.seat_ids.clone(),
         };
-        let event = self.outbox_event(reservation_id, &event, now);
+        let event = self.outbox_event(reservation_id, &event, now)?;
         let Closing {
             mut tx,
             seats,
@@ -641,14 +626,12 @@ impl Reservations {
                 Ok(response)
             }
             Err(e) => match e.cancellation() {
-                Some(canceled)
-                    if canceled.reason(held).is_some() || !seats.lost(canceled).is_empty() =>
-                {
-                    Err(self
-                        .state_changed(user, reservation_id, Action::Cancel)
-                        .await)
-                }
-                Some(canceled) => Err(lock_lost_or_internal(canceled, lock)),
+                Some(canceled) => match Refusal::of(canceled, &seats, Some(held), Some(lock)) {
+                    Refusal::SeatsLost(_) | Refusal::ReservationChanged => {
+                        Err(self.state_changed(user, id, Action::Cancel).await)
+                    }
+                    other => Err(other.into_error()),
+                },
                 None => Err(e.into()),
             },
         }
@@ -689,7 +672,7 @@ impl Reservations {
             seat_ids: reservation.seat_ids.clone(),
             hold_expires_at: rfc3339(reservation.hold_expires_at),
         };
-        let event = self.outbox_event(id, &event, now);
+        let event = self.outbox_event(id, &event, now)?;
         let ended = r.gsi2sk.lt(Some(now.unix_timestamp()));
         let closing = self
             .close_hold(reservation, ReservationStatus::Expired, event, now, |u| {
@@ -768,8 +751,9 @@ impl Reservations {
     }
 
     /// The error for a reservation whose state changed under a transaction.
-    async fn state_changed(&self, user: &str, reservation_id: &str, action: Action) -> Error {
-        match self.find(user, reservation_id).await {
+    async fn state_changed(&self, user: &str, id: &ReservationId, action: Action) -> Error {
+        let reservation_id = id.as_str();
+        match self.find(user, id).await {
             Ok(r) => {
                 let status = r.status.at(r.hold_expires_at, self.clock.now());
                 match check_transition(reservation_id, status, action) {
@@ -784,25 +768,84 @@ impl Reservations {
     }
 }
 
-/// Why a transaction holding an idempotency `lock` (or writing its record) was canceled, when no
-/// seat or reservation condition explains it.
-fn lock_lost_or_internal(canceled: &Cancellation, lock: Handle<IdempotencyRecord>) -> Error {
-    if canceled.reason(lock).is_some() {
-        return Error::IdempotencyConflict {
-            message: "the request took too long and another request with this Idempotency-Key took over; retry".into(),
-            retry_after: Some(1),
-        };
+/// Why DynamoDB canceled a transaction that makes or ends a hold, read from the handles of its
+/// writes: each transition decides what it means for the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Refusal {
+    /// These seats' conditions failed: taken by someone else, or no longer held by the
+    /// reservation.
+    SeatsLost(Vec<String>),
+    /// A relay claimed the remote inventory's compensation: the hold outlived its grace.
+    CompensationClaimed,
+    /// DynamoDB throttled a write (its partition or index was over its throughput).
+    Throttled,
+    /// The reservation's condition failed: it changed state meanwhile.
+    ReservationChanged,
+    /// The `Idempotency-Key`'s record was taken over by another request.
+    LockLost,
+    /// Other transactions were changing the same items.
+    Conflict,
+    /// Anything else, in DynamoDB's words.
+    Other(String),
+}
+
+impl Refusal {
+    /// The refusal `canceled` says, most specific first.
+    fn of(
+        canceled: &Cancellation,
+        seats: &InventoryWrites,
+        reservation: Option<Handle<Reservation>>,
+        record: Option<Handle<IdempotencyRecord>>,
+    ) -> Self {
+        let lost = seats.lost(canceled);
+        if !lost.is_empty() {
+            return Refusal::SeatsLost(lost);
+        }
+        if seats.compensation_claimed(canceled) {
+            return Refusal::CompensationClaimed;
+        }
+        let reasons = canceled.reasons();
+        if reasons.iter().any(|r| r.code.is_throttling()) {
+            return Refusal::Throttled;
+        }
+        if reservation.is_some_and(|r| canceled.condition_failed(r)) {
+            return Refusal::ReservationChanged;
+        }
+        if record.is_some_and(|r| canceled.reason(r).is_some()) {
+            return Refusal::LockLost;
+        }
+        if reasons
+            .iter()
+            .any(|r| r.code == CancellationCode::TransactionConflict)
+        {
+            return Refusal::Conflict;
+        }
+        Refusal::Other(canceled.to_string())
     }
-    if canceled
-        .reasons()
-        .iter()
-        .any(|r| r.code == dynamo_core::table::CancellationCode::TransactionConflict)
-    {
-        return Error::Contended(
-            "the reservation is being changed by another request; retry".into(),
-        );
+
+    /// What the caller is told when the transition has nothing more specific to say.
+    fn into_error(self) -> Error {
+        match self {
+            Refusal::SeatsLost(seats) => Error::SeatsTaken(seats),
+            Refusal::CompensationClaimed => Error::Timeout {
+                dependency: "the inventory",
+                detail: "the hold took longer than its compensation's grace; its seats are released"
+                    .into(),
+            },
+            Refusal::Throttled => Error::Unavailable {
+                dependency: "DynamoDB",
+                detail: "DynamoDB throttled the transaction; retry shortly".into(),
+            },
+            Refusal::ReservationChanged | Refusal::Conflict => Error::Contended(
+                "the reservation is being changed by another request; retry".into(),
+            ),
+            Refusal::LockLost => Error::IdempotencyConflict {
+                message: "the request took too long and another request with this Idempotency-Key took over; retry".into(),
+                retry_after: Some(1),
+            },
+            Refusal::Other(why) => Error::Internal(format!("transaction canceled: {why}")),
+        }
     }
-    Error::Internal(format!("transaction canceled: {canceled}"))
 }
 
 /// A transaction that ends a hold, before the transition adds its own writes.
@@ -854,4 +897,176 @@ pub struct HoldTransaction {
     pub reservation_id: String,
     /// The response body stored with the idempotency record.
     pub stored: StoredResponse,
+}
+
+#[cfg(test)]
+mod tests {
+    //! The failure handling of the transitions, on transactions built offline and canceled as
+    //! DynamoDB cancels them: no DynamoDB needed.
+
+    use super::*;
+    use crate::services::inventory::RELEASE_TASK;
+    use crate::store::{IdempotencyRecordKey, OutboxEventKey, ReservationKey, SeatKey, TableNames};
+    use dynamo_core::table::CancellationCode::{
+        ConditionalCheckFailed, ProvisionedThroughputExceeded, TransactionConflict, ValidationError,
+    };
+
+    /// A transaction like a confirmation's: two seats, the reservation, the key's record, and
+    /// (for remote inventories) a compensation.
+    struct Confirmation {
+        tx: TransactWrite,
+        seats: InventoryWrites,
+        reservation: Handle<Reservation>,
+        record: Handle<IdempotencyRecord>,
+    }
+
+    fn confirmation(with_compensation: bool) -> Confirmation {
+        let client = dynamo_core::testing::offline_client();
+        let tables = Tables::new(&client, &TableNames::prefixed(""));
+        let (s, r, i) = (
+            crate::store::Seat::fields(),
+            Reservation::fields(),
+            IdempotencyRecord::fields(),
+        );
+        let mut tx = TransactWrite::new(&client);
+        let mut seats = InventoryWrites::default();
+        for seat in ["A-1", "A-2"] {
+            let update = tables
+                .seats
+                .update(SeatKey::new("evt_1", seat))
+                .set(s.holder, None);
+            seats.seats.push((seat.to_owned(), tx.add(update)));
+        }
+        if with_compensation {
+            let delete = tables
+                .outbox
+                .delete(OutboxEventKey::new("obx_1", RELEASE_TASK));
+            seats.compensation = Some(tx.add(delete));
+        }
+        let reservation = tx.add(
+            tables
+                .reservations
+                .update(ReservationKey::new("rsv_1", "evt_1"))
+                .set(r.status, ReservationStatus::Confirmed),
+        );
+        let record = tx.add(
+            tables
+                .idempotency
+                .update(IdempotencyRecordKey::new("u1", "k1"))
+                .set(i.status, crate::store::IdempotencyStatus::Completed),
+        );
+        Confirmation {
+            tx,
+            seats,
+            reservation,
+            record,
+        }
+    }
+
+    /// The refusal of `c` canceled with `failures`.
+    fn refusal(c: &Confirmation, failures: &[(usize, CancellationCode)]) -> Refusal {
+        let error = c.tx.canceled_with(failures.iter().cloned());
+        let canceled = error.cancellation().expect("canceled");
+        Refusal::of(canceled, &c.seats, Some(c.reservation), Some(c.record))
+    }
+
+    #[test]
+    fn lost_seats_are_named_before_anything_else() {
+        let c = confirmation(false);
+        let seat = c.seats.seats[1].1.index();
+        assert_eq!(
+            refusal(
+                &c,
+                &[
+                    (seat, ConditionalCheckFailed),
+                    (c.reservation.index(), ConditionalCheckFailed)
+                ]
+            ),
+            Refusal::SeatsLost(vec!["A-2".to_owned()])
+        );
+        assert!(matches!(
+            Refusal::SeatsLost(vec!["A-2".into()]).into_error(),
+            Error::SeatsTaken(seats) if seats == ["A-2"]
+        ));
+    }
+
+    #[test]
+    fn a_changed_reservation_a_lost_lock_and_conflicts_are_told_apart() {
+        let c = confirmation(false);
+        assert_eq!(
+            refusal(&c, &[(c.reservation.index(), ConditionalCheckFailed)]),
+            Refusal::ReservationChanged
+        );
+        assert_eq!(
+            refusal(&c, &[(c.record.index(), ConditionalCheckFailed)]),
+            Refusal::LockLost
+        );
+        assert!(matches!(
+            Refusal::LockLost.into_error(),
+            Error::IdempotencyConflict {
+                retry_after: Some(1),
+                ..
+            }
+        ));
+        let seat = c.seats.seats[0].1.index();
+        assert_eq!(
+            refusal(
+                &c,
+                &[
+                    (seat, TransactionConflict),
+                    (c.record.index(), TransactionConflict)
+                ]
+            ),
+            Refusal::LockLost,
+            "the record's own reason says the lock is at stake"
+        );
+        assert_eq!(
+            refusal(&c, &[(seat, TransactionConflict)]),
+            Refusal::Conflict
+        );
+        assert!(matches!(
+            Refusal::Conflict.into_error(),
+            Error::Contended(_)
+        ));
+    }
+
+    #[test]
+    fn throttling_is_unavailable_never_a_business_error() {
+        let c = confirmation(false);
+        let refused = refusal(
+            &c,
+            &[
+                (c.reservation.index(), ProvisionedThroughputExceeded),
+                (c.record.index(), TransactionConflict),
+            ],
+        );
+        assert_eq!(refused, Refusal::Throttled);
+        assert!(matches!(
+            refused.into_error(),
+            Error::Unavailable {
+                dependency: "DynamoDB",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_claimed_compensation_is_a_timeout_and_the_unexpected_is_internal() {
+        let c = confirmation(true);
+        let compensation = c.seats.compensation.expect("compensation").index();
+        assert_eq!(
+            refusal(&c, &[(compensation, ConditionalCheckFailed)]),
+            Refusal::CompensationClaimed
+        );
+        assert!(matches!(
+            Refusal::CompensationClaimed.into_error(),
+            Error::Timeout {
+                dependency: "the inventory",
+                ..
+            }
+        ));
+        let other = refusal(&c, &[(c.reservation.index(), ValidationError)]);
+        assert!(matches!(&other, Refusal::Other(why) if why.contains("ValidationError")));
+        assert!(matches!(other.into_error(), Error::Internal(_)));
+    }
 }

@@ -178,19 +178,19 @@ impl GrpcInventory {
         seat_ids: &[String],
         now: OffsetDateTime,
         due: i64,
-    ) -> OutboxEvent {
+    ) -> Result<OutboxEvent, Error> {
         let release = Release {
             reservation_id: reservation_id.to_owned(),
             event_id: event_id.to_owned(),
             seat_ids: seat_ids.to_vec(),
         };
-        OutboxEvent::pending(
+        Ok(OutboxEvent::pending(
             RELEASE_TASK,
             reservation_id,
-            serde_json::to_string(&release).unwrap_or_default(),
+            crate::domain::to_json(&release, RELEASE_TASK)?,
             now,
             due,
-        )
+        ))
     }
 
     fn task_key(id: &str) -> OutboxEventKey {
@@ -287,7 +287,7 @@ impl Inventory for GrpcInventory {
                 hold.seat_ids,
                 hold.now,
                 hold.now.unix_timestamp().saturating_add(grace),
-            );
+            )?;
             task.outbox_id = hold.compensation_id.to_owned();
             match self.outbox.put(task).create_only().send().await {
                 Ok(()) => {}
@@ -381,8 +381,11 @@ impl Inventory for GrpcInventory {
             now,
             now.unix_timestamp(),
         );
-        tx.add(self.outbox.put(task).create_only());
-        Box::pin(std::future::ready(Ok(InventoryWrites::default())))
+        let added = task.map(|task| {
+            tx.add(self.outbox.put(task).create_only());
+            InventoryWrites::default()
+        });
+        Box::pin(std::future::ready(added))
     }
 
     fn give_back<'a>(&'a self, release: &'a Release) -> InventoryFuture<'a, Result<(), String>> {
