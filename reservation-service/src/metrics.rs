@@ -13,7 +13,7 @@
 //! | `dynamodb_request_duration_seconds` | histogram | `operation`, `outcome` (`ok`, `error`) |
 //! | `dynamodb_throttles_total` | counter | `operation` (every throttled attempt, retried or not) |
 //!
-//! The families the seed's Spring service exported (Micrometer names) are there too, so its
+//! The families the original Spring service exported (Micrometer names) are there too, so its
 //! dashboards keep working:
 //!
 //! | metric | type | labels |

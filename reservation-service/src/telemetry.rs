@@ -3,7 +3,7 @@
 //! Logs: JSON on stderr (`LOG_FORMAT=pretty` for humans), filtered by `RUST_LOG` (default
 //! `info`). Every request logs one line with its trace id (`routes::middleware`).
 //!
-//! Traces: with `OTEL_EXPORTER_OTLP_ENDPOINT` (or seed 003's `OTLP_ENDPOINT`), spans are
+//! Traces: with `OTEL_EXPORTER_OTLP_ENDPOINT` (or the Spring service's `OTLP_ENDPOINT`), spans are
 //! exported over OTLP/HTTP to `<endpoint>/v1/traces`. A request continues the W3C
 //! `traceparent` it brings; its DynamoDB operations, inventory calls (gRPC), payment and
 //! waiting-room calls are child spans, and the calls carry `traceparent` on to those systems.

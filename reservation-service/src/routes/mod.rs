@@ -47,7 +47,7 @@ pub(crate) fn openapi_json() -> String {
     openapi::to_json(&endpoints().1)
 }
 
-/// Swagger UI at `/swagger-ui/` (and `/swagger-ui.html`, the seed's address) for
+/// Swagger UI at `/swagger-ui/` (and `/swagger-ui.html`, the Spring service's address) for
 /// `/v3/api-docs`. Its files are inside the binary: nothing is fetched at build or run time.
 fn swagger_ui() -> Router<Arc<AppState>> {
     let ui = utoipa_swagger_ui::SwaggerUi::new("/swagger-ui")

@@ -1,5 +1,5 @@
 //! Operations: liveness, readiness (the tables match their definitions), metrics, and the
-//! Spring Boot actuator paths the seed's probes and dashboards use (`/actuator/...`).
+//! Spring Boot actuator paths the original service's probes and dashboards use (`/actuator/...`).
 
 use crate::state::AppState;
 use axum::extract::State;

@@ -73,7 +73,7 @@ impl CallError {
 }
 
 /// inventory-api at `INVENTORY_GRPC_ADDRESS`. Each call has the deadline `INVENTORY_TIMEOUT_MS`
-/// (under seed 003's 250 ms) and goes through the inventory's circuit breaker and bulkhead;
+/// (under the inventory service's 250 ms) and goes through the inventory's circuit breaker and bulkhead;
 /// the channel connects lazily, so start-up never waits for the inventory.
 #[derive(Clone)]
 pub struct GrpcInventory {

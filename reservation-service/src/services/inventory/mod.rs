@@ -5,7 +5,7 @@
 //! - [`SeatsTable`] (the default): the seats are items of the service's seats table, and every
 //!   change to them is part of the reservation's own transaction: seats and reservation commit
 //!   together or not at all.
-//! - [`GrpcInventory`] (`INVENTORY_GRPC_ADDRESS`): seed 003's inventory-api over gRPC
+//! - [`GrpcInventory`] (`INVENTORY_GRPC_ADDRESS`): the ticketing platform's inventory-api over gRPC
 //!   (`proto/inventory/v1/inventory.proto`). A remote call cannot join a DynamoDB transaction,
 //!   so the service keeps the two consistent with a compensation written to the outbox
 //!   *before* the seats are committed remotely: an `inventory.release` task, due only after a
