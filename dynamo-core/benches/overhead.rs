@@ -10,7 +10,6 @@
 #![allow(missing_docs)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use dynamo_core::Table;
 use std::hint::black_box;
 
 #[path = "common/items.rs"]
@@ -20,15 +19,9 @@ mod items;
 mod calls;
 
 use calls::*;
-use items::Item;
 
 fn bench(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let client = canned_client();
-    let table = Table::<Item>::new(&client);
+    let (rt, client, table) = setup();
     let mut group = c.benchmark_group("overhead");
     macro_rules! compare {
         ($($name:literal => $raw:ident, $typed:ident;)*) => {$(

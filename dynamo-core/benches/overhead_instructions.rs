@@ -19,7 +19,6 @@ mod calls;
 #[path = "common/items.rs"]
 mod items;
 
-use calls::canned_client;
 use items::Item;
 
 const CALLS: u64 = 1_000;
@@ -50,12 +49,7 @@ macro_rules! measured {
 
         /// Runs the loop `name` (in the child process), after a few uncounted calls.
         fn run(name: &str) -> bool {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            let client = canned_client();
-            let table = Table::<Item>::new(&client);
+            let (rt, client, table) = calls::setup();
             match name {
                 $(
                     stringify!($raw) => {

@@ -34,6 +34,24 @@ pub struct Number {
 }
 
 impl Number {
+    /// A whole number in `unit`, `default` unless set, accepted between `min` and `max`.
+    const fn new(
+        name: &'static str,
+        default: u64,
+        (min, max): (u64, u64),
+        unit: Unit,
+        doc: &'static str,
+    ) -> Self {
+        Number {
+            name,
+            default,
+            min,
+            max,
+            unit,
+            doc,
+        }
+    }
+
     /// A count.
     pub const fn count(
         name: &'static str,
@@ -42,14 +60,7 @@ impl Number {
         max: u64,
         doc: &'static str,
     ) -> Self {
-        Number {
-            name,
-            default,
-            min,
-            max,
-            unit: Unit::Count,
-            doc,
-        }
+        Self::new(name, default, (min, max), Unit::Count, doc)
     }
 
     /// A duration in seconds.
@@ -60,14 +71,7 @@ impl Number {
         max: u64,
         doc: &'static str,
     ) -> Self {
-        Number {
-            name,
-            default,
-            min,
-            max,
-            unit: Unit::Seconds,
-            doc,
-        }
+        Self::new(name, default, (min, max), Unit::Seconds, doc)
     }
 
     /// A duration in milliseconds.
@@ -78,14 +82,7 @@ impl Number {
         max: u64,
         doc: &'static str,
     ) -> Self {
-        Number {
-            name,
-            default,
-            min,
-            max,
-            unit: Unit::Millis,
-            doc,
-        }
+        Self::new(name, default, (min, max), Unit::Millis, doc)
     }
 
     /// The default, as a count.

@@ -18,6 +18,17 @@ fn json_item(n: usize) -> String {
 }
 
 /// An SDK client whose HTTP client answers each operation with a canned response.
+/// A runtime, the canned client and the table on it: what both overhead benchmarks run on.
+pub fn setup() -> (tokio::runtime::Runtime, Client, Table<Item>) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let client = canned_client();
+    let table = Table::<Item>::new(&client);
+    (rt, client, table)
+}
+
 pub fn canned_client() -> Client {
     let get = format!(r#"{{"Item":{}}}"#, json_item(1));
     let update = format!(r#"{{"Attributes":{}}}"#, json_item(1));

@@ -1,8 +1,7 @@
 //! [`Delete`]: removes an item.
 
 use super::Table;
-use super::capacity::WithCapacity;
-use super::write::{Body, Mode, Nothing, Old, Returning, Write, WriteRequest, send_write};
+use super::write::{Body, Mode, Nothing, Old, Returning, Write, WriteRequest, write_options};
 use crate::error::{Error, Operation};
 use crate::expr::{Condition, Path};
 use crate::mapping::entity::{Entity, Versioned};
@@ -55,12 +54,7 @@ impl<E: Entity> Delete<E> {
 }
 
 impl<E: Entity, R: Returning<E>> Delete<E, R> {
-    /// Deletes only if `condition` holds (combined with AND). When it does not, the error says
-    /// which clause was false and what was found.
-    pub fn condition(mut self, condition: Condition) -> Self {
-        self.condition = super::and(self.condition, Some(condition));
-        self
-    }
+    write_options!("Deletes", "delete");
 
     /// Fails with [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) when there is no such
     /// item (in a transaction: cancels it).
@@ -77,28 +71,6 @@ impl<E: Entity, R: Returning<E>> Delete<E, R> {
     {
         let attribute = E::SCHEMA.version_attribute.unwrap_or_default();
         self.condition(Path::new(attribute).eq(version))
-    }
-
-    /// Asks DynamoDB for the capacity the write consumes; the span records it.
-    pub fn return_consumed_capacity(mut self) -> Self {
-        self.capacity = true;
-        self
-    }
-
-    /// Sends the delete alone.
-    pub async fn send(self) -> Result<R::Output, Error> {
-        self.sent().await.map(|r| r.value)
-    }
-
-    /// Sends the delete alone and returns the capacity it consumed too.
-    pub async fn send_with_capacity(mut self) -> Result<WithCapacity<R::Output>, Error> {
-        self.capacity = true;
-        self.sent().await
-    }
-
-    async fn sent(self) -> Result<WithCapacity<R::Output>, Error> {
-        let (table, capacity) = (self.table.clone(), self.capacity);
-        send_write::<E, R>(&table, self.request()?, capacity).await
     }
 
     fn request(self) -> Result<WriteRequest, Error> {

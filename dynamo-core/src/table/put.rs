@@ -1,7 +1,6 @@
 //! [`Put`]: writes a whole item.
 
-use super::capacity::WithCapacity;
-use super::write::{Body, Mode, Nothing, Old, Returning, Write, WriteRequest, send_write};
+use super::write::{Body, Mode, Nothing, Old, Returning, Write, WriteRequest, write_options};
 use super::{Table, versioned};
 use crate::error::{Error, Operation};
 use crate::expr::Condition;
@@ -56,40 +55,13 @@ impl<E: Entity> Put<E> {
 }
 
 impl<E: Entity, R: Returning<E>> Put<E, R> {
-    /// Writes only if `condition` holds (combined with AND). When it does not, the error says
-    /// which clause was false and what was found.
-    pub fn condition(mut self, condition: Condition) -> Self {
-        self.condition = super::and(self.condition, Some(condition));
-        self
-    }
+    write_options!("Writes", "put");
 
     /// Creates the item: the put fails with
     /// [`ErrorKind::ConditionFailed`](crate::ErrorKind::ConditionFailed) if an item with this
     /// key exists.
     pub fn create_only(self) -> Self {
         self.condition(Condition::item_not_exists::<E>())
-    }
-
-    /// Asks DynamoDB for the capacity the write consumes; the span records it.
-    pub fn return_consumed_capacity(mut self) -> Self {
-        self.capacity = true;
-        self
-    }
-
-    /// Sends the put alone.
-    pub async fn send(self) -> Result<R::Output, Error> {
-        self.sent().await.map(|r| r.value)
-    }
-
-    /// Sends the put alone and returns the capacity it consumed too.
-    pub async fn send_with_capacity(mut self) -> Result<WithCapacity<R::Output>, Error> {
-        self.capacity = true;
-        self.sent().await
-    }
-
-    async fn sent(self) -> Result<WithCapacity<R::Output>, Error> {
-        let (table, capacity) = (self.table.clone(), self.capacity);
-        send_write::<E, R>(&table, self.request()?, capacity).await
     }
 
     fn request(self) -> Result<WriteRequest, Error> {

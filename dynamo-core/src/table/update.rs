@@ -1,8 +1,7 @@
 //! [`Update`]: changes some attributes of an item.
 
 use super::Table;
-use super::capacity::WithCapacity;
-use super::write::{Body, Mode, New, Nothing, Old, Returning, Write, WriteRequest, send_write};
+use super::write::{Body, Mode, New, Nothing, Old, Returning, Write, WriteRequest, write_options};
 use crate::error::{Error, Operation};
 use crate::expr::{Condition, Path, UpdateExpr};
 use crate::keys::partition::IndexKeys;
@@ -87,6 +86,8 @@ impl<E: Entity> Update<E> {
 }
 
 impl<E: Entity, R: Returning<E>> Update<E, R> {
+    write_options!("Updates", "update");
+
     /// `SET attr = value`; `None` (or an empty set) removes the attribute.
     pub fn set<T: DynamoValue>(mut self, attr: Attr<T>, value: impl ValueOf<T>) -> Self {
         self.actions = self.actions.set(attr, value.into_value());
@@ -193,13 +194,6 @@ impl<E: Entity, R: Returning<E>> Update<E, R> {
         self
     }
 
-    /// Updates only if `condition` holds (combined with AND). When it does not, the error says
-    /// which clause was false and what was found.
-    pub fn condition(mut self, condition: Condition) -> Self {
-        self.condition = super::and(self.condition, Some(condition));
-        self
-    }
-
     /// Creates the item when it does not exist, instead of failing with
     /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound).
     ///
@@ -221,28 +215,6 @@ impl<E: Entity, R: Returning<E>> Update<E, R> {
     {
         let attribute = E::SCHEMA.version_attribute.unwrap_or_default();
         self.condition(Path::new(attribute).eq(version))
-    }
-
-    /// Asks DynamoDB for the capacity the write consumes; the span records it.
-    pub fn return_consumed_capacity(mut self) -> Self {
-        self.capacity = true;
-        self
-    }
-
-    /// Sends the update alone.
-    pub async fn send(self) -> Result<R::Output, Error> {
-        self.sent().await.map(|r| r.value)
-    }
-
-    /// Sends the update alone and returns the capacity it consumed too.
-    pub async fn send_with_capacity(mut self) -> Result<WithCapacity<R::Output>, Error> {
-        self.capacity = true;
-        self.sent().await
-    }
-
-    async fn sent(self) -> Result<WithCapacity<R::Output>, Error> {
-        let (table, capacity) = (self.table.clone(), self.capacity);
-        send_write::<E, R>(&table, self.request()?, capacity).await
     }
 
     fn request(self) -> Result<WriteRequest, Error> {

@@ -259,37 +259,29 @@ impl WriteRequest {
         let target = self.target;
         let span = span(&target.table, op, None);
         let level = capacity::level(capacity);
+        // The three operations' builders and outputs are different types with the same
+        // methods and fields.
+        macro_rules! sent {
+            ($builder:expr) => {
+                $builder
+                    .table_name(&*target.table)
+                    .return_values(return_value)
+                    .set_return_consumed_capacity(level)
+                    .send()
+                    .in_span(span.clone())
+                    .await
+                    .map(|o| (o.attributes, o.consumed_capacity))
+                    .map_err(|err| target.failed(op, err))
+            };
+        }
         let returned = match self.body {
-            Body::Put(item) => with_condition!(client.put_item(), e)
-                .table_name(&*target.table)
-                .set_item(Some(item))
-                .return_values(return_value)
-                .set_return_consumed_capacity(level)
-                .send()
-                .in_span(span.clone())
-                .await
-                .map(|o| (o.attributes, o.consumed_capacity))
-                .map_err(|err| target.failed(op, err)),
-            Body::Update(_) => with_expressions!(client.update_item(), e)
-                .table_name(&*target.table)
-                .set_key(Some(target.key.clone()))
-                .return_values(return_value)
-                .set_return_consumed_capacity(level)
-                .send()
-                .in_span(span.clone())
-                .await
-                .map(|o| (o.attributes, o.consumed_capacity))
-                .map_err(|err| target.failed(op, err)),
-            Body::Delete => with_condition!(client.delete_item(), e)
-                .table_name(&*target.table)
-                .set_key(Some(target.key.clone()))
-                .return_values(return_value)
-                .set_return_consumed_capacity(level)
-                .send()
-                .in_span(span.clone())
-                .await
-                .map(|o| (o.attributes, o.consumed_capacity))
-                .map_err(|err| target.failed(op, err)),
+            Body::Put(item) => sent!(with_condition!(client.put_item(), e).set_item(Some(item))),
+            Body::Update(_) => {
+                sent!(with_expressions!(client.update_item(), e).set_key(Some(target.key.clone())))
+            }
+            Body::Delete => {
+                sent!(with_condition!(client.delete_item(), e).set_key(Some(target.key.clone())))
+            }
             Body::ConditionCheck => Err(Error::validation(
                 &target.table,
                 Operation::TransactWriteItems,
@@ -439,6 +431,46 @@ impl<E: Entity> Returning<E> for New {
         }
     }
 }
+
+/// What every write sent alone offers: its condition, the capacity it consumed, and sending it.
+/// A write type has `table`, `condition` and `capacity` fields and a `request()` method;
+/// `$verb` and `$what` word the docs ("Updates", "update").
+macro_rules! write_options {
+    ($verb:literal, $what:literal) => {
+        #[doc = concat!($verb, " only if `condition` holds (combined with AND). When it does not, the")]
+        /// error says which clause was false and what was found.
+        pub fn condition(mut self, condition: Condition) -> Self {
+            self.condition = super::and(self.condition, Some(condition));
+            self
+        }
+
+        /// Asks DynamoDB for the capacity the write consumes; the span records it.
+        pub fn return_consumed_capacity(mut self) -> Self {
+            self.capacity = true;
+            self
+        }
+
+        #[doc = concat!("Sends the ", $what, " alone.")]
+        pub async fn send(self) -> Result<R::Output, Error> {
+            self.sent().await.map(|r| r.value)
+        }
+
+        #[doc = concat!("Sends the ", $what, " alone and returns the capacity it consumed too.")]
+        pub async fn send_with_capacity(
+            mut self,
+        ) -> Result<super::capacity::WithCapacity<R::Output>, Error> {
+            self.capacity = true;
+            self.sent().await
+        }
+
+        async fn sent(self) -> Result<super::capacity::WithCapacity<R::Output>, Error> {
+            let (table, capacity) = (self.table.clone(), self.capacity);
+            super::write::send_write::<E, R>(&table, self.request()?, capacity).await
+        }
+    };
+}
+
+pub(crate) use write_options;
 
 /// Sends `write` alone and reads back what its mode `R` asks for.
 pub(crate) async fn send_write<E: Entity, R: Returning<E>>(

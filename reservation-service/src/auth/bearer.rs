@@ -1,4 +1,4 @@
-//! Bearer JWTs: HS256 with a shared secret, or RS256 with the keys of the issuer ([`super::jwks`]).
+//! Bearer JWTs: HS256 with a shared secret, or RS256 with the keys of the issuer (fetched and cached by the `jwks` module).
 
 use super::AuthError;
 use super::jwks::{Jwks, KeySource};

@@ -1,5 +1,5 @@
 //! Who is calling and whether they were admitted: bearer JWTs ([`bearer`]: HS256, or RS256 with
-//! the issuer's keys from [`jwks`]) and the waiting room's admission tokens ([`admission`]), as
+//! the issuer's keys from its JWKS) and the waiting room's admission tokens ([`admission`]), as
 //! their settings configure them ([`settings`]).
 
 pub mod admission;
