@@ -3,7 +3,7 @@
 use super::Table;
 use super::write::{Body, Mode, Nothing, Old, Returning, Write, WriteRequest, write_options};
 use crate::error::{Error, Operation};
-use crate::expr::{Condition, Path};
+use crate::expr::Condition;
 use crate::mapping::entity::{Entity, Versioned};
 use std::marker::PhantomData;
 
@@ -69,8 +69,7 @@ impl<E: Entity, R: Returning<E>> Delete<E, R> {
     where
         E: Versioned,
     {
-        let attribute = E::SCHEMA.version_attribute.unwrap_or_default();
-        self.condition(Path::new(attribute).eq(version))
+        self.condition(super::version_is::<E>(version))
     }
 
     fn request(self) -> Result<WriteRequest, Error> {

@@ -212,6 +212,11 @@ pub(crate) fn versioned<E: Entity>(entity: &mut E) -> Result<Option<Condition>, 
     }))
 }
 
+/// The condition that the stored `#[version]` of an `E` is `version`.
+pub(crate) fn version_is<E: crate::mapping::entity::Versioned>(version: u64) -> Condition {
+    Path::new(E::SCHEMA.version_attribute.unwrap_or_default()).eq(version)
+}
+
 /// An SDK request's future, sent in its operation's span. The future is boxed: the SDK's are
 /// kilobytes large, and every async function above it (the typed layer's, the caller's) would
 /// otherwise copy it into its own state; boxed, they move a pointer.

@@ -213,8 +213,7 @@ impl<E: Entity, R: Returning<E>> Update<E, R> {
     where
         E: Versioned,
     {
-        let attribute = E::SCHEMA.version_attribute.unwrap_or_default();
-        self.condition(Path::new(attribute).eq(version))
+        self.condition(super::version_is::<E>(version))
     }
 
     fn request(self) -> Result<WriteRequest, Error> {

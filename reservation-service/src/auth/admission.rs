@@ -3,7 +3,7 @@
 use super::AuthError;
 use crate::clock::SharedClock;
 use crate::upstream::{ReadError, send_read};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -270,11 +270,7 @@ pub fn sign_admission(
         event_id: event_id.to_owned(),
         exp,
     };
-    jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
-        &claims,
-        &EncodingKey::from_secret(secret.as_bytes()),
-    )
+    super::sign(secret, &claims)
 }
 
 #[cfg(test)]

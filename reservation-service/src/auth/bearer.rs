@@ -4,7 +4,7 @@ use super::AuthError;
 use super::jwks::{Jwks, KeySource};
 use super::settings::{BearerTokens, JwtSettings};
 use crate::clock::SharedClock;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use secrecy::ExposeSecret;
 use std::sync::Arc;
 
@@ -211,11 +211,7 @@ pub fn sign_hs256(
         exp: now + ttl_seconds,
         iat: now,
     };
-    jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
-        &claims,
-        &EncodingKey::from_secret(secret.as_bytes()),
-    )
+    super::sign(secret, &claims)
 }
 
 #[cfg(test)]

@@ -27,3 +27,15 @@ pub enum AuthError {
     #[error("{0}")]
     Unavailable(String),
 }
+
+/// Signs `claims` with HS256 under `secret`.
+fn sign(
+    secret: &str,
+    claims: &impl serde::Serialize,
+) -> Result<String, jsonwebtoken::errors::Error> {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+}
