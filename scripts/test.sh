@@ -29,7 +29,7 @@ step "cargo test: unit, compile-fail, integration (DynamoDB Local), doc tests, d
 cargo test --workspace --all-features
 
 step "load tests, by name and alone (thousands of concurrent requests; never oversell)"
-cargo test -p reservation-service --all-features --test api -- --ignored load::
+cargo test -p reservation-service --all-features --test api -- --ignored load:: --test-threads=1
 
 step "examples against DynamoDB Local"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"

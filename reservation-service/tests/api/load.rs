@@ -1,9 +1,9 @@
 //! Thousands of concurrent requests on a small seat pool: holds race, winners confirm or
 //! cancel while others keep trying, and nothing is ever oversold or left inconsistent.
 //!
-//! Load tests are run by name, alone, so they neither slow down nor are slowed by the other
-//! tests: `cargo test -p reservation-service --test api -- --ignored load::` (as
-//! `scripts/test.sh` does after the other tests).
+//! Load tests are run by name, one at a time, so they neither slow down nor are slowed by the
+//! other tests (as `scripts/test.sh` does after the other tests):
+//! `cargo test -p reservation-service --test api -- --ignored load:: --test-threads=1`.
 
 use crate::helpers::*;
 use reqwest::StatusCode;
@@ -12,6 +12,16 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
+
+/// The service as the load tests run it: holds outlast the test, and a DynamoDB call may wait
+/// its turn on DynamoDB Local, which hundreds of concurrent transactions make the bottleneck
+/// (on a 2-core machine, beyond the 2 s production timeout). What these tests check is that
+/// nothing is oversold or published twice, not DynamoDB Local's latency.
+fn under_load() -> TestAppBuilder {
+    TestApp::builder()
+        .hold_ttl(Duration::from_secs(600))
+        .settings(|s| s.store.timeout = Duration::from_secs(30))
+}
 
 #[derive(Debug, Default)]
 struct Outcomes {
@@ -26,12 +36,7 @@ struct Outcomes {
 async fn two_thousand_concurrent_holds_on_twenty_seats_never_oversell() {
     const POOL: usize = 20;
     const REQUESTS: usize = 2000;
-    let app = Arc::new(
-        TestApp::builder()
-            .hold_ttl(Duration::from_secs(600))
-            .spawn()
-            .await,
-    );
+    let app = Arc::new(under_load().spawn().await);
     app.seed("evt_load", (1..=POOL).map(|n| format!("L-{n}")))
         .await;
     let in_flight = Arc::new(Semaphore::new(200));
@@ -161,8 +166,7 @@ impl reservation_service::outbox::EventSink for Published {
 async fn three_replicas_never_oversell_and_publish_every_change_once() {
     const POOL: usize = 20;
     const REQUESTS: usize = 900;
-    let first = TestApp::builder()
-        .hold_ttl(Duration::from_secs(600))
+    let first = under_load()
         .settings(|s| s.outbox.relay_interval = Duration::from_millis(50))
         .spawn()
         .await;
@@ -170,8 +174,7 @@ async fn three_replicas_never_oversell_and_publish_every_change_once() {
     for _ in 0..2 {
         let db = replicas[0].db.clone();
         replicas.push(
-            TestApp::builder()
-                .hold_ttl(Duration::from_secs(600))
+            under_load()
                 .settings(|s| s.outbox.relay_interval = Duration::from_millis(50))
                 .database(db)
                 .without_tables()
