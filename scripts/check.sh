@@ -3,8 +3,7 @@
 # compile-fail suite. `scripts/test.sh` runs the lints (`--lint`) and then every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-step() { printf '\n==> %s\n' "$*"; }
+. scripts/lib.sh
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

@@ -5,3 +5,12 @@ target_dir() {
   cargo metadata --no-deps --format-version 1 \
     | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])'
 }
+
+# Prints a step's title and when it starts (minutes and seconds since the script that began
+# the run started its first step), so a slow step shows.
+: "${STEPS_STARTED:=$(date +%s)}"
+export STEPS_STARTED
+step() {
+  local t=$(( $(date +%s) - STEPS_STARTED ))
+  printf '\n==> [%d:%02d] %s\n' $(( t / 60 )) $(( t % 60 )) "$*"
+}

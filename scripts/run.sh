@@ -13,8 +13,6 @@ export LOG_FORMAT="${LOG_FORMAT:-pretty}"
 . scripts/lib.sh
 BIN="$(target_dir)/release/reservation-service"
 
-step() { printf '\n==> %s\n' "$*"; }
-
 step "DynamoDB Local on port $DDB_PORT (installed once into .dynamodb-local/)"
 scripts/dynamodb-local.sh start "$DDB_PORT"
 

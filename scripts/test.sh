@@ -10,7 +10,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-step() { printf '\n==> %s\n' "$*"; }
 started=$SECONDS
 
 step "DynamoDB Local (installed once into .dynamodb-local/)"
