@@ -6,11 +6,13 @@
 pub use crate::def::ScalarType;
 pub use crate::def::{IndexDef, KeyDef, TableDef};
 pub use crate::keys::partition::{
-    BoundError, Collection, CollectionOf, IndexKeys, NoSortKey, Partition, SortArg, SortBound,
-    SortField, SortPrefix, SortScope,
+    BoundError, Collection, CollectionOf, IndexKeys, NoSortKey, Partition, Shards, SortArg,
+    SortBound, SortField, SortPrefix, SortScope, shard_values,
 };
 pub use crate::keys::scalar::{IndexKeyScalar, KeyScalar};
-pub use crate::keys::template::{Component, ComponentOf, KeyComponent, write_component};
+pub use crate::keys::template::{
+    Component, ComponentOf, KeyComponent, write_component, write_shard, write_shard_number,
+};
 pub use crate::mapping::entity::{
     Attr, Entity, EntityKey, EntitySchema, FieldAttribute, IndexKeyField, KeyAttr, KeyField,
     KeyRole, KeyTemplate, Versioned,

@@ -7,7 +7,7 @@ mod explain;
 pub use explain::ConditionFailure;
 pub(crate) use explain::Roles;
 
-use crate::mapping::entity::{Attr, Entity};
+use crate::mapping::entity::{Attr, Entity, KeyAttr};
 use crate::mapping::error::ValueError;
 use crate::mapping::value::{DynamoValue, IntoAttributeValue, ValueOf};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -85,6 +85,13 @@ impl std::fmt::Display for Path {
 
 impl<T> From<Attr<T>> for Path {
     fn from(attr: Attr<T>) -> Self {
+        Path::new(attr.name())
+    }
+}
+
+/// Key attributes are projected like any other.
+impl<T> From<KeyAttr<T>> for Path {
+    fn from(attr: KeyAttr<T>) -> Self {
         Path::new(attr.name())
     }
 }

@@ -1,5 +1,5 @@
 //! Key values: the scalar types a key can have ([`KeyScalar`]), the components of key templates
-//! ([`KeyComponent`]), and the typed partitions and sort keys of queries ([`Partition`],
+//! ([`KeyComponent`]), write shards ([`Shard`], [`shard_of`]), and the typed partitions and sort keys of queries ([`Partition`],
 //! [`SortArg`], [`SortPrefix`]), the index keys an update rewrites ([`IndexKeys`]) and the
 //! collections read from one partition ([`Collection`]).
 //!
@@ -8,11 +8,13 @@
 
 pub(crate) mod partition;
 pub(crate) mod scalar;
+pub(crate) mod shard;
 pub(crate) mod template;
 
 pub use partition::{
-    Collection, CollectionOf, IndexKeys, NoSortKey, Partition, SortArg, SortField, SortPrefix,
-    SortScope,
+    Collection, CollectionOf, IndexKeys, NoSortKey, Partition, Shards, SortArg, SortField,
+    SortPrefix, SortScope,
 };
 pub use scalar::{IndexKeyScalar, KeyScalar};
+pub use shard::{Shard, ShardOutOfRange, shard_of, shard_width};
 pub use template::KeyComponent;

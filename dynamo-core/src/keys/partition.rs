@@ -35,8 +35,34 @@ use std::marker::PhantomData;
 /// }
 ///
 /// assert_eq!(SeatPartition::SORT, SortScope::Prefix("SEAT#"));
-/// let value = SeatPartition::new("e1").partition_value()?;
-/// assert_eq!(value.as_s().ok().map(String::as_str), Some("EVENT#e1"));
+/// let values = SeatPartition::new("e1").partition_values()?;
+/// assert_eq!(values, [dynamo_core::AttributeValue::S("EVENT#e1".into())]);
+/// # Ok::<(), dynamo_core::MappingError>(())
+/// ```
+///
+/// A partition template with a shard, `"EVENT#{event_id}#{shard(seat_no):16}"`, spreads one
+/// logical partition over 16 partition key values: its partition type has no `new`, but `all`
+/// (every shard: a query reads them concurrently and merges them in sort key order) and
+/// `shard` (one, for a worker that owns it).
+///
+/// ```
+/// use dynamo_core::{DynamoEntity, KeyDef, TableDef, keys::Partition};
+///
+/// const TICKETING: TableDef = TableDef::new("ticketing", KeyDef::string("pk"))
+///     .with_sort_key(KeyDef::string("sk"));
+///
+/// #[derive(DynamoEntity)]
+/// #[dynamo(table = TICKETING, pk = "EVENT#{event_id}#{shard(seat_no):16}", sk = "SEAT#{seat_no}")]
+/// struct Seat {
+///     event_id: String,
+///     seat_no: u32,
+/// }
+///
+/// assert_eq!(SeatPartition::SHARDS, 16);
+/// assert_eq!(SeatPartition::all("e1").partition_values()?.len(), 16);
+/// let third = SeatPartition::shard("e1", 3).partition_values()?;
+/// assert_eq!(third, [dynamo_core::AttributeValue::S("EVENT#e1#03".into())]);
+/// assert!(SeatPartition::shard("e1", 16).partition_values().is_err());
 /// # Ok::<(), dynamo_core::MappingError>(())
 /// ```
 #[diagnostic::on_unimplemented(
@@ -55,9 +81,48 @@ pub trait Partition: Sized {
     const INDEX: Option<&'static str>;
     /// Where the entity's items sit in the partition's sort key order.
     const SORT: SortScope;
+    /// How many partition key values one logical partition is spread over: the `N` of a
+    /// `{shard(field):N}` component, `1` without one.
+    const SHARDS: u32 = 1;
 
-    /// The partition key value.
-    fn partition_value(self) -> Result<AttributeValue, MappingError>;
+    /// The partition key values to read: one, or one per shard.
+    fn partition_values(self) -> Result<Vec<AttributeValue>, MappingError>;
+}
+
+/// Which shards of a sharded partition (`{shard(field):N}`) a query reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shards {
+    /// Every shard: the whole logical partition.
+    All,
+    /// Shard `n` (below the template's `N`, checked when the query is sent).
+    One(u32),
+}
+
+/// The partition key values of `shards` of `count`, each formatted by `format`.
+#[doc(hidden)]
+pub fn shard_values(
+    shards: Shards,
+    count: u32,
+    of: &crate::keys::template::ComponentOf,
+    format: impl Fn(u32) -> Result<String, MappingError>,
+) -> Result<Vec<AttributeValue>, MappingError> {
+    match shards {
+        Shards::All => (0..count)
+            .map(|n| format(n).map(AttributeValue::S))
+            .collect(),
+        Shards::One(n) if n < count => Ok(vec![AttributeValue::S(format(n)?)]),
+        Shards::One(n) => Err(MappingError {
+            entity: of.entity,
+            field: of.field,
+            attribute: of.attribute,
+            direction: crate::mapping::error::Direction::Write,
+            source: ValueError::new(
+                format!("a shard below {count}"),
+                itoa::Buffer::new().format(n).to_owned(),
+            ),
+            key: None,
+        }),
+    }
 }
 
 /// Which sort keys of a partition belong to an entity: a query of the entity's partition reads

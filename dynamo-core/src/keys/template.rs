@@ -11,6 +11,8 @@
 //! | signed integers | `{field:N}`: zero-padded, and negative values refused; without a width, offset by the type's minimum and zero-padded (`i64`: 20 digits), so negatives sort first |
 //! | `OffsetDateTime` | UTC with nine fraction digits, `2024-01-01T12:05:00.000000000Z` |
 //! | `Uuid` (feature `uuid`) | lowercase, hyphenated |
+//! | [`Shard<N>`](crate::keys::Shard) | zero-padded to the digits of `N - 1` |
+//! | `{shard(field):N}` | the shard ([`shard_of`](crate::keys::shard_of)) of the field's text as `{field}` writes it, zero-padded like `Shard<N>` |
 //!
 //! A component that is empty, or that contains the delimiter following it in the template (the
 //! first character of the literal after its placeholder: `#` in `"{user_id}#{key}"`), would
@@ -47,10 +49,10 @@ impl KeyComponent for String {
     }
 }
 
-const DIGITS: &str = "0123456789";
+pub(crate) const DIGITS: &str = "0123456789";
 
 /// Zero-pads `digits` to `width`; an error when it does not fit.
-fn pad(out: &mut String, digits: &str, width: usize) -> Result<(), ValueError> {
+pub(crate) fn pad(out: &mut String, digits: &str, width: usize) -> Result<(), ValueError> {
     if digits.len() > width {
         return Err(ValueError::new(
             format!("a number of at most {width} digits"),
@@ -186,6 +188,42 @@ pub fn write_component<T: ?Sized>(
         )));
     }
     Ok(())
+}
+
+/// Appends the shard of a template's `{shard(field):N}` component: [`shard_of`] the field's
+/// key text among `shards`, zero-padded to the digits of `shards - 1`.
+///
+/// [`shard_of`]: crate::keys::shard_of
+#[inline]
+pub fn write_shard<T: ?Sized>(
+    out: &mut String,
+    value: &T,
+    shards: u32,
+    of: &ComponentOf,
+    write: fn(&T, &mut String, usize) -> Result<(), ValueError>,
+) -> Result<(), MappingError> {
+    // The field's text, written where the shard goes, hashed, and replaced by the shard.
+    let start = out.len();
+    write(value, out, 0).map_err(|source| MappingError {
+        entity: of.entity,
+        field: of.field,
+        attribute: of.attribute,
+        direction: Direction::Write,
+        source,
+        key: None,
+    })?;
+    let shard = crate::keys::shard::shard_of(&out[start..], shards);
+    out.truncate(start);
+    write_shard_number(out, shard, shards);
+    Ok(())
+}
+
+/// Appends shard number `shard` of `shards`, zero-padded to the digits of `shards - 1`.
+#[inline]
+pub fn write_shard_number(out: &mut String, shard: u32, shards: u32) {
+    let width = crate::keys::shard::shard_width(shards);
+    // A shard below `shards` always fits the width of `shards - 1`.
+    let _fits = pad(out, itoa::Buffer::new().format(shard), width);
 }
 
 #[cfg(test)]

@@ -235,6 +235,15 @@ fn put_value(out: &mut Vec<u8>, value: &AttributeValue) {
             out.push(b'B');
             put_bytes(out, b.as_ref());
         }
+        // The partitions of a fan-out query.
+        AttributeValue::L(values) => {
+            out.push(b'L');
+            let len = u32::try_from(values.len()).unwrap_or(u32::MAX);
+            out.extend_from_slice(&len.to_be_bytes());
+            for value in values {
+                put_value(out, value);
+            }
+        }
         // Keys are scalars; anything else is written as its absence.
         _ => out.push(b'-'),
     }

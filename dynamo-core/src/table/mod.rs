@@ -7,6 +7,7 @@ pub(crate) mod capacity;
 mod check;
 pub(crate) mod cursor;
 mod delete;
+mod fan_out;
 mod get;
 mod put;
 pub(crate) mod query;

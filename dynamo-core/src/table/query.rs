@@ -8,6 +8,7 @@
 use super::InSpan;
 use super::capacity::{self, ConsumedCapacity};
 use super::cursor::{Cursor, QueryId};
+use super::fan_out::{self, Position};
 use crate::def::Projection;
 use crate::error::{Error, Operation};
 use crate::expr::{Condition, Path, Placeholders};
@@ -19,6 +20,9 @@ use crate::table::{FromItem, Table};
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
 use futures_util::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use std::marker::PhantomData;
+
+/// How many shards a fan-out query reads at once unless told.
+const DEFAULT_FAN_OUT: usize = 16;
 
 /// One page of results.
 #[derive(Debug, Clone, PartialEq)]
@@ -135,8 +139,11 @@ fn entity_filter<E: Entity>(index: Option<&str>) -> Option<Condition> {
 #[must_use = "a request does nothing until it is sent"]
 pub struct Query<'a, P: Partition, T = <P as Partition>::Entity> {
     table: &'a Table<P::Entity>,
-    partition: Result<AttributeValue, BoundError>,
+    /// The partition key values read: one, or every shard's.
+    partition: Result<Vec<AttributeValue>, BoundError>,
     sort: Result<Option<SortCondition>, BoundError>,
+    /// At most this many shards read at once.
+    fan_out: usize,
     /// Whether the entity's own sort key scope and entity type apply (not for a collection).
     scoped: bool,
     descending: bool,
@@ -171,8 +178,9 @@ impl<E: Entity> Table<E> {
     pub fn query<P: Partition<Entity = E>>(&self, partition: P) -> Query<'_, P> {
         Query {
             table: self,
-            partition: partition.partition_value().map_err(BoundError::from),
+            partition: partition.partition_values().map_err(BoundError::from),
             sort: Ok(None),
+            fan_out: DEFAULT_FAN_OUT,
             scoped: true,
             descending: false,
             common: Common::new(P::INDEX),
@@ -491,6 +499,14 @@ impl<'a, P: Partition, T: FromItem> Query<'a, P, T> {
         Query { sort, ..self }
     }
 
+    /// Reads at most `shards` shards at once when the partition is sharded (`all(..)` of a
+    /// `{shard(field):N}` template); 16 unless set. Each round of a fan-out reads one page of
+    /// every shard that has more.
+    pub fn fan_out(mut self, shards: usize) -> Self {
+        self.fan_out = shards.max(1);
+        self
+    }
+
     /// Newest first: descending sort key order.
     pub fn descending(mut self) -> Self {
         self.descending = true;
@@ -508,6 +524,7 @@ impl<'a, P: Partition, T: FromItem> Query<'a, P, T> {
             table: self.table,
             partition: self.partition,
             sort: self.sort,
+            fan_out: self.fan_out,
             scoped: self.scoped,
             descending: self.descending,
             common,
@@ -550,6 +567,7 @@ impl<'a, P: Partition, T: FromItem> Query<'a, P, T> {
             table: self.table,
             partition: self.partition,
             sort: self.sort,
+            fan_out: self.fan_out,
             scoped: false,
             descending: self.descending,
             common: self.common,
@@ -669,25 +687,36 @@ fn write_sort(
     excluded
 }
 
-impl<'a, P: Partition + 'a, T: FromItem + Send + 'a> Fetch for Query<'a, P, T> {
-    async fn fetch(self) -> Result<RawPage<Self>, Error> {
+/// One request's answer, before its cursor is sealed.
+struct Answer {
+    items: Vec<Item>,
+    last_evaluated_key: Option<Item>,
+    scanned_count: i32,
+    count: i32,
+    consumed_capacity: Option<ConsumedCapacity>,
+}
+
+impl<'a, P: Partition + 'a, T: FromItem + Send + 'a> Query<'a, P, T> {
+    fn invalid(&self, e: BoundError) -> Error {
+        let (table, op) = (self.table.name(), Operation::Query);
+        match e {
+            BoundError::Value(e) => Error::invalid_value(table, op, &e),
+            BoundError::Mapping(e) => Error::mapping_failed(table, op, e),
+        }
+    }
+
+    /// Reads one page of `partition` from `start`; `keys` are projected too when the query
+    /// projects (a fan-out merges and resumes by them).
+    async fn request(
+        &self,
+        partition: &AttributeValue,
+        start: Option<Item>,
+        keys: &[&'static str],
+    ) -> Result<Answer, Error> {
         let op = Operation::Query;
         let table = self.table;
-        let invalid = |e: BoundError| match e {
-            BoundError::Value(e) => Error::invalid_value(table.name(), op, &e),
-            BoundError::Mapping(e) => Error::mapping_failed(table.name(), op, e),
-        };
-        self.check_index(op)?;
         let (pk_name, sk_name) = self.key_names()?;
-        let partition = self.partition.clone().map_err(invalid)?;
-        let sort = self.sort_condition().map_err(invalid)?;
-        let id = QueryId {
-            table: table.name(),
-            index: self.common.index,
-            partition: Some(&partition),
-            segment: None,
-        };
-        let start = self.start(op, &id)?;
+        let sort = self.sort_condition().map_err(|e| self.invalid(e))?;
         let mut p = Placeholders::default();
         let pk = p.path(&Path::new(pk_name));
         let pk_value = p.value(partition.clone());
@@ -714,10 +743,13 @@ impl<'a, P: Partition + 'a, T: FromItem + Send + 'a> Fetch for Query<'a, P, T> {
             .map_err(|e| Error::invalid_value(table.name(), op, &e))?;
         // Counting with excluded ends reads the sort keys to drop them.
         let count_here = self.common.count && excluded.is_empty();
-        let paths = match (self.common.count, count_here, sk_name) {
+        let mut paths = match (self.common.count, count_here, sk_name) {
             (true, false, Some(sk)) => vec![Path::new(sk)],
             _ => self.common.projection.clone(),
         };
+        if !self.common.count && !paths.is_empty() {
+            paths.extend(keys.iter().map(|k| Path::new(*k)));
+        }
         let projection = if count_here {
             None
         } else {
@@ -752,27 +784,146 @@ impl<'a, P: Partition + 'a, T: FromItem + Send + 'a> Fetch for Query<'a, P, T> {
             .in_span(span.clone())
             .await
             .map_err(|e| Error::from_sdk(table.name(), op, e).with_index(index))?;
-        let mut items = output.items;
-        if let (Some(items), Some(sk)) = (items.as_mut(), sk_name)
+        let mut items = output.items.unwrap_or_default();
+        if let Some(sk) = sk_name
             && !excluded.is_empty()
         {
             items.retain(|item| item.get(sk).is_none_or(|v| !excluded.contains(v)));
         }
-        let count = match (count_here, &items) {
-            (false, Some(items)) => i32::try_from(items.len()).unwrap_or(i32::MAX),
-            _ => output.count,
+        let count = if count_here {
+            output.count
+        } else {
+            i32::try_from(items.len()).unwrap_or(i32::MAX)
         };
-        let page = page(
-            table,
-            &id,
+        let consumed_capacity = output
+            .consumed_capacity
+            .as_ref()
+            .map(ConsumedCapacity::from_sdk);
+        capacity::record(&span, consumed_capacity.as_ref());
+        Ok(Answer {
             items,
-            output.last_evaluated_key,
-            output.scanned_count,
-            output.consumed_capacity.as_ref(),
-            &span,
-        );
+            last_evaluated_key: output.last_evaluated_key.filter(|k| !k.is_empty()),
+            scanned_count: output.scanned_count,
+            count,
+            consumed_capacity,
+        })
+    }
+
+    /// One round over every shard of a sharded partition: a page per unfinished shard, at
+    /// most [`fan_out`](Self::fan_out) at once, merged in sort key order.
+    async fn fan_out_round(self, partitions: Vec<AttributeValue>) -> Result<RawPage<Self>, Error> {
+        let op = Operation::Query;
+        let table = self.table;
+        // A sealed cursor is bound to every shard's partition value.
+        let all = AttributeValue::L(partitions.clone());
+        let id = QueryId {
+            table: table.name(),
+            index: self.common.index,
+            partition: Some(&all),
+            segment: None,
+        };
+        let positions = match self.start(op, &id)? {
+            None => (0..partitions.len()).map(|k| (k, None)).collect(),
+            Some(item) => fan_out::decode(&item, partitions.len()).ok_or_else(|| {
+                Error::invalid_cursor(
+                    table.name(),
+                    op,
+                    "the cursor is not one of a query of every shard of this partition",
+                )
+                .with_index(self.common.index)
+            })?,
+        };
+        let (pk_name, sk_name) = self.key_names()?;
+        let schema = <P::Entity as Entity>::TABLE;
+        let mut keys = vec![schema.partition_key.name];
+        keys.extend(schema.sort_key.map(|k| k.name));
+        for name in [Some(pk_name), sk_name].into_iter().flatten() {
+            if !keys.contains(&name) {
+                keys.push(name);
+            }
+        }
+        let answers: Vec<(Position, Answer)> = stream::iter(positions)
+            .map(|(shard, start)| {
+                let request = self.request(&partitions[shard], start.clone(), &keys);
+                async move { Ok::<_, Error>(((shard, start), request.await?)) }
+            })
+            .buffered(self.fan_out.max(1))
+            .try_collect()
+            .await?;
+        let mut scanned_count = 0i32;
+        let mut count = 0i32;
+        let mut consumed_capacity: Option<ConsumedCapacity> = None;
+        let mut pages = Vec::with_capacity(answers.len());
+        for ((shard, start), answer) in answers {
+            scanned_count = scanned_count.saturating_add(answer.scanned_count);
+            count = count.saturating_add(answer.count);
+            if let Some(c) = &answer.consumed_capacity {
+                match &mut consumed_capacity {
+                    Some(total) => total.add(c),
+                    None => consumed_capacity = Some(c.clone()),
+                }
+            }
+            pages.push(fan_out::ShardPage {
+                shard,
+                start,
+                items: answer.items,
+                last_evaluated_key: answer.last_evaluated_key,
+            });
+        }
+        let (items, next) = if self.common.count {
+            // Counting: every shard continues where its page stopped.
+            let next = pages
+                .into_iter()
+                .filter_map(|p| Some((p.shard, Some(p.last_evaluated_key?))))
+                .collect();
+            (Vec::new(), next)
+        } else {
+            fan_out::merge(pages, sk_name, &keys, self.descending)
+        };
+        let cursor = (!next.is_empty())
+            .then(|| Cursor::sealed(fan_out::encode(&next), table.cursor_key(), &id));
+        let page = Page {
+            items,
+            cursor,
+            scanned_count,
+            consumed_capacity,
+        };
         let next = self.next(&page);
         Ok(RawPage { page, count, next })
+    }
+}
+
+impl<'a, P: Partition + 'a, T: FromItem + Send + 'a> Fetch for Query<'a, P, T> {
+    async fn fetch(self) -> Result<RawPage<Self>, Error> {
+        let op = Operation::Query;
+        let table = self.table;
+        self.check_index(op)?;
+        let partitions = self.partition.clone().map_err(|e| self.invalid(e))?;
+        let [partition] = partitions.as_slice() else {
+            return self.fan_out_round(partitions).await;
+        };
+        let id = QueryId {
+            table: table.name(),
+            index: self.common.index,
+            partition: Some(partition),
+            segment: None,
+        };
+        let start = self.start(op, &id)?;
+        let answer = self.request(partition, start, &[]).await?;
+        let page = Page {
+            items: answer.items,
+            cursor: answer
+                .last_evaluated_key
+                .map(|k| Cursor::sealed(k, table.cursor_key(), &id)),
+            scanned_count: answer.scanned_count,
+            consumed_capacity: answer.consumed_capacity,
+        };
+        let next = self.next(&page);
+        Ok(RawPage {
+            page,
+            count: answer.count,
+            next,
+        })
     }
 }
 

@@ -14,6 +14,8 @@ mod schema_live;
 #[cfg(all(feature = "cloudformation", feature = "terraform"))]
 mod schema_templates;
 #[cfg(feature = "testing")]
+mod sharding;
+#[cfg(feature = "testing")]
 mod single_table;
 #[cfg(feature = "testing")]
 mod spans;

@@ -67,7 +67,7 @@ pub(super) fn templates(g: &Gen<'_, '_>) -> TokenStream {
             ));
         }
         // The whole template, and for a sort template every proper prefix of its components.
-        let whole = format_parts(g, n, t.template.parts.len(), &of_const);
+        let whole = format_parts(g, n, t.template.parts.len(), &of_const, false);
         let params = component_params(g, n, count);
         let capacity = text.len() + 24 * count;
         out.extend(quote! {
@@ -79,12 +79,31 @@ pub(super) fn templates(g: &Gen<'_, '_>) -> TokenStream {
                 #p::Ok(out)
             }
         });
+        if t.template.shard().is_some() {
+            // The key of one given shard, for queries: the components but the shard's field.
+            let at = shard_fn(n);
+            let shard_field = t.template.shard().map(|(name, _)| name);
+            let params = component_params(g, n, count)
+                .into_iter()
+                .zip(components.iter())
+                .filter(|(_, (f, _))| Some(f.name.as_str()) != shard_field)
+                .map(|(param, _)| param);
+            let body = format_parts(g, n, t.template.parts.len(), &of_const, true);
+            out.extend(quote! {
+                #[allow(clippy::ptr_arg)]
+                fn #at(#(#params,)* shard: u32) -> #p::Result<#p::String, #p::MappingError> {
+                    let mut out = #p::String::with_capacity(#capacity);
+                    #body
+                    #p::Ok(out)
+                }
+            });
+        }
         if t.role == IndexRole::Sort {
             for k in 0..count.saturating_sub(1) {
                 let pname = format_ident!("__template_{}_prefix_{}", n, k);
                 let params = component_params(g, n, k + 1);
                 let end = prefix_end(&t.template.parts, k);
-                let body = format_parts(g, n, end, &of_const);
+                let body = format_parts(g, n, end, &of_const, false);
                 out.extend(quote! {
                     #[allow(clippy::ptr_arg)]
                     fn #pname(#(#params),*) -> #p::Result<#p::String, #p::MappingError> {
@@ -99,6 +118,11 @@ pub(super) fn templates(g: &Gen<'_, '_>) -> TokenStream {
     out
 }
 
+/// The function formatting sharded template `n` for a given shard number.
+pub(super) fn shard_fn(n: usize) -> syn::Ident {
+    format_ident!("__template_{}_at", n)
+}
+
 /// The `const` describing component `k` of template `n`.
 pub(super) fn component_const(n: usize, k: usize) -> syn::Ident {
     format_ident!("__TEMPLATE_{}_COMPONENT_{}", n, k)
@@ -108,10 +132,15 @@ pub(super) fn component_const(n: usize, k: usize) -> syn::Ident {
 /// not contain, as text (empty: none).
 pub(super) fn delimiter_texts(g: &Gen<'_, '_>, n: usize) -> Vec<String> {
     let t = &g.template(n).template;
+    let shard = t.shard().map(|(name, _)| name);
     t.components()
         .zip(t.delimiters())
         .filter(|((name, _), _)| g.field(name).is_some())
-        .map(|(_, d)| d.map(String::from).unwrap_or_default())
+        // A shard's field is hashed, not written: any text will do.
+        .map(|((name, _), d)| match d {
+            Some(d) if shard != Some(name) => d.to_string(),
+            _ => String::new(),
+        })
         .collect()
 }
 
@@ -133,7 +162,7 @@ pub(super) fn component_params(g: &Gen<'_, '_>, n: usize, count: usize) -> Vec<T
 pub(super) fn prefix_end(parts: &[Part], k: usize) -> usize {
     let mut seen = 0;
     for (i, part) in parts.iter().enumerate() {
-        if let Part::Field { .. } = part {
+        if part.field().is_some() {
             if seen == k {
                 return match parts.get(i + 1) {
                     Some(Part::Literal(_)) => i + 2,
@@ -146,12 +175,14 @@ pub(super) fn prefix_end(parts: &[Part], k: usize) -> usize {
     parts.len()
 }
 
-/// Statements appending the first `end` parts of template `n` to `out`.
+/// Statements appending the first `end` parts of template `n` to `out`; with `shard_given`, a
+/// shard component writes the number in `shard` instead of hashing its field.
 pub(super) fn format_parts(
     g: &Gen<'_, '_>,
     n: usize,
     end: usize,
     of_const: &syn::Ident,
+    shard_given: bool,
 ) -> TokenStream {
     let p = &g.p;
     let t = g.template(n);
@@ -166,6 +197,18 @@ pub(super) fn format_parts(
                 }
                 let (param, component) = (format_ident!("c{}", k), component_const(n, k));
                 out.extend(quote!(#p::write_component(&mut out, #param, #width, &#of_const[#k], #component.write)?;));
+                k += 1;
+            }
+            Part::Shard { name, shards } => {
+                if g.field(name).is_none() {
+                    continue;
+                }
+                let (param, component) = (format_ident!("c{}", k), component_const(n, k));
+                out.extend(if shard_given {
+                    quote!(#p::write_shard_number(&mut out, shard, #shards);)
+                } else {
+                    quote!(#p::write_shard(&mut out, #param, #shards, &#of_const[#k], #component.write)?;)
+                });
                 k += 1;
             }
         }

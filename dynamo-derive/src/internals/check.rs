@@ -7,6 +7,7 @@
 use super::ast::{Body, Container, Derive, Field};
 use super::attr::{IndexRole, display_index};
 use super::ctxt::{Ctxt, closest};
+use super::template::Part;
 use proc_macro2::Span;
 use std::collections::HashMap;
 use syn::GenericParam;
@@ -40,6 +41,7 @@ pub(crate) fn check(cx: &mut Ctxt, cont: &Container<'_>, derive: Derive) -> bool
             let keys_ok = template_or_field(cx, cont);
             placeholders_name_fields(cx, cont);
             partition_templates_spread(cx, cont);
+            shards_spread_partitions(cx, cont);
             index_templates_have_partition(cx, cont);
             let prefixes_ok = sort_prefixes_named(cx, cont);
             entity_type_named(cx, cont);
@@ -401,11 +403,45 @@ fn partition_templates_spread(cx: &mut Ctxt, cont: &Container<'_>) {
         cx.syn_error(syn::Error::new(
             t.span(),
             format!(
-                "partition key template \"{text}\" has no placeholder, so every `{entity}` item goes to one partition of {place}: one partition serves at most 3,000 reads and 1,000 writes per second, however large the table. Put a field in it (\"{text}#{{id}}\"), or spread writes over shards (\"{text}#{{shard}}\" with a small integer field); for a few rarely written items, allow it with #[dynamo(single_partition)]",
+                "partition key template \"{text}\" has no placeholder, so every `{entity}` item goes to one partition of {place}: one partition serves at most 3,000 reads and 1,000 writes per second, however large the table. Put a field in it (\"{text}#{{id}}\"), or spread writes over shards (\"{text}#{{shard(id):16}}\", the shard computed from a field, or \"{text}#{{shard}}\" with a `shard: Shard<16>` field the writer sets); for a few rarely written items, allow it with #[dynamo(single_partition)]",
                 text = t.template.text,
                 entity = cont.ident,
             ),
         ));
+    }
+}
+
+/// `{shard(field):N}` spreads one partition key over `N` values: once per template, in a
+/// partition key template.
+fn shards_spread_partitions(cx: &mut Ctxt, cont: &Container<'_>) {
+    for t in &cont.templates {
+        let shards: Vec<_> = t
+            .template
+            .parts
+            .iter()
+            .filter(|p| matches!(p, Part::Shard { .. }))
+            .collect();
+        if shards.is_empty() {
+            continue;
+        }
+        if t.role == IndexRole::Sort {
+            cx.syn_error(syn::Error::new(
+                t.span(),
+                format!(
+                    "sort key template \"{}\" has a {{shard(..)}} component: a shard spreads a partition's writes over several partition key values, so it belongs in the partition key template (pk = \"..#{{shard(field):N}}\"); in a sort key it would only reorder items",
+                    t.template.text
+                ),
+            ));
+        } else if shards.len() > 1 {
+            cx.syn_error(syn::Error::new(
+                t.span(),
+                format!(
+                    "partition key template \"{}\" has {} {{shard(..)}} components: one spreads the partition, several only multiply its shards; keep one and give it the number of shards you need",
+                    t.template.text,
+                    shards.len()
+                ),
+            ));
+        }
     }
 }
 

@@ -13,6 +13,22 @@ pub(crate) enum Part {
         name: String,
         width: usize,
     },
+    /// `{shard(field):N}`: the shard of the field's key text among `shards`, written with the
+    /// digits of `shards - 1`.
+    Shard {
+        name: String,
+        shards: u32,
+    },
+}
+
+impl Part {
+    /// The field a placeholder names.
+    pub(crate) fn field(&self) -> Option<&str> {
+        match self {
+            Part::Field { name, .. } | Part::Shard { name, .. } => Some(name),
+            Part::Literal(_) => None,
+        }
+    }
 }
 
 /// A parsed key template.
@@ -24,6 +40,9 @@ pub(crate) struct Template {
 
 /// The widest integer component (`u128`) has 39 digits.
 const MAX_WIDTH: usize = 39;
+
+/// The most shards a `{shard(field):N}` component spreads over.
+pub(crate) const MAX_SHARDS: u32 = 10_000;
 
 impl Template {
     /// Parses `lit`; the error says what is wrong and how to write it.
@@ -66,7 +85,7 @@ impl Template {
                         ));
                     }
                     let field = placeholder(&text, &inner)?;
-                    if let Some(Part::Field { name, .. }) = parts.last()
+                    if let Some(name) = parts.last().and_then(Part::field)
                         && literal.is_empty()
                     {
                         return Err(format!(
@@ -78,9 +97,7 @@ impl Template {
                     if !literal.is_empty() {
                         parts.push(Part::Literal(std::mem::take(&mut literal)));
                     }
-                    if parts.iter().any(
-                        |p| matches!(p, Part::Field { name, .. } if name == field_name(&field)),
-                    ) {
+                    if parts.iter().any(|p| p.field() == Some(field_name(&field))) {
                         return Err(format!(
                             "placeholder {{{}}} appears twice in key template \"{text}\"; a field is written once",
                             field_name(&field)
@@ -101,11 +118,21 @@ impl Template {
         })
     }
 
-    /// The fields the template is composed of, in order, with their widths.
+    /// The fields the template is composed of, in order, with their widths (`0` for a shard's
+    /// field: its text is hashed, not written).
     pub(crate) fn components(&self) -> impl Iterator<Item = (&str, usize)> {
         self.parts.iter().filter_map(|p| match p {
             Part::Field { name, width } => Some((name.as_str(), *width)),
+            Part::Shard { name, .. } => Some((name.as_str(), 0)),
             Part::Literal(_) => None,
+        })
+    }
+
+    /// The `{shard(field):N}` component: its field and `N`.
+    pub(crate) fn shard(&self) -> Option<(&str, u32)> {
+        self.parts.iter().find_map(|p| match p {
+            Part::Shard { name, shards } => Some((name.as_str(), *shards)),
+            _ => None,
         })
     }
 
@@ -130,6 +157,7 @@ impl Template {
                 Part::Literal(text) => text.replace('{', "{{").replace('}', "}}"),
                 Part::Field { width: 0, .. } => "{}".to_owned(),
                 Part::Field { width, .. } => format!("{{:{width}}}"),
+                Part::Shard { shards, .. } => format!("{{shard:{shards}}}"),
             })
             .collect()
     }
@@ -142,7 +170,7 @@ impl Template {
         self.parts
             .iter()
             .enumerate()
-            .filter(|(_, p)| matches!(p, Part::Field { .. }))
+            .filter(|(_, p)| p.field().is_some())
             .map(|(i, _)| match self.parts.get(i + 1) {
                 Some(Part::Literal(text)) => text.chars().next(),
                 _ => None,
@@ -153,17 +181,56 @@ impl Template {
 
 fn field_name(part: &Part) -> &str {
     match part {
-        Part::Field { name, .. } => name,
+        Part::Field { name, .. } | Part::Shard { name, .. } => name,
         Part::Literal(text) => text,
     }
 }
 
-/// `name` or `name:width`.
+/// `shard(name):shards`.
+fn shard_placeholder(
+    text: &str,
+    inner: &str,
+    field: &str,
+    shards: Option<&str>,
+) -> Result<Part, String> {
+    let name = field.trim();
+    let name = name.strip_prefix("r#").unwrap_or(name);
+    if name.is_empty()
+        || !name.chars().all(|c| c.is_alphanumeric() || c == '_')
+        || name.starts_with(|c: char| c.is_ascii_digit())
+    {
+        return Err(format!(
+            "placeholder {{{inner}}} in key template \"{text}\" does not name a field to shard by; write {{shard(field):N}}, e.g. {{shard(seat_id):16}}"
+        ));
+    }
+    let Some(shards) = shards else {
+        return Err(format!(
+            "placeholder {{{inner}}} in key template \"{text}\" does not say how many shards: write {{shard({name}):N}}, e.g. {{shard({name}):16}}"
+        ));
+    };
+    match shards.parse::<u32>() {
+        Ok(n) if (2..=MAX_SHARDS).contains(&n) => Ok(Part::Shard {
+            name: name.to_owned(),
+            shards: n,
+        }),
+        _ => Err(format!(
+            "`{shards}` shards in placeholder {{{inner}}} of key template \"{text}\" is not a number from 2 to {MAX_SHARDS}; write e.g. {{shard({name}):16}} for 16 shards"
+        )),
+    }
+}
+
+/// `name`, `name:width` or `shard(name):shards`.
 fn placeholder(text: &str, inner: &str) -> Result<Part, String> {
     let (name, width) = match inner.split_once(':') {
         Some((name, width)) => (name.trim(), Some(width.trim())),
         None => (inner.trim(), None),
     };
+    if let Some(field) = name
+        .strip_prefix("shard(")
+        .and_then(|f| f.strip_suffix(')'))
+    {
+        return shard_placeholder(text, inner, field, width);
+    }
     if name.is_empty() {
         return Err(format!(
             "empty placeholder in key template \"{text}\": name the field it holds, e.g. {{event_id}}"
@@ -221,6 +288,14 @@ mod tests {
         let t = parse("A{{B}}#{r#type}").expect("valid");
         assert_eq!(t.prefix(), "A{B}#");
         assert_eq!(t.shape(), "A{{B}}#{}");
+        let t = parse("EVENT#{event_id}#{shard(seat_id):256}").expect("valid");
+        assert_eq!(
+            t.components().collect::<Vec<_>>(),
+            [("event_id", 0), ("seat_id", 0)]
+        );
+        assert_eq!(t.shard(), Some(("seat_id", 256)));
+        assert_eq!(t.shape(), "EVENT#{}#{shard:256}");
+        assert_eq!(t.delimiters(), [Some('#'), None]);
     }
 
     #[test]
@@ -235,6 +310,11 @@ mod tests {
             ("{a:x}", "not a number of digits"),
             ("{a:0}", "not a number of digits"),
             ("{a-b}", "not a field name"),
+            ("A#{shard(a)}", "how many shards"),
+            ("A#{shard(a):1}", "not a number from 2"),
+            ("A#{shard(a):x}", "not a number from 2"),
+            ("A#{shard():4}", "does not name a field"),
+            ("{a}#{shard(a):4}", "appears twice"),
         ];
         for (text, message) in cases {
             let err = parse(text).err().unwrap_or_default();
