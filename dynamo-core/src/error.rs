@@ -187,7 +187,116 @@ enum Detail {
     },
     Canceled(Cancellation),
     Mapping(MappingError),
+    /// Why DynamoDB throttled, when it said.
+    Throttled(Vec<ThrottleReason>),
 }
+
+/// Why DynamoDB throttled a request, as it reports it (`ThrottlingReasons`): the limit and the
+/// table or index it applies to.
+///
+/// ```
+/// use dynamo_core::error::ThrottleReason;
+///
+/// let reason = ThrottleReason {
+///     reason: "IndexWriteKeyRangeThroughputExceeded".into(),
+///     resource: "arn:aws:dynamodb:eu-west-1:111122223333:table/orders/index/GSI1".into(),
+/// };
+/// assert_eq!(reason.table(), Some("orders"));
+/// assert_eq!(reason.index(), Some("GSI1"));
+/// assert!(reason.is_hot_key());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThrottleReason {
+    /// `ResourceType` + `OperationType` + `LimitType`, e.g.
+    /// `TableWriteKeyRangeThroughputExceeded` (one partition key value is over its limit),
+    /// `IndexReadProvisionedThroughputExceeded`, `TableWriteAccountLimitExceeded`.
+    pub reason: String,
+    /// The ARN of the table or index throttled.
+    pub resource: String,
+}
+
+impl ThrottleReason {
+    /// The table throttled, from the resource's ARN.
+    pub fn table(&self) -> Option<&str> {
+        let (_, rest) = self.resource.split_once(":table/")?;
+        Some(rest.split('/').next().unwrap_or(rest))
+    }
+
+    /// The index throttled, when it is an index.
+    pub fn index(&self) -> Option<&str> {
+        let (_, index) = self.resource.split_once("/index/")?;
+        Some(index)
+    }
+
+    /// Whether one partition key value took more than its partition's share (a hot key), not
+    /// the table's or the account's capacity.
+    pub fn is_hot_key(&self) -> bool {
+        self.reason.ends_with("KeyRangeThroughputExceeded")
+    }
+
+    fn from_sdk(reason: &aws_sdk_dynamodb::types::ThrottlingReason) -> Self {
+        ThrottleReason {
+            reason: reason.reason().unwrap_or_default().to_owned(),
+            resource: reason.resource().unwrap_or_default().to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for ThrottleReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.reason)?;
+        match (self.index(), self.table()) {
+            (Some(index), Some(table)) => write!(f, " on index {index} of table {table}"),
+            (None, Some(table)) => write!(f, " on table {table}"),
+            _ if !self.resource.is_empty() => write!(f, " on {}", self.resource),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The throttling reasons an operation's error carries (every data-plane operation's error has
+/// DynamoDB's three throttling exceptions; control-plane ones have none).
+pub(crate) trait ThrottlingReasons {
+    fn throttling_reasons(&self) -> &[aws_sdk_dynamodb::types::ThrottlingReason] {
+        &[]
+    }
+}
+
+macro_rules! throttling_reasons {
+    (data: $($error:ty),*; control: $($control:ty),*) => {
+        $(impl ThrottlingReasons for $error {
+            fn throttling_reasons(&self) -> &[aws_sdk_dynamodb::types::ThrottlingReason] {
+                match self {
+                    Self::ProvisionedThroughputExceededException(e) => e.throttling_reasons(),
+                    Self::RequestLimitExceeded(e) => e.throttling_reasons(),
+                    Self::ThrottlingException(e) => e.throttling_reasons(),
+                    _ => &[],
+                }
+            }
+        })*
+        $(impl ThrottlingReasons for $control {})*
+    };
+}
+
+throttling_reasons!(
+    data:
+        aws_sdk_dynamodb::operation::get_item::GetItemError,
+        aws_sdk_dynamodb::operation::put_item::PutItemError,
+        aws_sdk_dynamodb::operation::update_item::UpdateItemError,
+        aws_sdk_dynamodb::operation::delete_item::DeleteItemError,
+        aws_sdk_dynamodb::operation::query::QueryError,
+        aws_sdk_dynamodb::operation::scan::ScanError,
+        aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemError,
+        aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemError,
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
+        aws_sdk_dynamodb::operation::transact_get_items::TransactGetItemsError;
+    control:
+        aws_sdk_dynamodb::operation::describe_table::DescribeTableError,
+        aws_sdk_dynamodb::operation::create_table::CreateTableError,
+        aws_sdk_dynamodb::operation::update_table::UpdateTableError,
+        aws_sdk_dynamodb::operation::describe_time_to_live::DescribeTimeToLiveError,
+        aws_sdk_dynamodb::operation::update_time_to_live::UpdateTimeToLiveError
+);
 
 impl Error {
     fn new(kind: ErrorKind, operation: Operation, table: &str, detail: Detail) -> Self {
@@ -293,6 +402,15 @@ impl Error {
         match &self.inner.detail {
             Detail::Message(m) => Some(m),
             _ => None,
+        }
+    }
+
+    /// Why DynamoDB throttled the request, as it said (`ThrottlingReasons`: the limit and the
+    /// table or index); empty when it did not say or the error is no throttling.
+    pub fn throttle_reasons(&self) -> &[ThrottleReason] {
+        match &self.inner.detail {
+            Detail::Throttled(reasons) => reasons,
+            _ => &[],
         }
     }
 
@@ -406,7 +524,7 @@ impl Error {
     /// Maps an SDK error: codes DynamoDB shares between operations become their own kinds.
     pub(crate) fn from_sdk<E, R>(table: &str, operation: Operation, err: SdkError<E, R>) -> Self
     where
-        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        E: ProvideErrorMetadata + ThrottlingReasons + std::error::Error + Send + Sync + 'static,
         R: fmt::Debug + Send + Sync + 'static,
     {
         let kind = match &err {
@@ -430,7 +548,18 @@ impl Error {
             ),
             "ProvisionedThroughputExceededException"
             | "ThrottlingException"
-            | "RequestLimitExceeded" => (ErrorKind::Throttled, Detail::None),
+            | "RequestLimitExceeded" => {
+                let reasons = err
+                    .as_service_error()
+                    .map(|e| {
+                        e.throttling_reasons()
+                            .iter()
+                            .map(ThrottleReason::from_sdk)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                (ErrorKind::Throttled, Detail::Throttled(reasons))
+            }
             "TransactionConflictException" => (ErrorKind::TransactionConflict, Detail::None),
             "ResourceNotFoundException" => (ErrorKind::TableNotFound, Detail::None),
             "ValidationException" => (
@@ -483,6 +612,16 @@ impl fmt::Display for Error {
             (ErrorKind::Validation, Detail::Message(m)) => write!(f, ": invalid request: {m}"),
             (_, Detail::Message(m)) => write!(f, ": {m}"),
             (ErrorKind::NotFound, _) => f.write_str(": no such item"),
+            (ErrorKind::Throttled, Detail::Throttled(reasons)) if !reasons.is_empty() => {
+                f.write_str(": throttled by DynamoDB after retries (")?;
+                for (i, reason) in reasons.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{reason}")?;
+                }
+                f.write_str(")")
+            }
             (ErrorKind::Throttled, _) => f.write_str(": throttled by DynamoDB after retries"),
             (ErrorKind::TransactionConflict, _) => {
                 f.write_str(": the item is being changed by a transaction in progress")

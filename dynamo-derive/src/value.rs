@@ -28,6 +28,7 @@ fn unit_enum(c: &Container<'_>, variants: &[Variant<'_>]) -> TokenStream {
     let idents: Vec<_> = variants.iter().map(|v| v.ident).collect();
     let values: Vec<_> = variants.iter().map(|v| &v.value).collect();
     // Every character a value holds: a key template delimiter among them does not compile.
+    let cardinality = variants.len() as u64;
     let mut charset = String::new();
     for c in variants.iter().flat_map(|v| v.value.chars()) {
         if !charset.contains(c) {
@@ -73,6 +74,7 @@ fn unit_enum(c: &Container<'_>, variants: &[Variant<'_>]) -> TokenStream {
             #[automatically_derived]
             impl #krate::__private::KeyComponent for #ident {
                 const CHARSET: &'static str = #charset;
+                const CARDINALITY: u64 = #cardinality;
 
                 #[inline]
                 fn write_component(&self, out: &mut ::std::string::String, _width: usize) -> #p::Result<(), #p::ValueError> {
@@ -160,6 +162,7 @@ fn newtype(c: &Container<'_>, field: &syn::Field) -> TokenStream {
             impl #impl_generics #krate::__private::KeyComponent for #ident #ty_generics #component_where {
                 const NUMERIC: bool = <#inner as #krate::__private::KeyComponent>::NUMERIC;
                 const CHARSET: &'static str = <#inner as #krate::__private::KeyComponent>::CHARSET;
+                const CARDINALITY: u64 = <#inner as #krate::__private::KeyComponent>::CARDINALITY;
 
                 #[inline]
                 fn write_component(&self, out: &mut ::std::string::String, width: usize) -> #p::Result<(), #p::ValueError> {

@@ -267,6 +267,47 @@ pub const fn check_template_key(
     }
 }
 
+/// The keys one component can write: its type's values, or fewer with a `{field:N}` width.
+pub const fn component_values(cardinality: u64, width: usize, numeric: bool) -> u64 {
+    if !numeric || width == 0 || width >= 20 {
+        return cardinality;
+    }
+    let mut padded: u64 = 1;
+    let mut i = 0;
+    while i < width {
+        padded *= 10;
+        i += 1;
+    }
+    if padded < cardinality {
+        padded
+    } else {
+        cardinality
+    }
+}
+
+/// A partition template can write at least [`HOT_PARTITION_VALUES`] keys, the product of its
+/// components' values, unless the entity accepts a hot partition.
+///
+/// [`HOT_PARTITION_VALUES`]: rules::HOT_PARTITION_VALUES
+pub const fn check_partition_values(
+    entity: &str,
+    template: &str,
+    index: Option<&str>,
+    components: &[u64],
+    accepted: bool,
+) -> Option<Msg> {
+    let mut values: u64 = 1;
+    let mut i = 0;
+    while i < components.len() {
+        values = values.saturating_mul(components[i]);
+        i += 1;
+    }
+    if accepted || values >= rules::HOT_PARTITION_VALUES {
+        return None;
+    }
+    Some(rules::partition_values_few(entity, template, index, values))
+}
+
 /// One component of a key template: `{field:N}` only on integers (`numeric`), and no delimiter
 /// among the characters values of the component's type hold (`charset`, empty for free text).
 pub const fn check_component(

@@ -149,6 +149,7 @@ pub struct ShardOutOfRange {
 
 impl<const N: u32> KeyComponent for Shard<N> {
     const CHARSET: &'static str = DIGITS;
+    const CARDINALITY: u64 = N as u64;
 
     #[inline]
     fn write_component(&self, out: &mut String, _width: usize) -> Result<(), ValueError> {

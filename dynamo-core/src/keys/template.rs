@@ -35,6 +35,11 @@ pub trait KeyComponent {
     /// integers, the variants' values for unit enums); empty for free text. A template
     /// delimiter among them does not compile: every such value would be refused.
     const CHARSET: &'static str = "";
+    /// How many different texts the component can write: the variants of a unit enum, the
+    /// `N` of a `Shard<N>`, 256 for `u8`; [`u64::MAX`] when they are too many to matter. A
+    /// partition template whose components can write fewer than 32 keys in all does not
+    /// compile: it would put a whole table's or index's writes on a few partitions.
+    const CARDINALITY: u64 = u64::MAX;
 
     /// Appends the component's text: integers zero-padded to `width` digits (`0`: the
     /// type's own width).
@@ -64,11 +69,17 @@ pub(crate) fn pad(out: &mut String, digits: &str, width: usize) -> Result<(), Va
     Ok(())
 }
 
+/// The values of an integer type, when they are few enough to count.
+const fn values_of(bits: u32) -> u64 {
+    if bits >= 64 { u64::MAX } else { 1 << bits }
+}
+
 macro_rules! unsigned {
     ($($ty:ty => $width:expr),*) => {$(
         impl KeyComponent for $ty {
             const NUMERIC: bool = true;
             const CHARSET: &'static str = DIGITS;
+            const CARDINALITY: u64 = values_of(<$ty>::BITS);
 
             #[inline]
             fn write_component(&self, out: &mut String, width: usize) -> Result<(), ValueError> {
@@ -86,6 +97,7 @@ macro_rules! signed {
         impl KeyComponent for $ty {
             const NUMERIC: bool = true;
             const CHARSET: &'static str = DIGITS;
+            const CARDINALITY: u64 = values_of(<$ty>::BITS);
 
             #[inline]
             fn write_component(&self, out: &mut String, width: usize) -> Result<(), ValueError> {
@@ -150,6 +162,8 @@ pub struct Component<T: ?Sized> {
     pub numeric: bool,
     /// [`KeyComponent::CHARSET`].
     pub charset: &'static str,
+    /// [`KeyComponent::CARDINALITY`].
+    pub cardinality: u64,
     /// [`KeyComponent::write_component`].
     pub write: fn(&T, &mut String, usize) -> Result<(), ValueError>,
 }

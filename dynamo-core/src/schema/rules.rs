@@ -55,6 +55,25 @@ impl Msg {
         self.push("`").push(s).push("`")
     }
 
+    /// `n` in decimal.
+    pub(crate) const fn number(self, mut n: u64) -> Self {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        let (_, text) = digits.split_at(i);
+        match core::str::from_utf8(text) {
+            Ok(text) => self.push(text),
+            Err(_) => self,
+        }
+    }
+
     /// The message.
     pub const fn as_str(&self) -> &str {
         let (head, _) = self.buf.split_at(self.len);
@@ -335,6 +354,36 @@ pub const fn index_not_declared(
         i += 1;
     }
     msg.push(")")
+}
+
+/// The fewest partition key values a partition template may write without saying that it
+/// accepts a hot partition.
+pub const HOT_PARTITION_VALUES: u64 = 32;
+
+/// Rule `partition_values_few` (compile time): a partition template whose components can
+/// write only a few keys puts every write of the table (or index) on a few partitions.
+pub const fn partition_values_few(
+    entity: &str,
+    template: &str,
+    index: Option<&str>,
+    values: u64,
+) -> Msg {
+    let msg = Msg::new()
+        .push("partition key template ")
+        .quoted(template)
+        .push(" of ");
+    let msg = match index {
+        Some(index) => msg.push("index ").quoted(index),
+        None => msg.push("the table"),
+    };
+    msg.push(" can take only ")
+        .number(values)
+        .push(if values == 1 { " value" } else { " values" })
+        .push(": every `")
+        .push(entity)
+        .push("` written there goes to ")
+        .push(if values == 1 { "one partition key value" } else { "one of these partition key values" })
+        .push(", and one value serves at most 1,000 writes and 3,000 reads per second however large the table (a hot partition). Add a component that spreads it: a field with many values, or a shard, \"..#{shard(id):32}\" computed from a field or \"..#{shard}\" with a `Shard<N>` field the writer sets (N of 32 or more); or, when its traffic stays small, accept it with #[dynamo(hot_partition_ok = \"why\")]")
 }
 
 /// Rule `template_key_missing` (compile time): a sort key template for a table or index

@@ -310,7 +310,13 @@ impl Target {
     /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound).
     fn failed<S, R>(&self, op: Operation, err: SdkError<S, R>) -> Error
     where
-        S: HasConditionItem + ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        S: HasConditionItem
+            + crate::error::ThrottlingReasons
+            + ProvideErrorMetadata
+            + std::error::Error
+            + Send
+            + Sync
+            + 'static,
         R: fmt::Debug + Send + Sync + 'static,
     {
         let old = err

@@ -6,8 +6,8 @@ use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::error::ErrorMetadata;
 use aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemOutput;
 use aws_sdk_dynamodb::operation::get_item::{GetItemError, GetItemOutput};
-use aws_sdk_dynamodb::types::error::ProvisionedThroughputExceededException;
-use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::types::error::{ProvisionedThroughputExceededException, ThrottlingException};
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, ThrottlingReason, WriteRequest};
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use dynamo_core::{
     DynamoEntity, ErrorKind, Table,
@@ -104,6 +104,42 @@ async fn throttling_past_the_retries_is_throttled() {
     assert!(
         std::error::Error::source(&err).is_some(),
         "the SDK error stays reachable"
+    );
+}
+
+/// DynamoDB says which limit throttled which table or index (`ThrottlingReasons`): a hot key
+/// reads differently from a table out of capacity.
+#[tokio::test]
+async fn throttling_says_which_index_and_limit() {
+    let rule = mock!(Client::get_item).then_error(|| {
+        GetItemError::ThrottlingException(
+            ThrottlingException::builder()
+                .message("Throughput exceeds the current capacity")
+                .throttling_reasons(
+                    ThrottlingReason::builder()
+                        .reason("IndexWriteKeyRangeThroughputExceeded")
+                        .resource("arn:aws:dynamodb:eu-west-1:111122223333:table/things/index/GSI1")
+                        .build(),
+                )
+                .meta(ErrorMetadata::builder().code("ThrottlingException").build())
+                .build(),
+        )
+    });
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&rule], retrying(1));
+    let err = Table::<Thing>::new(&client)
+        .get(ThingKey::new("a"))
+        .send()
+        .await
+        .expect_err("throttled");
+    assert!(err.is_throttled());
+    let reasons = err.throttle_reasons();
+    assert_eq!(reasons.len(), 1);
+    assert_eq!(reasons[0].index(), Some("GSI1"));
+    assert_eq!(reasons[0].table(), Some("things"));
+    assert!(reasons[0].is_hot_key());
+    assert_eq!(
+        err.to_string(),
+        "GetItem on table things: throttled by DynamoDB after retries (IndexWriteKeyRangeThroughputExceeded on index GSI1 of table things)"
     );
 }
 

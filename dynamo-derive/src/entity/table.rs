@@ -78,11 +78,32 @@ pub(super) fn table_and_checks(
             quote!(#p::check_template_key(#name, #text, #index, #role, #report_index, &#path, #path_str)),
         ));
         let components = g.components(n).into_iter().zip(delimiter_texts(g, n));
+        let shard = t.template.shard();
+        let mut values = Vec::new();
         for (k, ((f, width), delimiter)) in components.enumerate() {
             let (component, fname) = (component_const(n, k), f.name.as_str());
             checks.push(check(
                 t.span(),
                 quote!(#p::check_component(#text, #fname, #width, #delimiter, #component.numeric, #component.charset)),
+            ));
+            values.push(match shard {
+                Some((name, shards)) if name == fname => {
+                    let shards = u64::from(shards);
+                    quote!(#shards)
+                }
+                _ => {
+                    quote!(#p::component_values(#component.cardinality, #width, #component.numeric))
+                }
+            });
+        }
+        // A constant partition template is the rule `partition_templates_spread`'s; one with a
+        // placeholder that names no field is reported already.
+        let named = values.len() == t.template.components().count();
+        if t.role == IndexRole::Partition && !t.template.is_constant() && named {
+            let accepted = c.attrs.hot_partition_ok.is_some();
+            checks.push(check(
+                t.span(),
+                quote!(#p::check_partition_values(#name, #text, #index, &[#(#values),*], #accepted)),
             ));
         }
     }

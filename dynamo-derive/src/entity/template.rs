@@ -60,6 +60,7 @@ pub(super) fn templates(g: &Gen<'_, '_>) -> TokenStream {
                     const #cname: #p::Component<#ty> = #p::Component {
                         numeric: <#ty as #krate::__private::KeyComponent>::NUMERIC,
                         charset: <#ty as #krate::__private::KeyComponent>::CHARSET,
+                        cardinality: <#ty as #krate::__private::KeyComponent>::CARDINALITY,
                         write: <#ty as #krate::__private::KeyComponent>::write_component,
                     };
                 },

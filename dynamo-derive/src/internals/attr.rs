@@ -64,6 +64,8 @@ pub(crate) struct ContainerAttrs {
     pub(crate) entity: Option<LitStr>,
     /// `single_partition`: a partition template without placeholders, on purpose.
     pub(crate) single_partition: Option<Span>,
+    /// `hot_partition_ok = "why"`: partition templates that take few values, on purpose.
+    pub(crate) hot_partition_ok: Option<LitStr>,
     pub(crate) rename_all: Option<RenameRule>,
     /// `crate = path`: where `dynamo_core` is.
     pub(crate) krate: Option<syn::Path>,
@@ -297,6 +299,16 @@ impl ContainerAttrs {
                 }
                 SINGLE_PARTITION if place == Place::EntityContainer => {
                     set_once(cx, &mut out.single_partition, span, span, SINGLE_PARTITION);
+                }
+                HOT_PARTITION_OK if place == Place::EntityContainer => {
+                    let why: LitStr = meta.value()?.parse()?;
+                    if why.value().trim().is_empty() {
+                        cx.syn_error(syn::Error::new(
+                            why.span(),
+                            "hot_partition_ok needs the reason the hot partition is fine, for the next reader: e.g. hot_partition_ok = \"a few admin writes a day\"",
+                        ));
+                    }
+                    set_once(cx, &mut out.hot_partition_ok, why, span, HOT_PARTITION_OK);
                 }
                 _ => unknown_key(cx, meta, place)?,
             }

@@ -403,7 +403,7 @@ fn partition_templates_spread(cx: &mut Ctxt, cont: &Container<'_>) {
         cx.syn_error(syn::Error::new(
             t.span(),
             format!(
-                "partition key template \"{text}\" has no placeholder, so every `{entity}` item goes to one partition of {place}: one partition serves at most 3,000 reads and 1,000 writes per second, however large the table. Put a field in it (\"{text}#{{id}}\"), or spread writes over shards (\"{text}#{{shard(id):16}}\", the shard computed from a field, or \"{text}#{{shard}}\" with a `shard: Shard<16>` field the writer sets); for a few rarely written items, allow it with #[dynamo(single_partition)]",
+                "partition key template \"{text}\" has no placeholder, so every `{entity}` item goes to one partition of {place}: one partition serves at most 3,000 reads and 1,000 writes per second, however large the table. Put a field in it (\"{text}#{{id}}\"), or spread writes over shards (\"{text}#{{shard(id):32}}\", the shard computed from a field, or \"{text}#{{shard}}\" with a `shard: Shard<32>` field the writer sets); for a few rarely written items, allow it with #[dynamo(single_partition)]",
                 text = t.template.text,
                 entity = cont.ident,
             ),

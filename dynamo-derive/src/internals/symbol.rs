@@ -13,6 +13,7 @@ pub(crate) const RENAME_ALL: &str = "rename_all";
 pub(crate) const CRATE: &str = "crate";
 pub(crate) const ENTITY: &str = "entity";
 pub(crate) const SINGLE_PARTITION: &str = "single_partition";
+pub(crate) const HOT_PARTITION_OK: &str = "hot_partition_ok";
 pub(crate) const OTHER: &str = "other";
 
 pub(crate) const RENAME: &str = "rename";
@@ -31,6 +32,7 @@ pub(crate) const ENTITY_CONTAINER_KEYS: &[&str] = &[
     GSI,
     ENTITY,
     SINGLE_PARTITION,
+    HOT_PARTITION_OK,
     RENAME_ALL,
     CRATE,
 ];

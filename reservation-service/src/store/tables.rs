@@ -68,7 +68,8 @@ pub const ALL: [TableDef; 5] = [RESERVATIONS, ORDERS, IDEMPOTENCY, OUTBOX, SEATS
 #[dynamo(
     table = RESERVATIONS,
     gsi(GSI1, pk = "USER#{user_id}", sk = "{created_at}#{reservation_id}"),
-    gsi(GSI2, pk = "HOLD#{hold_shard:1}")
+    gsi(GSI2, pk = "HOLD#{hold_shard:1}"),
+    hot_partition_ok = "10 shards: ~190% of a partition's writes at 30k RPS (docs/scale.md); to be re-keyed with Shard<N>"
 )]
 pub struct Reservation {
     /// `rsv_...`.
@@ -191,7 +192,8 @@ pub enum OrderStatus {
 #[derive(DynamoEntity, Debug, Clone, PartialEq)]
 #[dynamo(
     table = ORDERS,
-    gsi(GSI1, pk = "STATUS#{status}", sk = "{created_at}#{order_id}")
+    gsi(GSI1, pk = "STATUS#{status}", sk = "{created_at}#{order_id}"),
+    hot_partition_ok = "one key per status: 600% of a partition's writes at 30k RPS (docs/scale.md); to be dropped or sharded"
 )]
 pub struct Order {
     /// `ord_...`.
@@ -276,7 +278,8 @@ pub enum OutboxStatus {
 #[derive(DynamoEntity, Debug, Clone, PartialEq)]
 #[dynamo(
     table = OUTBOX,
-    gsi(GSI1, pk = "PENDING#{pending_shard:1}", sk = "{next_retry_at:12}#{outbox_id}")
+    gsi(GSI1, pk = "PENDING#{pending_shard:1}", sk = "{next_retry_at:12}#{outbox_id}"),
+    hot_partition_ok = "10 shards: ~580% of a partition's writes at 30k RPS (docs/scale.md); to be re-keyed with Shard<N>"
 )]
 pub struct OutboxEvent {
     /// `obx_...`.
