@@ -50,6 +50,8 @@ pub struct ClientBuilder {
     attempt_timeout: Duration,
     operation_timeout: Duration,
     max_attempts: u32,
+    initial_backoff: Duration,
+    max_backoff: Duration,
 }
 
 impl Default for ClientBuilder {
@@ -61,6 +63,8 @@ impl Default for ClientBuilder {
             attempt_timeout: Duration::from_secs(5),
             operation_timeout: Duration::from_secs(15),
             max_attempts: 3,
+            initial_backoff: Duration::from_millis(50),
+            max_backoff: Duration::from_secs(1),
         }
     }
 }
@@ -112,10 +116,22 @@ impl ClientBuilder {
     }
 
     /// Attempts per operation, the first included (default 3; retries use the SDK's standard
-    /// exponential backoff with jitter).
+    /// exponential backoff with jitter, see [`backoff`](Self::backoff)).
     #[must_use]
     pub fn max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// The retries' backoff: a random wait up to `initial` before the second attempt, doubling
+    /// each attempt up to `max` (default 50 ms and 1 s). The SDK's own default starts at 1 s,
+    /// which alone breaks a request's latency budget when DynamoDB throttles one attempt;
+    /// DynamoDB's throttling clears within milliseconds to a second, so short waits and few
+    /// attempts keep a request fast, and the caller sheds load when they run out.
+    #[must_use]
+    pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.initial_backoff = initial;
+        self.max_backoff = max.max(initial);
         self
     }
 
@@ -123,7 +139,12 @@ impl ClientBuilder {
     /// [`check_connection`] to fail fast when DynamoDB is unreachable.
     pub async fn build(self) -> Result<Client, ConfigError> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(RetryConfig::standard().with_max_attempts(self.max_attempts))
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(self.max_attempts)
+                    .with_initial_backoff(self.initial_backoff)
+                    .with_max_backoff(self.max_backoff),
+            )
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(self.connect_timeout)

@@ -215,6 +215,10 @@ pub async fn client(settings: &Settings) -> Result<dynamo_core::Client, String> 
         .attempt_timeout(settings.store.timeout)
         .operation_timeout(settings.store.timeout * 2)
         .max_attempts(settings.store.max_attempts)
+        .backoff(
+            settings.store.retry_backoff,
+            settings.store.retry_backoff * 8,
+        )
         .build()
         .await
         .map_err(|e| e.to_string())

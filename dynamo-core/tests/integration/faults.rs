@@ -278,6 +278,84 @@ async fn a_silent_server_is_a_timeout() {
     held.abort();
 }
 
+/// Throttling as DynamoDB sends it (HTTP 400, `ThrottlingException` with its
+/// `ThrottlingReasons`): retried as configured, then a throttled error naming the index.
+#[tokio::test]
+async fn throttling_on_the_wire_is_retried_then_named() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binds");
+    let port = listener.local_addr().expect("addr").port();
+    let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let served = requests.clone();
+    let server = tokio::spawn(async move {
+        let body = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Throughput exceeds the current capacity of your table or index.","throttlingReasons":[{"reason":"IndexWriteKeyRangeThroughputExceeded","resource":"arn:aws:dynamodb:us-east-1:111122223333:table/things/index/GSI1"}]}"#;
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let served = served.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 16 * 1024];
+                let mut seen = Vec::new();
+                // One request per connection is enough: read its headers and body.
+                while let Ok(n) = socket.read(&mut buf).await {
+                    if n == 0 {
+                        return;
+                    }
+                    seen.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&seen);
+                    let Some(end) = text.find("\r\n\r\n") else {
+                        continue;
+                    };
+                    let length = text[..end]
+                        .lines()
+                        .find_map(|l| {
+                            let (name, value) = l.split_once(':')?;
+                            name.eq_ignore_ascii_case("content-length")
+                                .then(|| value.trim().parse::<usize>().ok())?
+                        })
+                        .unwrap_or(0);
+                    if seen.len() < end + 4 + length {
+                        continue;
+                    }
+                    served.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let response = format!(
+                        "HTTP/1.1 400 Bad Request\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    if socket.write_all(response.as_bytes()).await.is_err() {
+                        return;
+                    }
+                    seen.clear();
+                }
+            });
+        }
+    });
+    let client = ClientBuilder::default()
+        .endpoint(format!("http://127.0.0.1:{port}"))
+        .region("us-east-1")
+        .max_attempts(2)
+        .backoff(Duration::from_millis(1), Duration::from_millis(5))
+        .build()
+        .await
+        .expect("client");
+    let err = Table::<Thing>::new(&client)
+        .get(ThingKey::new("a"))
+        .send()
+        .await
+        .expect_err("throttled");
+    assert!(err.is_throttled(), "{err}");
+    assert_eq!(
+        requests.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "two attempts"
+    );
+    let reasons = err.throttle_reasons();
+    assert_eq!(reasons.len(), 1, "{err}");
+    assert_eq!(reasons[0].reason, "IndexWriteKeyRangeThroughputExceeded");
+    assert_eq!(reasons[0].index(), Some("GSI1"));
+    server.abort();
+}
+
 #[tokio::test]
 async fn a_closed_port_is_unreachable() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")

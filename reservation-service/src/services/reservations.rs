@@ -43,8 +43,8 @@ const MAX_SEATS_PER_RESERVATION: Number = Number::count(
     "MAX_SEATS_PER_RESERVATION",
     10,
     1,
-    97,
-    "seats per reservation",
+    96,
+    "seats per reservation; a confirmation writes each seat and four items more in one transaction, whose limit is 100",
 );
 const IDEMPOTENCY_TTL: Number = Number::seconds(
     "IDEMPOTENCY_TTL_SECONDS",
@@ -68,8 +68,9 @@ pub struct ReservationSettings {
     pub hold_ttl: Duration,
     /// `IDEMPOTENCY_TTL_SECONDS`: how long an `Idempotency-Key` replays.
     pub idempotency_ttl: Duration,
-    /// `MAX_SEATS_PER_RESERVATION` (at most 97, so a confirmation's transaction stays within
-    /// DynamoDB's 100 writes).
+    /// `MAX_SEATS_PER_RESERVATION` (at most 96: a confirmation's transaction writes each seat,
+    /// the reservation, the order, the outbox event and the idempotency record, and DynamoDB
+    /// takes at most 100 writes in one).
     pub max_seats: usize,
 }
 

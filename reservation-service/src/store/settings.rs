@@ -36,10 +36,17 @@ const DYNAMODB_TIMEOUT: Number = Number::millis(
 );
 const DYNAMODB_MAX_ATTEMPTS: Number = Number::count(
     "DYNAMODB_MAX_ATTEMPTS",
-    3,
+    2,
     1,
     10,
-    "DynamoDB attempts per operation, with backoff",
+    "DynamoDB attempts per operation: two keep a throttled request within its latency budget, and a client retry (503 with Retry-After) does the rest",
+);
+const DYNAMODB_RETRY_BACKOFF: Number = Number::millis(
+    "DYNAMODB_RETRY_BACKOFF_MS",
+    25,
+    1,
+    1000,
+    "longest wait before the second DynamoDB attempt (random up to it, doubling up to 8 times it after)",
 );
 
 /// The variables of where the tables are.
@@ -51,7 +58,11 @@ pub const VARIABLES: [Var; 4] = [
 ];
 
 /// The variables of how DynamoDB is called.
-pub const CLIENT_VARIABLES: [Var; 2] = [DYNAMODB_TIMEOUT.var(), DYNAMODB_MAX_ATTEMPTS.var()];
+pub const CLIENT_VARIABLES: [Var; 3] = [
+    DYNAMODB_TIMEOUT.var(),
+    DYNAMODB_MAX_ATTEMPTS.var(),
+    DYNAMODB_RETRY_BACKOFF.var(),
+];
 
 /// Table names and the DynamoDB client's limits (region and endpoint are read by the client:
 /// `dynamo_core::client_from_env`).
@@ -65,6 +76,8 @@ pub struct StoreSettings {
     pub timeout: Duration,
     /// `DYNAMODB_MAX_ATTEMPTS`: attempts per operation.
     pub max_attempts: u32,
+    /// `DYNAMODB_RETRY_BACKOFF_MS`: the longest wait before the second attempt.
+    pub retry_backoff: Duration,
 }
 
 impl Default for StoreSettings {
@@ -73,7 +86,8 @@ impl Default for StoreSettings {
             table_prefix: TABLE_PREFIX.default_value(),
             resource_name: RESOURCE_NAME.default_value(),
             timeout: DYNAMODB_TIMEOUT.default_duration(),
-            max_attempts: u32::try_from(DYNAMODB_MAX_ATTEMPTS.default_value()).unwrap_or(3),
+            max_attempts: u32::try_from(DYNAMODB_MAX_ATTEMPTS.default_value()).unwrap_or(2),
+            retry_backoff: DYNAMODB_RETRY_BACKOFF.default_duration(),
         }
     }
 }
@@ -95,6 +109,7 @@ impl StoreSettings {
             resource_name,
             timeout: env.duration(&DYNAMODB_TIMEOUT),
             max_attempts: env.count(&DYNAMODB_MAX_ATTEMPTS),
+            retry_backoff: env.duration(&DYNAMODB_RETRY_BACKOFF),
         }
     }
 
