@@ -2,7 +2,7 @@
 //! prefix of its own and a port of its own, with a clock the test moves.
 
 use dynamo_core::Table;
-use dynamo_core::testing::DynamoLocal;
+use dynamo_core::testing::{DynamoLocal, PartitionMeter};
 use reqwest::StatusCode;
 use reservation_service::auth::sign_hs256;
 use reservation_service::auth::{BearerTokens, JwtSettings};
@@ -43,6 +43,7 @@ pub struct TestAppBuilder {
     payments: Option<Arc<dyn PaymentGateway>>,
     db: Option<DynamoLocal>,
     create_tables: bool,
+    meter: Option<PartitionMeter>,
 }
 
 impl TestApp {
@@ -66,6 +67,7 @@ impl TestApp {
             payments: None,
             db: None,
             create_tables: true,
+            meter: None,
         }
     }
 
@@ -100,6 +102,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// Every DynamoDB request of the service goes through `meter` (its partition keys billed).
+    pub fn metered(mut self, meter: &PartitionMeter) -> Self {
+        self.meter = Some(meter.clone());
+        self
+    }
+
     /// Leaves the tables to the test.
     pub fn without_tables(mut self) -> Self {
         self.create_tables = false;
@@ -123,8 +131,11 @@ impl TestAppBuilder {
         let mut settings = self.settings;
         settings.store.table_prefix = db.prefix().to_owned();
         let clock = ManualClock::starting_now();
-        let mut state =
-            AppState::builder(settings, db.client().clone()).clock(Arc::new(clock.clone()));
+        let client = match &self.meter {
+            Some(meter) => meter.wrap(db.client()),
+            None => db.client().clone(),
+        };
+        let mut state = AppState::builder(settings, client).clock(Arc::new(clock.clone()));
         if let Some(payments) = self.payments {
             state = state.payments(payments);
         }

@@ -6,6 +6,7 @@
 //! `cargo test -p reservation-service --test api -- --ignored load:: --test-threads=1`.
 
 use crate::helpers::*;
+use dynamo_core::testing::PartitionMeter;
 use reqwest::StatusCode;
 use reservation_service::store::ReservationStatus;
 use serde_json::json;
@@ -256,4 +257,121 @@ async fn three_replicas_never_oversell_and_publish_every_change_once() {
         );
     }
     assert_eq!(published.len(), events.len());
+}
+
+/// Seed 003's mix at 30,000 requests per second, every hold on one event, replayed through the
+/// service's real code in virtual time with every DynamoDB request billed per partition key
+/// (`testing::PartitionMeter`). With today's keys the hot event's seats share one partition key
+/// value, projected far over a partition's 1,000 write units per second: the variant that shows
+/// the problem `docs/scale.md` describes, kept when the keys change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "a load test: run by name, alone (scripts/test.sh does)"]
+async fn one_hot_event_at_30k_rps_with_todays_keys_overloads_its_seats_partition() {
+    const RPS: f64 = 30_000.0;
+    const REQUESTS: usize = 1_500;
+    const SEATS: usize = 2_000;
+    let meter = PartitionMeter::new().virtual_time(RPS);
+    let app = Arc::new(under_load().metered(&meter).spawn().await);
+    app.seed("evt_hot", (1..=SEATS).map(|n| format!("H-{n}")))
+        .await;
+    meter.reset();
+    let held = Arc::new(std::sync::Mutex::new(Vec::<(String, String)>::new()));
+    let in_flight = Arc::new(Semaphore::new(32));
+    let mut tasks = Vec::with_capacity(REQUESTS);
+    for i in 0..REQUESTS {
+        let (app, meter, held, in_flight) =
+            (app.clone(), meter.clone(), held.clone(), in_flight.clone());
+        tasks.push(tokio::spawn(async move {
+            let _permit = in_flight.acquire_owned().await.expect("semaphore");
+            let mut rng = fastrand::Rng::with_seed(i as u64);
+            let roll = rng.f64();
+            let taken = || held.lock().map(|mut h| h.pop()).unwrap_or(None);
+            let (status, body) = if roll < 0.25 {
+                let (a, b) = (rng.usize(1..=SEATS), rng.usize(1..=SEATS));
+                let seats = if a == b {
+                    vec![format!("H-{a}")]
+                } else {
+                    vec![format!("H-{a}"), format!("H-{b}")]
+                };
+                let seats: Vec<&str> = seats.iter().map(String::as_str).collect();
+                let user = format!("fan{i}");
+                meter.tick();
+                let (status, body, _) = app.hold(&user, "k1", "evt_hot", &seats).await;
+                if status == StatusCode::CREATED {
+                    let id = body["reservation_id"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned();
+                    if let Ok(mut h) = held.lock() {
+                        h.push((user, id));
+                    }
+                }
+                (status, body)
+            } else if roll < 0.45 {
+                let (user, id) = taken()?;
+                let payment = json!({"payment_intent_id": format!("pay_{i}")});
+                meter.tick();
+                let (status, body, _) = app
+                    .post(
+                        &format!("/v1/reservations/{id}/confirm"),
+                        Some(&user),
+                        Some("k2"),
+                        Some(payment),
+                    )
+                    .await;
+                (status, body)
+            } else if roll < 0.475 {
+                let (user, id) = taken()?;
+                meter.tick();
+                let (status, body, _) = app.cancel(&user, &id, "k2").await;
+                (status, body)
+            } else {
+                let (user, id) = held.lock().ok().and_then(|h| h.last().cloned())?;
+                meter.tick();
+                let (status, body, _) = app.get(&format!("/v1/reservations/{id}"), &user).await;
+                (status, body)
+            };
+            Some((status, body))
+        }));
+    }
+    let mut answered = std::collections::BTreeMap::<u16, usize>::new();
+    for task in tasks {
+        if let Some((status, body)) = task.await.expect("the request task runs") {
+            assert!(!status.is_server_error(), "{status}: {body}");
+            *answered.entry(status.as_u16()).or_default() += 1;
+        }
+    }
+    let report = meter.report();
+    let per_second = |units: f64| units / report.seconds;
+    let sent: usize = answered.values().sum();
+    println!(
+        "{sent} API requests ({} DynamoDB requests) in {:.3} virtual seconds at {RPS} requests/s; \
+         answers {answered:?}\n\n| table | index | partition key | WCU/s | RCU/s |\n|---|---|---|---:|---:|",
+        report.requests, report.seconds
+    );
+    let mut keys = report.keys.clone();
+    keys.sort_by(|a, b| b.write_units.total_cmp(&a.write_units));
+    for k in keys.iter().take(8) {
+        println!(
+            "| {} | {} | `{}` | {:.0} | {:.0} |",
+            k.key.table.trim_start_matches(app.prefix()),
+            k.key.index.as_deref().unwrap_or("-"),
+            k.key.value,
+            per_second(k.write_units),
+            per_second(k.read_units)
+        );
+    }
+    let seats = keys
+        .iter()
+        .find(|k| k.key.table.ends_with("reservation-seats") && k.key.index.is_none())
+        .expect("seat writes were billed");
+    assert_eq!(
+        seats.key.value, "evt_hot",
+        "one partition for the event's seats"
+    );
+    assert!(
+        per_second(seats.write_units) > 1_000.0,
+        "the hot event's seats partition is projected at {:.0} WCU/s",
+        per_second(seats.write_units)
+    );
 }
