@@ -11,6 +11,7 @@ mod fan_out;
 mod get;
 mod put;
 pub(crate) mod query;
+mod rekey;
 pub(crate) mod transact;
 mod update;
 pub(crate) mod write;
@@ -23,6 +24,7 @@ pub use delete::Delete;
 pub use get::Get;
 pub use put::Put;
 pub use query::{Page, Query, Scan};
+pub use rekey::{Rekey, RekeyReport};
 pub use transact::{
     Cancellation, CancellationCode, CancellationReason, Handle, MAX_TRANSACTION_ITEMS, TransactGet,
     TransactGetOutput, TransactWrite,

@@ -12,6 +12,8 @@ mod operations;
 #[cfg(feature = "testing")]
 mod queries;
 #[cfg(feature = "testing")]
+mod rekey;
+#[cfg(feature = "testing")]
 mod schema_live;
 #[cfg(all(feature = "cloudformation", feature = "terraform"))]
 mod schema_templates;

@@ -1,0 +1,598 @@
+//! [`Rekey`]: moves an entity's items to the keys its templates give them now.
+
+use crate::error::{Error, Operation};
+use crate::mapping::entity::Entity;
+use crate::mapping::error::MappingError;
+use crate::mapping::item::Item;
+use crate::table::Table;
+use crate::table::cursor::Cursor;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+use futures_util::stream::{self, StreamExt, TryStreamExt};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+/// Which stored items are under an old key.
+type Selector = Arc<dyn Fn(&Item) -> bool + Send + Sync>;
+/// An old item read as the entity.
+type Converter<E> = Arc<dyn Fn(Item) -> Result<E, MappingError> + Send + Sync>;
+/// Told after every page.
+type OnProgress = Arc<dyn Fn(&RekeyReport) + Send + Sync>;
+
+/// What a run did (or, dry, would do).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RekeyReport {
+    /// Items read.
+    pub scanned: u64,
+    /// Items moved to their new key (a dry run: that would be).
+    pub moved: u64,
+    /// Old items deleted because the application had already written the new one.
+    pub superseded: u64,
+    /// Items already under their key, or not the entity's.
+    pub unchanged: u64,
+    /// Items that kept changing while being moved: left for the next run.
+    pub busy: u64,
+    /// Items that could not be read as the entity, with the reason (the first 20).
+    pub unreadable: Vec<String>,
+    /// Write units spent (estimated as DynamoDB bills a transaction: twice per KB and item).
+    pub write_units: u64,
+    /// Whether every segment was read to its end.
+    pub complete: bool,
+}
+
+/// Moves an entity's items to the keys its templates give them now, after a key
+/// template changed (a shard added, a prefix renamed), while the application keeps running.
+///
+/// The runner scans the table in parallel segments; each item under an old key (by default: an
+/// item whose stored key differs from the key the entity computes from it) is read as the entity
+/// ([`convert`](Rekey::convert) for items whose old shape the entity no longer reads), and moved
+/// in one transaction: a put of the item under its new key, on the condition that no item is
+/// there, and a delete of the old item, on the condition that it is unchanged (every attribute as
+/// read). An item changed meanwhile is read again and moved on the next attempt; one already
+/// written under its new key by the application is newer: only the old one is deleted.
+///
+/// Writes stay within a budget of write units per second. With a [`checkpoint`](Rekey::checkpoint)
+/// file, each segment's position is saved after every page, so a run that is killed resumes where
+/// it stopped; a finished run removes the file. [`dry_run`](Rekey::dry_run) counts what would move.
+///
+///
+/// ```no_run
+/// # use dynamo_core::{DynamoEntity, KeyDef, Table, TableDef};
+/// # const TICKETING: TableDef = TableDef::new("ticketing", KeyDef::string("pk")).with_sort_key(KeyDef::string("sk"));
+/// // The seats were `pk = "EVENT#{event_id}"`; now sharded.
+/// #[derive(DynamoEntity)]
+/// #[dynamo(table = TICKETING, pk = "EVENT#{event_id}#{shard(seat_no):128}", sk = "SEAT#{seat_no:4}")]
+/// struct Seat { event_id: String, seat_no: u32 }
+///
+/// # async fn f(seats: Table<Seat>) -> Result<(), dynamo_core::Error> {
+/// let report = seats
+///     .rekey()
+///     .segments(4)
+///     .write_units_per_second(500)
+///     .checkpoint("seats-rekey.checkpoint")
+///     .run()
+///     .await?;
+/// assert!(report.complete);
+/// # Ok(()) }
+/// ```
+pub struct Rekey<'a, E: Entity> {
+    table: &'a Table<E>,
+    segments: u32,
+    page_size: Option<i32>,
+    budget: f64,
+    checkpoint: Option<PathBuf>,
+    dry_run: bool,
+    select: Option<Selector>,
+    convert: Converter<E>,
+    progress: Option<OnProgress>,
+}
+
+impl<E: Entity + Send + Sync + 'static> Table<E> {
+    /// Moves this entity's items to the keys its templates give them now: see [`Rekey`].
+    pub fn rekey(&self) -> Rekey<'_, E> {
+        Rekey {
+            table: self,
+            segments: 4,
+            page_size: None,
+            budget: 500.0,
+            checkpoint: None,
+            dry_run: false,
+            select: None,
+            convert: Arc::new(E::from_item),
+            progress: None,
+        }
+    }
+}
+
+impl<'a, E: Entity + Send + Sync + 'static> Rekey<'a, E> {
+    /// Scan segments read at once (default 4).
+    #[must_use]
+    pub fn segments(mut self, segments: u32) -> Self {
+        self.segments = segments.max(1);
+        self
+    }
+
+    /// Items read per page (default: DynamoDB's 1 MB pages); the checkpoint is saved after
+    /// every page, so smaller pages lose less work to a killed run.
+    #[must_use]
+    pub fn page_size(mut self, items: u32) -> Self {
+        self.page_size = Some(i32::try_from(items.max(1)).unwrap_or(i32::MAX));
+        self
+    }
+
+    /// Write units per second the moves may spend (default 500: half a partition's).
+    #[must_use]
+    pub fn write_units_per_second(mut self, units: u32) -> Self {
+        self.budget = f64::from(units.max(1));
+        self
+    }
+
+    /// Saves each segment's position in `path` after every page, and resumes from it.
+    #[must_use]
+    pub fn checkpoint(mut self, path: impl Into<PathBuf>) -> Self {
+        self.checkpoint = Some(path.into());
+        self
+    }
+
+    /// Counts what would move; writes nothing (not even the checkpoint).
+    #[must_use]
+    pub fn dry_run(mut self) -> Self {
+        self.dry_run = true;
+        self
+    }
+
+    /// Which items are under an old key (default: the entity's items whose stored key differs
+    /// from the key the entity computes from them).
+    #[must_use]
+    pub fn select(mut self, old: impl Fn(&Item) -> bool + Send + Sync + 'static) -> Self {
+        self.select = Some(Arc::new(old));
+        self
+    }
+
+    /// Reads an old item as the entity (default: [`Entity::from_item`]), for an old shape the
+    /// entity no longer reads (a field that was the key attribute itself, say).
+    #[must_use]
+    pub fn convert(
+        mut self,
+        convert: impl Fn(Item) -> Result<E, MappingError> + Send + Sync + 'static,
+    ) -> Self {
+        self.convert = Arc::new(convert);
+        self
+    }
+
+    /// Calls `progress` with the totals so far after every page (for a progress bar).
+    #[must_use]
+    pub fn on_progress(mut self, progress: impl Fn(&RekeyReport) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Arc::new(progress));
+        self
+    }
+
+    /// Runs to the end of every segment (or until the future is dropped: with a checkpoint, the
+    /// next run resumes).
+    pub async fn run(self) -> Result<RekeyReport, Error> {
+        let table = self.table;
+        let op = Operation::Scan;
+        let positions = match (&self.checkpoint, self.dry_run) {
+            (Some(path), false) => read_checkpoint(path, self.segments)
+                .map_err(|why| Error::validation(table.name(), op, why))?,
+            _ => vec![Position::Start; self.segments as usize],
+        };
+        let shared = Shared {
+            report: Mutex::new(RekeyReport::default()),
+            positions: Mutex::new(positions.clone()),
+            started: Instant::now(),
+        };
+        let run = &self;
+        let shared = &shared;
+        stream::iter(positions.into_iter().enumerate())
+            .map(Ok::<_, Error>)
+            .try_for_each_concurrent(None, |(segment, position)| async move {
+                run.segment(segment, position, shared).await
+            })
+            .await?;
+        let mut report = lock(&shared.report).clone();
+        report.complete = true;
+        if let (Some(path), false) = (&self.checkpoint, self.dry_run) {
+            // Finished: nothing to resume.
+            let _gone = std::fs::remove_file(path);
+        }
+        Ok(report)
+    }
+
+    async fn segment(
+        &self,
+        segment: usize,
+        mut position: Position,
+        shared: &Shared,
+    ) -> Result<(), Error> {
+        let table = self.table;
+        let op = Operation::Scan;
+        loop {
+            let start = match &position {
+                Position::Done => return Ok(()),
+                Position::Start => None,
+                Position::After(key) => Some(key.clone()),
+            };
+            let page = table
+                .client()
+                .scan()
+                .table_name(table.name())
+                .segment(i32::try_from(segment).unwrap_or(i32::MAX))
+                .total_segments(i32::try_from(self.segments).unwrap_or(i32::MAX))
+                .consistent_read(true)
+                .set_limit(self.page_size)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| Error::from_sdk(table.name(), op, e))?;
+            for item in page.items.unwrap_or_default() {
+                let outcome = self.move_item(item, shared).await?;
+                let mut report = lock(&shared.report);
+                report.scanned += 1;
+                match outcome {
+                    Outcome::Moved(units) => {
+                        report.moved += 1;
+                        report.write_units += units;
+                    }
+                    Outcome::Superseded(units) => {
+                        report.superseded += 1;
+                        report.write_units += units;
+                    }
+                    Outcome::Unchanged => report.unchanged += 1,
+                    Outcome::Busy => report.busy += 1,
+                    Outcome::Unreadable(why) => {
+                        if report.unreadable.len() < 20 {
+                            report.unreadable.push(why);
+                        }
+                    }
+                }
+            }
+            position = match page.last_evaluated_key.filter(|k| !k.is_empty()) {
+                Some(key) => Position::After(key),
+                None => Position::Done,
+            };
+            if let (Some(path), false) = (&self.checkpoint, self.dry_run) {
+                let mut positions = lock(&shared.positions);
+                positions[segment] = position.clone();
+                write_checkpoint(path, &positions)
+                    .map_err(|why| Error::validation(table.name(), op, why))?;
+            }
+            if let Some(progress) = &self.progress {
+                progress(&lock(&shared.report));
+            }
+        }
+    }
+
+    /// Moves one item, if it is under an old key.
+    async fn move_item(&self, old: Item, shared: &Shared) -> Result<Outcome, Error> {
+        let table = self.table;
+        let def = E::TABLE;
+        let key_names: Vec<&str> = std::iter::once(def.partition_key.name)
+            .chain(def.sort_key.map(|k| k.name))
+            .collect();
+        let key_of = |item: &Item| -> Item {
+            key_names
+                .iter()
+                .filter_map(|n| Some(((*n).to_owned(), item.get(*n)?.clone())))
+                .collect()
+        };
+        let selected = match &self.select {
+            Some(select) => select(&old),
+            None => true,
+        };
+        if !selected {
+            return Ok(Outcome::Unchanged);
+        }
+        let entity = match (self.convert)(old.clone()) {
+            Ok(entity) => entity,
+            // By default, items the entity cannot read are another entity's.
+            Err(_) if self.select.is_none() => return Ok(Outcome::Unchanged),
+            Err(e) => return Ok(Outcome::Unreadable(e.with_key(key_of(&old)).to_string())),
+        };
+        let new = entity
+            .into_item()
+            .map_err(|e| Error::mapping_failed(table.name(), Operation::PutItem, e))?;
+        let (old_key, new_key) = (key_of(&old), key_of(&new));
+        if old_key == new_key {
+            return Ok(Outcome::Unchanged);
+        }
+        let units = 2 * (write_units(&old) + write_units(&new));
+        if self.dry_run {
+            return Ok(Outcome::Moved(units));
+        }
+        shared.spend(units, self.budget).await;
+        let mut current = old;
+        for _ in 0..3 {
+            match self.transact(&current, &new, &old_key).await {
+                Ok(()) => return Ok(Outcome::Moved(units)),
+                Err(Refused::NewExists) => {
+                    // The application wrote the new item: it is newer. Delete the old one.
+                    let (condition, names, values) = unchanged(&current);
+                    let deleted = table
+                        .client()
+                        .delete_item()
+                        .table_name(table.name())
+                        .set_key(Some(old_key.clone()))
+                        .condition_expression(condition)
+                        .set_expression_attribute_names(Some(names))
+                        .set_expression_attribute_values(Some(values))
+                        .send()
+                        .await;
+                    match deleted {
+                        Ok(_) => return Ok(Outcome::Superseded(units / 2)),
+                        Err(e) => {
+                            let e = Error::from_sdk(table.name(), Operation::DeleteItem, e);
+                            if !e.is_condition_failed() {
+                                return Err(e);
+                            }
+                        }
+                    }
+                }
+                Err(Refused::OldChanged) => {}
+                Err(Refused::Error(e)) => return Err(e),
+            }
+            // Changed meanwhile: read it again.
+            let again = table
+                .client()
+                .get_item()
+                .table_name(table.name())
+                .set_key(Some(old_key.clone()))
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(|e| Error::from_sdk(table.name(), Operation::GetItem, e))?;
+            match again.item {
+                Some(item) => current = item,
+                // Deleted meanwhile: nothing to move.
+                None => return Ok(Outcome::Unchanged),
+            }
+        }
+        Ok(Outcome::Busy)
+    }
+
+    async fn transact(&self, old: &Item, new: &Item, old_key: &Item) -> Result<(), Refused> {
+        let table = self.table;
+        let pk = E::TABLE.partition_key.name;
+        let put = Put::builder()
+            .table_name(table.name())
+            .set_item(Some(new.clone()))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", pk)
+            .build()
+            .map_err(|e| {
+                Refused::Error(Error::validation(
+                    table.name(),
+                    Operation::TransactWriteItems,
+                    e.to_string(),
+                ))
+            })?;
+        let (condition, names, values) = unchanged(old);
+        let delete = Delete::builder()
+            .table_name(table.name())
+            .set_key(Some(old_key.clone()))
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(|e| {
+                Refused::Error(Error::validation(
+                    table.name(),
+                    Operation::TransactWriteItems,
+                    e.to_string(),
+                ))
+            })?;
+        let sent = table
+            .client()
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(put).build())
+            .transact_items(TransactWriteItem::builder().delete(delete).build())
+            .send()
+            .await;
+        let Err(err) = sent else {
+            return Ok(());
+        };
+        let codes: Vec<Option<String>> = err
+            .as_service_error()
+            .and_then(|e| match e {
+                aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c) => Some(c),
+                _ => None,
+            })
+            .map(|c| {
+                c.cancellation_reasons()
+                    .iter()
+                    .map(|r| r.code().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let failed =
+            |i: usize| codes.get(i).and_then(Option::as_deref) == Some("ConditionalCheckFailed");
+        if failed(0) {
+            Err(Refused::NewExists)
+        } else if failed(1) {
+            Err(Refused::OldChanged)
+        } else {
+            Err(Refused::Error(Error::from_sdk(
+                table.name(),
+                Operation::TransactWriteItems,
+                err,
+            )))
+        }
+    }
+}
+
+enum Refused {
+    NewExists,
+    OldChanged,
+    Error(Error),
+}
+
+enum Outcome {
+    Moved(u64),
+    Superseded(u64),
+    Unchanged,
+    Busy,
+    Unreadable(String),
+}
+
+struct Shared {
+    report: Mutex<RekeyReport>,
+    positions: Mutex<Vec<Position>>,
+    started: Instant,
+}
+
+impl Shared {
+    /// Waits until `units` more fit the budget.
+    async fn spend(&self, units: u64, budget: f64) {
+        let spent = lock(&self.report).write_units + units;
+        let due = Duration::from_secs_f64(spent as f64 / budget);
+        let elapsed = self.started.elapsed();
+        if due > elapsed {
+            tokio::time::sleep(due - elapsed).await;
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Every attribute as read: the item is unchanged.
+fn unchanged(
+    item: &Item,
+) -> (
+    String,
+    HashMap<String, String>,
+    HashMap<String, AttributeValue>,
+) {
+    let mut names = HashMap::new();
+    let mut values = HashMap::new();
+    let mut clauses = Vec::with_capacity(item.len());
+    let mut attributes: Vec<(&String, &AttributeValue)> = item.iter().collect();
+    attributes.sort_by(|a, b| a.0.cmp(b.0));
+    for (i, (name, value)) in attributes.into_iter().enumerate() {
+        names.insert(format!("#a{i}"), name.clone());
+        values.insert(format!(":v{i}"), value.clone());
+        clauses.push(format!("#a{i} = :v{i}"));
+    }
+    (clauses.join(" AND "), names, values)
+}
+
+/// Write units of one item (1 per KB, at least 1), from its encoded size.
+fn write_units(item: &Item) -> u64 {
+    let bytes: usize = item
+        .iter()
+        .map(|(name, value)| name.len() + size(value))
+        .sum();
+    u64::try_from(bytes.div_ceil(1024).max(1)).unwrap_or(1)
+}
+
+fn size(value: &AttributeValue) -> usize {
+    match value {
+        AttributeValue::S(s) | AttributeValue::N(s) => s.len(),
+        AttributeValue::B(b) => b.as_ref().len(),
+        AttributeValue::L(items) => 3 + items.iter().map(|v| 1 + size(v)).sum::<usize>(),
+        AttributeValue::M(map) => {
+            3 + map
+                .iter()
+                .map(|(k, v)| 1 + k.len() + size(v))
+                .sum::<usize>()
+        }
+        AttributeValue::Ss(v) | AttributeValue::Ns(v) => v.iter().map(String::len).sum(),
+        AttributeValue::Bs(v) => v.iter().map(|b| b.as_ref().len()).sum(),
+        _ => 1,
+    }
+}
+
+/// Where a segment stands.
+#[derive(Debug, Clone, PartialEq)]
+enum Position {
+    Start,
+    After(Item),
+    Done,
+}
+
+/// One line per segment: `start`, `done`, or the position as a cursor string.
+fn write_checkpoint(path: &Path, positions: &[Position]) -> Result<(), String> {
+    let text: String = positions
+        .iter()
+        .map(|p| match p {
+            Position::Start => "start\n".to_owned(),
+            Position::Done => "done\n".to_owned(),
+            Position::After(key) => format!("{}\n", Cursor::from_item(key.clone())),
+        })
+        .collect();
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, text)
+        .and_then(|()| std::fs::rename(&partial, path))
+        .map_err(|e| format!("cannot write the checkpoint {}: {e}", path.display()))
+}
+
+fn read_checkpoint(path: &Path, segments: u32) -> Result<Vec<Position>, String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(vec![Position::Start; segments as usize]);
+        }
+        Err(e) => {
+            return Err(format!(
+                "cannot read the checkpoint {}: {e}",
+                path.display()
+            ));
+        }
+    };
+    let positions = text
+        .lines()
+        .map(|line| match line {
+            "start" => Ok(Position::Start),
+            "done" => Ok(Position::Done),
+            cursor => cursor
+                .parse::<Cursor>()
+                .map(|c| Position::After(c.into_item()))
+                .map_err(|e| format!("checkpoint {}: {e}", path.display())),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if positions.len() != segments as usize {
+        return Err(format!(
+            "checkpoint {} has {} segments, the run {segments}: resume with the same number of segments",
+            path.display(),
+            positions.len()
+        ));
+    }
+    Ok(positions)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checkpoints_round_trip() {
+        let dir = std::env::temp_dir().join(format!("rekey-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("c");
+        let key: Item = [("pk".to_owned(), AttributeValue::S("EVENT#e1".into()))].into();
+        let positions = vec![Position::Start, Position::After(key), Position::Done];
+        write_checkpoint(&path, &positions).expect("written");
+        assert_eq!(read_checkpoint(&path, 3), Ok(positions));
+        assert!(read_checkpoint(&path, 4).is_err(), "another segment count");
+        assert_eq!(
+            read_checkpoint(&dir.join("none"), 2),
+            Ok(vec![Position::Start, Position::Start])
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn unchanged_means_every_attribute_as_read() {
+        let item: Item = [
+            ("pk".to_owned(), AttributeValue::S("a".into())),
+            ("n".to_owned(), AttributeValue::N("1".into())),
+        ]
+        .into();
+        let (condition, names, values) = unchanged(&item);
+        assert_eq!(condition, "#a0 = :v0 AND #a1 = :v1");
+        assert_eq!(names["#a0"], "n");
+        assert_eq!(values[":v1"], AttributeValue::S("a".into()));
+    }
+}
