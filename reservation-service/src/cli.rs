@@ -33,7 +33,9 @@ enum Command {
     CheckSchema,
     /// Bring existing tables (e.g. the infrastructure module's) to the service's definitions:
     /// create missing tables, add missing global indexes (waiting until they are ACTIVE),
-    /// enable TTL. Changes nothing that cannot change in place; safe to run again.
+    /// enable TTL; then move items stored under an earlier version's keys (the seats from
+    /// before sharding) to their keys now, resumably. Changes nothing that cannot change in
+    /// place; safe to run again.
     Migrate {
         /// Print the plan and change nothing.
         #[arg(long)]
@@ -316,26 +318,57 @@ async fn migrate(settings: &Settings, dry_run: bool) -> Result<(), String> {
             "nothing was changed: some tables cannot be migrated in place (marked !)".into(),
         );
     }
-    if plans
+    let tables_up_to_date = plans
         .iter()
-        .all(dynamo_core::schema::MigrationPlan::is_up_to_date)
-    {
-        println!("nothing to do");
+        .all(dynamo_core::schema::MigrationPlan::is_up_to_date);
+    if tables_up_to_date {
+        println!("tables: nothing to do");
+    } else if dry_run {
+        println!("dry run: nothing was changed (seats are counted once the tables are migrated)");
         return Ok(());
-    }
-    if dry_run {
-        println!("dry run: nothing was changed");
-        return Ok(());
-    }
-    for plan in &plans {
-        dynamo_core::schema::migrate(&client, plan)
+    } else {
+        for plan in &plans {
+            dynamo_core::schema::migrate(&client, plan)
+                .await
+                .map_err(|e| format!("{}: {e}", plan.table))?;
+        }
+        check_schemas(&client, &names)
             .await
-            .map_err(|e| format!("{}: {e}", plan.table))?;
+            .map_err(|r| format!("migrated, but the tables still differ: {r}"))?;
+        println!("migrated: all {} tables match their definitions", ALL.len());
     }
-    check_schemas(&client, &names)
-        .await
-        .map_err(|r| format!("migrated, but the tables still differ: {r}"))?;
-    println!("migrated: all {} tables match their definitions", ALL.len());
+    move_seats(&client, &names, dry_run).await
+}
+
+/// Moves the seats stored before they were sharded to their keys now, resumable (a checkpoint
+/// in the temporary directory), within 500 write units per second; the service serves
+/// meanwhile (it moves a seat it touches first).
+async fn move_seats(
+    client: &dynamo_core::Client,
+    names: &crate::store::TableNames,
+    dry_run: bool,
+) -> Result<(), String> {
+    let seats = crate::store::Tables::new(client, names).seats;
+    let checkpoint = std::env::temp_dir().join(format!("{}.rekey", seats.name()));
+    let mut rekey = crate::store::rekey_seats(&seats)
+        .checkpoint(checkpoint)
+        .on_progress(|r| eprint!("\rseats: {} read, {} to move", r.scanned, r.moved));
+    if dry_run {
+        rekey = rekey.dry_run();
+    }
+    let report = rekey.run().await.map_err(|e| e.to_string())?;
+    eprintln!();
+    let verb = if dry_run { "would move" } else { "moved" };
+    println!(
+        "seats: {verb} {} to their sharded keys ({} superseded, {} up to date, {} busy: run again)",
+        report.moved, report.superseded, report.unchanged, report.busy
+    );
+    if !report.unreadable.is_empty() {
+        return Err(format!(
+            "seats that could not be read: {}",
+            report.unreadable.join("; ")
+        ));
+    }
     Ok(())
 }
 

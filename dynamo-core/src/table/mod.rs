@@ -24,7 +24,7 @@ pub use delete::Delete;
 pub use get::Get;
 pub use put::Put;
 pub use query::{Page, Query, Scan};
-pub use rekey::{Rekey, RekeyReport};
+pub use rekey::{Moved, Rekey, RekeyReport};
 pub use transact::{
     Cancellation, CancellationCode, CancellationReason, Handle, MAX_TRANSACTION_ITEMS, TransactGet,
     TransactGetOutput, TransactWrite,

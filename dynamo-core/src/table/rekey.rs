@@ -227,7 +227,7 @@ impl<'a, E: Entity + Send + Sync + 'static> Rekey<'a, E> {
                 .await
                 .map_err(|e| Error::from_sdk(table.name(), op, e))?;
             for item in page.items.unwrap_or_default() {
-                let outcome = self.move_item(item, shared).await?;
+                let outcome = self.move_one(item, Some(shared)).await?;
                 let mut report = lock(&shared.report);
                 report.scanned += 1;
                 match outcome {
@@ -264,8 +264,20 @@ impl<'a, E: Entity + Send + Sync + 'static> Rekey<'a, E> {
         }
     }
 
+    /// Moves one stored item now, if it is under an old key: for an application that moves the
+    /// items it touches while the runner has not reached them (no budget, no checkpoint).
+    pub async fn move_item(&self, old: Item) -> Result<Moved, Error> {
+        Ok(match self.move_one(old, None).await? {
+            Outcome::Moved(_) => Moved::Moved,
+            Outcome::Superseded(_) => Moved::Superseded,
+            Outcome::Unchanged => Moved::Unchanged,
+            Outcome::Busy => Moved::Busy,
+            Outcome::Unreadable(why) => Moved::Unreadable(why),
+        })
+    }
+
     /// Moves one item, if it is under an old key.
-    async fn move_item(&self, old: Item, shared: &Shared) -> Result<Outcome, Error> {
+    async fn move_one(&self, old: Item, shared: Option<&Shared>) -> Result<Outcome, Error> {
         let table = self.table;
         let def = E::TABLE;
         let key_names: Vec<&str> = std::iter::once(def.partition_key.name)
@@ -301,7 +313,9 @@ impl<'a, E: Entity + Send + Sync + 'static> Rekey<'a, E> {
         if self.dry_run {
             return Ok(Outcome::Moved(units));
         }
-        shared.spend(units, self.budget).await;
+        if let Some(shared) = shared {
+            shared.spend(units, self.budget).await;
+        }
         let mut current = old;
         for _ in 0..3 {
             match self.transact(&current, &new, &old_key).await {
@@ -419,6 +433,21 @@ impl<'a, E: Entity + Send + Sync + 'static> Rekey<'a, E> {
             )))
         }
     }
+}
+
+/// What [`Rekey::move_item`] did with an item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Moved {
+    /// Moved to its new key.
+    Moved,
+    /// The new item existed already (newer): the old one was deleted.
+    Superseded,
+    /// Not under an old key (or not the entity's, or deleted meanwhile).
+    Unchanged,
+    /// It kept changing while being moved: try again later.
+    Busy,
+    /// It could not be read as the entity: why.
+    Unreadable(String),
 }
 
 enum Refused {

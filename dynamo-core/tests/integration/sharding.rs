@@ -32,6 +32,15 @@ struct Seat {
     hold_no: Option<u32>,
 }
 
+/// The shard first in the key: the key struct still takes the fields in the order the keys name
+/// them otherwise (`FrontKey::new(event_id, seat_no)`).
+#[derive(DynamoEntity, Debug, Clone, PartialEq)]
+#[dynamo(table = TICKETING, pk = "{shard(seat_no):32}#{event_id}", sk = "FRONT#{seat_no:4}")]
+struct Front {
+    event_id: String,
+    seat_no: u32,
+}
+
 /// Work items a writer spreads over 32 shards it picks itself.
 #[derive(DynamoEntity, Debug, Clone, PartialEq)]
 #[dynamo(table = TICKETING, pk = "WORK#{shard}", sk = "{id}")]
@@ -86,6 +95,22 @@ async fn a_sharded_partition_reads_back_whole_and_in_order() {
         .await
         .expect("raw get");
     assert!(raw.item.is_some(), "the seat is in shard {shard}");
+
+    let front = Table::<Front>::new(db.client()).named(seats.name());
+    front
+        .put(Front {
+            event_id: "e1".into(),
+            seat_no: 7,
+        })
+        .send()
+        .await
+        .expect("put");
+    let found = front
+        .get(FrontKey::new("e1", 7u32))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(found.map(|f| f.seat_no), Some(7));
 
     // The whole partition: every seat once, in sort key order.
     let all = seats

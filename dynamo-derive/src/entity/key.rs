@@ -7,18 +7,34 @@ use crate::internals::ast::Field;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-/// The fields of the key struct: the table keys' fields and template components, each once.
+/// The fields of the key struct: the table keys' fields and template components, each once, in
+/// the order the keys write them; a shard's field (`{shard(seat_id):N}`) comes where the sort
+/// key names it, or last: where a template puts its shard does not change `new`'s arguments.
 pub(super) fn key_members<'c, 'a>(g: &Gen<'c, 'a>, m: &EntityModel<'c, 'a>) -> Vec<&'c Field<'a>> {
     let mut out: Vec<&'c Field<'a>> = Vec::new();
+    let mut shards: Vec<&'c Field<'a>> = Vec::new();
     for key in [Some(m.pk), m.sk].into_iter().flatten() {
         let fields = match key {
-            Key::Field(f) => vec![f],
-            Key::Template(n) => g.components(n).into_iter().map(|(f, _)| f).collect(),
+            Key::Field(f) => vec![(f, false)],
+            Key::Template(n) => {
+                let shard = g.template(n).template.shard().map(|(name, _)| name);
+                g.components(n)
+                    .into_iter()
+                    .map(|(f, _)| (f, Some(f.name.as_str()) == shard))
+                    .collect()
+            }
         };
-        for f in fields {
-            if !out.iter().any(|o| std::ptr::eq(*o, f)) {
+        for (f, is_shard) in fields {
+            if is_shard {
+                shards.push(f);
+            } else if !out.iter().any(|o| std::ptr::eq(*o, f)) {
                 out.push(f);
             }
+        }
+    }
+    for f in shards {
+        if !out.iter().any(|o| std::ptr::eq(*o, f)) {
+            out.push(f);
         }
     }
     out

@@ -545,7 +545,7 @@ impl Reservations {
             )
             .await?;
         tx.add(self.tables.orders.put(order).create_only());
-        let lock = self.idempotency.complete(&mut tx, lock, &response);
+        let record = self.idempotency.complete(&mut tx, lock, &response);
         match tx.send().await {
             Ok(()) => {
                 tracing::info!(reservation_id, order_id, "reservation confirmed");
@@ -553,7 +553,12 @@ impl Reservations {
                 Ok(response)
             }
             Err(e) => match e.cancellation() {
-                Some(canceled) => match Refusal::of(canceled, &seats, Some(held), Some(lock)) {
+                Some(canceled) => match Refusal::of(canceled, &seats, Some(held), Some(record)) {
+                    // A seat still stored as an earlier version stored it: brought up to date,
+                    // the sale is tried once more.
+                    Refusal::SeatsLost(_) if self.inventory.recover(&reservation).await? => {
+                        Box::pin(self.confirm_locked(user, id, payment, lock)).await
+                    }
                     // A seat no longer held by the reservation: its hold ended.
                     Refusal::SeatsLost(_) => Err(Error::Expired(reservation_id.to_owned())),
                     Refusal::ReservationChanged => {

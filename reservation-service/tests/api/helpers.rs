@@ -408,7 +408,7 @@ pub async fn audit(app: &TestApp, event: &str, pool: usize) -> Audit {
         .collect();
     let seats: Vec<Seat> = app
         .table::<Seat>()
-        .query(SeatPartition::new(event))
+        .query(SeatPartition::all(event))
         .consistent_read()
         .all()
         .await

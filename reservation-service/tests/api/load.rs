@@ -261,12 +261,15 @@ async fn three_replicas_never_oversell_and_publish_every_change_once() {
 
 /// Seed 003's mix at 30,000 requests per second, every hold on one event, replayed through the
 /// service's real code in virtual time with every DynamoDB request billed per partition key
-/// (`testing::PartitionMeter`). With today's keys the hot event's seats share one partition key
-/// value, projected far over a partition's 1,000 write units per second: the variant that shows
-/// the problem `docs/scale.md` describes, kept when the keys change.
+/// (`testing::PartitionMeter`). The hot event's seats are spread over 256 shards: the busiest
+/// takes under half a partition's 1,000 write units per second (before sharding, the event's one
+/// seats partition was projected at 53,000). A short run samples each shard too thinly to
+/// project it alone: the family's rate is measured (every seat write), and the busiest shard's
+/// share of it is its share of the seats, from the documented shard function. The three work and status indexes are still over:
+/// the test names them, so that it fails, and is updated, when they are re-keyed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "a load test: run by name, alone (scripts/test.sh does)"]
-async fn one_hot_event_at_30k_rps_with_todays_keys_overloads_its_seats_partition() {
+async fn one_hot_event_at_30k_rps_under_the_partition_meter() {
     const RPS: f64 = 30_000.0;
     const REQUESTS: usize = 1_500;
     const SEATS: usize = 2_000;
@@ -361,17 +364,58 @@ async fn one_hot_event_at_30k_rps_with_todays_keys_overloads_its_seats_partition
             per_second(k.read_units)
         );
     }
-    let seats = keys
-        .iter()
-        .find(|k| k.key.table.ends_with("reservation-seats") && k.key.index.is_none())
-        .expect("seat writes were billed");
-    assert_eq!(
-        seats.key.value, "evt_hot",
-        "one partition for the event's seats"
+    let seat_keys = || {
+        keys.iter()
+            .filter(|k| k.key.table.ends_with("reservation-seats") && k.key.index.is_none())
+    };
+    let family = per_second(seat_keys().map(|k| k.write_units).sum());
+    let family_reads = per_second(seat_keys().map(|k| k.read_units).sum());
+    let sampled = seat_keys()
+        .map(|k| per_second(k.write_units))
+        .fold(0.0, f64::max);
+    let mut per_shard = vec![0usize; 256];
+    for n in 1..=SEATS {
+        per_shard[dynamo_core::keys::shard_of(&format!("H-{n}"), 256) as usize] += 1;
+    }
+    let busiest = per_shard.iter().copied().max().unwrap_or(0) as f64 / SEATS as f64;
+    println!(
+        "\nseats: {family:.0} WCU/s and {family_reads:.0} RCU/s over {} shards; the busiest shard \
+         holds {:.1} % of the seats: {:.0} WCU/s, {:.0} RCU/s (the sample's busiest: {sampled:.0})",
+        seat_keys().count(),
+        100.0 * busiest,
+        family * busiest,
+        family_reads * busiest
     );
     assert!(
-        per_second(seats.write_units) > 1_000.0,
-        "the hot event's seats partition is projected at {:.0} WCU/s",
-        per_second(seats.write_units)
+        family > 20_000.0,
+        "the hot event's seats take most writes: {family:.0}"
+    );
+    assert!(
+        family * busiest < 500.0 && family_reads * busiest < 1_500.0,
+        "the hot event's busiest seats shard is projected at {:.0} WCU/s",
+        family * busiest
+    );
+    // Still over: the indexes docs/scale.md lists under "What must change".
+    let mut over: Vec<String> = keys
+        .iter()
+        .filter(|k| per_second(k.write_units) > 1_000.0 || per_second(k.read_units) > 3_000.0)
+        .map(|k| {
+            let table = k.key.table.trim_start_matches(app.prefix());
+            let family = k.key.value.split('#').next().unwrap_or_default();
+            format!(
+                "{table} {} {family}#",
+                k.key.index.as_deref().unwrap_or("-")
+            )
+        })
+        .collect();
+    over.sort();
+    over.dedup();
+    assert_eq!(
+        over,
+        [
+            "ticket-reservation-orders GSI1 STATUS#",
+            "ticket-reservation-outbox GSI1 PENDING#",
+            "ticket-reservation-reservations GSI2 HOLD#",
+        ]
     );
 }

@@ -157,3 +157,111 @@ async fn the_modules_tables_are_migrated_then_served() {
     assert_eq!(view["total_price"], 60_000);
     assert_eq!(view["currency"], "KRW");
 }
+
+/// Seats written before they were sharded (`pk` the event id): the service serves them, moving
+/// each seat it touches (a hold's, a confirmation's made by the earlier version), and `migrate`
+/// moves the rest, resumably.
+#[tokio::test]
+async fn seats_stored_before_sharding_are_served_and_moved() {
+    use dynamo_core::{AttributeValue, Entity};
+    use reservation_service::store::{Seat, SeatPartition, SeatState, is_legacy_seat};
+    let app = TestApp::spawn().await;
+    let seats = app.table::<Seat>();
+    let legacy = |seat: Seat| {
+        let event = seat.event_id.clone();
+        let mut item = seat.into_item().expect("maps");
+        item.remove("event_id");
+        item.insert("pk".into(), AttributeValue::S(event));
+        item
+    };
+    let write_legacy = |item: dynamo_core::Item| {
+        let (client, name) = (app.db.client().clone(), seats.name().to_owned());
+        async move {
+            client
+                .put_item()
+                .table_name(name)
+                .set_item(Some(item))
+                .send()
+                .await
+                .expect("written as before");
+        }
+    };
+    for n in 1..=10 {
+        write_legacy(legacy(Seat {
+            event_id: "evt_old".into(),
+            seat_id: format!("O-{n}"),
+            state: SeatState::Available,
+            holder: None,
+            hold_expires_at: None,
+            updated_at: time::OffsetDateTime::now_utc(),
+            price: Some(1_000),
+            currency: Some("KRW".into()),
+        }))
+        .await;
+    }
+
+    // A hold moves the seats it takes.
+    let (status, body, _) = app.hold("u1", "k1", "evt_old", &["O-1", "O-2"]).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let o1 = app.seat("evt_old", "O-1").await;
+    assert_eq!(o1.state, SeatState::Held);
+
+    // A hold the earlier version made: its seat still under the old key.
+    let (status, body, _) = app.hold("u3", "k1", "evt_old", &["O-4"]).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let reservation = body["reservation_id"].as_str().expect("id").to_owned();
+    let held = app.seat("evt_old", "O-4").await;
+    seats.delete(held.key()).send().await.expect("moved back");
+    write_legacy(legacy(held)).await;
+    let (status, body, _) = app.confirm("u3", &reservation, "k2", "pay_1").await;
+    assert_eq!(status, StatusCode::OK, "the sale finds its seat: {body}");
+    assert_eq!(app.seat("evt_old", "O-4").await.state, SeatState::Sold);
+
+    // `migrate` moves the rest.
+    let vars = [
+        ("APP_ENV", "local"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "local"),
+        ("AWS_SECRET_ACCESS_KEY", "local"),
+        ("DYNAMODB_ENDPOINT", app.db.endpoint()),
+        ("TABLE_PREFIX", app.db.prefix()),
+    ];
+    let output = |o: &Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+    let dry = run(&["migrate", "--dry-run"], &vars);
+    assert!(
+        output(&dry).contains("seats: would move 7"),
+        "{}",
+        output(&dry)
+    );
+    let moved = run(&["migrate"], &vars);
+    assert!(moved.status.success(), "{}", output(&moved));
+    assert!(
+        output(&moved).contains("seats: moved 7"),
+        "{}",
+        output(&moved)
+    );
+    let all = seats
+        .query(SeatPartition::all("evt_old"))
+        .all()
+        .await
+        .expect("every shard");
+    assert_eq!(all.len(), 10);
+    let raw = app
+        .db
+        .client()
+        .scan()
+        .table_name(seats.name())
+        .send()
+        .await
+        .expect("scan");
+    assert!(
+        !raw.items().iter().any(is_legacy_seat),
+        "no seat is left under its old key"
+    );
+}

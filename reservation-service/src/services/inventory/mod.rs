@@ -180,4 +180,15 @@ pub trait Inventory: Send + Sync {
 
     /// Gives seats back now: the relay's execution of a [`RELEASE_TASK`]. `Err` is retried.
     fn give_back<'a>(&'a self, release: &'a Release) -> InventoryFuture<'a, Result<(), String>>;
+
+    /// A sale found a seat of `reservation` missing: whether the inventory found it stored the
+    /// way an earlier version stored it and brought it up to date (the sale may then be tried
+    /// once more).
+    fn recover<'a>(
+        &'a self,
+        reservation: &'a Reservation,
+    ) -> InventoryFuture<'a, Result<bool, Error>> {
+        let _ = reservation;
+        Box::pin(std::future::ready(Ok(false)))
+    }
 }

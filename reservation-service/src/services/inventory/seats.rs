@@ -2,8 +2,9 @@
 
 use super::{Inventory, InventoryFuture, InventoryWrites, NewHold, Offer, Release};
 use crate::domain::Error;
-use crate::store::{Reservation, Seat, SeatKey, SeatState};
-use dynamo_core::{Entity, Table, TransactWrite};
+use crate::store::{Reservation, Seat, SeatKey, SeatState, is_legacy_seat, legacy_seat};
+use dynamo_core::table::Moved;
+use dynamo_core::{AttributeValue, Entity, Table, TransactWrite};
 use std::collections::HashMap;
 use time::OffsetDateTime;
 
@@ -34,6 +35,68 @@ impl SeatsTable {
         }
         Ok(read.items)
     }
+
+    /// The seats of `keys`, after moving those still stored under their key from before the
+    /// seats were sharded (while `migrate` has not moved them all, a seat is moved when it is
+    /// touched).
+    async fn read_moving(&self, keys: Vec<SeatKey>, consistent: bool) -> Result<Vec<Seat>, Error> {
+        let asked: Vec<SeatKey> = keys.clone();
+        let seats = self.read(keys, consistent).await?;
+        if seats.len() == asked.len() {
+            return Ok(seats);
+        }
+        let missing: Vec<&SeatKey> = asked
+            .iter()
+            .filter(|k| {
+                !seats
+                    .iter()
+                    .any(|s| s.seat_id == k.seat_id && s.event_id == k.event_id)
+            })
+            .collect();
+        if self.move_legacy(&missing).await? {
+            self.read(asked, consistent).await
+        } else {
+            Ok(seats)
+        }
+    }
+
+    /// Moves the seats of `keys` still stored under their key from before sharding (`pk` the
+    /// event id, no `event_id` attribute) to their key now; whether any moved.
+    async fn move_legacy(&self, keys: &[&SeatKey]) -> Result<bool, Error> {
+        let mut moved = false;
+        for key in keys {
+            let old = self
+                .seats
+                .client()
+                .get_item()
+                .table_name(self.seats.name())
+                .key("pk", AttributeValue::S(key.event_id.clone()))
+                .key("sk", AttributeValue::S(key.seat_id.clone()))
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(|e| Error::Unavailable {
+                    dependency: "DynamoDB",
+                    detail: format!(
+                        "reading seat {} under its old key: {}",
+                        key.seat_id,
+                        aws_smithy_types::error::display::DisplayErrorContext(&e)
+                    ),
+                })?;
+            let Some(item) = old.item.filter(is_legacy_seat) else {
+                continue;
+            };
+            let outcome = self
+                .seats
+                .rekey()
+                .select(is_legacy_seat)
+                .convert(legacy_seat)
+                .move_item(item)
+                .await?;
+            moved |= matches!(outcome, Moved::Moved | Moved::Superseded);
+        }
+        Ok(moved)
+    }
 }
 
 impl Inventory for SeatsTable {
@@ -53,7 +116,7 @@ impl Inventory for SeatsTable {
                 .map(|seat| SeatKey::new(event_id.to_owned(), seat.clone()))
                 .collect();
             let mut found: HashMap<String, Seat> = self
-                .read(keys, false)
+                .read_moving(keys, false)
                 .await?
                 .into_iter()
                 .map(|seat| (seat.seat_id.clone(), seat))
@@ -170,10 +233,11 @@ impl Inventory for SeatsTable {
                 .iter()
                 .map(|seat| SeatKey::new(reservation.event_id.clone(), seat.clone()))
                 .collect();
-            for seat in
-                self.read(keys, true).await?.into_iter().filter(|seat| {
-                    seat.holder.as_deref() == Some(id) && seat.state == SeatState::Held
-                })
+            for seat in self
+                .read_moving(keys, true)
+                .await?
+                .into_iter()
+                .filter(|seat| seat.holder.as_deref() == Some(id) && seat.state == SeatState::Held)
             {
                 let released = tx.add(
                     self.seats
@@ -197,5 +261,19 @@ impl Inventory for SeatsTable {
     fn give_back<'a>(&'a self, _release: &'a Release) -> InventoryFuture<'a, Result<(), String>> {
         // Seats of this table are released in the transaction that ends the hold.
         Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn recover<'a>(
+        &'a self,
+        reservation: &'a Reservation,
+    ) -> InventoryFuture<'a, Result<bool, Error>> {
+        Box::pin(async move {
+            let keys: Vec<SeatKey> = reservation
+                .seat_ids
+                .iter()
+                .map(|seat| SeatKey::new(reservation.event_id.clone(), seat.clone()))
+                .collect();
+            self.move_legacy(&keys.iter().collect::<Vec<_>>()).await
+        })
     }
 }
