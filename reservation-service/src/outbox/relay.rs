@@ -8,7 +8,7 @@ use crate::metrics::Metrics;
 use crate::services::inventory::{Inventory, RELEASE_TASK, Release};
 use crate::store::{
     OutboxEvent, OutboxEventGsi1Keys, OutboxEventGsi1Partition, OutboxEventGsi1SortKey,
-    OutboxStatus, WORK_SHARDS,
+    OutboxStatus, PendingShard,
 };
 use dynamo_core::{Entity, Error, ErrorKind, Table};
 use futures_util::StreamExt;
@@ -130,9 +130,11 @@ impl Relay {
     /// the shards read concurrently.
     async fn due(&self, now: i64) -> Result<Vec<OutboxEvent>, Error> {
         // Start at a random shard so relays of several replicas claim in different orders.
-        let start = fastrand::u8(..WORK_SHARDS);
-        let pages = futures_util::future::join_all((0..WORK_SHARDS).map(|i| {
-            let shard = (start + i) % WORK_SHARDS;
+        use futures_util::StreamExt as _;
+        let shards = PendingShard::COUNT;
+        let start = fastrand::u32(..shards);
+        let reads = (0..shards).map(|i| {
+            let shard = PendingShard::try_from((start + i) % shards).unwrap_or_default();
             async move {
                 // Due at `now` at the latest: before every key due after it.
                 let page = self
@@ -144,8 +146,11 @@ impl Relay {
                     .await?;
                 Ok::<_, Error>((shard, page.items))
             }
-        }))
-        .await;
+        });
+        let pages: Vec<_> = futures_util::stream::iter(reads)
+            .buffer_unordered(16)
+            .collect()
+            .await;
         let mut due = Vec::new();
         for page in pages {
             let (shard, items) = page?;
@@ -154,6 +159,21 @@ impl Relay {
                 event.pending_shard.get_or_insert(shard);
                 event
             }));
+        }
+        // Events an earlier version indexed under one-digit keys (`PENDING#5`).
+        let legacy = crate::store::legacy_work_entries(
+            &self.outbox,
+            "GSI1",
+            ("gsi1pk", "gsi1sk"),
+            "PENDING#",
+            dynamo_core::AttributeValue::S(format!("{:012}", now + 1)),
+            self.config.per_shard,
+        )
+        .await;
+        match legacy {
+            Ok(legacy) => due.extend(legacy),
+            // Read again on the next pass.
+            Err(e) => tracing::warn!(error = %e, "outbox entries under the earlier keys unread"),
         }
         Ok(due)
     }

@@ -20,8 +20,9 @@ use crate::domain::{
 use crate::metrics::Metrics;
 use crate::setting::{Env, Number, Var};
 use crate::store::{
-    IdempotencyRecord, Order, OrderStatus, OutboxEvent, Reservation, ReservationGsi2Keys,
-    ReservationGsi2Partition, ReservationPartition, Tables, WORK_SHARDS, rfc3339, work_shard,
+    HoldShard, IdempotencyRecord, Order, OrderStatus, OutboxEvent, Reservation,
+    ReservationGsi2Keys, ReservationGsi2Partition, ReservationPartition, Tables, hold_shard,
+    rfc3339,
 };
 use dynamo_core::{
     Entity, ErrorKind, TransactWrite, Update,
@@ -388,7 +389,7 @@ impl Reservations {
             order_id: None,
             created_at: now,
             updated_at: now,
-            hold_shard: Some(work_shard()),
+            hold_shard: Some(hold_shard()),
             gsi2sk: Some(hold_until.unix_timestamp()),
         };
         tx.add(self.tables.reservations.put(reservation).create_only());
@@ -646,7 +647,7 @@ impl Reservations {
     /// Open holds in one shard whose end is before `now`, oldest first.
     pub async fn expired_holds(
         &self,
-        shard: u8,
+        shard: HoldShard,
         now: OffsetDateTime,
         limit: i32,
     ) -> Result<Vec<Reservation>, Error> {
@@ -744,13 +745,33 @@ impl Reservations {
         let now = self.clock.now();
         let mut expired = 0;
         // Start at a random shard so replicas sweeping together spread out.
-        let start = fastrand::u8(..WORK_SHARDS);
-        for i in 0..WORK_SHARDS {
-            let shard = (start + i) % WORK_SHARDS;
+        let shards = HoldShard::COUNT;
+        let start = fastrand::u32(..shards);
+        for i in 0..shards {
+            let shard = HoldShard::try_from((start + i) % shards).unwrap_or_default();
             for reservation in self.expired_holds(shard, now, limit).await? {
                 if self.expire(&reservation, now).await? {
                     expired += 1;
                 }
+            }
+        }
+        // Holds an earlier version indexed under one-digit keys (`HOLD#3`).
+        let legacy = crate::store::legacy_work_entries(
+            &self.tables.reservations,
+            "GSI2",
+            ("gsi2pk", "gsi2sk"),
+            "HOLD#",
+            dynamo_core::AttributeValue::N(now.unix_timestamp().to_string()),
+            limit,
+        )
+        .await
+        .map_err(|detail| Error::Unavailable {
+            dependency: "DynamoDB",
+            detail,
+        })?;
+        for reservation in legacy {
+            if self.expire(&reservation, now).await? {
+                expired += 1;
             }
         }
         Ok(expired)

@@ -5,6 +5,7 @@
 
 use crate::domain::Money;
 pub use crate::domain::ReservationStatus;
+use dynamo_core::keys::Shard;
 use dynamo_core::schema::SchemaTarget;
 use dynamo_core::{
     Client, DynamoEntity, DynamoValue, Entity, IndexDef, Item, KeyDef, MappingError, Table,
@@ -13,9 +14,19 @@ use dynamo_core::{
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-/// Write shards of the sparse work indexes (pending outbox events, open holds): one index
-/// partition key would cap the whole table's write rate at one index partition's.
-pub const WORK_SHARDS: u8 = 8;
+/// The sweeper's shard of an open hold (reservations GSI2 `HOLD#<shard>`): 15,000 index writes
+/// a second at 30k RPS over 64 keys keep the busiest under half a partition's 1,000
+/// (`docs/scale.md`).
+pub type HoldShard = Shard<64>;
+
+/// The relay's shard of a pending event (outbox GSI1 `PENDING#<shard>`): 45,000 index writes a
+/// second at 30k RPS over 128 keys keep each under half a partition's 1,000.
+pub type PendingShard = Shard<128>;
+
+/// Before the work indexes were sharded by `Shard<N>`, their keys had one digit of 8 shards
+/// (`HOLD#3`, `PENDING#5`): the sweeper and the relay still read those keys, for entries an
+/// earlier version wrote (holds and events are short-lived; the keys empty themselves).
+pub const LEGACY_WORK_SHARDS: u8 = 8;
 
 /// Reservations: `pk` = reservation id, `sk` = event id; GSI1 lists a user's reservations
 /// (`USER#<user_id>`, creation time and id); GSI2 is sparse and holds open holds by expiry
@@ -70,9 +81,7 @@ pub const ALL: [TableDef; 5] = [RESERVATIONS, ORDERS, IDEMPOTENCY, OUTBOX, SEATS
 #[derive(DynamoEntity, Debug, Clone, PartialEq)]
 #[dynamo(
     table = RESERVATIONS,
-    gsi(GSI1, pk = "USER#{user_id}", sk = "{created_at}#{reservation_id}"),
-    gsi(GSI2, pk = "HOLD#{hold_shard:1}"),
-    hot_partition_ok = "10 shards: ~190% of a partition's writes at 30k RPS (docs/scale.md); to be re-keyed with Shard<N>"
+    gsi(GSI2, pk = "HOLD#{hold_shard}")
 )]
 pub struct Reservation {
     /// `rsv_...`.
@@ -108,7 +117,7 @@ pub struct Reservation {
     pub updated_at: OffsetDateTime,
     /// The sweeper's shard while the hold is open (GSI2 `HOLD#<shard>`), absent afterwards:
     /// the reservation leaves the sparse index.
-    pub hold_shard: Option<u8>,
+    pub hold_shard: Option<HoldShard>,
     /// The end of the hold, epoch seconds, while the hold is open (GSI2's sort key).
     #[gsi(GSI2, sk)]
     pub gsi2sk: Option<i64>,
@@ -222,9 +231,7 @@ pub enum OrderStatus {
 /// An order (the Reservation API's data model).
 #[derive(DynamoEntity, Debug, Clone, PartialEq)]
 #[dynamo(
-    table = ORDERS,
-    gsi(GSI1, pk = "STATUS#{status}", sk = "{created_at}#{order_id}"),
-    hot_partition_ok = "one key per status: 600% of a partition's writes at 30k RPS (docs/scale.md); to be dropped or sharded"
+    table = ORDERS
 )]
 pub struct Order {
     /// `ord_...`.
@@ -309,8 +316,7 @@ pub enum OutboxStatus {
 #[derive(DynamoEntity, Debug, Clone, PartialEq)]
 #[dynamo(
     table = OUTBOX,
-    gsi(GSI1, pk = "PENDING#{pending_shard:1}", sk = "{next_retry_at:12}#{outbox_id}"),
-    hot_partition_ok = "10 shards: ~580% of a partition's writes at 30k RPS (docs/scale.md); to be re-keyed with Shard<N>"
+    gsi(GSI1, pk = "PENDING#{pending_shard}", sk = "{next_retry_at:12}#{outbox_id}")
 )]
 pub struct OutboxEvent {
     /// `obx_...`.
@@ -344,7 +350,7 @@ pub struct OutboxEvent {
     /// The relay's shard while pending (GSI1 `PENDING#<shard>`, sorted by `next_retry_at`, 12
     /// digits, and id: the relay reads the due events with a key condition, in the order they
     /// fall due); absent afterwards, out of the sparse index.
-    pub pending_shard: Option<u8>,
+    pub pending_shard: Option<PendingShard>,
     /// The trace of the request that made the change (W3C trace id, 32 hex digits), so a
     /// consumer can join the event to it; absent for changes outside a request (expiry).
     pub trace_id: Option<String>,
@@ -373,7 +379,7 @@ impl OutboxEvent {
             lease_until: None,
             published_at: None,
             last_error: None,
-            pending_shard: Some(work_shard()),
+            pending_shard: Some(pending_shard()),
             trace_id: crate::telemetry::current_trace_id(),
         }
     }
@@ -455,9 +461,56 @@ impl Tables {
     }
 }
 
-/// A shard of the sparse work indexes, at random: spreads writes over the index partitions.
-pub fn work_shard() -> u8 {
-    fastrand::u8(..WORK_SHARDS)
+/// A hold's shard, at random: spreads the sweeper index's writes over its partitions.
+pub fn hold_shard() -> HoldShard {
+    HoldShard::try_from(fastrand::u32(..HoldShard::COUNT)).unwrap_or_default()
+}
+
+/// A pending event's shard, at random: spreads the relay index's writes over its partitions.
+pub fn pending_shard() -> PendingShard {
+    PendingShard::try_from(fastrand::u32(..PendingShard::COUNT)).unwrap_or_default()
+}
+
+/// Entries of a work index under the keys an earlier version wrote (`<prefix>0` to
+/// `<prefix>7`) whose sort key is below `below`, read as `E`: the sweeper's and the relay's
+/// way to finish what an earlier version's replicas left.
+pub async fn legacy_work_entries<E: Entity>(
+    table: &Table<E>,
+    index: &str,
+    (partition, sort): (&str, &str),
+    prefix: &str,
+    below: dynamo_core::AttributeValue,
+    limit: i32,
+) -> Result<Vec<E>, String> {
+    let mut out = Vec::new();
+    for shard in 0..LEGACY_WORK_SHARDS {
+        let page = table
+            .client()
+            .query()
+            .table_name(table.name())
+            .index_name(index)
+            .key_condition_expression("#p = :p AND #s < :s")
+            .expression_attribute_names("#p", partition)
+            .expression_attribute_names("#s", sort)
+            .expression_attribute_values(
+                ":p",
+                dynamo_core::AttributeValue::S(format!("{prefix}{shard}")),
+            )
+            .expression_attribute_values(":s", below.clone())
+            .limit(limit)
+            .send()
+            .await
+            .map_err(|e| {
+                format!(
+                    "reading {index} under {prefix}{shard}: {}",
+                    aws_smithy_types::error::display::DisplayErrorContext(&e)
+                )
+            })?;
+        for item in page.items.unwrap_or_default() {
+            out.push(E::from_item(item).map_err(|e| e.to_string())?);
+        }
+    }
+    Ok(out)
 }
 
 /// RFC 3339 in UTC, seconds precision: what the API shows.

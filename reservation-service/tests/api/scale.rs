@@ -11,7 +11,7 @@ use reservation_service::domain::request::new_id;
 use reservation_service::domain::{ReservationId, ReservationStatus};
 use reservation_service::store::{
     IdempotencyRecord, IdempotencyStatus, Order, OrderStatus, OutboxEvent, Reservation, Seat,
-    SeatState, work_shard,
+    SeatState, hold_shard,
 };
 use std::collections::HashMap;
 use time::OffsetDateTime;
@@ -106,6 +106,12 @@ impl Zipf {
     }
 }
 
+/// An index key the item may not have (an index its entity no longer writes).
+fn index_key(item: &Item, attribute: &str) -> Option<String> {
+    item.contains_key(attribute)
+        .then(|| string(item, attribute))
+}
+
 fn string(item: &Item, attribute: &str) -> String {
     match item.get(attribute) {
         Some(AttributeValue::S(s)) => s.clone(),
@@ -129,7 +135,7 @@ fn reservation(event: &str, user: &str, seats: &[String], now: OffsetDateTime) -
         order_id: None,
         created_at: now,
         updated_at: now,
-        hold_shard: Some(work_shard()),
+        hold_shard: Some(hold_shard()),
         gsi2sk: Some(now.unix_timestamp()),
     }
     .into_item()
@@ -185,7 +191,7 @@ fn idempotency_key(user: &str, key: &str, now: i64) -> String {
     )
 }
 
-fn order_index_key(event: &str, user: &str, now: OffsetDateTime) -> (String, String) {
+fn order_index_key(event: &str, user: &str, now: OffsetDateTime) -> (String, Option<String>) {
     let item = Order {
         order_id: new_id("ord"),
         reservation_id: ReservationId::new().to_string(),
@@ -200,7 +206,7 @@ fn order_index_key(event: &str, user: &str, now: OffsetDateTime) -> (String, Str
     }
     .into_item()
     .expect("maps");
-    (string(&item, "pk"), string(&item, "gsi1pk"))
+    (string(&item, "pk"), index_key(&item, "gsi1pk"))
 }
 
 /// One event published by the relay: claimed (the lease changes the item and its index
@@ -233,7 +239,7 @@ fn simulate(s: f64, legacy_seats: bool) -> Load {
         let item = reservation(&event, &user, &seats, now);
         let (pk, gsi1, gsi2) = (
             string(&item, "pk"),
-            string(&item, "gsi1pk"),
+            index_key(&item, "gsi1pk"),
             string(&item, "gsi2pk"),
         );
         let idem = idempotency_key(&user, &format!("k{i}"), now.unix_timestamp());
@@ -247,7 +253,9 @@ fn simulate(s: f64, legacy_seats: bool) -> Load {
                     load.write("seats pk", &key, 2.0);
                 }
                 load.write("reservations pk", &pk, 2.0);
-                load.write("reservations GSI1", &gsi1, 1.0);
+                if let Some(gsi1) = &gsi1 {
+                    load.write("reservations GSI1", gsi1, 1.0);
+                }
                 load.write("reservations GSI2", &gsi2, 1.0);
                 load.write("outbox pk", &outbox.0, 2.0);
                 load.write("outbox GSI1", &outbox.1, 1.0);
@@ -265,12 +273,16 @@ fn simulate(s: f64, legacy_seats: bool) -> Load {
                     load.write("seats pk", &key, 2.0);
                 }
                 load.write("reservations pk", &pk, 2.0);
-                load.write("reservations GSI1", &gsi1, 1.0);
+                if let Some(gsi1) = &gsi1 {
+                    load.write("reservations GSI1", gsi1, 1.0);
+                }
                 load.write("reservations GSI2", &gsi2, 1.0);
                 if op == Op::Confirm {
                     let (order, status) = order_index_key(&event, &user, now);
                     load.write("orders pk", &order, 2.0);
-                    load.write("orders GSI1", &status, 1.0);
+                    if let Some(status) = &status {
+                        load.write("orders GSI1", status, 1.0);
+                    }
                 }
                 load.write("outbox pk", &outbox.0, 2.0);
                 load.write("outbox GSI1", &outbox.1, 1.0);
@@ -285,7 +297,7 @@ fn simulate(s: f64, legacy_seats: bool) -> Load {
         let item = reservation(&event, &user, &[], now);
         let (pk, gsi1, gsi2) = (
             string(&item, "pk"),
-            string(&item, "gsi1pk"),
+            index_key(&item, "gsi1pk"),
             string(&item, "gsi2pk"),
         );
         for _ in 0..SEATS_PER_HOLD {
@@ -299,7 +311,9 @@ fn simulate(s: f64, legacy_seats: bool) -> Load {
             load.write("seats pk", &key, 2.0);
         }
         load.write("reservations pk", &pk, 2.0);
-        load.write("reservations GSI1", &gsi1, 1.0);
+        if let Some(gsi1) = &gsi1 {
+            load.write("reservations GSI1", gsi1, 1.0);
+        }
         load.write("reservations GSI2", &gsi2, 1.0);
         let outbox = outbox_keys(&pk, now);
         load.write("outbox pk", &outbox.0, 2.0);

@@ -206,7 +206,7 @@ impl GrpcInventory {
             .outbox
             .update(Self::task_key(hold.compensation_id))
             .set_index_keys(OutboxEventGsi1Keys {
-                pending_shard: Some(crate::store::work_shard()),
+                pending_shard: Some(crate::store::pending_shard()),
                 next_retry_at: now,
             })
             .condition(f.status.eq(OutboxStatus::Pending))
