@@ -171,7 +171,13 @@ impl Relay {
         )
         .await;
         match legacy {
-            Ok(legacy) => due.extend(legacy),
+            // Their shard was not stored: a new one, so a retry stays in the index.
+            Ok(legacy) => due.extend(legacy.into_iter().map(|mut event| {
+                event
+                    .pending_shard
+                    .get_or_insert_with(crate::store::pending_shard);
+                event
+            })),
             // Read again on the next pass.
             Err(e) => tracing::warn!(error = %e, "outbox entries under the earlier keys unread"),
         }
