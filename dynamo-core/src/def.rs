@@ -136,6 +136,10 @@ pub struct IndexDef {
     pub sort_key: Option<KeyDef>,
     /// The projected attributes.
     pub projection: Projection,
+    /// Warm throughput: what the index serves at once, without scaling (global indexes).
+    pub warm_throughput: Option<Throughput>,
+    /// On demand: the most it may serve (global indexes of on-demand tables).
+    pub max_on_demand: Option<Throughput>,
 }
 
 impl IndexDef {
@@ -151,6 +155,8 @@ impl IndexDef {
             partition_key,
             sort_key,
             projection: Projection::All,
+            warm_throughput: None,
+            max_on_demand: None,
         }
     }
 
@@ -163,12 +169,83 @@ impl IndexDef {
             partition_key: table_partition_key,
             sort_key: Some(sort_key),
             projection: Projection::All,
+            warm_throughput: None,
+            max_on_demand: None,
         }
     }
 
     /// The same index with another projection.
     pub const fn with_projection(self, projection: Projection) -> Self {
         IndexDef { projection, ..self }
+    }
+
+    /// The same index, warm for `throughput`: DynamoDB keeps it ready to serve that much at
+    /// once (pre-warming before an on-sale, instead of scaling during it).
+    pub const fn with_warm_throughput(self, throughput: Throughput) -> Self {
+        IndexDef {
+            warm_throughput: Some(throughput),
+            ..self
+        }
+    }
+
+    /// The same index, on demand up to `throughput` (a cost ceiling: more is throttled).
+    pub const fn with_max_on_demand(self, throughput: Throughput) -> Self {
+        IndexDef {
+            max_on_demand: Some(throughput),
+            ..self
+        }
+    }
+}
+
+/// Read and write units per second: a table's or index's warm throughput, or its on-demand
+/// maximum.
+///
+/// ```
+/// use dynamo_core::{KeyDef, TableDef, def::Throughput};
+/// const SEATS: TableDef = TableDef::new("seats", KeyDef::string("pk"))
+///     .with_warm_throughput(Throughput::new(12_000, 40_000));
+/// assert_eq!(SEATS.warm_throughput.map(|t| t.write_units), Some(40_000));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Throughput {
+    /// Read units per second.
+    pub read_units: u64,
+    /// Write units per second.
+    pub write_units: u64,
+}
+
+impl Throughput {
+    /// `read_units` and `write_units` per second.
+    pub const fn new(read_units: u64, write_units: u64) -> Self {
+        Throughput {
+            read_units,
+            write_units,
+        }
+    }
+}
+
+/// What a table's stream records carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StreamView {
+    /// The changed item's key.
+    KeysOnly,
+    /// The item after the change.
+    NewImage,
+    /// The item before the change.
+    OldImage,
+    /// Both.
+    NewAndOldImages,
+}
+
+impl StreamView {
+    /// DynamoDB's name, e.g. `NEW_AND_OLD_IMAGES`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            StreamView::KeysOnly => "KEYS_ONLY",
+            StreamView::NewImage => "NEW_IMAGE",
+            StreamView::OldImage => "OLD_IMAGE",
+            StreamView::NewAndOldImages => "NEW_AND_OLD_IMAGES",
+        }
     }
 }
 
@@ -226,6 +303,12 @@ pub struct TableDef {
     pub server_side_encryption: bool,
     /// Deletion protection; off by default.
     pub deletion_protection: bool,
+    /// Warm throughput: what the table serves at once, without scaling.
+    pub warm_throughput: Option<Throughput>,
+    /// On demand: the most the table may serve (a cost ceiling: more is throttled).
+    pub max_on_demand: Option<Throughput>,
+    /// The table's stream, when it has one.
+    pub stream: Option<StreamView>,
 }
 
 impl TableDef {
@@ -243,6 +326,9 @@ impl TableDef {
             point_in_time_recovery: true,
             server_side_encryption: true,
             deletion_protection: false,
+            warm_throughput: None,
+            max_on_demand: None,
+            stream: None,
         }
     }
 
@@ -327,6 +413,28 @@ impl TableDef {
             deletion_protection: enabled,
             ..self
         }
+    }
+
+    /// The same table, warm for `throughput`: DynamoDB keeps it ready to serve that much at
+    /// once (pre-warming before an on-sale, instead of scaling during it). The exports write
+    /// it (`WarmThroughput`); DynamoDB's per-table quota (40,000 units a second by default)
+    /// bounds it.
+    pub const fn with_warm_throughput(mut self, throughput: Throughput) -> Self {
+        self.warm_throughput = Some(throughput);
+        self
+    }
+
+    /// The same table, on demand up to `throughput` (`OnDemandThroughput`: a cost ceiling;
+    /// more is throttled).
+    pub const fn with_max_on_demand(mut self, throughput: Throughput) -> Self {
+        self.max_on_demand = Some(throughput);
+        self
+    }
+
+    /// The same table with a stream of `view` records.
+    pub const fn with_stream(mut self, view: StreamView) -> Self {
+        self.stream = Some(view);
+        self
     }
 
     /// The index with this name.

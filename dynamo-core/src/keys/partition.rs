@@ -111,17 +111,13 @@ pub fn shard_values(
             .map(|n| format(n).map(AttributeValue::S))
             .collect(),
         Shards::One(n) if n < count => Ok(vec![AttributeValue::S(format(n)?)]),
-        Shards::One(n) => Err(MappingError {
-            entity: of.entity,
-            field: of.field,
-            attribute: of.attribute,
-            direction: crate::mapping::error::Direction::Write,
-            source: ValueError::new(
+        Shards::One(n) => Err(crate::keys::template::component_error(
+            of,
+            ValueError::new(
                 format!("a shard below {count}"),
                 itoa::Buffer::new().format(n).to_owned(),
             ),
-            key: None,
-        }),
+        )),
     }
 }
 

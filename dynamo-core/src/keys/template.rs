@@ -155,6 +155,19 @@ pub struct ComponentOf {
     pub delimiters: &'static str,
 }
 
+/// The error of a component of `of` that cannot be written.
+#[cold]
+pub(crate) fn component_error(of: &ComponentOf, source: ValueError) -> MappingError {
+    MappingError {
+        entity: of.entity,
+        field: of.field,
+        attribute: of.attribute,
+        direction: Direction::Write,
+        source,
+        key: None,
+    }
+}
+
 /// How a component type is written: [`KeyComponent`]'s items, gathered in one `const` per
 /// component by the derive, so a type that is no component is reported once.
 pub struct Component<T: ?Sized> {
@@ -179,14 +192,7 @@ pub fn write_component<T: ?Sized>(
     write: fn(&T, &mut String, usize) -> Result<(), ValueError>,
 ) -> Result<(), MappingError> {
     let start = out.len();
-    let error = |source: ValueError| MappingError {
-        entity: of.entity,
-        field: of.field,
-        attribute: of.attribute,
-        direction: Direction::Write,
-        source,
-        key: None,
-    };
+    let error = |source: ValueError| component_error(of, source);
     write(value, out, width).map_err(error)?;
     let written = &out[start..];
     if written.is_empty() {
@@ -218,14 +224,7 @@ pub fn write_shard<T: ?Sized>(
 ) -> Result<(), MappingError> {
     // The field's text, written where the shard goes, hashed, and replaced by the shard.
     let start = out.len();
-    write(value, out, 0).map_err(|source| MappingError {
-        entity: of.entity,
-        field: of.field,
-        attribute: of.attribute,
-        direction: Direction::Write,
-        source,
-        key: None,
-    })?;
+    write(value, out, 0).map_err(|source| component_error(of, source))?;
     let shard = crate::keys::shard::shard_of(&out[start..], shards);
     out.truncate(start);
     write_shard_number(out, shard, shards);

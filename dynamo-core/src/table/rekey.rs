@@ -368,19 +368,20 @@ impl<'a, E: Entity + Send + Sync + 'static> Rekey<'a, E> {
     async fn transact(&self, old: &Item, new: &Item, old_key: &Item) -> Result<(), Refused> {
         let table = self.table;
         let pk = E::TABLE.partition_key.name;
+        let invalid = |e: aws_sdk_dynamodb::error::BuildError| {
+            Refused::Error(Error::validation(
+                table.name(),
+                Operation::TransactWriteItems,
+                e.to_string(),
+            ))
+        };
         let put = Put::builder()
             .table_name(table.name())
             .set_item(Some(new.clone()))
             .condition_expression("attribute_not_exists(#pk)")
             .expression_attribute_names("#pk", pk)
             .build()
-            .map_err(|e| {
-                Refused::Error(Error::validation(
-                    table.name(),
-                    Operation::TransactWriteItems,
-                    e.to_string(),
-                ))
-            })?;
+            .map_err(invalid)?;
         let (condition, names, values) = unchanged(old);
         let delete = Delete::builder()
             .table_name(table.name())
@@ -389,13 +390,7 @@ impl<'a, E: Entity + Send + Sync + 'static> Rekey<'a, E> {
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values))
             .build()
-            .map_err(|e| {
-                Refused::Error(Error::validation(
-                    table.name(),
-                    Operation::TransactWriteItems,
-                    e.to_string(),
-                ))
-            })?;
+            .map_err(invalid)?;
         let sent = table
             .client()
             .transact_write_items()

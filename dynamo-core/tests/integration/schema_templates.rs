@@ -53,6 +53,55 @@ fn the_module_tables_export_as_checked_in() {
     assert_fixture("module_tables.tf", &hcl);
 }
 
+/// Capacity and streams, as the exports write them: warm throughput and on-demand maximums on
+/// the table and a global index, a stream. CI validates the CloudFormation fixture with
+/// `cfn-lint` (the resource schema's own rules), so a property name or shape the exporter gets
+/// wrong fails there.
+#[test]
+fn capacity_and_streams_export_as_checked_in() {
+    use dynamo_core::def::{StreamView, Throughput};
+    use dynamo_core::{IndexDef, KeyDef};
+    const INDEXES: [IndexDef; 1] = [IndexDef::global(
+        "GSI1",
+        KeyDef::string("gsi1pk"),
+        Some(KeyDef::string("gsi1sk")),
+    )
+    .with_warm_throughput(Throughput::new(12_000, 20_000))
+    .with_max_on_demand(Throughput::new(30_000, 30_000))];
+    const SEATS: TableDef = TableDef::new("on-sale-seats", KeyDef::string("pk"))
+        .with_sort_key(KeyDef::string("sk"))
+        .with_indexes(&INDEXES)
+        .with_warm_throughput(Throughput::new(15_000, 40_000))
+        .with_max_on_demand(Throughput::new(40_000, 40_000))
+        .with_stream(StreamView::NewAndOldImages);
+    let template = cloudformation::template("capacity and streams", &[SEATS]);
+    let yaml = cloudformation::to_yaml(&template);
+    assert_fixture("cloudformation/capacity.yaml", &yaml);
+    let table = &template["Resources"]["OnSaleSeatsTable"]["Properties"];
+    assert_eq!(table["WarmThroughput"]["WriteUnitsPerSecond"], 40_000);
+    assert_eq!(table["OnDemandThroughput"]["MaxReadRequestUnits"], 40_000);
+    assert_eq!(
+        table["StreamSpecification"]["StreamViewType"],
+        "NEW_AND_OLD_IMAGES"
+    );
+    let index = &table["GlobalSecondaryIndexes"][0];
+    assert_eq!(index["WarmThroughput"]["ReadUnitsPerSecond"], 12_000);
+    assert_eq!(index["OnDemandThroughput"]["MaxWriteRequestUnits"], 30_000);
+    SEATS
+        .check_cloudformation(fixture("cloudformation/capacity.yaml"))
+        .expect("the shape matches");
+    let hcl = SEATS.to_terraform();
+    for expected in [
+        "stream_enabled   = true",
+        "stream_view_type = \"NEW_AND_OLD_IMAGES\"",
+        "  warm_throughput {\n    read_units_per_second  = 15000\n    write_units_per_second = 40000\n  }",
+        "  on_demand_throughput {\n    max_read_request_units  = 40000",
+        "    warm_throughput {\n      read_units_per_second  = 12000",
+    ] {
+        assert!(hcl.contains(expected), "{expected:?} missing from:\n{hcl}");
+    }
+}
+
 #[test]
 fn every_module_table_matches_the_templates() {
     for def in &ALL {

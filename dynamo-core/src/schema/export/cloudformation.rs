@@ -3,7 +3,7 @@
 //! a unit test without AWS.
 
 use crate::def::ScalarType;
-use crate::def::{BillingMode, IndexKind, Projection, TableDef};
+use crate::def::{BillingMode, IndexKind, Projection, TableDef, Throughput};
 use crate::schema::compare::{
     IndexShape, Key, Mismatch, ProjectionShape, SchemaMismatch, TableShape, compare,
 };
@@ -70,6 +70,14 @@ fn key_schema(pk: &str, sk: Option<&str>) -> Value {
         keys.push(json!({"AttributeName": sk, "KeyType": "RANGE"}));
     }
     Value::Array(keys)
+}
+
+fn warm(t: Throughput) -> Value {
+    json!({"ReadUnitsPerSecond": t.read_units, "WriteUnitsPerSecond": t.write_units})
+}
+
+fn on_demand(t: Throughput) -> Value {
+    json!({"MaxReadRequestUnits": t.read_units, "MaxWriteRequestUnits": t.write_units})
 }
 
 fn projection(p: &Projection) -> Value {
@@ -142,6 +150,14 @@ impl TableDef {
                         index["ProvisionedThroughput"] =
                             json!({"ReadCapacityUnits": read, "WriteCapacityUnits": write});
                     }
+                    if kind == IndexKind::Global {
+                        if let Some(t) = i.warm_throughput {
+                            index["WarmThroughput"] = warm(t);
+                        }
+                        if let Some(t) = i.max_on_demand {
+                            index["OnDemandThroughput"] = on_demand(t);
+                        }
+                    }
                     index
                 })
                 .collect();
@@ -165,6 +181,18 @@ impl TableDef {
         );
         if self.deletion_protection {
             p.insert("DeletionProtectionEnabled".into(), json!(true));
+        }
+        if let Some(t) = self.warm_throughput {
+            p.insert("WarmThroughput".into(), warm(t));
+        }
+        if let Some(t) = self.max_on_demand {
+            p.insert("OnDemandThroughput".into(), on_demand(t));
+        }
+        if let Some(view) = self.stream {
+            p.insert(
+                "StreamSpecification".into(),
+                json!({"StreamViewType": view.as_str()}),
+            );
         }
         json!({
             "Type": "AWS::DynamoDB::Table",

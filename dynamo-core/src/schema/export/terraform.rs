@@ -1,7 +1,25 @@
 //! Terraform export: `aws_dynamodb_table` resources, as the infrastructure module declares them.
 
-use crate::def::{BillingMode, IndexKind, Projection, TableDef};
+use crate::def::{BillingMode, IndexKind, Projection, TableDef, Throughput};
 use std::fmt::Write as _;
+
+/// `warm_throughput` and `on_demand_throughput` blocks, when declared.
+fn capacity(out: &mut String, indent: &str, warm: Option<Throughput>, max: Option<Throughput>) {
+    if let Some(t) = warm {
+        let _ = write!(
+            out,
+            "\n{indent}warm_throughput {{\n{indent}  read_units_per_second  = {}\n{indent}  write_units_per_second = {}\n{indent}}}\n",
+            t.read_units, t.write_units
+        );
+    }
+    if let Some(t) = max {
+        let _ = write!(
+            out,
+            "\n{indent}on_demand_throughput {{\n{indent}  max_read_request_units  = {}\n{indent}  max_write_request_units = {}\n{indent}}}\n",
+            t.read_units, t.write_units
+        );
+    }
+}
 
 /// The resource label Terraform uses: `ticket-reservation-orders` becomes
 /// `ticket_reservation_orders`.
@@ -47,6 +65,11 @@ impl TableDef {
         if self.deletion_protection {
             let _ = writeln!(out, "  deletion_protection_enabled = true");
         }
+        if let Some(view) = self.stream {
+            let _ = writeln!(out, "  stream_enabled   = true");
+            let _ = writeln!(out, "  stream_view_type = \"{}\"", view.as_str());
+        }
+        capacity(&mut out, "  ", self.warm_throughput, self.max_on_demand);
         for key in self.key_attributes() {
             let _ = write!(
                 out,
@@ -95,6 +118,9 @@ impl TableDef {
                     out,
                     "    read_capacity   = {read}\n    write_capacity  = {write}"
                 );
+            }
+            if index.kind == IndexKind::Global {
+                capacity(&mut out, "    ", index.warm_throughput, index.max_on_demand);
             }
             let _ = writeln!(out, "  }}");
         }
