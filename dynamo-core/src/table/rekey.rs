@@ -279,16 +279,7 @@ impl<'a, E: Entity + Send + Sync + 'static> Rekey<'a, E> {
     /// Moves one item, if it is under an old key.
     async fn move_one(&self, old: Item, shared: Option<&Shared>) -> Result<Outcome, Error> {
         let table = self.table;
-        let def = E::TABLE;
-        let key_names: Vec<&str> = std::iter::once(def.partition_key.name)
-            .chain(def.sort_key.map(|k| k.name))
-            .collect();
-        let key_of = |item: &Item| -> Item {
-            key_names
-                .iter()
-                .filter_map(|n| Some(((*n).to_owned(), item.get(*n)?.clone())))
-                .collect()
-        };
+        let key_of = |item: &Item| crate::mapping::error::key_of(&E::TABLE, item);
         let selected = match &self.select {
             Some(select) => select(&old),
             None => true,

@@ -199,12 +199,9 @@ struct State {
 }
 
 impl State {
+    /// The (virtual or real) second load is counted in now.
     fn second(&self) -> u64 {
-        let seconds = match self.rate {
-            Some(rate) => self.ticks as f64 / rate,
-            None => self.started.elapsed().as_secs_f64(),
-        };
-        seconds as u64
+        self.now() as u64
     }
 
     fn now(&self) -> f64 {
@@ -492,11 +489,7 @@ impl MeteredConnector {
             let over = s.fits(&predicted)?;
             s.throttled += 1;
             let charge = &predicted[over];
-            if let Some(t) = s.keys.get_mut(&charge.key) {
-                t.throttled += 1;
-            } else {
-                s.keys.entry(charge.key.clone()).or_default().throttled += 1;
-            }
+            s.keys.entry(charge.key.clone()).or_default().throttled += 1;
             Some(charge.clone())
         });
         if let Some(charge) = throttle {
