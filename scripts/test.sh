@@ -12,6 +12,10 @@ cd "$(dirname "$0")/.."
 
 started=$SECONDS
 
+# A run from a fresh clone gains nothing from incremental compilation, and its caches would be
+# the largest part of the target directory (CI's disk is small).
+export CARGO_INCREMENTAL=0
+
 step "DynamoDB Local (installed once into .dynamodb-local/)"
 scripts/dynamodb-local.sh install
 # Test binaries start their own DynamoDB Local on a port of their own from this install.
@@ -54,6 +58,8 @@ rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/dynamo-derive-* \
        "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/dynamo-core-*
 cargo clean -p dynamo-derive
 cargo package -p dynamo-derive -p dynamo-core --allow-dirty
+# The packages and their verification build are not needed again.
+rm -rf "$(target_dir)/package"
 
 msrv="$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml)"
 step "MSRV $msrv and minimal versions: dynamo-derive and dynamo-core with the oldest compiler and dependency versions they declare"
@@ -71,7 +77,7 @@ git ls-files -z | xargs -0 tar -cf - | tar -xf - -C "$minimal"
   cargo +nightly update -Z direct-minimal-versions
   CARGO_TARGET_DIR="$minimal_target" cargo "+$msrv" check -p dynamo-derive -p dynamo-core --all-features
 )
-rm -rf "$minimal"
+rm -rf "$minimal" "$minimal_target"
 
 step "cfn-lint: the exported CloudFormation (the service's tables, capacity and streams)"
 # Installed from PyPI into .venv/ on first use, as schemathesis is.
@@ -83,3 +89,4 @@ step "API fuzzing: schemathesis against /v3/api-docs (no 5xx)"
 scripts/fuzz.sh
 
 step "all checks passed in $(( (SECONDS - started) / 60 )) min $(( (SECONDS - started) % 60 )) s"
+printf 'target directory: %s; free: %s\n' "$(du -sh "$(target_dir)" | cut -f1)" "$(df -h . | awk 'NR==2 {print $4}')"
