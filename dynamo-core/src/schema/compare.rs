@@ -2,8 +2,8 @@
 //! it) and a table as it exists.
 
 use super::rules::{self, Side, TableRef};
-use crate::def::ScalarType;
-use crate::def::{IndexKind, KeyDef, Projection, TableDef};
+use crate::def::{IndexDef, IndexKind, KeyDef, Projection, TableDef};
+use crate::def::{ScalarType, StreamView, Throughput};
 use crate::mapping::entity::{EntitySchema, KeyRole};
 use std::fmt;
 
@@ -42,6 +42,15 @@ pub enum ProjectionShape {
     Include(Vec<String>),
 }
 
+/// The throughput a table or global index declares, or reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CapacityShape {
+    /// Warm throughput: what it can serve at once.
+    pub warm: Option<Throughput>,
+    /// The on-demand maximum (`u64::MAX` for a side without one).
+    pub max_on_demand: Option<Throughput>,
+}
+
 /// A secondary index of an existing table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexShape {
@@ -55,6 +64,20 @@ pub struct IndexShape {
     pub sort_key: Option<Key>,
     /// Projected attributes.
     pub projection: ProjectionShape,
+    /// Its throughput (global indexes).
+    pub capacity: CapacityShape,
+}
+
+impl IndexShape {
+    /// Whether `other` has the same kind, keys and projection (what a change in place cannot
+    /// alter), whatever its throughput.
+    pub fn same_layout(&self, other: &IndexShape) -> bool {
+        self.name == other.name
+            && self.kind == other.kind
+            && self.partition_key == other.partition_key
+            && self.sort_key == other.sort_key
+            && self.projection == other.projection
+    }
 }
 
 /// A table as it exists (DescribeTable, a CloudFormation template) or as a `TableDef` declares it.
@@ -72,6 +95,14 @@ pub struct TableShape {
     pub ttl_attribute: Option<String>,
     /// `ACTIVE`, `CREATING`, ... (`None` for templates).
     pub status: Option<String>,
+    /// The stream's view, when the table has a stream enabled.
+    pub stream: Option<StreamView>,
+    /// Its throughput.
+    pub capacity: CapacityShape,
+    /// Whether the source states throughput at all. A template does; DescribeTable does on
+    /// DynamoDB, where every table reports its warm throughput, and not on DynamoDB Local,
+    /// whose shapes are then not compared on throughput.
+    pub reports_capacity: bool,
 }
 
 impl TableShape {
@@ -96,10 +127,27 @@ impl TableShape {
                             ProjectionShape::Include(a.iter().map(|s| (*s).to_owned()).collect())
                         }
                     },
+                    capacity: CapacityShape::of_index(i),
                 })
                 .collect(),
             ttl_attribute: def.ttl_attribute.map(str::to_owned),
             status: None,
+            stream: def.stream,
+            capacity: CapacityShape {
+                warm: def.warm_throughput,
+                max_on_demand: def.max_on_demand,
+            },
+            reports_capacity: true,
+        }
+    }
+}
+
+impl CapacityShape {
+    /// What `index` declares.
+    pub fn of_index(index: &IndexDef) -> Self {
+        CapacityShape {
+            warm: index.warm_throughput,
+            max_on_demand: index.max_on_demand,
         }
     }
 }
@@ -189,6 +237,31 @@ pub enum Mismatch {
         expected: Option<String>,
         /// The table's.
         found: String,
+    },
+    /// The definition declares a stream; the table has none, or one of another view.
+    Stream {
+        /// The declared view.
+        expected: StreamView,
+        /// The table's stream, if any.
+        found: Option<StreamView>,
+    },
+    /// The table's (or a global index's) warm throughput is below the declared.
+    WarmThroughput {
+        /// The index, or `None` for the table.
+        index: Option<String>,
+        /// Declared.
+        expected: Throughput,
+        /// What it has (`None`: not stated).
+        found: Option<Throughput>,
+    },
+    /// The table's (or a global index's) on-demand maximum is not the declared.
+    OnDemandMaximum {
+        /// The index, or `None` for the table.
+        index: Option<String>,
+        /// Declared.
+        expected: Throughput,
+        /// What it has (`None`: no maximum).
+        found: Option<Throughput>,
     },
 }
 
@@ -354,8 +427,99 @@ fn describe(m: &Mismatch, table: &str, entity: Option<&EntitySchema>) -> String 
             expected: None,
             found,
         } => rules::ttl_undeclared(live, found),
+        Mismatch::Stream { expected, found } => {
+            let has = match found {
+                Some(view) => format!("a stream of {} records", view.as_str()),
+                None => "no stream".to_owned(),
+            };
+            return format!(
+                "table \"{table}\" has {has}, the definition declares one of {} records: enable it (UpdateTable StreamSpecification, or `migrate`; a stream's view changes only by disabling it first)",
+                expected.as_str()
+            );
+        }
+        Mismatch::WarmThroughput {
+            index,
+            expected,
+            found,
+        } => {
+            let found = found.map_or_else(|| "none stated".to_owned(), units);
+            return format!(
+                "{} has warm throughput {found}, below the declared {}: raise it before the traffic comes (UpdateTable WarmThroughput, or `migrate`)",
+                subject(table, index.as_deref()),
+                units(*expected)
+            );
+        }
+        Mismatch::OnDemandMaximum {
+            index,
+            expected,
+            found,
+        } => {
+            let has = match found {
+                Some(found) => format!("has on-demand maximum {}", units(*found)),
+                None => "has no on-demand maximum".to_owned(),
+            };
+            return format!(
+                "{} {has}, the definition declares {}: set it (UpdateTable OnDemandThroughput, or `migrate`)",
+                subject(table, index.as_deref()),
+                units(*expected)
+            );
+        }
     };
     msg.as_str().to_owned()
+}
+
+/// "table \"t\"" or "index \"i\" of table \"t\"".
+fn subject(table: &str, index: Option<&str>) -> String {
+    match index {
+        Some(index) => format!("index \"{index}\" of table \"{table}\""),
+        None => format!("table \"{table}\""),
+    }
+}
+
+/// "1,000 reads and 500 writes a second".
+fn units(t: Throughput) -> String {
+    let side = |n: u64| {
+        if n == u64::MAX {
+            "unlimited".to_owned()
+        } else {
+            n.to_string()
+        }
+    };
+    format!(
+        "{} reads and {} writes a second",
+        side(t.read_units),
+        side(t.write_units)
+    )
+}
+
+/// The throughput differences of the table (`index` `None`) or one of its global indexes.
+fn compare_capacity(
+    out: &mut Vec<Mismatch>,
+    index: Option<&str>,
+    expected: CapacityShape,
+    actual: CapacityShape,
+) {
+    if let Some(warm) = expected.warm {
+        let enough = actual
+            .warm
+            .is_some_and(|a| a.read_units >= warm.read_units && a.write_units >= warm.write_units);
+        if !enough {
+            out.push(Mismatch::WarmThroughput {
+                index: index.map(str::to_owned),
+                expected: warm,
+                found: actual.warm,
+            });
+        }
+    }
+    if let Some(max) = expected.max_on_demand
+        && actual.max_on_demand != Some(max)
+    {
+        out.push(Mismatch::OnDemandMaximum {
+            index: index.map(str::to_owned),
+            expected: max,
+            found: actual.max_on_demand,
+        });
+    }
 }
 
 /// The entity's `#[ttl]` field.
@@ -374,7 +538,9 @@ fn ttl_side(entity: Option<&EntitySchema>) -> Side<'_> {
 
 /// Every difference between `expected` (with the entity mapping it, if any) and `actual`.
 /// Billing, point-in-time recovery and encryption are not compared: they do not break reads
-/// and writes.
+/// and writes. Declared capacity is: a stream the definition declares must exist with its
+/// view; warm throughput must be at least the declared, and an on-demand maximum the
+/// declared one (where `actual` states throughput: DynamoDB Local does not).
 pub fn compare(
     expected: &TableDef,
     entity: Option<&EntitySchema>,
@@ -437,6 +603,14 @@ pub fn compare(
                 });
             }
         }
+        if actual.reports_capacity && index.kind == IndexKind::Global {
+            compare_capacity(
+                &mut out,
+                Some(index.name),
+                CapacityShape::of_index(index),
+                live.capacity,
+            );
+        }
         if let Some(entity) = entity {
             let missing = projection_lacks(expected, entity, live);
             if !missing.is_empty() {
@@ -460,6 +634,26 @@ pub fn compare(
             found: a.clone(),
         }),
         _ => {}
+    }
+    // A stream the definition does not declare is left alone: something else may read it.
+    if let Some(view) = expected.stream
+        && actual.stream != Some(view)
+    {
+        out.push(Mismatch::Stream {
+            expected: view,
+            found: actual.stream,
+        });
+    }
+    if actual.reports_capacity {
+        compare_capacity(
+            &mut out,
+            None,
+            CapacityShape {
+                warm: expected.warm_throughput,
+                max_on_demand: expected.max_on_demand,
+            },
+            actual.capacity,
+        );
     }
     out
 }
@@ -526,6 +720,49 @@ mod tests {
             mismatches: compare(def, entity, actual),
         }
         .lines()
+    }
+
+    #[test]
+    fn declared_capacity_is_compared_where_the_table_states_it() {
+        use crate::def::Throughput;
+        const WARM: TableDef = TableDef::new("orders", KeyDef::string("pk"))
+            .with_sort_key(KeyDef::string("sk"))
+            .with_indexes(&[IndexDef::global(
+                "GSI1",
+                KeyDef::string("gsi1pk"),
+                Some(KeyDef::string("gsi1sk")),
+            )
+            .with_warm_throughput(Throughput::new(3_000, 45_000))])
+            .with_warm_throughput(Throughput::new(12_000, 60_000))
+            .with_max_on_demand(Throughput::new(40_000, 80_000));
+        let mut live = TableShape::from_def(&ORDERS, "orders");
+        live.capacity.warm = Some(Throughput::new(12_000, 4_000));
+        live.indexes[0].capacity.warm = Some(Throughput::new(12_000, 45_000));
+        assert_eq!(
+            lines(&WARM, None, &live),
+            [
+                "table \"orders\" has warm throughput 12000 reads and 4000 writes a second, below the declared 12000 reads and 60000 writes a second: raise it before the traffic comes (UpdateTable WarmThroughput, or `migrate`)",
+                "table \"orders\" has no on-demand maximum, the definition declares 40000 reads and 80000 writes a second: set it (UpdateTable OnDemandThroughput, or `migrate`)",
+            ]
+        );
+        // Warmer than declared, and the maximum declared: nothing to say.
+        live.capacity.warm = Some(Throughput::new(20_000, 60_000));
+        live.capacity.max_on_demand = Some(Throughput::new(40_000, 80_000));
+        assert!(lines(&WARM, None, &live).is_empty());
+        // An index colder than declared.
+        live.indexes[0].capacity.warm = Some(Throughput::new(12_000, 4_000));
+        assert_eq!(
+            compare(&WARM, None, &live),
+            [Mismatch::WarmThroughput {
+                index: Some("GSI1".into()),
+                expected: Throughput::new(3_000, 45_000),
+                found: Some(Throughput::new(12_000, 4_000)),
+            }]
+        );
+        // A table that states no throughput (DynamoDB Local) is not compared on it.
+        live.reports_capacity = false;
+        live.capacity = CapacityShape::default();
+        assert!(compare(&WARM, None, &live).is_empty());
     }
 
     #[test]

@@ -3,12 +3,13 @@
 use crate::def::ScalarType;
 use crate::error::{Error, Operation};
 
-use crate::def::{BillingMode, IndexKind, KeyDef, Projection, TableDef};
+use crate::def::{BillingMode, IndexKind, KeyDef, Projection, TableDef, Throughput};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode as SdkBillingMode, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, LocalSecondaryIndex, Projection as SdkProjection, ProjectionType,
-    ProvisionedThroughput, ScalarAttributeType, TableStatus, TimeToLiveSpecification,
+    KeyType, LocalSecondaryIndex, OnDemandThroughput, Projection as SdkProjection, ProjectionType,
+    ProvisionedThroughput, ScalarAttributeType, StreamSpecification, TableStatus,
+    TimeToLiveSpecification, WarmThroughput,
 };
 use std::time::Duration;
 
@@ -68,7 +69,24 @@ pub(super) fn projection(p: &Projection) -> SdkProjection {
     }
 }
 
-/// Creates the table `name` as `def` declares it, waits until it is `ACTIVE`, then enables TTL.
+/// DynamoDB's form of a warm throughput.
+pub(super) fn warm(t: Throughput) -> WarmThroughput {
+    WarmThroughput::builder()
+        .read_units_per_second(i64::try_from(t.read_units).unwrap_or(i64::MAX))
+        .write_units_per_second(i64::try_from(t.write_units).unwrap_or(i64::MAX))
+        .build()
+}
+
+/// DynamoDB's form of an on-demand maximum.
+pub(super) fn on_demand(t: Throughput) -> OnDemandThroughput {
+    OnDemandThroughput::builder()
+        .max_read_request_units(i64::try_from(t.read_units).unwrap_or(i64::MAX))
+        .max_write_request_units(i64::try_from(t.write_units).unwrap_or(i64::MAX))
+        .build()
+}
+
+/// Creates the table `name` as `def` declares it (with its stream, warm throughput and
+/// on-demand maximum), waits until it is `ACTIVE`, then enables TTL.
 pub async fn create_table(client: &Client, def: &TableDef, name: &str) -> Result<(), Error> {
     let op = Operation::CreateTable;
     let invalid =
@@ -96,7 +114,18 @@ pub async fn create_table(client: &Client, def: &TableDef, name: &str) -> Result
             BillingMode::PayPerRequest => SdkBillingMode::PayPerRequest,
             BillingMode::Provisioned { .. } => SdkBillingMode::Provisioned,
         })
-        .set_provisioned_throughput(throughput.clone());
+        .set_provisioned_throughput(throughput.clone())
+        .set_warm_throughput(def.warm_throughput.map(warm))
+        .set_on_demand_throughput(def.max_on_demand.map(on_demand));
+    if let Some(view) = def.stream {
+        request = request.stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(view.as_str().into())
+                .build()
+                .map_err(invalid)?,
+        );
+    }
     for key in def.key_attributes() {
         request = request.attribute_definitions(attribute_definition(name, op, &key)?);
     }
@@ -109,6 +138,8 @@ pub async fn create_table(client: &Client, def: &TableDef, name: &str) -> Result
                     .set_key_schema(Some(keys))
                     .projection(projection(&index.projection))
                     .set_provisioned_throughput(throughput.clone())
+                    .set_warm_throughput(index.warm_throughput.map(warm))
+                    .set_on_demand_throughput(index.max_on_demand.map(on_demand))
                     .build()
                     .map_err(invalid)?,
             ),

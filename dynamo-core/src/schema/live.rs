@@ -1,19 +1,19 @@
 //! Checking live tables: DescribeTable and DescribeTimeToLive compared with the definitions.
 
 use super::compare::{
-    IndexShape, Key, Mismatch, ProjectionShape, SchemaMismatch, TableShape, compare,
+    CapacityShape, IndexShape, Key, Mismatch, ProjectionShape, SchemaMismatch, TableShape, compare,
 };
 use super::create::create_table;
-use crate::def::ScalarType;
 use crate::def::{IndexKind, TableDef};
+use crate::def::{ScalarType, StreamView, Throughput};
 use crate::error::{Error, ErrorKind, Operation};
 use crate::mapping::entity::{Entity, EntitySchema};
 use crate::table::Table;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, KeySchemaElement, KeyType, Projection, ProjectionType, TableDescription,
-    TimeToLiveStatus,
+    AttributeDefinition, KeySchemaElement, KeyType, OnDemandThroughput, Projection, ProjectionType,
+    StreamViewType, TableDescription, TimeToLiveStatus,
 };
 use std::fmt;
 
@@ -240,6 +240,12 @@ fn shape_of(name: &str, t: &TableDescription) -> Result<TableShape, String> {
             partition_key: pk,
             sort_key: sk,
             projection: projection(i.projection()),
+            capacity: CapacityShape {
+                warm: i.warm_throughput().and_then(|w| {
+                    throughput(w.read_units_per_second(), w.write_units_per_second())
+                }),
+                max_on_demand: i.on_demand_throughput().and_then(max_on_demand),
+            },
         });
     }
     for i in t.local_secondary_indexes() {
@@ -250,8 +256,12 @@ fn shape_of(name: &str, t: &TableDescription) -> Result<TableShape, String> {
             partition_key: pk,
             sort_key: sk,
             projection: projection(i.projection()),
+            capacity: CapacityShape::default(),
         });
     }
+    let warm = t
+        .warm_throughput()
+        .and_then(|w| throughput(w.read_units_per_second(), w.write_units_per_second()));
     Ok(TableShape {
         name: name.to_owned(),
         partition_key,
@@ -259,6 +269,43 @@ fn shape_of(name: &str, t: &TableDescription) -> Result<TableShape, String> {
         indexes,
         ttl_attribute: None,
         status: t.table_status().map(|s| s.as_str().to_owned()),
+        stream: t
+            .stream_specification()
+            .filter(|s| s.stream_enabled())
+            .and_then(|s| s.stream_view_type())
+            .and_then(stream_view),
+        // DynamoDB reports every table's warm throughput; DynamoDB Local none.
+        reports_capacity: warm.is_some(),
+        capacity: CapacityShape {
+            warm,
+            max_on_demand: t.on_demand_throughput().and_then(max_on_demand),
+        },
+    })
+}
+
+/// Reads and writes per second as DynamoDB states them; `None` unless both are stated.
+fn throughput(read: Option<i64>, write: Option<i64>) -> Option<Throughput> {
+    let units = |n: i64| u64::try_from(n).unwrap_or(u64::MAX);
+    Some(Throughput::new(units(read?), units(write?)))
+}
+
+/// An on-demand maximum; `-1` (no maximum) on a side is `u64::MAX`, and no maximum on either
+/// side is `None`.
+fn max_on_demand(t: &OnDemandThroughput) -> Option<Throughput> {
+    let max = throughput(
+        t.max_read_request_units().or(Some(-1)),
+        t.max_write_request_units().or(Some(-1)),
+    )?;
+    (max != Throughput::new(u64::MAX, u64::MAX)).then_some(max)
+}
+
+fn stream_view(view: &StreamViewType) -> Option<StreamView> {
+    Some(match view {
+        StreamViewType::KeysOnly => StreamView::KeysOnly,
+        StreamViewType::NewImage => StreamView::NewImage,
+        StreamViewType::OldImage => StreamView::OldImage,
+        StreamViewType::NewAndOldImages => StreamView::NewAndOldImages,
+        _ => return None,
     })
 }
 

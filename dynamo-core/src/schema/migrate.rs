@@ -1,7 +1,9 @@
 //! Bringing an existing table to its definition with the changes DynamoDB makes in place:
-//! creating a missing table, adding global secondary indexes, enabling TTL. What cannot change
-//! in place (a table's key, a local index, an index declared differently) is reported, never
-//! attempted.
+//! creating a missing table, adding global secondary indexes, enabling TTL and a stream, raising
+//! warm throughput, setting on-demand maximums, and, only when asked
+//! ([`MigrationPlan::dropping_undeclared_indexes`]), deleting the global indexes the definition
+//! no longer has. What cannot change in place (a table's key, a local index, an index declared
+//! differently, a stream's view) is reported, never attempted.
 //!
 //! ```no_run
 //! # async fn run(client: &dynamo_core::Client) -> Result<(), Box<dyn std::error::Error>> {
@@ -17,22 +19,23 @@
 //! # Ok(()) }
 //! ```
 
-use super::compare::{Key, TableShape};
+use super::compare::{CapacityShape, Key, TableShape};
 use super::create::{
     attribute_definition, create_table, enable_ttl, key_schema, projection, wait_until_active,
 };
 use super::live::{SchemaError, describe};
-use crate::def::{IndexDef, IndexKind, TableDef};
+use crate::def::{IndexDef, IndexKind, StreamView, TableDef, Throughput};
 use crate::error::{Error, ErrorKind, Operation};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    BillingMode, CreateGlobalSecondaryIndexAction, GlobalSecondaryIndexUpdate,
-    ProvisionedThroughput,
+    BillingMode, CreateGlobalSecondaryIndexAction, DeleteGlobalSecondaryIndexAction,
+    GlobalSecondaryIndexUpdate, ProvisionedThroughput, StreamSpecification,
+    UpdateGlobalSecondaryIndexAction,
 };
 use std::fmt;
 
 /// One change [`migrate`] makes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum MigrationStep {
     /// The table does not exist: create it as declared.
@@ -41,6 +44,25 @@ pub enum MigrationStep {
     AddIndex(&'static IndexDef),
     /// Enable TTL on this attribute.
     EnableTtl(&'static str),
+    /// Enable a stream of these records.
+    EnableStream(StreamView),
+    /// Raise the warm throughput of the table (`index` `None`) or a global index.
+    WarmThroughput {
+        /// The index, or `None` for the table.
+        index: Option<&'static str>,
+        /// The declared throughput.
+        throughput: Throughput,
+    },
+    /// Set the on-demand maximum of the table (`index` `None`) or a global index.
+    OnDemandMaximum {
+        /// The index, or `None` for the table.
+        index: Option<&'static str>,
+        /// The declared maximum.
+        throughput: Throughput,
+    },
+    /// Delete this global index, which the definition no longer has (planned only by
+    /// [`MigrationPlan::dropping_undeclared_indexes`]).
+    DropIndex(String),
 }
 
 impl fmt::Display for MigrationStep {
@@ -60,6 +82,27 @@ impl fmt::Display for MigrationStep {
                 f.write_str(")")
             }
             MigrationStep::EnableTtl(attribute) => write!(f, "enable TTL on \"{attribute}\""),
+            MigrationStep::EnableStream(view) => {
+                write!(f, "enable a stream of {} records", view.as_str())
+            }
+            MigrationStep::WarmThroughput { index, throughput } => write!(
+                f,
+                "raise {}'s warm throughput to {} reads and {} writes a second",
+                index.map_or("the table".to_owned(), |i| format!("index {i}")),
+                throughput.read_units,
+                throughput.write_units
+            ),
+            MigrationStep::OnDemandMaximum { index, throughput } => write!(
+                f,
+                "set {}'s on-demand maximum to {} reads and {} writes a second",
+                index.map_or("the table".to_owned(), |i| format!("index {i}")),
+                throughput.read_units,
+                throughput.write_units
+            ),
+            MigrationStep::DropIndex(index) => write!(
+                f,
+                "delete global index {index}, which the definition does not declare"
+            ),
         }
     }
 }
@@ -75,6 +118,12 @@ pub struct MigrationPlan {
     pub steps: Vec<MigrationStep>,
     /// Differences no in-place change can fix; while there are any, [`migrate`] does nothing.
     pub blockers: Vec<String>,
+    /// Indexes the table has and the definition does not. They are kept (something may still
+    /// read them, and an index costs a write only for items with its key attributes) unless
+    /// the plan is [`dropping_undeclared_indexes`](Self::dropping_undeclared_indexes).
+    pub undeclared_indexes: Vec<String>,
+    /// Which of them are local.
+    local_indexes: Vec<String>,
 }
 
 impl MigrationPlan {
@@ -82,11 +131,28 @@ impl MigrationPlan {
     pub fn is_up_to_date(&self) -> bool {
         self.steps.is_empty() && self.blockers.is_empty()
     }
+
+    /// The same plan, deleting the global indexes the definition no longer has (a local index
+    /// cannot be deleted: it blocks the plan). Deleting an index cannot be undone: recreating
+    /// it backfills it from every item.
+    #[must_use]
+    pub fn dropping_undeclared_indexes(mut self) -> Self {
+        for index in std::mem::take(&mut self.undeclared_indexes) {
+            if self.local_indexes.contains(&index) {
+                self.blockers.push(format!(
+                    "local index {index} is not declared, and a local index lives as long as its table"
+                ));
+            } else {
+                self.steps.push(MigrationStep::DropIndex(index));
+            }
+        }
+        self
+    }
 }
 
 impl fmt::Display for MigrationPlan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.is_up_to_date() {
+        if self.is_up_to_date() && self.undeclared_indexes.is_empty() {
             return write!(f, "{}: up to date", self.table);
         }
         write!(f, "{}:", self.table)?;
@@ -95,6 +161,12 @@ impl fmt::Display for MigrationPlan {
         }
         for blocker in &self.blockers {
             write!(f, "\n  ! cannot migrate: {blocker}")?;
+        }
+        for index in &self.undeclared_indexes {
+            write!(
+                f,
+                "\n  = kept: index {index}, which the definition does not declare (drop it only when asked)"
+            )?;
         }
         Ok(())
     }
@@ -111,6 +183,8 @@ pub async fn plan_migration(
         def: *def,
         steps: Vec::new(),
         blockers: Vec::new(),
+        undeclared_indexes: Vec::new(),
+        local_indexes: Vec::new(),
     };
     let live = match describe(client, name).await {
         Ok(shape) => shape,
@@ -139,7 +213,11 @@ fn plan_changes(def: &TableDef, live: &TableShape, plan: &mut MigrationPlan) {
     }
     for (index, shape) in def.indexes.iter().zip(&declared.indexes) {
         match live.indexes.iter().find(|i| i.name == index.name) {
-            Some(existing) if existing == shape => {}
+            Some(existing) if existing.same_layout(shape) => {
+                if live.reports_capacity && index.kind == IndexKind::Global {
+                    plan_capacity(plan, Some(index.name), shape.capacity, existing.capacity);
+                }
+            }
             Some(_) => plan.blockers.push(format!(
                 "index {} exists with another key or projection: delete it (UpdateTable) and migrate again",
                 index.name
@@ -151,6 +229,26 @@ fn plan_changes(def: &TableDef, live: &TableShape, plan: &mut MigrationPlan) {
             None => plan.steps.push(MigrationStep::AddIndex(index)),
         }
     }
+    for existing in &live.indexes {
+        if !def.indexes.iter().any(|i| i.name == existing.name) {
+            plan.undeclared_indexes.push(existing.name.clone());
+            if existing.kind == IndexKind::Local {
+                plan.local_indexes.push(existing.name.clone());
+            }
+        }
+    }
+    match (def.stream, live.stream) {
+        (Some(view), None) => plan.steps.push(MigrationStep::EnableStream(view)),
+        (Some(view), Some(other)) if view != other => plan.blockers.push(format!(
+            "its stream carries {} records, the definition's {}: a stream's view changes only by disabling it (its readers lose their place) and enabling a new one",
+            other.as_str(),
+            view.as_str()
+        )),
+        _ => {}
+    }
+    if live.reports_capacity {
+        plan_capacity(plan, None, declared.capacity, live.capacity);
+    }
     if let Some(ttl) = def.ttl_attribute {
         match live.ttl_attribute.as_deref() {
             Some(existing) if existing == ttl => {}
@@ -159,6 +257,34 @@ fn plan_changes(def: &TableDef, live: &TableShape, plan: &mut MigrationPlan) {
             )),
             None => plan.steps.push(MigrationStep::EnableTtl(ttl)),
         }
+    }
+}
+
+/// The throughput steps of the table (`index` `None`) or one of its global indexes.
+fn plan_capacity(
+    plan: &mut MigrationPlan,
+    index: Option<&'static str>,
+    declared: CapacityShape,
+    live: CapacityShape,
+) {
+    if let Some(warm) = declared.warm {
+        let enough = live
+            .warm
+            .is_some_and(|l| l.read_units >= warm.read_units && l.write_units >= warm.write_units);
+        if !enough {
+            plan.steps.push(MigrationStep::WarmThroughput {
+                index,
+                throughput: warm,
+            });
+        }
+    }
+    if let Some(max) = declared.max_on_demand
+        && live.max_on_demand != Some(max)
+    {
+        plan.steps.push(MigrationStep::OnDemandMaximum {
+            index,
+            throughput: max,
+        });
     }
 }
 
@@ -178,15 +304,94 @@ pub async fn migrate(client: &Client, plan: &MigrationPlan) -> Result<(), Error>
     for step in &plan.steps {
         match step {
             MigrationStep::CreateTable => create_table(client, &plan.def, name).await?,
-            MigrationStep::AddIndex(index) => {
-                add_index(client, name, index).await?;
-                wait_until_active(client, name).await?;
-            }
+            MigrationStep::AddIndex(index) => add_index(client, name, index).await?,
             MigrationStep::EnableTtl(attribute) => enable_ttl(client, name, attribute).await?,
+            MigrationStep::EnableStream(view) => {
+                let spec = StreamSpecification::builder()
+                    .stream_enabled(true)
+                    .stream_view_type(view.as_str().into())
+                    .build()
+                    .map_err(|e| Error::validation(name, Operation::UpdateTable, e.to_string()))?;
+                update(client, name, |r| r.stream_specification(spec)).await?;
+            }
+            MigrationStep::WarmThroughput { index, throughput } => {
+                let warm = super::create::warm(*throughput);
+                let table = warm.clone();
+                let capacity = Capacity {
+                    table: Box::new(|r| r.warm_throughput(table)),
+                    index: Box::new(|a| a.warm_throughput(warm)),
+                };
+                set_capacity(client, name, *index, capacity).await?;
+            }
+            MigrationStep::OnDemandMaximum { index, throughput } => {
+                let max = super::create::on_demand(*throughput);
+                let table = max.clone();
+                let capacity = Capacity {
+                    table: Box::new(|r| r.on_demand_throughput(table)),
+                    index: Box::new(|a| a.on_demand_throughput(max)),
+                };
+                set_capacity(client, name, *index, capacity).await?;
+            }
+            MigrationStep::DropIndex(index) => {
+                let action = DeleteGlobalSecondaryIndexAction::builder()
+                    .index_name(index)
+                    .build()
+                    .map_err(|e| Error::validation(name, Operation::UpdateTable, e.to_string()))?;
+                update(client, name, |r| {
+                    r.global_secondary_index_updates(
+                        GlobalSecondaryIndexUpdate::builder().delete(action).build(),
+                    )
+                })
+                .await?;
+            }
         }
+        wait_until_active(client, name).await?;
         tracing::info!(table = name, step = %step, "migrated");
     }
     Ok(())
+}
+
+/// Sends one UpdateTable that `build` fills in.
+async fn update(
+    client: &Client,
+    name: &str,
+    build: impl FnOnce(TableUpdate) -> TableUpdate,
+) -> Result<(), Error> {
+    build(client.update_table().table_name(name))
+        .send()
+        .await
+        .map_err(|e| Error::from_sdk(name, Operation::UpdateTable, e))?;
+    Ok(())
+}
+
+type TableUpdate = aws_sdk_dynamodb::operation::update_table::builders::UpdateTableFluentBuilder;
+type IndexUpdate = aws_sdk_dynamodb::types::builders::UpdateGlobalSecondaryIndexActionBuilder;
+
+/// A throughput setting, as an UpdateTable of the table and as an update of a global index.
+struct Capacity {
+    table: Box<dyn FnOnce(TableUpdate) -> TableUpdate + Send>,
+    index: Box<dyn FnOnce(IndexUpdate) -> IndexUpdate + Send>,
+}
+
+/// Applies `capacity` to the table (`index` `None`) or one of its global indexes.
+async fn set_capacity(
+    client: &Client,
+    name: &str,
+    index: Option<&str>,
+    capacity: Capacity,
+) -> Result<(), Error> {
+    let Some(index) = index else {
+        return update(client, name, capacity.table).await;
+    };
+    let action = (capacity.index)(UpdateGlobalSecondaryIndexAction::builder().index_name(index))
+        .build()
+        .map_err(|e| Error::validation(name, Operation::UpdateTable, e.to_string()))?;
+    update(client, name, |r| {
+        r.global_secondary_index_updates(
+            GlobalSecondaryIndexUpdate::builder().update(action).build(),
+        )
+    })
+    .await
 }
 
 async fn add_index(client: &Client, name: &str, index: &IndexDef) -> Result<(), Error> {
@@ -230,6 +435,8 @@ async fn add_index(client: &Client, name: &str, index: &IndexDef) -> Result<(), 
         )?))
         .projection(projection(&index.projection))
         .set_provisioned_throughput(throughput)
+        .set_warm_throughput(index.warm_throughput.map(super::create::warm))
+        .set_on_demand_throughput(index.max_on_demand.map(super::create::on_demand))
         .build()
         .map_err(invalid)?;
     request
@@ -269,6 +476,8 @@ mod tests {
             def: DECLARED,
             steps: Vec::new(),
             blockers: Vec::new(),
+            undeclared_indexes: Vec::new(),
+            local_indexes: Vec::new(),
         };
         plan_changes(&DECLARED, &TableShape::from_def(live, "t"), &mut plan);
         plan
@@ -298,6 +507,64 @@ mod tests {
         );
         assert!(plan_for(&DECLARED).is_up_to_date());
         assert_eq!(plan_for(&DECLARED).to_string(), "t: up to date");
+    }
+
+    #[test]
+    fn throughput_below_the_declared_is_raised_where_the_table_states_it() {
+        use crate::def::Throughput;
+        const WARM: TableDef = TableDef::new("t", KeyDef::string("pk"))
+            .with_sort_key(KeyDef::string("sk"))
+            .with_indexes(&[
+                IndexDef::global(
+                    "GSI1",
+                    KeyDef::string("gsi1pk"),
+                    Some(KeyDef::string("gsi1sk")),
+                )
+                .with_warm_throughput(Throughput::new(10, 20)),
+                IndexDef::global(
+                    "GSI2",
+                    KeyDef::string("gsi2pk"),
+                    Some(KeyDef::number("gsi2sk")),
+                ),
+            ])
+            .with_ttl_attribute("ttl")
+            .with_warm_throughput(Throughput::new(100, 200))
+            .with_max_on_demand(Throughput::new(1_000, 2_000));
+        let mut live = TableShape::from_def(&DECLARED, "t");
+        live.capacity.warm = Some(Throughput::new(100, 150));
+        live.indexes[0].capacity.warm = Some(Throughput::new(12_000, 4_000));
+        let mut plan = MigrationPlan {
+            table: "t".into(),
+            def: WARM,
+            steps: Vec::new(),
+            blockers: Vec::new(),
+            undeclared_indexes: Vec::new(),
+            local_indexes: Vec::new(),
+        };
+        plan_changes(&WARM, &live, &mut plan);
+        assert_eq!(
+            plan.steps,
+            [
+                MigrationStep::WarmThroughput {
+                    index: None,
+                    throughput: Throughput::new(100, 200)
+                },
+                MigrationStep::OnDemandMaximum {
+                    index: None,
+                    throughput: Throughput::new(1_000, 2_000)
+                },
+            ],
+            "GSI1 is warmer than declared already"
+        );
+        assert_eq!(
+            plan.steps[0].to_string(),
+            "raise the table's warm throughput to 100 reads and 200 writes a second"
+        );
+        // Without stated throughput (DynamoDB Local), nothing is planned.
+        live.reports_capacity = false;
+        plan.steps.clear();
+        plan_changes(&WARM, &live, &mut plan);
+        assert!(plan.steps.is_empty(), "{plan}");
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub use export::cloudformation;
 pub use export::terraform;
 
 pub use compare::{
-    IndexShape, Key, Mismatch, ProjectionShape, SchemaMismatch, TableShape, compare,
+    CapacityShape, IndexShape, Key, Mismatch, ProjectionShape, SchemaMismatch, TableShape, compare,
 };
 pub use create::{create_table, wait_until_active};
 pub use live::{

@@ -275,3 +275,114 @@ async fn assert_schemas_reports_every_failing_table() {
     assert!(text.contains("does not exist"), "{text}");
     assert_eq!(FixedReservation::SCHEMA.partition_key.attribute, "pk");
 }
+
+const STREAMED: TableDef = TableDef::new("streamed", KeyDef::string("pk"))
+    .with_stream(dynamo_core::def::StreamView::NewAndOldImages);
+
+#[tokio::test]
+async fn a_declared_stream_is_checked_and_migrated() {
+    let db = db().await;
+    const PLAIN: TableDef = TableDef::new("streamed", KeyDef::string("pk"));
+    db.create_tables(&[PLAIN]).await.expect("created");
+    let name = format!("{}streamed", db.prefix());
+    let m = mismatch(
+        SchemaTarget::def(STREAMED, name.clone())
+            .check(db.client())
+            .await,
+    );
+    assert_eq!(
+        m.mismatches,
+        [Mismatch::Stream {
+            expected: dynamo_core::def::StreamView::NewAndOldImages,
+            found: None
+        }]
+    );
+    assert!(
+        m.to_string()
+            .contains("has no stream, the definition declares one of NEW_AND_OLD_IMAGES records"),
+        "{m}"
+    );
+
+    let plan = schema::plan_migration(db.client(), &STREAMED, &name)
+        .await
+        .expect("plans");
+    assert_eq!(
+        plan.steps,
+        [schema::MigrationStep::EnableStream(
+            dynamo_core::def::StreamView::NewAndOldImages
+        )]
+    );
+    schema::migrate(db.client(), &plan).await.expect("migrates");
+    SchemaTarget::def(STREAMED, name.clone())
+        .check(db.client())
+        .await
+        .expect("the stream is on");
+
+    // Another view cannot be switched in place.
+    const KEYS: TableDef = TableDef::new("streamed", KeyDef::string("pk"))
+        .with_stream(dynamo_core::def::StreamView::KeysOnly);
+    let plan = schema::plan_migration(db.client(), &KEYS, &name)
+        .await
+        .expect("plans");
+    assert!(plan.steps.is_empty(), "{plan}");
+    assert!(
+        plan.to_string()
+            .contains("its stream carries NEW_AND_OLD_IMAGES records, the definition's KEYS_ONLY"),
+        "{plan}"
+    );
+
+    // A table created from a definition with a stream has it at once.
+    const CREATED: TableDef = TableDef::new("created-streamed", KeyDef::string("pk"))
+        .with_stream(dynamo_core::def::StreamView::NewImage);
+    db.create_tables(&[CREATED]).await.expect("created");
+    SchemaTarget::def(CREATED, format!("{}created-streamed", db.prefix()))
+        .check(db.client())
+        .await
+        .expect("created with its stream");
+}
+
+#[tokio::test]
+async fn an_undeclared_index_is_kept_unless_dropping_is_asked_for() {
+    let db = db().await;
+    const BEFORE: TableDef = TableDef::new("pruned", KeyDef::string("pk")).with_indexes(&[
+        IndexDef::global("GSI1", KeyDef::string("gsi1pk"), None),
+        IndexDef::global("GSI2", KeyDef::string("gsi2pk"), None),
+    ]);
+    const AFTER: TableDef = TableDef::new("pruned", KeyDef::string("pk"))
+        .with_indexes(&[IndexDef::global("GSI2", KeyDef::string("gsi2pk"), None)]);
+    db.create_tables(&[BEFORE]).await.expect("created");
+    let name = format!("{}pruned", db.prefix());
+
+    let plan = schema::plan_migration(db.client(), &AFTER, &name)
+        .await
+        .expect("plans");
+    assert!(plan.is_up_to_date(), "nothing to do unless asked: {plan}");
+    assert_eq!(plan.undeclared_indexes, ["GSI1"]);
+    assert!(
+        plan.to_string().contains("kept: index GSI1"),
+        "the plan says it keeps it: {plan}"
+    );
+    schema::migrate(db.client(), &plan).await.expect("migrates");
+    let live = schema::describe(db.client(), &name)
+        .await
+        .expect("describes");
+    assert_eq!(live.indexes.len(), 2, "kept");
+
+    let plan = plan.dropping_undeclared_indexes();
+    assert_eq!(
+        plan.steps,
+        [schema::MigrationStep::DropIndex("GSI1".into())]
+    );
+    schema::migrate(db.client(), &plan).await.expect("migrates");
+    let live = schema::describe(db.client(), &name)
+        .await
+        .expect("describes");
+    let names: Vec<&str> = live.indexes.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(names, ["GSI2"]);
+    assert!(
+        schema::plan_migration(db.client(), &AFTER, &name)
+            .await
+            .expect("plans")
+            .is_up_to_date()
+    );
+}

@@ -90,6 +90,24 @@ fn capacity_and_streams_export_as_checked_in() {
     SEATS
         .check_cloudformation(fixture("cloudformation/capacity.yaml"))
         .expect("the shape matches");
+    // A definition that asks for more than the template declares fails the check.
+    const HOTTER: TableDef = SEATS
+        .with_warm_throughput(Throughput::new(15_000, 60_000))
+        .with_stream(StreamView::KeysOnly);
+    assert_eq!(
+        drift(&HOTTER, "capacity.yaml"),
+        [
+            Mismatch::Stream {
+                expected: StreamView::KeysOnly,
+                found: Some(StreamView::NewAndOldImages),
+            },
+            Mismatch::WarmThroughput {
+                index: None,
+                expected: Throughput::new(15_000, 60_000),
+                found: Some(Throughput::new(15_000, 40_000)),
+            },
+        ]
+    );
     let hcl = SEATS.to_terraform();
     for expected in [
         "stream_enabled   = true",

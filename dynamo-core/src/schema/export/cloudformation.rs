@@ -2,10 +2,10 @@
 //! a template against the definitions, so an infrastructure change that breaks an entity fails
 //! a unit test without AWS.
 
-use crate::def::ScalarType;
 use crate::def::{BillingMode, IndexKind, Projection, TableDef, Throughput};
+use crate::def::{ScalarType, StreamView};
 use crate::schema::compare::{
-    IndexShape, Key, Mismatch, ProjectionShape, SchemaMismatch, TableShape, compare,
+    CapacityShape, IndexShape, Key, Mismatch, ProjectionShape, SchemaMismatch, TableShape, compare,
 };
 use serde_json::{Map, Value, json};
 use std::path::Path;
@@ -520,6 +520,7 @@ fn shape_of(props: &Value) -> Result<TableShape, String> {
                 partition_key: pk,
                 sort_key: sk,
                 projection,
+                capacity: capacity_of(i),
             });
         }
     }
@@ -532,6 +533,22 @@ fn shape_of(props: &Value) -> Result<TableShape, String> {
         .and_then(|t| t.get("AttributeName"))
         .and_then(Value::as_str)
         .map(str::to_owned);
+    let stream = props
+        .get("StreamSpecification")
+        .and_then(|s| s.get("StreamViewType"))
+        .and_then(Value::as_str)
+        .map(|view| {
+            [
+                StreamView::KeysOnly,
+                StreamView::NewImage,
+                StreamView::OldImage,
+                StreamView::NewAndOldImages,
+            ]
+            .into_iter()
+            .find(|v| v.as_str() == view)
+            .ok_or_else(|| format!("StreamViewType {view} is not one of DynamoDB's"))
+        })
+        .transpose()?;
     Ok(TableShape {
         name: props.get("TableName").map(name_of).unwrap_or_default(),
         partition_key,
@@ -539,7 +556,34 @@ fn shape_of(props: &Value) -> Result<TableShape, String> {
         indexes,
         ttl_attribute,
         status: None,
+        stream,
+        capacity: capacity_of(props),
+        reports_capacity: true,
     })
+}
+
+/// The `WarmThroughput` and `OnDemandThroughput` of a table's or an index's properties.
+fn capacity_of(props: &Value) -> CapacityShape {
+    let pair = |key: &str, read: &str, write: &str| {
+        let t = props.get(key)?;
+        let units = |name: &str| match t.get(name).and_then(Value::as_i64) {
+            Some(n) => u64::try_from(n).unwrap_or(u64::MAX),
+            None => u64::MAX,
+        };
+        Some(Throughput::new(units(read), units(write)))
+    };
+    CapacityShape {
+        warm: pair(
+            "WarmThroughput",
+            "ReadUnitsPerSecond",
+            "WriteUnitsPerSecond",
+        ),
+        max_on_demand: pair(
+            "OnDemandThroughput",
+            "MaxReadRequestUnits",
+            "MaxWriteRequestUnits",
+        ),
+    }
 }
 
 #[cfg(test)]
