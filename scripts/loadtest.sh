@@ -2,7 +2,9 @@
 # Load test on this machine: DynamoDB Local (in memory), the release build of the service, and
 # the load tool, which measures hold/get/confirm and, in the same run, DynamoDB Local's own
 # capacity for the hold's TransactWriteItems. Usage:
-#   [REPLICAS=3] scripts/loadtest.sh [REQUESTS] [CONCURRENCY...]      (default 2000 4 16)
+#   [REPLICAS=3] [HOT_EVENT=SEATS] scripts/loadtest.sh [REQUESTS] [CONCURRENCY...]  (default 2000 4 16)
+# HOT_EVENT: the on-sale case, every hold on one event for a seat of a pool of SEATS
+# (`--hot-event`): the report counts the holds won, the seat conflicts and the throttles.
 # One run per concurrency, against the same DynamoDB Local and service replicas (each with its
 # relay and sweeper; requests go to them in turn). After each run it prints the CPU time the
 # replicas used per request.
@@ -41,8 +43,11 @@ for c in "${LEVELS[@]}"; do
   printf '\n### %s clients, %s replicas (%s CPUs, %s requests per phase)\n\n' \
     "$c" "${REPLICAS:-1}" "$(nproc)" "$REQUESTS"
   before="$(service_cpu)"
-  "$TARGET/release/reservation-loadtest" --url "$STACK_URLS" --requests "$REQUESTS" --concurrency "$c"
+  "$TARGET/release/reservation-loadtest" --url "$STACK_URLS" --requests "$REQUESTS" --concurrency "$c" \
+    ${HOT_EVENT:+--hot-event "$HOT_EVENT"}
   after="$(service_cpu)"
+  # In the hot event only the holds won are read and confirmed: no per-request figure.
+  [ -n "${HOT_EVENT:-}" ] && continue
   # Three measured phases go through the service (hold, GET, confirm), plus the warm-up's none.
   python3 -c "import sys; b,a,n=map(float,sys.argv[1:]); print(f'\nservice CPU: {a-b:.1f} s for {3*n:.0f} requests = {1000*(a-b)/(3*n):.2f} ms per request')" "$before" "$after" "$REQUESTS"
 done

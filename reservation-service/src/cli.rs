@@ -33,13 +33,18 @@ enum Command {
     CheckSchema,
     /// Bring existing tables (e.g. the infrastructure module's) to the service's definitions:
     /// create missing tables, add missing global indexes (waiting until they are ACTIVE),
-    /// enable TTL; then move items stored under an earlier version's keys (the seats from
+    /// enable TTL and declared streams, raise warm throughput and set on-demand maximums
+    /// where declared; then move items stored under an earlier version's keys (the seats from
     /// before sharding) to their keys now, resumably. Changes nothing that cannot change in
     /// place; safe to run again.
     Migrate {
         /// Print the plan and change nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Also delete the global indexes the tables have and the definitions do not (kept
+        /// otherwise: deleting one cannot be undone).
+        #[arg(long)]
+        drop_undeclared_indexes: bool,
     },
     /// Print the CloudFormation template of every table.
     ExportCloudformation {
@@ -178,7 +183,10 @@ pub async fn run(cli: Cli) -> ExitCode {
                 }),
             Err(e) => Err(e),
         },
-        Command::Migrate { dry_run } => migrate(&settings, dry_run).await,
+        Command::Migrate {
+            dry_run,
+            drop_undeclared_indexes,
+        } => migrate(&settings, dry_run, drop_undeclared_indexes).await,
         Command::SeedEvent {
             event_id,
             seats,
@@ -304,12 +312,18 @@ async fn shutdown_signal() {
 /// What to do when the tables differ from the definitions.
 const MIGRATE_HINT: &str = "Tables created by the infrastructure module lack what the service adds (its indexes and the seats table): `reservation-service migrate --dry-run` shows the changes, `reservation-service migrate` makes them.";
 
-async fn migrate(settings: &Settings, dry_run: bool) -> Result<(), String> {
+async fn migrate(settings: &Settings, dry_run: bool, drop_indexes: bool) -> Result<(), String> {
     let client = client(settings).await?;
     let names = settings.table_names();
-    let plans = crate::store::plan_migrations(&client, &names)
+    let mut plans = crate::store::plan_migrations(&client, &names)
         .await
         .map_err(|e| e.to_string())?;
+    if drop_indexes {
+        plans = plans
+            .into_iter()
+            .map(dynamo_core::schema::MigrationPlan::dropping_undeclared_indexes)
+            .collect();
+    }
     for plan in &plans {
         println!("{plan}");
     }

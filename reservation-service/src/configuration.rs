@@ -252,6 +252,19 @@ impl Settings {
             resilience: ResilienceSettings::read(&mut env),
             telemetry: TelemetrySettings::read(&mut env),
         };
+        // The grace keeps seats from everybody else: no longer than a confirmation can take
+        // after its payment call started (two attempts, then its own writes).
+        if let PaymentSettings::Http { timeout, .. } = &settings.payment {
+            let longest = timeout.saturating_mul(2) + Duration::from_secs(1);
+            if settings.reservations.hold_grace > longest {
+                env.problem(format!(
+                    "HOLD_GRACE_SECONDS={} is longer than a confirmation can take after its payment call starts ({} s: two attempts of PAYMENT_TIMEOUT_MS={} and a second for its writes): seats would stay kept for nobody",
+                    settings.reservations.hold_grace.as_secs(),
+                    longest.as_secs_f64().ceil(),
+                    timeout.as_millis(),
+                ));
+            }
+        }
         env.finish(to_serve).map(|()| settings)
     }
 }
@@ -394,6 +407,31 @@ mod tests {
             settings(&[PRODUCTION.as_slice(), &[("PAYMENT_MODE", "simulated")]].concat())
                 .expect("explicit simulation");
         assert_eq!(simulated.payment, PaymentSettings::Simulated);
+    }
+
+    #[test]
+    fn the_hold_grace_is_no_longer_than_a_payment_call_can_take() {
+        let with = |grace: &str, timeout: &str| {
+            settings(
+                &[
+                    PRODUCTION.as_slice(),
+                    &[
+                        ("HOLD_GRACE_SECONDS", grace),
+                        ("PAYMENT_TIMEOUT_MS", timeout),
+                    ],
+                ]
+                .concat(),
+            )
+        };
+        // Two attempts of 2 s and a second: 5 s.
+        let err = with("6", "2000").expect_err("refused").to_string();
+        assert!(
+            err.contains("HOLD_GRACE_SECONDS=6 is longer than a confirmation can take after its payment call starts (5 s"),
+            "{err}"
+        );
+        let allowed = with("5", "2000").expect("5 s is allowed");
+        assert_eq!(allowed.reservations.hold_grace, Duration::from_secs(5));
+        with("9", "4000").expect("9 s is allowed with 4 s attempts");
     }
 
     #[test]

@@ -28,10 +28,17 @@ const ACCESS: [Access; 5] = [
         indexes: &["GSI2"],
     },
     // create, confirm, cancel, expire: Update; create (for prices), cancel and expire read the
-    // seats first.
+    // seats first; a seat still under its key from before sharding is read (Get) and moved
+    // (Put under its key now, Delete the old one).
     Access {
         table: SEATS,
-        actions: &["dynamodb:UpdateItem", "dynamodb:BatchGetItem"],
+        actions: &[
+            "dynamodb:UpdateItem",
+            "dynamodb:BatchGetItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:DeleteItem",
+        ],
         indexes: &[],
     },
     // confirm: Put.
@@ -51,10 +58,16 @@ const ACCESS: [Access; 5] = [
         ],
         indexes: &[],
     },
-    // every change: Put; relay: Query GSI1, Update (claim, mark).
+    // every change: Put; relay: Query GSI1, Update (claim, mark); the workers' heartbeats: Put,
+    // Query, Delete.
     Access {
         table: OUTBOX,
-        actions: &["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
+        actions: &[
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:Query",
+            "dynamodb:DeleteItem",
+        ],
         indexes: &["GSI1"],
     },
 ];

@@ -19,7 +19,7 @@ use crate::services::{
     ReservationsConfig, SeatsTable, SimulatedPayments,
 };
 use crate::store::Tables;
-use crate::workers::{Intervals, Workers};
+use crate::workers::{Intervals, ShardLeases, Workers};
 use dynamo_core::schema::SchemaReport;
 use secrecy::ExposeSecret;
 use std::sync::Arc;
@@ -123,6 +123,7 @@ impl AppStateBuilder {
             ReservationsConfig {
                 inventory,
                 hold_ttl: settings.reservations.hold_ttl,
+                hold_grace: settings.reservations.hold_grace,
                 idempotency_ttl: settings.reservations.idempotency_ttl,
                 payments,
                 clock: clock.clone(),
@@ -225,9 +226,14 @@ impl AppState {
 
     /// Starts the relay (to `sink`) and the sweeper.
     pub fn spawn_workers(&self, sink: Arc<dyn EventSink>) -> Workers {
+        let leases = ShardLeases::new(
+            self.reservations.tables().workers.clone(),
+            self.reservations.clock().clone(),
+        );
         Workers::spawn(
             self.relay(sink),
             self.reservations.clone(),
+            Arc::new(leases),
             Intervals {
                 relay: self.settings.outbox.relay_interval,
                 sweep: self.settings.workers.sweep_interval,

@@ -1,6 +1,11 @@
 //! Background work: the outbox relay and the sweeper of expired holds. Both are safe to run in
-//! every replica (claims and conditional transactions), and both stop at a shutdown signal
-//! after finishing the pass in progress.
+//! every replica (claims and conditional transactions); the replicas share the work shards
+//! ([`ShardLeases`]) so that they do not race for the same entries. Both stop at a shutdown
+//! signal after finishing the pass in progress.
+
+mod leases;
+
+pub use leases::{HEARTBEAT, ShardLeases, owner_of};
 
 use crate::outbox::Relay;
 use crate::services::Reservations;
@@ -70,6 +75,7 @@ pub struct Workers {
     stop: watch::Sender<bool>,
     relay_passes: watch::Receiver<u64>,
     tasks: Vec<JoinHandle<()>>,
+    leases: Arc<ShardLeases>,
 }
 
 /// Sleeps `delay`, or less when `stop` turns true or `wake` is notified; returns whether to
@@ -139,8 +145,15 @@ async fn repeat<F, Fut>(
 }
 
 impl Workers {
-    /// Starts the relay and the sweeper.
-    pub fn spawn(relay: Relay, reservations: Reservations, intervals: Intervals) -> Self {
+    /// Starts the relay and the sweeper, on the shards `leases` gives this replica.
+    pub fn spawn(
+        relay: Relay,
+        reservations: Reservations,
+        leases: Arc<ShardLeases>,
+        intervals: Intervals,
+    ) -> Self {
+        let relay = relay.with_leases(leases.clone());
+        let sweeper_leases = leases.clone();
         let (stop, watch) = watch::channel(false);
         let (relay_passed, relay_passes) = watch::channel(0);
         tracing::info!(sink = relay.sink().describe(), "outbox relay started");
@@ -170,8 +183,16 @@ impl Workers {
             watch::channel(0).0,
             move || {
                 let reservations = reservations.clone();
+                let leases = sweeper_leases.clone();
                 async move {
-                    let expired = reservations.sweep(100).await.map_err(|e| e.to_string())?;
+                    let shards = leases
+                        .owned(crate::store::HoldShard::COUNT)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    let expired = reservations
+                        .sweep_shards(shards, 100)
+                        .await
+                        .map_err(|e| e.to_string())?;
                     Ok(expired > 0)
                 }
             },
@@ -180,6 +201,7 @@ impl Workers {
             stop,
             relay_passes,
             tasks: vec![relay_task, sweep_task],
+            leases,
         }
     }
 
@@ -188,11 +210,15 @@ impl Workers {
         self.relay_passes.clone()
     }
 
-    /// Stops after the passes in progress and waits for them.
+    /// Stops after the passes in progress, waits for them and hands this replica's shards to
+    /// the others.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         for task in self.tasks {
             let _ = task.await;
+        }
+        if let Err(e) = self.leases.leave().await {
+            tracing::warn!(error = %e, "the workers' heartbeat stays until it expires");
         }
     }
 }

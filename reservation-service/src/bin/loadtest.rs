@@ -9,6 +9,15 @@
 //! 2. **hold**: `POST /v1/reservations`, one fresh seat and user per request;
 //! 3. **get + confirm**: `GET /v1/reservations/{id}` then `POST .../confirm` for each hold.
 //!
+//! With `--hot-event SEATS`, the on-sale case: every hold is for one event, each for a seat
+//! drawn at random from a pool of `SEATS`, so most holds lose the race for their seat. The
+//! report then counts the holds won, the seat conflicts (409 `INVENTORY_CONFLICT`) and the
+//! throttled requests (503 naming DynamoDB's throttling), gets and confirms only the holds won,
+//! and reads every won seat back: each must be held (then sold) by the hold that won it.
+//!
+//! Failures are reported by status and error code (`12×409 INVENTORY_CONFLICT`); 0 is a
+//! transport error.
+//!
 //! It needs the service's DynamoDB (`DYNAMODB_ENDPOINT`, `TABLE_PREFIX`) to seed seats, and its
 //! JWT secret (`JWT_HS256_SECRET`, or the local default) to sign tokens.
 
@@ -20,9 +29,10 @@ use reservation_service::domain::CreateReservation;
 use reservation_service::metrics::Metrics;
 use reservation_service::services::inventory::Offer;
 use reservation_service::services::{
-    IdempotentRequest, Reservations, ReservationsConfig, SeatsTable, SimulatedPayments,
+    IdempotentRequest, ReservationSettings, Reservations, ReservationsConfig, SeatsTable,
+    SimulatedPayments,
 };
-use reservation_service::store::{Seat, SeatState, TableNames, Tables};
+use reservation_service::store::{Seat, SeatKey, SeatState, TableNames, Tables};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -47,6 +57,10 @@ struct Options {
     /// Unmeasured transactions first, to warm DynamoDB Local's JIT up.
     #[arg(long, default_value_t = 1000)]
     warmup: usize,
+    /// The on-sale case: every hold on one event, for a seat drawn from a pool of this many
+    /// (fewer than `requests`, so holds contend).
+    #[arg(long, value_name = "SEATS")]
+    hot_event: Option<usize>,
 }
 
 #[tokio::main]
@@ -82,8 +96,8 @@ struct PhaseReport {
     name: &'static str,
     /// Successful operations.
     ok: usize,
-    /// Failed operations, by status (0 for transport errors).
-    errors: Vec<(u16, usize)>,
+    /// Failed operations, by status and error code (`0` for transport errors).
+    errors: Vec<(String, usize)>,
     /// Wall time of the phase.
     elapsed: Duration,
     /// Sorted latencies of the successful operations.
@@ -97,6 +111,15 @@ impl PhaseReport {
     }
 
     /// The `q` quantile (0..=1) of the latencies.
+    /// Failures whose label starts with `prefix`.
+    fn failures(&self, prefix: &str) -> usize {
+        self.errors
+            .iter()
+            .filter(|(label, _)| label.starts_with(prefix))
+            .map(|(_, n)| n)
+            .sum()
+    }
+
     fn quantile(&self, q: f64) -> Duration {
         if self.latencies.is_empty() {
             return Duration::ZERO;
@@ -136,6 +159,25 @@ struct Report {
     phases: Vec<PhaseReport>,
     /// Concurrency used.
     concurrency: usize,
+    /// The hot event's outcome, in that mode.
+    hot: Option<HotEvent>,
+}
+
+/// What became of the holds on the hot event.
+#[derive(Debug, Clone)]
+struct HotEvent {
+    /// The seats contended for.
+    seats: usize,
+    /// Holds asked.
+    holds: usize,
+    /// Holds won.
+    won: usize,
+    /// 409 `INVENTORY_CONFLICT`: the seat was taken.
+    conflicts: usize,
+    /// 503 naming DynamoDB's throttling, in any phase.
+    throttled: usize,
+    /// Won seats not held (or sold) by the hold that won them, read back after the run.
+    oversold: usize,
 }
 
 impl Report {
@@ -147,6 +189,12 @@ impl Report {
         for phase in &self.phases {
             out.push_str(&phase.row());
             out.push('\n');
+        }
+        if let Some(hot) = &self.hot {
+            out.push_str(&format!(
+                "\nhot event: {} holds for {} seats: {} won, {} seat conflicts (409), {} throttled (503), {} oversold\n",
+                hot.holds, hot.seats, hot.won, hot.conflicts, hot.throttled, hot.oversold,
+            ));
         }
         if let (Some(raw), Some(hold)) = (
             self.phase("raw TransactWriteItems"),
@@ -176,7 +224,7 @@ async fn phase<F, Fut>(
 ) -> PhaseReport
 where
     F: Fn(usize) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = Result<(), u16>> + Send,
+    Fut: std::future::Future<Output = Result<(), String>> + Send,
 {
     let op = Arc::new(op);
     let next = Arc::new(AtomicUsize::new(0));
@@ -239,6 +287,7 @@ async fn run(
         ReservationsConfig {
             inventory: Arc::new(SeatsTable::new(tables.seats)),
             hold_ttl: Duration::from_secs(600),
+            hold_grace: ReservationSettings::default().hold_grace,
             idempotency_ttl: Duration::from_secs(600),
             payments: Arc::new(SimulatedPayments),
             clock: Arc::new(SystemClock),
@@ -276,8 +325,11 @@ async fn run(
                         let hold = reservations
                             .hold_transaction(&hold, &once, &offers)
                             .await
-                            .map_err(|_| 0u16)?;
-                        hold.tx.send().await.map_err(|_| 0)
+                            .map_err(|e| format!("building it: {e}"))?;
+                        hold.tx
+                            .send()
+                            .await
+                            .map_err(|e| format!("DynamoDB {:?}", e.kind()))
                     }
                 })
                 .await,
@@ -289,7 +341,13 @@ async fn run(
     let raw = raw("raw TransactWriteItems", n).await?;
 
     let event = format!("evt_load_{run_id:08x}");
-    seed(client, names, &event, n).await?;
+    // Seat `i` of the run, or in the hot event one of its pool, drawn for hold `i`.
+    let pool = options.hot_event.map(|seats| seats.max(1));
+    let seat_of = move |i: usize| match pool {
+        Some(seats) => fastrand::Rng::with_seed(u64::from(run_id) ^ i as u64).usize(..seats),
+        None => i,
+    };
+    seed(client, names, &event, pool.unwrap_or(n)).await?;
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(c)
         .timeout(Duration::from_secs(30))
@@ -319,8 +377,8 @@ async fn run(
                 let url = &url[i % url.len()];
                 let user = format!("load_{run_id:08x}_{i}");
                 let body = serde_json::json!({
-                    "event_id": event, "qty": 1, "seat_ids": [format!("L-{i}")], "user_id": user,
-                    "reservation_token": auth.admission(&user, &event),
+                    "event_id": event, "qty": 1, "seat_ids": [format!("L-{}", seat_of(i))],
+                    "user_id": user, "reservation_token": auth.admission(&user, &event),
                 });
                 let response = http
                     .post(format!("{url}/v1/reservations"))
@@ -329,33 +387,37 @@ async fn run(
                     .json(&body)
                     .send()
                     .await
-                    .map_err(|_| 0u16)?;
+                    .map_err(|_| "0".to_owned())?;
                 let status = response.status().as_u16();
-                let body: serde_json::Value = response.json().await.map_err(|_| status)?;
+                let body: serde_json::Value = response.json().await.unwrap_or_default();
                 match (status, body["reservation_id"].as_str()) {
                     (201, Some(id)) => {
                         let _ = ids[i].set(id.to_owned());
                         Ok(())
                     }
-                    _ => Err(status),
+                    _ => Err(failure(status, &body)),
                 }
             }
         })
         .await
     };
+    // The holds won, by index: the later phases use only those.
+    let won: Arc<Vec<usize>> = Arc::new((0..n).filter(|&i| ids[i].get().is_some()).collect());
 
     let request = |kind: &'static str| {
-        let (http, auth, ids, url) = (
+        let (http, auth, ids, url, won) = (
             http.clone(),
             auth.clone(),
             ids.clone(),
             Arc::new(options.url.clone()),
+            won.clone(),
         );
-        move |i: usize| {
+        move |j: usize| {
             let (http, auth, ids, url) = (http.clone(), auth.clone(), ids.clone(), url.clone());
+            let i = won[j];
             async move {
                 let Some(id) = ids[i].get() else {
-                    return Err(0);
+                    return Err("no hold".to_owned());
                 };
                 // Another replica than the hold's, when there are several.
                 let url = &url[(i + 1) % url.len()];
@@ -371,19 +433,92 @@ async fn run(
                     .bearer_auth(auth.token(&user))
                     .send()
                     .await
-                    .map_err(|_| 0u16)?;
+                    .map_err(|_| "0".to_owned())?;
                 let status = response.status().as_u16();
-                let _ = response.bytes().await;
-                if status == 200 { Ok(()) } else { Err(status) }
+                if status == 200 {
+                    let _ = response.bytes().await;
+                    return Ok(());
+                }
+                let body: serde_json::Value = response.json().await.unwrap_or_default();
+                Err(failure(status, &body))
             }
         }
     };
-    let get = phase("GET", n, c, request("get")).await;
-    let confirm = phase("POST confirm", n, c, request("confirm")).await;
+    let get = phase("GET", won.len(), c, request("get")).await;
+    let confirm = phase("POST confirm", won.len(), c, request("confirm")).await;
+    let hot = match pool {
+        Some(seats) => {
+            let oversold = oversold(client, names, &event, &won, &ids, &seat_of).await?;
+            let throttled = [&hold, &get, &confirm]
+                .iter()
+                .map(|p| p.failures("503 throttled"))
+                .sum();
+            Some(HotEvent {
+                seats,
+                holds: n,
+                won: won.len(),
+                conflicts: hold.failures("409 INVENTORY_CONFLICT"),
+                throttled,
+                oversold,
+            })
+        }
+        None => None,
+    };
     Ok(Report {
         phases: vec![raw, hold, get, confirm],
         concurrency: c,
+        hot,
     })
+}
+
+/// A failed request's label: its status and error code, with DynamoDB's throttling told apart
+/// from other 503s.
+fn failure(status: u16, body: &serde_json::Value) -> String {
+    let error = &body["error"];
+    let message = error["message"].as_str().unwrap_or_default();
+    if status == 503 && message.to_ascii_lowercase().contains("throttl") {
+        return "503 throttled".to_owned();
+    }
+    match error["code"].as_str() {
+        Some(code) => format!("{status} {code}"),
+        None => status.to_string(),
+    }
+}
+
+/// How many of the won holds do not own their seat as the table has it now: each seat a hold
+/// won must be held or sold by that hold's reservation.
+async fn oversold(
+    client: &dynamo_core::Client,
+    names: &TableNames,
+    event: &str,
+    won: &[usize],
+    ids: &[std::sync::OnceLock<String>],
+    seat_of: &dyn Fn(usize) -> usize,
+) -> Result<usize, String> {
+    let seats = Tables::new(client, names).seats;
+    let mut holders = std::collections::HashMap::new();
+    for chunk in won.chunks(100) {
+        let keys = chunk
+            .iter()
+            .map(|&i| SeatKey::new(event.to_owned(), format!("L-{}", seat_of(i))));
+        let read = seats
+            .batch_get(keys.collect::<Vec<_>>())
+            .consistent_read()
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if !read.unprocessed.is_empty() {
+            return Err("DynamoDB left seats unread".into());
+        }
+        holders.extend(read.items.into_iter().map(|s| (s.seat_id, s.holder)));
+    }
+    Ok(won
+        .iter()
+        .filter(|&&i| {
+            let seat = format!("L-{}", seat_of(i));
+            holders.get(&seat).cloned().flatten().as_deref() != ids[i].get().map(String::as_str)
+        })
+        .count())
 }
 
 struct Auth {
@@ -475,7 +610,10 @@ mod tests {
         let report = PhaseReport {
             name: "x",
             ok: 100,
-            errors: vec![(503, 2)],
+            errors: vec![
+                ("503 throttled".into(), 2),
+                ("409 INVENTORY_CONFLICT".into(), 3),
+            ],
             elapsed: Duration::from_secs(2),
             latencies: (1..=100).map(Duration::from_millis).collect(),
         };
@@ -483,9 +621,11 @@ mod tests {
         assert_eq!(report.quantile(0.95), Duration::from_millis(95));
         assert_eq!(report.quantile(0.99), Duration::from_millis(99));
         assert!((report.throughput() - 50.0).abs() < 1e-9);
+        assert_eq!(report.failures("503 throttled"), 2);
+        assert_eq!(report.failures("409"), 3);
         assert_eq!(
             report.row(),
-            "| x | 100 | 2×503 | 50 | 51.0 | 95.0 | 99.0 |"
+            "| x | 100 | 2×503 throttled, 3×409 INVENTORY_CONFLICT | 50 | 51.0 | 95.0 | 99.0 |"
         );
     }
 }

@@ -2,7 +2,7 @@
 //! remote inventory's compensations (`inventory.release` tasks), which share the outbox and its
 //! retries but are never published.
 
-use super::sinks::EventSink;
+use super::sinks::{EventSink, PublishResult};
 use crate::clock::SharedClock;
 use crate::metrics::Metrics;
 use crate::services::inventory::{Inventory, RELEASE_TASK, Release};
@@ -10,6 +10,7 @@ use crate::store::{
     OutboxEvent, OutboxEventGsi1Keys, OutboxEventGsi1Partition, OutboxEventGsi1SortKey,
     OutboxStatus, PendingShard,
 };
+use crate::workers::ShardLeases;
 use dynamo_core::{Entity, Error, ErrorKind, Table};
 use futures_util::StreamExt;
 use std::sync::Arc;
@@ -73,6 +74,19 @@ pub struct Pass {
     pub failed: usize,
 }
 
+/// `PutEvents` calls (or inventory tasks) in flight in one pass.
+const PUBLISHES_IN_FLIGHT: usize = 4;
+
+/// Outcome updates in flight in one pass.
+const MARKS_IN_FLIGHT: usize = 16;
+
+/// What became of one claimed event.
+enum Marked {
+    Published,
+    Retried,
+    Failed,
+}
+
 /// Publishes pending outbox events; several may run against the same table.
 #[derive(Clone)]
 pub struct Relay {
@@ -83,6 +97,7 @@ pub struct Relay {
     metrics: Metrics,
     clock: SharedClock,
     inventory: Option<Arc<dyn Inventory>>,
+    leases: Option<Arc<ShardLeases>>,
 }
 
 impl Relay {
@@ -102,7 +117,14 @@ impl Relay {
             metrics,
             clock,
             inventory: None,
+            leases: None,
         }
+    }
+
+    /// Reads only the shards `leases` gives this replica (without, every shard).
+    pub fn with_leases(mut self, leases: Arc<ShardLeases>) -> Self {
+        self.leases = Some(leases);
+        self
     }
 
     /// Executes `inventory.release` tasks with `inventory` (without one, they fail).
@@ -126,15 +148,20 @@ impl Relay {
         self.sink.as_ref()
     }
 
-    /// Events due in every shard (from the eventually consistent index: a claim checks them),
-    /// the shards read concurrently.
+    /// Events due in the shards this replica reads (from the eventually consistent index: a
+    /// claim checks them), the shards read concurrently.
     async fn due(&self, now: i64) -> Result<Vec<OutboxEvent>, Error> {
-        // Start at a random shard so relays of several replicas claim in different orders.
-        use futures_util::StreamExt as _;
-        let shards = PendingShard::COUNT;
-        let start = fastrand::u32(..shards);
-        let reads = (0..shards).map(|i| {
-            let shard = PendingShard::try_from((start + i) % shards).unwrap_or_default();
+        let mut shards = match &self.leases {
+            Some(leases) => leases.owned(PendingShard::COUNT).await?,
+            None => (0..PendingShard::COUNT).collect(),
+        };
+        // The owner of shard 0 reads the keys of the earlier version too.
+        let legacy_too = shards.first() == Some(&0);
+        // In a random order, so relays sharing shards (while members change) claim in
+        // different orders.
+        fastrand::shuffle(&mut shards);
+        let reads = shards.into_iter().map(|n| {
+            let shard = PendingShard::try_from(n).unwrap_or_default();
             async move {
                 // Due at `now` at the latest: before every key due after it.
                 let page = self
@@ -159,6 +186,9 @@ impl Relay {
                 event.pending_shard.get_or_insert(shard);
                 event
             }));
+        }
+        if !legacy_too {
+            return Ok(due);
         }
         // Events an earlier version indexed under one-digit keys (`PENDING#5`).
         let legacy = crate::store::legacy_work_entries(
@@ -301,6 +331,22 @@ impl Relay {
         }
     }
 
+    /// Records the outcome of publishing (or executing) `event`.
+    async fn mark(&self, event: &OutboxEvent, result: Result<(), String>) -> Result<Marked, Error> {
+        match result {
+            Ok(()) => {
+                self.mark_published(event).await?;
+                self.metrics.outbox_published(&event.event_type);
+                Ok(Marked::Published)
+            }
+            Err(reason) => Ok(if self.mark_failed(event, &reason).await? {
+                Marked::Failed
+            } else {
+                Marked::Retried
+            }),
+        }
+    }
+
     /// One pass: reads the due events, claims, publishes and marks them.
     pub async fn pass(&self) -> Result<Pass, Error> {
         let now = self.clock.now_secs();
@@ -339,28 +385,40 @@ impl Relay {
         let (tasks, events): (Vec<OutboxEvent>, Vec<OutboxEvent>) = claimed
             .into_iter()
             .partition(|e| e.event_type == RELEASE_TASK);
-        let mut outcomes: Vec<(&OutboxEvent, Result<(), String>)> = Vec::new();
-        let executed =
-            futures_util::future::join_all(tasks.iter().map(|task| self.execute(task))).await;
-        outcomes.extend(tasks.iter().zip(executed));
-        for batch in events.chunks(self.config.batch_size.clamp(1, 10)) {
-            let results = self.sink.publish(batch).await;
-            outcomes.extend(batch.iter().zip(results));
-        }
-        for (event, result) in outcomes {
-            match result {
-                Ok(()) => {
-                    self.mark_published(event).await?;
-                    self.metrics.outbox_published(&event.event_type);
-                    pass.published += 1;
-                }
-                Err(reason) => {
-                    if self.mark_failed(event, &reason).await? {
-                        pass.failed += 1;
-                    } else {
-                        pass.retried += 1;
-                    }
-                }
+        // Tasks and batches run concurrently, then the marks: a pass takes as long as its
+        // slowest publish and its slowest mark, not their sum. (The streams run over indices:
+        // closures taking references would make the pass's future less general than `Send`
+        // needs.)
+        let batches: Vec<&[OutboxEvent]> =
+            events.chunks(self.config.batch_size.clamp(1, 10)).collect();
+        let executed: Vec<Result<(), String>> = futures_util::stream::iter(0..tasks.len())
+            .map(|i| self.execute(&tasks[i]))
+            .buffered(PUBLISHES_IN_FLIGHT)
+            .collect()
+            .await;
+        let published: Vec<Vec<PublishResult>> = futures_util::stream::iter(0..batches.len())
+            .map(|i| self.sink.publish(batches[i]))
+            .buffered(PUBLISHES_IN_FLIGHT)
+            .collect()
+            .await;
+        let published = batches.iter().zip(published).flat_map(|(batch, results)| {
+            // Each event its own result, even from a sink that returned too few.
+            let missing = std::iter::repeat_with(|| Err("the sink gave no result for it".into()));
+            batch.iter().zip(results.into_iter().chain(missing))
+        });
+        let (outcome_of, results): (Vec<&OutboxEvent>, Vec<Result<(), String>>) =
+            tasks.iter().zip(executed).chain(published).unzip();
+        let marks: Vec<Result<Marked, Error>> =
+            futures_util::stream::iter(results.into_iter().enumerate())
+                .map(|(i, result)| self.mark(outcome_of[i], result))
+                .buffer_unordered(MARKS_IN_FLIGHT)
+                .collect()
+                .await;
+        for mark in marks {
+            match mark? {
+                Marked::Published => pass.published += 1,
+                Marked::Retried => pass.retried += 1,
+                Marked::Failed => pass.failed += 1,
             }
         }
         Ok(pass)

@@ -40,6 +40,13 @@ const HOLD_TTL: Number = Number::seconds(
     86_400,
     "how long a hold keeps its seats",
 );
+const HOLD_GRACE: Number = Number::seconds(
+    "HOLD_GRACE_SECONDS",
+    5,
+    0,
+    60,
+    "after a hold's end, how long a confirmation that started before it may still commit; nobody else can take the seats meanwhile (at most the payment call's two attempts plus a second)",
+);
 const MAX_SEATS_PER_RESERVATION: Number = Number::count(
     "MAX_SEATS_PER_RESERVATION",
     10,
@@ -56,8 +63,9 @@ const IDEMPOTENCY_TTL: Number = Number::seconds(
 );
 
 /// The variables of reservations.
-pub const VARIABLES: [Var; 3] = [
+pub const VARIABLES: [Var; 4] = [
     HOLD_TTL.var(),
+    HOLD_GRACE.var(),
     MAX_SEATS_PER_RESERVATION.var(),
     IDEMPOTENCY_TTL.var(),
 ];
@@ -67,6 +75,10 @@ pub const VARIABLES: [Var; 3] = [
 pub struct ReservationSettings {
     /// `HOLD_TTL_SECONDS`: how long a hold keeps its seats.
     pub hold_ttl: Duration,
+    /// `HOLD_GRACE_SECONDS`: after a hold's end, how long a confirmation that started before
+    /// it may still commit (its payment call may be slow); nobody else can take the seats
+    /// meanwhile, and afterwards they are free at once.
+    pub hold_grace: Duration,
     /// `IDEMPOTENCY_TTL_SECONDS`: how long an `Idempotency-Key` replays.
     pub idempotency_ttl: Duration,
     /// `MAX_SEATS_PER_RESERVATION` (at most 96: a confirmation's transaction writes each seat,
@@ -79,6 +91,7 @@ impl Default for ReservationSettings {
     fn default() -> Self {
         ReservationSettings {
             hold_ttl: HOLD_TTL.default_duration(),
+            hold_grace: HOLD_GRACE.default_duration(),
             idempotency_ttl: IDEMPOTENCY_TTL.default_duration(),
             max_seats: usize::try_from(MAX_SEATS_PER_RESERVATION.default_value()).unwrap_or(10),
         }
@@ -90,6 +103,7 @@ impl ReservationSettings {
     pub fn read(env: &mut Env<'_>) -> Self {
         ReservationSettings {
             hold_ttl: env.duration(&HOLD_TTL),
+            hold_grace: env.duration(&HOLD_GRACE),
             idempotency_ttl: env.duration(&IDEMPOTENCY_TTL),
             max_seats: env.count(&MAX_SEATS_PER_RESERVATION),
         }
@@ -106,6 +120,7 @@ pub struct Reservations {
     inventory: Arc<dyn Inventory>,
     payments: Arc<dyn PaymentGateway>,
     hold_ttl: Duration,
+    hold_grace: Duration,
     clock: SharedClock,
     metrics: Metrics,
     outbox_written: Arc<tokio::sync::Notify>,
@@ -115,6 +130,8 @@ pub struct Reservations {
 pub struct ReservationsConfig {
     /// How long a hold keeps its seats.
     pub hold_ttl: Duration,
+    /// After a hold's end, how long a confirmation that started before it may commit.
+    pub hold_grace: Duration,
     /// How long an `Idempotency-Key` replays.
     pub idempotency_ttl: Duration,
     /// Where seats are held ([`SeatsTable`](super::SeatsTable) on `tables.seats` by default).
@@ -142,6 +159,7 @@ impl Reservations {
             inventory: config.inventory,
             payments: config.payments,
             hold_ttl: config.hold_ttl,
+            hold_grace: config.hold_grace,
             clock: config.clock,
             metrics: config.metrics,
             outbox_written: Arc::new(tokio::sync::Notify::new()),
@@ -325,6 +343,7 @@ impl Reservations {
             compensation_id: new_id("obx"),
             now,
             until: now + self.hold_ttl,
+            kept_until: now + self.hold_ttl + self.hold_grace,
         }
     }
 
@@ -390,7 +409,8 @@ impl Reservations {
             created_at: now,
             updated_at: now,
             hold_shard: Some(hold_shard()),
-            gsi2sk: Some(hold_until.unix_timestamp()),
+            // The sweeper ends it after the grace too.
+            gsi2sk: Some(hold.kept_until.unix_timestamp()),
         };
         tx.add(self.tables.reservations.put(reservation).create_only());
         tx.add(self.tables.outbox.put(event).create_only());
@@ -469,8 +489,9 @@ impl Reservations {
     ) -> Result<StoredResponse, Error> {
         let (reservation_id, payment_intent_id) = (id.as_str(), payment.as_str());
         let reservation = self.find(user, id).await?;
-        let now = self.clock.now();
-        let status = reservation.status.at(reservation.hold_expires_at, now);
+        // A confirmation must start before the hold ends ...
+        let started = self.clock.now();
+        let status = reservation.status.at(reservation.hold_expires_at, started);
         check_transition(reservation_id, status, Action::Confirm)?;
         let amount = reservation.total().ok_or_else(|| {
             Error::NotForSale(format!(
@@ -493,6 +514,9 @@ impl Reservations {
                     detail,
                 },
             })?;
+        // ... and commit, by the clock after the payment call, before its seats stop being kept
+        // (`HOLD_GRACE_SECONDS` after the end): the conditions below compare with this time.
+        let now = self.clock.now();
 
         let order_id = new_id("ord");
         let response = StoredResponse::json(
@@ -526,8 +550,8 @@ impl Reservations {
         };
         let r = Reservation::fields();
         let event = self.outbox_event(reservation_id, &event, now)?;
-        // Still held, and the hold has not ended (`gsi2sk` is its end, epoch seconds; the seats
-        // table's conditions check the end too, for holds written without it).
+        // Still held, and its seats still kept (`gsi2sk` is the hold's end plus the grace, epoch
+        // seconds; the seats table's conditions check it too, for holds written without it).
         let ended = r
             .gsi2sk
             .not_exists()
@@ -742,18 +766,36 @@ impl Reservations {
 
     /// One sweep over every shard: expires up to `limit` holds per shard; returns how many.
     pub async fn sweep(&self, limit: i32) -> Result<usize, Error> {
+        self.sweep_shards((0..HoldShard::COUNT).collect(), limit)
+            .await
+    }
+
+    /// Ends the expired holds of the sweeper's shards among `shards` (the ones a replica owns:
+    /// [`ShardLeases`](crate::workers::ShardLeases)), up to `limit` per shard; the owner of
+    /// shard 0 sweeps the keys of the earlier version too.
+    ///
+    /// # Errors
+    ///
+    /// As [`Reservations::sweep`].
+    pub async fn sweep_shards(&self, mut shards: Vec<u32>, limit: i32) -> Result<usize, Error> {
         let now = self.clock.now();
         let mut expired = 0;
-        // Start at a random shard so replicas sweeping together spread out.
-        let shards = HoldShard::COUNT;
-        let start = fastrand::u32(..shards);
-        for i in 0..shards {
-            let shard = HoldShard::try_from((start + i) % shards).unwrap_or_default();
+        let legacy_too = shards.contains(&0);
+        // In a random order, so replicas sweeping the same shards (while members change)
+        // spread out.
+        fastrand::shuffle(&mut shards);
+        for n in shards {
+            let Ok(shard) = HoldShard::try_from(n) else {
+                continue;
+            };
             for reservation in self.expired_holds(shard, now, limit).await? {
                 if self.expire(&reservation, now).await? {
                     expired += 1;
                 }
             }
+        }
+        if !legacy_too {
+            return Ok(expired);
         }
         // Holds an earlier version indexed under one-digit keys (`HOLD#3`).
         let legacy = crate::store::legacy_work_entries(
@@ -895,6 +937,8 @@ pub struct HoldIds {
     pub now: OffsetDateTime,
     /// When it ends.
     pub until: OffsetDateTime,
+    /// Until when its seats stay kept: its end plus the confirmation's grace.
+    pub kept_until: OffsetDateTime,
 }
 
 impl HoldIds {
@@ -907,6 +951,7 @@ impl HoldIds {
             seat_ids: &request.seat_ids,
             now: self.now,
             until: self.until,
+            kept_until: self.kept_until,
             compensation_id: &self.compensation_id,
         }
     }

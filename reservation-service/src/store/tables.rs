@@ -118,7 +118,9 @@ pub struct Reservation {
     /// The sweeper's shard while the hold is open (GSI2 `HOLD#<shard>`), absent afterwards:
     /// the reservation leaves the sparse index.
     pub hold_shard: Option<HoldShard>,
-    /// The end of the hold, epoch seconds, while the hold is open (GSI2's sort key).
+    /// When the sweeper may end the open hold, epoch seconds (GSI2's sort key): its end plus
+    /// `HOLD_GRACE_SECONDS`, during which a confirmation that started before the end may still
+    /// commit. Absent once the hold is closed.
     #[gsi(GSI2, sk)]
     pub gsi2sk: Option<i64>,
 }
@@ -162,7 +164,9 @@ pub struct Seat {
     pub state: SeatState,
     /// The reservation holding or owning it.
     pub holder: Option<String>,
-    /// End of the hold, epoch seconds (compared as a number in conditions).
+    /// Until when the seat is kept for its holder, epoch seconds (compared as a number in
+    /// conditions): the hold's end plus `HOLD_GRACE_SECONDS`, so a confirmation that started
+    /// before the end can still commit; free again afterwards.
     pub hold_expires_at: Option<i64>,
     /// Last change.
     pub updated_at: OffsetDateTime,
@@ -385,6 +389,26 @@ impl OutboxEvent {
     }
 }
 
+/// A replica that runs the workers, as its last heartbeat left it (outbox table, partition
+/// `WORKERS`): the live replicas share the work shards among themselves
+/// ([`ShardLeases`](crate::workers::ShardLeases)). A few writes per replica a minute, so one
+/// partition serves them.
+#[derive(DynamoEntity, Debug, Clone, PartialEq)]
+#[dynamo(
+    table = OUTBOX,
+    pk = "WORKERS",
+    sk = "{owner}",
+    single_partition
+)]
+pub struct WorkerMember {
+    /// The replica's id (`wrk_...`).
+    pub owner: String,
+    /// Until when the replica counts as live without another heartbeat, epoch seconds.
+    pub expires_at: i64,
+    /// Its last heartbeat.
+    pub seen_at: OffsetDateTime,
+}
+
 /// How the service's tables are named: `{prefix}{name}-reservation-...`, where `name` is the
 /// infrastructure module's `name` variable (`ticket` by default, as in the definitions above)
 /// and `prefix` is prepended to it (`TABLE_PREFIX`, `RESOURCE_NAME`).
@@ -431,6 +455,8 @@ pub struct Tables {
     pub outbox: Table<OutboxEvent>,
     /// Idempotency records.
     pub idempotency: Table<IdempotencyRecord>,
+    /// The worker replicas' heartbeats (in the outbox table).
+    pub workers: Table<WorkerMember>,
 }
 
 impl Tables {
@@ -445,6 +471,7 @@ impl Tables {
             orders: table(client, names),
             outbox: table(client, names),
             idempotency: table(client, names),
+            workers: table(client, names),
         }
     }
 
@@ -456,6 +483,7 @@ impl Tables {
             SchemaTarget::of(&self.orders),
             SchemaTarget::of(&self.idempotency),
             SchemaTarget::of(&self.outbox),
+            SchemaTarget::of(&self.workers),
             SchemaTarget::of(&self.seats),
         ]
     }

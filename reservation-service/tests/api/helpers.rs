@@ -8,7 +8,8 @@ use reservation_service::auth::sign_hs256;
 use reservation_service::auth::{BearerTokens, JwtSettings};
 use reservation_service::clock::{Clock, ManualClock};
 use reservation_service::configuration::Settings;
-use reservation_service::services::PaymentGateway;
+use reservation_service::domain::Money;
+use reservation_service::services::{PaymentFuture, PaymentGateway};
 use reservation_service::startup::{AppState, Server};
 use reservation_service::store::{
     ALL, Reservation, ReservationPartition, Seat, SeatKey, SeatPartition, SeatState,
@@ -16,7 +17,7 @@ use reservation_service::store::{
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::oneshot;
+use tokio::sync::{Notify, oneshot};
 
 /// The price of every seat [`TestApp::seed`] creates, in won.
 pub const SEAT_PRICE: u64 = 25_000;
@@ -285,6 +286,14 @@ impl TestApp {
         .await
     }
 
+    /// Moves the clock past the end of every hold made so far and past its confirmation's
+    /// grace (`HOLD_GRACE_SECONDS`): the holds can be swept and their seats held again.
+    pub fn end_holds(&self) {
+        let r = &self.state.settings.reservations;
+        self.clock
+            .advance(r.hold_ttl + r.hold_grace + Duration::from_secs(1));
+    }
+
     /// `POST /v1/reservations/{id}/cancel` as `user` with `Idempotency-Key: key`.
     pub async fn cancel(&self, user: &str, id: &str, key: &str) -> (StatusCode, Value, String) {
         self.post(
@@ -506,4 +515,48 @@ pub async fn audit(app: &TestApp, event: &str, pool: usize) -> Audit {
         held,
         sold,
     }
+}
+
+/// Holds every approval until released, and says when a request is inside it: a request that is
+/// surely in flight when shutdown begins.
+#[derive(Default)]
+pub struct GatedPayments {
+    pub entered: Notify,
+    pub release: Notify,
+}
+
+impl PaymentGateway for GatedPayments {
+    fn approve<'a>(&'a self, _payment_intent_id: &'a str, _amount: &'a Money) -> PaymentFuture<'a> {
+        Box::pin(async {
+            self.entered.notify_one();
+            self.release.notified().await;
+            Ok(())
+        })
+    }
+}
+
+/// Starts alice's confirmation of `id` with `Idempotency-Key: key` and returns once her
+/// payment call has begun (the gate holds it).
+pub async fn confirm_in_flight(
+    app: &TestApp,
+    payments: &GatedPayments,
+    id: &str,
+    key: &'static str,
+) -> tokio::task::JoinHandle<(StatusCode, Value, String)> {
+    let (http, base, token) = (app.http.clone(), app.base.clone(), app.token("alice"));
+    let id = id.to_owned();
+    let confirm = tokio::spawn(async move {
+        read(
+            http.post(format!("{base}/v1/reservations/{id}/confirm"))
+                .bearer_auth(token)
+                .header("Idempotency-Key", key)
+                .json(&json!({"payment_intent_id": "pay_1"}))
+                .send()
+                .await
+                .expect("answers"),
+        )
+        .await
+    });
+    payments.entered.notified().await;
+    confirm
 }

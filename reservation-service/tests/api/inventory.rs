@@ -124,7 +124,7 @@ async fn holds_commit_remotely_and_cancel_and_expiry_release_through_the_outbox(
     let (status, body, _) = app.hold("u3", "h1", "evt_g", &["G-4"]).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let expiring = body["reservation_id"].as_str().expect("id").to_owned();
-    app.clock.advance(Duration::from_secs(301));
+    app.end_holds();
     assert_eq!(app.state.reservations.sweep(100).await.expect("sweeps"), 1);
     drain_outbox(&app).await;
     assert_eq!(inventory.holders()["G-4"], None);

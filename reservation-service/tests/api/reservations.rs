@@ -240,7 +240,7 @@ async fn a_hundred_concurrent_holds_never_oversell() {
 }
 
 #[tokio::test]
-async fn expired_holds_cannot_be_confirmed_and_free_their_seats() {
+async fn expired_holds_cannot_be_confirmed_and_free_their_seats_after_the_grace() {
     let app = TestApp::builder()
         .hold_ttl(Duration::from_secs(1))
         .spawn()
@@ -251,21 +251,59 @@ async fn expired_holds_cannot_be_confirmed_and_free_their_seats() {
     app.clock.advance(Duration::from_secs(2));
     let (_, view, _) = app.get(&format!("/v1/reservations/{id}"), "alice").await;
     assert_eq!(view["status"], "EXPIRED");
-    let (status, err, _) = app
-        .post(
-            &format!("/v1/reservations/{id}/confirm"),
-            Some("alice"),
-            Some("k2"),
-            Some(json!({"payment_intent_id": "pay_1"})),
-        )
-        .await;
+    // A confirmation that starts after the end is refused ...
+    let (status, err, _) = app.confirm("alice", &id, "k2", "pay_1").await;
     assert_error(status, &err, 409, "RESERVATION_EXPIRED");
-    let (status, body, _) = app.hold("bob", "k1", "evt_1", &["G-1"]).await;
+    // ... but during the grace a confirmation that started before it could still commit:
+    // nobody else takes the seat.
+    let (status, err, _) = app.hold("bob", "k1", "evt_1", &["G-1"]).await;
+    assert_error(status, &err, 409, "INVENTORY_CONFLICT");
+    app.end_holds();
+    let (status, body, _) = app.hold("bob", "k2", "evt_1", &["G-1"]).await;
     assert_eq!(
         status,
         StatusCode::CREATED,
-        "the expired hold's seat is free again: {body}"
+        "after the grace the expired hold's seat is free again, with no sweep: {body}"
     );
+}
+
+#[tokio::test]
+async fn a_confirmation_started_before_the_end_survives_a_slow_payment_within_the_grace() {
+    let payments = Arc::new(GatedPayments::default());
+    let app = TestApp::builder()
+        .hold_ttl(Duration::from_secs(60))
+        .payments(payments.clone())
+        .spawn()
+        .await;
+    let grace = app.state.settings.reservations.hold_grace;
+    assert_eq!(grace, Duration::from_secs(5), "HOLD_GRACE_SECONDS' default");
+    app.seed("evt_1", ["P-1".to_string(), "P-2".to_string()])
+        .await;
+
+    // The payment call takes the hold past its end, within the grace.
+    let id = app.reservation_id("alice", "k1", &["P-1"]).await;
+    let confirm = confirm_in_flight(&app, &payments, &id, "k2").await;
+    app.clock
+        .advance(Duration::from_secs(60) + grace - Duration::from_secs(1));
+    // Meanwhile the seat is nobody else's, and the sweeper leaves the hold alone.
+    let (status, err, _) = app.hold("bob", "k1", "evt_1", &["P-1"]).await;
+    assert_error(status, &err, 409, "INVENTORY_CONFLICT");
+    assert_eq!(app.state.reservations.sweep(100).await.expect("sweeps"), 0);
+    payments.release.notify_one();
+    let (status, body, _) = confirm.await.expect("the confirmation answers");
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(app.seat("evt_1", "P-1").await.state, SeatState::Sold);
+
+    // A payment slower than the grace: the hold is over, and its seat is free at once.
+    let id = app.reservation_id("alice", "k3", &["P-2"]).await;
+    let confirm = confirm_in_flight(&app, &payments, &id, "k4").await;
+    app.clock
+        .advance(Duration::from_secs(60) + grace + Duration::from_secs(1));
+    payments.release.notify_one();
+    let (status, err, _) = confirm.await.expect("the confirmation answers");
+    assert_error(status, &err, 409, "RESERVATION_EXPIRED");
+    let (status, body, _) = app.hold("bob", "k2", "evt_1", &["P-2"]).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
 }
 
 #[tokio::test]

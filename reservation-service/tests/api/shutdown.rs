@@ -2,30 +2,8 @@
 
 use crate::helpers::*;
 use reqwest::StatusCode;
-use reservation_service::domain::Money;
-use reservation_service::services::{PaymentFuture, PaymentGateway};
-use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
-
-/// Holds every approval until released, and says when a request is inside it: a request that is
-/// surely in flight when shutdown begins.
-#[derive(Default)]
-struct GatedPayments {
-    entered: Notify,
-    release: Notify,
-}
-
-impl PaymentGateway for GatedPayments {
-    fn approve<'a>(&'a self, _payment_intent_id: &'a str, _amount: &'a Money) -> PaymentFuture<'a> {
-        Box::pin(async {
-            self.entered.notify_one();
-            self.release.notified().await;
-            Ok(())
-        })
-    }
-}
 
 #[tokio::test]
 async fn shutdown_finishes_requests_in_flight_and_refuses_new_ones() {
@@ -35,22 +13,7 @@ async fn shutdown_finishes_requests_in_flight_and_refuses_new_ones() {
     let id = app.reservation_id("alice", "k1", &["S-1"]).await;
 
     let app = {
-        let confirm = {
-            let (http, base, token) = (app.http.clone(), app.base.clone(), app.token("alice"));
-            tokio::spawn(async move {
-                read(
-                    http.post(format!("{base}/v1/reservations/{id}/confirm"))
-                        .bearer_auth(token)
-                        .header("Idempotency-Key", "k2")
-                        .json(&json!({"payment_intent_id": "pay_1"}))
-                        .send()
-                        .await
-                        .expect("answers"),
-                )
-                .await
-            })
-        };
-        payments.entered.notified().await;
+        let confirm = confirm_in_flight(&app, &payments, &id, "k2").await;
         let serving = app.shut_down();
 
         // Shutdown has begun: a new connection is refused (or reset), never served. The

@@ -8,9 +8,10 @@ use reqwest::StatusCode;
 use reservation_service::clock::Clock;
 use reservation_service::outbox::{EventBridgeSink, EventSink, PublishResult, Relay, RelayConfig};
 use reservation_service::store::{
-    IdempotencyRecord, IdempotencyRecordKey, OutboxEvent, OutboxStatus, Reservation,
-    ReservationStatus, SeatState,
+    HoldShard, IdempotencyRecord, IdempotencyRecordKey, OutboxEvent, OutboxStatus, PendingShard,
+    Reservation, ReservationStatus, SeatState, WorkerMember, WorkerMemberPartition,
 };
+use reservation_service::workers::{HEARTBEAT, ShardLeases};
 use serde_json::json;
 use std::collections::HashSet;
 use std::future::Future;
@@ -235,7 +236,7 @@ async fn the_sweeper_expires_each_hold_once_and_announces_it() {
     let (status, _, _) = app.cancel("alice", &cancelled, "k2").await;
     assert_eq!(status, StatusCode::OK);
     let expired = app.reservation_id("bob", "k1", &["W-2", "W-3"]).await;
-    app.clock.advance(Duration::from_secs(2));
+    app.end_holds();
 
     // Three replicas sweep at once: the hold expires once.
     let sweeps =
@@ -568,7 +569,7 @@ async fn items_written_before_key_templates_are_read_swept_published_and_replaye
         "out of the relay's index: {stored:?}"
     );
 
-    app.clock.advance(Duration::from_secs(2));
+    app.end_holds();
     assert_eq!(app.state.reservations.sweep(100).await.expect("sweeps"), 1);
     let expired = app.reservation(&id).await;
     assert_eq!(expired.status, ReservationStatus::Expired);
@@ -577,4 +578,140 @@ async fn items_written_before_key_templates_are_read_swept_published_and_replaye
         !stored.contains_key("gsi2pk"),
         "out of the sweeper's index: {stored:?}"
     );
+}
+
+/// `n` replicas' memberships, after each has seen the others' heartbeats.
+async fn members(app: &TestApp, n: usize) -> Vec<Arc<ShardLeases>> {
+    let leases: Vec<Arc<ShardLeases>> = (0..n)
+        .map(|_| {
+            Arc::new(ShardLeases::new(
+                app.state.reservations.tables().workers.clone(),
+                app.state.reservations.clock().clone(),
+            ))
+        })
+        .collect();
+    for lease in &leases {
+        lease.owned(1).await.expect("a heartbeat");
+    }
+    // At the next heartbeat every replica reads all of them.
+    app.clock.advance(HEARTBEAT);
+    leases
+}
+
+/// Asserts that the replicas' shards of `count` are disjoint and cover all of them.
+async fn assert_shared(leases: &[Arc<ShardLeases>], count: u32) -> Vec<Vec<u32>> {
+    let mut owned = Vec::new();
+    for lease in leases {
+        owned.push(lease.owned(count).await.expect("shards"));
+    }
+    let mut all: Vec<u32> = owned.iter().flatten().copied().collect();
+    all.sort_unstable();
+    assert_eq!(
+        all,
+        (0..count).collect::<Vec<_>>(),
+        "each shard once: {owned:?}"
+    );
+    assert!(
+        owned.iter().all(|o| !o.is_empty()),
+        "every replica works: {owned:?}"
+    );
+    owned
+}
+
+#[tokio::test]
+async fn replicas_share_the_work_shards_and_race_for_no_entry() {
+    let app = TestApp::builder()
+        .hold_ttl(Duration::from_secs(1))
+        .spawn()
+        .await;
+    let leases = members(&app, 3).await;
+    assert_shared(&leases, PendingShard::COUNT).await;
+    assert_shared(&leases, HoldShard::COUNT).await;
+
+    app.seed("evt_1", (1..=40).map(|n| format!("L-{n}"))).await;
+    for n in 1..=40 {
+        app.reservation_id(&format!("user{n}"), "k", &[&format!("L-{n}")])
+            .await;
+    }
+    let sinks: Vec<Arc<Capture>> = (0..3).map(|_| Arc::new(Capture::default())).collect();
+    let relays: Vec<Relay> = sinks
+        .iter()
+        .zip(&leases)
+        .map(|(sink, lease)| {
+            relay(&app, sink.clone(), RelayConfig::default()).with_leases(lease.clone())
+        })
+        .collect();
+    let passes = futures_util::future::join_all(relays.iter().map(Relay::pass)).await;
+    let passes: Vec<_> = passes.into_iter().map(|p| p.expect("pass")).collect();
+    // Each replica read only its own shards: no entry was due for two of them.
+    assert_eq!(
+        passes.iter().map(|p| p.due).sum::<usize>(),
+        40,
+        "{passes:?}"
+    );
+    assert_eq!(
+        passes.iter().map(|p| p.skipped).sum::<usize>(),
+        0,
+        "{passes:?}"
+    );
+    assert_eq!(passes.iter().map(|p| p.published).sum::<usize>(), 40);
+    for (sink, lease) in sinks.iter().zip(&leases) {
+        let mine = lease.owned(PendingShard::COUNT).await.expect("shards");
+        for event in sink.published.lock().expect("lock").iter() {
+            let shard = event.pending_shard.map(u32::from).expect("a shard");
+            assert!(
+                mine.contains(&shard),
+                "{} from shard {shard}",
+                event.outbox_id
+            );
+        }
+    }
+
+    // The holds end; each replica sweeps its own shards, and together they expire each once.
+    app.end_holds();
+    let mut expired = 0;
+    for lease in &leases {
+        let shards = lease.owned(HoldShard::COUNT).await.expect("shards");
+        expired += app
+            .state
+            .reservations
+            .sweep_shards(shards, 100)
+            .await
+            .expect("sweeps");
+    }
+    assert_eq!(expired, 40);
+}
+
+#[tokio::test]
+async fn the_shards_of_a_replica_that_stops_or_dies_go_to_the_others() {
+    let app = TestApp::spawn().await;
+    let leases = members(&app, 3).await;
+    assert_shared(&leases, PendingShard::COUNT).await;
+
+    // One stops: its heartbeat is deleted, and at their next heartbeat the others share all.
+    leases[0].leave().await.expect("leaves");
+    app.clock.advance(HEARTBEAT);
+    let owned = assert_shared(&leases[1..], PendingShard::COUNT).await;
+    assert_eq!(owned.len(), 2);
+
+    // One dies without a word: three heartbeats later the last one works alone, and the dead
+    // one's heartbeat is gone from the table.
+    let survivor = &leases[1];
+    for _ in 0..4 {
+        app.clock.advance(HEARTBEAT);
+        survivor.owned(1).await.expect("a heartbeat");
+    }
+    assert_eq!(
+        survivor.owned(PendingShard::COUNT).await.expect("shards"),
+        (0..PendingShard::COUNT).collect::<Vec<_>>()
+    );
+    let stored = app
+        .table::<WorkerMember>()
+        .query(WorkerMemberPartition::new())
+        .consistent_read()
+        .all()
+        .await
+        .expect("members");
+    let owners: Vec<&str> = stored.iter().map(|m| m.owner.as_str()).collect();
+    assert_eq!(owners, [survivor.owner()], "expired heartbeats are deleted");
 }

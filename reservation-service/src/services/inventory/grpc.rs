@@ -301,7 +301,7 @@ impl Inventory for GrpcInventory {
                 event_id: hold.event_id.to_owned(),
                 seat_ids: hold.seat_ids.to_vec(),
                 user_id: hold.user_id.to_owned(),
-                hold_expires_at: hold.until.unix_timestamp(),
+                hold_expires_at: hold.kept_until.unix_timestamp(),
             };
             let committed = self
                 .call("CommitReservation", |mut client, timeout| async move {

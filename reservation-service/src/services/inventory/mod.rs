@@ -88,6 +88,9 @@ pub struct NewHold<'a> {
     pub now: OffsetDateTime,
     /// When the hold ends.
     pub until: OffsetDateTime,
+    /// Until when the inventory keeps the seats for the holder: the hold's end plus the grace
+    /// a confirmation that started before the end has to commit (`HOLD_GRACE_SECONDS`).
+    pub kept_until: OffsetDateTime,
     /// The outbox id of the hold's compensation, when the inventory needs one.
     pub compensation_id: &'a str,
 }

@@ -175,7 +175,7 @@ impl Inventory for SeatsTable {
                     ))
                     .set(s.state, SeatState::Held)
                     .set(s.holder, Some(hold.reservation_id.to_owned()))
-                    .set(s.hold_expires_at, Some(hold.until.unix_timestamp()))
+                    .set(s.hold_expires_at, Some(hold.kept_until.unix_timestamp()))
                     .set(s.updated_at, hold.now)
                     .condition(s.seat_id.exists().and(free).and(priced)),
             );
