@@ -73,24 +73,16 @@ impl RateLimiter {
         }
     }
 
-    /// Counts a request of `user`; `RATE_LIMITED` when over either limit.
+    /// Counts a request of `user`; `RATE_LIMITED` when over either limit. The user's bucket
+    /// is charged first, and the instance's only for a request the user's admits: a user over
+    /// their own limit spends nothing of the budget the other users share.
     pub fn check(&self, user: &str) -> Result<(), RateLimited> {
         let now = Instant::now();
         let limited = |wait: Duration| RateLimited {
             retry_after_secs: wait.as_secs().max(1),
         };
-        if self.global.per_second > 0.0 {
-            let mut bucket = self
-                .instance
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            bucket.take(self.global, now).map_err(limited)?;
-        }
         if self.user.per_second > 0.0 {
-            let mut users = self
-                .users
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut users = self.users();
             // Forget users whose bucket has refilled: they are back to a full burst anyway.
             if users.len() > 10_000 {
                 let refill = Duration::from_secs_f64(self.user.burst / self.user.per_second);
@@ -101,7 +93,27 @@ impl RateLimiter {
                 .or_insert_with(|| Bucket::full(self.user, now));
             bucket.take(self.user, now).map_err(limited)?;
         }
+        if self.global.per_second > 0.0 {
+            let mut bucket = self
+                .instance
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Err(wait) = bucket.take(self.global, now) {
+                drop(bucket);
+                // Refused all the same: the user's token goes back.
+                if let Some(bucket) = self.users().get_mut(user) {
+                    bucket.tokens = (bucket.tokens + 1.0).min(self.user.burst);
+                }
+                return Err(limited(wait));
+            }
+        }
         Ok(())
+    }
+
+    fn users(&self) -> std::sync::MutexGuard<'_, HashMap<String, Bucket>> {
+        self.users
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -147,5 +159,26 @@ mod tests {
             Err(RateLimited { retry_after_secs }) if retry_after_secs >= 1
         ));
         assert!(limiter.check("b").is_ok());
+    }
+
+    #[test]
+    fn a_user_over_their_limit_spends_nothing_of_the_shared_budget() {
+        let slow = |burst: f64| Rate {
+            per_second: 0.001,
+            burst,
+        };
+        let limiter = RateLimiter::new(slow(1.0), slow(2.0));
+        assert!(limiter.check("flood").is_ok());
+        for _ in 0..50 {
+            assert!(limiter.check("flood").is_err(), "over their own limit");
+        }
+        // One token of the instance's two is left for everybody else.
+        assert!(limiter.check("alice").is_ok());
+        // The instance's budget is spent: bob is refused, and keeps his own token for later.
+        assert!(limiter.check("bob").is_err());
+        assert!(
+            limiter.users().get("bob").is_some_and(|b| b.tokens >= 1.0),
+            "bob's token goes back"
+        );
     }
 }

@@ -1,5 +1,6 @@
-//! What every request goes through: a trace id and one log line with metrics ([`trace`]), the
-//! request deadline ([`deadline`]), and answers for unknown paths and methods.
+//! What every request goes through: a trace id, one log line with metrics and the security
+//! headers of every answer ([`trace`]), the request deadline ([`deadline`]), and answers for
+//! unknown paths and methods.
 
 use super::error::{ApiError, ErrorLog};
 use super::extractors::BodyPending;
@@ -59,7 +60,7 @@ pub(crate) async fn trace(
     let elapsed = started.elapsed();
     state.metrics.http_request(
         crate::metrics::HttpLabels {
-            method: method.as_str().to_owned(),
+            method: method_label(&method).to_owned(),
             route,
             status,
         },
@@ -94,6 +95,16 @@ pub(crate) async fn trace(
     if let Ok(value) = HeaderValue::from_str(&trace_id) {
         response.headers_mut().insert("x-trace-id", value);
     }
+    // Answers are for their caller only: never sniffed as another type, never stored by a
+    // cache on the way (a reservation, a token's errors).
+    let headers = response.headers_mut();
+    headers.insert(
+        axum::http::header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers
+        .entry(axum::http::header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
     response
 }
 
@@ -139,6 +150,18 @@ pub(crate) async fn deadline(mut req: Request, next: Next, timeout: Duration) ->
 /// Unknown paths.
 pub(crate) async fn not_found() -> ApiError {
     ApiError::NotFound("no such endpoint".into())
+}
+
+/// The request's method as a metric label: a standard method by name, any other `OTHER` (a
+/// label per invented method would grow `/metrics` without bound).
+fn method_label(method: &Method) -> &'static str {
+    const STANDARD: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+    ];
+    STANDARD
+        .into_iter()
+        .find(|m| *m == method.as_str())
+        .unwrap_or("OTHER")
 }
 
 /// Known paths with another method.

@@ -85,6 +85,74 @@ async fn metrics_count_requests_statuses_idempotency_and_dynamodb_calls() {
     }
 }
 
+/// Every answer, success or error, says it is not to be sniffed or stored.
+#[tokio::test]
+async fn answers_are_neither_sniffed_nor_stored() {
+    let app = TestApp::spawn().await;
+    app.seed("evt_1", ["N-1".to_string()]).await;
+    let id = app.reservation_id("alice", "k1", &["N-1"]).await;
+    for (path, expected) in [
+        (format!("/v1/reservations/{id}"), StatusCode::OK),
+        (
+            "/v1/reservations/rsv_unknown1".to_owned(),
+            StatusCode::NOT_FOUND,
+        ),
+    ] {
+        let response = app
+            .http
+            .get(format!("{}{path}", app.base))
+            .bearer_auth(app.token("alice"))
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(response.status(), expected);
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"));
+        assert_eq!(header("cache-control").as_deref(), Some("no-store"));
+    }
+}
+
+/// Metric labels come from a bounded set whatever the requests: an invented method is
+/// `OTHER`, an unknown path `unmatched`.
+#[tokio::test]
+async fn metric_labels_stay_bounded_whatever_the_requests() {
+    let app = TestApp::spawn().await;
+    for (n, path) in ["/v1/reservations", "/no-such-path-1", "/no-such-path-2"]
+        .iter()
+        .enumerate()
+    {
+        let method =
+            reqwest::Method::from_bytes(format!("INVENTED{n}").as_bytes()).expect("a method token");
+        let response = app
+            .http
+            .request(method, format!("{}{path}", app.base))
+            .send()
+            .await
+            .expect("answers");
+        assert!(response.status().is_client_error(), "{}", response.status());
+    }
+    let (_, _, text) = read(
+        app.http
+            .get(format!("{}/metrics", app.base))
+            .send()
+            .await
+            .expect("answers"),
+    )
+    .await;
+    assert!(!text.contains("INVENTED"), "a label per method:\n{text}");
+    assert!(!text.contains("no-such-path"), "a label per path:\n{text}");
+    assert!(
+        text.contains(r#"http_requests_total{method="OTHER",route="unmatched",status="404"} 2"#),
+        "{text}"
+    );
+}
+
 /// The Spring Boot actuator paths answer as the endpoints they alias, and Swagger UI is served
 /// from the binary for `/v3/api-docs`.
 #[tokio::test]
