@@ -359,15 +359,15 @@ mod tests {
         );
     }
 
-    /// A confirmation's transaction writes each seat and four items more: 96 seats are its
-    /// 100 writes; 97 would be refused by DynamoDB after the payment was approved.
+    /// A confirmation's transaction writes each seat and five items more: 95 seats are its
+    /// 100 writes; 96 would be refused by DynamoDB after the payment was approved.
     #[test]
     fn a_reservation_fits_one_confirmation() {
         let local =
             |seats: &str| settings(&[("APP_ENV", "local"), ("MAX_SEATS_PER_RESERVATION", seats)]);
-        let most = local("96").expect("96 seats fit");
-        assert_eq!(most.reservations.max_seats, 96);
-        let err = local("97").expect_err("97 seats do not").to_string();
+        let most = local("95").expect("95 seats fit");
+        assert_eq!(most.reservations.max_seats, 95);
+        let err = local("96").expect_err("96 seats do not").to_string();
         assert!(err.contains("MAX_SEATS_PER_RESERVATION"), "{err}");
         // Throttling is answered fast: two attempts, a short backoff.
         let bare = local("10").expect("defaults");

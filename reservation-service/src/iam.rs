@@ -41,10 +41,15 @@ const ACCESS: [Access; 5] = [
         ],
         indexes: &[],
     },
-    // confirm: Put.
+    // confirm: Put (the order, the payment intent's use), Get (whether the intent was used);
+    // hold, cancel, expire: Update (the user's seat count).
     Access {
         table: ORDERS,
-        actions: &["dynamodb:PutItem"],
+        actions: &[
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+        ],
         indexes: &[],
     },
     // claim: Put; complete: Update; release: Delete; replay lookup: Get.

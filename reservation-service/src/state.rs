@@ -125,6 +125,7 @@ impl AppStateBuilder {
                 hold_ttl: settings.reservations.hold_ttl,
                 hold_grace: settings.reservations.hold_grace,
                 idempotency_ttl: settings.reservations.idempotency_ttl,
+                max_seats_per_user: settings.reservations.max_seats_per_user,
                 payments,
                 clock: clock.clone(),
                 metrics: metrics.clone(),

@@ -83,6 +83,12 @@ pub trait EntityKey: Clone + fmt::Debug {
     fn to_key_item(&self) -> Result<Item, MappingError> {
         self.clone().into_key_item()
     }
+
+    /// The fields of the key's templates, as the attributes the entity stores them in (empty
+    /// without templates): what an [`upsert`](crate::Update::upsert) writes besides the key.
+    fn component_item(&self) -> Result<Item, MappingError> {
+        Ok(Item::new())
+    }
 }
 
 /// How an entity's fields map to attributes: what the derive knows, kept for schema checks

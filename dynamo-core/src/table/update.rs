@@ -5,7 +5,7 @@ use super::write::{Body, Mode, New, Nothing, Old, Returning, Write, WriteRequest
 use crate::error::{Error, Operation};
 use crate::expr::{Condition, Path, UpdateExpr};
 use crate::keys::partition::IndexKeys;
-use crate::mapping::entity::{Attr, Entity, Versioned};
+use crate::mapping::entity::{Attr, Entity, EntityKey, Versioned};
 use crate::mapping::error::MappingError;
 use crate::mapping::value::{DynamoValue, IntoAttributeValue, ValueOf};
 use std::marker::PhantomData;
@@ -197,7 +197,8 @@ impl<E: Entity, R: Returning<E>> Update<E, R> {
     /// Creates the item when it does not exist, instead of failing with
     /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound).
     ///
-    /// Only the key and the attributes this update sets are written: an item created this way
+    /// Only the key (with the fields of its templates), the entity attribute of a table that has
+    /// one, and the attributes this update sets are written: an item created this way
     /// lacks the entity's other required attributes, and reading it is an
     /// [`ErrorKind::Mapping`](crate::ErrorKind::Mapping) error until they are set. Use it for
     /// items that are updates only (counters, sets), or set every required attribute (e.g. with
@@ -232,6 +233,22 @@ impl<E: Entity, R: Returning<E>> Update<E, R> {
                 op,
                 "the update has no actions",
             ));
+        }
+        // An item an upsert creates has what a put of its key would write: the fields of its
+        // key templates, and its entity type (typed reads keep it).
+        if self.upsert {
+            let components = self
+                .key
+                .component_item()
+                .map_err(|e| Error::mapping_failed(table.name(), op, e))?;
+            for (attribute, value) in components {
+                actions = actions.set_if_not_exists(Path::new(attribute), value);
+            }
+            if let (Some(attribute), Some(entity_type)) =
+                (E::TABLE.entity_attribute, E::SCHEMA.entity_type)
+            {
+                actions = actions.set_if_not_exists(Path::new(attribute), entity_type);
+            }
         }
         let key = table.key_item(op, self.key)?;
         let must_exist = !self.upsert;

@@ -344,6 +344,34 @@ async fn typed_queries_and_scans_return_their_entity_only() {
     );
 }
 
+/// An item an upsert creates has what a put of its key writes (the fields of its key templates
+/// and its entity type): typed reads find it and read it back.
+#[tokio::test]
+async fn an_upserted_item_reads_back() {
+    let t = ticketing().await;
+    let f = Section::fields();
+    t.sections
+        .update(SectionKey::new("e2", "C"))
+        .add(f.capacity, 40)
+        .upsert()
+        .send()
+        .await
+        .expect("created on purpose");
+    let sections = t.sections.scan().all().await.expect("a scan of one type");
+    let created = sections.iter().find(|s| s.event_id == "e2");
+    assert_eq!(created.map(|s| s.capacity), Some(40), "{sections:?}");
+    // Upserting it again leaves its type as it was.
+    t.sections
+        .update(SectionKey::new("e2", "C"))
+        .add(f.capacity, 2)
+        .upsert()
+        .send()
+        .await
+        .expect("updated");
+    let read = t.sections.get(SectionKey::new("e2", "C")).send().await;
+    assert_eq!(read.expect("reads").map(|s| s.capacity), Some(42));
+}
+
 #[tokio::test]
 async fn composite_sort_keys_query_by_prefix_and_range() {
     let t = ticketing().await;

@@ -102,6 +102,19 @@ pub(super) fn key_struct(g: &Gen<'_, '_>, m: &EntityModel<'_, '_>) -> Generated 
     let count = 1 + usize::from(m.sk.is_some());
     let new_doc = format!("A key of [`{name}`] from its parts.");
     let into_key_item = key_item_body(g, m);
+    // The template components, stored as attributes of their own: what an upsert writes with
+    // the key, so that the item it creates reads back.
+    let components = members.iter().filter(|f| !f.is_key()).map(|f| {
+        let (cname, member) = (const_name(g.index_of(f)), f.ident);
+        quote!(#cname.encode(&mut item, #p::Clone::clone(&self.#member))?;)
+    });
+    let component_item = quote! {
+        fn component_item(&self) -> #p::Result<#p::Item, #p::MappingError> {
+            let mut item = #p::Item::new();
+            #(#components)*
+            #p::Ok(item)
+        }
+    };
     let defs = quote! {
         #[doc = #doc]
         #[derive(Clone, Debug, PartialEq)]
@@ -131,6 +144,8 @@ pub(super) fn key_struct(g: &Gen<'_, '_>, m: &EntityModel<'_, '_>) -> Generated 
                 #into_key_item
                 #p::Ok(item)
             }
+
+            #component_item
         }
     };
     Generated { defs, impls }

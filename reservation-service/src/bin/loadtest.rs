@@ -289,6 +289,7 @@ async fn run(
             hold_ttl: Duration::from_secs(600),
             hold_grace: ReservationSettings::default().hold_grace,
             idempotency_ttl: Duration::from_secs(600),
+            max_seats_per_user: ReservationSettings::default().max_seats_per_user,
             payments: Arc::new(SimulatedPayments),
             clock: Arc::new(SystemClock),
             metrics: Metrics::new(),
@@ -427,7 +428,7 @@ async fn run(
                 } else {
                     http.post(format!("{url}/v1/reservations/{id}/confirm"))
                         .header("Idempotency-Key", format!("confirm-{run_id:08x}-{i}"))
-                        .json(&serde_json::json!({"payment_intent_id": format!("pay_load_{i}")}))
+                        .json(&serde_json::json!({"payment_intent_id": format!("pay_load_{run_id:08x}_{i}")}))
                 };
                 let response = request
                     .bearer_auth(auth.token(&user))

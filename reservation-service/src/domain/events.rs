@@ -96,6 +96,30 @@ impl DomainEvent for Expired {
     const TYPE: &'static str = "reservation.expired";
 }
 
+/// A payment was approved for a reservation that could no longer be confirmed with it (its hold
+/// ended, it was cancelled, or it was confirmed with another payment): the payment provider is to
+/// hand the money back. `payment.void_requested`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PaymentVoidRequested {
+    /// The approved payment intent.
+    pub payment_intent_id: String,
+    /// The reservation it was sent to confirm.
+    pub reservation_id: String,
+    /// Who sent it.
+    pub user_id: String,
+    /// The amount approved, in the currency's minor unit.
+    pub amount: u64,
+    /// ISO 4217.
+    pub currency: String,
+    /// Why it was not applied: `RESERVATION_EXPIRED`, `RESERVATION_CANCELLED` or
+    /// `RESERVATION_CONFIRMED` (with another payment).
+    pub reason: String,
+}
+
+impl DomainEvent for PaymentVoidRequested {
+    const TYPE: &'static str = "payment.void_requested";
+}
+
 /// One example of every event: type and payload.
 pub fn examples() -> Vec<(&'static str, serde_json::Value)> {
     let seats = vec!["A-12".to_owned(), "A-13".to_owned()];
@@ -139,6 +163,14 @@ pub fn examples() -> Vec<(&'static str, serde_json::Value)> {
             user_id: user.into(),
             seat_ids: seats,
             hold_expires_at: at.into(),
+        }),
+        example(&PaymentVoidRequested {
+            payment_intent_id: "pay_xyz789".into(),
+            reservation_id: rsv.into(),
+            user_id: user.into(),
+            amount: 50_000,
+            currency: "KRW".into(),
+            reason: "RESERVATION_EXPIRED".into(),
         }),
     ]
 }

@@ -27,8 +27,8 @@ pub(crate) struct ErrorBody {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub(crate) struct ErrorDetail {
     /// `VALIDATION_ERROR`, `UNAUTHENTICATED`, `FORBIDDEN`, `NOT_FOUND`, `IDEMPOTENCY_REQUIRED`,
-    /// `IDEMPOTENCY_CONFLICT`, `INVENTORY_CONFLICT`, `RESERVATION_EXPIRED`, `INVALID_STATE`,
-    /// `PAYMENT_NOT_APPROVED`, `RATE_LIMITED`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`,
+    /// `IDEMPOTENCY_CONFLICT`, `INVENTORY_CONFLICT`, `SEAT_LIMIT_EXCEEDED`, `RESERVATION_EXPIRED`,
+    /// `INVALID_STATE`, `PAYMENT_NOT_APPROVED`, `RATE_LIMITED`, `PAYLOAD_TOO_LARGE`, `METHOD_NOT_ALLOWED`,
     /// `REQUEST_TIMEOUT`, `SERVICE_UNAVAILABLE`, `UPSTREAM_TIMEOUT` or `INTERNAL`.
     #[schema(example = "VALIDATION_ERROR")]
     pub(crate) code: String,
@@ -76,6 +76,9 @@ pub(crate) enum ApiError {
     /// 409: the reservation is not in a state that allows this.
     #[error("{0}")]
     InvalidState(String),
+    /// 409: the hold would take its user past `MAX_SEATS_PER_USER_PER_EVENT`.
+    #[error("{0}")]
+    SeatLimitExceeded(String),
     /// 400: the request is malformed.
     #[error("{0}")]
     Validation(String),
@@ -130,6 +133,7 @@ impl ApiError {
                 (StatusCode::CONFLICT, "INVENTORY_CONFLICT")
             }
             ApiError::InvalidState(_) => (StatusCode::CONFLICT, "INVALID_STATE"),
+            ApiError::SeatLimitExceeded(_) => (StatusCode::CONFLICT, "SEAT_LIMIT_EXCEEDED"),
             ApiError::Validation(_) => (StatusCode::BAD_REQUEST, "VALIDATION_ERROR"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "NOT_FOUND"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
@@ -173,6 +177,7 @@ impl From<Error> for ApiError {
             Error::Expired(id) => ApiError::ReservationExpired(id),
             Error::InvalidState(m) | Error::Contended(m) => ApiError::InvalidState(m),
             Error::SeatsTaken(seats) => ApiError::InventoryConflict(seats),
+            Error::SeatLimit(m) => ApiError::SeatLimitExceeded(m),
             Error::PaymentNotApproved(m) => ApiError::PaymentNotApproved(m),
             Error::NotForSale(m) => ApiError::NotForSale(m),
             Error::IdempotencyConflict {

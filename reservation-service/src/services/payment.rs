@@ -14,9 +14,9 @@ use std::time::Duration;
 /// Why a payment was not approved.
 #[derive(Debug, thiserror::Error)]
 pub enum PaymentError {
-    /// The payment intent is not approved (412 `PAYMENT_NOT_APPROVED`), and why.
+    /// The payment intent does not pay for the reservation (412 `PAYMENT_NOT_APPROVED`).
     #[error("the payment was not approved: {0}")]
-    Declined(String),
+    Declined(Declined),
     /// The gateway cannot be reached or failed (503).
     #[error("the payment gateway is unavailable: {0}")]
     Unavailable(String),
@@ -25,13 +25,47 @@ pub enum PaymentError {
     Timeout(String),
 }
 
+/// A declined payment intent: why, and whether the payment API states that the intent was made
+/// for the reservation being confirmed. Only then may the caller be told why; otherwise the
+/// intent may be somebody else's, and the caller learns nothing about it (not even whether it
+/// exists).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Declined {
+    /// Why, for the logs (and for the caller when [`Declined::theirs`]).
+    pub why: String,
+    /// The payment API names this reservation as the intent's.
+    pub theirs: bool,
+}
+
+impl Declined {
+    /// Declined for `why`, by an answer that does not tie the intent to the reservation.
+    pub fn unproven(why: impl Into<String>) -> Self {
+        Declined {
+            why: why.into(),
+            theirs: false,
+        }
+    }
+}
+
+impl std::fmt::Display for Declined {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.why)
+    }
+}
+
 /// A boxed future of a payment decision.
 pub type PaymentFuture<'a> = Pin<Box<dyn Future<Output = Result<(), PaymentError>> + Send + 'a>>;
 
 /// Whether a payment intent pays for a reservation.
 pub trait PaymentGateway: Send + Sync {
-    /// `Ok` when `payment_intent_id` is approved for `amount`.
-    fn approve<'a>(&'a self, payment_intent_id: &'a str, amount: &'a Money) -> PaymentFuture<'a>;
+    /// `Ok` when `payment_intent_id` is approved for `amount`, and (when the payment API says
+    /// which reservation the intent was made for) for `reservation_id`.
+    fn approve<'a>(
+        &'a self,
+        payment_intent_id: &'a str,
+        reservation_id: &'a str,
+        amount: &'a Money,
+    ) -> PaymentFuture<'a>;
 }
 
 /// The simulated gateway: approves every id except those starting with `pay_declined`, for any
@@ -40,11 +74,16 @@ pub trait PaymentGateway: Send + Sync {
 pub struct SimulatedPayments;
 
 impl PaymentGateway for SimulatedPayments {
-    fn approve<'a>(&'a self, payment_intent_id: &'a str, _amount: &'a Money) -> PaymentFuture<'a> {
+    fn approve<'a>(
+        &'a self,
+        payment_intent_id: &'a str,
+        _reservation_id: &'a str,
+        _amount: &'a Money,
+    ) -> PaymentFuture<'a> {
         let result = if payment_intent_id.starts_with("pay_declined") {
-            Err(PaymentError::Declined(
-                "the simulated gateway declines ids starting with pay_declined".into(),
-            ))
+            Err(PaymentError::Declined(Declined::unproven(
+                "the simulated gateway declines ids starting with pay_declined",
+            )))
         } else {
             Ok(())
         };
@@ -57,7 +96,12 @@ impl PaymentGateway for SimulatedPayments {
 pub struct NoPayments;
 
 impl PaymentGateway for NoPayments {
-    fn approve<'a>(&'a self, _payment_intent_id: &'a str, _amount: &'a Money) -> PaymentFuture<'a> {
+    fn approve<'a>(
+        &'a self,
+        _payment_intent_id: &'a str,
+        _reservation_id: &'a str,
+        _amount: &'a Money,
+    ) -> PaymentFuture<'a> {
         Box::pin(std::future::ready(Err(PaymentError::Unavailable(
             "no payment API is configured".into(),
         ))))
@@ -67,13 +111,16 @@ impl PaymentGateway for NoPayments {
 /// The payment API over HTTP: `GET {base}/v1/payments/{payment_intent_id}` answers
 ///
 /// ```json
-/// {"payment_intent_id": "pay_xyz789", "status": "APPROVED", "amount": 50000, "currency": "KRW"}
+/// {"payment_intent_id": "pay_xyz789", "status": "APPROVED", "amount": 50000, "currency": "KRW",
+///  "reservation_id": "rsv_abc123"}
 /// ```
 ///
-/// The intent pays for the reservation when its status is `APPROVED` (or `SUCCEEDED`) and,
-/// when the answer states them, its amount and currency are the reservation's total. A 404 is
-/// an intent that does not exist (not approved). The request only reads, so a lost connection
-/// or a 5xx is tried once more; a timeout is not (the deadline is spent).
+/// The intent pays for the reservation when its status is `APPROVED` (or `SUCCEEDED`), its
+/// amount and currency are the reservation's total (an answer without them approves nothing),
+/// and, when the answer names the reservation the intent was made for (`reservation_id`, or
+/// `order_reference`), it is this one. A 404 is an intent that does not exist (not approved).
+/// The request only reads, so a lost connection or a 5xx is tried once more; a timeout is not
+/// (the deadline is spent).
 #[derive(Debug, Clone)]
 pub struct HttpPayments {
     base: String,
@@ -89,6 +136,37 @@ struct PaymentIntent {
     amount: Option<u64>,
     #[serde(default)]
     currency: Option<String>,
+    /// The reservation (or order reference) the intent was created for, when the API says.
+    #[serde(default, alias = "order_reference")]
+    reservation_id: Option<String>,
+}
+
+impl PaymentIntent {
+    /// Whether it pays `amount` for `reservation_id`.
+    fn pays(&self, reservation_id: &str, amount: &Money) -> Result<(), Declined> {
+        let theirs = match &self.reservation_id {
+            Some(made_for) if made_for != reservation_id => {
+                return Err(Declined::unproven(
+                    "the payment intent was made for another reservation",
+                ));
+            }
+            made_for => made_for.is_some(),
+        };
+        let declined = |why: String| Err(Declined { why, theirs });
+        if !matches!(self.status.as_str(), "APPROVED" | "SUCCEEDED") {
+            return declined(format!("the payment intent is {}", self.status));
+        }
+        let (Some(paid), Some(currency)) = (self.amount, &self.currency) else {
+            return declined("the payment API states no amount and currency for it".into());
+        };
+        if paid != amount.amount || !currency.eq_ignore_ascii_case(&amount.currency) {
+            return declined(format!(
+                "the payment intent is for {paid} {currency}, the reservation costs {} {}",
+                amount.amount, amount.currency
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl HttpPayments {
@@ -130,40 +208,25 @@ impl HttpPayments {
 }
 
 impl PaymentGateway for HttpPayments {
-    fn approve<'a>(&'a self, payment_intent_id: &'a str, amount: &'a Money) -> PaymentFuture<'a> {
+    fn approve<'a>(
+        &'a self,
+        payment_intent_id: &'a str,
+        reservation_id: &'a str,
+        amount: &'a Money,
+    ) -> PaymentFuture<'a> {
         Box::pin(async move {
             if payment_intent_id.bytes().all(|b| b == b'.') {
                 // `.` and `..` would be read as path steps, not as an id.
-                return Err(PaymentError::Declined(
-                    "it is not a payment intent id".into(),
-                ));
+                return Err(PaymentError::Declined(Declined::unproven(
+                    "it is not a payment intent id",
+                )));
             }
             let intent = self.intent(payment_intent_id).await?.ok_or_else(|| {
-                PaymentError::Declined("the payment intent does not exist".into())
+                PaymentError::Declined(Declined::unproven("the payment intent does not exist"))
             })?;
-            if !matches!(intent.status.as_str(), "APPROVED" | "SUCCEEDED") {
-                return Err(PaymentError::Declined(format!(
-                    "the payment intent is {}",
-                    intent.status
-                )));
-            }
-            if let Some(paid) = intent.amount
-                && paid != amount.amount
-            {
-                return Err(PaymentError::Declined(format!(
-                    "the payment intent is for {paid}, the reservation costs {}",
-                    amount.amount
-                )));
-            }
-            if let Some(currency) = &intent.currency
-                && !currency.eq_ignore_ascii_case(&amount.currency)
-            {
-                return Err(PaymentError::Declined(format!(
-                    "the payment intent is in {currency}, the reservation in {}",
-                    amount.currency
-                )));
-            }
-            Ok(())
+            intent
+                .pays(reservation_id, amount)
+                .map_err(PaymentError::Declined)
         })
     }
 }
@@ -184,6 +247,62 @@ fn path_segment(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn intent(json: serde_json::Value) -> PaymentIntent {
+        serde_json::from_value(json).expect("an answer")
+    }
+
+    #[test]
+    fn an_approval_names_its_amount_currency_and_no_other_reservation() {
+        let krw = Money {
+            amount: 50_000,
+            currency: "KRW".into(),
+        };
+        let pays = |answer| intent(answer).pays("rsv_1", &krw);
+        let approved =
+            serde_json::json!({"status": "APPROVED", "amount": 50000, "currency": "krw"});
+        assert_eq!(pays(approved.clone()), Ok(()));
+        let mut for_us = approved.clone();
+        for_us["reservation_id"] = "rsv_1".into();
+        assert_eq!(pays(for_us), Ok(()));
+
+        // Without amount or currency: not an approval.
+        let no_amount = serde_json::json!({"status": "APPROVED"});
+        let no_currency = serde_json::json!({"status": "APPROVED", "amount": 50000});
+        for answer in [no_amount, no_currency] {
+            assert_eq!(
+                pays(answer).map_err(|d| d.why),
+                Err("the payment API states no amount and currency for it".into())
+            );
+        }
+        // Another reservation's intent: declined, and nothing of it told.
+        let mut other = approved.clone();
+        other["order_reference"] = "rsv_2".into();
+        assert_eq!(
+            pays(other),
+            Err(Declined::unproven(
+                "the payment intent was made for another reservation"
+            ))
+        );
+        // Why it was declined is the caller's to know only when the intent is provably theirs.
+        let pending = serde_json::json!({"status": "PENDING", "amount": 50000, "currency": "KRW"});
+        assert!(!pays(pending.clone()).unwrap_err().theirs);
+        let mut pending_ours = pending;
+        pending_ours["reservation_id"] = "rsv_1".into();
+        assert_eq!(
+            pays(pending_ours),
+            Err(Declined {
+                why: "the payment intent is PENDING".into(),
+                theirs: true
+            })
+        );
+        let mut cheaper = approved;
+        cheaper["amount"] = 1000.into();
+        assert_eq!(
+            pays(cheaper).unwrap_err().why,
+            "the payment intent is for 1000 krw, the reservation costs 50000 KRW"
+        );
+    }
 
     #[test]
     fn intent_ids_stay_one_path_segment() {

@@ -11,7 +11,9 @@ use crate::domain::bodies::{
     CancelReservationResponse, ConfirmReservationResponse, CreateReservationResponse,
     ReservationView,
 };
-use crate::domain::events::{Cancelled, Confirmed, DomainEvent, Expired, HoldCreated};
+use crate::domain::events::{
+    Cancelled, Confirmed, DomainEvent, Expired, HoldCreated, PaymentVoidRequested,
+};
 use crate::domain::request::new_id;
 use crate::domain::reservation::check_transition;
 use crate::domain::{
@@ -20,9 +22,9 @@ use crate::domain::{
 use crate::metrics::Metrics;
 use crate::setting::{Env, Number, Var};
 use crate::store::{
-    HoldShard, IdempotencyRecord, Order, OrderStatus, OutboxEvent, Reservation,
-    ReservationGsi2Keys, ReservationGsi2Partition, ReservationPartition, Tables, hold_shard,
-    rfc3339,
+    HoldShard, IdempotencyRecord, Order, OrderStatus, OutboxEvent, PaymentClaim, PaymentClaimKey,
+    PaymentUse, Reservation, ReservationGsi2Keys, ReservationGsi2Partition, ReservationPartition,
+    Tables, UserSeats, UserSeatsKey, hold_shard, rfc3339,
 };
 use dynamo_core::{
     Entity, ErrorKind, TransactWrite, Update,
@@ -51,8 +53,15 @@ const MAX_SEATS_PER_RESERVATION: Number = Number::count(
     "MAX_SEATS_PER_RESERVATION",
     10,
     1,
-    96,
-    "seats per reservation; a confirmation writes each seat and four items more in one transaction, whose limit is 100",
+    95,
+    "seats per reservation; a confirmation writes each seat and five items more in one transaction, whose limit is 100",
+);
+const MAX_SEATS_PER_USER_PER_EVENT: Number = Number::count(
+    "MAX_SEATS_PER_USER_PER_EVENT",
+    10,
+    1,
+    100_000,
+    "seats one user may hold or have bought of one event (open holds and confirmed seats count; 409 SEAT_LIMIT_EXCEEDED beyond)",
 );
 const IDEMPOTENCY_TTL: Number = Number::seconds(
     "IDEMPOTENCY_TTL_SECONDS",
@@ -63,10 +72,11 @@ const IDEMPOTENCY_TTL: Number = Number::seconds(
 );
 
 /// The variables of reservations.
-pub const VARIABLES: [Var; 4] = [
+pub const VARIABLES: [Var; 5] = [
     HOLD_TTL.var(),
     HOLD_GRACE.var(),
     MAX_SEATS_PER_RESERVATION.var(),
+    MAX_SEATS_PER_USER_PER_EVENT.var(),
     IDEMPOTENCY_TTL.var(),
 ];
 
@@ -81,10 +91,13 @@ pub struct ReservationSettings {
     pub hold_grace: Duration,
     /// `IDEMPOTENCY_TTL_SECONDS`: how long an `Idempotency-Key` replays.
     pub idempotency_ttl: Duration,
-    /// `MAX_SEATS_PER_RESERVATION` (at most 96: a confirmation's transaction writes each seat,
-    /// the reservation, the order, the outbox event and the idempotency record, and DynamoDB
-    /// takes at most 100 writes in one).
+    /// `MAX_SEATS_PER_RESERVATION` (at most 95: a confirmation's transaction writes each seat,
+    /// the reservation, the order, the payment's use, the outbox event and the idempotency
+    /// record, and DynamoDB takes at most 100 writes in one).
     pub max_seats: usize,
+    /// `MAX_SEATS_PER_USER_PER_EVENT`: how many seats of one event one user may hold or have
+    /// bought at once.
+    pub max_seats_per_user: u32,
 }
 
 impl Default for ReservationSettings {
@@ -94,6 +107,8 @@ impl Default for ReservationSettings {
             hold_grace: HOLD_GRACE.default_duration(),
             idempotency_ttl: IDEMPOTENCY_TTL.default_duration(),
             max_seats: usize::try_from(MAX_SEATS_PER_RESERVATION.default_value()).unwrap_or(10),
+            max_seats_per_user: u32::try_from(MAX_SEATS_PER_USER_PER_EVENT.default_value())
+                .unwrap_or(10),
         }
     }
 }
@@ -106,6 +121,7 @@ impl ReservationSettings {
             hold_grace: env.duration(&HOLD_GRACE),
             idempotency_ttl: env.duration(&IDEMPOTENCY_TTL),
             max_seats: env.count(&MAX_SEATS_PER_RESERVATION),
+            max_seats_per_user: env.count(&MAX_SEATS_PER_USER_PER_EVENT),
         }
     }
 }
@@ -121,6 +137,7 @@ pub struct Reservations {
     payments: Arc<dyn PaymentGateway>,
     hold_ttl: Duration,
     hold_grace: Duration,
+    max_seats_per_user: u32,
     clock: SharedClock,
     metrics: Metrics,
     outbox_written: Arc<tokio::sync::Notify>,
@@ -134,6 +151,8 @@ pub struct ReservationsConfig {
     pub hold_grace: Duration,
     /// How long an `Idempotency-Key` replays.
     pub idempotency_ttl: Duration,
+    /// How many seats of one event one user may hold or have bought.
+    pub max_seats_per_user: u32,
     /// Where seats are held ([`SeatsTable`](super::SeatsTable) on `tables.seats` by default).
     pub inventory: Arc<dyn Inventory>,
     /// Payment approval.
@@ -160,6 +179,7 @@ impl Reservations {
             payments: config.payments,
             hold_ttl: config.hold_ttl,
             hold_grace: config.hold_grace,
+            max_seats_per_user: config.max_seats_per_user,
             clock: config.clock,
             metrics: config.metrics,
             outbox_written: Arc::new(tokio::sync::Notify::new()),
@@ -292,6 +312,7 @@ impl Reservations {
                 tx,
                 inventory,
                 key: record,
+                user_seats,
                 reservation_id,
                 stored,
             } = self.hold_transaction(hold, request, offers).await?;
@@ -320,6 +341,11 @@ impl Reservations {
             if let Some(canceled) = canceled {
                 match Refusal::of(canceled, &inventory, None, Some(record)) {
                     Refusal::SeatsLost(lost) => return Err(Error::SeatsTaken(lost)),
+                    // The user holds or bought too many seats of the event already.
+                    _ if canceled.condition_failed(user_seats) => {
+                        let asked = u32::try_from(hold.seat_ids.len()).unwrap_or(u32::MAX);
+                        return Err(self.seat_limit(hold.event_id, asked));
+                    }
                     // Another transaction on these seats or this key is committing.
                     Refusal::Conflict => {}
                     other => return Err(other.into_error()),
@@ -378,6 +404,8 @@ impl Reservations {
             },
         )?;
         let mut tx = TransactWrite::new(&self.client);
+        // Counted first: a hold over the cap takes nothing, not even from a remote inventory.
+        let user_seats = self.count_seats(&mut tx, user, event_id, seat_ids.len())?;
         let inventory = self.inventory.take(&mut tx, hold, offers).await?;
         let quantity = u32::try_from(seat_ids.len()).unwrap_or(u32::MAX);
         let event = self.outbox_event(
@@ -411,6 +439,7 @@ impl Reservations {
             hold_shard: Some(hold_shard()),
             // The sweeper ends it after the grace too.
             gsi2sk: Some(hold.kept_until.unix_timestamp()),
+            counted: true,
         };
         tx.add(self.tables.reservations.put(reservation).create_only());
         tx.add(self.tables.outbox.put(event).create_only());
@@ -419,9 +448,44 @@ impl Reservations {
             tx,
             inventory,
             key,
+            user_seats,
             reservation_id,
             stored,
         })
+    }
+
+    /// Adds `seats` to `user`'s seats of `event_id` in `tx`, on the condition that they stay
+    /// within `MAX_SEATS_PER_USER_PER_EVENT` (a hold that alone asks for more is refused here).
+    fn count_seats(
+        &self,
+        tx: &mut TransactWrite,
+        user: &str,
+        event_id: &str,
+        seats: usize,
+    ) -> Result<Handle<UserSeats>, Error> {
+        let cap = self.max_seats_per_user;
+        let asked = u32::try_from(seats).unwrap_or(u32::MAX);
+        if asked > cap {
+            return Err(self.seat_limit(event_id, asked));
+        }
+        let f = UserSeats::fields();
+        let room = i64::from(cap - asked);
+        let count = self
+            .tables
+            .user_seats
+            .update(UserSeatsKey::new(user, event_id))
+            .add(f.seats, i64::from(asked))
+            .condition(f.seats.not_exists().or(f.seats.le(room)))
+            .upsert();
+        Ok(tx.add(count))
+    }
+
+    /// The refusal of a hold of `asked` seats that would take its user past the cap.
+    fn seat_limit(&self, event_id: &str, asked: u32) -> Error {
+        Error::SeatLimit(format!(
+            "a user may hold or buy at most {} seats of event {event_id} (open holds and confirmed seats count); this hold asks for {asked} more",
+            self.max_seats_per_user
+        ))
     }
 
     /// A reservation by id, checked to belong to `user`.
@@ -489,31 +553,28 @@ impl Reservations {
     ) -> Result<StoredResponse, Error> {
         let (reservation_id, payment_intent_id) = (id.as_str(), payment.as_str());
         let reservation = self.find(user, id).await?;
-        // A confirmation must start before the hold ends ...
-        let started = self.clock.now();
-        let status = reservation.status.at(reservation.hold_expires_at, started);
-        check_transition(reservation_id, status, Action::Confirm)?;
         let amount = reservation.total().ok_or_else(|| {
             Error::NotForSale(format!(
                 "reservation {reservation_id} was made before seats had prices; cancel it and hold the seats again"
             ))
         })?;
-        self.payments
-            .approve(payment_intent_id, &amount)
-            .await
-            .map_err(|e| match e {
-                PaymentError::Declined(why) => Error::PaymentNotApproved(format!(
-                    "payment {payment_intent_id} was not approved: {why}"
-                )),
-                PaymentError::Unavailable(detail) => Error::Unavailable {
-                    dependency: "the payment gateway",
-                    detail,
-                },
-                PaymentError::Timeout(detail) => Error::Timeout {
-                    dependency: "the payment gateway",
-                    detail,
-                },
-            })?;
+        // A confirmation must start before the hold ends; one that comes too late, or for a
+        // reservation closed otherwise, hands back the payment it brings (if it was approved).
+        let status = reservation
+            .status
+            .at(reservation.hold_expires_at, self.clock.now());
+        if status != ReservationStatus::Hold {
+            let refused = check_transition(reservation_id, status, Action::Confirm).err();
+            let refused = refused.unwrap_or_else(|| Error::Internal("a closed hold".into()));
+            return Err(self
+                .hand_back(&reservation, payment, &amount, status, refused, false)
+                .await);
+        }
+        // An intent pays for one reservation: one used before is refused without asking.
+        if let Some(claim) = self.claim_of(payment).await? {
+            return Err(used(user, payment, &claim));
+        }
+        self.approve(reservation_id, payment, &amount).await?;
         // ... and commit, by the clock after the payment call, before its seats stop being kept
         // (`HOLD_GRACE_SECONDS` after the end): the conditions below compare with this time.
         let now = self.clock.now();
@@ -570,29 +631,188 @@ impl Reservations {
             )
             .await?;
         tx.add(self.tables.orders.put(order).create_only());
+        let claim = PaymentClaim {
+            payment_intent_id: payment_intent_id.to_owned(),
+            used_for: PaymentUse::Paid,
+            reservation_id: reservation_id.to_owned(),
+            order_id: Some(order_id.clone()),
+            user_id: user.to_owned(),
+            amount: amount.amount,
+            currency: amount.currency.clone(),
+            used_at: now,
+        };
+        let claim = tx.add(self.tables.payments.put(claim).create_only());
         let record = self.idempotency.complete(&mut tx, lock, &response);
-        match tx.send().await {
+        let error = match tx.send().await {
             Ok(()) => {
                 tracing::info!(reservation_id, order_id, "reservation confirmed");
                 self.committed(ReservationStatus::Confirmed);
-                Ok(response)
+                return Ok(response);
             }
-            Err(e) => match e.cancellation() {
-                Some(canceled) => match Refusal::of(canceled, &seats, Some(held), Some(record)) {
-                    // A seat still stored as an earlier version stored it: brought up to date,
-                    // the sale is tried once more.
-                    Refusal::SeatsLost(_) if self.inventory.recover(&reservation).await? => {
-                        Box::pin(self.confirm_locked(user, id, payment, lock)).await
+            Err(e) => e,
+        };
+        let Some(canceled) = error.cancellation() else {
+            return Err(error.into());
+        };
+        // Another confirmation used the intent meanwhile.
+        if canceled.condition_failed(claim) {
+            return Err(match self.claim_of(payment).await? {
+                Some(claim) => used(user, payment, &claim),
+                None => Refusal::Conflict.into_error(),
+            });
+        }
+        match Refusal::of(canceled, &seats, Some(held), Some(record)) {
+            // A seat still stored as an earlier version stored it: brought up to date, the sale
+            // is tried once more.
+            Refusal::SeatsLost(_) if self.inventory.recover(&reservation).await? => {
+                Box::pin(self.confirm_locked(user, id, payment, lock)).await
+            }
+            // A seat no longer held by the reservation: its hold ended.
+            Refusal::SeatsLost(_) => {
+                let expired = Error::Expired(reservation_id.to_owned());
+                let status = ReservationStatus::Expired;
+                Err(self
+                    .hand_back(&reservation, payment, &amount, status, expired, true)
+                    .await)
+            }
+            Refusal::ReservationChanged => {
+                let now = self.clock.now();
+                let changed = self.find(user, id).await?;
+                match changed.status.at(changed.hold_expires_at, now) {
+                    ReservationStatus::Hold => Err(Refusal::ReservationChanged.into_error()),
+                    status => {
+                        let refused = check_transition(reservation_id, status, Action::Confirm)
+                            .err()
+                            .unwrap_or_else(|| Refusal::ReservationChanged.into_error());
+                        Err(self
+                            .hand_back(&changed, payment, &amount, status, refused, true)
+                            .await)
                     }
-                    // A seat no longer held by the reservation: its hold ended.
-                    Refusal::SeatsLost(_) => Err(Error::Expired(reservation_id.to_owned())),
-                    Refusal::ReservationChanged => {
-                        Err(self.state_changed(user, id, Action::Confirm).await)
-                    }
-                    other => Err(other.into_error()),
+                }
+            }
+            other => Err(other.into_error()),
+        }
+    }
+
+    /// Asks the gateway whether `payment` pays `amount` for the reservation. A declined intent
+    /// is explained only when the payment API ties it to this reservation: anyone's intent id
+    /// can be sent, and its state is its owner's business.
+    async fn approve(
+        &self,
+        reservation_id: &str,
+        payment: &PaymentIntentId,
+        amount: &Money,
+    ) -> Result<(), Error> {
+        let intent = payment.as_str();
+        self.payments
+            .approve(intent, reservation_id, amount)
+            .await
+            .map_err(|e| match e {
+                PaymentError::Declined(declined) if declined.theirs => Error::PaymentNotApproved(
+                    format!("payment {intent} was not approved: {declined}"),
+                ),
+                PaymentError::Declined(declined) => {
+                    tracing::info!(reservation_id, why = %declined, "payment declined");
+                    not_approved(intent)
+                }
+                PaymentError::Unavailable(detail) => Error::Unavailable {
+                    dependency: "the payment gateway",
+                    detail,
                 },
-                None => Err(e.into()),
-            },
+                PaymentError::Timeout(detail) => Error::Timeout {
+                    dependency: "the payment gateway",
+                    detail,
+                },
+            })
+    }
+
+    /// The use recorded for `payment`, if any.
+    async fn claim_of(&self, payment: &PaymentIntentId) -> Result<Option<PaymentClaim>, Error> {
+        let key = PaymentClaimKey::new(payment.as_str());
+        Ok(self
+            .tables
+            .payments
+            .get(key)
+            .consistent_read()
+            .send()
+            .await?)
+    }
+
+    /// A confirmation of `reservation` with `payment` that cannot apply it, because the
+    /// reservation is `status`: when the payment was approved (`approved`, or the gateway says
+    /// so now) and never used, it is handed back, by the transaction that records the intent as
+    /// used (`VOID_REQUESTED`) and writes `payment.void_requested`. Returns what the caller is
+    /// told: `refused`, unless the hand-back could not be recorded (then the error, so that a
+    /// retry records it).
+    async fn hand_back(
+        &self,
+        reservation: &Reservation,
+        payment: &PaymentIntentId,
+        amount: &Money,
+        status: ReservationStatus,
+        refused: Error,
+        approved: bool,
+    ) -> Error {
+        let reservation_id = reservation.reservation_id.as_str();
+        match self.claim_of(payment).await {
+            // Used already (by this reservation's order, or handed back before): nothing to do.
+            Ok(Some(_)) => return refused,
+            Ok(None) => {}
+            Err(e) => return e,
+        }
+        if !approved {
+            match self.approve(reservation_id, payment, amount).await {
+                Ok(()) => {}
+                // Not paid: nothing to hand back.
+                Err(Error::PaymentNotApproved(_)) => return refused,
+                Err(e) => return e,
+            }
+        }
+        let now = self.clock.now();
+        let reason = match status {
+            ReservationStatus::Confirmed => "RESERVATION_CONFIRMED",
+            ReservationStatus::Cancelled => "RESERVATION_CANCELLED",
+            _ => "RESERVATION_EXPIRED",
+        };
+        let void = PaymentVoidRequested {
+            payment_intent_id: payment.as_str().to_owned(),
+            reservation_id: reservation_id.to_owned(),
+            user_id: reservation.user_id.clone(),
+            amount: amount.amount,
+            currency: amount.currency.clone(),
+            reason: reason.to_owned(),
+        };
+        let event = match self.outbox_event(reservation_id, &void, now) {
+            Ok(event) => event,
+            Err(e) => return e,
+        };
+        let claim = PaymentClaim {
+            payment_intent_id: payment.as_str().to_owned(),
+            used_for: PaymentUse::VoidRequested,
+            reservation_id: reservation_id.to_owned(),
+            order_id: None,
+            user_id: reservation.user_id.clone(),
+            amount: amount.amount,
+            currency: amount.currency.clone(),
+            used_at: now,
+        };
+        let mut tx = TransactWrite::new(&self.client);
+        let claimed = tx.add(self.tables.payments.put(claim).create_only());
+        tx.add(self.tables.outbox.put(event).create_only());
+        match tx.send().await {
+            Ok(()) => {
+                tracing::warn!(reservation_id, reason, "payment to be handed back");
+                self.outbox_written.notify_one();
+                refused
+            }
+            // Used meanwhile, by another confirmation or hand-back: not ours to hand back.
+            Err(e)
+                if e.cancellation()
+                    .is_some_and(|c| c.condition_failed(claimed)) =>
+            {
+                refused
+            }
+            Err(e) => e.into(),
         }
     }
 
@@ -755,7 +975,22 @@ impl Reservations {
             .set_index_keys(ReservationGsi2Keys { hold_shard: None })
             .remove(r.gsi2sk)
             .condition(r.status.eq(ReservationStatus::Hold));
-        let reservation = tx.add(update(closed));
+        let held = tx.add(update(closed));
+        if to != ReservationStatus::Confirmed && reservation.counted {
+            // Released seats no longer count towards the user's cap (sold ones still do).
+            let seats = i64::try_from(reservation.seat_ids.len()).unwrap_or(i64::MAX);
+            let count = self
+                .tables
+                .user_seats
+                .update(UserSeatsKey::new(
+                    &reservation.user_id,
+                    &reservation.event_id,
+                ))
+                .add(UserSeats::fields().seats, -seats)
+                .upsert();
+            tx.add(count);
+        }
+        let reservation = held;
         tx.add(self.tables.outbox.put(event).create_only());
         Ok(Closing {
             tx,
@@ -835,6 +1070,31 @@ impl Reservations {
             Err(e) => e,
         }
     }
+}
+
+/// The one answer to an intent that does not pay for the reservation, whatever the reason:
+/// unknown, not approved, or somebody else's.
+fn not_approved(intent: &str) -> Error {
+    Error::PaymentNotApproved(format!(
+        "payment {intent} is not approved for this reservation"
+    ))
+}
+
+/// The answer to an intent used before: its use is told only to the user who used it.
+fn used(user: &str, payment: &PaymentIntentId, claim: &PaymentClaim) -> Error {
+    let intent = payment.as_str();
+    if claim.user_id != user {
+        return not_approved(intent);
+    }
+    let reservation = &claim.reservation_id;
+    Error::PaymentNotApproved(match claim.used_for {
+        PaymentUse::Paid => {
+            format!("payment {intent} has already been used: it paid for reservation {reservation}")
+        }
+        PaymentUse::VoidRequested => format!(
+            "payment {intent} has already been used: it is being handed back, as reservation {reservation} could not be confirmed with it"
+        ),
+    })
 }
 
 /// Why DynamoDB canceled a transaction that makes or ends a hold, read from the handles of its
@@ -965,6 +1225,8 @@ pub struct HoldTransaction {
     pub inventory: InventoryWrites,
     /// The `Idempotency-Key`'s completed record, on the condition that the key is free.
     pub key: Handle<IdempotencyRecord>,
+    /// The user's seats of the event, on the condition that they stay within the cap.
+    pub user_seats: Handle<UserSeats>,
     /// The new reservation's id.
     pub reservation_id: String,
     /// The response body stored with the idempotency record.

@@ -47,9 +47,12 @@ pub const RESERVATIONS: TableDef =
             ),
         ]);
 
-/// Orders: `pk` = order id, `sk` = reservation id; GSI1 lists orders by status.
+/// Orders: `pk` = order id, `sk` = reservation id; GSI1 lists orders by status. The table also
+/// holds the payment intents used (`PAYMENT#<id>`): each item names its kind in `entity`, so a
+/// typed read keeps its own.
 pub const ORDERS: TableDef = TableDef::new("ticket-reservation-orders", KeyDef::string("pk"))
     .with_sort_key(KeyDef::string("sk"))
+    .with_entity_attribute("entity")
     .with_indexes(&[IndexDef::global(
         "GSI1",
         KeyDef::string("gsi1pk"),
@@ -118,6 +121,11 @@ pub struct Reservation {
     /// The sweeper's shard while the hold is open (GSI2 `HOLD#<shard>`), absent afterwards:
     /// the reservation leaves the sparse index.
     pub hold_shard: Option<HoldShard>,
+    /// Whether its seats count towards its user's `MAX_SEATS_PER_USER_PER_EVENT`
+    /// ([`UserSeats`]): so a cancellation or expiry takes off only what a hold added (holds
+    /// made before the cap existed added nothing).
+    #[dynamo(default)]
+    pub counted: bool,
     /// When the sweeper may end the open hold, epoch seconds (GSI2's sort key): its end plus
     /// `HOLD_GRACE_SECONDS`, during which a confirmation that started before the end may still
     /// commit. Absent once the hold is closed.
@@ -263,6 +271,58 @@ pub struct Order {
     pub currency: Option<String>,
     /// Created.
     pub created_at: OffsetDateTime,
+}
+
+/// What a payment intent was used for.
+#[derive(DynamoValue, Debug, Clone, Copy, PartialEq, Eq)]
+#[dynamo(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PaymentUse {
+    /// It paid for the reservation's order.
+    Paid,
+    /// It was approved, but the reservation could no longer be confirmed: the payment is to be
+    /// handed back (`payment.void_requested`).
+    VoidRequested,
+}
+
+/// The one use of a payment intent (orders table, `PAYMENT#<id>`): written by the transaction
+/// that confirms a reservation with the intent, or that asks for it to be handed back, on the
+/// condition that it does not exist. So an intent pays for one reservation, ever, whatever the
+/// concurrency. Kept with the orders, for as long as they are.
+#[derive(DynamoEntity, Debug, Clone, PartialEq)]
+#[dynamo(table = ORDERS, pk = "PAYMENT#{payment_intent_id}", sk = "PAYMENT")]
+pub struct PaymentClaim {
+    /// The intent, as the caller sent it.
+    pub payment_intent_id: String,
+    /// What it was used for.
+    pub used_for: PaymentUse,
+    /// The reservation it paid, or that could not be confirmed with it.
+    pub reservation_id: String,
+    /// The order it paid (absent when handed back).
+    pub order_id: Option<String>,
+    /// Who sent it.
+    pub user_id: String,
+    /// The amount approved, in the currency's minor unit.
+    pub amount: u64,
+    /// ISO 4217 code of `amount`.
+    pub currency: String,
+    /// When it was used.
+    pub used_at: OffsetDateTime,
+}
+
+/// How many seats of one event one user holds or has bought (orders table,
+/// `USER_SEATS#<user>`, sort key the event): the hold's transaction adds its seats on the
+/// condition that the sum stays within `MAX_SEATS_PER_USER_PER_EVENT`, and a cancellation or
+/// expiry takes them off in its own. So a burst of holds by one user cannot pass the cap,
+/// whatever the concurrency.
+#[derive(DynamoEntity, Debug, Clone, PartialEq)]
+#[dynamo(table = ORDERS, pk = "USER_SEATS#{user_id}", sk = "{event_id}")]
+pub struct UserSeats {
+    /// The user.
+    pub user_id: String,
+    /// The event.
+    pub event_id: String,
+    /// Seats in open holds and confirmed reservations.
+    pub seats: i64,
 }
 
 /// Whether an idempotent request is running or done.
@@ -451,6 +511,10 @@ pub struct Tables {
     pub seats: Table<Seat>,
     /// Orders.
     pub orders: Table<Order>,
+    /// The payment intents used (in the orders table).
+    pub payments: Table<PaymentClaim>,
+    /// Each user's seats per event (in the orders table).
+    pub user_seats: Table<UserSeats>,
     /// Outbox events.
     pub outbox: Table<OutboxEvent>,
     /// Idempotency records.
@@ -469,6 +533,8 @@ impl Tables {
             reservations: table(client, names),
             seats: table(client, names),
             orders: table(client, names),
+            payments: table(client, names),
+            user_seats: table(client, names),
             outbox: table(client, names),
             idempotency: table(client, names),
             workers: table(client, names),
@@ -481,6 +547,8 @@ impl Tables {
         vec![
             SchemaTarget::of(&self.reservations),
             SchemaTarget::of(&self.orders),
+            SchemaTarget::of(&self.payments),
+            SchemaTarget::of(&self.user_seats),
             SchemaTarget::of(&self.idempotency),
             SchemaTarget::of(&self.outbox),
             SchemaTarget::of(&self.workers),

@@ -526,7 +526,12 @@ pub struct GatedPayments {
 }
 
 impl PaymentGateway for GatedPayments {
-    fn approve<'a>(&'a self, _payment_intent_id: &'a str, _amount: &'a Money) -> PaymentFuture<'a> {
+    fn approve<'a>(
+        &'a self,
+        _payment_intent_id: &'a str,
+        _reservation_id: &'a str,
+        _amount: &'a Money,
+    ) -> PaymentFuture<'a> {
         Box::pin(async {
             self.entered.notify_one();
             self.release.notified().await;
@@ -550,7 +555,7 @@ pub async fn confirm_in_flight(
             http.post(format!("{base}/v1/reservations/{id}/confirm"))
                 .bearer_auth(token)
                 .header("Idempotency-Key", key)
-                .json(&json!({"payment_intent_id": "pay_1"}))
+                .json(&json!({"payment_intent_id": format!("pay_{id}")}))
                 .send()
                 .await
                 .expect("answers"),

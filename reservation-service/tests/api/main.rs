@@ -4,12 +4,14 @@
 
 mod auth;
 mod dynamodb_metrics;
+mod fairness;
 mod helpers;
 mod integrations;
 mod inventory;
 mod load;
 mod operations;
 mod outage;
+mod payments;
 mod requests;
 mod reservations;
 mod scale;

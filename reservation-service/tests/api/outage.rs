@@ -114,7 +114,7 @@ async fn a_dynamodb_outage_mid_load_loses_nothing_and_leaks_nothing() {
                             &format!("/v1/reservations/{id}/confirm"),
                             Some(&user),
                             Some("k2"),
-                            Some(json!({"payment_intent_id": "pay_1"})),
+                            Some(json!({"payment_intent_id": format!("pay_{id}")})),
                         )
                         .await;
                     record(&statuses, status.as_u16(), &body);

@@ -10,8 +10,8 @@ use dynamo_core::{AttributeValue, Entity, Item};
 use reservation_service::domain::request::new_id;
 use reservation_service::domain::{ReservationId, ReservationStatus};
 use reservation_service::store::{
-    HoldShard, IdempotencyRecord, IdempotencyStatus, Order, OrderStatus, OutboxEvent, PendingShard,
-    Reservation, Seat, SeatState,
+    HoldShard, IdempotencyRecord, IdempotencyStatus, Order, OrderStatus, OutboxEvent, PaymentClaim,
+    PaymentUse, PendingShard, Reservation, Seat, SeatState, UserSeats,
 };
 use std::collections::HashMap;
 use time::OffsetDateTime;
@@ -181,6 +181,7 @@ fn reservation(event: &str, user: &str, shard: HoldShard, now: OffsetDateTime) -
         updated_at: now,
         hold_shard: Some(shard),
         gsi2sk: Some(now.unix_timestamp()),
+        counted: true,
     }
     .into_item()
     .expect("maps")
@@ -273,6 +274,33 @@ fn order_keys(
     (string(&item, "pk"), status)
 }
 
+/// A user's seat count of an event: a hold adds to it, a cancellation or expiry takes off
+/// (since the per-user cap; the keys before had none).
+fn user_seats_key(user: &str, event: &str) -> String {
+    let count = UserSeats {
+        user_id: user.to_owned(),
+        event_id: event.to_owned(),
+        seats: 2,
+    };
+    string(&count.into_item().expect("maps"), "pk")
+}
+
+/// A payment intent's use: a confirmation reads it, then writes it (since intents are single
+/// use).
+fn payment_key(user: &str, now: OffsetDateTime) -> String {
+    let claim = PaymentClaim {
+        payment_intent_id: new_id("pay"),
+        used_for: PaymentUse::Paid,
+        reservation_id: ReservationId::new().to_string(),
+        order_id: Some(new_id("ord")),
+        user_id: user.to_owned(),
+        amount: 50_000,
+        currency: "KRW".into(),
+        used_at: now,
+    };
+    string(&claim.into_item().expect("maps"), "pk")
+}
+
 /// One event published by the relay: claimed (the lease changes the item and its index
 /// entry), then marked published (the item changes and leaves the index).
 fn relay(load: &mut Load, outbox: &(String, String)) {
@@ -324,6 +352,9 @@ fn simulate(s: f64, keys: Keys) -> Load {
                     load.write("seats pk", &key, 2.0);
                 }
                 load.write("idempotency pk", &idem, 2.0);
+                if keys == Keys::Now {
+                    load.write("orders pk", &user_seats_key(&user, &event), 2.0);
+                }
                 change(&mut load, &r, &outbox);
             }
             Op::Confirm | Op::Cancel => {
@@ -335,6 +366,14 @@ fn simulate(s: f64, keys: Keys) -> Load {
                         load.read("seats pk", &key, 1.0);
                     }
                     load.write("seats pk", &key, 2.0);
+                }
+                if op == Op::Cancel && keys == Keys::Now {
+                    load.write("orders pk", &user_seats_key(&user, &event), 2.0);
+                }
+                if op == Op::Confirm && keys == Keys::Now {
+                    let payment = payment_key(&user, now);
+                    load.read("orders pk", &payment, 1.0);
+                    load.write("orders pk", &payment, 2.0);
                 }
                 if op == Op::Confirm {
                     let (order, status) = order_keys(&event, &user, now, keys);
@@ -356,6 +395,9 @@ fn simulate(s: f64, keys: Keys) -> Load {
             let key = seat_key(&event, &format!("A-{}", rng.usize(..SEATS)), now, keys);
             load.read("seats pk", &key, 1.0);
             load.write("seats pk", &key, 2.0);
+        }
+        if keys == Keys::Now {
+            load.write("orders pk", &user_seats_key(&user, &event), 2.0);
         }
         let outbox = outbox_keys(&r.pk, now, keys, &mut rng);
         change(&mut load, &r, &outbox);

@@ -38,10 +38,12 @@ pub fn nothing_listens() -> String {
 /// | id | answer |
 /// |---|---|
 /// | `pay_ok_<amount>` | 200 APPROVED for `<amount>` KRW |
+/// | `pay_for_<amount>_<reservation>` | 200 APPROVED for `<amount>` KRW, made for `<reservation>` |
+/// | `pay_pending_for_<reservation>` | 200 PENDING, made for `<reservation>` |
 /// | `pay_any` | 200 APPROVED, no amount |
 /// | `pay_pending` | 200 PENDING |
-/// | `pay_slow` | 200 APPROVED after 3 s |
-/// | `pay_flaky` | 503 on the first call, then 200 APPROVED |
+/// | `pay_slow` | never answers |
+/// | `pay_flaky_<amount>` | 503 on the first call, then 200 APPROVED for `<amount>` KRW |
 /// | anything else | 404 |
 ///
 /// While [`PaymentApi::set_down`] is on, every call is answered 503.
@@ -110,6 +112,26 @@ async fn payment(State(state): State<PaymentState>, Path(id): Path<String>) -> R
     if let Some(amount) = id.strip_prefix("pay_ok_") {
         return approved(amount.parse().ok());
     }
+    if let Some((amount, reservation)) = id
+        .strip_prefix("pay_for_")
+        .and_then(|rest| rest.split_once('_'))
+    {
+        let mut body = json!({"payment_intent_id": id, "status": "APPROVED", "currency": "KRW"});
+        body["amount"] = json!(amount.parse::<u64>().ok());
+        body["reservation_id"] = json!(reservation);
+        return Json(body).into_response();
+    }
+    if let Some(reservation) = id.strip_prefix("pay_pending_for_") {
+        let body =
+            json!({"payment_intent_id": id, "status": "PENDING", "reservation_id": reservation});
+        return Json(body).into_response();
+    }
+    if let Some(amount) = id.strip_prefix("pay_flaky_") {
+        return match n {
+            0 => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+            _ => approved(amount.parse().ok()),
+        };
+    }
     match id.as_str() {
         "pay_any" => approved(None),
         "pay_pending" => {
@@ -117,8 +139,6 @@ async fn payment(State(state): State<PaymentState>, Path(id): Path<String>) -> R
         }
         // Never answers: the service's timeout must.
         "pay_slow" => std::future::pending().await,
-        "pay_flaky" if n == 0 => StatusCode::SERVICE_UNAVAILABLE.into_response(),
-        "pay_flaky" => approved(None),
         _ => StatusCode::NOT_FOUND.into_response(),
     }
 }
