@@ -37,6 +37,20 @@ const REQUEST_TIMEOUT: Number = Number::millis(
     60_000,
     "per-request deadline, then 504 UPSTREAM_TIMEOUT",
 );
+const HEADER_READ_TIMEOUT: Number = Number::millis(
+    "HEADER_READ_TIMEOUT_MS",
+    10_000,
+    100,
+    120_000,
+    "how long a connection may take to send a request's headers before it is closed (slow clients hold no connection for long)",
+);
+const MAX_CONNECTIONS: Number = Number::count(
+    "MAX_CONNECTIONS",
+    10_000,
+    1,
+    1_000_000,
+    "open HTTP connections per replica; more wait to be accepted until one closes",
+);
 const RATE_LIMIT_PER_USER: Decimal = Decimal::new(
     "RATE_LIMIT_PER_USER",
     20,
@@ -65,6 +79,8 @@ pub fn variables() -> Vec<Var> {
         &crate::services::reservations::VARIABLES,
         &[
             REQUEST_TIMEOUT.var(),
+            HEADER_READ_TIMEOUT.var(),
+            MAX_CONNECTIONS.var(),
             RATE_LIMIT_PER_USER.var(),
             RATE_LIMIT_GLOBAL.var(),
         ],
@@ -164,6 +180,11 @@ pub struct Settings {
     pub port: u16,
     /// `REQUEST_TIMEOUT_MS` (5000): a request's deadline.
     pub request_timeout: Duration,
+    /// `HEADER_READ_TIMEOUT_MS` (10000): how long a connection may take to send a request's
+    /// headers.
+    pub header_read_timeout: Duration,
+    /// `MAX_CONNECTIONS` (10000): open HTTP connections per replica.
+    pub max_connections: usize,
     /// `RATE_LIMIT_PER_USER` requests per second per user (20; burst twice that; 0 disables).
     pub rate_per_user: f64,
     /// `RATE_LIMIT_GLOBAL` requests per second per replica (2000; burst twice that; 0
@@ -239,6 +260,8 @@ impl Settings {
             },
             port: env.count(&PORT),
             request_timeout: env.duration(&REQUEST_TIMEOUT),
+            header_read_timeout: env.duration(&HEADER_READ_TIMEOUT),
+            max_connections: env.count(&MAX_CONNECTIONS),
             rate_per_user: env.decimal(&RATE_LIMIT_PER_USER),
             rate_global: env.decimal(&RATE_LIMIT_GLOBAL),
             store: StoreSettings::read(&mut env),

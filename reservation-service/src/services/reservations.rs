@@ -535,24 +535,32 @@ impl Reservations {
         reservation_id: &ReservationId,
         payment: &PaymentIntentId,
     ) -> Result<Outcome, Error> {
-        let run = self.idempotency.run(request, |lock| async {
-            let result = self
-                .confirm_locked(&request.user, reservation_id, payment, &lock)
-                .await;
-            (lock, result)
-        });
+        let run = async {
+            // Only a reservation that exists and is the caller's claims the Idempotency-Key:
+            // confirmations of unknown ids cost no writes.
+            let reservation = self.find(&request.user, reservation_id).await?;
+            let confirmed = self.idempotency.run(request, |lock| async {
+                let result = self
+                    .confirm_locked(&request.user, reservation_id, reservation, payment, &lock)
+                    .await;
+                (lock, result)
+            });
+            confirmed.await
+        };
         self.timed("confirm", run).await
     }
 
+    /// Confirms `reservation` (read before the lock was taken: the transaction's conditions
+    /// decide whether it is still open).
     async fn confirm_locked(
         &self,
         user: &str,
         id: &ReservationId,
+        reservation: Reservation,
         payment: &PaymentIntentId,
         lock: &Lock,
     ) -> Result<StoredResponse, Error> {
         let (reservation_id, payment_intent_id) = (id.as_str(), payment.as_str());
-        let reservation = self.find(user, id).await?;
         let amount = reservation.total().ok_or_else(|| {
             Error::NotForSale(format!(
                 "reservation {reservation_id} was made before seats had prices; cancel it and hold the seats again"
@@ -665,7 +673,8 @@ impl Reservations {
             // A seat still stored as an earlier version stored it: brought up to date, the sale
             // is tried once more.
             Refusal::SeatsLost(_) if self.inventory.recover(&reservation).await? => {
-                Box::pin(self.confirm_locked(user, id, payment, lock)).await
+                let again = self.find(user, id).await?;
+                Box::pin(self.confirm_locked(user, id, again, payment, lock)).await
             }
             // A seat no longer held by the reservation: its hold ended.
             Refusal::SeatsLost(_) => {
@@ -823,23 +832,30 @@ impl Reservations {
         request: &IdempotentRequest,
         reservation_id: &ReservationId,
     ) -> Result<Outcome, Error> {
-        let run = self.idempotency.run(request, |lock| async {
-            let result = self
-                .cancel_locked(&request.user, reservation_id, &lock)
-                .await;
-            (lock, result)
-        });
+        let run = async {
+            // Unknown ids and other users' reservations claim no Idempotency-Key.
+            let reservation = self.find(&request.user, reservation_id).await?;
+            let cancelled = self.idempotency.run(request, |lock| async {
+                let result = self
+                    .cancel_locked(&request.user, reservation_id, reservation, &lock)
+                    .await;
+                (lock, result)
+            });
+            cancelled.await
+        };
         self.timed("cancel", run).await
     }
 
+    /// Cancels `reservation` (read before the lock was taken: the transaction's conditions
+    /// decide whether it is still open).
     async fn cancel_locked(
         &self,
         user: &str,
         id: &ReservationId,
+        reservation: Reservation,
         lock: &Lock,
     ) -> Result<StoredResponse, Error> {
         let reservation_id = id.as_str();
-        let reservation = self.find(user, id).await?;
         let now = self.clock.now();
         let status = reservation.status.at(reservation.hold_expires_at, now);
         check_transition(reservation_id, status, Action::Cancel)?;

@@ -1,7 +1,9 @@
 //! No hoarding: one user holds or buys at most `MAX_SEATS_PER_USER_PER_EVENT` seats of an
-//! event, counted in the hold's own transaction, so a parallel burst cannot pass the cap.
+//! event, counted in the hold's own transaction, so a parallel burst cannot pass the cap. No
+//! free writes: requests about reservations that are not the caller's write nothing.
 
 use crate::helpers::*;
+use dynamo_core::testing::PartitionMeter;
 use reqwest::StatusCode;
 use reservation_service::store::{UserSeats, UserSeatsKey};
 use std::sync::Arc;
@@ -113,4 +115,24 @@ async fn a_parallel_burst_by_one_user_cannot_pass_the_cap() {
     assert_error(status, &body, 409, "SEAT_LIMIT_EXCEEDED");
     assert_eq!(counted(&app, "trudy", "evt_2").await, 0);
     assert_eq!(audit(&app, "evt_2", 6).await.held, 0);
+}
+
+#[tokio::test]
+async fn confirmations_and_cancellations_of_unknown_or_foreign_ids_write_nothing() {
+    let meter = PartitionMeter::new();
+    let app = TestApp::builder().metered(&meter).spawn().await;
+    app.seed("evt_1", ["F-1".to_string()]).await;
+    let theirs = app.reservation_id("alice", "h1", &["F-1"]).await;
+    meter.reset();
+    for i in 0..200 {
+        let key = format!("k{i}");
+        let (status, body, _) = app.confirm("mallory", "rsv_nope", &key, "pay_1").await;
+        assert_error(status, &body, 404, "NOT_FOUND");
+        let (status, body, _) = app.cancel("mallory", "rsv_nope", &key).await;
+        assert_error(status, &body, 404, "NOT_FOUND");
+        let (status, body, _) = app.confirm("mallory", &theirs, &key, "pay_1").await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    }
+    let report = meter.report();
+    assert_eq!(report.write_units(), 0.0, "{report}");
 }

@@ -177,3 +177,87 @@ async fn a_stalled_body_is_a_408_not_a_504() {
     assert!(text.starts_with("HTTP/1.1 408"), "{text}");
     assert!(text.contains("\"code\":\"REQUEST_TIMEOUT\""), "{text}");
 }
+
+/// Reads from `socket` until the server closes it (or `within` passes): whether it closed.
+async fn closed_within(socket: &mut tokio::net::TcpStream, within: Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 1024];
+    let read = async {
+        loop {
+            match socket.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    };
+    tokio::time::timeout(within, read).await.is_ok()
+}
+
+#[tokio::test]
+async fn a_client_trickling_its_headers_is_cut_off() {
+    use tokio::io::AsyncWriteExt;
+    let app = TestApp::builder()
+        .settings(|s| s.header_read_timeout = Duration::from_millis(300))
+        .spawn()
+        .await;
+    let mut slow = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
+        .await
+        .expect("connects");
+    slow.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .expect("writes");
+    // One header line every 100 ms: never done, never idle either.
+    let trickle = async {
+        for i in 0..100 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if slow
+                .write_all(format!("X-{i}: y\r\n").as_bytes())
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), trickle)
+        .await
+        .expect("the server closed the connection before the headers were done");
+    assert!(closed_within(&mut slow, Duration::from_secs(2)).await);
+    // A prompt client is served as ever.
+    let (status, _, _) = app.get("/health", "u1").await;
+    assert_eq!(status.as_u16(), 200);
+}
+
+#[tokio::test]
+async fn connections_beyond_the_cap_wait_until_one_closes() {
+    let app = TestApp::builder()
+        .settings(|s| s.max_connections = 2)
+        .spawn()
+        .await;
+    let idle = || tokio::net::TcpStream::connect(("127.0.0.1", app.port));
+    let first = idle().await.expect("connects");
+    let second = idle().await.expect("connects");
+    let health = format!("{}/health", app.base);
+    let fresh = |timeout| {
+        reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .timeout(timeout)
+            .build()
+            .expect("client")
+    };
+    // Two connections are open: a third is not served ...
+    let refused = fresh(Duration::from_millis(700)).get(&health).send().await;
+    assert!(
+        refused.as_ref().is_err_and(reqwest::Error::is_timeout),
+        "{refused:?}"
+    );
+    // ... until one of them closes.
+    drop(first);
+    let served = fresh(Duration::from_secs(10))
+        .get(&health)
+        .send()
+        .await
+        .expect("served");
+    assert_eq!(served.status().as_u16(), 200);
+    drop(second);
+}
