@@ -159,6 +159,12 @@ pub async fn run(cli: Cli) -> ExitCode {
             );
             Ok(())
         }
+        // Tokens signed by hand are for development: outside it they print nothing.
+        Command::DevToken { .. } | Command::AdmissionToken { .. }
+            if settings.app_env != AppEnv::Local =>
+        {
+            Err("dev-token and admission-token sign tokens for development: they run only with APP_ENV=local".into())
+        }
         Command::DevToken { sub, ttl } => match settings.jwt.hs256_secret() {
             None => Err("JWT_HS256_SECRET is not set: bearer tokens come from the identity provider (JWT_ISSUER_URI or JWKS_URL), or APP_ENV=local signs with the development secret".into()),
             Some(secret) => crate::auth::sign_hs256(secret, &sub, ttl)

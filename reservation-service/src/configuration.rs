@@ -219,7 +219,11 @@ impl Settings {
     /// defaults to production).
     pub fn local() -> Self {
         Settings::read(
-            &|name| (name == "APP_ENV").then(|| "local".to_owned()),
+            &|name| match name {
+                "APP_ENV" => Some("local".to_owned()),
+                "DYNAMODB_ENDPOINT" => Some("http://127.0.0.1:8000".to_owned()),
+                _ => None,
+            },
             true,
         )
         .expect("every declared default is valid, and local needs no other setting")
@@ -333,8 +337,11 @@ mod tests {
         Settings::from_vars(&|name| vars.get(name).cloned())
     }
 
-    const PRODUCTION: [(&str, &str); 3] = [
+    const EMULATOR: (&str, &str) = ("DYNAMODB_ENDPOINT", "http://dynamodb:8000");
+
+    const PRODUCTION: [(&str, &str); 4] = [
         ("JWT_ISSUER_URI", "https://auth.example.com/realms/tickets/"),
+        ("JWT_AUDIENCE", "reservation-api"),
         ("ADMISSION_VERIFY_URL", "http://waiting-room/verify"),
         ("PAYMENT_API_URL", "http://payment-sim-api:8031"),
     ];
@@ -352,8 +359,20 @@ mod tests {
         ] {
             assert!(err.contains(name), "{name} missing from: {err}");
         }
-        // Development mode is explicit and only then are the conveniences live.
-        let local = settings(&[("APP_ENV", "local")]).expect("local works bare");
+        // Development mode is explicit and only then are the conveniences live, on an emulator
+        // only.
+        let bare = settings(&[("APP_ENV", "local")]).expect_err("local needs an emulator");
+        assert!(bare.to_string().contains("DYNAMODB_ENDPOINT"), "{bare}");
+        let aws = settings(&[
+            ("APP_ENV", "local"),
+            (
+                "DYNAMODB_ENDPOINT",
+                "https://dynamodb.eu-west-1.amazonaws.com",
+            ),
+        ]);
+        let aws = aws.expect_err("local never serves real tables").to_string();
+        assert!(aws.contains("neither a loopback address"), "{aws}");
+        let local = settings(&[("APP_ENV", "local"), EMULATOR]).expect("local works bare");
         assert_eq!(local.app_env, AppEnv::Local);
         assert_eq!(local.jwt.hs256_secret(), Some(DEV_JWT_SECRET));
         assert_eq!(local.admission, AdmissionSettings::AnyToken);
@@ -386,8 +405,13 @@ mod tests {
     /// 100 writes; 96 would be refused by DynamoDB after the payment was approved.
     #[test]
     fn a_reservation_fits_one_confirmation() {
-        let local =
-            |seats: &str| settings(&[("APP_ENV", "local"), ("MAX_SEATS_PER_RESERVATION", seats)]);
+        let local = |seats: &str| {
+            settings(&[
+                ("APP_ENV", "local"),
+                EMULATOR,
+                ("MAX_SEATS_PER_RESERVATION", seats),
+            ])
+        };
         let most = local("95").expect("95 seats fit");
         assert_eq!(most.reservations.max_seats, 95);
         let err = local("96").expect_err("96 seats do not").to_string();
@@ -423,13 +447,46 @@ mod tests {
                 url: "http://waiting-room/verify".into()
             }
         );
-        let logged = settings(&[PRODUCTION.as_slice(), &[("EVENT_SINK", "log")]].concat())
-            .expect("explicit log sink");
-        assert_eq!(logged.outbox.events, EventSettings::Log);
-        let simulated =
-            settings(&[PRODUCTION.as_slice(), &[("PAYMENT_MODE", "simulated")]].concat())
-                .expect("explicit simulation");
-        assert_eq!(simulated.payment, PaymentSettings::Simulated);
+    }
+
+    /// What would open a hole is refused in production, named with why.
+    #[test]
+    fn production_refuses_what_would_open_a_hole() {
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let vars: Vec<(&str, &str)> = PRODUCTION
+                .iter()
+                .copied()
+                .filter(|(name, _)| !extra.iter().any(|(e, _)| e == name))
+                .chain(extra.iter().copied())
+                .collect();
+            settings(&vars).map(|_| ()).map_err(|e| e.to_string())
+        };
+        let refused = |extra: &[(&'static str, &'static str)], why: &str| {
+            let err = with(extra).expect_err("refused");
+            assert!(err.contains(why), "{why} not in: {err}");
+        };
+        refused(&[("EVENT_SINK", "log")], "EVENT_SINK=log");
+        refused(&[("PAYMENT_MODE", "simulated")], "PAYMENT_MODE=simulated");
+        refused(&[("JWT_AUDIENCE", "")], "JWT_AUDIENCE is required");
+        refused(
+            &[("JWT_ISSUER_URI", "http://auth.example.com/realms/tickets")],
+            "must be https",
+        );
+        let jwks = [
+            ("JWT_ISSUER_URI", ""),
+            ("JWKS_URL", "http://auth.example.com/certs"),
+        ];
+        refused(
+            &jwks,
+            "JWKS_URL=\"http://auth.example.com/certs\" must be https",
+        );
+        assert_eq!(with(&[("EVENT_SINK", "eventbridge")]), Ok(()));
+        // Tools that do not serve still run (the exports, migrations).
+        let tools = Settings::read(
+            &|name| (name == "PAYMENT_MODE").then(|| "simulated".into()),
+            false,
+        );
+        assert!(tools.is_ok());
     }
 
     #[test]

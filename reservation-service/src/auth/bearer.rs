@@ -18,6 +18,10 @@ pub struct Claims {
     /// Issued at, epoch seconds.
     #[serde(default)]
     pub iat: i64,
+    /// The token's kind, where the identity provider states it (Keycloak: `Bearer` for access
+    /// tokens, `ID` for ID tokens).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub typ: Option<String>,
 }
 
 /// Verifies bearer tokens: HS256 with a shared secret (development, simple deployments) or
@@ -183,6 +187,22 @@ impl JwtVerifier {
             };
             AuthError::Unauthenticated(why.into())
         })?;
+        // An ID token tells a client who logged in; it is not an access token for this API.
+        if data
+            .claims
+            .typ
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case("ID"))
+            || data
+                .header
+                .typ
+                .as_deref()
+                .is_some_and(|t| t.to_ascii_lowercase().contains("id_token"))
+        {
+            return Err(AuthError::Unauthenticated(
+                "the token is an ID token; send an access token".into(),
+            ));
+        }
         if data.claims.sub.is_empty() {
             return Err(AuthError::Unauthenticated(
                 "the token has an empty subject".into(),
@@ -210,6 +230,7 @@ pub fn sign_hs256(
         sub: sub.to_owned(),
         exp: now + ttl_seconds,
         iat: now,
+        typ: None,
     };
     super::sign(secret, &claims)
 }

@@ -58,7 +58,9 @@ pub(super) struct Jwks {
 
 impl Jwks {
     pub(super) fn new(source: KeySource, clock: SharedClock) -> Self {
+        // Keys come from the configured URL itself: a redirect could point anywhere.
         let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(3))
             .build()
             .unwrap_or_else(|_| reqwest::Client::new());

@@ -25,7 +25,7 @@ const JWT_ISSUER: Described = Described::new(
 const JWT_AUDIENCE: Described = Described::new(
     "JWT_AUDIENCE",
     "(unset)",
-    "when set, tokens must carry it in `aud`; unset, `aud` is not checked",
+    "tokens must carry it in `aud` (required outside local; unset locally, `aud` is not checked)",
 );
 const JWT_HS256_SECRET: Described = Described::new(
     "JWT_HS256_SECRET",
@@ -142,6 +142,23 @@ impl JwtSettings {
                 "{} are all set: set one way to verify bearer tokens",
                 configured.join(" and ")
             ));
+        }
+        if !env.is_local() {
+            if audience.is_none() {
+                env.missing("JWT_AUDIENCE is required outside APP_ENV=local: without it, a token the identity provider issued to any of its clients would be accepted");
+            }
+            for (name, url) in [
+                (JWT_ISSUER_URI.name(), &issuer_uri),
+                (JWKS_URL.name(), &jwks_url),
+            ] {
+                if let Some(url) = url
+                    && !url.starts_with("https://")
+                {
+                    env.missing(format!(
+                        "{name}={url:?} must be https outside APP_ENV=local: the keys that verify every token come from it"
+                    ));
+                }
+            }
         }
         let tokens = if let Some(issuer_uri) = issuer_uri {
             match &issuer {

@@ -108,7 +108,12 @@ impl OutboxSettings {
             endpoint: endpoint.clone(),
         };
         let events = match env.raw(&EVENT_SINK).as_deref() {
-            Some("log") => EventSettings::Log,
+            Some("log") => {
+                if !env.is_local() {
+                    env.missing("EVENT_SINK=log only logs the events (consumers never see them): refused outside APP_ENV=local");
+                }
+                EventSettings::Log
+            }
             Some("eventbridge") => eventbridge(bus),
             None if env.is_local() && bus.is_none() => EventSettings::Log,
             None => eventbridge(bus),

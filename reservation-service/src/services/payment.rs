@@ -368,7 +368,12 @@ impl PaymentSettings {
         let url = env.url(&PAYMENT_API_URL);
         let timeout = env.duration(&PAYMENT_TIMEOUT);
         match (env.raw(&PAYMENT_MODE).as_deref(), url) {
-            (Some("simulated"), _) => PaymentSettings::Simulated,
+            (Some("simulated"), _) => {
+                if !env.is_local() {
+                    env.missing("PAYMENT_MODE=simulated approves every payment: refused outside APP_ENV=local");
+                }
+                PaymentSettings::Simulated
+            }
             (Some("http") | None, Some(url)) => PaymentSettings::Http { url, timeout },
             (None, None) if env.is_local() => PaymentSettings::Simulated,
             (Some("http") | None, None) => {

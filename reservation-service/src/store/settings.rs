@@ -92,6 +92,27 @@ impl Default for StoreSettings {
     }
 }
 
+/// Whether `url` reaches an emulator: a loopback address or `localhost`, or a host name of one
+/// word (a compose or cluster service such as `dynamodb`), never a public endpoint.
+fn is_emulator(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority
+            .rsplit_once(':')
+            .map_or(authority, |(host, _)| host),
+    };
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        return ip.is_loopback();
+    }
+    !host.is_empty()
+        && !host.contains('.')
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
 impl StoreSettings {
     /// Reads them; a resource name that cannot start a table name is a problem.
     pub fn read(env: &mut Env<'_>) -> Self {
@@ -103,6 +124,19 @@ impl StoreSettings {
             env.problem(format!(
                 "RESOURCE_NAME={resource_name:?} is not valid: letters, digits, '-', '_' and '.' (it starts table names)"
             ));
+        }
+        // The development conveniences (a public JWT secret, simulated payments) never serve
+        // real tables: local means an emulator's endpoint.
+        if env.is_local() {
+            match env.raw(&DYNAMODB_ENDPOINT) {
+                None => env.missing(
+                    "APP_ENV=local needs DYNAMODB_ENDPOINT, an emulator (e.g. http://127.0.0.1:8000): its development secrets must never serve real tables",
+                ),
+                Some(url) if !is_emulator(&url) => env.missing(format!(
+                    "APP_ENV=local serves only an emulator: DYNAMODB_ENDPOINT={url:?} is neither a loopback address nor a one-word host name (a compose service)"
+                )),
+                Some(_) => {}
+            }
         }
         StoreSettings {
             table_prefix: env.text(&TABLE_PREFIX),
@@ -116,5 +150,31 @@ impl StoreSettings {
     /// How tables are named.
     pub fn table_names(&self) -> TableNames {
         TableNames::new(&self.table_prefix, &self.resource_name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_emulator;
+
+    #[test]
+    fn emulators_are_loopback_or_service_names() {
+        for url in [
+            "http://127.0.0.1:8000",
+            "http://localhost:8000",
+            "http://[::1]:8000/",
+            "http://dynamodb:8000",
+            "http://dynamodb-local",
+        ] {
+            assert!(is_emulator(url), "{url}");
+        }
+        for url in [
+            "https://dynamodb.us-east-1.amazonaws.com",
+            "http://10.0.0.5:8000",
+            "http://dynamodb.internal:8000",
+            "http://",
+        ] {
+            assert!(!is_emulator(url), "{url}");
+        }
     }
 }

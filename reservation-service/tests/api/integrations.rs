@@ -349,3 +349,55 @@ async fn the_waiting_room_decides_admission_and_is_asked_once_per_token() {
         .await;
     assert_error(status, &body, 503, "SERVICE_UNAVAILABLE");
 }
+
+#[tokio::test]
+async fn id_tokens_and_redirected_keys_are_refused() {
+    let idp = Issuer::start().await;
+    let app = TestApp::builder()
+        .settings(oidc(&idp.issuer, Some("reservation-api")))
+        .spawn()
+        .await;
+    let path = "/v1/reservations/rsv_unknown";
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let claims = |typ: &str| json!({"sub": "u1", "exp": now + 60, "iss": idp.issuer, "aud": "reservation-api", "typ": typ});
+    // Keycloak's access token is served (404: no such reservation) ...
+    let access = stubs::sign(KEY_1, &claims("Bearer"));
+    let (status, body, _) = app.get_with_token(path, &access).await;
+    assert_error(status, &body, 404, "NOT_FOUND");
+    // ... its ID token, for the same user and audience, is not.
+    let id_token = stubs::sign(KEY_1, &claims("ID"));
+    let (status, body, _) = app.get_with_token(path, &id_token).await;
+    assert_error(status, &body, 401, "UNAUTHENTICATED");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("ID token")),
+        "{body}"
+    );
+
+    // Keys are read from the configured URL itself, never from where it redirects.
+    let target = format!("{}/protocol/openid-connect/certs", idp.issuer);
+    let redirecting = stubs::serve(axum::Router::new().route(
+        "/certs",
+        axum::routing::get(move || {
+            let target = target.clone();
+            async move { axum::response::Redirect::temporary(&target) }
+        }),
+    ))
+    .await;
+    let app = TestApp::builder()
+        .settings(move |s| {
+            s.jwt.tokens = BearerTokens::Jwks {
+                url: format!("{redirecting}/certs"),
+            };
+            s.jwt.issuer = None;
+            s.jwt.audience = Some("reservation-api".into());
+        })
+        .spawn()
+        .await;
+    let fetched = idp.jwks_fetches.load(Ordering::SeqCst);
+    let (status, body, _) = app.get_with_token(path, &access).await;
+    // No keys: as when the key source is down (503), and the target was never asked.
+    assert_error(status, &body, 503, "SERVICE_UNAVAILABLE");
+    assert_eq!(idp.jwks_fetches.load(Ordering::SeqCst), fetched);
+}

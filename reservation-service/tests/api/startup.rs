@@ -35,11 +35,27 @@ fn serve_with_a_bare_environment_refuses_to_start_and_names_the_settings() {
     ] {
         assert!(stderr.contains(name), "{name} missing from:\n{stderr}");
     }
-    // The development secret does not sign for a production configuration either.
-    let output = run(&["dev-token", "--sub", "u1"], &[]);
-    assert!(!output.status.success());
-    assert!(output.stdout.is_empty());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("JWT_HS256_SECRET is not set"));
+    // Hand-signed tokens are for development: outside it, nothing is printed, even with the
+    // secrets configured.
+    let secrets = [
+        ("JWT_HS256_SECRET", "a-production-secret-of-32-characters!"),
+        (
+            "ADMISSION_HS256_SECRET",
+            "another-production-secret-of-32-chars",
+        ),
+    ];
+    for args in [
+        &["dev-token", "--sub", "u1"][..],
+        &["admission-token", "--sub", "u1", "--event-id", "evt_1"][..],
+    ] {
+        let output = run(args, &secrets);
+        assert!(!output.status.success(), "{args:?}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+        assert!(String::from_utf8_lossy(&output.stderr).contains("only with APP_ENV=local"));
+        let local = run(args, &[&[("APP_ENV", "local")], &secrets[..]].concat());
+        assert!(local.status.success(), "{args:?}: {local:?}");
+        assert!(!local.stdout.is_empty());
+    }
     // Chores that do not serve need no serving settings.
     let output = run(&["export-iam-policy"], &[]);
     assert!(output.status.success());
