@@ -1,6 +1,7 @@
 //! Traces: a request continues the caller's `traceparent` and its DynamoDB operations and
 //! inventory calls are its child spans; the inventory receives the trace, and the outbox event
-//! records it. Spans go to the SDK's in-memory exporter through the service's own layer.
+//! records it. Spans go to the SDK's in-memory exporter through the service's own layer. Logs:
+//! no payment intent or token is ever written whole.
 //!
 //! A test binary of its own: the subscriber is set for this test's thread, and `tracing`'s
 //! per-callsite interest, shared by every thread of a process, must not be decided by the
@@ -127,4 +128,106 @@ async fn a_hold_is_one_trace_with_its_dynamodb_and_inventory_spans() {
         .find(|e| e.event_type == "reservation.hold.created")
         .expect("the hold's event");
     assert_eq!(hold.trace_id.as_deref(), Some(TRACE));
+}
+
+/// What the fmt layer writes, kept in memory.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+/// Every log line of a run that used payment intents (approved, unknown, with the payment API
+/// down), bearer and admission tokens, and logged its events: none holds any of them whole.
+#[tokio::test(flavor = "current_thread")]
+async fn the_logs_never_hold_a_payment_intent_or_a_token() {
+    use reservation_service::outbox::{EventSink, LogSink};
+    use reservation_service::services::PaymentSettings;
+    let logs = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(logs.clone())
+        .with_max_level(tracing::Level::DEBUG)
+        .finish();
+    let _logged = tracing::subscriber::set_default(subscriber);
+
+    let api = stubs::PaymentApi::start().await;
+    let app = TestApp::builder()
+        .settings(|s| {
+            s.payment = PaymentSettings::Http {
+                url: api.url.clone(),
+                timeout: Duration::from_millis(500),
+            }
+        })
+        .spawn()
+        .await;
+    app.seed("evt_l", ["L-1".to_string()]).await;
+    let admission = "rtkn_admission_SECRET_0042";
+    let body = serde_json::json!({"event_id": "evt_l", "qty": 1, "seat_ids": ["L-1"], "user_id": "u1", "reservation_token": admission});
+    let (status, held, _) = app
+        .post("/v1/reservations", Some("u1"), Some("h1"), Some(body))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{held}");
+    let id = held["reservation_id"].as_str().expect("id").to_owned();
+
+    let unknown = "pay_unknown_SECRET_1111";
+    let (status, _, _) = app.confirm("u1", &id, "c1", unknown).await;
+    assert_eq!(status.as_u16(), 412);
+    api.set_down(true);
+    let while_down = "pay_down_SECRET_2222";
+    let (status, _, _) = app.confirm("u1", &id, "c2", while_down).await;
+    assert_eq!(status.as_u16(), 503);
+    api.set_down(false);
+    let approved = format!("pay_ok_{SEAT_PRICE}");
+    let (status, body, _) = app.confirm("u1", &id, "c3", &approved).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let events = app
+        .table::<OutboxEvent>()
+        .scan()
+        .all()
+        .await
+        .expect("scans");
+    assert!(
+        events.iter().any(|e| e.payload.contains(&approved)),
+        "stored whole, for consumers"
+    );
+    let published = LogSink.publish(&events).await;
+    assert!(published.iter().all(Result::is_ok));
+
+    let logs = String::from_utf8_lossy(&logs.0.lock().expect("lock")).into_owned();
+    // The refusal and the outage were logged, with the intents masked.
+    for masked in ["pay_…11", "pay_…22"] {
+        assert!(logs.contains(masked), "{masked} not logged:\n{logs}");
+    }
+    assert!(
+        logs.contains("reservation.confirmed"),
+        "the events were logged:\n{logs}"
+    );
+    for secret in [
+        unknown,
+        while_down,
+        approved.as_str(),
+        admission,
+        &app.token("u1"),
+    ] {
+        assert!(!logs.contains(secret), "{secret} is in the logs:\n{logs}");
+    }
 }

@@ -12,5 +12,5 @@ pub mod reservation;
 
 pub use error::{Error, to_json};
 pub use money::Money;
-pub use request::{CreateReservation, PaymentIntentId, ReservationId};
+pub use request::{CreateReservation, PaymentIntentId, ReservationId, mask_intent};
 pub use reservation::{Action, ReservationStatus};

@@ -134,12 +134,37 @@ impl PaymentIntentId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The id as logs and messages show it ([`mask_intent`]).
+    pub fn masked(&self) -> String {
+        mask_intent(&self.0)
+    }
 }
 
+/// Masked ([`mask_intent`]): an intent id is as good as a receipt, so it is never shown whole.
 impl fmt::Display for PaymentIntentId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.masked())
     }
+}
+
+/// A payment intent id as logs, messages and error details show it: its prefix up to the first
+/// `_` (when it is at most 8 characters), `…`, and its last two characters (`pay_…89` for
+/// `pay_xyz789`); an id too short to hide anything shows only its prefix.
+pub fn mask_intent(id: &str) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    let prefix = chars
+        .iter()
+        .position(|c| *c == '_')
+        .map(|i| i + 1)
+        .filter(|n| *n <= 8)
+        .unwrap_or(0);
+    let head: String = chars[..prefix].iter().collect();
+    if chars.len() < prefix + 6 {
+        return format!("{head}…");
+    }
+    let tail: String = chars[chars.len() - 2..].iter().collect();
+    format!("{head}…{tail}")
 }
 
 /// A reservation id: `rsv_` and up to 60 ASCII letters and digits (a UUIDv7 when the service
@@ -263,6 +288,18 @@ mod tests {
         assert!(
             matches!(parse_create(&body(&many), 10), Err(Error::Invalid(m)) if m.contains("at most 10"))
         );
+    }
+
+    #[test]
+    fn intent_ids_are_masked() {
+        assert_eq!(mask_intent("pay_xyz789"), "pay_…89");
+        assert_eq!(mask_intent("pay_3MtwBwLkdIwHu7ix28a3tqPa"), "pay_…Pa");
+        assert_eq!(mask_intent("pay_1"), "pay_…");
+        assert_eq!(mask_intent("abcdefgh"), "…gh");
+        assert_eq!(mask_intent("verylongprefix_123456"), "…56");
+        assert_eq!(mask_intent(""), "…");
+        let id = PaymentIntentId("pay_secret42".into());
+        assert_eq!(id.to_string(), "pay_…42");
     }
 
     #[test]

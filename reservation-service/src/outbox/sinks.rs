@@ -167,6 +167,18 @@ impl EventSink for EventBridgeSink {
     }
 }
 
+/// The envelope as the log shows it: a payment intent id masked, as everywhere in the logs.
+fn logged(event: &OutboxEvent) -> String {
+    let mut envelope: serde_json::Value =
+        serde_json::from_str(&envelope(event)).unwrap_or(serde_json::Value::Null);
+    if let Some(id) = envelope.pointer_mut("/data/payment_intent_id")
+        && let Some(masked) = id.as_str().map(crate::domain::mask_intent)
+    {
+        *id = serde_json::Value::String(masked);
+    }
+    envelope.to_string()
+}
+
 /// Writes events to the log: for local runs without `EVENT_BUS_NAME`.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct LogSink;
@@ -181,7 +193,7 @@ impl EventSink for LogSink {
                 tracing::info!(
                     outbox_id = event.outbox_id,
                     event_type = event.event_type,
-                    event = envelope(event),
+                    event = logged(event),
                     "event published to the log (EVENT_BUS_NAME is unset)"
                 );
             }

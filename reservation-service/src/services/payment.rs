@@ -3,7 +3,7 @@
 //! Production asks the payment API over HTTP ([`HttpPayments`]); [`SimulatedPayments`] is for
 //! development and tests only (`APP_ENV=local` or `PAYMENT_MODE=simulated`).
 
-use crate::domain::Money;
+use crate::domain::{Money, mask_intent};
 use crate::resilience::Guard;
 use crate::setting::{Described, Env, Number, Var};
 use crate::upstream::{ReadError, send_read};
@@ -186,15 +186,20 @@ impl HttpPayments {
 
     async fn intent(&self, id: &str) -> Result<Option<PaymentIntent>, PaymentError> {
         let url = format!("{}/v1/payments/{}", self.base, path_segment(id));
+        // What errors (and so the logs) show: the intent id masked.
+        let shown = format!("{}/v1/payments/{}", self.base, mask_intent(id));
         let response = send_read(&self.guard, || self.http.get(&url))
             .await
             .map_err(|e| match e {
                 ReadError::Timeout => {
-                    PaymentError::Timeout(format!("no answer from {url} in time"))
+                    PaymentError::Timeout(format!("no answer from {shown} in time"))
                 }
-                ReadError::Failed(what) => PaymentError::Unavailable(format!("{url} {what}")),
+                ReadError::Failed(what) => {
+                    PaymentError::Unavailable(format!("{shown} {}", what.replace(&url, &shown)))
+                }
                 ReadError::Refused(why) => PaymentError::Unavailable(why),
             })?;
+        let url = shown;
         match response.status() {
             reqwest::StatusCode::NOT_FOUND => Ok(None),
             status if status.is_success() => response.json().await.map(Some).map_err(|e| {

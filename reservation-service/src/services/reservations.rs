@@ -712,9 +712,9 @@ impl Reservations {
         payment: &PaymentIntentId,
         amount: &Money,
     ) -> Result<(), Error> {
-        let intent = payment.as_str();
+        let intent = payment.masked();
         self.payments
-            .approve(intent, reservation_id, amount)
+            .approve(payment.as_str(), reservation_id, amount)
             .await
             .map_err(|e| match e {
                 PaymentError::Declined(declined) if declined.theirs => Error::PaymentNotApproved(
@@ -722,7 +722,7 @@ impl Reservations {
                 ),
                 PaymentError::Declined(declined) => {
                     tracing::info!(reservation_id, why = %declined, "payment declined");
-                    not_approved(intent)
+                    not_approved(&intent)
                 }
                 PaymentError::Unavailable(detail) => Error::Unavailable {
                     dependency: "the payment gateway",
@@ -1098,9 +1098,9 @@ fn not_approved(intent: &str) -> Error {
 
 /// The answer to an intent used before: its use is told only to the user who used it.
 fn used(user: &str, payment: &PaymentIntentId, claim: &PaymentClaim) -> Error {
-    let intent = payment.as_str();
+    let intent = payment.masked();
     if claim.user_id != user {
-        return not_approved(intent);
+        return not_approved(&intent);
     }
     let reservation = &claim.reservation_id;
     Error::PaymentNotApproved(match claim.used_for {

@@ -4,6 +4,7 @@
 use crate::helpers::*;
 use crate::stubs::{self, Issuer, KEY_1, KEY_2, PaymentApi, WaitingRoom};
 use reservation_service::auth::{AdmissionSettings, BearerTokens};
+use reservation_service::domain::mask_intent;
 use reservation_service::services::PaymentSettings;
 use reservation_service::store::{Order, OutboxEvent};
 use serde_json::json;
@@ -44,7 +45,10 @@ async fn confirmations_ask_the_payment_api() {
         assert_error(status, &body, 412, "PAYMENT_NOT_APPROVED");
         assert_eq!(
             body["error"]["message"],
-            format!("payment {payment} is not approved for this reservation")
+            format!(
+                "payment {} is not approved for this reservation",
+                mask_intent(payment)
+            )
         );
     }
     // One the payment API made for this reservation is explained.
@@ -53,7 +57,10 @@ async fn confirmations_ask_the_payment_api() {
     assert_error(status, &body, 412, "PAYMENT_NOT_APPROVED");
     assert_eq!(
         body["error"]["message"],
-        format!("payment {pending} was not approved: the payment intent is PENDING")
+        format!(
+            "payment {} was not approved: the payment intent is PENDING",
+            mask_intent(&pending)
+        )
     );
     assert_eq!(app.reservation(&id).await.status.as_str(), "HOLD");
 

@@ -3,6 +3,7 @@
 
 use crate::helpers::*;
 use reqwest::StatusCode;
+use reservation_service::domain::mask_intent;
 use reservation_service::store::{
     Order, OutboxEvent, PaymentClaim, PaymentClaimKey, PaymentUse, ReservationStatus,
 };
@@ -54,7 +55,10 @@ async fn an_intent_confirms_one_reservation_and_tells_only_its_user() {
     assert_error(status, &body, 412, "PAYMENT_NOT_APPROVED");
     assert_eq!(
         body["error"]["message"],
-        format!("payment pay_once has already been used: it paid for reservation {first}")
+        format!(
+            "payment {} has already been used: it paid for reservation {first}",
+            mask_intent("pay_once")
+        )
     );
     assert_eq!(
         app.reservation(&second).await.status,
@@ -66,7 +70,10 @@ async fn an_intent_confirms_one_reservation_and_tells_only_its_user() {
     assert_error(status, &body, 412, "PAYMENT_NOT_APPROVED");
     assert_eq!(
         body["error"]["message"],
-        "payment pay_once is not approved for this reservation"
+        format!(
+            "payment {} is not approved for this reservation",
+            mask_intent("pay_once")
+        )
     );
     let orders = app.table::<Order>().scan().all().await.expect("scans");
     assert_eq!(orders.len(), 1, "{orders:?}");
