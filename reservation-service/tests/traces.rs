@@ -21,7 +21,6 @@ use opentelemetry::trace::{SpanId, TraceId};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
 use reqwest::StatusCode;
 use reservation_service::services::inventory::InventorySettings;
-use reservation_service::store::OutboxEvent;
 use std::time::Duration;
 use tracing_subscriber::layer::SubscriberExt;
 
@@ -117,12 +116,7 @@ async fn a_hold_is_one_trace_with_its_dynamodb_and_inventory_spans() {
             .all(|p| p.starts_with(&format!("00-{TRACE}-"))),
         "{parents:?}"
     );
-    let events = app
-        .table::<OutboxEvent>()
-        .scan()
-        .all()
-        .await
-        .expect("scans");
+    let events = app.outbox_events().await;
     let hold = events
         .iter()
         .find(|e| e.event_type == "reservation.hold.created")
@@ -199,12 +193,7 @@ async fn the_logs_never_hold_a_payment_intent_or_a_token() {
     let approved = format!("pay_ok_{SEAT_PRICE}");
     let (status, body, _) = app.confirm("u1", &id, "c3", &approved).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let events = app
-        .table::<OutboxEvent>()
-        .scan()
-        .all()
-        .await
-        .expect("scans");
+    let events = app.outbox_events().await;
     assert!(
         events.iter().any(|e| e.payload.contains(&approved)),
         "stored whole, for consumers"

@@ -12,7 +12,7 @@ use reservation_service::domain::Money;
 use reservation_service::services::{PaymentFuture, PaymentGateway};
 use reservation_service::startup::{AppState, Server};
 use reservation_service::store::{
-    ALL, Reservation, ReservationPartition, Seat, SeatKey, SeatPartition, SeatState,
+    ALL, OutboxEvent, Reservation, ReservationPartition, Seat, SeatKey, SeatPartition, SeatState,
 };
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -352,6 +352,25 @@ impl TestApp {
             .expect("exists")
     }
 
+    /// Every item of the outbox: events and inventory tasks, in any state.
+    pub async fn outbox_events(&self) -> Vec<OutboxEvent> {
+        self.table::<OutboxEvent>()
+            .scan()
+            .all()
+            .await
+            .expect("scans the outbox")
+    }
+
+    /// The `payment.void_requested` payloads written so far.
+    pub async fn void_requests(&self) -> Vec<Value> {
+        self.outbox_events()
+            .await
+            .iter()
+            .filter(|e| e.event_type == "payment.void_requested")
+            .map(|e| serde_json::from_str(&e.payload).expect("json"))
+            .collect()
+    }
+
     pub async fn reservation(&self, id: &str) -> Reservation {
         self.table::<Reservation>()
             .query(ReservationPartition::new(id))
@@ -403,7 +422,7 @@ pub struct Audit {
 }
 
 pub async fn audit(app: &TestApp, event: &str, pool: usize) -> Audit {
-    use reservation_service::store::{Order, OutboxEvent, ReservationStatus};
+    use reservation_service::store::{Order, ReservationStatus};
     use std::collections::HashMap;
     let reservations: HashMap<String, Reservation> = app
         .table::<Reservation>()
@@ -465,12 +484,7 @@ pub async fn audit(app: &TestApp, event: &str, pool: usize) -> Audit {
         .all()
         .await
         .expect("scans orders");
-    let events: Vec<OutboxEvent> = app
-        .table::<OutboxEvent>()
-        .scan()
-        .all()
-        .await
-        .expect("scans the outbox");
+    let events: Vec<OutboxEvent> = app.outbox_events().await;
     let count_events = |id: &str, kind: &str| {
         events
             .iter()

@@ -6,7 +6,7 @@ use crate::stubs::{self, Issuer, KEY_1, KEY_2, PaymentApi, WaitingRoom};
 use reservation_service::auth::{AdmissionSettings, BearerTokens};
 use reservation_service::domain::mask_intent;
 use reservation_service::services::PaymentSettings;
-use reservation_service::store::{Order, OutboxEvent};
+use reservation_service::store::Order;
 use serde_json::json;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -84,12 +84,7 @@ async fn confirmations_ask_the_payment_api() {
         (Some(total), Some("KRW"))
     );
     // The events carry the amounts too.
-    let events = app
-        .table::<OutboxEvent>()
-        .scan()
-        .all()
-        .await
-        .expect("scans");
+    let events = app.outbox_events().await;
     let payload = |kind: &str| -> serde_json::Value {
         let event = events
             .iter()

@@ -53,11 +53,8 @@ async fn stored_reservations(app: &TestApp) -> Vec<reservation_service::store::R
 
 /// The inventory tasks still waiting in the outbox.
 async fn pending_tasks(app: &TestApp) -> Vec<OutboxEvent> {
-    app.table::<OutboxEvent>()
-        .scan()
-        .all()
+    app.outbox_events()
         .await
-        .expect("scans")
         .into_iter()
         .filter(|e| e.event_type == RELEASE_TASK && e.status == OutboxStatus::Pending)
         .collect()

@@ -5,26 +5,11 @@ use crate::helpers::*;
 use reqwest::StatusCode;
 use reservation_service::domain::mask_intent;
 use reservation_service::store::{
-    Order, OutboxEvent, PaymentClaim, PaymentClaimKey, PaymentUse, ReservationStatus,
+    Order, PaymentClaim, PaymentClaimKey, PaymentUse, ReservationStatus,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// The `payment.void_requested` payloads written so far.
-async fn voids(app: &TestApp) -> Vec<Value> {
-    let events = app
-        .table::<OutboxEvent>()
-        .scan()
-        .all()
-        .await
-        .expect("scans");
-    events
-        .iter()
-        .filter(|e| e.event_type == "payment.void_requested")
-        .map(|e| serde_json::from_str(&e.payload).expect("json"))
-        .collect()
-}
 
 async fn claim(app: &TestApp, intent: &str) -> Option<PaymentClaim> {
     app.table::<PaymentClaim>()
@@ -77,7 +62,7 @@ async fn an_intent_confirms_one_reservation_and_tells_only_its_user() {
     );
     let orders = app.table::<Order>().scan().all().await.expect("scans");
     assert_eq!(orders.len(), 1, "{orders:?}");
-    assert!(voids(&app).await.is_empty());
+    assert!(app.void_requests().await.is_empty());
 }
 
 #[tokio::test]
@@ -156,7 +141,7 @@ async fn a_payment_that_cannot_be_applied_is_handed_back_once() {
         .await;
     assert_error(status, &body, 409, "INVALID_STATE");
 
-    let mut voids = voids(&app).await;
+    let mut voids = app.void_requests().await;
     voids.sort_by_key(|v| v["payment_intent_id"].as_str().map(str::to_owned));
     assert_eq!(
         voids,
@@ -191,39 +176,5 @@ async fn a_payment_that_cannot_be_applied_is_handed_back_once() {
             .as_str()
             .is_some_and(|m| m.contains("being handed back")),
         "{body}"
-    );
-}
-
-#[tokio::test]
-async fn a_payment_slower_than_the_grace_is_handed_back_by_the_clock_after_it() {
-    let payments = Arc::new(GatedPayments::default());
-    let app = TestApp::builder()
-        .hold_ttl(Duration::from_secs(60))
-        .payments(payments.clone())
-        .spawn()
-        .await;
-    let grace = app.state.settings.reservations.hold_grace;
-    app.seed("evt_1", ["G-1".to_string()]).await;
-    let id = app.reservation_id("alice", "k1", &["G-1"]).await;
-    // Started before the end, so the payment is asked; it takes the hold past its grace.
-    let confirm = confirm_in_flight(&app, &payments, &id, "k2").await;
-    app.clock
-        .advance(Duration::from_secs(60) + grace + Duration::from_secs(1));
-    payments.release.notify_one();
-    let (status, body, _) = confirm.await.expect("the confirmation answers");
-    assert_error(status, &body, 409, "RESERVATION_EXPIRED");
-    let voids = voids(&app).await;
-    assert_eq!(voids.len(), 1, "{voids:?}");
-    assert_eq!(
-        (&voids[0]["payment_intent_id"], &voids[0]["reason"]),
-        (&json!(format!("pay_{id}")), &json!("RESERVATION_EXPIRED"))
-    );
-    assert!(
-        app.table::<Order>()
-            .scan()
-            .all()
-            .await
-            .expect("scans")
-            .is_empty()
     );
 }

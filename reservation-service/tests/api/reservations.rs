@@ -302,6 +302,13 @@ async fn a_confirmation_started_before_the_end_survives_a_slow_payment_within_th
     payments.release.notify_one();
     let (status, err, _) = confirm.await.expect("the confirmation answers");
     assert_error(status, &err, 409, "RESERVATION_EXPIRED");
+    // Decided by the clock after the payment call: the approved payment is handed back.
+    let voids = app.void_requests().await;
+    assert_eq!(voids.len(), 1, "{voids:?}");
+    assert_eq!(
+        (&voids[0]["reservation_id"], &voids[0]["reason"]),
+        (&json!(id), &json!("RESERVATION_EXPIRED"))
+    );
     let (status, body, _) = app.hold("bob", "k2", "evt_1", &["P-2"]).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
 }

@@ -78,11 +78,7 @@ fn relay(app: &TestApp, sink: Arc<Capture>, config: RelayConfig) -> Relay {
 }
 
 async fn events(app: &TestApp) -> Vec<OutboxEvent> {
-    app.table::<OutboxEvent>()
-        .scan()
-        .all()
-        .await
-        .expect("scans")
+    app.outbox_events().await
 }
 
 #[tokio::test]
