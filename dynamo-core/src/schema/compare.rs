@@ -51,6 +51,38 @@ pub struct CapacityShape {
     pub max_on_demand: Option<Throughput>,
 }
 
+impl CapacityShape {
+    /// What `self` (declared) asks of `actual` that it lacks: the warm throughput, when
+    /// `actual`'s is below it in reads or writes; the on-demand maximum, when `actual`'s is
+    /// another. What the schema checks report and what a migration sets.
+    ///
+    /// ```
+    /// use dynamo_core::def::Throughput;
+    /// use dynamo_core::schema::CapacityShape;
+    /// let declared = CapacityShape {
+    ///     warm: Some(Throughput::new(12_000, 40_000)),
+    ///     max_on_demand: None,
+    /// };
+    /// let live = CapacityShape {
+    ///     warm: Some(Throughput::new(12_000, 4_000)),
+    ///     max_on_demand: Some(Throughput::new(50_000, 50_000)),
+    /// };
+    /// assert_eq!(declared.shortfall(&live), (declared.warm, None));
+    /// assert_eq!(declared.shortfall(&declared), (None, None));
+    /// ```
+    pub fn shortfall(&self, actual: &CapacityShape) -> (Option<Throughput>, Option<Throughput>) {
+        let warm = self.warm.filter(|warm| {
+            !actual.warm.is_some_and(|a| {
+                a.read_units >= warm.read_units && a.write_units >= warm.write_units
+            })
+        });
+        let max = self
+            .max_on_demand
+            .filter(|max| actual.max_on_demand != Some(*max));
+        (warm, max)
+    }
+}
+
 /// A secondary index of an existing table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexShape {
@@ -499,21 +531,15 @@ fn compare_capacity(
     expected: CapacityShape,
     actual: CapacityShape,
 ) {
-    if let Some(warm) = expected.warm {
-        let enough = actual
-            .warm
-            .is_some_and(|a| a.read_units >= warm.read_units && a.write_units >= warm.write_units);
-        if !enough {
-            out.push(Mismatch::WarmThroughput {
-                index: index.map(str::to_owned),
-                expected: warm,
-                found: actual.warm,
-            });
-        }
+    let (warm, max) = expected.shortfall(&actual);
+    if let Some(warm) = warm {
+        out.push(Mismatch::WarmThroughput {
+            index: index.map(str::to_owned),
+            expected: warm,
+            found: actual.warm,
+        });
     }
-    if let Some(max) = expected.max_on_demand
-        && actual.max_on_demand != Some(max)
-    {
+    if let Some(max) = max {
         out.push(Mismatch::OnDemandMaximum {
             index: index.map(str::to_owned),
             expected: max,

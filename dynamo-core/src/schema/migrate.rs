@@ -267,24 +267,14 @@ fn plan_capacity(
     declared: CapacityShape,
     live: CapacityShape,
 ) {
-    if let Some(warm) = declared.warm {
-        let enough = live
-            .warm
-            .is_some_and(|l| l.read_units >= warm.read_units && l.write_units >= warm.write_units);
-        if !enough {
-            plan.steps.push(MigrationStep::WarmThroughput {
-                index,
-                throughput: warm,
-            });
-        }
+    let (warm, max) = declared.shortfall(&live);
+    if let Some(throughput) = warm {
+        plan.steps
+            .push(MigrationStep::WarmThroughput { index, throughput });
     }
-    if let Some(max) = declared.max_on_demand
-        && live.max_on_demand != Some(max)
-    {
-        plan.steps.push(MigrationStep::OnDemandMaximum {
-            index,
-            throughput: max,
-        });
+    if let Some(throughput) = max {
+        plan.steps
+            .push(MigrationStep::OnDemandMaximum { index, throughput });
     }
 }
 
