@@ -5,7 +5,7 @@
 
 mod leases;
 
-pub use leases::{HEARTBEAT, ShardLeases, owner_of};
+pub use leases::{HEARTBEAT, ShardLeases, owner_of, work_order};
 
 use crate::outbox::Relay;
 use crate::services::Reservations;

@@ -151,15 +151,11 @@ impl Relay {
     /// Events due in the shards this replica reads (from the eventually consistent index: a
     /// claim checks them), the shards read concurrently.
     async fn due(&self, now: i64) -> Result<Vec<OutboxEvent>, Error> {
-        let mut shards = match &self.leases {
+        let shards = match &self.leases {
             Some(leases) => leases.owned(PendingShard::COUNT).await?,
             None => (0..PendingShard::COUNT).collect(),
         };
-        // The owner of shard 0 reads the keys of the earlier version too.
-        let legacy_too = shards.first() == Some(&0);
-        // In a random order, so relays sharing shards (while members change) claim in
-        // different orders.
-        fastrand::shuffle(&mut shards);
+        let (shards, legacy_too) = crate::workers::work_order(shards);
         let reads = shards.into_iter().map(|n| {
             let shard = PendingShard::try_from(n).unwrap_or_default();
             async move {

@@ -1028,13 +1028,10 @@ impl Reservations {
     /// # Errors
     ///
     /// As [`Reservations::sweep`].
-    pub async fn sweep_shards(&self, mut shards: Vec<u32>, limit: i32) -> Result<usize, Error> {
+    pub async fn sweep_shards(&self, shards: Vec<u32>, limit: i32) -> Result<usize, Error> {
         let now = self.clock.now();
         let mut expired = 0;
-        let legacy_too = shards.contains(&0);
-        // In a random order, so replicas sweeping the same shards (while members change)
-        // spread out.
-        fastrand::shuffle(&mut shards);
+        let (shards, legacy_too) = crate::workers::work_order(shards);
         for n in shards {
             let Ok(shard) = HoldShard::try_from(n) else {
                 continue;

@@ -31,6 +31,15 @@ pub const HEARTBEAT: Duration = Duration::from_secs(5);
 /// How many heartbeats a replica may miss before the others take its shards.
 const MISSED_HEARTBEATS: u32 = 3;
 
+/// The order in which a worker reads `shards` (its own): at random, so that workers sharing
+/// shards while members change claim in different orders; and whether it also reads the work
+/// keys an earlier version wrote (the owner of shard 0 does).
+pub fn work_order(mut shards: Vec<u32>) -> (Vec<u32>, bool) {
+    let legacy_too = shards.contains(&0);
+    fastrand::shuffle(&mut shards);
+    (shards, legacy_too)
+}
+
 /// The shard of `count` that `members` give `shard`: the member with the highest score for
 /// it (ties, which the hash makes rare, go to the smaller id). `None` without members.
 ///
@@ -176,6 +185,15 @@ mod tests {
 
     fn members(n: usize) -> Vec<String> {
         (0..n).map(|i| format!("wrk_{i:032x}")).collect()
+    }
+
+    #[test]
+    fn the_owner_of_shard_zero_reads_the_earlier_keys_too() {
+        let (mut order, legacy) = work_order(vec![5, 0, 9]);
+        assert!(legacy);
+        order.sort_unstable();
+        assert_eq!(order, [0, 5, 9], "every shard once");
+        assert!(!work_order(vec![3, 1]).1);
     }
 
     #[test]
