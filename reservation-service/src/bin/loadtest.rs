@@ -304,7 +304,7 @@ async fn run(
                 phase(name, requests, c, move |i| {
                     let request = CreateReservation {
                         event_id: event.clone(),
-                        seat_ids: vec![format!("L-{i}")],
+                        seat_ids: vec![seat_name(i)],
                         user_id: format!("{event}_{i}"),
                         reservation_token: "rtkn_load".into(),
                     };
@@ -378,7 +378,7 @@ async fn run(
                 let url = &url[i % url.len()];
                 let user = format!("load_{run_id:08x}_{i}");
                 let body = serde_json::json!({
-                    "event_id": event, "qty": 1, "seat_ids": [format!("L-{}", seat_of(i))],
+                    "event_id": event, "qty": 1, "seat_ids": [seat_name(seat_of(i))],
                     "user_id": user, "reservation_token": auth.admission(&user, &event),
                 });
                 let response = http
@@ -501,7 +501,7 @@ async fn oversold(
     for chunk in won.chunks(100) {
         let keys = chunk
             .iter()
-            .map(|&i| SeatKey::new(event.to_owned(), format!("L-{}", seat_of(i))));
+            .map(|&i| SeatKey::new(event.to_owned(), seat_name(seat_of(i))));
         let read = seats
             .batch_get(keys.collect::<Vec<_>>())
             .consistent_read()
@@ -516,7 +516,7 @@ async fn oversold(
     Ok(won
         .iter()
         .filter(|&&i| {
-            let seat = format!("L-{}", seat_of(i));
+            let seat = seat_name(seat_of(i));
             holders.get(&seat).cloned().flatten().as_deref() != ids[i].get().map(String::as_str)
         })
         .count())
@@ -550,11 +550,16 @@ impl Auth {
     }
 }
 
+/// The name of the load's seat `i`: `L-{i}`.
+fn seat_name(i: usize) -> String {
+    format!("L-{i}")
+}
+
 /// Seat `L-{i}` of `event`, AVAILABLE, 25,000 KRW.
 fn load_seat(event: &str, i: usize, now: OffsetDateTime) -> Seat {
     Seat {
         event_id: event.to_owned(),
-        seat_id: format!("L-{i}"),
+        seat_id: seat_name(i),
         state: SeatState::Available,
         holder: None,
         hold_expires_at: None,

@@ -352,6 +352,13 @@ impl TestApp {
             .expect("exists")
     }
 
+    /// `GET /metrics`: the Prometheus text.
+    pub async fn metrics_text(&self) -> String {
+        self.raw(reqwest::Method::GET, "/metrics", None, None, "")
+            .await
+            .2
+    }
+
     /// Every item of the outbox: events and inventory tasks, in any state.
     pub async fn outbox_events(&self) -> Vec<OutboxEvent> {
         self.table::<OutboxEvent>()

@@ -165,9 +165,7 @@ async fn a_failing_payment_api_opens_its_circuit_breaker_then_recovers() {
     let (status, body, _) = app.confirm("u1", &id, "c3", "pay_any").await;
     assert_error(status, &body, 503, "SERVICE_UNAVAILABLE");
     assert_eq!(api.calls("pay_any"), 4, "refused without a call");
-    let (_, _, metrics) = app
-        .raw(reqwest::Method::GET, "/metrics", None, None, "")
-        .await;
+    let metrics = app.metrics_text().await;
     assert!(
         metrics.contains(r#"resilience4j_circuitbreaker_state{name="payment",state="open"} 1"#),
         "{metrics}"
@@ -189,9 +187,7 @@ async fn a_failing_payment_api_opens_its_circuit_breaker_then_recovers() {
         .confirm("u1", &id, "c4", &format!("pay_ok_{SEAT_PRICE}"))
         .await;
     assert_eq!(status.as_u16(), 200, "{body}");
-    let (_, _, metrics) = app
-        .raw(reqwest::Method::GET, "/metrics", None, None, "")
-        .await;
+    let metrics = app.metrics_text().await;
     assert!(
         metrics.contains(r#"resilience4j_circuitbreaker_state{name="payment",state="closed"} 1"#)
     );

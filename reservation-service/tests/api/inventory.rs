@@ -135,9 +135,7 @@ async fn holds_commit_remotely_and_cancel_and_expiry_release_through_the_outbox(
     );
     assert!(pending_tasks(&app).await.is_empty());
 
-    let (_, _, metrics) = app
-        .raw(reqwest::Method::GET, "/metrics", None, None, "")
-        .await;
+    let metrics = app.metrics_text().await;
     for expected in [
         r#"grpc_client_duration_seconds_count{service="inventory.v1.Inventory",method="CommitReservation",code="OK"} 3"#,
         r#"grpc_client_duration_seconds_count{service="inventory.v1.Inventory",method="ReleaseHold",code="OK"} 2"#,
@@ -208,9 +206,7 @@ async fn an_inventory_that_is_down_is_503_and_nothing_is_held() {
 
 /// How many calls of `method` the service gave up at the inventory's deadline.
 async fn deadlines_exceeded(app: &TestApp, method: &str) -> u64 {
-    let (_, _, metrics) = app
-        .raw(reqwest::Method::GET, "/metrics", None, None, "")
-        .await;
+    let metrics = app.metrics_text().await;
     let series = format!(
         r#"grpc_client_duration_seconds_count{{service="inventory.v1.Inventory",method="{method}",code="DEADLINE_EXCEEDED"}} "#
     );

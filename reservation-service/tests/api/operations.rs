@@ -58,14 +58,7 @@ async fn metrics_count_requests_statuses_idempotency_and_dynamodb_calls() {
     assert_eq!(status, StatusCode::CREATED, "replayed");
     let (status, _, _) = app.get("/v1/reservations/rsv_unknown1", "alice").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (_, _, text) = read(
-        app.http
-            .get(format!("{}/metrics", app.base))
-            .send()
-            .await
-            .expect("answers"),
-    )
-    .await;
+    let text = app.metrics_text().await;
     for expected in [
         r#"http_requests_total{method="POST",route="/v1/reservations",status="201"} 2"#,
         r#"http_requests_total{method="GET",route="/v1/reservations/{id}",status="404"} 1"#,
@@ -137,14 +130,7 @@ async fn metric_labels_stay_bounded_whatever_the_requests() {
             .expect("answers");
         assert!(response.status().is_client_error(), "{}", response.status());
     }
-    let (_, _, text) = read(
-        app.http
-            .get(format!("{}/metrics", app.base))
-            .send()
-            .await
-            .expect("answers"),
-    )
-    .await;
+    let text = app.metrics_text().await;
     assert!(!text.contains("INVENTED"), "a label per method:\n{text}");
     assert!(!text.contains("no-such-path"), "a label per path:\n{text}");
     assert!(
