@@ -298,3 +298,72 @@ fn docker_compose_runs_real_commands_with_known_settings() {
         assert_eq!(service["environment"]["APP_ENV"], "local");
     }
 }
+
+/// The pods carry no Kubernetes API token, and the NetworkPolicy lets in only the ingress
+/// controller and the scraper, on the HTTP port, and lets out DNS and exactly the ports of the
+/// URLs the configmap names (AWS and the identity provider on 443).
+#[test]
+fn the_pods_are_fenced_and_reach_every_dependency() {
+    let yaml = |file: &str| -> serde_json::Value {
+        serde_norway::from_str(&read(&format!("deploy/k8s/{file}"))).expect(file)
+    };
+    let (deployment, account, policy) = (
+        yaml("deployment.yaml"),
+        yaml("serviceaccount.yaml"),
+        yaml("networkpolicy.yaml"),
+    );
+    let pod = &deployment["spec"]["template"];
+    assert_eq!(pod["spec"]["automountServiceAccountToken"], false);
+    assert_eq!(account["automountServiceAccountToken"], false);
+    assert_eq!(
+        policy["spec"]["podSelector"]["matchLabels"],
+        pod["metadata"]["labels"]
+    );
+    assert_eq!(
+        policy["spec"]["ingress"][0]["ports"],
+        serde_json::json!([{"port": "http"}])
+    );
+
+    let allowed: Vec<(u64, &str)> = policy["spec"]["egress"]
+        .as_array()
+        .expect("egress")
+        .iter()
+        .flat_map(|rule| rule["ports"].as_array().expect("ports"))
+        .map(|p| {
+            let port = p["port"].as_u64().expect("a port number");
+            (port, p["protocol"].as_str().unwrap_or("TCP"))
+        })
+        .collect();
+    assert!(
+        allowed.contains(&(53, "UDP")) && allowed.contains(&(53, "TCP")),
+        "DNS"
+    );
+    assert!(allowed.contains(&(443, "TCP")), "AWS endpoints");
+    let configmap = yaml("configmap.yaml");
+    let mut needed: Vec<(u64, String)> = configmap["data"]
+        .as_object()
+        .expect("data")
+        .iter()
+        .filter_map(|(name, value)| {
+            let url = value.as_str()?;
+            let (scheme, rest) = url.split_once("://")?;
+            let host = rest.split('/').next()?;
+            let port = match host.rsplit_once(':') {
+                Some((_, port)) => port.parse().ok()?,
+                None if scheme == "https" => 443,
+                None => 80,
+            };
+            Some((port, name.clone()))
+        })
+        .collect();
+    needed.sort();
+    assert!(needed.len() >= 4, "{needed:?}");
+    for (port, name) in needed {
+        assert!(
+            allowed.contains(&(port, "TCP")),
+            "{name} needs port {port}, which deploy/k8s/networkpolicy.yaml does not let out"
+        );
+    }
+    let used: Vec<u64> = allowed.iter().map(|(port, _)| *port).collect();
+    assert_eq!(used, [53, 53, 443, 8080, 8031, 4318], "no port nobody uses");
+}
