@@ -260,7 +260,11 @@ async fn serve(settings: Settings) -> Result<(), String> {
     let server = Server::bind(state, port)
         .await
         .map_err(|e| format!("cannot listen on port {port}: {e}"))?;
-    tracing::info!(port = server.port(), "serving the Reservation API");
+    tracing::info!(
+        port = server.port(),
+        management_port = server.management_port(),
+        "serving the Reservation API"
+    );
     let served = server.run(shutdown_signal()).await;
     if let Some(workers) = workers {
         workers.stop().await;

@@ -25,6 +25,11 @@ pub enum AppEnv {
 }
 
 const PORT: Number = Number::count("PORT", 8080, 0, 65_535, "HTTP port");
+const MANAGEMENT_PORT: Described = Described::new(
+    "MANAGEMENT_PORT",
+    "(unset: on PORT)",
+    "a port of its own for `/metrics`, `/actuator/*`, `/ready`, `/v3/api-docs` and Swagger UI, which `PORT` then no longer serves (`/health` stays on both); Spring's `management.server.port`",
+);
 const APP_ENV: Described = Described::new(
     "APP_ENV",
     "production",
@@ -69,7 +74,7 @@ const RATE_LIMIT_GLOBAL: Decimal = Decimal::new(
 /// that look like one of these (a typo would otherwise silently keep the default).
 pub fn variables() -> Vec<Var> {
     [
-        &[PORT.var(), APP_ENV.var()][..],
+        &[PORT.var(), MANAGEMENT_PORT.var(), APP_ENV.var()][..],
         &crate::store::settings::VARIABLES,
         &crate::auth::settings::VARIABLES,
         &crate::services::payment::VARIABLES,
@@ -178,6 +183,9 @@ pub struct Settings {
     pub app_env: AppEnv,
     /// `PORT` (8080).
     pub port: u16,
+    /// `MANAGEMENT_PORT`: the operational endpoints' own port (0: any free one); unset, they
+    /// are on `port`.
+    pub management_port: Option<u16>,
     /// `REQUEST_TIMEOUT_MS` (5000): a request's deadline.
     pub request_timeout: Duration,
     /// `HEADER_READ_TIMEOUT_MS` (10000): how long a connection may take to send a request's
@@ -256,13 +264,15 @@ impl Settings {
     fn read(get: &dyn Fn(&str) -> Option<String>, to_serve: bool) -> Result<Self, ConfigError> {
         let local = get(APP_ENV.name()).is_some_and(|v| v.trim() == "local");
         let mut env = Env::new(get, local);
+        let port = env.count(&PORT);
         let settings = Settings {
             app_env: if local {
                 AppEnv::Local
             } else {
                 AppEnv::Production
             },
-            port: env.count(&PORT),
+            port,
+            management_port: management_port(&mut env, port),
             request_timeout: env.duration(&REQUEST_TIMEOUT),
             header_read_timeout: env.duration(&HEADER_READ_TIMEOUT),
             max_connections: env.count(&MAX_CONNECTIONS),
@@ -293,6 +303,20 @@ impl Settings {
             }
         }
         env.finish(to_serve).map(|()| settings)
+    }
+}
+
+/// `MANAGEMENT_PORT`, when set: a port number other than `PORT`'s.
+fn management_port(env: &mut Env<'_>, public: u16) -> Option<u16> {
+    let value = env.raw(&MANAGEMENT_PORT)?;
+    match value.parse::<u16>() {
+        Ok(port) if port != 0 && port != public => Some(port),
+        _ => {
+            env.problem(format!(
+                "MANAGEMENT_PORT={value:?} is not valid: a port from 1 to 65535 other than PORT"
+            ));
+            None
+        }
     }
 }
 
@@ -403,6 +427,22 @@ mod tests {
 
     /// A confirmation's transaction writes each seat and five items more: 95 seats are its
     /// 100 writes; 96 would be refused by DynamoDB after the payment was approved.
+    #[test]
+    fn the_management_port_is_another_port() {
+        let with = |port: &str| {
+            settings(&[("APP_ENV", "local"), EMULATOR, ("MANAGEMENT_PORT", port)])
+                .map(|s| s.management_port)
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(with("9090"), Ok(Some(9090)));
+        for refused in ["8080", "0", "http", "70000"] {
+            let err = with(refused).expect_err(refused);
+            assert!(err.contains("MANAGEMENT_PORT"), "{err}");
+        }
+        let bare = settings(&[("APP_ENV", "local"), EMULATOR]).expect("local");
+        assert_eq!(bare.management_port, None);
+    }
+
     #[test]
     fn a_reservation_fits_one_confirmation() {
         let local = |seats: &str| {

@@ -1,5 +1,6 @@
 //! Starting the service: the HTTP server, and the schema check that guards start-up.
 
+use crate::routes::Serves;
 pub use crate::state::{AppState, AppStateBuilder};
 use crate::store::{TableNames, Tables};
 use dynamo_core::schema::SchemaReport;
@@ -26,91 +27,155 @@ pub fn openapi_json() -> String {
     crate::routes::openapi_json()
 }
 
-/// A bound server.
+/// A bound server: the public port, and the operational endpoints' own when
+/// `MANAGEMENT_PORT` is set.
 pub struct Server {
-    listener: TcpListener,
-    router: axum::Router,
+    public: Listener,
+    management: Option<Listener>,
     header_read_timeout: Duration,
     max_connections: usize,
 }
 
+/// A bound port and what it serves.
+struct Listener {
+    listener: TcpListener,
+    router: axum::Router,
+}
+
+impl Listener {
+    async fn bind(state: &Arc<AppState>, port: u16, serves: Serves) -> std::io::Result<Self> {
+        Ok(Listener {
+            listener: TcpListener::bind(("0.0.0.0", port)).await?,
+            router: crate::routes::router(state.clone(), serves),
+        })
+    }
+
+    fn port(&self) -> u16 {
+        self.listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or_default()
+    }
+}
+
 impl Server {
-    /// Binds `port` (0 for any free port) on all interfaces, with the state's
-    /// `HEADER_READ_TIMEOUT_MS` and `MAX_CONNECTIONS`.
+    /// Binds `port` (0 for any free port) on all interfaces, and the state's `MANAGEMENT_PORT`
+    /// when it is set, with its `HEADER_READ_TIMEOUT_MS` and `MAX_CONNECTIONS`.
     pub async fn bind(state: Arc<AppState>, port: u16) -> std::io::Result<Self> {
-        let listener = TcpListener::bind(("0.0.0.0", port)).await?;
-        let (header_read_timeout, max_connections) = (
-            state.settings.header_read_timeout,
-            state.settings.max_connections,
-        );
+        let settings = &state.settings;
+        let (public, management) = match settings.management_port {
+            None => (Listener::bind(&state, port, Serves::All).await?, None),
+            Some(management) => (
+                Listener::bind(&state, port, Serves::Api).await?,
+                Some(Listener::bind(&state, management, Serves::Management).await?),
+            ),
+        };
         Ok(Server {
-            listener,
-            router: crate::routes::router(state),
-            header_read_timeout,
-            max_connections,
+            public,
+            management,
+            header_read_timeout: settings.header_read_timeout,
+            max_connections: settings.max_connections,
         })
     }
 
     /// The bound port.
     pub fn port(&self) -> u16 {
-        self.listener
-            .local_addr()
-            .map(|a| a.port())
-            .unwrap_or_default()
+        self.public.port()
+    }
+
+    /// The operational endpoints' own bound port, when `MANAGEMENT_PORT` is set.
+    pub fn management_port(&self) -> Option<u16> {
+        self.management.as_ref().map(Listener::port)
     }
 
     /// Serves until `shutdown` resolves, then finishes the requests in flight.
     ///
     /// Each connection must send a request's headers within `HEADER_READ_TIMEOUT_MS` (hyper's
     /// timer, which `axum::serve` leaves off: a client trickling its headers would hold a
-    /// connection forever), and at most `MAX_CONNECTIONS` are open at once: the next waits in
-    /// the listen queue until one closes.
+    /// connection forever), and at most `MAX_CONNECTIONS` are open at once on each port: the
+    /// next waits in the listen queue until one closes.
     pub async fn run(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let graceful = GracefulShutdown::new();
-        let open = Arc::new(Semaphore::new(self.max_connections));
-        let mut shutdown = std::pin::pin!(shutdown);
-        loop {
-            let permit = tokio::select! {
-                permit = open.clone().acquire_owned() => match permit {
-                    Ok(permit) => permit,
-                    Err(_) => break,
-                },
-                () = &mut shutdown => break,
-            };
-            let stream = tokio::select! {
-                accepted = self.listener.accept() => match accepted {
-                    Ok((stream, _)) => {
-                        // Answers are small: send them at once.
-                        let _ = stream.set_nodelay(true);
-                        stream
-                    }
-                    Err(e) => {
-                        // Out of file descriptors and the like: wait rather than spin.
-                        tracing::warn!(error = %e, "cannot accept a connection");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                },
-                () = &mut shutdown => break,
-            };
-            let mut http = http1::Builder::new();
-            http.timer(TokioTimer::new())
-                .header_read_timeout(self.header_read_timeout);
-            let service = TowerToHyperService::new(self.router.clone());
-            let connection = http.serve_connection(TokioIo::new(stream), service);
-            let connection = graceful.watch(connection);
-            tokio::spawn(async move {
-                if let Err(e) = connection.await {
-                    tracing::debug!(error = %e, "connection ended with an error");
-                }
-                drop(permit);
-            });
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        });
+        let graceful = Arc::new(GracefulShutdown::new());
+        let (header_read_timeout, max_connections) =
+            (self.header_read_timeout, self.max_connections);
+        let serve = |listener: Listener| {
+            accept(
+                listener,
+                header_read_timeout,
+                max_connections,
+                graceful.clone(),
+                stopped.clone(),
+            )
+        };
+        match self.management {
+            Some(management) => {
+                tokio::join!(serve(self.public), serve(management));
+            }
+            None => serve(self.public).await,
         }
-        drop(self.listener);
-        graceful.shutdown().await;
+        match Arc::try_unwrap(graceful) {
+            Ok(graceful) => graceful.shutdown().await,
+            Err(_) => tracing::warn!("connections outlived the server"),
+        }
         Ok(())
+    }
+}
+
+/// Accepts `listener`'s connections until `stopped` turns true, each watched by `graceful`.
+async fn accept(
+    Listener { listener, router }: Listener,
+    header_read_timeout: Duration,
+    max_connections: usize,
+    graceful: Arc<GracefulShutdown>,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
+    let open = Arc::new(Semaphore::new(max_connections));
+    let mut stop = std::pin::pin!(async move {
+        let _ = stopped.wait_for(|stopped| *stopped).await;
+    });
+    loop {
+        let permit = tokio::select! {
+            permit = open.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+            () = &mut stop => break,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    // Answers are small: send them at once.
+                    let _ = stream.set_nodelay(true);
+                    stream
+                }
+                Err(e) => {
+                    // Out of file descriptors and the like: wait rather than spin.
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
+        };
+        let mut http = http1::Builder::new();
+        http.timer(TokioTimer::new())
+            .header_read_timeout(header_read_timeout);
+        let service = TowerToHyperService::new(router.clone());
+        let connection = http.serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+            drop(permit);
+        });
     }
 }

@@ -319,10 +319,45 @@ fn the_pods_are_fenced_and_reach_every_dependency() {
         policy["spec"]["podSelector"]["matchLabels"],
         pod["metadata"]["labels"]
     );
+    let ingress: Vec<&serde_json::Value> = policy["spec"]["ingress"]
+        .as_array()
+        .expect("ingress")
+        .iter()
+        .map(|rule| &rule["ports"])
+        .collect();
     assert_eq!(
-        policy["spec"]["ingress"][0]["ports"],
-        serde_json::json!([{"port": "http"}])
+        ingress,
+        [
+            &serde_json::json!([{"port": "http"}]),
+            &serde_json::json!([{"port": "management"}])
+        ],
+        "the API's port for the ingress controller, the management port for the scraper"
     );
+    // Probes and the scraper use the management port, which the Service does not expose.
+    let container = &pod["spec"]["containers"][0];
+    for probe in ["startupProbe", "livenessProbe", "readinessProbe"] {
+        assert_eq!(container[probe]["httpGet"]["port"], "management", "{probe}");
+    }
+    let management = container["ports"]
+        .as_array()
+        .expect("ports")
+        .iter()
+        .find(|p| p["name"] == "management")
+        .expect("a management port");
+    let configmap: serde_json::Value =
+        serde_norway::from_str(&read("deploy/k8s/configmap.yaml")).expect("configmap");
+    assert_eq!(
+        configmap["data"]["MANAGEMENT_PORT"].as_str(),
+        Some(management["containerPort"].to_string().as_str())
+    );
+    assert_eq!(
+        pod["metadata"]["annotations"]["prometheus.io/port"],
+        management["containerPort"].to_string()
+    );
+    let service: serde_json::Value =
+        serde_norway::from_str(&read("deploy/k8s/service.yaml")).expect("service");
+    assert_eq!(service["spec"]["ports"][0]["targetPort"], "http");
+    assert_eq!(service["spec"]["ports"].as_array().map(Vec::len), Some(1));
 
     let allowed: Vec<(u64, &str)> = policy["spec"]["egress"]
         .as_array()

@@ -24,27 +24,55 @@ use utoipa_axum::routes;
 /// Requests larger than this are refused with 413.
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// Every endpoint with its OpenAPI entry, and the document they make.
-fn endpoints() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
-        .routes(routes!(reservations::create))
-        .routes(routes!(reservations::get))
-        .routes(routes!(reservations::confirm))
-        .routes(routes!(reservations::cancel))
-        .routes(routes!(operations::health))
-        .routes(routes!(operations::ready))
-        .routes(routes!(operations::metrics))
-        .routes(routes!(operations::actuator_health))
-        .routes(routes!(operations::actuator_liveness))
-        .routes(routes!(operations::actuator_readiness))
-        .routes(routes!(operations::actuator_prometheus))
-        .routes(routes!(operations::actuator_metrics))
-        .split_for_parts()
+/// Which endpoints a listener serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Serves {
+    /// Every endpoint (no `MANAGEMENT_PORT`).
+    All,
+    /// The API (and `/health`): the public port when the operational endpoints have their own.
+    Api,
+    /// The operational endpoints (and `/health`): `MANAGEMENT_PORT`.
+    Management,
 }
 
-/// The OpenAPI 3 document as pretty JSON (what `/v3/api-docs` serves).
+impl Serves {
+    fn api(self) -> bool {
+        self != Serves::Management
+    }
+
+    fn management(self) -> bool {
+        self != Serves::Api
+    }
+}
+
+/// The endpoints `serves` names with their OpenAPI entries, and the document they make.
+fn endpoints(serves: Serves) -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
+    let mut endpoints =
+        OpenApiRouter::with_openapi(openapi::ApiDoc::openapi()).routes(routes!(operations::health));
+    if serves.api() {
+        endpoints = endpoints
+            .routes(routes!(reservations::create))
+            .routes(routes!(reservations::get))
+            .routes(routes!(reservations::confirm))
+            .routes(routes!(reservations::cancel));
+    }
+    if serves.management() {
+        endpoints = endpoints
+            .routes(routes!(operations::ready))
+            .routes(routes!(operations::metrics))
+            .routes(routes!(operations::actuator_health))
+            .routes(routes!(operations::actuator_liveness))
+            .routes(routes!(operations::actuator_readiness))
+            .routes(routes!(operations::actuator_prometheus))
+            .routes(routes!(operations::actuator_metrics));
+    }
+    endpoints.split_for_parts()
+}
+
+/// The OpenAPI 3 document as pretty JSON (what `/v3/api-docs` serves): every endpoint, on
+/// whichever port.
 pub(crate) fn openapi_json() -> String {
-    openapi::to_json(&endpoints().1)
+    openapi::to_json(&endpoints(Serves::All).1)
 }
 
 /// Swagger UI at `/swagger-ui/` (and `/swagger-ui.html`, the Spring service's address) for
@@ -58,22 +86,26 @@ fn swagger_ui() -> Router<Arc<AppState>> {
     )
 }
 
-/// The application: endpoints, `/v3/api-docs`, Swagger UI, fallbacks and middleware.
-pub(crate) fn router(state: Arc<AppState>) -> Router {
+/// The application as one listener serves it: its endpoints (with `/v3/api-docs` and Swagger
+/// UI among the operational ones), fallbacks and middleware.
+pub(crate) fn router(state: Arc<AppState>, serves: Serves) -> Router {
     let timeout = state.settings.request_timeout;
-    let (router, doc) = endpoints();
-    let doc: Arc<str> = Arc::from(openapi::to_json(&doc));
+    let (mut router, _) = endpoints(serves);
+    if serves.management() {
+        let doc: Arc<str> = Arc::from(openapi_json());
+        router = router
+            .route(
+                "/v3/api-docs",
+                get(move || async move {
+                    (
+                        [(header::CONTENT_TYPE, "application/json")],
+                        doc.to_string(),
+                    )
+                }),
+            )
+            .merge(swagger_ui());
+    }
     router
-        .route(
-            "/v3/api-docs",
-            get(move || async move {
-                (
-                    [(header::CONTENT_TYPE, "application/json")],
-                    doc.to_string(),
-                )
-            }),
-        )
-        .merge(swagger_ui())
         .fallback(middleware::not_found)
         .method_not_allowed_fallback(middleware::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

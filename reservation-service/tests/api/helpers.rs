@@ -28,6 +28,9 @@ pub const SECRET: &str = "test-secret-that-is-long-enough-for-hs256-signing";
 pub struct TestApp {
     pub base: String,
     pub port: u16,
+    /// `http://127.0.0.1:<MANAGEMENT_PORT>`, when the settings give the operational endpoints
+    /// a port of their own.
+    pub management: Option<String>,
     pub http: reqwest::Client,
     pub db: DynamoLocal,
     pub state: Arc<AppState>,
@@ -143,6 +146,9 @@ impl TestAppBuilder {
         let state = Arc::new(state.build());
         let server = Server::bind(state.clone(), 0).await.expect("binds");
         let port = server.port();
+        let management = server
+            .management_port()
+            .map(|port| format!("http://127.0.0.1:{port}"));
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(server.run(async {
             let _ = stopped.await;
@@ -150,6 +156,7 @@ impl TestAppBuilder {
         TestApp {
             base: format!("http://127.0.0.1:{port}"),
             port,
+            management,
             http: reqwest::Client::new(),
             db,
             state,

@@ -239,3 +239,55 @@ async fn start_up_refuses_tables_that_do_not_match() {
     );
     assert_eq!(report.failures.len(), 1, "{text}");
 }
+
+#[tokio::test]
+async fn a_management_port_takes_the_operational_endpoints_off_the_public_one() {
+    let app = TestApp::builder()
+        .settings(|s| s.management_port = Some(0))
+        .spawn()
+        .await;
+    let management = app.management.clone().expect("a management port");
+    let status = |base: &str, path: &str| {
+        let request = app.http.get(format!("{base}{path}")).send();
+        async move { request.await.expect("answers").status().as_u16() }
+    };
+    for path in [
+        "/metrics",
+        "/ready",
+        "/actuator/prometheus",
+        "/actuator/health",
+        "/v3/api-docs",
+        "/swagger-ui/",
+    ] {
+        assert_eq!(
+            status(&app.base, path).await,
+            404,
+            "{path} on the public port"
+        );
+        assert_eq!(
+            status(&management, path).await,
+            200,
+            "{path} on the management port"
+        );
+    }
+    assert_eq!(status(&app.base, "/health").await, 200);
+    assert_eq!(status(&management, "/health").await, 200);
+    // The API is on the public port only.
+    let (status_code, _, _) = app.get("/v1/reservations/rsv_unknown", "u1").await;
+    assert_eq!(status_code, StatusCode::NOT_FOUND);
+    let api = app
+        .http
+        .get(format!("{management}/v1/reservations/rsv_unknown"))
+        .bearer_auth(app.token("u1"))
+        .send()
+        .await
+        .expect("answers");
+    let body: serde_json::Value = api.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "NOT_FOUND");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.contains("reservation")),
+        "no such route, not no such reservation: {body}"
+    );
+}
