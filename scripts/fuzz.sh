@@ -18,7 +18,7 @@ TARGET="$(target_dir)"
 . scripts/stack.sh
 stack_start fuzz "$TARGET/debug/reservation-service" "$TARGET/fuzz-service.log"
 # The fuzzer sends bursts from one user; the rate limits have their own tests.
-export RATE_LIMIT_PER_USER=0 RATE_LIMIT_GLOBAL=0
+export RATE_LIMIT_PER_USER=0 RATE_LIMIT_GLOBAL=0 RATE_LIMIT_PER_IP=0
 "$TARGET/debug/reservation-service" seed-event --event-id evt_2025_1001 --seats 'A-1..A-50' --price 25000 >/dev/null
 TOKEN="$("$TARGET/debug/reservation-service" dev-token --sub u123)"
 stack_serve

@@ -22,7 +22,7 @@ BIN="$TARGET/release/reservation-service"
 . scripts/stack.sh
 stack_start load "$BIN" "$TARGET/loadtest-service.log"
 # Capacity is measured, not the limits (each replica allows 2000/s by default).
-export RATE_LIMIT_PER_USER=0 RATE_LIMIT_GLOBAL=0
+export RATE_LIMIT_PER_USER=0 RATE_LIMIT_GLOBAL=0 RATE_LIMIT_PER_IP=0
 stack_serve
 for _ in $(seq 2 "${REPLICAS:-1}"); do stack_serve_replica; done
 

@@ -62,6 +62,19 @@ const RATE_LIMIT_PER_USER: Decimal = Decimal::new(
     1_000_000,
     "requests per second per user, burst twice that; 0 disables",
 );
+const RATE_LIMIT_PER_IP: Decimal = Decimal::new(
+    "RATE_LIMIT_PER_IP",
+    5,
+    1_000_000,
+    "requests per second per client address with a missing or invalid token, burst twice that, counted before a token is verified; 0 disables",
+);
+const TRUSTED_PROXY_HOPS: Number = Number::count(
+    "TRUSTED_PROXY_HOPS",
+    0,
+    0,
+    10,
+    "proxies in front of the service that append to X-Forwarded-For (e.g. 1 behind an ingress controller): the client address is the entry that many from the right; 0 uses the connection's peer",
+);
 const RATE_LIMIT_GLOBAL: Decimal = Decimal::new(
     "RATE_LIMIT_GLOBAL",
     2000,
@@ -88,6 +101,8 @@ pub fn variables() -> Vec<Var> {
             MAX_CONNECTIONS.var(),
             RATE_LIMIT_PER_USER.var(),
             RATE_LIMIT_GLOBAL.var(),
+            RATE_LIMIT_PER_IP.var(),
+            TRUSTED_PROXY_HOPS.var(),
         ],
         &crate::outbox::VARIABLES,
         &crate::workers::VARIABLES[..1],
@@ -198,6 +213,11 @@ pub struct Settings {
     /// `RATE_LIMIT_GLOBAL` requests per second per replica (2000; burst twice that; 0
     /// disables).
     pub rate_global: f64,
+    /// `RATE_LIMIT_PER_IP` requests per second per client address with a missing or invalid
+    /// token (5; burst twice that; 0 disables).
+    pub rate_per_ip: f64,
+    /// `TRUSTED_PROXY_HOPS` (0): the proxies that append to `X-Forwarded-For`.
+    pub trusted_proxy_hops: usize,
     /// Table names and the DynamoDB client.
     pub store: StoreSettings,
     /// Holds, `Idempotency-Key`s, seats per reservation.
@@ -278,6 +298,8 @@ impl Settings {
             max_connections: env.count(&MAX_CONNECTIONS),
             rate_per_user: env.decimal(&RATE_LIMIT_PER_USER),
             rate_global: env.decimal(&RATE_LIMIT_GLOBAL),
+            rate_per_ip: env.decimal(&RATE_LIMIT_PER_IP),
+            trusted_proxy_hops: env.count(&TRUSTED_PROXY_HOPS),
             store: StoreSettings::read(&mut env),
             reservations: ReservationSettings::read(&mut env),
             jwt: JwtSettings::read(&mut env),

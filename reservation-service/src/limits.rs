@@ -1,7 +1,9 @@
-//! Rate limiting: a token bucket per user and one for the whole instance, in memory.
-//! Over the limit a request gets 429 `RATE_LIMITED` with `Retry-After`.
+//! Rate limiting: a token bucket per user and one for the whole instance, in memory, and one per
+//! client address for requests without a valid token. Over the limit a request gets 429
+//! `RATE_LIMITED` with `Retry-After`.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -38,11 +40,17 @@ impl Bucket {
 
     /// Takes a token, or says how long until one is there.
     fn take(&mut self, rate: Rate, now: Instant) -> Result<(), Duration> {
+        self.has_one(rate, now)?;
+        self.tokens -= 1.0;
+        Ok(())
+    }
+
+    /// Whether a token is there (refilled up to `now`), or how long until one is.
+    fn has_one(&mut self, rate: Rate, now: Instant) -> Result<(), Duration> {
         let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
         self.tokens = (self.tokens + elapsed * rate.per_second).min(rate.burst);
         self.last = now;
         if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
             Ok(())
         } else {
             Err(Duration::from_secs_f64(
@@ -57,8 +65,19 @@ impl Bucket {
 pub struct RateLimiter {
     user: Rate,
     global: Rate,
+    address: Rate,
     users: Mutex<HashMap<String, Bucket>>,
     instance: Mutex<Bucket>,
+    addresses: Mutex<HashMap<IpAddr, Bucket>>,
+}
+
+/// Forgets the keys whose bucket has refilled (they are back to a full burst anyway) once
+/// there are more than 10,000.
+fn forget_refilled<K>(buckets: &mut HashMap<K, Bucket>, rate: Rate, now: Instant) {
+    if buckets.len() > 10_000 {
+        let refill = Duration::from_secs_f64(rate.burst / rate.per_second);
+        buckets.retain(|_, b| now.saturating_duration_since(b.last) < refill);
+    }
 }
 
 impl RateLimiter {
@@ -68,9 +87,63 @@ impl RateLimiter {
         RateLimiter {
             user,
             global,
+            address: Rate {
+                per_second: 0.0,
+                burst: 0.0,
+            },
             users: Mutex::new(HashMap::new()),
             instance: Mutex::new(Bucket::full(global, now)),
+            addresses: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Also limits requests without a valid token per client address, at `rate`.
+    #[must_use]
+    pub fn per_address(self, rate: Rate) -> Self {
+        RateLimiter {
+            address: rate,
+            ..self
+        }
+    }
+
+    /// Whether a request from `address` may have its token verified: `RATE_LIMITED` once the
+    /// address has spent its budget on missing or invalid tokens. Takes nothing: only a
+    /// refused token is [`charged`](Self::charge_address).
+    pub fn check_address(&self, address: IpAddr) -> Result<(), RateLimited> {
+        if self.address.per_second <= 0.0 {
+            return Ok(());
+        }
+        let now = Instant::now();
+        let mut addresses = self.addresses();
+        match addresses.get_mut(&address) {
+            None => Ok(()),
+            Some(bucket) => bucket
+                .has_one(self.address, now)
+                .map_err(|wait| RateLimited {
+                    retry_after_secs: wait.as_secs().max(1),
+                }),
+        }
+    }
+
+    /// Counts a request from `address` whose token was missing or invalid.
+    pub fn charge_address(&self, address: IpAddr) {
+        if self.address.per_second <= 0.0 {
+            return;
+        }
+        let now = Instant::now();
+        let mut addresses = self.addresses();
+        forget_refilled(&mut addresses, self.address, now);
+        let bucket = addresses
+            .entry(address)
+            .or_insert_with(|| Bucket::full(self.address, now));
+        // Already empty: it stays empty, and check_address refuses.
+        let _ = bucket.take(self.address, now);
+    }
+
+    fn addresses(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, Bucket>> {
+        self.addresses
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Counts a request of `user`; `RATE_LIMITED` when over either limit. The user's bucket
@@ -83,11 +156,7 @@ impl RateLimiter {
         };
         if self.user.per_second > 0.0 {
             let mut users = self.users();
-            // Forget users whose bucket has refilled: they are back to a full burst anyway.
-            if users.len() > 10_000 {
-                let refill = Duration::from_secs_f64(self.user.burst / self.user.per_second);
-                users.retain(|_, b| now.saturating_duration_since(b.last) < refill);
-            }
+            forget_refilled(&mut users, self.user, now);
             let bucket = users
                 .entry(user.to_owned())
                 .or_insert_with(|| Bucket::full(self.user, now));
@@ -159,6 +228,32 @@ mod tests {
             Err(RateLimited { retry_after_secs }) if retry_after_secs >= 1
         ));
         assert!(limiter.check("b").is_ok());
+    }
+
+    #[test]
+    fn an_address_is_refused_once_its_invalid_tokens_spent_its_budget() {
+        let off = Rate {
+            per_second: 0.0,
+            burst: 0.0,
+        };
+        let limiter = RateLimiter::new(off, off).per_address(Rate {
+            per_second: 1.0,
+            burst: 2.0,
+        });
+        let (a, b): (IpAddr, IpAddr) = ("203.0.113.7".parse().unwrap(), "::1".parse().unwrap());
+        for _ in 0..2 {
+            assert!(limiter.check_address(a).is_ok());
+            limiter.charge_address(a);
+        }
+        assert!(
+            limiter.check_address(a).is_err(),
+            "two invalid tokens spent the burst"
+        );
+        assert!(limiter.check_address(b).is_ok(), "per address");
+        // Disabled: never refused.
+        let open = RateLimiter::new(off, off);
+        open.charge_address(a);
+        assert!(open.check_address(a).is_ok());
     }
 
     #[test]

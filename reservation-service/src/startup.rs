@@ -12,6 +12,11 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tower::ServiceExt as _;
+
+/// The address of a request's connection's peer: the client, or the nearest proxy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Peer(pub std::net::IpAddr);
 
 /// Every table of the service checked against its definition and entity, concurrently.
 pub async fn check_schemas(
@@ -149,12 +154,12 @@ async fn accept(
             },
             () = &mut stop => break,
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
+                Ok((stream, peer)) => {
                     // Answers are small: send them at once.
                     let _ = stream.set_nodelay(true);
-                    stream
+                    (stream, peer)
                 }
                 Err(e) => {
                     // Out of file descriptors and the like: wait rather than spin.
@@ -168,7 +173,13 @@ async fn accept(
         let mut http = http1::Builder::new();
         http.timer(TokioTimer::new())
             .header_read_timeout(header_read_timeout);
-        let service = TowerToHyperService::new(router.clone());
+        // Each request knows the connection's peer (the client, or the nearest proxy).
+        let service = TowerToHyperService::new(router.clone().map_request(
+            move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(Peer(peer.ip()));
+                request
+            },
+        ));
         let connection = http.serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
         tokio::spawn(async move {

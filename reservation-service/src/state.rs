@@ -137,7 +137,8 @@ impl AppStateBuilder {
         };
         AppState {
             jwt: JwtVerifier::from_settings(&settings.jwt, clock),
-            limiter: RateLimiter::new(rate(settings.rate_per_user), rate(settings.rate_global)),
+            limiter: RateLimiter::new(rate(settings.rate_per_user), rate(settings.rate_global))
+                .per_address(rate(settings.rate_per_ip)),
             admission,
             reservations,
             metrics,

@@ -2,11 +2,14 @@
 //! errors ([`JsonBody`]), and the [`IdempotencyKey`].
 
 use super::error::ApiError;
+use crate::auth::AuthError;
+use crate::startup::Peer;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -24,9 +27,44 @@ impl FromRequestParts<Arc<AppState>> for User {
             .headers
             .get(header::AUTHORIZATION)
             .map(|v| v.to_str().unwrap_or_default());
-        let user = state.jwt.verify(header).await?;
+        // An address that spent its budget on missing or invalid tokens gets no verification.
+        let address = client_address(parts, state.settings.trusted_proxy_hops);
+        if let Some(address) = address {
+            state.limiter.check_address(address)?;
+        }
+        let user = match state.jwt.verify(header).await {
+            Ok(user) => user,
+            Err(refused) => {
+                if let (AuthError::Unauthenticated(_), Some(address)) = (&refused, address) {
+                    state.limiter.charge_address(address);
+                }
+                return Err(refused.into());
+            }
+        };
         state.limiter.check(&user)?;
         Ok(User(user))
+    }
+}
+
+/// The client's address: the connection's peer, or with `hops` proxies in front (each appending
+/// the address it received from to `X-Forwarded-For`) the entry `hops` from the right, which
+/// the nearest trusted proxy wrote. Entries to its left are the client's to invent.
+pub(crate) fn client_address(parts: &Parts, hops: usize) -> Option<IpAddr> {
+    let peer = parts.extensions.get::<Peer>().map(|p| p.0);
+    if hops == 0 {
+        return peer;
+    }
+    let forwarded: Vec<&str> = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    match forwarded.len().checked_sub(hops) {
+        Some(i) => forwarded[i].parse().ok().or(peer),
+        None => peer,
     }
 }
 
@@ -90,5 +128,40 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
         serde_json::from_slice(&bytes)
             .map(JsonBody)
             .map_err(|e| ApiError::Validation(format!("the body is not valid JSON: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(forwarded: &[&str]) -> Parts {
+        let mut request = axum::http::Request::builder();
+        for value in forwarded {
+            request = request.header("x-forwarded-for", *value);
+        }
+        let (mut parts, ()) = request.body(()).expect("a request").into_parts();
+        parts
+            .extensions
+            .insert(Peer("10.0.0.9".parse().expect("ip")));
+        parts
+    }
+
+    #[test]
+    fn the_client_address_is_what_the_nearest_trusted_proxy_saw() {
+        let ip = |s: &str| s.parse::<IpAddr>().ok();
+        let forged = parts(&["6.6.6.6, 203.0.113.7"]);
+        // No proxies trusted: the peer, whatever the header says.
+        assert_eq!(client_address(&forged, 0), ip("10.0.0.9"));
+        // One proxy: the entry it appended; the forged one to its left is ignored.
+        assert_eq!(client_address(&forged, 1), ip("203.0.113.7"));
+        assert_eq!(client_address(&forged, 2), ip("6.6.6.6"));
+        // Several headers read as one list; too few entries or garbage: the peer.
+        assert_eq!(
+            client_address(&parts(&["1.1.1.1", "2.2.2.2"]), 1),
+            ip("2.2.2.2")
+        );
+        assert_eq!(client_address(&parts(&[]), 1), ip("10.0.0.9"));
+        assert_eq!(client_address(&parts(&["not-an-ip"]), 1), ip("10.0.0.9"));
     }
 }

@@ -265,3 +265,42 @@ async fn requests_over_the_per_user_rate_are_429_with_retry_after() {
     let (status, _, _) = app.get("/v1/reservations/rsv_a", "u2").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn missing_or_invalid_tokens_are_limited_per_client_address_before_verification() {
+    let app = TestApp::builder()
+        .settings(|s| {
+            s.rate_per_ip = 1.0;
+            s.trusted_proxy_hops = 1;
+        })
+        .spawn()
+        .await;
+    let path = format!("{}/v1/reservations/rsv_unknown", app.base);
+    let from = |address: &str, token: Option<&str>| {
+        let mut request = app.http.get(&path).header("x-forwarded-for", address);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        async move { read(request.send().await.expect("answers")).await }
+    };
+    // A burst of two missing or invalid tokens is 401 ...
+    let (status, body, _) = from("203.0.113.7", None).await;
+    assert_error(status, &body, 401, "UNAUTHENTICATED");
+    let (status, body, _) = from("203.0.113.7", Some("not-a-jwt")).await;
+    assert_error(status, &body, 401, "UNAUTHENTICATED");
+    // ... then the address is refused before any token of it is verified, a valid one too.
+    let (status, body, _) = from("203.0.113.7", Some("not-a-jwt")).await;
+    assert_error(status, &body, 429, "RATE_LIMITED");
+    let (status, body, _) = from("203.0.113.7", Some(&app.token("u1"))).await;
+    assert_error(status, &body, 429, "RATE_LIMITED");
+    // Another client behind the same proxy is not: the address is the one the proxy saw.
+    let (status, body, _) = from("203.0.113.8", Some(&app.token("u1"))).await;
+    assert_error(status, &body, 404, "NOT_FOUND");
+    // Valid tokens spend nothing of an address's budget.
+    for _ in 0..5 {
+        let (status, _, _) = from("203.0.113.9", Some(&app.token("u2"))).await;
+        assert_eq!(status.as_u16(), 404);
+    }
+    let (status, body, _) = from("203.0.113.9", None).await;
+    assert_error(status, &body, 401, "UNAUTHENTICATED");
+}
