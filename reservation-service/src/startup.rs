@@ -108,7 +108,7 @@ impl Server {
             shutdown.await;
             let _ = stop.send(true);
         });
-        let graceful = Arc::new(GracefulShutdown::new());
+        let graceful = GracefulShutdown::new();
         let (header_read_timeout, max_connections) =
             (self.header_read_timeout, self.max_connections);
         let serve = |listener: Listener| {
@@ -116,7 +116,7 @@ impl Server {
                 listener,
                 header_read_timeout,
                 max_connections,
-                graceful.clone(),
+                &graceful,
                 stopped.clone(),
             )
         };
@@ -126,10 +126,7 @@ impl Server {
             }
             None => serve(self.public).await,
         }
-        match Arc::try_unwrap(graceful) {
-            Ok(graceful) => graceful.shutdown().await,
-            Err(_) => tracing::warn!("connections outlived the server"),
-        }
+        graceful.shutdown().await;
         Ok(())
     }
 }
@@ -139,7 +136,7 @@ async fn accept(
     Listener { listener, router }: Listener,
     header_read_timeout: Duration,
     max_connections: usize,
-    graceful: Arc<GracefulShutdown>,
+    graceful: &GracefulShutdown,
     mut stopped: tokio::sync::watch::Receiver<bool>,
 ) {
     let open = Arc::new(Semaphore::new(max_connections));

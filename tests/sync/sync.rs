@@ -344,8 +344,7 @@ fn the_pods_are_fenced_and_reach_every_dependency() {
         .iter()
         .find(|p| p["name"] == "management")
         .expect("a management port");
-    let configmap: serde_json::Value =
-        serde_norway::from_str(&read("deploy/k8s/configmap.yaml")).expect("configmap");
+    let configmap = yaml("configmap.yaml");
     assert_eq!(
         configmap["data"]["MANAGEMENT_PORT"].as_str(),
         Some(management["containerPort"].to_string().as_str())
@@ -354,8 +353,7 @@ fn the_pods_are_fenced_and_reach_every_dependency() {
         pod["metadata"]["annotations"]["prometheus.io/port"],
         management["containerPort"].to_string()
     );
-    let service: serde_json::Value =
-        serde_norway::from_str(&read("deploy/k8s/service.yaml")).expect("service");
+    let service = yaml("service.yaml");
     assert_eq!(service["spec"]["ports"][0]["targetPort"], "http");
     assert_eq!(service["spec"]["ports"].as_array().map(Vec::len), Some(1));
 
@@ -374,7 +372,6 @@ fn the_pods_are_fenced_and_reach_every_dependency() {
         "DNS"
     );
     assert!(allowed.contains(&(443, "TCP")), "AWS endpoints");
-    let configmap = yaml("configmap.yaml");
     let mut needed: Vec<(u64, String)> = configmap["data"]
         .as_object()
         .expect("data")

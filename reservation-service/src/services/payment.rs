@@ -199,14 +199,13 @@ impl HttpPayments {
                 }
                 ReadError::Refused(why) => PaymentError::Unavailable(why),
             })?;
-        let url = shown;
         match response.status() {
             reqwest::StatusCode::NOT_FOUND => Ok(None),
             status if status.is_success() => response.json().await.map(Some).map_err(|e| {
                 PaymentError::Unavailable(format!("its answer is not understood: {e}"))
             }),
             status => Err(PaymentError::Unavailable(format!(
-                "{url} answered {status}"
+                "{shown} answered {status}"
             ))),
         }
     }

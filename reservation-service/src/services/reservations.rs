@@ -471,13 +471,18 @@ impl Reservations {
         let f = UserSeats::fields();
         let room = i64::from(cap - asked);
         let count = self
-            .tables
+            .seat_count(user, event_id, i64::from(asked))
+            .condition(f.seats.not_exists().or(f.seats.le(room)));
+        Ok(tx.add(count))
+    }
+
+    /// Adds `seats` (taken off when negative) to `user`'s count of `event_id`.
+    fn seat_count(&self, user: &str, event_id: &str, seats: i64) -> Update<UserSeats> {
+        self.tables
             .user_seats
             .update(UserSeatsKey::new(user, event_id))
-            .add(f.seats, i64::from(asked))
-            .condition(f.seats.not_exists().or(f.seats.le(room)))
-            .upsert();
-        Ok(tx.add(count))
+            .add(UserSeats::fields().seats, seats)
+            .upsert()
     }
 
     /// The refusal of a hold of `asked` seats that would take its user past the cap.
@@ -572,10 +577,8 @@ impl Reservations {
             .status
             .at(reservation.hold_expires_at, self.clock.now());
         if status != ReservationStatus::Hold {
-            let refused = check_transition(reservation_id, status, Action::Confirm).err();
-            let refused = refused.unwrap_or_else(|| Error::Internal("a closed hold".into()));
             return Err(self
-                .hand_back(&reservation, payment, &amount, status, refused, false)
+                .hand_back(&reservation, payment, &amount, status, false)
                 .await);
         }
         // An intent pays for one reservation: one used before is refused without asking.
@@ -639,16 +642,14 @@ impl Reservations {
             )
             .await?;
         tx.add(self.tables.orders.put(order).create_only());
-        let claim = PaymentClaim {
-            payment_intent_id: payment_intent_id.to_owned(),
-            used_for: PaymentUse::Paid,
-            reservation_id: reservation_id.to_owned(),
-            order_id: Some(order_id.clone()),
-            user_id: user.to_owned(),
-            amount: amount.amount,
-            currency: amount.currency.clone(),
-            used_at: now,
-        };
+        let claim = payment_claim(
+            payment,
+            &reservation,
+            &amount,
+            PaymentUse::Paid,
+            Some(order_id.clone()),
+            now,
+        );
         let claim = tx.add(self.tables.payments.put(claim).create_only());
         let record = self.idempotency.complete(&mut tx, lock, &response);
         let error = match tx.send().await {
@@ -678,10 +679,9 @@ impl Reservations {
             }
             // A seat no longer held by the reservation: its hold ended.
             Refusal::SeatsLost(_) => {
-                let expired = Error::Expired(reservation_id.to_owned());
                 let status = ReservationStatus::Expired;
                 Err(self
-                    .hand_back(&reservation, payment, &amount, status, expired, true)
+                    .hand_back(&reservation, payment, &amount, status, true)
                     .await)
             }
             Refusal::ReservationChanged => {
@@ -689,14 +689,9 @@ impl Reservations {
                 let changed = self.find(user, id).await?;
                 match changed.status.at(changed.hold_expires_at, now) {
                     ReservationStatus::Hold => Err(Refusal::ReservationChanged.into_error()),
-                    status => {
-                        let refused = check_transition(reservation_id, status, Action::Confirm)
-                            .err()
-                            .unwrap_or_else(|| Refusal::ReservationChanged.into_error());
-                        Err(self
-                            .hand_back(&changed, payment, &amount, status, refused, true)
-                            .await)
-                    }
+                    status => Err(self
+                        .hand_back(&changed, payment, &amount, status, true)
+                        .await),
                 }
             }
             other => Err(other.into_error()),
@@ -748,21 +743,23 @@ impl Reservations {
     }
 
     /// A confirmation of `reservation` with `payment` that cannot apply it, because the
-    /// reservation is `status`: when the payment was approved (`approved`, or the gateway says
-    /// so now) and never used, it is handed back, by the transaction that records the intent as
-    /// used (`VOID_REQUESTED`) and writes `payment.void_requested`. Returns what the caller is
-    /// told: `refused`, unless the hand-back could not be recorded (then the error, so that a
-    /// retry records it).
+    /// reservation is `status` (not `HOLD`): when the payment was approved (`approved`, or the
+    /// gateway says so now) and never used, it is handed back, by the transaction that records
+    /// the intent as used (`VOID_REQUESTED`) and writes `payment.void_requested`. Returns what
+    /// the caller is told: why the reservation cannot be confirmed, unless the hand-back could
+    /// not be recorded (then the error, so that a retry records it).
     async fn hand_back(
         &self,
         reservation: &Reservation,
         payment: &PaymentIntentId,
         amount: &Money,
         status: ReservationStatus,
-        refused: Error,
         approved: bool,
     ) -> Error {
         let reservation_id = reservation.reservation_id.as_str();
+        let refused = check_transition(reservation_id, status, Action::Confirm)
+            .err()
+            .unwrap_or_else(|| Refusal::ReservationChanged.into_error());
         match self.claim_of(payment).await {
             // Used already (by this reservation's order, or handed back before): nothing to do.
             Ok(Some(_)) => return refused,
@@ -795,16 +792,14 @@ impl Reservations {
             Ok(event) => event,
             Err(e) => return e,
         };
-        let claim = PaymentClaim {
-            payment_intent_id: payment.as_str().to_owned(),
-            used_for: PaymentUse::VoidRequested,
-            reservation_id: reservation_id.to_owned(),
-            order_id: None,
-            user_id: reservation.user_id.clone(),
-            amount: amount.amount,
-            currency: amount.currency.clone(),
-            used_at: now,
-        };
+        let claim = payment_claim(
+            payment,
+            reservation,
+            amount,
+            PaymentUse::VoidRequested,
+            None,
+            now,
+        );
         let mut tx = TransactWrite::new(&self.client);
         let claimed = tx.add(self.tables.payments.put(claim).create_only());
         tx.add(self.tables.outbox.put(event).create_only());
@@ -995,23 +990,13 @@ impl Reservations {
         if to != ReservationStatus::Confirmed && reservation.counted {
             // Released seats no longer count towards the user's cap (sold ones still do).
             let seats = i64::try_from(reservation.seat_ids.len()).unwrap_or(i64::MAX);
-            let count = self
-                .tables
-                .user_seats
-                .update(UserSeatsKey::new(
-                    &reservation.user_id,
-                    &reservation.event_id,
-                ))
-                .add(UserSeats::fields().seats, -seats)
-                .upsert();
-            tx.add(count);
+            tx.add(self.seat_count(&reservation.user_id, &reservation.event_id, -seats));
         }
-        let reservation = held;
         tx.add(self.tables.outbox.put(event).create_only());
         Ok(Closing {
             tx,
             seats,
-            reservation,
+            reservation: held,
         })
     }
 
@@ -1082,6 +1067,27 @@ impl Reservations {
             }
             Err(e) => e,
         }
+    }
+}
+
+/// The use of `payment` for `reservation`, as its confirmation or hand-back records it.
+fn payment_claim(
+    payment: &PaymentIntentId,
+    reservation: &Reservation,
+    amount: &Money,
+    used_for: PaymentUse,
+    order_id: Option<String>,
+    now: OffsetDateTime,
+) -> PaymentClaim {
+    PaymentClaim {
+        payment_intent_id: payment.as_str().to_owned(),
+        used_for,
+        reservation_id: reservation.reservation_id.clone(),
+        order_id,
+        user_id: reservation.user_id.clone(),
+        amount: amount.amount,
+        currency: amount.currency.clone(),
+        used_at: now,
     }
 }
 
