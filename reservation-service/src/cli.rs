@@ -143,7 +143,10 @@ pub async fn run(cli: Cli) -> ExitCode {
                 &settings.table_names(),
                 &region,
                 &account,
-                settings.outbox.events.bus(),
+                settings.outbox.events.bus().map(|bus| crate::iam::Publishing {
+                    bus,
+                    source: &settings.outbox.source,
+                }),
             );
             println!("{policy:#}");
             Ok(())

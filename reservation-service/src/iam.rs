@@ -2,7 +2,9 @@
 //! it, and indexes only where the code queries them.
 //!
 //! `reservation-service export-iam-policy` prints it; `deploy/iam-policy.json` is that output
-//! for the default table names, kept in sync by a test.
+//! for the default table names, kept in sync by a test. Another test (`tests/api/iam.rs`) runs
+//! every inventory mode against DynamoDB Local, records the actions and resources each request
+//! needs, and fails when this policy lacks one or grants one no mode used.
 
 use crate::store::{IDEMPOTENCY, ORDERS, OUTBOX, RESERVATIONS, SEATS, TableNames};
 use dynamo_core::TableDef;
@@ -77,9 +79,23 @@ const ACCESS: [Access; 5] = [
     },
 ];
 
+/// Where the relay publishes: the bus and the `source` of every event it puts there.
+#[derive(Debug, Clone, Copy)]
+pub struct Publishing<'a> {
+    /// `EVENT_BUS_NAME`.
+    pub bus: &'a str,
+    /// `EVENT_SOURCE`: the policy allows `PutEvents` only for events of this source.
+    pub source: &'a str,
+}
+
 /// The policy document for the tables `names` names in `region` and `account` (`*` for any),
-/// publishing to `event_bus` (none: no EventBridge statement).
-pub fn policy(names: &TableNames, region: &str, account: &str, event_bus: Option<&str>) -> Value {
+/// publishing as `events` says (none: no EventBridge statement).
+pub fn policy(
+    names: &TableNames,
+    region: &str,
+    account: &str,
+    events: Option<Publishing<'_>>,
+) -> Value {
     let mut statements: Vec<Value> = ACCESS
         .iter()
         .map(|access| {
@@ -104,12 +120,13 @@ pub fn policy(names: &TableNames, region: &str, account: &str, event_bus: Option
             })
         })
         .collect();
-    if let Some(bus) = event_bus {
+    if let Some(Publishing { bus, source }) = events {
         statements.push(json!({
             "Sid": "PublishOutboxEvents",
             "Effect": "Allow",
             "Action": ["events:PutEvents"],
             "Resource": [format!("arn:aws:events:{region}:{account}:event-bus/{bus}")],
+            "Condition": { "StringEquals": { "events:source": source } },
         }));
     }
     json!({ "Version": "2012-10-17", "Statement": statements })
@@ -157,7 +174,11 @@ mod tests {
 
     #[test]
     fn no_wildcard_actions_and_no_scans() {
-        let policy = policy(&TableNames::prefixed(""), "*", "*", Some("tickets"));
+        let events = Publishing {
+            bus: "tickets",
+            source: "ticket.reservation",
+        };
+        let policy = policy(&TableNames::prefixed(""), "*", "*", Some(events));
         let statements = policy["Statement"].as_array().expect("statements");
         assert_eq!(statements.len(), 6);
         for statement in statements {
@@ -170,6 +191,10 @@ mod tests {
             }
         }
         assert!(policy.to_string().contains("event-bus/tickets"));
+        assert_eq!(
+            statements[5]["Condition"]["StringEquals"]["events:source"],
+            "ticket.reservation"
+        );
         assert_eq!(sid("ticket-reservation-seats"), "TicketReservationSeats");
     }
 }

@@ -3,7 +3,8 @@
 //! the generated ones.
 
 use reservation_service::configuration::{AppEnv, Settings, variables, variables_table};
-use reservation_service::outbox::DEFAULT_EVENT_BUS;
+use reservation_service::iam::Publishing;
+use reservation_service::outbox::{DEFAULT_EVENT_BUS, OutboxSettings};
 use reservation_service::services::PaymentSettings;
 use reservation_service::store::TableNames;
 use std::path::PathBuf;
@@ -57,14 +58,18 @@ fn readme_lists_every_endpoint() {
     }
 }
 
-/// `deploy/iam-policy.json` is `export-iam-policy`'s policy for the default names and bus.
+/// `deploy/iam-policy.json` is `export-iam-policy`'s policy for the default names, bus and
+/// source.
 #[test]
 fn iam_policy() {
     let policy = reservation_service::iam::policy(
         &TableNames::prefixed(""),
         "REGION",
         "ACCOUNT_ID",
-        Some(DEFAULT_EVENT_BUS),
+        Some(Publishing {
+            bus: DEFAULT_EVENT_BUS,
+            source: &OutboxSettings::local().source,
+        }),
     );
     let current = serde_json::to_string_pretty(&policy).expect("serializes") + "\n";
     assert_generated("deploy/iam-policy.json", &current);
@@ -113,9 +118,20 @@ fn the_deployed_configuration_starts_in_production() {
         .events
         .bus()
         .expect("events go to EventBridge");
-    assert!(
-        read("deploy/iam-policy.json").contains(&format!("event-bus/{bus}")),
+    let policy: serde_json::Value =
+        serde_json::from_str(&read("deploy/iam-policy.json")).expect("the policy is JSON");
+    let publish = policy["Statement"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["Action"][0] == "events:PutEvents"))
+        .expect("the policy allows PutEvents");
+    assert_eq!(
+        publish["Resource"][0],
+        format!("arn:aws:events:REGION:ACCOUNT_ID:event-bus/{bus}"),
         "deploy/iam-policy.json does not allow PutEvents on {bus}"
+    );
+    assert_eq!(
+        publish["Condition"]["StringEquals"]["events:source"], settings.outbox.source,
+        "deploy/iam-policy.json allows PutEvents for another source than the configmap's"
     );
 }
 

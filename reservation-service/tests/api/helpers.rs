@@ -1,6 +1,7 @@
 //! The service on DynamoDB Local, over HTTP: one [`TestApp`] per test, isolated by a table
 //! prefix of its own and a port of its own, with a clock the test moves.
 
+use aws_smithy_runtime_api::client::interceptors::{Intercept, SharedInterceptor};
 use dynamo_core::Table;
 use dynamo_core::testing::{DynamoLocal, PartitionMeter};
 use reqwest::StatusCode;
@@ -48,6 +49,7 @@ pub struct TestAppBuilder {
     db: Option<DynamoLocal>,
     create_tables: bool,
     meter: Option<PartitionMeter>,
+    interceptors: Vec<SharedInterceptor>,
 }
 
 impl TestApp {
@@ -72,6 +74,7 @@ impl TestApp {
             db: None,
             create_tables: true,
             meter: None,
+            interceptors: Vec::new(),
         }
     }
 
@@ -112,6 +115,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// Every DynamoDB request of the service goes through `interceptor`.
+    pub fn intercepted(mut self, interceptor: impl Intercept + 'static) -> Self {
+        self.interceptors.push(SharedInterceptor::new(interceptor));
+        self
+    }
+
     /// Leaves the tables to the test.
     pub fn without_tables(mut self) -> Self {
         self.create_tables = false;
@@ -135,10 +144,17 @@ impl TestAppBuilder {
         let mut settings = self.settings;
         settings.store.table_prefix = db.prefix().to_owned();
         let clock = ManualClock::starting_now();
-        let client = match &self.meter {
+        let mut client = match &self.meter {
             Some(meter) => meter.wrap(db.client()),
             None => db.client().clone(),
         };
+        if !self.interceptors.is_empty() {
+            let mut config = client.config().to_builder();
+            for interceptor in self.interceptors {
+                config.push_interceptor(interceptor);
+            }
+            client = dynamo_core::Client::from_conf(config.build());
+        }
         let mut state = AppState::builder(settings, client).clock(Arc::new(clock.clone()));
         if let Some(payments) = self.payments {
             state = state.payments(payments);

@@ -6,6 +6,7 @@ mod auth;
 mod dynamodb_metrics;
 mod fairness;
 mod helpers;
+mod iam;
 mod integrations;
 mod inventory;
 mod load;
