@@ -3,8 +3,9 @@
 //! generated from them.
 //!
 //! Request bodies are parsed by hand ([`super::request`]) so that every mistake gets a message
-//! naming the field; the request types here document the same shape, and a test checks that
-//! their examples parse.
+//! naming the field; the request types here document the same shape (the document adds the
+//! parser's rule for text, [`super::request::TEXT_PATTERN`], to their text fields), and a test
+//! checks that their examples parse.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -16,19 +17,22 @@ use utoipa::ToSchema;
     "user_id": "u123", "reservation_token": "rtkn_xyz789"
 }))]
 pub struct CreateReservationRequest {
-    /// The event.
+    /// The event: 1 to 128 characters, not blank, no control characters.
     #[schema(min_length = 1, max_length = 128)]
     pub event_id: String,
-    /// The seats, 1 to `MAX_SEATS_PER_RESERVATION` (10), without repeats.
+    /// The seats, 1 to `MAX_SEATS_PER_RESERVATION` (10), without repeats; each 1 to 64
+    /// characters, not blank, no control characters.
     #[schema(min_items = 1, max_items = 10)]
     pub seat_ids: Vec<String>,
-    /// Number of seats; must match `seat_ids` when given.
+    /// Number of seats; must be the number of `seat_ids` when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 10)]
     pub qty: Option<u32>,
     /// Same as `qty`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 10)]
     pub quantity: Option<u32>,
-    /// The token's subject.
+    /// The token's subject (`403 FORBIDDEN` otherwise).
     #[schema(min_length = 1, max_length = 128)]
     pub user_id: String,
     /// The admission token from the waiting room.
@@ -53,7 +57,8 @@ pub struct CreateReservationResponse {
 pub struct ConfirmReservationRequest {
     /// The payment intent; the payment API must report it approved for the reservation's
     /// `total_price` (in development, the simulated gateway declines ids starting with
-    /// `pay_declined` and approves the others).
+    /// `pay_declined` and approves the others). 1 to 128 characters, not blank, no control
+    /// characters.
     #[schema(min_length = 1, max_length = 128)]
     pub payment_intent_id: String,
 }

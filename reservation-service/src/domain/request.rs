@@ -19,6 +19,15 @@ pub struct CreateReservation {
     pub reservation_token: String,
 }
 
+/// The rule [`parse_create`] and [`parse_confirm`] apply to text, as a pattern (ECMA 262, for
+/// the OpenAPI document): at least one character that is not white space, and no control
+/// characters. Each field has its own length.
+pub const TEXT_PATTERN: &str =
+    r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$";
+
+/// The longest seat id, in characters.
+pub const MAX_SEAT_ID: usize = 64;
+
 fn field<'a>(body: &'a serde_json::Map<String, Value>, name: &str) -> Option<&'a Value> {
     body.get(name).filter(|v| !v.is_null())
 }
@@ -81,13 +90,15 @@ pub fn parse_create(body: &Value, max_seats: usize) -> Result<CreateReservation,
     for (i, seat) in seats.iter().enumerate() {
         let seat = match seat {
             Value::String(s)
-                if !s.trim().is_empty() && s.len() <= 64 && !s.chars().any(char::is_control) =>
+                if !s.trim().is_empty()
+                    && s.chars().count() <= MAX_SEAT_ID
+                    && !s.chars().any(char::is_control) =>
             {
                 s.clone()
             }
             Value::String(_) => {
                 return Err(Error::Invalid(format!(
-                    "seat_ids[{i}] must be 1 to 64 characters without control characters"
+                    "seat_ids[{i}] must be 1 to {MAX_SEAT_ID} characters, not blank, without control characters"
                 )));
             }
             _ => {

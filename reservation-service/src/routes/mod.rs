@@ -66,7 +66,10 @@ fn endpoints(serves: Serves) -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi
             .routes(routes!(operations::actuator_prometheus))
             .routes(routes!(operations::actuator_metrics));
     }
-    endpoints.split_for_parts()
+    let (router, mut doc) = endpoints.split_for_parts();
+    // The request bodies are in the document once their endpoints are.
+    utoipa::Modify::modify(&openapi::TextFields, &mut doc);
+    (router, doc)
 }
 
 /// The OpenAPI 3 document as pretty JSON (what `/v3/api-docs` serves): every endpoint, on

@@ -19,13 +19,18 @@ use std::sync::Arc;
 /// `POST /v1/reservations`.
 #[utoipa::path(
     post, path = "/v1/reservations", tag = "reservations",
+    operation_id = "createReservation",
     summary = "Hold seats",
     request_body = CreateReservationRequest,
     params(
         ("Idempotency-Key" = String, Header, description = "Unique per intended operation; a repeat replays the first response (5 minutes)", pattern = "^[!-~]{1,255}$"),
     ),
     responses(
-        (status = 201, description = "Held until hold_expires_at", body = CreateReservationResponse),
+        (status = 201, description = "Held until hold_expires_at", body = CreateReservationResponse, links(
+            ("GetReservation" = (operation_id = "getReservation", parameters(("id" = "$response.body#/reservation_id")), description = "The reservation held")),
+            ("ConfirmReservation" = (operation_id = "confirmReservation", parameters(("id" = "$response.body#/reservation_id")), description = "Confirm the hold after payment")),
+            ("CancelReservation" = (operation_id = "cancelReservation", parameters(("id" = "$response.body#/reservation_id")), description = "Cancel the hold")),
+        )),
         (status = 400, description = "VALIDATION_ERROR or IDEMPOTENCY_REQUIRED", body = ErrorBody),
         (status = 401, description = "UNAUTHENTICATED: missing, expired or invalid token", body = ErrorBody),
         (status = 403, description = "FORBIDDEN: user_id is not the token's subject, or the admission token is not valid for this user and event", body = ErrorBody),
@@ -62,14 +67,17 @@ pub(crate) async fn create(
 /// `POST /v1/reservations/{id}/confirm`.
 #[utoipa::path(
     post, path = "/v1/reservations/{id}/confirm", tag = "reservations",
+    operation_id = "confirmReservation",
     summary = "Confirm a hold after payment",
     request_body = ConfirmReservationRequest,
     params(
-        ("id" = String, Path, description = "The reservation id (rsv_...)"),
+        ("id" = String, Path, description = "The reservation id: rsv_ and up to 60 letters and digits (404 NOT_FOUND otherwise)", pattern = "^rsv_[A-Za-z0-9]{1,60}$"),
         ("Idempotency-Key" = String, Header, description = "Unique per intended operation; a repeat replays the first response (5 minutes)", pattern = "^[!-~]{1,255}$"),
     ),
     responses(
-        (status = 200, description = "Confirmed; the order is created", body = ConfirmReservationResponse),
+        (status = 200, description = "Confirmed; the order is created", body = ConfirmReservationResponse, links(
+            ("GetReservation" = (operation_id = "getReservation", parameters(("id" = "$request.path.id")), description = "The reservation confirmed")),
+        )),
         (status = 400, description = "VALIDATION_ERROR or IDEMPOTENCY_REQUIRED", body = ErrorBody),
         (status = 401, description = "UNAUTHENTICATED: missing, expired or invalid token", body = ErrorBody),
         (status = 403, description = "FORBIDDEN: another user's reservation", body = ErrorBody),
@@ -107,13 +115,16 @@ pub(crate) async fn confirm(
 /// `POST /v1/reservations/{id}/cancel`.
 #[utoipa::path(
     post, path = "/v1/reservations/{id}/cancel", tag = "reservations",
+    operation_id = "cancelReservation",
     summary = "Cancel a hold and release its seats",
     params(
-        ("id" = String, Path, description = "The reservation id (rsv_...)"),
+        ("id" = String, Path, description = "The reservation id: rsv_ and up to 60 letters and digits (404 NOT_FOUND otherwise)", pattern = "^rsv_[A-Za-z0-9]{1,60}$"),
         ("Idempotency-Key" = String, Header, description = "Unique per intended operation; a repeat replays the first response (5 minutes)", pattern = "^[!-~]{1,255}$"),
     ),
     responses(
-        (status = 200, description = "Cancelled", body = CancelReservationResponse),
+        (status = 200, description = "Cancelled", body = CancelReservationResponse, links(
+            ("GetReservation" = (operation_id = "getReservation", parameters(("id" = "$request.path.id")), description = "The reservation cancelled")),
+        )),
         (status = 400, description = "VALIDATION_ERROR or IDEMPOTENCY_REQUIRED", body = ErrorBody),
         (status = 401, description = "UNAUTHENTICATED: missing, expired or invalid token", body = ErrorBody),
         (status = 403, description = "FORBIDDEN: another user's reservation", body = ErrorBody),
@@ -148,9 +159,10 @@ pub(crate) async fn cancel(
 /// `GET /v1/reservations/{id}`.
 #[utoipa::path(
     get, path = "/v1/reservations/{id}", tag = "reservations",
+    operation_id = "getReservation",
     summary = "A reservation of the authenticated user",
     params(
-        ("id" = String, Path, description = "The reservation id (rsv_...)"),
+        ("id" = String, Path, description = "The reservation id: rsv_ and up to 60 letters and digits (404 NOT_FOUND otherwise)", pattern = "^rsv_[A-Za-z0-9]{1,60}$"),
     ),
     responses(
         (status = 200, description = "The reservation; a hold past its end shows as EXPIRED", body = ReservationView),
