@@ -6,7 +6,9 @@
 #   docker run --rm -p 8080:8080 -e APP_ENV=local -e AWS_REGION=us-east-1 \
 #     -e DYNAMODB_ENDPOINT=http://host.docker.internal:8000 --read-only reservation-service
 
-FROM rust:1.95-slim-bookworm AS build
+# Both images are pinned by digest (a tag can be moved to other content); the tag stays for the
+# reader. Refresh a digest with `docker buildx imagetools inspect <image>:<tag>`.
+FROM rust:1.95-slim-bookworm@sha256:d7482085ff5b415f84dba5647ae71606650bdef00db7aeb69f4b3d170c3e4082 AS build
 WORKDIR /src
 COPY . .
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
@@ -14,7 +16,7 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
     cargo build --release --locked -p reservation-service \
     && cp target/release/reservation-service /usr/local/bin/reservation-service
 
-FROM gcr.io/distroless/cc-debian12:nonroot
+FROM gcr.io/distroless/cc-debian12:nonroot@sha256:9dac0a79194e45a7da0158a9c6da57b217585af0786db3845d1f0ec1a0dd182f
 COPY --from=build /usr/local/bin/reservation-service /usr/local/bin/reservation-service
 USER nonroot:nonroot
 ENV PORT=8080 RUST_LOG=info

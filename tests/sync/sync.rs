@@ -415,3 +415,41 @@ fn the_pods_are_fenced_and_reach_every_dependency() {
     let used: Vec<u64> = allowed.iter().map(|(port, _)| *port).collect();
     assert_eq!(used, [53, 53, 443, 8080, 8031, 4318], "no port nobody uses");
 }
+
+/// Every image the service is built from or deployed as is pinned by digest: the Dockerfile's
+/// stages, the kustomization's image and the Helm chart's.
+#[test]
+fn images_are_pinned_by_digest() {
+    let is_digest = |digest: &str| {
+        digest.strip_prefix("sha256:").is_some_and(|hex| {
+            hex.len() == 64
+                && hex
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit() && !c.is_uppercase())
+        })
+    };
+    let dockerfile = read("Dockerfile");
+    let stages: Vec<&str> = dockerfile
+        .lines()
+        .filter_map(|line| line.strip_prefix("FROM "))
+        .collect();
+    assert_eq!(stages.len(), 2, "the build and the runtime stage");
+    for stage in stages {
+        let image = stage.split_whitespace().next().unwrap_or_default();
+        let digest = image.split_once('@').map(|(_, digest)| digest);
+        assert!(
+            digest.is_some_and(is_digest),
+            "Dockerfile: `FROM {stage}` is not pinned by digest (image@sha256:...)"
+        );
+    }
+    let kustomization: serde_json::Value =
+        serde_norway::from_str(&read("deploy/k8s/kustomization.yaml")).expect("kustomization");
+    for image in kustomization["images"].as_array().expect("images") {
+        assert!(image["digest"].as_str().is_some_and(is_digest), "{image}");
+        assert!(image.get("newTag").is_none(), "{image}");
+    }
+    let template = read("deploy/helm/reservation-service/templates/deployment.yaml");
+    assert!(
+        template.contains("image: \"{{ .Values.image.repository }}@{{ .Values.image.digest }}\"")
+    );
+}
