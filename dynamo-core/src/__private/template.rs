@@ -4,7 +4,7 @@
 
 use crate::def::{TableDef, str_eq};
 use crate::mapping::entity::{Entity, EntitySchema, KeyField};
-use crate::mapping::error::{Direction, MappingError, ValueError};
+use crate::mapping::error::{Direction, MappingError, ValueError, describe, truncate};
 use crate::mapping::item::Item;
 use crate::schema::rules::{self, Msg};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -198,4 +198,189 @@ pub const fn check_members_distinct<A: Entity, B: Entity>(collection: &str) -> O
         ));
     }
     None
+}
+
+/// A part of an entity's previous key template (`#[dynamo(previous(pk = ".."))]`), for reading
+/// a key it wrote back into the components it was made of.
+#[derive(Debug, Clone, Copy)]
+pub enum PreviousPart {
+    /// Literal text.
+    Literal(&'static str),
+    /// A component: the attribute its field is stored in, and whether it is stored as a number.
+    Component {
+        /// The field's attribute.
+        attribute: &'static str,
+        /// Stored as `N`.
+        numeric: bool,
+    },
+    /// A `{shard(field):N}` component, written with `width` digits: a hash, nothing to read.
+    Shard {
+        /// Its digits.
+        width: usize,
+    },
+}
+
+/// Adds to `item` the components its key attribute `attribute` holds, written with the previous
+/// template `parts` (`template` as written), where the item lacks them: an item written before
+/// the key changed may have stored a field only as its key. An item that has every component
+/// is left as it is.
+pub fn read_previous_key(
+    item: &mut Item,
+    entity: &'static str,
+    attribute: &'static str,
+    template: &'static str,
+    parts: &[PreviousPart],
+) -> Result<(), MappingError> {
+    let lacks = parts.iter().any(|part| {
+        matches!(part, PreviousPart::Component { attribute, .. } if !item.contains_key(*attribute))
+    });
+    if !lacks {
+        return Ok(());
+    }
+    let error = |found: String| MappingError {
+        entity,
+        field: "(previous key)",
+        attribute,
+        direction: Direction::Read,
+        source: ValueError::new(
+            format!("a key of the previous template \"{template}\""),
+            found,
+        ),
+        key: None,
+    };
+    let components = match item.get(attribute) {
+        Some(AttributeValue::S(key)) => {
+            components_of(key, parts).ok_or_else(|| error(format!("\"{}\"", truncate(key))))?
+        }
+        Some(other) => return Err(error(describe(other).into_owned())),
+        // Not read (a projection without it): nothing to read back.
+        None => return Ok(()),
+    };
+    for (attribute, value) in components {
+        item.entry(attribute.to_owned()).or_insert(value);
+    }
+    Ok(())
+}
+
+/// The components of `key` written with `parts`, as the attributes their fields are stored in;
+/// `None` when the key does not have the template's shape. A component ends where the literal
+/// after it starts (a component never holds its delimiter); the last one takes the rest.
+fn components_of(key: &str, parts: &[PreviousPart]) -> Option<Vec<(&'static str, AttributeValue)>> {
+    let mut rest = key;
+    let mut out = Vec::new();
+    for (i, part) in parts.iter().enumerate() {
+        match *part {
+            PreviousPart::Literal(text) => rest = rest.strip_prefix(text)?,
+            PreviousPart::Shard { width } => {
+                let digits = rest.get(..width)?;
+                if !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                rest = &rest[width..];
+            }
+            PreviousPart::Component { attribute, numeric } => {
+                let end = match parts.get(i + 1) {
+                    Some(PreviousPart::Literal(next)) => rest.find(next)?,
+                    _ => rest.len(),
+                };
+                let (text, after) = rest.split_at(end);
+                if text.is_empty() {
+                    return None;
+                }
+                let value = if numeric {
+                    // An integer, padded to a width or not: the number it is.
+                    let (sign, digits) = match text.strip_prefix('-') {
+                        Some(digits) => ("-", digits),
+                        None => ("", text),
+                    };
+                    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                        return None;
+                    }
+                    let digits = digits.trim_start_matches('0');
+                    AttributeValue::N(match digits {
+                        "" => "0".to_owned(),
+                        digits => format!("{sign}{digits}"),
+                    })
+                } else {
+                    AttributeValue::S(text.to_owned())
+                };
+                out.push((attribute, value));
+                rest = after;
+            }
+        }
+    }
+    rest.is_empty().then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEAT: [PreviousPart; 4] = [
+        PreviousPart::Literal("EVENT#"),
+        PreviousPart::Component {
+            attribute: "event_id",
+            numeric: false,
+        },
+        PreviousPart::Literal("#ROW#"),
+        PreviousPart::Component {
+            attribute: "row",
+            numeric: true,
+        },
+    ];
+
+    fn s(text: &str) -> AttributeValue {
+        AttributeValue::S(text.into())
+    }
+
+    #[test]
+    fn previous_keys_read_back_into_their_components() {
+        let mut item = Item::from([("pk".to_owned(), s("EVENT#e-1#ROW#0042"))]);
+        read_previous_key(
+            &mut item,
+            "Seat",
+            "pk",
+            "EVENT#{event_id}#ROW#{row:4}",
+            &SEAT,
+        )
+        .expect("reads");
+        assert_eq!(item["event_id"], s("e-1"));
+        assert_eq!(item["row"], AttributeValue::N("42".into()));
+        // An item with its components keeps them.
+        let mut item = Item::from([
+            ("pk".to_owned(), s("EVENT#other#ROW#7")),
+            ("event_id".to_owned(), s("e-2")),
+            ("row".to_owned(), AttributeValue::N("7".into())),
+        ]);
+        read_previous_key(&mut item, "Seat", "pk", "EVENT#{event_id}#ROW#{row}", &SEAT)
+            .expect("reads");
+        assert_eq!(item["event_id"], s("e-2"));
+        // A shard is skipped by its width; a key of another shape is an error naming it.
+        let sharded = [
+            PreviousPart::Shard { width: 3 },
+            PreviousPart::Literal("#"),
+            PreviousPart::Component {
+                attribute: "event_id",
+                numeric: false,
+            },
+        ];
+        assert_eq!(
+            components_of("042#e-1", &sharded),
+            Some(vec![("event_id", s("e-1"))])
+        );
+        assert_eq!(components_of("42#e-1", &sharded), None);
+        assert_eq!(components_of("EVENT#e-1#ROW#x", &SEAT), None);
+        assert_eq!(components_of("EVENT##ROW#1", &SEAT), None);
+        let mut item = Item::from([("pk".to_owned(), s("SEAT#1"))]);
+        let error = read_previous_key(&mut item, "Seat", "pk", "EVENT#{event_id}#ROW#{row}", &SEAT)
+            .expect_err("another shape");
+        assert_eq!(
+            error.to_string(),
+            "cannot read Seat.(previous key) from attribute \"pk\": expected a key of the previous template \"EVENT#{event_id}#ROW#{row}\", found \"SEAT#1\""
+        );
+        assert_eq!(
+            components_of("EVENT#e#ROW#-007", &SEAT).map(|c| c[1].1.clone()),
+            Some(AttributeValue::N("-7".into()))
+        );
+    }
 }

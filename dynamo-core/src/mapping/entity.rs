@@ -61,6 +61,22 @@ pub trait Entity: Sized {
         let _ = version;
         Ok(())
     }
+
+    /// For an item stored under the entity's previous key (`#[dynamo(previous(pk = ".."))]`):
+    /// adds the key components it lacks, read back from its key attributes, so that
+    /// [`from_item`](Entity::from_item) reads it. Does nothing for an entity without previous
+    /// keys, or an item that has every component.
+    fn read_previous_key(item: &mut Item) -> Result<(), MappingError> {
+        let _ = item;
+        Ok(())
+    }
+
+    /// Reads an item stored under the entity's key now or its previous key:
+    /// [`read_previous_key`](Entity::read_previous_key), then [`from_item`](Entity::from_item).
+    fn from_any_key_item(mut item: Item) -> Result<Self, MappingError> {
+        Self::read_previous_key(&mut item)?;
+        Self::from_item(item)
+    }
 }
 
 /// An entity with a `#[version]` field (optimistic locking); the derive implements it.
@@ -88,6 +104,13 @@ pub trait EntityKey: Clone + fmt::Debug {
     /// without templates): what an [`upsert`](crate::Update::upsert) writes besides the key.
     fn component_item(&self) -> Result<Item, MappingError> {
         Ok(Item::new())
+    }
+
+    /// The key attributes under the entity's previous key templates
+    /// (`#[dynamo(previous(pk = ".."))]`), where an earlier version stored the item; `None`
+    /// for an entity without previous keys.
+    fn previous_key_item(&self) -> Result<Option<Item>, MappingError> {
+        Ok(None)
     }
 }
 

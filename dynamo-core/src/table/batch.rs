@@ -4,7 +4,7 @@
 use super::InSpan;
 use super::capacity::{self, ConsumedCapacity};
 use crate::error::{Error, Operation};
-use crate::mapping::entity::Entity;
+use crate::mapping::entity::{Entity, EntityKey};
 use crate::mapping::item::Item;
 use crate::table::Table;
 use aws_sdk_dynamodb::types::{DeleteRequest, KeysAndAttributes, PutRequest, WriteRequest};
@@ -46,9 +46,13 @@ impl Backoff {
 
 /// What a batch get read, and the keys DynamoDB left unprocessed after every retry.
 #[derive(Debug)]
-pub struct BatchGetOutput<E> {
+pub struct BatchGetOutput<E: Entity> {
     /// The items found (missing keys are simply absent), in no particular order.
     pub items: Vec<E>,
+    /// The keys of the items found under their previous key (an entity that declares
+    /// `#[dynamo(previous(pk = ".."))]`), where an earlier version stored them: read as they
+    /// are; move them ([`Rekey::move_key`](crate::table::Rekey::move_key)) before writing them.
+    pub under_previous_key: Vec<E::Key>,
     /// Keys still unprocessed when the retries ran out.
     pub unprocessed: Vec<Item>,
     /// What the requests cost, when
@@ -127,27 +131,91 @@ impl<E: Entity> BatchGet<'_, E> {
     }
 
     /// Sends the requests, one chunk of 100 keys at a time. An item that does not map fails it
-    /// with an [`ErrorKind::Mapping`](crate::ErrorKind::Mapping) naming the item's key.
-    pub async fn send(self) -> Result<BatchGetOutput<E>, Error> {
+    /// with an [`ErrorKind::Mapping`](crate::ErrorKind::Mapping) naming the item's key. For an
+    /// entity that declares previous keys, the keys without an item are read again under their
+    /// previous key ([`BatchGetOutput::under_previous_key`]).
+    pub async fn send(mut self) -> Result<BatchGetOutput<E>, Error> {
         let op = Operation::BatchGetItem;
         let table = self.table;
-        let keys = self
-            .keys
-            .into_iter()
-            .map(|k| table.key_item(op, k))
-            .collect::<Result<Vec<_>, _>>()?;
+        let asked = std::mem::take(&mut self.keys);
+        let mut keys = Vec::with_capacity(asked.len());
+        // For an entity with previous keys: each key now, with its previous key.
+        let mut previous = Vec::new();
+        for key in asked {
+            let old = key
+                .previous_key_item()
+                .map_err(|e| Error::mapping_failed(table.name(), op, e))?;
+            let now = table.key_item(op, key)?;
+            if let Some(old) = old {
+                previous.push((now.clone(), old));
+            }
+            keys.push(now);
+        }
+        let mut totals = Vec::new();
+        let (found, mut unprocessed) = self.fetch(keys, &mut totals).await?;
         let mut out = BatchGetOutput {
-            items: Vec::with_capacity(keys.len()),
+            items: Vec::with_capacity(found.len()),
+            under_previous_key: Vec::new(),
             unprocessed: Vec::new(),
             consumed_capacity: None,
         };
-        let mut totals = Vec::new();
+        let found_keys: Vec<Item> = match previous.is_empty() {
+            true => Vec::new(),
+            false => found
+                .iter()
+                .map(|item| crate::mapping::error::key_of(&E::TABLE, item))
+                .collect(),
+        };
+        for item in found {
+            out.items.push(table.read(op, item)?);
+        }
+        // Keys without an item, under their previous key: those DynamoDB left unprocessed may
+        // have one under their key now, and are reported unprocessed instead.
+        let missing: Vec<Item> = previous
+            .into_iter()
+            .filter(|(now, _)| !found_keys.contains(now) && !unprocessed.contains(now))
+            .map(|(_, old)| old)
+            .collect();
+        if !missing.is_empty() {
+            let (found, mut left) = self.fetch(missing, &mut totals).await?;
+            for mut item in found {
+                E::read_previous_key(&mut item)
+                    .map_err(|e| Error::mapping_failed(table.name(), op, e))?;
+                let entity: E = table.read(op, item)?;
+                out.under_previous_key.push(entity.key());
+                out.items.push(entity);
+            }
+            unprocessed.append(&mut left);
+        }
+        if !unprocessed.is_empty() {
+            tracing::warn!(
+                table = table.name(),
+                keys = unprocessed.len(),
+                "batch get left keys unprocessed after retries"
+            );
+        }
+        out.unprocessed = unprocessed;
+        out.consumed_capacity = totals.pop();
+        Ok(out)
+    }
+
+    /// The items of `keys`, 100 keys a request, and the keys still unprocessed after the
+    /// retries.
+    async fn fetch(
+        &self,
+        keys: Vec<Item>,
+        totals: &mut Vec<ConsumedCapacity>,
+    ) -> Result<(Vec<Item>, Vec<Item>), Error> {
+        let op = Operation::BatchGetItem;
+        let table = self.table;
+        let mut items = Vec::with_capacity(keys.len());
+        let mut unprocessed = Vec::new();
         for chunk in keys.chunks(100) {
             let mut pending = chunk.to_vec();
             let mut attempt = 0;
             while !pending.is_empty() {
                 if attempt >= self.backoff.max_attempts {
-                    out.unprocessed.append(&mut pending);
+                    unprocessed.append(&mut pending);
                     break;
                 }
                 if attempt > 0 {
@@ -175,11 +243,9 @@ impl<E: Entity> BatchGet<'_, E> {
                     .in_span(span.clone())
                     .await
                     .map_err(|e| Error::from_sdk(table.name(), op, e))?;
-                record(&span, &mut totals, output.consumed_capacity());
+                record(&span, totals, output.consumed_capacity());
                 if let Some(mut responses) = output.responses {
-                    for item in responses.remove(table.name()).unwrap_or_default() {
-                        out.items.push(table.read(op, item)?);
-                    }
+                    items.append(&mut responses.remove(table.name()).unwrap_or_default());
                 }
                 pending = output
                     .unprocessed_keys
@@ -188,15 +254,7 @@ impl<E: Entity> BatchGet<'_, E> {
                     .unwrap_or_default();
             }
         }
-        if !out.unprocessed.is_empty() {
-            tracing::warn!(
-                table = table.name(),
-                keys = out.unprocessed.len(),
-                "batch get left keys unprocessed after retries"
-            );
-        }
-        out.consumed_capacity = totals.pop();
-        Ok(out)
+        Ok((items, unprocessed))
     }
 }
 

@@ -4,11 +4,17 @@ use super::capacity::{self, ConsumedCapacity, WithCapacity};
 use super::{FromItem, InSpan, Table};
 use crate::error::{Error, Operation};
 use crate::expr::{Path, Placeholders};
-use crate::mapping::entity::Entity;
+use crate::mapping::entity::{Entity, EntityKey};
+use crate::mapping::item::Item;
 use std::marker::PhantomData;
 
 /// A GetItem: reads the item of a key, as the entity or a projection of it. Built by
 /// [`Table::get`].
+///
+/// For an entity that declares previous keys (`#[dynamo(previous(pk = ".."))]`), a key that
+/// has no item is read again under its previous key, where an earlier version stored it while
+/// it has not moved ([`Rekey`](crate::table::Rekey)): such an item is read as it is (write it
+/// only once it has moved: [`Rekey::move_key`](crate::table::Rekey::move_key)).
 ///
 /// ```no_run
 /// # use dynamo_core::{DynamoEntity, Table};
@@ -82,37 +88,76 @@ impl<'a, E: Entity, T: FromItem> Get<'a, E, T> {
 
     async fn request(self) -> Result<WithCapacity<Option<T>>, Error> {
         let op = Operation::GetItem;
-        let table = self.table;
-        let key = table.key_item(op, self.key)?;
-        let mut request = table
-            .client
-            .get_item()
-            .table_name(table.name())
-            .set_key(Some(key.clone()))
-            .set_consistent_read(self.consistent.then_some(true))
-            .set_return_consumed_capacity(capacity::level(self.capacity));
-        if !self.projection.is_empty() {
-            let mut p = Placeholders::default();
-            let expr = self
-                .projection
-                .iter()
-                .map(|path| p.path(path))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let (names, _) = p.into_parts();
-            request = request
-                .projection_expression(expr)
-                .set_expression_attribute_names(names);
+        let Get {
+            table,
+            key,
+            consistent,
+            projection,
+            capacity: asked,
+            ..
+        } = self;
+        let previous = key
+            .previous_key_item()
+            .map_err(|e| Error::mapping_failed(table.name(), op, e))?;
+        let read = |key| get_item(table, key, consistent, &projection, asked);
+        let (mut item, mut capacity) = read(table.key_item(op, key)?).await?;
+        // An item an earlier version stored under its previous key, while it has not moved.
+        if item.is_none()
+            && let Some(previous) = previous
+        {
+            let (found, more) = read(previous).await?;
+            item = found
+                .map(|mut item| E::read_previous_key(&mut item).map(|()| item))
+                .transpose()
+                .map_err(|e| Error::mapping_failed(table.name(), op, e))?;
+            capacity = match (capacity, more) {
+                (Some(mut total), Some(more)) => {
+                    total.add(&more);
+                    Some(total)
+                }
+                (total, more) => total.or(more),
+            };
         }
-        let span = table.span(op);
-        let output = request
-            .send()
-            .in_span(span.clone())
-            .await
-            .map_err(|e| Error::from_sdk(table.name(), op, e).with_key(Some(key)))?;
-        let capacity = output.consumed_capacity().map(ConsumedCapacity::from_sdk);
-        capacity::record(&span, capacity.as_ref());
-        let value = output.item.map(|item| table.read(op, item)).transpose()?;
+        let value = item.map(|item| table.read(op, item)).transpose()?;
         Ok(WithCapacity { value, capacity })
     }
+}
+
+/// One GetItem of `key`: the item, and the capacity it consumed when `capacity` asked for it.
+async fn get_item<E: Entity>(
+    table: &Table<E>,
+    key: Item,
+    consistent: bool,
+    projection: &[Path],
+    capacity: bool,
+) -> Result<(Option<Item>, Option<ConsumedCapacity>), Error> {
+    let op = Operation::GetItem;
+    let mut request = table
+        .client
+        .get_item()
+        .table_name(table.name())
+        .set_key(Some(key.clone()))
+        .set_consistent_read(consistent.then_some(true))
+        .set_return_consumed_capacity(capacity::level(capacity));
+    if !projection.is_empty() {
+        let mut p = Placeholders::default();
+        let expr = projection
+            .iter()
+            .map(|path| p.path(path))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let (names, _) = p.into_parts();
+        request = request
+            .projection_expression(expr)
+            .set_expression_attribute_names(names);
+    }
+    let span = table.span(op);
+    let output = request
+        .send()
+        .in_span(span.clone())
+        .await
+        .map_err(|e| Error::from_sdk(table.name(), op, e).with_key(Some(key)))?;
+    let capacity = output.consumed_capacity().map(ConsumedCapacity::from_sdk);
+    capacity::record(&span, capacity.as_ref());
+    Ok((output.item, capacity))
 }

@@ -1,7 +1,7 @@
 //! [`Rekey`]: moves an entity's items to the keys its templates give them now.
 
 use crate::error::{Error, Operation};
-use crate::mapping::entity::Entity;
+use crate::mapping::entity::{Entity, EntityKey};
 use crate::mapping::error::MappingError;
 use crate::mapping::item::Item;
 use crate::table::Table;
@@ -60,9 +60,15 @@ pub struct RekeyReport {
 /// ```no_run
 /// # use dynamo_core::{DynamoEntity, KeyDef, Table, TableDef};
 /// # const TICKETING: TableDef = TableDef::new("ticketing", KeyDef::string("pk")).with_sort_key(KeyDef::string("sk"));
-/// // The seats were `pk = "EVENT#{event_id}"`; now sharded.
+/// // The seats were `pk = "EVENT#{event_id}"`; now sharded. Until every seat has moved, reads
+/// // find a seat under either key.
 /// #[derive(DynamoEntity)]
-/// #[dynamo(table = TICKETING, pk = "EVENT#{event_id}#{shard(seat_no):128}", sk = "SEAT#{seat_no:4}")]
+/// #[dynamo(
+///     table = TICKETING,
+///     pk = "EVENT#{event_id}#{shard(seat_no):128}",
+///     sk = "SEAT#{seat_no:4}",
+///     previous(pk = "EVENT#{event_id}")
+/// )]
 /// struct Seat { event_id: String, seat_no: u32 }
 ///
 /// # async fn f(seats: Table<Seat>) -> Result<(), dynamo_core::Error> {
@@ -99,7 +105,7 @@ impl<E: Entity + Send + Sync + 'static> Table<E> {
             checkpoint: None,
             dry_run: false,
             select: None,
-            convert: Arc::new(E::from_item),
+            convert: Arc::new(E::from_any_key_item),
             progress: None,
         }
     }
@@ -150,8 +156,9 @@ impl<'a, E: Entity + Send + Sync + 'static> Rekey<'a, E> {
         self
     }
 
-    /// Reads an old item as the entity (default: [`Entity::from_item`]), for an old shape the
-    /// entity no longer reads (a field that was the key attribute itself, say).
+    /// Reads an old item as the entity (default: [`Entity::from_any_key_item`], which reads the
+    /// components a previous key template holds back from the key), for an old shape the entity
+    /// no longer reads otherwise.
     #[must_use]
     pub fn convert(
         mut self,
@@ -274,6 +281,34 @@ impl<'a, E: Entity + Send + Sync + 'static> Rekey<'a, E> {
             Outcome::Busy => Moved::Busy,
             Outcome::Unreadable(why) => Moved::Unreadable(why),
         })
+    }
+
+    /// Moves the item of `key` from its previous key (`#[dynamo(previous(pk = ".."))]`) to
+    /// `key`, if it is still there: for an application about to write an item that a read found
+    /// under its previous key. [`Moved::Unchanged`] when there is none there, or the entity
+    /// declares no previous key.
+    pub async fn move_key(&self, key: &E::Key) -> Result<Moved, Error> {
+        let table = self.table;
+        let op = Operation::GetItem;
+        let old_key = key
+            .previous_key_item()
+            .map_err(|e| Error::mapping_failed(table.name(), op, e))?;
+        let Some(old_key) = old_key else {
+            return Ok(Moved::Unchanged);
+        };
+        let old = table
+            .client()
+            .get_item()
+            .table_name(table.name())
+            .set_key(Some(old_key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| Error::from_sdk(table.name(), op, e))?;
+        match old.item {
+            Some(item) => self.move_item(item).await,
+            None => Ok(Moved::Unchanged),
+        }
     }
 
     /// Moves one item, if it is under an old key.

@@ -1,9 +1,12 @@
 //! Re-keying against DynamoDB Local: seats written under `EVENT#{event_id}` move to a sharded
 //! template while the application keeps writing; a killed run resumes from its checkpoint, and
-//! every seat ends up once, under its new key, as the application last wrote it.
+//! every seat ends up once, under its new key, as the application last wrote it. An entity that
+//! declares its previous keys is read under either key until its items move.
 
+use dynamo_core::mapping::EntityKey;
+use dynamo_core::table::Moved;
 use dynamo_core::testing::DynamoLocal;
-use dynamo_core::{DynamoEntity, KeyDef, Table, TableDef};
+use dynamo_core::{AttributeValue, DynamoEntity, KeyDef, Table, TableDef};
 use std::sync::Arc;
 use tokio::sync::Notify;
 
@@ -169,4 +172,145 @@ async fn a_killed_rekey_resumes_and_moves_every_item_once() {
     let again = seats.rekey().run().await.expect("a third run");
     assert_eq!((again.moved, again.unchanged), (0, u64::from(SEATS)));
     let _ = std::fs::remove_dir_all(dir);
+}
+
+const CATALOG: TableDef =
+    TableDef::new("previous-keys", KeyDef::string("pk")).with_sort_key(KeyDef::string("sk"));
+
+/// A product as an earlier version wrote it: the category was the partition key itself (so the
+/// item held no `category` attribute), and the sort key the code alone.
+#[derive(DynamoEntity, Debug, Clone, PartialEq)]
+#[dynamo(table = CATALOG, sk = "{code}")]
+struct ProductBefore {
+    #[pk]
+    #[dynamo(rename = "pk")]
+    category: String,
+    code: u32,
+    name: String,
+}
+
+/// The product now: both keys are templates, and the entity says how it was keyed before, so
+/// reads find a product under either key and the runner moves them without a converter.
+#[derive(DynamoEntity, Debug, Clone, PartialEq)]
+#[dynamo(
+    table = CATALOG,
+    pk = "CATEGORY#{category}#{shard(code):4}",
+    sk = "PRODUCT#{code:6}",
+    previous(pk = "{category}", sk = "{code}")
+)]
+struct Product {
+    category: String,
+    code: u32,
+    name: String,
+}
+
+#[tokio::test]
+async fn reads_find_items_under_their_previous_key_until_they_move() {
+    let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
+    let before = db.create::<ProductBefore>().await.expect("created");
+    let products: Table<Product> = db.table::<Product>();
+    for code in 1..=6 {
+        before
+            .put(ProductBefore {
+                category: "books".into(),
+                code,
+                name: format!("book {code}"),
+            })
+            .send()
+            .await
+            .expect("written as before");
+    }
+    // Written by the code now.
+    let seventh = Product {
+        category: "books".into(),
+        code: 7,
+        name: "book 7".into(),
+    };
+    products.put(seventh.clone()).send().await.expect("put");
+
+    // The key an earlier version wrote, from the key alone.
+    let previous = ProductKey::new("books", 3_u32)
+        .previous_key_item()
+        .expect("formats")
+        .expect("the entity has previous keys");
+    assert_eq!(previous["pk"], AttributeValue::S("books".into()));
+    // An integer is written at its type's width.
+    assert_eq!(previous["sk"], AttributeValue::S("0000000003".into()));
+
+    // A get finds a product under either key; a key without an item is still none.
+    let third = products
+        .get(ProductKey::new("books", 3_u32))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(third.map(|p| p.name).as_deref(), Some("book 3"));
+    let found = products
+        .get(ProductKey::new("books", 7_u32))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(found, Some(seventh));
+    assert_eq!(
+        products
+            .get(ProductKey::new("books", 99_u32))
+            .send()
+            .await
+            .expect("get"),
+        None
+    );
+
+    // A batch get too, telling which it found under their previous key.
+    let read = products
+        .batch_get([2_u32, 7, 99].map(|code| ProductKey::new("books", code)))
+        .send()
+        .await
+        .expect("batch get");
+    let mut names: Vec<&str> = read.items.iter().map(|p| p.name.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["book 2", "book 7"]);
+    assert_eq!(read.under_previous_key, [ProductKey::new("books", 2_u32)]);
+
+    // Moved when touched: under its key now, and no longer under the previous one.
+    let moved = products
+        .rekey()
+        .move_key(&ProductKey::new("books", 2_u32))
+        .await
+        .expect("moves");
+    assert_eq!(moved, Moved::Moved);
+    assert_eq!(
+        before
+            .get(ProductBeforeKey::new("books", 2_u32))
+            .send()
+            .await
+            .expect("get"),
+        None
+    );
+    let read = products
+        .batch_get([ProductKey::new("books", 2_u32)])
+        .send()
+        .await
+        .expect("batch get");
+    assert_eq!(read.items.len(), 1);
+    assert!(read.under_previous_key.is_empty());
+    assert_eq!(
+        products
+            .rekey()
+            .move_key(&ProductKey::new("books", 2_u32))
+            .await
+            .expect("nothing to move"),
+        Moved::Unchanged
+    );
+
+    // The runner moves the rest with its defaults, and leaves the products written now alone.
+    let report = products.rekey().run().await.expect("runs");
+    assert_eq!((report.moved, report.unchanged), (5, 2), "{report:?}");
+    assert!(report.unreadable.is_empty(), "{report:?}");
+    let all = products
+        .query(ProductPartition::all("books"))
+        .all()
+        .await
+        .expect("every shard");
+    let mut codes: Vec<u32> = all.iter().map(|p| p.code).collect();
+    codes.sort_unstable();
+    assert_eq!(codes, (1..=7).collect::<Vec<_>>());
 }

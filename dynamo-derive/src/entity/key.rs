@@ -115,6 +115,7 @@ pub(super) fn key_struct(g: &Gen<'_, '_>, m: &EntityModel<'_, '_>) -> Generated 
             #p::Ok(item)
         }
     };
+    let previous_key_item = super::previous::previous_key_item(g);
     let defs = quote! {
         #[doc = #doc]
         #[derive(Clone, Debug, PartialEq)]
@@ -146,6 +147,7 @@ pub(super) fn key_struct(g: &Gen<'_, '_>, m: &EntityModel<'_, '_>) -> Generated 
             }
 
             #component_item
+            #previous_key_item
         }
     };
     Generated { defs, impls }

@@ -2,7 +2,8 @@
 //! artefact: the field constants and `Entity::SCHEMA` ([`schema`]), the key templates
 //! ([`template`]), `{Entity}Key` ([`key`]), `{Entity}Fields` ([`fields`]), the mapping
 //! ([`item`]), the partition and sort key types ([`partition`]), the index keys of updates
-//! ([`index_keys`]) and the table with its compile-time checks ([`table`]).
+//! ([`index_keys`]), the keys an earlier version wrote ([`previous`]) and the table with its
+//! compile-time checks ([`table`]).
 
 mod context;
 mod fields;
@@ -11,6 +12,7 @@ mod item;
 mod key;
 mod model;
 mod partition;
+mod previous;
 mod schema;
 mod table;
 mod template;
@@ -64,6 +66,7 @@ fn generate(c: &Container<'_>, m: &EntityModel<'_, '_>) -> TokenStream {
     let key = key::key_of_entity(&g, m);
     let into_item = item::into_item(&g, m);
     let from_item = item::from_item(&g, m);
+    let read_previous_key = previous::read_previous_key(&g);
     let (ident, krate) = (c.ident, &g.krate);
     let key_ident = format_ident!("{}Key", ident);
     let fields_ident = format_ident!("{}Fields", ident);
@@ -89,6 +92,7 @@ fn generate(c: &Container<'_>, m: &EntityModel<'_, '_>) -> TokenStream {
                 #key
                 #into_item
                 #from_item
+                #read_previous_key
                 #version_methods
             }
 

@@ -22,6 +22,14 @@ pub(crate) struct Container<'a> {
     pub(crate) body: Body<'a>,
     /// The key templates that parsed, table keys first.
     pub(crate) templates: Vec<TemplateKey>,
+    /// The table key templates of `previous(..)` that parsed.
+    pub(crate) previous: Vec<PreviousKey>,
+}
+
+/// A table key as an earlier version wrote it: `previous(pk = "..")`.
+pub(crate) struct PreviousKey {
+    pub(crate) role: IndexRole,
+    pub(crate) template: Template,
 }
 
 /// A key written from a template: which key, and the template.
@@ -130,12 +138,14 @@ impl<'a> Container<'a> {
             Data::Union(_) => Body::Union,
         };
         let templates = parse_templates(cx, &attrs);
+        let previous = parse_previous(cx, &attrs);
         Container {
             ident: &input.ident,
             input,
             attrs,
             body,
             templates,
+            previous,
         }
     }
 
@@ -220,6 +230,25 @@ fn parse_templates(cx: &mut Ctxt, attrs: &ContainerAttrs) -> Vec<TemplateKey> {
                 role,
                 template,
             }),
+            Err(message) => cx.syn_error(syn::Error::new(lit.span(), message)),
+        }
+    }
+    out
+}
+
+/// Parses the templates of `previous(..)`; one that does not parse is reported and left out.
+fn parse_previous(cx: &mut Ctxt, attrs: &ContainerAttrs) -> Vec<PreviousKey> {
+    let Some(previous) = &attrs.previous else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (role, lit) in [
+        (IndexRole::Partition, previous.pk.as_ref()),
+        (IndexRole::Sort, previous.sk.as_ref()),
+    ] {
+        let Some(lit) = lit else { continue };
+        match Template::parse(lit) {
+            Ok(template) => out.push(PreviousKey { role, template }),
             Err(message) => cx.syn_error(syn::Error::new(lit.span(), message)),
         }
     }

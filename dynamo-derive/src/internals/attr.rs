@@ -66,6 +66,8 @@ pub(crate) struct ContainerAttrs {
     pub(crate) single_partition: Option<Span>,
     /// `hot_partition_ok = "why"`: partition templates that take few values, on purpose.
     pub(crate) hot_partition_ok: Option<LitStr>,
+    /// `previous(pk = "..", sk = "..")`: the table key templates an earlier version wrote.
+    pub(crate) previous: Option<PreviousTemplates>,
     pub(crate) rename_all: Option<RenameRule>,
     /// `crate = path`: where `dynamo_core` is.
     pub(crate) krate: Option<syn::Path>,
@@ -74,6 +76,14 @@ pub(crate) struct ContainerAttrs {
 /// `gsi(NAME, pk = "..", sk = "..")` on the struct.
 pub(crate) struct GsiTemplates {
     pub(crate) index: String,
+    pub(crate) span: Span,
+    pub(crate) pk: Option<LitStr>,
+    pub(crate) sk: Option<LitStr>,
+}
+
+/// `previous(pk = "..", sk = "..")` on the struct: the table key templates items written by an
+/// earlier version are stored under.
+pub(crate) struct PreviousTemplates {
     pub(crate) span: Span,
     pub(crate) pk: Option<LitStr>,
     pub(crate) sk: Option<LitStr>,
@@ -310,12 +320,51 @@ impl ContainerAttrs {
                     }
                     set_once(cx, &mut out.hot_partition_ok, why, span, HOT_PARTITION_OK);
                 }
+                PREVIOUS if place == Place::EntityContainer => {
+                    let previous = parse_previous(cx, meta)?;
+                    set_once(cx, &mut out.previous, previous, span, PREVIOUS);
+                }
                 _ => unknown_key(cx, meta, place)?,
             }
             Ok(())
         });
         out
     }
+}
+
+/// `previous(pk = "..", sk = "..")`.
+fn parse_previous(cx: &mut Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<PreviousTemplates> {
+    let mut out = PreviousTemplates {
+        span: meta.path.span(),
+        pk: None,
+        sk: None,
+    };
+    let content;
+    syn::parenthesized!(content in meta.input);
+    while !content.is_empty() {
+        let role: Ident = content.call(syn::ext::IdentExt::parse_any)?;
+        content.parse::<Token![=]>()?;
+        let lit: LitStr = content.parse()?;
+        match role.to_string().as_str() {
+            "pk" => set_once(cx, &mut out.pk, lit, role.span(), "pk"),
+            "sk" => set_once(cx, &mut out.sk, lit, role.span(), "sk"),
+            other => cx.error_spanned_by(
+                &role,
+                format!("unknown key `{other}` in previous(..): write previous(pk = \"..\", sk = \"..\") with the templates an earlier version wrote the table's keys with"),
+            ),
+        }
+        if content.is_empty() {
+            break;
+        }
+        content.parse::<Token![,]>()?;
+    }
+    if out.pk.is_none() && out.sk.is_none() {
+        cx.syn_error(syn::Error::new(
+            out.span,
+            "previous(..) names no key: write previous(pk = \"..\") and/or previous(sk = \"..\") with the templates an earlier version wrote the table's keys with",
+        ));
+    }
+    Ok(out)
 }
 
 /// `gsi(NAME, pk = "..", sk = "..")`.

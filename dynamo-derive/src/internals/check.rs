@@ -45,11 +45,16 @@ pub(crate) fn check(cx: &mut Ctxt, cont: &Container<'_>, derive: Derive) -> bool
             index_templates_have_partition(cx, cont);
             let prefixes_ok = sort_prefixes_named(cx, cont);
             entity_type_named(cx, cont);
+            let previous_ok = previous_keys(cx, cont);
             one_marker(cx, cont, |a| a.pk, "#[pk]", "partition key");
             one_marker(cx, cont, |a| a.sk, "#[sk]", "sort key");
             one_marker(cx, cont, |a| a.ttl, "#[ttl]", "TTL attribute");
             one_marker(cx, cont, |a| a.version, "#[version]", "version attribute");
-            has_partition_key(cx, cont) && keys_ok && prefixes_ok && templates_parsed(cont)
+            has_partition_key(cx, cont)
+                && keys_ok
+                && prefixes_ok
+                && previous_ok
+                && templates_parsed(cont)
         }
     }
 }
@@ -376,6 +381,87 @@ fn placeholders_name_fields(cx: &mut Ctxt, cont: &Container<'_>) {
             cx.syn_error(syn::Error::new(t.span(), message));
         }
     }
+}
+
+/// The templates of `previous(..)` are computed from the key alone (their placeholders name
+/// fields of the table's key), differ from the keys now, and name a key the table has. Returns
+/// whether they are usable.
+fn previous_keys(cx: &mut Ctxt, cont: &Container<'_>) -> bool {
+    let Some(attrs) = &cont.attrs.previous else {
+        return true;
+    };
+    let written = usize::from(attrs.pk.is_some()) + usize::from(attrs.sk.is_some());
+    let mut ok = written == cont.previous.len();
+    // The fields the key is made of: the table keys' fields and their templates' components.
+    let mut key_fields: Vec<&str> = cont
+        .templates
+        .iter()
+        .filter(|t| t.index.is_none())
+        .flat_map(|t| t.template.components().map(|(name, _)| name))
+        .collect();
+    key_fields.extend(
+        [cont.marked(|a| a.pk), cont.marked(|a| a.sk)]
+            .into_iter()
+            .flatten()
+            .map(|f| f.name.as_str()),
+    );
+    let mut seen = Vec::new();
+    key_fields.retain(|name| {
+        let first = !seen.contains(name);
+        seen.push(*name);
+        first
+    });
+    for previous in &cont.previous {
+        let (role, text, span) = (
+            previous.role,
+            &previous.template.text,
+            previous.template.lit.span(),
+        );
+        let key = if role == IndexRole::Partition {
+            "pk"
+        } else {
+            "sk"
+        };
+        let now = cont
+            .template(None, role)
+            .map(|t| t.template.text.clone())
+            .or_else(|| {
+                let field = match role {
+                    IndexRole::Partition => cont.marked(|a| a.pk),
+                    IndexRole::Sort => cont.marked(|a| a.sk),
+                };
+                field.map(|f| format!("{{{}}}", f.name))
+            });
+        let Some(now) = now else {
+            ok = false;
+            cx.syn_error(syn::Error::new(
+                span,
+                format!("previous({key} = \"{text}\"): `{}` has no {} key, so no earlier version wrote one; previous(..) names the templates of the keys it has", cont.ident, role.word()),
+            ));
+            continue;
+        };
+        if now == *text {
+            ok = false;
+            cx.syn_error(syn::Error::new(
+                span,
+                format!("previous({key} = \"{text}\") is the {} key's template now: name the template items were written with before it changed, or remove previous(..) once every item has moved", role.word()),
+            ));
+        }
+        for (name, _) in previous.template.components() {
+            if key_fields.contains(&name) {
+                continue;
+            }
+            ok = false;
+            cx.syn_error(syn::Error::new(
+                span,
+                format!(
+                    "placeholder {{{name}}} of previous({key} = \"{text}\") is not part of the key now ({}): a previous key is computed from the key alone, so a read by key can find the item under it",
+                    key_fields.join(", ")
+                ),
+            ));
+        }
+    }
+    ok
 }
 
 /// A partition template without placeholders puts every item in one partition: refused

@@ -14,6 +14,7 @@ pub(crate) const CRATE: &str = "crate";
 pub(crate) const ENTITY: &str = "entity";
 pub(crate) const SINGLE_PARTITION: &str = "single_partition";
 pub(crate) const HOT_PARTITION_OK: &str = "hot_partition_ok";
+pub(crate) const PREVIOUS: &str = "previous";
 pub(crate) const OTHER: &str = "other";
 
 pub(crate) const RENAME: &str = "rename";
@@ -33,6 +34,7 @@ pub(crate) const ENTITY_CONTAINER_KEYS: &[&str] = &[
     ENTITY,
     SINGLE_PARTITION,
     HOT_PARTITION_OK,
+    PREVIOUS,
     RENAME_ALL,
     CRATE,
 ];

@@ -7,10 +7,7 @@ use crate::domain::Money;
 pub use crate::domain::ReservationStatus;
 use dynamo_core::keys::Shard;
 use dynamo_core::schema::SchemaTarget;
-use dynamo_core::{
-    Client, DynamoEntity, DynamoValue, Entity, IndexDef, Item, KeyDef, MappingError, Table,
-    TableDef,
-};
+use dynamo_core::{Client, DynamoEntity, DynamoValue, Entity, IndexDef, KeyDef, Table, TableDef};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -160,7 +157,12 @@ pub enum SeatState {
 /// second, and one partition key value takes at most 1,000. The event id comes last in the key,
 /// so it may hold any character.
 #[derive(DynamoEntity, Debug, Clone, PartialEq)]
-#[dynamo(table = SEATS, pk = "{shard(seat_id):256}#{event_id}")]
+#[dynamo(
+    table = SEATS,
+    pk = "{shard(seat_id):256}#{event_id}",
+    // Before the seats were sharded (until `migrate` has moved them all).
+    previous(pk = "{event_id}")
+)]
 pub struct Seat {
     /// The event.
     pub event_id: String,
@@ -185,31 +187,10 @@ pub struct Seat {
     pub currency: Option<String>,
 }
 
-/// Whether a stored seat item is one from before the seats were sharded: `pk` was the event id
-/// itself, and no `event_id` attribute was stored.
-pub fn is_legacy_seat(item: &Item) -> bool {
-    !item.contains_key("event_id")
-}
-
-/// A seat stored before the seats were sharded, read as a seat: its event id was its `pk`.
-pub fn legacy_seat(mut item: Item) -> Result<Seat, MappingError> {
-    if !item.contains_key("event_id")
-        && let Some(pk) = item.get("pk").cloned()
-    {
-        item.insert("event_id".to_owned(), pk);
-    }
-    Seat::from_item(item)
-}
-
 /// The runner that moves seats stored before sharding to their keys now (`migrate` runs it; the
 /// service moves a seat it touches before the runner reaches it).
 pub fn rekey_seats(seats: &Table<Seat>) -> dynamo_core::table::Rekey<'_, Seat> {
-    seats
-        .rekey()
-        .select(is_legacy_seat)
-        .convert(legacy_seat)
-        .segments(4)
-        .write_units_per_second(500)
+    seats.rekey().segments(4).write_units_per_second(500)
 }
 
 impl Seat {

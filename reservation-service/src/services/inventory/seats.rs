@@ -2,9 +2,9 @@
 
 use super::{Inventory, InventoryFuture, InventoryWrites, NewHold, Offer, Release};
 use crate::domain::Error;
-use crate::store::{Reservation, Seat, SeatKey, SeatState, is_legacy_seat, legacy_seat};
-use dynamo_core::table::Moved;
-use dynamo_core::{AttributeValue, Entity, Table, TransactWrite};
+use crate::store::{Reservation, Seat, SeatKey, SeatState};
+use dynamo_core::table::{BatchGetOutput, Moved};
+use dynamo_core::{Entity, Table, TransactWrite};
 use std::collections::HashMap;
 use time::OffsetDateTime;
 
@@ -20,8 +20,13 @@ impl SeatsTable {
         SeatsTable { seats }
     }
 
-    /// The seats of `keys` as stored; `Unavailable` when DynamoDB left some unread.
-    async fn read(&self, keys: Vec<SeatKey>, consistent: bool) -> Result<Vec<Seat>, Error> {
+    /// The seats of `keys`, those still under their key from before the seats were sharded
+    /// included; `Unavailable` when DynamoDB left some unread.
+    async fn read(
+        &self,
+        keys: Vec<SeatKey>,
+        consistent: bool,
+    ) -> Result<BatchGetOutput<Seat>, Error> {
         let mut get = self.seats.batch_get(keys);
         if consistent {
             get = get.consistent_read();
@@ -33,66 +38,31 @@ impl SeatsTable {
                 detail: "BatchGetItem left seats unread after its retries".into(),
             });
         }
-        Ok(read.items)
+        Ok(read)
     }
 
     /// The seats of `keys`, after moving those still stored under their key from before the
     /// seats were sharded (while `migrate` has not moved them all, a seat is moved when it is
-    /// touched).
+    /// touched, so that the hold's transaction finds it under its key).
     async fn read_moving(&self, keys: Vec<SeatKey>, consistent: bool) -> Result<Vec<Seat>, Error> {
-        let asked: Vec<SeatKey> = keys.clone();
-        let seats = self.read(keys, consistent).await?;
-        if seats.len() == asked.len() {
-            return Ok(seats);
+        let read = self.read(keys.clone(), consistent).await?;
+        if read.under_previous_key.is_empty() {
+            return Ok(read.items);
         }
-        let missing: Vec<&SeatKey> = asked
-            .iter()
-            .filter(|k| {
-                !seats
-                    .iter()
-                    .any(|s| s.seat_id == k.seat_id && s.event_id == k.event_id)
-            })
-            .collect();
-        if self.move_legacy(&missing).await? {
-            self.read(asked, consistent).await
+        if self.move_previous(&read.under_previous_key).await? {
+            Ok(self.read(keys, consistent).await?.items)
         } else {
-            Ok(seats)
+            Ok(read.items)
         }
     }
 
-    /// Moves the seats of `keys` still stored under their key from before sharding (`pk` the
-    /// event id, no `event_id` attribute) to their key now; whether any moved.
-    async fn move_legacy(&self, keys: &[&SeatKey]) -> Result<bool, Error> {
+    /// Moves the seats of `keys` still stored under their key from before sharding to their
+    /// key now; whether any moved.
+    async fn move_previous(&self, keys: &[SeatKey]) -> Result<bool, Error> {
+        let rekey = self.seats.rekey();
         let mut moved = false;
         for key in keys {
-            let old = self
-                .seats
-                .client()
-                .get_item()
-                .table_name(self.seats.name())
-                .key("pk", AttributeValue::S(key.event_id.clone()))
-                .key("sk", AttributeValue::S(key.seat_id.clone()))
-                .consistent_read(true)
-                .send()
-                .await
-                .map_err(|e| Error::Unavailable {
-                    dependency: "DynamoDB",
-                    detail: format!(
-                        "reading seat {} under its old key: {}",
-                        key.seat_id,
-                        aws_smithy_types::error::display::DisplayErrorContext(&e)
-                    ),
-                })?;
-            let Some(item) = old.item.filter(is_legacy_seat) else {
-                continue;
-            };
-            let outcome = self
-                .seats
-                .rekey()
-                .select(is_legacy_seat)
-                .convert(legacy_seat)
-                .move_item(item)
-                .await?;
+            let outcome = rekey.move_key(key).await?;
             moved |= matches!(outcome, Moved::Moved | Moved::Superseded);
         }
         Ok(moved)
@@ -273,7 +243,7 @@ impl Inventory for SeatsTable {
                 .iter()
                 .map(|seat| SeatKey::new(reservation.event_id.clone(), seat.clone()))
                 .collect();
-            self.move_legacy(&keys.iter().collect::<Vec<_>>()).await
+            self.move_previous(&keys).await
         })
     }
 }
