@@ -341,23 +341,12 @@ fn parse_previous(cx: &mut Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Prev
     };
     let content;
     syn::parenthesized!(content in meta.input);
-    while !content.is_empty() {
-        let role: Ident = content.call(syn::ext::IdentExt::parse_any)?;
-        content.parse::<Token![=]>()?;
-        let lit: LitStr = content.parse()?;
-        match role.to_string().as_str() {
-            "pk" => set_once(cx, &mut out.pk, lit, role.span(), "pk"),
-            "sk" => set_once(cx, &mut out.sk, lit, role.span(), "sk"),
-            other => cx.error_spanned_by(
-                &role,
-                format!("unknown key `{other}` in previous(..): write previous(pk = \"..\", sk = \"..\") with the templates an earlier version wrote the table's keys with"),
-            ),
-        }
-        if content.is_empty() {
-            break;
-        }
-        content.parse::<Token![,]>()?;
-    }
+    parse_key_templates(
+        cx,
+        &content,
+        (&mut out.pk, &mut out.sk),
+        "previous(..): write previous(pk = \"..\", sk = \"..\") with the templates an earlier version wrote the table's keys with",
+    )?;
     if out.pk.is_none() && out.sk.is_none() {
         cx.syn_error(syn::Error::new(
             out.span,
@@ -384,26 +373,14 @@ fn parse_gsi_templates(cx: &mut Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result
         let ident: Ident = content.call(syn::ext::IdentExt::parse_any)?;
         (out.index, out.span) = (ident.to_string(), ident.span());
     }
-    while !content.is_empty() {
+    if !content.is_empty() {
         content.parse::<Token![,]>()?;
-        if content.is_empty() {
-            break;
-        }
-        let role: Ident = content.call(syn::ext::IdentExt::parse_any)?;
-        content.parse::<Token![=]>()?;
-        let lit: LitStr = content.parse()?;
-        match role.to_string().as_str() {
-            "pk" => set_once(cx, &mut out.pk, lit, role.span(), "pk"),
-            "sk" => set_once(cx, &mut out.sk, lit, role.span(), "sk"),
-            other => cx.error_spanned_by(
-                &role,
-                format!(
-                    "unknown key `{other}` in gsi(..): write gsi({}, pk = \"..\", sk = \"..\")",
-                    display_index(&out.index)
-                ),
-            ),
-        }
     }
+    let usage = format!(
+        "gsi(..): write gsi({}, pk = \"..\", sk = \"..\")",
+        display_index(&out.index)
+    );
+    parse_key_templates(cx, &content, (&mut out.pk, &mut out.sk), &usage)?;
     if out.pk.is_none() && out.sk.is_none() {
         cx.syn_error(syn::Error::new(
             out.span,
@@ -411,6 +388,31 @@ fn parse_gsi_templates(cx: &mut Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result
         ));
     }
     Ok(out)
+}
+
+/// `pk = "..", sk = ".."` (each at most once, in any order, a trailing comma allowed) into the
+/// two slots; another key is reported with `usage`, the form to write.
+fn parse_key_templates(
+    cx: &mut Ctxt,
+    content: ParseStream<'_>,
+    (pk, sk): (&mut Option<LitStr>, &mut Option<LitStr>),
+    usage: &str,
+) -> syn::Result<()> {
+    while !content.is_empty() {
+        let role: Ident = content.call(syn::ext::IdentExt::parse_any)?;
+        content.parse::<Token![=]>()?;
+        let lit: LitStr = content.parse()?;
+        match role.to_string().as_str() {
+            "pk" => set_once(cx, pk, lit, role.span(), "pk"),
+            "sk" => set_once(cx, sk, lit, role.span(), "sk"),
+            other => cx.error_spanned_by(&role, format!("unknown key `{other}` in {usage}")),
+        }
+        if content.is_empty() {
+            break;
+        }
+        content.parse::<Token![,]>()?;
+    }
+    Ok(())
 }
 
 fn require_word(cx: &mut Ctxt, attr: &Attribute, name: &str) {
