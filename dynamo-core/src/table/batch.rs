@@ -171,13 +171,13 @@ impl<E: Entity> BatchGet<'_, E> {
         }
         // Keys without an item, under their previous key: those DynamoDB left unprocessed may
         // have one under their key now, and are reported unprocessed instead.
-        let missing: Vec<Item> = previous
+        let missing: Vec<(Item, Item)> = previous
             .into_iter()
             .filter(|(now, _)| !found_keys.contains(now) && !unprocessed.contains(now))
-            .map(|(_, old)| old)
             .collect();
         if !missing.is_empty() {
-            let (found, mut left) = self.fetch(missing, &mut totals).await?;
+            let old_keys = missing.iter().map(|(_, old)| old.clone()).collect();
+            let (found, left) = self.fetch(old_keys, &mut totals).await?;
             for mut item in found {
                 E::read_previous_key(&mut item)
                     .map_err(|e| Error::mapping_failed(table.name(), op, e))?;
@@ -185,7 +185,13 @@ impl<E: Entity> BatchGet<'_, E> {
                 out.under_previous_key.push(entity.key());
                 out.items.push(entity);
             }
-            unprocessed.append(&mut left);
+            // Reported by the keys the caller asked for.
+            unprocessed.extend(
+                missing
+                    .into_iter()
+                    .filter(|(_, old)| left.contains(old))
+                    .map(|(now, _)| now),
+            );
         }
         if !unprocessed.is_empty() {
             tracing::warn!(

@@ -4,13 +4,16 @@
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::error::ErrorMetadata;
+use aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemOutput;
 use aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemOutput;
 use aws_sdk_dynamodb::operation::get_item::{GetItemError, GetItemOutput};
 use aws_sdk_dynamodb::types::error::{ProvisionedThroughputExceededException, ThrottlingException};
-use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, ThrottlingReason, WriteRequest};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, KeysAndAttributes, PutRequest, ThrottlingReason, WriteRequest,
+};
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use dynamo_core::{
-    DynamoEntity, ErrorKind, Table,
+    DynamoEntity, ErrorKind, KeyDef, Table, TableDef,
     client::{ClientBuilder, ConfigError},
     table::Backoff,
 };
@@ -244,6 +247,49 @@ async fn writes_still_unprocessed_are_returned_not_dropped() {
         .await
         .expect("the request itself succeeds");
     assert_eq!(out.unprocessed, vec![put("b")]);
+    assert_eq!(rule.num_calls(), 3);
+}
+
+const CATALOG: TableDef = TableDef::new("catalog", KeyDef::string("pk"));
+
+/// Products that were keyed by their code alone before.
+#[derive(DynamoEntity, Debug, Clone, PartialEq)]
+#[dynamo(table = CATALOG, pk = "PRODUCT#{code}", previous(pk = "{code}"))]
+struct Product {
+    code: String,
+}
+
+#[tokio::test]
+async fn keys_unprocessed_under_their_previous_key_are_returned_as_asked() {
+    let key = |text: &str| {
+        std::collections::HashMap::from([("pk".to_string(), AttributeValue::S(text.into()))])
+    };
+    // The key now has no item; its previous key stays unprocessed.
+    let rule = mock!(Client::batch_get_item)
+        .sequence()
+        .output(|| BatchGetItemOutput::builder().build())
+        .output(move || {
+            BatchGetItemOutput::builder()
+                .unprocessed_keys(
+                    "catalog",
+                    KeysAndAttributes::builder()
+                        .keys(key("p1"))
+                        .build()
+                        .expect("keys"),
+                )
+                .build()
+        })
+        .repeatedly()
+        .build();
+    let client = mock_client!(aws_sdk_dynamodb, [&rule]);
+    let out = Table::<Product>::new(&client)
+        .batch_get([ProductKey::new("p1")])
+        .backoff(quick(2))
+        .send()
+        .await
+        .expect("the request itself succeeds");
+    assert!(out.items.is_empty() && out.under_previous_key.is_empty());
+    assert_eq!(out.unprocessed, vec![key("PRODUCT#p1")]);
     assert_eq!(rule.num_calls(), 3);
 }
 
