@@ -168,6 +168,10 @@ fn newtype(c: &Container<'_>, field: &syn::Field) -> TokenStream {
                 fn write_component(&self, out: &mut ::std::string::String, width: usize) -> #p::Result<(), #p::ValueError> {
                     <#inner as #krate::__private::KeyComponent>::write_component(&self.0, out, width)
                 }
+
+                fn read_component(text: &str, width: usize) -> #p::Option<#p::AttributeValue> {
+                    <#inner as #krate::__private::KeyComponent>::read_component(text, width)
+                }
             }
         };
     }

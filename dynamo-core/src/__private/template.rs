@@ -206,12 +206,15 @@ pub const fn check_members_distinct<A: Entity, B: Entity>(collection: &str) -> O
 pub enum PreviousPart {
     /// Literal text.
     Literal(&'static str),
-    /// A component: the attribute its field is stored in, and whether it is stored as a number.
+    /// A component: the attribute its field is stored in, and how its text is read back.
     Component {
         /// The field's attribute.
         attribute: &'static str,
-        /// Stored as `N`.
-        numeric: bool,
+        /// The placeholder's width (`{field:N}`; `0`: the type's own).
+        width: usize,
+        /// [`KeyComponent::read_component`](crate::keys::KeyComponent::read_component) of the
+        /// field's type.
+        read: fn(&str, usize) -> Option<AttributeValue>,
     },
     /// A `{shard(field):N}` component, written with `width` digits: a hash, nothing to read.
     Shard {
@@ -278,7 +281,11 @@ fn components_of(key: &str, parts: &[PreviousPart]) -> Option<Vec<(&'static str,
                 }
                 rest = &rest[width..];
             }
-            PreviousPart::Component { attribute, numeric } => {
+            PreviousPart::Component {
+                attribute,
+                width,
+                read,
+            } => {
                 let end = match parts.get(i + 1) {
                     Some(PreviousPart::Literal(next)) => rest.find(next)?,
                     _ => rest.len(),
@@ -287,23 +294,7 @@ fn components_of(key: &str, parts: &[PreviousPart]) -> Option<Vec<(&'static str,
                 if text.is_empty() {
                     return None;
                 }
-                let value = if numeric {
-                    // An integer, padded to a width or not: the number it is.
-                    let (sign, digits) = match text.strip_prefix('-') {
-                        Some(digits) => ("-", digits),
-                        None => ("", text),
-                    };
-                    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-                        return None;
-                    }
-                    let digits = digits.trim_start_matches('0');
-                    AttributeValue::N(match digits {
-                        "" => "0".to_owned(),
-                        digits => format!("{sign}{digits}"),
-                    })
-                } else {
-                    AttributeValue::S(text.to_owned())
-                };
+                let value = read(text, width)?;
                 out.push((attribute, value));
                 rest = after;
             }
@@ -316,16 +307,20 @@ fn components_of(key: &str, parts: &[PreviousPart]) -> Option<Vec<(&'static str,
 mod tests {
     use super::*;
 
+    use crate::keys::KeyComponent;
+
     const SEAT: [PreviousPart; 4] = [
         PreviousPart::Literal("EVENT#"),
         PreviousPart::Component {
             attribute: "event_id",
-            numeric: false,
+            width: 0,
+            read: <String as KeyComponent>::read_component,
         },
         PreviousPart::Literal("#ROW#"),
         PreviousPart::Component {
             attribute: "row",
-            numeric: true,
+            width: 4,
+            read: <u32 as KeyComponent>::read_component,
         },
     ];
 
@@ -361,7 +356,8 @@ mod tests {
             PreviousPart::Literal("#"),
             PreviousPart::Component {
                 attribute: "event_id",
-                numeric: false,
+                width: 0,
+                read: <String as KeyComponent>::read_component,
             },
         ];
         assert_eq!(
@@ -378,9 +374,18 @@ mod tests {
             error.to_string(),
             "cannot read Seat.(previous key) from attribute \"pk\": expected a key of the previous template \"EVENT#{event_id}#ROW#{row}\", found \"SEAT#1\""
         );
+        // A signed integer without a width is written offset (so negatives sort first), and
+        // read back as the number it stands for.
+        let mut text = String::new();
+        (-7_i32).write_component(&mut text, 0).expect("writes");
         assert_eq!(
-            components_of("EVENT#e#ROW#-007", &SEAT).map(|c| c[1].1.clone()),
+            <i32 as KeyComponent>::read_component(&text, 0),
             Some(AttributeValue::N("-7".into()))
+        );
+        assert_eq!(<u8 as KeyComponent>::read_component("256", 0), None);
+        assert_eq!(
+            <crate::keys::Shard<16> as KeyComponent>::read_component("16", 0),
+            None
         );
     }
 }

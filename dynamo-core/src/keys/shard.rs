@@ -155,6 +155,11 @@ impl<const N: u32> KeyComponent for Shard<N> {
     fn write_component(&self, out: &mut String, _width: usize) -> Result<(), ValueError> {
         pad(out, itoa::Buffer::new().format(self.0), shard_width(N))
     }
+
+    fn read_component(text: &str, _width: usize) -> Option<AttributeValue> {
+        let shard = Shard::<N>::try_from(text.parse::<u32>().ok()?).ok()?;
+        Some(AttributeValue::N(shard.0.to_string()))
+    }
 }
 
 impl<const N: u32> DynamoValue for Shard<N> {

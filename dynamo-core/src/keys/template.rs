@@ -20,6 +20,7 @@
 //! template ends with it, may hold anything.
 
 use crate::mapping::error::{Direction, MappingError, ValueError};
+use aws_sdk_dynamodb::types::AttributeValue;
 
 /// A type that can be a component of a key template.
 #[diagnostic::on_unimplemented(
@@ -44,6 +45,20 @@ pub trait KeyComponent {
     /// Appends the component's text: integers zero-padded to `width` digits (`0`: the
     /// type's own width).
     fn write_component(&self, out: &mut String, width: usize) -> Result<(), ValueError>;
+
+    /// The attribute value a component's text stands for, as
+    /// [`write_component`](KeyComponent::write_component) wrote it with `width`: how a key an
+    /// earlier version wrote is read back into its fields (`#[dynamo(previous(..))]`). `None`
+    /// when this type writes no such text. By default the text itself, as a string.
+    fn read_component(text: &str, width: usize) -> Option<AttributeValue> {
+        let _ = width;
+        Some(AttributeValue::S(text.to_owned()))
+    }
+}
+
+/// `text` as a number, when it is only digits.
+fn digits(text: &str) -> Option<&str> {
+    (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())).then_some(text)
 }
 
 impl KeyComponent for String {
@@ -86,6 +101,11 @@ macro_rules! unsigned {
                 let width = if width == 0 { $width } else { width };
                 pad(out, itoa::Buffer::new().format(*self), width)
             }
+
+            fn read_component(text: &str, _width: usize) -> Option<AttributeValue> {
+                let value: $ty = digits(text)?.parse().ok()?;
+                Some(AttributeValue::N(value.to_string()))
+            }
         }
     )*};
 }
@@ -113,6 +133,16 @@ macro_rules! signed {
                     ));
                 }
                 pad(out, itoa::Buffer::new().format(*self), width)
+            }
+
+            fn read_component(text: &str, width: usize) -> Option<AttributeValue> {
+                let value: $ty = if width == 0 {
+                    let offset: $unsigned = digits(text)?.parse().ok()?;
+                    (offset ^ (1 << (<$unsigned>::BITS - 1))) as $ty
+                } else {
+                    digits(text)?.parse().ok()?
+                };
+                Some(AttributeValue::N(value.to_string()))
             }
         }
     )*};

@@ -107,12 +107,13 @@ pub(super) fn read_previous_key(g: &Gen<'_, '_>) -> TokenStream {
         let text = &previous.template.text;
         let parts = previous.template.parts.iter().map(|part| match part {
             Part::Literal(text) => quote!(#p::PreviousPart::Literal(#text)),
-            Part::Field { name, .. } => match g.field(name) {
+            Part::Field { name, width } => match g.field(name) {
                 Some(field) => {
                     let (attribute, ty) = (field.attribute.as_str(), field.ty);
                     quote!(#p::PreviousPart::Component {
                         attribute: #attribute,
-                        numeric: <#ty as #krate::__private::KeyComponent>::NUMERIC,
+                        width: #width,
+                        read: <#ty as #krate::__private::KeyComponent>::read_component,
                     })
                 }
                 // The check makes every placeholder a field of the key.
