@@ -7,6 +7,7 @@
 //! | component | written as |
 //! |---|---|
 //! | `String`, unit enums | the text; never empty, never containing the delimiter that follows it |
+//! | `bool` | `true` or `false` |
 //! | unsigned integers | zero-padded to the type's width (`u32`: 10 digits), or to `{field:N}` digits |
 //! | signed integers | `{field:N}`: zero-padded, and negative values refused; without a width, offset by the type's minimum and zero-padded (`i64`: 20 digits), so negatives sort first |
 //! | `OffsetDateTime` | UTC with nine fraction digits, `2024-01-01T12:05:00.000000000Z` |
@@ -26,8 +27,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a component of a key template",
     label = "this template has a placeholder of type `{Self}`",
-    note = "template components are strings, integers, timestamps (OffsetDateTime), Uuid, or #[derive(DynamoValue)] unit enums and newtypes of one",
-    note = "bool, floats, collections and maps have no key text, and a table key is always present (an Option component is for a sparse index key, in gsi(..)): store such fields as attributes, not in keys"
+    note = "template components are strings, integers, bool, timestamps (OffsetDateTime), Uuid, or #[derive(DynamoValue)] unit enums and newtypes of one",
+    note = "floats, collections and maps have no key text, and a table key is always present (an Option component is for a sparse index key, in gsi(..)): store such fields as attributes, not in keys"
 )]
 pub trait KeyComponent {
     /// Whether `{field:N}` (zero-padding to `N` digits) applies: integers.
@@ -149,6 +150,26 @@ macro_rules! signed {
 }
 
 signed!(i8 => u8, 3, i16 => u16, 5, i32 => u32, 10, i64 => u64, 20, i128 => u128, 39, isize => usize, 20);
+
+/// `true` or `false`, as ElectroDB writes them: a sort key can select either with a prefix.
+impl KeyComponent for bool {
+    const CHARSET: &'static str = "aeflrstu";
+    const CARDINALITY: u64 = 2;
+
+    #[inline]
+    fn write_component(&self, out: &mut String, _width: usize) -> Result<(), ValueError> {
+        out.push_str(if *self { "true" } else { "false" });
+        Ok(())
+    }
+
+    fn read_component(text: &str, _width: usize) -> Option<AttributeValue> {
+        match text {
+            "true" => Some(AttributeValue::Bool(true)),
+            "false" => Some(AttributeValue::Bool(false)),
+            _ => None,
+        }
+    }
+}
 
 impl KeyComponent for time::OffsetDateTime {
     const CHARSET: &'static str = "0123456789-:.TZ";
@@ -297,6 +318,20 @@ mod tests {
         assert_eq!(text(1_760_000_000i64, 12).expect("fits"), "001760000000");
         assert!(text(10u8, 1).is_err(), "does not fit one digit");
         assert!(text(-1i64, 12).is_err(), "a fixed width keeps no sign");
+    }
+
+    #[test]
+    fn booleans_are_written_and_read_as_words() {
+        assert_eq!(text(true, 0).expect("writes"), "true");
+        assert_eq!(text(false, 0).expect("writes"), "false");
+        for word in ["true", "false"] {
+            assert!(word.chars().all(|c| bool::CHARSET.contains(c)));
+        }
+        assert_eq!(
+            bool::read_component("false", 0),
+            Some(AttributeValue::Bool(false))
+        );
+        assert_eq!(bool::read_component("False", 0), None);
     }
 
     #[test]
