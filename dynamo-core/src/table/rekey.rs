@@ -288,27 +288,31 @@ impl<'a, E: Entity + Send + Sync + 'static> Rekey<'a, E> {
     /// under its previous key. [`Moved::Unchanged`] when there is none there, or the entity
     /// declares no previous key.
     pub async fn move_key(&self, key: &E::Key) -> Result<Moved, Error> {
-        let table = self.table;
-        let op = Operation::GetItem;
         let old_key = key
             .previous_key_item()
-            .map_err(|e| Error::mapping_failed(table.name(), op, e))?;
+            .map_err(|e| Error::mapping_failed(self.table.name(), Operation::GetItem, e))?;
         let Some(old_key) = old_key else {
             return Ok(Moved::Unchanged);
         };
-        let old = table
-            .client()
-            .get_item()
-            .table_name(table.name())
-            .set_key(Some(old_key))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| Error::from_sdk(table.name(), op, e))?;
-        match old.item {
+        match self.read_stored(old_key).await? {
             Some(item) => self.move_item(item).await,
             None => Ok(Moved::Unchanged),
         }
+    }
+
+    /// The item stored under `key` as it is (no mapping), read strongly consistent.
+    async fn read_stored(&self, key: Item) -> Result<Option<Item>, Error> {
+        let table = self.table;
+        let read = table
+            .client()
+            .get_item()
+            .table_name(table.name())
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| Error::from_sdk(table.name(), Operation::GetItem, e))?;
+        Ok(read.item)
     }
 
     /// Moves one item, if it is under an old key.
@@ -373,16 +377,7 @@ impl<'a, E: Entity + Send + Sync + 'static> Rekey<'a, E> {
                 Err(Refused::Error(e)) => return Err(e),
             }
             // Changed meanwhile: read it again.
-            let again = table
-                .client()
-                .get_item()
-                .table_name(table.name())
-                .set_key(Some(old_key.clone()))
-                .consistent_read(true)
-                .send()
-                .await
-                .map_err(|e| Error::from_sdk(table.name(), Operation::GetItem, e))?;
-            match again.item {
+            match self.read_stored(old_key.clone()).await? {
                 Some(item) => current = item,
                 // Deleted meanwhile: nothing to move.
                 None => return Ok(Outcome::Unchanged),
