@@ -348,6 +348,24 @@ impl TestApp {
         body["reservation_id"].as_str().expect("id").to_owned()
     }
 
+    /// Writes `seat` as it was stored before the seats were sharded: `pk` the event id, and no
+    /// `event_id` attribute.
+    pub async fn put_seat_as_before_sharding(&self, seat: Seat) {
+        use dynamo_core::Entity;
+        let event = seat.event_id.clone();
+        let mut item = seat.into_item().expect("maps");
+        item.remove("event_id");
+        item.insert("pk".into(), dynamo_core::AttributeValue::S(event));
+        self.db
+            .client()
+            .put_item()
+            .table_name(self.table::<Seat>().name())
+            .set_item(Some(item))
+            .send()
+            .await
+            .expect("written as before sharding");
+    }
+
     pub async fn seat(&self, event: &str, seat: &str) -> Seat {
         self.table::<Seat>()
             .get(SeatKey::new(event, seat))

@@ -11,7 +11,6 @@ use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
-use dynamo_core::{AttributeValue, Entity};
 use reqwest::StatusCode;
 use reservation_service::iam::policy;
 use reservation_service::outbox::LogSink;
@@ -180,17 +179,7 @@ async fn seed_legacy_seat(app: &TestApp, event: &str, seat_id: &str) {
         price: Some(SEAT_PRICE),
         currency: Some("KRW".into()),
     };
-    let mut item = seat.into_item().expect("maps");
-    item.remove("event_id");
-    item.insert("pk".into(), AttributeValue::S(event.into()));
-    app.db
-        .client()
-        .put_item()
-        .table_name(app.table::<Seat>().name())
-        .set_item(Some(item))
-        .send()
-        .await
-        .expect("written as before sharding");
+    app.put_seat_as_before_sharding(seat).await;
 }
 
 #[tokio::test]

@@ -179,31 +179,12 @@ async fn the_modules_tables_are_migrated_then_served() {
 /// moves the rest, resumably.
 #[tokio::test]
 async fn seats_stored_before_sharding_are_served_and_moved() {
-    use dynamo_core::{AttributeValue, Entity};
+    use dynamo_core::Entity;
     use reservation_service::store::{Seat, SeatPartition, SeatState};
     let app = TestApp::spawn().await;
     let seats = app.table::<Seat>();
-    let legacy = |seat: Seat| {
-        let event = seat.event_id.clone();
-        let mut item = seat.into_item().expect("maps");
-        item.remove("event_id");
-        item.insert("pk".into(), AttributeValue::S(event));
-        item
-    };
-    let write_legacy = |item: dynamo_core::Item| {
-        let (client, name) = (app.db.client().clone(), seats.name().to_owned());
-        async move {
-            client
-                .put_item()
-                .table_name(name)
-                .set_item(Some(item))
-                .send()
-                .await
-                .expect("written as before");
-        }
-    };
     for n in 1..=10 {
-        write_legacy(legacy(Seat {
+        app.put_seat_as_before_sharding(Seat {
             event_id: "evt_old".into(),
             seat_id: format!("O-{n}"),
             state: SeatState::Available,
@@ -212,7 +193,7 @@ async fn seats_stored_before_sharding_are_served_and_moved() {
             updated_at: time::OffsetDateTime::now_utc(),
             price: Some(1_000),
             currency: Some("KRW".into()),
-        }))
+        })
         .await;
     }
 
@@ -228,7 +209,7 @@ async fn seats_stored_before_sharding_are_served_and_moved() {
     let reservation = body["reservation_id"].as_str().expect("id").to_owned();
     let held = app.seat("evt_old", "O-4").await;
     seats.delete(held.key()).send().await.expect("moved back");
-    write_legacy(legacy(held)).await;
+    app.put_seat_as_before_sharding(held).await;
     let (status, body, _) = app.confirm("u3", &reservation, "k2", "pay_1").await;
     assert_eq!(status, StatusCode::OK, "the sale finds its seat: {body}");
     assert_eq!(app.seat("evt_old", "O-4").await.state, SeatState::Sold);
