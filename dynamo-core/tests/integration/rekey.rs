@@ -301,10 +301,14 @@ async fn reads_find_items_under_their_previous_key_until_they_move() {
         Moved::Unchanged
     );
 
-    // The runner moves the rest with its defaults, and leaves the products written now alone.
+    // The runner moves the rest with its defaults. (Its scan may meet an item it has just moved
+    // again, in a segment it reads later, and count it unchanged: only a run with nothing to
+    // move counts the items written now exactly.)
     let report = products.rekey().run().await.expect("runs");
-    assert_eq!((report.moved, report.unchanged), (5, 2), "{report:?}");
+    assert_eq!(report.moved, 5, "{report:?}");
     assert!(report.unreadable.is_empty(), "{report:?}");
+    let again = products.rekey().run().await.expect("runs again");
+    assert_eq!((again.moved, again.unchanged), (0, 7), "{again:?}");
     let all = products
         .query(ProductPartition::all("books"))
         .all()
