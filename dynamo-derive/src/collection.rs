@@ -27,6 +27,12 @@ struct Other<'a> {
 pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
     let mut cx = Ctxt::default();
     let attrs = ContainerAttrs::parse(&mut cx, &input.attrs, Place::CollectionContainer);
+    if let Some(index) = attrs.index.as_ref().filter(|i| i.value.is_empty()) {
+        cx.syn_error(syn::Error::new(
+            index.span,
+            "index = \"\" names no index: write the index's name, e.g. #[dynamo(index = GSI1)]",
+        ));
+    }
     let generated = model(&mut cx, input).map_or_else(TokenStream::new, |(members, other)| {
         generate(input, &attrs, &members, other.as_ref())
     });
@@ -151,10 +157,20 @@ fn generate(
     let ident = &input.ident;
     let name = ident.to_string();
     let first = members[0].ty;
+    let (index, on) = match &attrs.index {
+        Some(index) => {
+            let index = &index.value;
+            (
+                quote!(#p::Some(#index)),
+                quote!(#p::OnIndex<{ #p::index_id(#index) }>),
+            )
+        }
+        None => (quote!(#p::None), quote!(#p::OnTable)),
+    };
     let dispatch = members.iter().map(|m| {
         let (variant, ty) = (m.variant, m.ty);
         quote! {
-            if #p::is_member::<#ty>(&item) {
+            if #p::is_member::<#ty>(&item, #index) {
                 return <#ty as #krate::__private::Entity>::from_item(item).map(#ident::#variant);
             }
         }
@@ -179,6 +195,11 @@ fn generate(
             #p::None => <#ty as #krate::__private::Entity>::SCHEMA.name,
         })
     });
+    let prefixes = members.iter().map(|m| {
+        let ty = m.ty;
+        quote!(#p::sort_prefix_on::<#ty>(#index))
+    });
+    let takes_others = other.is_some();
     let member_impls = members.iter().map(|m| {
         let (variant, ty) = (m.variant, m.ty);
         quote! {
@@ -204,17 +225,23 @@ fn generate(
     let mut checks = Vec::new();
     for (i, m) in members.iter().enumerate() {
         let ty = m.ty;
+        if attrs.index.is_some() {
+            checks.push(check(
+                ty.span(),
+                quote!(#p::check_on_index::<#ty>(#name, #index)),
+            ));
+        }
         if i > 0 {
             checks.push(check(
                 ty.span(),
-                quote!(#p::check_member::<#first, #ty>(#name)),
+                quote!(#p::check_member::<#first, #ty>(#name, #index)),
             ));
         }
         for earlier in &members[..i] {
             let before = earlier.ty;
             checks.push(check(
                 ty.span(),
-                quote!(#p::check_members_distinct::<#before, #ty>(#name)),
+                quote!(#p::check_members_distinct::<#before, #ty>(#name, #index)),
             ));
         }
     }
@@ -232,7 +259,13 @@ fn generate(
             #[automatically_derived]
             impl #krate::__private::Collection for #ident {
                 const MEMBERS: &'static [&'static str] = &[#(#names),*];
+                const INDEX: #p::Option<&'static str> = #index;
+                const SORT_PREFIXES: &'static [&'static str] = &[#(#prefixes),*];
+                const TAKES_OTHERS: bool = #takes_others;
             }
+
+            #[automatically_derived]
+            impl #krate::__private::CollectionOn<#on> for #ident {}
 
             #(#member_impls)*
 

@@ -40,8 +40,9 @@ pub fn derive_value(input: TokenStream) -> TokenStream {
     value::expand(&input).into()
 }
 
-/// Derives `dynamo_core::Collection` for an enum of entities that share a partition: one query
-/// reads them all, each item decoded as its entity.
+/// Derives `dynamo_core::Collection` for an enum of entities that share a partition of the
+/// table, or of one index (`#[dynamo(index = GSI1)]`): one query reads them all, each item
+/// decoded as its entity.
 ///
 /// See the `dynamo_core` crate documentation.
 #[proc_macro_derive(DynamoCollection, attributes(dynamo))]

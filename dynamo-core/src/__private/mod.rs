@@ -6,8 +6,9 @@
 pub use crate::def::ScalarType;
 pub use crate::def::{IndexDef, KeyDef, TableDef};
 pub use crate::keys::partition::{
-    BoundError, Collection, CollectionOf, IndexKeys, NoSortKey, Partition, Shards, SortArg,
-    SortBound, SortField, SortPrefix, SortScope, shard_values,
+    BoundError, Collection, CollectionOf, CollectionOn, IndexKeys, NoSortKey, OnIndex, OnTable,
+    Partition, Shards, SortArg, SortBound, SortField, SortPrefix, SortScope, index_id,
+    shard_values,
 };
 pub use crate::keys::scalar::{IndexKeyScalar, KeyScalar};
 pub use crate::keys::template::{

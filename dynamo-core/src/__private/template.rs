@@ -3,7 +3,7 @@
 //! collection's members.
 
 use crate::def::{TableDef, str_eq};
-use crate::mapping::entity::{Entity, EntitySchema, KeyField};
+use crate::mapping::entity::{Entity, EntitySchema, KeyField, KeyRole};
 use crate::mapping::error::{Direction, MappingError, ValueError, describe, truncate};
 use crate::mapping::item::Item;
 use crate::schema::rules::{self, Msg};
@@ -61,8 +61,8 @@ pub fn key_text(text: String) -> AttributeValue {
 }
 
 /// Whether `item` is one of `E`'s: by the table's entity attribute, or without one by `E`'s
-/// sort key prefix.
-pub fn is_member<E: Entity>(item: &Item) -> bool {
+/// sort key prefix on `index` (`None`: the table), where a collection reads it.
+pub fn is_member<E: Entity>(item: &Item, index: Option<&str>) -> bool {
     if let (Some(attribute), Some(entity_type)) = (E::TABLE.entity_attribute, E::SCHEMA.entity_type)
     {
         return matches!(item.get(attribute), Some(AttributeValue::S(t)) if t == entity_type);
@@ -71,7 +71,7 @@ pub fn is_member<E: Entity>(item: &Item) -> bool {
         attribute,
         template: Some(template),
         ..
-    }) = E::SCHEMA.sort_key
+    }) = key_on(&E::SCHEMA, index, KeyRole::Sort)
     else {
         // No prefix to go by: the only member (the overlap check refuses two such members).
         return true;
@@ -114,24 +114,50 @@ pub fn unknown_member(collection: &'static str, table: &TableDef, item: &Item) -
     error.with_key(key)
 }
 
-/// The partition template of an entity's table key, `"{}"`-shaped; `""` for a `#[pk]` field.
-const fn partition_shape(schema: &EntitySchema) -> &'static str {
-    match schema.partition_key.template {
+/// `schema`'s key in `role` on `index`, or on the table for `None`.
+const fn key_on(schema: &EntitySchema, index: Option<&str>, role: KeyRole) -> Option<KeyField> {
+    let Some(index) = index else {
+        return match role {
+            KeyRole::Partition => Some(schema.partition_key),
+            KeyRole::Sort => schema.sort_key,
+        };
+    };
+    let keys = schema.index_keys;
+    let mut i = 0;
+    while i < keys.len() {
+        let key = &keys[i];
+        let same_role = matches!(
+            (key.role, role),
+            (KeyRole::Partition, KeyRole::Partition) | (KeyRole::Sort, KeyRole::Sort)
+        );
+        if same_role && str_eq(key.index, index) {
+            return Some(key.key);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// A partition key's template, `"{}"`-shaped; `""` for a key field.
+const fn partition_shape(key: &KeyField) -> &'static str {
+    match key.template {
         Some(t) => t.shape,
         None => "",
     }
 }
 
-const fn partition_text(schema: &EntitySchema) -> &'static str {
-    match schema.partition_key.template {
+/// A partition key's template as written, or its field.
+const fn partition_text(key: &KeyField) -> &'static str {
+    match key.template {
         Some(t) => t.text,
-        None => schema.partition_key.field,
+        None => key.field,
     }
 }
 
-/// The literal start every sort key of the entity has; `""` when there is none.
-const fn sort_prefix(schema: &EntitySchema) -> &'static str {
-    match schema.sort_key {
+/// The literal start every sort key of `E` on `index` (`None`: the table) has; `""` when
+/// there is none. A collection reads the range its members' prefixes span.
+pub const fn sort_prefix_on<E: Entity>(index: Option<&str>) -> &'static str {
+    match key_on(&E::SCHEMA, index, KeyRole::Sort) {
         Some(KeyField {
             template: Some(t), ..
         }) => t.prefix,
@@ -154,9 +180,40 @@ const fn starts_with(s: &str, prefix: &str) -> bool {
     true
 }
 
-/// Member `B` against member `A` of collection `collection` (`A` first): same table, same
-/// partition template.
-pub const fn check_member<A: Entity, B: Entity>(collection: &str) -> Option<Msg> {
+/// Member `E` of collection `collection`, which reads `index`: `E` has a partition key there.
+pub const fn check_on_index<E: Entity>(collection: &str, index: Option<&str>) -> Option<Msg> {
+    match index {
+        Some(name) if key_on(&E::SCHEMA, index, KeyRole::Partition).is_none() => Some(
+            rules::collection_member_not_on_index(collection, name, E::SCHEMA.name),
+        ),
+        _ => None,
+    }
+}
+
+/// An index whose partitions `A` and `B` compose alike, for the hint of a table collection
+/// whose members share an index partition instead.
+const fn shared_index<A: Entity, B: Entity>() -> Option<&'static str> {
+    let keys = A::SCHEMA.index_keys;
+    let mut i = 0;
+    while i < keys.len() {
+        let key = &keys[i];
+        if matches!(key.role, KeyRole::Partition)
+            && let Some(other) = key_on(&B::SCHEMA, Some(key.index), KeyRole::Partition)
+            && str_eq(partition_shape(&key.key), partition_shape(&other))
+        {
+            return Some(key.index);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Member `B` against member `A` of collection `collection` (`A` first), which reads `index`
+/// (`None`: the table): same table, same partition template there.
+pub const fn check_member<A: Entity, B: Entity>(
+    collection: &str,
+    index: Option<&str>,
+) -> Option<Msg> {
     let (a, b) = (&A::SCHEMA, &B::SCHEMA);
     if !str_eq(A::TABLE.name, B::TABLE.name)
         || !str_eq(A::TABLE.partition_key.name, B::TABLE.partition_key.name)
@@ -169,20 +226,34 @@ pub const fn check_member<A: Entity, B: Entity>(collection: &str) -> Option<Msg>
             B::TABLE.name,
         ));
     }
-    if !str_eq(partition_shape(a), partition_shape(b)) {
+    let (Some(pa), Some(pb)) = (
+        key_on(a, index, KeyRole::Partition),
+        key_on(b, index, KeyRole::Partition),
+    ) else {
+        // Reported by `check_on_index`.
+        return None;
+    };
+    if !str_eq(partition_shape(&pa), partition_shape(&pb)) {
+        let shared = match index {
+            None => shared_index::<A, B>(),
+            Some(_) => None,
+        };
         return Some(rules::collection_partitions_differ(
             collection,
-            a.name,
-            partition_text(a),
-            b.name,
-            partition_text(b),
+            index,
+            (a.name, partition_text(&pa)),
+            (b.name, partition_text(&pb)),
+            shared,
         ));
     }
     None
 }
 
-/// Two members of a collection: their items can be told apart.
-pub const fn check_members_distinct<A: Entity, B: Entity>(collection: &str) -> Option<Msg> {
+/// Two members of a collection that reads `index`: their items can be told apart.
+pub const fn check_members_distinct<A: Entity, B: Entity>(
+    collection: &str,
+    index: Option<&str>,
+) -> Option<Msg> {
     let (a, b) = (&A::SCHEMA, &B::SCHEMA);
     if let (Some(ta), Some(tb)) = (a.entity_type, b.entity_type)
         && str_eq(ta, tb)
@@ -191,10 +262,20 @@ pub const fn check_members_distinct<A: Entity, B: Entity>(collection: &str) -> O
             collection, a.name, b.name, ta,
         ));
     }
-    let (pa, pb) = (sort_prefix(a), sort_prefix(b));
+    if index.is_some()
+        && (key_on(a, index, KeyRole::Partition).is_none()
+            || key_on(b, index, KeyRole::Partition).is_none())
+    {
+        // Reported by `check_on_index`.
+        return None;
+    }
+    let (pa, pb) = (sort_prefix_on::<A>(index), sort_prefix_on::<B>(index));
     if starts_with(pa, pb) || starts_with(pb, pa) {
         return Some(rules::collection_prefixes_overlap(
-            collection, a.name, pa, b.name, pb,
+            collection,
+            index,
+            (a.name, pa),
+            (b.name, pb),
         ));
     }
     None

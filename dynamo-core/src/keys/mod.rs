@@ -12,8 +12,8 @@ pub(crate) mod shard;
 pub(crate) mod template;
 
 pub use partition::{
-    Collection, CollectionOf, IndexKeys, NoSortKey, Partition, Shards, SortArg, SortField,
-    SortPrefix, SortScope,
+    Collection, CollectionOf, CollectionOn, IndexKeys, NoSortKey, OnIndex, OnTable, Partition,
+    Shards, SortArg, SortField, SortPrefix, SortScope, index_id,
 };
 pub use scalar::{IndexKeyScalar, KeyScalar};
 pub use shard::{Shard, ShardOutOfRange, shard_of, shard_width};

@@ -77,6 +77,9 @@ pub trait Partition: Sized {
     /// (`SeatSortKey`), [`SortField<T>`] for a `#[sk]` field of type `T`, or [`NoSortKey`] when
     /// there is nothing to compare.
     type Sort;
+    /// The table or index read, as a type ([`OnTable`], or [`OnIndex`] of the index's
+    /// [`index_id`]): a [`Collection`] reads the partitions of one of them.
+    type Index;
     /// The index read, `None` for the table.
     const INDEX: Option<&'static str>;
     /// Where the entity's items sit in the partition's sort key order.
@@ -249,12 +252,60 @@ pub trait IndexKeys {
     ) -> Result<Vec<(&'static str, Option<AttributeValue>)>, MappingError>;
 }
 
-/// An enum of entities that share a partition, read by one query:
-/// `#[derive(DynamoCollection)]`.
+/// The table, as what a [`Partition`] reads ([`Partition::Index`]).
+#[derive(Debug)]
+pub enum OnTable {}
+
+/// Index `ID` ([`index_id`] of its name), as what a [`Partition`] reads
+/// ([`Partition::Index`]).
+#[derive(Debug)]
+pub enum OnIndex<const ID: u64> {}
+
+/// An index's name as a number a type can carry ([`OnIndex`]): its 64-bit FNV-1a hash.
+///
+/// ```
+/// use dynamo_core::keys::index_id;
+///
+/// assert_eq!(index_id("GSI1"), index_id("GSI1"));
+/// assert_ne!(index_id("GSI1"), index_id("GSI2"));
+/// ```
+pub const fn index_id(name: &str) -> u64 {
+    let bytes = name.as_bytes();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut i = 0;
+    while i < bytes.len() {
+        hash ^= bytes[i] as u64;
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        i += 1;
+    }
+    hash
+}
+
+/// An enum of entities that share a partition of the table or of one index, read by one
+/// query: `#[derive(DynamoCollection)]`.
 pub trait Collection: FromItem {
     /// The names of the member entities, as written in the table's entity attribute.
     const MEMBERS: &'static [&'static str];
+    /// The index whose partitions the collection reads (`#[dynamo(index = ..)]`), `None` for
+    /// the table.
+    const INDEX: Option<&'static str>;
+    /// The literal start of each member's sort keys on that table or index, in member order
+    /// (`""` for a member without one): a query reads the range they span.
+    const SORT_PREFIXES: &'static [&'static str];
+    /// Whether a `#[dynamo(other)]` variant takes the partition's other items: the query then
+    /// reads the whole partition.
+    const TAKES_OTHERS: bool;
 }
+
+/// A collection that reads the partitions of `I`, the table ([`OnTable`]) or an index
+/// ([`OnIndex`]): [`Query::collection`](crate::Query::collection) takes it only for a
+/// partition of the same table or index.
+#[diagnostic::on_unimplemented(
+    message = "collection `{Self}` reads the partitions of another table or index than this query",
+    label = "the partition queried is of another table or index than the collection's",
+    note = "a collection reads the index its #[dynamo(index = ..)] names, or the table without it: query with its members' partition type of that table or index (`SeatPartition` for the table, `SeatGsi1Partition` for index GSI1), or name the index on the collection"
+)]
+pub trait CollectionOn<I>: Collection {}
 
 /// A collection that has `E` among its members: [`Query::collection`](crate::Query::collection)
 /// reads `E`'s partition as the collection.

@@ -547,43 +547,81 @@ pub const fn collection_tables_differ(
         .push("; a collection's entities share a TableDef")
 }
 
+/// " of index \"GSI1\"" after a phrase about a collection's partition or sort keys, for a
+/// collection that reads an index.
+const fn on_index(msg: Msg, index: Option<&str>) -> Msg {
+    match index {
+        Some(index) => msg.push(" on index ").quoted(index),
+        None => msg,
+    }
+}
+
 /// Rule `collection_partitions_differ` (compile time): members compose their partition keys
-/// differently, so one partition does not hold them together.
+/// (of the table, or of the index the collection reads) differently, so one partition does
+/// not hold them together. `shared`: an index whose partitions they do share.
 pub const fn collection_partitions_differ(
     collection: &str,
-    first: &str,
-    first_template: &str,
-    other: &str,
-    other_template: &str,
+    index: Option<&str>,
+    (first, first_template): (&str, &str),
+    (other, other_template): (&str, &str),
+    shared: Option<&str>,
 ) -> Msg {
-    Msg::new()
+    let msg = Msg::new()
         .push("collection ")
         .ticked(collection)
-        .push(" reads one partition, but ")
+        .push(" reads one partition");
+    let msg = on_index(msg, index)
+        .push(", but ")
         .ticked(first)
         .push(" composes its partition key as ")
         .quoted(first_template)
         .push(" and ")
         .ticked(other)
         .push(" as ")
-        .quoted(other_template)
-        .push("; give them the same partition template (placeholder names may differ)")
+        .quoted(other_template);
+    match shared {
+        Some(index) => msg
+            .push("; they share the partitions of index ")
+            .quoted(index)
+            .push(": read that index with #[dynamo(index = ")
+            .quoted(index)
+            .push(")] on the collection"),
+        None => msg.push("; give them the same partition template (placeholder names may differ)"),
+    }
 }
 
-/// Rule `collection_prefixes_overlap` (compile time): one member's sort keys start with the
-/// other's prefix, so a query of the first returns the second's items.
+/// Rule `collection_member_not_on_index` (compile time): a member of a collection that reads
+/// an index has no key on that index.
+pub const fn collection_member_not_on_index(collection: &str, index: &str, member: &str) -> Msg {
+    Msg::new()
+        .push("collection ")
+        .ticked(collection)
+        .push(" reads the partitions of index ")
+        .quoted(index)
+        .push(", but ")
+        .ticked(member)
+        .push(" has no partition key on that index; give it one (gsi(")
+        .push(index)
+        .push(", pk = \"..\", sk = \"..\") on the struct, or #[gsi(")
+        .push(index)
+        .push(", pk)] on a field) or leave it out of the collection")
+}
+
+/// Rule `collection_prefixes_overlap` (compile time): one member's sort keys (on the table or
+/// the collection's index) start with the other's prefix, so a query of the first returns the
+/// second's items.
 pub const fn collection_prefixes_overlap(
     collection: &str,
-    first: &str,
-    first_prefix: &str,
-    other: &str,
-    other_prefix: &str,
+    index: Option<&str>,
+    (first, first_prefix): (&str, &str),
+    (other, other_prefix): (&str, &str),
 ) -> Msg {
-    Msg::new()
+    let msg = Msg::new()
         .push("in collection ")
         .ticked(collection)
         .push(", the sort keys of ")
-        .ticked(first)
+        .ticked(first);
+    on_index(msg, index)
         .push(" start with ")
         .quoted(first_prefix)
         .push(" and those of ")

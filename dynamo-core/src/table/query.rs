@@ -12,7 +12,9 @@ use super::fan_out::{self, Position};
 use crate::def::Projection;
 use crate::error::{Error, Operation};
 use crate::expr::{Condition, Path, Placeholders};
-use crate::keys::partition::{BoundError, CollectionOf, Partition, SortArg, SortBound, SortScope};
+use crate::keys::partition::{
+    BoundError, CollectionOf, CollectionOn, Partition, SortArg, SortBound, SortScope,
+};
 use crate::mapping::entity::Entity;
 use crate::mapping::error::ValueError;
 use crate::mapping::item::Item;
@@ -119,7 +121,13 @@ impl Common {
 /// `entity = "Seat"` on a table with an entity attribute, when the table or index read holds
 /// it: a typed read keeps its own entity's items only.
 fn entity_filter<E: Entity>(index: Option<&str>) -> Option<Condition> {
-    let (attribute, entity_type) = (E::TABLE.entity_attribute?, E::SCHEMA.entity_type?);
+    members_filter::<E>(index, &[E::SCHEMA.entity_type?])
+}
+
+/// `entity IN ("Event", "Seat")`: [`entity_filter`] for the entity types `types` (a
+/// collection's members) of `E`'s table.
+fn members_filter<E: Entity>(index: Option<&str>, types: &[&'static str]) -> Option<Condition> {
+    let attribute = E::TABLE.entity_attribute?;
     let projected = match index.and_then(|name| E::TABLE.index(name)) {
         None => true,
         Some(def) => match def.projection {
@@ -128,7 +136,41 @@ fn entity_filter<E: Entity>(index: Option<&str>) -> Option<Condition> {
             Projection::Include(attributes) => attributes.contains(&attribute),
         },
     };
-    projected.then(|| Path::new(attribute).eq(entity_type))
+    let path = Path::new(attribute);
+    match types {
+        [] => None,
+        [one] => projected.then(|| path.eq(*one)),
+        many => projected.then(|| path.is_in(many.iter().map(|t| (*t).to_owned()))),
+    }
+}
+
+/// Which items of the partition a query keeps.
+#[derive(Clone, Copy)]
+enum Scope {
+    /// The entity's own: its sort key scope and entity type.
+    Entity,
+    /// A collection's members: the sort key range their prefixes span and their entity types.
+    Members {
+        prefixes: &'static [&'static str],
+        types: &'static [&'static str],
+    },
+    /// Every item of the partition (a collection with a `#[dynamo(other)]` variant).
+    All,
+}
+
+/// The range of sort keys that start with one of `prefixes`: from the first to the end of the
+/// last. `None` when it is every key.
+fn prefixes_range(prefixes: &[&str]) -> Option<(Bound, Bound)> {
+    let (first, last) = (prefixes.iter().min()?, prefixes.iter().max()?);
+    if last.is_empty() {
+        return None;
+    }
+    let low = if first.is_empty() {
+        Bound::Unbounded
+    } else {
+        Bound::Included(AttributeValue::S((*first).to_owned()))
+    };
+    Some((low, below_after(last)))
 }
 
 /// [`Table::query`]: the items of one partition, in sort key order.
@@ -144,8 +186,8 @@ pub struct Query<'a, P: Partition, T = <P as Partition>::Entity> {
     sort: Result<Option<SortCondition>, BoundError>,
     /// At most this many shards read at once.
     fan_out: usize,
-    /// Whether the entity's own sort key scope and entity type apply (not for a collection).
-    scoped: bool,
+    /// Which of the partition's items are kept.
+    scope: Scope,
     descending: bool,
     common: Common,
     _out: PhantomData<fn() -> (P, T)>,
@@ -181,7 +223,7 @@ impl<E: Entity> Table<E> {
             partition: partition.partition_values().map_err(BoundError::from),
             sort: Ok(None),
             fan_out: DEFAULT_FAN_OUT,
-            scoped: true,
+            scope: Scope::Entity,
             descending: false,
             common: Common::new(P::INDEX),
             _out: PhantomData,
@@ -525,7 +567,7 @@ impl<'a, P: Partition, T: FromItem> Query<'a, P, T> {
             partition: self.partition,
             sort: self.sort,
             fan_out: self.fan_out,
-            scoped: self.scoped,
+            scope: self.scope,
             descending: self.descending,
             common,
             _out: PhantomData,
@@ -562,13 +604,24 @@ impl<'a, P: Partition, T: FromItem> Query<'a, P, T> {
     /// }
     /// # Ok(()) }
     /// ```
-    pub fn collection<C: CollectionOf<P::Entity>>(self) -> Query<'a, P, C> {
+    pub fn collection<C>(self) -> Query<'a, P, C>
+    where
+        C: CollectionOf<P::Entity> + CollectionOn<P::Index>,
+    {
+        let scope = if C::TAKES_OTHERS {
+            Scope::All
+        } else {
+            Scope::Members {
+                prefixes: C::SORT_PREFIXES,
+                types: C::MEMBERS,
+            }
+        };
         Query {
             table: self.table,
             partition: self.partition,
             sort: self.sort,
             fan_out: self.fan_out,
-            scoped: false,
+            scope,
             descending: self.descending,
             common: self.common,
             _out: PhantomData,
@@ -593,26 +646,53 @@ impl<'a, P: Partition, T: FromItem> Query<'a, P, T> {
         }
     }
 
-    /// The sort key condition sent: the one asked for, kept inside the entity's scope.
+    /// The sort key condition sent: the one asked for, kept inside the entity's or the
+    /// collection's range.
     fn sort_condition(&self) -> Result<Option<SortCondition>, BoundError> {
         let asked = self.sort.clone()?;
-        let scope = if self.scoped { P::SORT } else { SortScope::Any };
-        Ok(match (scope, asked) {
+        let range = match self.scope {
+            Scope::All => return Ok(asked),
+            Scope::Members { prefixes, .. } => match prefixes {
+                [one] if !one.is_empty() => SortScope::Prefix(one),
+                _ => match prefixes_range(prefixes) {
+                    None => return Ok(asked),
+                    Some(range) => return Ok(Some(within(asked, range))),
+                },
+            },
+            Scope::Entity => P::SORT,
+        };
+        Ok(match (range, asked) {
             (SortScope::Exact(key), None) => Some(SortCondition::Eq(AttributeValue::S(key.into()))),
             (SortScope::Prefix(prefix), None) => Some(SortCondition::BeginsWith(prefix.into())),
-            (SortScope::Prefix(prefix), Some(SortCondition::Range(low, high))) => {
-                let low = match low {
-                    Bound::Unbounded => Bound::Included(AttributeValue::S(prefix.into())),
-                    low => low,
-                };
-                let high = match high {
-                    Bound::Unbounded => below_after(prefix),
-                    high => high,
-                };
-                Some(SortCondition::Range(low, high))
-            }
+            (SortScope::Prefix(prefix), asked) => Some(within(
+                asked,
+                (
+                    Bound::Included(AttributeValue::S(prefix.into())),
+                    below_after(prefix),
+                ),
+            )),
             (_, asked) => asked,
         })
+    }
+}
+
+/// `asked` kept inside `range`: a range's open ends become the range's; no condition is the
+/// whole range; a key or prefix is left as it is.
+fn within(asked: Option<SortCondition>, (low, high): (Bound, Bound)) -> SortCondition {
+    match asked {
+        None => SortCondition::Range(low, high),
+        Some(SortCondition::Range(asked_low, asked_high)) => {
+            let low = match asked_low {
+                Bound::Unbounded => low,
+                asked => asked,
+            };
+            let high = match asked_high {
+                Bound::Unbounded => high,
+                asked => asked,
+            };
+            SortCondition::Range(low, high)
+        }
+        Some(other) => other,
     }
 }
 
@@ -733,10 +813,11 @@ impl<'a, P: Partition + 'a, T: FromItem + Send + 'a> Query<'a, P, T> {
             let sk = p.path(&Path::new(sk_name));
             excluded = write_sort(&mut p, &sk, sort, &mut key_condition);
         }
-        let entity = self
-            .scoped
-            .then(|| entity_filter::<P::Entity>(self.common.index))
-            .flatten();
+        let entity = match self.scope {
+            Scope::Entity => entity_filter::<P::Entity>(self.common.index),
+            Scope::Members { types, .. } => members_filter::<P::Entity>(self.common.index, types),
+            Scope::All => None,
+        };
         let filter = crate::table::and(entity, self.common.filter.clone())
             .map(|f| p.condition(&f))
             .transpose()

@@ -2,6 +2,8 @@
 //! them (`testing::DynamoLocal` runs one per test binary). Each module needs the features it
 //! tests; `cargo test --all-features` runs them all.
 
+#[cfg(feature = "testing")]
+mod collections;
 mod faults;
 mod mapping;
 #[cfg(feature = "testing")]

@@ -53,9 +53,12 @@ pub(super) fn partition(
         Some(index) => format!("index `{index}` of the table of [`{name}`]"),
         None => format!("the table of [`{name}`]"),
     };
-    let index_tokens = match index {
-        Some(index) => quote!(#p::Some(#index)),
-        None => quote!(#p::None),
+    let (index_tokens, index_type) = match index {
+        Some(index) => (
+            quote!(#p::Some(#index)),
+            quote!(#p::OnIndex<{ #p::index_id(#index) }>),
+        ),
+        None => (quote!(#p::None), quote!(#p::OnTable)),
     };
 
     // The partition's members and value. An index key field's `Option` (a sparse index) is
@@ -233,6 +236,7 @@ pub(super) fn partition(
             impl #krate::__private::Partition for #partition_ident {
                 type Entity = #ident;
                 type Sort = #sort_type;
+                type Index = #index_type;
                 const INDEX: #p::Option<&'static str> = #index_tokens;
                 const SORT: #p::SortScope = #scope;
                 #shard_count

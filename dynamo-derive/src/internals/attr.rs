@@ -71,6 +71,8 @@ pub(crate) struct ContainerAttrs {
     pub(crate) rename_all: Option<RenameRule>,
     /// `crate = path`: where `dynamo_core` is.
     pub(crate) krate: Option<syn::Path>,
+    /// `index = NAME` on a collection: the index whose partitions it reads.
+    pub(crate) index: Option<Spanned<String>>,
 }
 
 /// `gsi(NAME, pk = "..", sk = "..")` on the struct.
@@ -275,6 +277,23 @@ impl ContainerAttrs {
                             ));
                         }
                     }
+                }
+                INDEX if place == Place::CollectionContainer => {
+                    let input = meta.value()?;
+                    let name = if input.peek(LitStr) {
+                        let lit: LitStr = input.parse()?;
+                        Spanned {
+                            value: lit.value(),
+                            span: lit.span(),
+                        }
+                    } else {
+                        let ident: Ident = input.call(syn::ext::IdentExt::parse_any)?;
+                        Spanned {
+                            value: ident.to_string(),
+                            span: ident.span(),
+                        }
+                    };
+                    set_once(cx, &mut out.index, name, span, INDEX);
                 }
                 CRATE => {
                     let path = parse_path_or_string(meta)?;

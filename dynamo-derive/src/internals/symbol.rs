@@ -16,6 +16,7 @@ pub(crate) const SINGLE_PARTITION: &str = "single_partition";
 pub(crate) const HOT_PARTITION_OK: &str = "hot_partition_ok";
 pub(crate) const PREVIOUS: &str = "previous";
 pub(crate) const OTHER: &str = "other";
+pub(crate) const INDEX: &str = "index";
 
 pub(crate) const RENAME: &str = "rename";
 pub(crate) const SKIP: &str = "skip";
@@ -45,7 +46,7 @@ pub(crate) const FIELD_KEYS: &[&str] = &[RENAME, SKIP, DEFAULT, SET, WITH, JSON]
 /// The keys `#[dynamo(..)]` accepts on an enum variant.
 pub(crate) const VARIANT_KEYS: &[&str] = &[RENAME];
 /// The keys `#[dynamo(..)]` accepts on a `DynamoCollection` enum.
-pub(crate) const COLLECTION_KEYS: &[&str] = &[CRATE];
+pub(crate) const COLLECTION_KEYS: &[&str] = &[INDEX, CRATE];
 /// The keys `#[dynamo(..)]` accepts on a variant of a `DynamoCollection` enum.
 pub(crate) const MEMBER_KEYS: &[&str] = &[OTHER];
 /// Marker attributes written on their own (`#[pk]`), not inside `#[dynamo(..)]`.
