@@ -15,8 +15,8 @@ pub use crate::keys::template::{
     Component, ComponentOf, KeyComponent, write_component, write_shard, write_shard_number,
 };
 pub use crate::mapping::entity::{
-    Attr, Entity, EntityKey, EntitySchema, FieldAttribute, IndexKeyField, KeyAttr, KeyField,
-    KeyRole, KeyTemplate, Versioned,
+    Attr, Entity, EntityKey, EntitySchema, FieldAttribute, IndexAttr, IndexKeyField,
+    IndexKeyWrites, KeyAttr, KeyField, KeyRole, KeyTemplate, Versioned,
 };
 pub use crate::mapping::error::{Direction, MappingError, ValueError};
 pub use crate::mapping::item::{FromItem, Item};

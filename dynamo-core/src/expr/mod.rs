@@ -7,7 +7,7 @@ mod explain;
 pub use explain::ConditionFailure;
 pub(crate) use explain::Roles;
 
-use crate::mapping::entity::{Attr, Entity, KeyAttr};
+use crate::mapping::entity::{Attr, Entity, IndexAttr, KeyAttr};
 use crate::mapping::error::ValueError;
 use crate::mapping::value::{DynamoValue, IntoAttributeValue, ValueOf};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -67,6 +67,12 @@ impl Path {
 
     fn segments(&self) -> impl Iterator<Item = &Segment> {
         std::iter::once(&self.head).chain(&self.tail)
+    }
+
+    /// Whether the paths are the same or one is inside the other (`a` and `a.b`): one update
+    /// expression cannot name both.
+    fn overlaps(&self, other: &Path) -> bool {
+        self.segments().zip(other.segments()).all(|(a, b)| a == b)
     }
 }
 
@@ -253,6 +259,24 @@ macro_rules! comparisons {
             )*
         }
 
+        impl<T: DynamoValue> KeyAttr<T> {
+            $(
+                $(#[$doc])*
+                pub fn $name(self, value: impl ValueOf<T>) -> Condition {
+                    self.attr().$name(value)
+                }
+            )*
+        }
+
+        impl<T: DynamoValue, E: Entity> IndexAttr<T, E> {
+            $(
+                $(#[$doc])*
+                pub fn $name(self, value: impl ValueOf<T>) -> Condition {
+                    self.attr().$name(value)
+                }
+            )*
+        }
+
         impl Size {
             $(
                 $(#[$doc])*
@@ -386,6 +410,59 @@ impl<T: DynamoValue> Attr<T> {
     }
 }
 
+/// A key part reads like an [`Attr`] in conditions and projections (updates do not take a
+/// [`KeyAttr`]; see [`IndexAttr`] for the one they take).
+macro_rules! key_part_conditions {
+    ($ty:ident $(, $entity:ident)?) => {
+        impl<T: DynamoValue $(, $entity: Entity)?> $ty<T $(, $entity)?> {
+            /// `path BETWEEN low AND high` (inclusive).
+            pub fn between(self, low: impl ValueOf<T>, high: impl ValueOf<T>) -> Condition {
+                self.attr().between(low, high)
+            }
+
+            /// `path IN (values)`.
+            pub fn is_in(self, values: impl IntoIterator<Item = T>) -> Condition {
+                self.attr().is_in(values)
+            }
+
+            /// `attribute_exists(path)`.
+            pub fn exists(self) -> Condition {
+                self.attr().exists()
+            }
+
+            /// `attribute_not_exists(path)`.
+            pub fn not_exists(self) -> Condition {
+                self.attr().not_exists()
+            }
+
+            /// `begins_with(path, prefix)`.
+            pub fn begins_with(self, prefix: impl Into<String>) -> Condition {
+                self.attr().begins_with(prefix)
+            }
+
+            /// `contains(path, value)`.
+            pub fn contains(self, value: impl IntoAttributeValue) -> Condition {
+                self.attr().contains(value)
+            }
+
+            /// `size(path)`.
+            pub fn size(self) -> Size {
+                self.attr().size()
+            }
+        }
+    };
+}
+
+key_part_conditions!(KeyAttr);
+key_part_conditions!(IndexAttr, E);
+
+/// Index key parts are projected like any other attribute.
+impl<T, E: Entity> From<IndexAttr<T, E>> for Path {
+    fn from(attr: IndexAttr<T, E>) -> Self {
+        Path::new(attr.name())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 enum SetAction {
     Value(Operand),
@@ -483,6 +560,37 @@ impl UpdateExpr {
     ) -> Self {
         self.delete.push((path.into(), operand(members)));
         self
+    }
+
+    /// The actions with repeats of one same action dropped. `Err(path)` when two different
+    /// actions name one path, or one path inside another: DynamoDB refuses the request ("Two
+    /// document paths overlap"), so it is refused before it is sent.
+    pub(crate) fn merged(mut self) -> Result<Self, Path> {
+        fn dedup<T: PartialEq>(actions: &mut Vec<T>) {
+            let mut kept = Vec::with_capacity(actions.len());
+            for action in actions.drain(..) {
+                if !kept.contains(&action) {
+                    kept.push(action);
+                }
+            }
+            *actions = kept;
+        }
+        dedup(&mut self.set);
+        dedup(&mut self.remove);
+        dedup(&mut self.add);
+        dedup(&mut self.delete);
+        let paths: Vec<&Path> = (self.set.iter().map(|(p, _)| p))
+            .chain(&self.remove)
+            .chain(self.add.iter().map(|(p, _)| p))
+            .chain(self.delete.iter().map(|(p, _)| p))
+            .collect();
+        for (i, a) in paths.iter().enumerate() {
+            if let Some(b) = paths[i + 1..].iter().find(|b| a.overlaps(b)) {
+                let shorter = if a.tail.len() <= b.tail.len() { a } else { b };
+                return Err((*shorter).clone());
+            }
+        }
+        Ok(self)
     }
 
     /// The expression text with its placeholders, standalone.
@@ -730,6 +838,40 @@ mod tests {
     fn invalid_values_are_reported_when_rendered() {
         let err = Path::new("price").eq(f64::NAN).render().expect_err("NaN");
         assert!(err.to_string().contains("finite"));
+    }
+
+    #[test]
+    fn repeated_actions_merge_and_overlapping_paths_are_refused() {
+        let same = UpdateExpr::default()
+            .set("status", "open")
+            .set("gsi1pk", "STATUS#open")
+            .set("status", "open")
+            .set("gone", Option::<String>::None)
+            .set("gone", Option::<String>::None)
+            .merged()
+            .expect("repeats merge");
+        assert_eq!(
+            same.render().expect("renders").text,
+            "SET #n0 = :v0, #n1 = :v1 REMOVE #n2"
+        );
+        let differing = UpdateExpr::default()
+            .set("status", "open")
+            .set("status", "closed")
+            .merged();
+        assert_eq!(differing, Err(Path::new("status")));
+        let inside = UpdateExpr::default()
+            .set(Path::new("address").key("city"), "Seoul")
+            .remove("address")
+            .merged();
+        assert_eq!(inside, Err(Path::new("address")));
+        let set_and_add = UpdateExpr::default().set("n", 1).add("n", 1).merged();
+        assert_eq!(set_and_add, Err(Path::new("n")));
+        let apart = UpdateExpr::default()
+            .set(Path::new("address").key("city"), "Seoul")
+            .set(Path::new("address").key("zip"), "04524")
+            .set("addresses", "x")
+            .merged();
+        assert!(apart.is_ok(), "siblings and a longer name do not overlap");
     }
 
     #[test]

@@ -260,13 +260,15 @@ impl<T> fmt::Debug for Attr<T> {
     }
 }
 
-/// A typed path to an attribute that is part of a key: a `#[pk]`/`#[sk]` field or a field a
-/// key template is composed of.
+/// A typed path to an attribute that is part of a key: a `#[pk]`/`#[sk]` field, a field of
+/// the table's key templates, or a field of index key templates that are made of other fields
+/// too.
 ///
-/// It reads like an [`Attr`] (conditions, projections, through `Deref`), but updates do not take
-/// it: the key would no longer match the fields. Changing a table key means writing another
-/// item; an index key's fields change together with
-/// [`set_index_keys`](crate::Update::set_index_keys).
+/// It reads like an [`Attr`] in conditions and projections, but updates do not take it: the
+/// key would no longer match the fields. Changing a table key means writing another item
+/// (delete and put, in one transaction); an index key's fields change together with
+/// [`set_index_keys`](crate::Update::set_index_keys). A field that alone makes an index's keys
+/// is an [`IndexAttr`], which [`Update::set`](crate::Update::set) takes.
 pub struct KeyAttr<T> {
     attr: Attr<T>,
 }
@@ -279,18 +281,15 @@ impl<T> KeyAttr<T> {
         }
     }
 
+    /// The attribute name.
+    pub const fn name(&self) -> &'static str {
+        self.attr.name
+    }
+
     /// The path as a plain [`Attr`]: an escape hatch for expressions built by hand, which
     /// keep the keys consistent themselves.
     pub const fn attr(self) -> Attr<T> {
         self.attr
-    }
-}
-
-impl<T> std::ops::Deref for KeyAttr<T> {
-    type Target = Attr<T>;
-
-    fn deref(&self) -> &Attr<T> {
-        &self.attr
     }
 }
 
@@ -305,5 +304,125 @@ impl<T> Copy for KeyAttr<T> {}
 impl<T> fmt::Debug for KeyAttr<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "KeyAttr({:?})", self.attr.name)
+    }
+}
+
+/// The index keys an update writes for a new value of an [`IndexAttr`]: the field's attribute
+/// and each index key attribute, set (`Some`) or removed (`None`).
+pub type IndexKeyWrites = Vec<(
+    &'static str,
+    Option<aws_sdk_dynamodb::types::AttributeValue>,
+)>;
+
+/// A typed path to a field an index's key templates are made of, whose new value alone makes
+/// the index's new keys (the templates' other fields are parts of the table key, which an
+/// update knows). [`Update::set`](crate::Update::set) writes the field and rewrites the keys
+/// of every index it is part of, in the same request.
+///
+/// Generated in the entity's fields struct; a field whose index keys also need other fields
+/// is a [`KeyAttr`] instead, set with its index's other fields through
+/// [`set_index_keys`](crate::Update::set_index_keys). It reads like an [`Attr`] in conditions.
+///
+/// ```
+/// use dynamo_core::{DynamoEntity, IndexDef, KeyDef, TableDef};
+///
+/// const TICKETING: TableDef = TableDef::new("ticketing", KeyDef::string("pk"))
+///     .with_sort_key(KeyDef::string("sk"))
+///     .with_indexes(&[IndexDef::global("GSI1", KeyDef::string("gsi1pk"), Some(KeyDef::string("gsi1sk")))]);
+///
+/// #[derive(DynamoEntity)]
+/// #[dynamo(table = TICKETING, pk = "EVENT#{event_id}", sk = "SEAT#{seat_no}",
+///          gsi(GSI1, pk = "HOLDER#{holder}", sk = "{event_id}#{seat_no}"))]
+/// struct Seat { event_id: String, seat_no: u32, holder: Option<String> }
+///
+/// // `holder` alone makes GSI1's keys: `set(f.holder, ..)` rewrites them.
+/// let f = Seat::fields();
+/// assert_eq!(f.holder.name(), "holder");
+/// ```
+pub struct IndexAttr<T, E: Entity> {
+    attr: Attr<T>,
+    rewrite: fn(T, &E::Key) -> Result<IndexKeyWrites, MappingError>,
+}
+
+impl<T, E: Entity> IndexAttr<T, E> {
+    /// A path to the field's attribute, with the function that writes it and the index keys
+    /// it is part of (generated).
+    #[doc(hidden)]
+    pub const fn new(
+        name: &'static str,
+        rewrite: fn(T, &E::Key) -> Result<IndexKeyWrites, MappingError>,
+    ) -> Self {
+        IndexAttr {
+            attr: Attr::new(name),
+            rewrite,
+        }
+    }
+
+    /// The attribute name.
+    pub const fn name(&self) -> &'static str {
+        self.attr.name
+    }
+
+    /// The path as a plain [`Attr`]: an escape hatch for expressions built by hand, which
+    /// keep the index keys consistent themselves.
+    pub const fn attr(self) -> Attr<T> {
+        self.attr
+    }
+}
+
+impl<T, E: Entity> Clone for IndexAttr<T, E> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T, E: Entity> Copy for IndexAttr<T, E> {}
+
+impl<T, E: Entity> fmt::Debug for IndexAttr<T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "IndexAttr({:?})", self.attr.name)
+    }
+}
+
+/// What an update writes for [`SetField::write`].
+#[doc(hidden)]
+pub enum FieldWrite<T> {
+    /// `SET attribute = value`.
+    Attribute(&'static str, T),
+    /// The field and the index keys it is part of.
+    IndexKeys(Result<IndexKeyWrites, MappingError>),
+}
+
+/// What [`Update::set`](crate::Update::set) takes: an [`Attr`], or an [`IndexAttr`] whose
+/// index keys the update rewrites with it. A [`KeyAttr`] is no `SetField`: setting it alone
+/// would leave a key stale.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be set on its own: it is part of a key",
+    label = "part of a key: setting it alone would leave the key stale",
+    note = "a field of the table's key cannot change, the item would be another one: delete the item and put the new one in one TransactWrite",
+    note = "a field of an index's key templates that also need other fields: set them together with `.set_index_keys({{Entity}}{{Index}}Keys {{ .. }})`, which rewrites that index's keys"
+)]
+pub trait SetField<E: Entity> {
+    /// The field's type.
+    type Value;
+
+    /// The attributes an update sets for `value`, on the item of `key`.
+    #[doc(hidden)]
+    fn write(self, value: Self::Value, key: &E::Key) -> FieldWrite<Self::Value>;
+}
+
+impl<T, E: Entity> SetField<E> for Attr<T> {
+    type Value = T;
+
+    fn write(self, value: T, _key: &E::Key) -> FieldWrite<T> {
+        FieldWrite::Attribute(self.name, value)
+    }
+}
+
+impl<T, E: Entity> SetField<E> for IndexAttr<T, E> {
+    type Value = T;
+
+    fn write(self, value: T, key: &E::Key) -> FieldWrite<T> {
+        FieldWrite::IndexKeys((self.rewrite)(value, key))
     }
 }

@@ -17,8 +17,8 @@ pub(crate) mod time;
 pub(crate) mod value;
 
 pub use entity::{
-    Attr, Entity, EntityKey, EntitySchema, FieldAttribute, IndexKeyField, KeyAttr, KeyField,
-    KeyRole, KeyTemplate, Versioned,
+    Attr, Entity, EntityKey, EntitySchema, FieldAttribute, FieldWrite, IndexAttr, IndexKeyField,
+    IndexKeyWrites, KeyAttr, KeyField, KeyRole, KeyTemplate, SetField, Versioned,
 };
 pub use error::{Direction, MappingError, ValueError};
 pub use item::{FromItem, Item};

@@ -5,7 +5,9 @@ use super::write::{Body, Mode, New, Nothing, Old, Returning, Write, WriteRequest
 use crate::error::{Error, Operation};
 use crate::expr::{Condition, Path, UpdateExpr};
 use crate::keys::partition::IndexKeys;
-use crate::mapping::entity::{Attr, Entity, EntityKey, Versioned};
+use crate::mapping::entity::{
+    Attr, Entity, EntityKey, FieldWrite, IndexKeyWrites, SetField, Versioned,
+};
 use crate::mapping::error::MappingError;
 use crate::mapping::value::{DynamoValue, IntoAttributeValue, ValueOf};
 use std::marker::PhantomData;
@@ -89,8 +91,23 @@ impl<E: Entity, R: Returning<E>> Update<E, R> {
     write_options!("Updates", "update");
 
     /// `SET attr = value`; `None` (or an empty set) removes the attribute.
-    pub fn set<T: DynamoValue>(mut self, attr: Attr<T>, value: impl ValueOf<T>) -> Self {
-        self.actions = self.actions.set(attr, value.into_value());
+    ///
+    /// A field an index's key templates are made of ([`IndexAttr`](crate::mapping::IndexAttr):
+    /// the templates' other fields are the table key's) rewrites that index's keys in the same
+    /// request; `None` for a sparse index's field takes the item out of the index. A field of
+    /// a key that needs other fields too does not compile here: see
+    /// [`set_index_keys`](Self::set_index_keys).
+    pub fn set<A>(mut self, attr: A, value: impl ValueOf<A::Value>) -> Self
+    where
+        A: SetField<E>,
+        A::Value: DynamoValue,
+    {
+        match attr.write(value.into_value(), &self.key) {
+            FieldWrite::Attribute(name, value) => {
+                self.actions = self.actions.set(Path::new(name), value);
+            }
+            FieldWrite::IndexKeys(writes) => self.write_index_keys(writes),
+        }
         self
     }
 
@@ -181,17 +198,25 @@ impl<E: Entity, R: Returning<E>> Update<E, R> {
     /// # Ok(()) }
     /// ```
     pub fn set_index_keys(mut self, keys: impl IndexKeys<Entity = E>) -> Self {
-        match keys.into_update(&self.key) {
-            Ok(actions) => {
-                for (attribute, value) in actions {
-                    self.actions = self.actions.set(Path::new(attribute), value);
+        let writes = keys.into_update(&self.key);
+        self.write_index_keys(writes);
+        self
+    }
+
+    /// Sets (or removes) fields and the index keys made of them; an index key that could not
+    /// be made fails the update when it is sent.
+    fn write_index_keys(&mut self, writes: Result<IndexKeyWrites, MappingError>) {
+        match writes {
+            Ok(writes) => {
+                for (attribute, value) in writes {
+                    self.actions =
+                        std::mem::take(&mut self.actions).set(Path::new(attribute), value);
                 }
             }
             Err(e) => {
                 self.error.get_or_insert(e);
             }
         }
-        self
     }
 
     /// Creates the item when it does not exist, instead of failing with
@@ -234,6 +259,13 @@ impl<E: Entity, R: Returning<E>> Update<E, R> {
                 "the update has no actions",
             ));
         }
+        let mut actions = actions.merged().map_err(|path| {
+            Error::validation(
+                table.name(),
+                op,
+                format!("the update writes {path} twice, differently (or a path inside it): one update names each attribute once; two set_index_keys of indexes that share a field must give it the same value"),
+            )
+        })?;
         // An item an upsert creates has what a put of its key would write: the fields of its
         // key templates, and its entity type (typed reads keep it).
         if self.upsert {

@@ -5,6 +5,8 @@
 #[cfg(feature = "testing")]
 mod collections;
 mod faults;
+#[cfg(feature = "testing")]
+mod index_keys;
 mod mapping;
 #[cfg(feature = "testing")]
 mod meter;

@@ -62,6 +62,26 @@ pub(super) fn sparse_index_keys(
     (computed, names)
 }
 
+/// The fields of an index's key templates that are not the table key's, each once: the
+/// members of its `{Entity}{Index}Keys`.
+pub(super) fn index_members<'c, 'a>(
+    g: &Gen<'c, 'a>,
+    m: &EntityModel<'c, 'a>,
+    index: &IndexModel<'c, 'a>,
+) -> Vec<&'c Field<'a>> {
+    let key_members = key_members(g, m);
+    let mut members: Vec<&'c Field<'a>> = Vec::new();
+    for n in index.templates() {
+        for (f, _) in g.components(n) {
+            let in_key = key_members.iter().any(|k| std::ptr::eq(*k, f));
+            if !in_key && !members.iter().any(|o| std::ptr::eq(*o, f)) {
+                members.push(f);
+            }
+        }
+    }
+    members
+}
+
 /// `{Entity}{Index}Keys`: new values for the fields an index's templates are made of (the
 /// table key's fields come from the updated item's key).
 pub(super) fn index_keys_struct(
@@ -76,14 +96,7 @@ pub(super) fn index_keys_struct(
     let templates = index.templates();
     let key_members = key_members(g, m);
     let in_key = |f: &Field<'_>| key_members.iter().any(|k| std::ptr::eq(*k, f));
-    let mut members: Vec<&Field<'_>> = Vec::new();
-    for n in &templates {
-        for (f, _) in g.components(*n) {
-            if !in_key(f) && !members.iter().any(|o| std::ptr::eq(*o, f)) {
-                members.push(f);
-            }
-        }
-    }
+    let members = index_members(g, m, index);
     if members.is_empty() {
         return Generated::default();
     }

@@ -40,20 +40,6 @@ pub(super) fn key_members<'c, 'a>(g: &Gen<'c, 'a>, m: &EntityModel<'c, 'a>) -> V
     out
 }
 
-/// The names of the fields that are part of a key: table key fields and every template's
-/// components.
-pub(super) fn key_part_names<'c>(g: &Gen<'c, '_>, m: &EntityModel<'c, '_>) -> Vec<&'c str> {
-    let mut out: Vec<&str> = key_members(g, m).iter().map(|f| f.name.as_str()).collect();
-    for n in 0..g.c.templates.len() {
-        for (f, _) in g.components(n) {
-            if !out.contains(&f.name.as_str()) {
-                out.push(f.name.as_str());
-            }
-        }
-    }
-    out
-}
-
 /// `EntityKey::into_key_item`: templates first (they borrow), then key fields (moved).
 pub(super) fn key_item_body(g: &Gen<'_, '_>, m: &EntityModel<'_, '_>) -> TokenStream {
     let p = &g.p;
