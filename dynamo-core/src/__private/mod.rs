@@ -7,7 +7,7 @@ pub use crate::def::ScalarType;
 pub use crate::def::{IndexDef, KeyDef, TableDef};
 pub use crate::keys::partition::{
     BoundError, Collection, CollectionOf, CollectionOn, IndexKeys, NoSortKey, OnIndex, OnTable,
-    Partition, Shards, SortArg, SortBound, SortField, SortPrefix, SortScope, index_id,
+    Partition, PartitionOf, Shards, SortArg, SortBound, SortField, SortPrefix, SortScope, index_id,
     shard_values,
 };
 pub use crate::keys::scalar::{IndexKeyScalar, KeyScalar};

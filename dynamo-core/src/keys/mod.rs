@@ -13,7 +13,7 @@ pub(crate) mod template;
 
 pub use partition::{
     Collection, CollectionOf, CollectionOn, IndexKeys, NoSortKey, OnIndex, OnTable, Partition,
-    Shards, SortArg, SortField, SortPrefix, SortScope, index_id,
+    PartitionOf, Shards, SortArg, SortField, SortPrefix, SortScope, index_id,
 };
 pub use scalar::{IndexKeyScalar, KeyScalar};
 pub use shard::{Shard, ShardOutOfRange, shard_of, shard_width};

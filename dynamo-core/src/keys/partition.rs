@@ -68,7 +68,7 @@ use std::marker::PhantomData;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a partition of an entity",
     label = "expected the entity's partition type here",
-    note = "query with the partition type the entity's derive generates: `SeatPartition::new(..)` for the table, `SeatGsi1Partition::new(..)` for index GSI1"
+    note = "an entity's derive generates its partition types: `{{Entity}}Partition` for the table, `{{Entity}}{{Index}}Partition` for an index"
 )]
 pub trait Partition: Sized {
     /// The entity whose items the partition holds.
@@ -91,6 +91,15 @@ pub trait Partition: Sized {
     /// The partition key values to read: one, or one per shard.
     fn partition_values(self) -> Result<Vec<AttributeValue>, MappingError>;
 }
+
+/// A partition of `E`'s table or of one of its indexes: what [`Table::query`](crate::Table::query)
+/// of a `Table<E>` takes. The derive implements it for each partition type it generates.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a partition of `{E}`",
+    label = "expected a partition type of `{E}`",
+    note = "query with a partition type `{E}`'s derive generates: `{E}Partition::new(..)` for the table, `{E}Gsi1Partition::new(..)` for index GSI1 (named after the index)"
+)]
+pub trait PartitionOf<E: Entity>: Partition<Entity = E> {}
 
 /// Which shards of a sharded partition (`{shard(field):N}`) a query reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -171,6 +171,7 @@ impl KeyComponent for bool {
     }
 }
 
+/// Written as stored: UTC with nine fraction digits, `2024-01-01T12:05:00.000000000Z`.
 impl KeyComponent for time::OffsetDateTime {
     const CHARSET: &'static str = "0123456789-:.TZ";
 

@@ -146,6 +146,8 @@ pub(crate) fn from_epoch_seconds(n: &str) -> Result<OffsetDateTime, ValueError> 
         .ok_or_else(|| ValueError::new("N holding epoch seconds", format!("N {}", truncate(n))))
 }
 
+/// Stored as `S`, in UTC with nine fraction digits: `2024-01-01T12:05:00.000000000Z`, the
+/// same length for every timestamp, so string order is time order.
 impl DynamoValue for OffsetDateTime {
     /// Stored as an RFC 3339 string in UTC with nine fraction digits, e.g.
     /// `2024-01-01T12:05:00.000000000Z`: fixed width, so string order is time order.

@@ -13,7 +13,7 @@ use crate::def::Projection;
 use crate::error::{Error, Operation};
 use crate::expr::{Condition, Path, Placeholders};
 use crate::keys::partition::{
-    BoundError, CollectionOf, CollectionOn, Partition, SortArg, SortBound, SortScope,
+    BoundError, CollectionOf, CollectionOn, Partition, PartitionOf, SortArg, SortBound, SortScope,
 };
 use crate::mapping::entity::Entity;
 use crate::mapping::error::ValueError;
@@ -217,7 +217,7 @@ impl<E: Entity> Table<E> {
     ///     .await?;
     /// # Ok(()) }
     /// ```
-    pub fn query<P: Partition<Entity = E>>(&self, partition: P) -> Query<'_, P> {
+    pub fn query<P: PartitionOf<E>>(&self, partition: P) -> Query<'_, P> {
         Query {
             table: self,
             partition: partition.partition_values().map_err(BoundError::from),
@@ -1022,7 +1022,7 @@ impl<'a, E: Entity, T: FromItem + Send + 'a> Scan<'a, E, T> {
 
     /// Reads the secondary index of partition type `P` (`seats.scan().index::<SeatGsi1Partition>()`)
     /// instead of the table.
-    pub fn index<P: Partition<Entity = E>>(mut self) -> Self {
+    pub fn index<P: PartitionOf<E>>(mut self) -> Self {
         self.common.index = P::INDEX;
         self
     }

@@ -233,6 +233,9 @@ pub(super) fn partition(
             }
 
             #[automatically_derived]
+            impl #krate::__private::PartitionOf<#ident> for #partition_ident {}
+
+            #[automatically_derived]
             impl #krate::__private::Partition for #partition_ident {
                 type Entity = #ident;
                 type Sort = #sort_type;
