@@ -14,7 +14,8 @@ pub(super) enum Key<'c, 'a> {
 /// One secondary index the entity writes keys of.
 pub(super) struct IndexModel<'c, 'a> {
     pub(super) name: String,
-    /// `Gsi1` for `GSI1`: the middle of the generated type names.
+    /// `Gsi1` for `GSI1` (or the `alias` of its `gsi(..)`): the middle of the generated type
+    /// names.
     pub(super) type_part: String,
     pub(super) pk: Option<Key<'c, 'a>>,
     pub(super) sk: Option<Key<'c, 'a>>,
@@ -95,6 +96,13 @@ impl<'c, 'a> EntityModel<'c, 'a> {
         for (n, t) in c.templates.iter().enumerate() {
             if let Some(name) = t.index_name() {
                 slot(&mut indexes, name, t.role, Key::Template(n));
+            }
+        }
+        for gsi in &c.attrs.gsi {
+            if let (Some(alias), Some(index)) =
+                (&gsi.alias, indexes.iter_mut().find(|i| i.name == gsi.index))
+            {
+                index.type_part = alias.to_string();
             }
         }
         Some(EntityModel {

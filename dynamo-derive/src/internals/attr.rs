@@ -81,6 +81,9 @@ pub(crate) struct GsiTemplates {
     pub(crate) span: Span,
     pub(crate) pk: Option<LitStr>,
     pub(crate) sk: Option<LitStr>,
+    /// `alias = Name`: the middle of the index's generated type names, instead of one made
+    /// from the index name.
+    pub(crate) alias: Option<Ident>,
 }
 
 /// `previous(pk = "..", sk = "..")` on the struct: the table key templates items written by an
@@ -364,6 +367,7 @@ fn parse_previous(cx: &mut Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Prev
         cx,
         &content,
         (&mut out.pk, &mut out.sk),
+        None,
         "previous(..): write previous(pk = \"..\", sk = \"..\") with the templates an earlier version wrote the table's keys with",
     )?;
     if out.pk.is_none() && out.sk.is_none() {
@@ -382,6 +386,7 @@ fn parse_gsi_templates(cx: &mut Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result
         span: meta.path.span(),
         pk: None,
         sk: None,
+        alias: None,
     };
     let content;
     syn::parenthesized!(content in meta.input);
@@ -396,10 +401,16 @@ fn parse_gsi_templates(cx: &mut Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result
         content.parse::<Token![,]>()?;
     }
     let usage = format!(
-        "gsi(..): write gsi({}, pk = \"..\", sk = \"..\")",
+        "gsi(..): write gsi({}, pk = \"..\", sk = \"..\"), with `alias = Name` for short type names",
         display_index(&out.index)
     );
-    parse_key_templates(cx, &content, (&mut out.pk, &mut out.sk), &usage)?;
+    parse_key_templates(
+        cx,
+        &content,
+        (&mut out.pk, &mut out.sk),
+        Some(&mut out.alias),
+        &usage,
+    )?;
     if out.pk.is_none() && out.sk.is_none() {
         cx.syn_error(syn::Error::new(
             out.span,
@@ -415,16 +426,24 @@ fn parse_key_templates(
     cx: &mut Ctxt,
     content: ParseStream<'_>,
     (pk, sk): (&mut Option<LitStr>, &mut Option<LitStr>),
+    mut alias: Option<&mut Option<Ident>>,
     usage: &str,
 ) -> syn::Result<()> {
     while !content.is_empty() {
         let role: Ident = content.call(syn::ext::IdentExt::parse_any)?;
         content.parse::<Token![=]>()?;
-        let lit: LitStr = content.parse()?;
-        match role.to_string().as_str() {
-            "pk" => set_once(cx, pk, lit, role.span(), "pk"),
-            "sk" => set_once(cx, sk, lit, role.span(), "sk"),
-            other => cx.error_spanned_by(&role, format!("unknown key `{other}` in {usage}")),
+        if role == ALIAS
+            && let Some(slot) = alias.as_deref_mut()
+        {
+            let name: Ident = content.parse()?;
+            set_once(cx, slot, name, role.span(), ALIAS);
+        } else {
+            let lit: LitStr = content.parse()?;
+            match role.to_string().as_str() {
+                "pk" => set_once(cx, pk, lit, role.span(), "pk"),
+                "sk" => set_once(cx, sk, lit, role.span(), "sk"),
+                other => cx.error_spanned_by(&role, format!("unknown key `{other}` in {usage}")),
+            }
         }
         if content.is_empty() {
             break;

@@ -17,6 +17,7 @@ pub(crate) const HOT_PARTITION_OK: &str = "hot_partition_ok";
 pub(crate) const PREVIOUS: &str = "previous";
 pub(crate) const OTHER: &str = "other";
 pub(crate) const INDEX: &str = "index";
+pub(crate) const ALIAS: &str = "alias";
 
 pub(crate) const RENAME: &str = "rename";
 pub(crate) const SKIP: &str = "skip";

@@ -7,6 +7,7 @@ const REPOS: TableDef = TableDef::new("repos", KeyDef::string("pk"))
     .with_indexes(&[
         IndexDef::global("GSI1", KeyDef::string("gsi1pk"), Some(KeyDef::string("gsi1sk"))),
         IndexDef::global("by-author", KeyDef::string("gsi2pk"), Some(KeyDef::string("gsi2sk"))),
+        IndexDef::global("gsi3pk-gsi3sk-index", KeyDef::string("gsi3pk"), Some(KeyDef::string("gsi3sk"))),
     ])
     .with_entity_attribute("entity");
 
@@ -50,6 +51,19 @@ struct PullRequest {
     number: u32,
 }
 
+/// `alias` names the generated types of an index with a long name: `LabelByNamePartition`.
+#[derive(DynamoEntity)]
+#[dynamo(
+    table = REPOS,
+    pk = "REPO#{repo}",
+    sk = "LABEL#{name}",
+    gsi("gsi3pk-gsi3sk-index", alias = ByName, pk = "LABEL#{name}", sk = "{repo}")
+)]
+struct Label {
+    repo: String,
+    name: String,
+}
+
 #[derive(DynamoCollection)]
 #[dynamo(index = GSI1)]
 enum RepoWork {
@@ -71,7 +85,8 @@ enum Thread {
 }
 
 #[allow(dead_code, unreachable_code, clippy::diverging_sub_expression)]
-fn queries(issues: Table<Issue>, prs: Table<PullRequest>, comments: Table<Comment>) {
+fn queries(issues: Table<Issue>, prs: Table<PullRequest>, comments: Table<Comment>, labels: Table<Label>) {
+    let _ = labels.query(LabelByNamePartition::new("bug")).sk_ge(LabelByNameSortKey::new("r1"));
     let _ = issues.query(IssueGsi1Partition::new("r1")).collection::<RepoWork>();
     let _ = prs.query(PullRequestGsi1Partition::new("r1")).collection::<RepoWork>();
     let _ = issues.query(IssueByAuthorPartition::new("alice")).collection::<AuthorActivity>();
