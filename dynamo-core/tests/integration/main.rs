@@ -29,3 +29,5 @@ mod single_table;
 mod spans;
 #[cfg(feature = "streams")]
 mod streams;
+#[cfg(feature = "testing")]
+mod time_prefixes;

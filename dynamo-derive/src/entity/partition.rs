@@ -1,7 +1,7 @@
 //! `{Entity}{Index}Partition` and `{Entity}{Index}SortKey`: what queries and their sort key
 //! conditions take.
 
-use super::context::{Gen, Generated, const_name, option_inner};
+use super::context::{Gen, Generated, const_name, is_timestamp, option_inner};
 use super::index_keys::index_keys_struct;
 use super::model::{EntityModel, Key};
 use super::template::{shard_fn, template_call};
@@ -296,6 +296,34 @@ pub(super) fn sort_struct(
             }
         }
     });
+    // `{field}_within(.., TimePrefix)` for a timestamp component: the keys whose timestamp is
+    // within a year, a day, an hour (a whole timestamp matches one instant).
+    let of = format_ident!("__TEMPLATE_{}_OF", n);
+    let leading = t.prefix();
+    let withins = components.iter().enumerate().filter(|(_, (f, _))| is_timestamp(f.ty)).map(|(k, (f, _))| {
+        let method = format_ident!("{}_within", f.ident.to_string().trim_start_matches("r#"));
+        let args = &idents[..k];
+        let arg_types = &types[..k];
+        let head = if k == 0 {
+            quote!(#p::Ok(#p::String::from(#leading)))
+        } else {
+            let pname = format_ident!("__template_{}_prefix_{}", n, k - 1);
+            quote!(#pname(#(&#args),*))
+        };
+        let doc = format!(
+            "Every sort key of `{}` whose `{}` is within `within` (a UTC year, month, day, hour or minute){}.",
+            t.text,
+            f.name,
+            if k == 0 { String::new() } else { ", after these fields".to_owned() }
+        );
+        quote! {
+            #[doc = #doc]
+            pub fn #method(#(#args: impl #p::ValueOf<#arg_types>,)* within: #krate::keys::TimePrefix) -> #krate::__private::SortPrefix<#sort_ident> {
+                #(let #args: #arg_types = #p::ValueOf::into_value(#args);)*
+                #krate::__private::SortPrefix::__new(within.__after(#head, &#of[#k]))
+            }
+        }
+    });
     let defs = quote! {
         #[doc = #doc]
         #[derive(Clone, Debug, PartialEq)]
@@ -316,6 +344,8 @@ pub(super) fn sort_struct(
                 }
 
                 #(#prefixes)*
+
+                #(#withins)*
             }
 
             #[automatically_derived]
