@@ -163,6 +163,7 @@ fn newtype(c: &Container<'_>, field: &syn::Field) -> TokenStream {
                 const NUMERIC: bool = <#inner as #krate::__private::KeyComponent>::NUMERIC;
                 const CHARSET: &'static str = <#inner as #krate::__private::KeyComponent>::CHARSET;
                 const CARDINALITY: u64 = <#inner as #krate::__private::KeyComponent>::CARDINALITY;
+                const CASED: bool = <#inner as #krate::__private::KeyComponent>::CASED;
 
                 #[inline]
                 fn write_component(&self, out: &mut ::std::string::String, width: usize) -> #p::Result<(), #p::ValueError> {

@@ -42,6 +42,10 @@ pub trait KeyComponent {
     /// partition template whose components can write fewer than 32 keys in all does not
     /// compile: it would put a whole table's or index's writes on a few partitions.
     const CARDINALITY: u64 = u64::MAX;
+    /// Whether the text is free text, whose letters an entity with `key_case = "lower"` writes
+    /// lower-cased: `String` (and newtypes of it). Integers, timestamps, enums' values and
+    /// UUIDs are written as they are.
+    const CASED: bool = false;
 
     /// Appends the component's text: integers zero-padded to `width` digits (`0`: the
     /// type's own width).
@@ -63,6 +67,8 @@ fn digits(text: &str) -> Option<&str> {
 }
 
 impl KeyComponent for String {
+    const CASED: bool = true;
+
     #[inline]
     fn write_component(&self, out: &mut String, _width: usize) -> Result<(), ValueError> {
         out.push_str(self);
@@ -205,6 +211,19 @@ pub struct ComponentOf {
     /// The delimiter after the component (empty when nothing follows it): characters the
     /// component must not contain.
     pub delimiters: &'static str,
+    /// Whether the component's text is written lower-cased (`key_case = "lower"`, free text).
+    pub lowercase: bool,
+}
+
+/// Lower-cases the text `out` holds from `start`, for a component of a `key_case = "lower"`
+/// entity.
+#[inline]
+fn fold_case(out: &mut String, start: usize) {
+    if out[start..].chars().any(char::is_uppercase) {
+        let lower = out[start..].to_lowercase();
+        out.truncate(start);
+        out.push_str(&lower);
+    }
 }
 
 /// The error of a component of `of` that cannot be written.
@@ -246,6 +265,9 @@ pub fn write_component<T: ?Sized>(
     let start = out.len();
     let error = |source: ValueError| component_error(of, source);
     write(value, out, width).map_err(error)?;
+    if of.lowercase {
+        fold_case(out, start);
+    }
     let written = &out[start..];
     if written.is_empty() {
         return Err(error(ValueError::new(
@@ -277,6 +299,9 @@ pub fn write_shard<T: ?Sized>(
     // The field's text, written where the shard goes, hashed, and replaced by the shard.
     let start = out.len();
     write(value, out, 0).map_err(|source| component_error(of, source))?;
+    if of.lowercase {
+        fold_case(out, start);
+    }
     let shard = crate::keys::shard::shard_of(&out[start..], shards);
     out.truncate(start);
     write_shard_number(out, shard, shards);
@@ -336,12 +361,32 @@ mod tests {
     }
 
     #[test]
+    fn a_lowercase_component_folds_its_text_and_its_shard() {
+        let of = ComponentOf {
+            entity: "User",
+            field: "name",
+            attribute: "pk",
+            delimiters: "#",
+            lowercase: true,
+        };
+        let write = <String as KeyComponent>::write_component;
+        let mut out = String::from("USER#");
+        write_component(&mut out, &"ÀLICE Smith".to_string(), 0, &of, write).expect("fine");
+        assert_eq!(out, "USER#àlice smith");
+        let (mut upper, mut lower) = (String::new(), String::new());
+        write_shard(&mut upper, &"Alice".to_string(), 16, &of, write).expect("fine");
+        write_shard(&mut lower, &"alice".to_string(), 16, &of, write).expect("fine");
+        assert_eq!(upper, lower, "one key, one shard");
+    }
+
+    #[test]
     fn components_are_never_empty_nor_hold_a_delimiter() {
         let of = ComponentOf {
             entity: "Seat",
             field: "section",
             attribute: "sk",
             delimiters: "#",
+            lowercase: false,
         };
         let write = <String as KeyComponent>::write_component;
         let mut out = String::from("SEAT#");

@@ -326,3 +326,64 @@ async fn items_no_member_claims_are_an_error_or_the_other_variant() {
         ]
     );
 }
+
+const PEOPLE: TableDef = TableDef::new("people", KeyDef::string("pk"))
+    .with_sort_key(KeyDef::string("sk"))
+    .with_indexes(&[IndexDef::global(
+        "GSI1",
+        KeyDef::string("gsi1pk"),
+        Some(KeyDef::string("gsi1sk")),
+    )]);
+
+/// Keys written lower-cased: "Alice" and "alice" are one user; the fields keep their case.
+#[derive(DynamoEntity, Debug, Clone, PartialEq)]
+#[dynamo(
+    table = PEOPLE,
+    key_case = "lower",
+    pk = "USER#{login}",
+    sk = "PROFILE",
+    gsi(GSI1, pk = "ORG#{org}", sk = "{login}")
+)]
+struct Person {
+    login: String,
+    org: String,
+    age: u32,
+}
+
+#[tokio::test]
+async fn lowercase_keys_make_one_item_of_values_that_differ_in_case() {
+    let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
+    let people = db.create::<Person>().await.expect("created");
+    people
+        .put(Person {
+            login: "Alice".into(),
+            org: "Acme".into(),
+            age: 30,
+        })
+        .send()
+        .await
+        .expect("put");
+    let found = people
+        .get(PersonKey::new("ALICE"))
+        .send()
+        .await
+        .expect("get")
+        .expect("one key whatever the case");
+    assert_eq!(found.login, "Alice", "the field keeps its case");
+    let stored = people
+        .get(PersonKey::new("alice"))
+        .project::<Item>(["pk", "gsi1pk", "gsi1sk"])
+        .send()
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(stored["pk"], AttributeValue::S("USER#alice".into()));
+    assert_eq!(stored["gsi1pk"], AttributeValue::S("ORG#acme".into()));
+    assert_eq!(stored["gsi1sk"], AttributeValue::S("alice".into()));
+    let acme = people
+        .query(PersonGsi1Partition::new("ACME"))
+        .all()
+        .await
+        .expect("index");
+    assert_eq!(acme.len(), 1);
+}

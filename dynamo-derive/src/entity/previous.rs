@@ -56,6 +56,9 @@ fn format_previous(g: &Gen<'_, '_>, previous: &PreviousKey) -> TokenStream {
             field: #field_name,
             attribute: #attribute,
             delimiters: #delimiter,
+            // As an earlier version wrote it: a previous template written before
+            // `key_case = "lower"` reads the keys of that time.
+            lowercase: false,
         });
         let write = quote!(<#ty as #krate::__private::KeyComponent>::write_component);
         out.extend(match shards {

@@ -36,9 +36,16 @@ pub(super) fn templates(g: &Gen<'_, '_>) -> TokenStream {
         let components = g.components(n);
         let names = components.iter().map(|(f, _)| f.name.as_str());
         let count = components.len();
+        let lower = g.c.attrs.key_case_lower();
         let of = components.iter().zip(&delimiters).map(|((f, _), delimiter)| {
             let field = f.name.as_str();
-            quote!(#p::ComponentOf { entity: #name, field: #field, attribute: #attr, delimiters: #delimiter })
+            let ty = g.component_type(n, f);
+            let lowercase = if lower {
+                quote!(<#ty as #krate::__private::KeyComponent>::CASED)
+            } else {
+                quote!(false)
+            };
+            quote!(#p::ComponentOf { entity: #name, field: #field, attribute: #attr, delimiters: #delimiter, lowercase: #lowercase })
         });
         let of_const = format_ident!("__TEMPLATE_{}_OF", n);
         out.extend(quote_spanned! {span=>

@@ -73,6 +73,15 @@ pub(crate) struct ContainerAttrs {
     pub(crate) krate: Option<syn::Path>,
     /// `index = NAME` on a collection: the index whose partitions it reads.
     pub(crate) index: Option<Spanned<String>>,
+    /// `key_case = "lower"`: templates write free-text components lower-cased.
+    pub(crate) key_case: Option<LitStr>,
+}
+
+impl ContainerAttrs {
+    /// Whether `key_case = "lower"` is set.
+    pub(crate) fn key_case_lower(&self) -> bool {
+        self.key_case.as_ref().is_some_and(|c| c.value() == "lower")
+    }
 }
 
 /// `gsi(NAME, pk = "..", sk = "..")` on the struct.
@@ -341,6 +350,16 @@ impl ContainerAttrs {
                         ));
                     }
                     set_once(cx, &mut out.hot_partition_ok, why, span, HOT_PARTITION_OK);
+                }
+                KEY_CASE if place == Place::EntityContainer => {
+                    let case: LitStr = meta.value()?.parse()?;
+                    if !matches!(case.value().as_str(), "lower" | "preserve") {
+                        cx.syn_error(syn::Error::new(
+                            case.span(),
+                            format!("unknown key_case \"{}\": write key_case = \"lower\" (keys written lower-cased, so \"Alice\" and \"alice\" are one key) or \"preserve\" (the default: as the values are)", case.value()),
+                        ));
+                    }
+                    set_once(cx, &mut out.key_case, case, span, KEY_CASE);
                 }
                 PREVIOUS if place == Place::EntityContainer => {
                     let previous = parse_previous(cx, meta)?;

@@ -18,6 +18,7 @@ pub(crate) const PREVIOUS: &str = "previous";
 pub(crate) const OTHER: &str = "other";
 pub(crate) const INDEX: &str = "index";
 pub(crate) const ALIAS: &str = "alias";
+pub(crate) const KEY_CASE: &str = "key_case";
 
 pub(crate) const RENAME: &str = "rename";
 pub(crate) const SKIP: &str = "skip";
@@ -37,6 +38,7 @@ pub(crate) const ENTITY_CONTAINER_KEYS: &[&str] = &[
     SINGLE_PARTITION,
     HOT_PARTITION_OK,
     PREVIOUS,
+    KEY_CASE,
     RENAME_ALL,
     CRATE,
 ];
