@@ -12,7 +12,8 @@ pub use crate::keys::partition::{
 };
 pub use crate::keys::scalar::{IndexKeyScalar, KeyScalar};
 pub use crate::keys::template::{
-    Component, ComponentOf, KeyComponent, write_component, write_shard, write_shard_number,
+    Component, ComponentOf, KeyComponent, partial_component, write_component, write_shard,
+    write_shard_number,
 };
 pub use crate::mapping::entity::{
     Attr, Entity, EntityKey, EntitySchema, FieldAttribute, IndexAttr, IndexKeyField,

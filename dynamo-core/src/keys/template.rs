@@ -239,6 +239,32 @@ pub(crate) fn component_error(of: &ComponentOf, source: ValueError) -> MappingEr
     }
 }
 
+/// `head` (a sort key's text up to component `of`) followed by `partial`, the start of that
+/// component's text: every key whose component starts with it (`_starting` of a generated
+/// sort key). `partial` may be empty; it must not hold the component's delimiter.
+pub fn partial_component(
+    head: Result<String, MappingError>,
+    partial: &str,
+    of: &ComponentOf,
+) -> Result<String, MappingError> {
+    let mut out = head?;
+    let start = out.len();
+    out.push_str(partial);
+    if of.lowercase {
+        fold_case(&mut out, start);
+    }
+    if let Some(d) = out[start..].chars().find(|c| of.delimiters.contains(*c)) {
+        return Err(component_error(
+            of,
+            ValueError::new(
+                format!("the start of a key component, without the template's delimiter {d:?}"),
+                format!("\"{}\"", crate::mapping::error::truncate(partial)),
+            ),
+        ));
+    }
+    Ok(out)
+}
+
 /// How a component type is written: [`KeyComponent`]'s items, gathered in one `const` per
 /// component by the derive, so a type that is no component is reported once.
 pub struct Component<T: ?Sized> {

@@ -1,5 +1,5 @@
-//! Sort key conditions on timestamps by span against DynamoDB Local: a day, an hour, a month
-//! of a template's timestamp component or of a `#[sk]` timestamp field.
+//! Sort key conditions on part of a component against DynamoDB Local: a timestamp's day, hour
+//! or month (of a template's component or of a `#[sk]` field), and the start of a text.
 
 use dynamo_core::keys::TimePrefix;
 use dynamo_core::testing::DynamoLocal;
@@ -83,6 +83,31 @@ async fn a_time_prefix_reads_the_span_a_whole_timestamp_misses() {
         .await
         .expect("hours 10 to 23, both whole");
     assert_eq!(hour.len(), 2);
+
+    // The start of a text component.
+    replies
+        .put(Reply {
+            thread: "t1".into(),
+            author: "bob".into(),
+            created_at: times[0],
+        })
+        .send()
+        .await
+        .expect("put");
+    let a_authors = replies
+        .query(ReplyPartition::new("t1"))
+        .sk_begins_with(ReplySortKey::author_starting("a"))
+        .count()
+        .await
+        .expect("authors starting with a");
+    assert_eq!(a_authors, 5);
+    let err = replies
+        .query(ReplyPartition::new("t1"))
+        .sk_begins_with(ReplySortKey::author_starting("amy#2015"))
+        .all()
+        .await
+        .expect_err("the delimiter is not part of a component");
+    assert!(err.to_string().contains("delimiter"), "{err}");
 
     let visits = db.create::<Visit>().await.expect("created");
     for at in times {

@@ -115,11 +115,12 @@ pub(super) fn option_inner(ty: &syn::Type) -> Option<&syn::Type> {
     }
 }
 
-/// Whether the type (or the `T` of an `Option<T>`) is spelled `OffsetDateTime`: a timestamp,
-/// whose sort key components get `{field}_within` (read off the syntax, as `Option` is).
-pub(super) fn is_timestamp(ty: &syn::Type) -> bool {
+/// Whether the type (or the `T` of an `Option<T>`) is spelled `name` (its last segment), read
+/// off the syntax as `Option` is: `OffsetDateTime` components get `{field}_within`, `String`
+/// ones `{field}_starting`.
+pub(super) fn is_spelled(ty: &syn::Type, name: &str) -> bool {
     let ty = option_inner(ty).unwrap_or(ty);
-    matches!(ty, syn::Type::Path(path) if path.path.segments.last().is_some_and(|s| s.ident == "OffsetDateTime"))
+    matches!(ty, syn::Type::Path(path) if path.path.segments.last().is_some_and(|s| s.ident == name))
 }
 
 /// Generated types: their definitions (at the derive's place, so they can be named) and their

@@ -1,7 +1,7 @@
 //! `{Entity}{Index}Partition` and `{Entity}{Index}SortKey`: what queries and their sort key
 //! conditions take.
 
-use super::context::{Gen, Generated, const_name, is_timestamp, option_inner};
+use super::context::{Gen, Generated, const_name, is_spelled, option_inner};
 use super::index_keys::index_keys_struct;
 use super::model::{EntityModel, Key};
 use super::template::{shard_fn, template_call};
@@ -296,12 +296,33 @@ pub(super) fn sort_struct(
             }
         }
     });
-    // `{field}_within(.., TimePrefix)` for a timestamp component: the keys whose timestamp is
-    // within a year, a day, an hour (a whole timestamp matches one instant).
+    // Partial components: `{field}_within(.., TimePrefix)` for a timestamp (a whole one matches
+    // one instant), `{field}_starting(.., "Ja")` for text: the keys whose component is within
+    // the span or starts with the text, after the fields before it.
     let of = format_ident!("__TEMPLATE_{}_OF", n);
     let leading = t.prefix();
-    let withins = components.iter().enumerate().filter(|(_, (f, _))| is_timestamp(f.ty)).map(|(k, (f, _))| {
-        let method = format_ident!("{}_within", f.ident.to_string().trim_start_matches("r#"));
+    let partials = components.iter().enumerate().filter_map(|(k, (f, _))| {
+        let field = f.ident.to_string();
+        let field = field.trim_start_matches("r#");
+        let (method, arg, arg_type, call, what) = if is_spelled(f.ty, "OffsetDateTime") {
+            (
+                format_ident!("{}_within", field),
+                format_ident!("within"),
+                quote!(#krate::keys::TimePrefix),
+                quote!(within.__after(__head, &#of[#k])),
+                "is within `within` (a UTC year, month, day, hour or minute: `TimePrefix`)",
+            )
+        } else if is_spelled(f.ty, "String") {
+            (
+                format_ident!("{}_starting", field),
+                format_ident!("start"),
+                quote!(&str),
+                quote!(#p::partial_component(__head, start, &#of[#k])),
+                "starts with `start`",
+            )
+        } else {
+            return None;
+        };
         let args = &idents[..k];
         let arg_types = &types[..k];
         let head = if k == 0 {
@@ -311,18 +332,19 @@ pub(super) fn sort_struct(
             quote!(#pname(#(&#args),*))
         };
         let doc = format!(
-            "Every sort key of `{}` whose `{}` is within `within` (a UTC year, month, day, hour or minute){}.",
+            "Every sort key of `{}` whose `{}` {what}{}.",
             t.text,
             f.name,
-            if k == 0 { String::new() } else { ", after these fields".to_owned() }
+            if k == 0 { "" } else { ", after these fields" }
         );
-        quote! {
+        Some(quote! {
             #[doc = #doc]
-            pub fn #method(#(#args: impl #p::ValueOf<#arg_types>,)* within: #krate::keys::TimePrefix) -> #krate::__private::SortPrefix<#sort_ident> {
+            pub fn #method(#(#args: impl #p::ValueOf<#arg_types>,)* #arg: #arg_type) -> #krate::__private::SortPrefix<#sort_ident> {
                 #(let #args: #arg_types = #p::ValueOf::into_value(#args);)*
-                #krate::__private::SortPrefix::__new(within.__after(#head, &#of[#k]))
+                let __head = #head;
+                #krate::__private::SortPrefix::__new(#call)
             }
-        }
+        })
     });
     let defs = quote! {
         #[doc = #doc]
@@ -345,7 +367,7 @@ pub(super) fn sort_struct(
 
                 #(#prefixes)*
 
-                #(#withins)*
+                #(#partials)*
             }
 
             #[automatically_derived]
