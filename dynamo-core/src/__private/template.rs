@@ -233,6 +233,16 @@ pub const fn check_member<A: Entity, B: Entity>(
         // Reported by `check_on_index`.
         return None;
     };
+    if a.lowercase_keys != b.lowercase_keys {
+        let (lower, preserve) = if a.lowercase_keys {
+            (a.name, b.name)
+        } else {
+            (b.name, a.name)
+        };
+        return Some(rules::collection_key_case_differs(
+            collection, lower, preserve,
+        ));
+    }
     if !str_eq(partition_shape(&pa), partition_shape(&pb)) {
         let shared = match index {
             None => shared_index::<A, B>(),

@@ -135,6 +135,9 @@ pub struct EntitySchema {
     /// The entity type written to the table's entity attribute (`#[dynamo(entity = "..")]`, by
     /// default the struct's name), when the table declares one.
     pub entity_type: Option<&'static str>,
+    /// Whether key templates write free-text components lower-cased
+    /// (`#[dynamo(key_case = "lower")]`).
+    pub lowercase_keys: bool,
 }
 
 impl EntitySchema {

@@ -938,6 +938,7 @@ mod tests {
             ttl_attribute: None,
             version_attribute: None,
             entity_type: None,
+            lowercase_keys: false,
         };
         const DECLARED: TableDef = TableDef::new("orders", KeyDef::string("orderId"));
         let live = TableShape::from_def(&TableDef::new("orders", KeyDef::string("pk")), "orders");
@@ -990,6 +991,7 @@ mod tests {
             ttl_attribute: None,
             version_attribute: None,
             entity_type: Some("Seat"),
+            lowercase_keys: false,
         };
         let mut live = TableShape::from_def(&DEF, "orders");
         live.sort_key = Some(Key {

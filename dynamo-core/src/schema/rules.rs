@@ -590,6 +590,19 @@ pub const fn collection_partitions_differ(
     }
 }
 
+/// Rule `collection_key_case_differs` (compile time): one member writes its keys lower-cased
+/// and the other as the values are, so the same values make two partitions.
+pub const fn collection_key_case_differs(collection: &str, lower: &str, preserve: &str) -> Msg {
+    Msg::new()
+        .push("collection ")
+        .ticked(collection)
+        .push(" reads one partition, but ")
+        .ticked(lower)
+        .push(" writes its keys lower-cased (key_case = \"lower\") and ")
+        .ticked(preserve)
+        .push(" as the values are, so \"Alice\" puts them in two partitions; give both the same key_case")
+}
+
 /// Rule `collection_member_not_on_index` (compile time): a member of a collection that reads
 /// an index has no key on that index.
 pub const fn collection_member_not_on_index(collection: &str, index: &str, member: &str) -> Msg {

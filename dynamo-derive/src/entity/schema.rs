@@ -104,6 +104,7 @@ pub(super) fn schema(g: &Gen<'_, '_>, m: &EntityModel<'_, '_>) -> TokenStream {
         .entity
         .as_ref()
         .map_or_else(|| name.clone(), syn::LitStr::value);
+    let lowercase = c.attrs.key_case_lower();
     quote! {
         #krate::__private::EntitySchema {
             name: #name,
@@ -114,6 +115,7 @@ pub(super) fn schema(g: &Gen<'_, '_>, m: &EntityModel<'_, '_>) -> TokenStream {
             ttl_attribute: #ttl,
             version_attribute: #version,
             entity_type: #p::entity_type(&<#ident as #krate::__private::Entity>::TABLE, #entity_type),
+            lowercase_keys: #lowercase,
         }
     }
 }
