@@ -107,13 +107,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         written.unprocessed
     );
 
-    // u1 holds: the holder and the index keys change together.
+    // u1 holds: `holder` alone makes GSI1's keys (with the key's fields), so
+    // setting it rewrites them in the same request.
+    let f = Seat::fields();
     for seat_no in [7, 8] {
         seats
             .update(SeatKey::new("e1", "A", seat_no))
-            .set_index_keys(SeatGsi1Keys {
-                holder: Some("u1".into()),
-            })
+            .set(f.holder, Some("u1".to_owned()))
             .send()
             .await?;
     }
