@@ -3,7 +3,7 @@
 
 use crate::expr::ConditionFailure;
 use crate::mapping::entity::Entity;
-use crate::mapping::error::{MappingError, ValueError};
+use crate::mapping::error::{MappingError, ValueError, truncate};
 use crate::mapping::item::Item;
 use crate::table::transact::Cancellation;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
@@ -121,6 +121,9 @@ pub enum ErrorKind {
     /// The request is invalid: DynamoDB's `ValidationException`, or a value that cannot be sent
     /// (a non-finite number in an expression, too many writes for a transaction).
     Validation,
+    /// The item is over DynamoDB's 400 KB limit: refused before it was sent.
+    /// [`Error::item_too_large`] gives its size and its largest attributes.
+    ItemTooLarge,
     /// The request did not finish in time (connect, attempt or operation timeout).
     Timeout,
     /// DynamoDB could not be reached (connection refused, DNS, TLS).
@@ -142,6 +145,7 @@ impl ErrorKind {
             ErrorKind::InvalidCursor => "InvalidCursor",
             ErrorKind::TableNotFound => "TableNotFound",
             ErrorKind::Validation => "Validation",
+            ErrorKind::ItemTooLarge => "ItemTooLarge",
             ErrorKind::Timeout => "Timeout",
             ErrorKind::Unreachable => "Unreachable",
             ErrorKind::Service => "Service",
@@ -189,6 +193,17 @@ enum Detail {
     Mapping(MappingError),
     /// Why DynamoDB throttled, when it said.
     Throttled(Vec<ThrottleReason>),
+    TooLarge(ItemTooLarge),
+}
+
+/// An item over DynamoDB's 400 KB limit ([`ErrorKind::ItemTooLarge`]): its size and where the
+/// bytes are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemTooLarge {
+    /// The item's size by DynamoDB's rules ([`item_size`](crate::mapping::item_size)).
+    pub size: usize,
+    /// Its largest attributes and their sizes (name included), largest first, at most three.
+    pub largest: Vec<(String, usize)>,
 }
 
 /// Why DynamoDB throttled a request, as it reports it (`ThrottlingReasons`): the limit and the
@@ -414,6 +429,15 @@ impl Error {
         }
     }
 
+    /// For [`ErrorKind::ItemTooLarge`]: the item's size and its largest attributes (the item's
+    /// key is [`key`](Self::key)).
+    pub fn item_too_large(&self) -> Option<&ItemTooLarge> {
+        match &self.inner.detail {
+            Detail::TooLarge(too_large) => Some(too_large),
+            _ => None,
+        }
+    }
+
     /// Whether the operation's condition failed (including a failed version check).
     pub fn is_condition_failed(&self) -> bool {
         self.kind() == ErrorKind::ConditionFailed
@@ -462,6 +486,25 @@ impl Error {
             table,
             Detail::Mapping(source),
         )
+    }
+
+    /// `item`, of `key`, is over [`MAX_ITEM_SIZE`](crate::mapping::MAX_ITEM_SIZE) bytes.
+    #[cold]
+    pub(crate) fn too_large(
+        table: &str,
+        operation: Operation,
+        item: &Item,
+        size: usize,
+        key: Item,
+    ) -> Self {
+        let largest = crate::mapping::size::largest(item, 3);
+        Error::new(
+            ErrorKind::ItemTooLarge,
+            operation,
+            table,
+            Detail::TooLarge(ItemTooLarge { size, largest }),
+        )
+        .with_key(Some(key))
     }
 
     pub(crate) fn validation(
@@ -608,6 +651,22 @@ impl fmt::Display for Error {
                 }
             }
             (_, Detail::Mapping(e)) => write!(f, ": {e}"),
+            (_, Detail::TooLarge(too_large)) => {
+                write!(
+                    f,
+                    ": the item is {} bytes, over DynamoDB's limit of {} (400 KB); largest attributes:",
+                    too_large.size,
+                    crate::mapping::MAX_ITEM_SIZE
+                )?;
+                for (i, (name, size)) in too_large.largest.iter().enumerate() {
+                    let sep = if i == 0 { " " } else { ", " };
+                    write!(f, "{sep}{} ({size} bytes)", truncate(name))?;
+                }
+                if let Some(key) = &inner.key {
+                    write!(f, " (item {})", crate::mapping::error::show_key(key))?;
+                }
+                Ok(())
+            }
             (ErrorKind::InvalidCursor, Detail::Message(m)) => write!(f, ": invalid cursor: {m}"),
             (ErrorKind::Validation, Detail::Message(m)) => write!(f, ": invalid request: {m}"),
             (_, Detail::Message(m)) => write!(f, ": {m}"),

@@ -50,6 +50,17 @@ pub trait Entity: Sized {
     /// Reads an item, taking ownership of its values.
     fn from_item(item: Item) -> Result<Self, MappingError>;
 
+    /// What a put of `item` (this entity's, as [`into_item`](Entity::into_item) made it) is
+    /// billed, in write units: per KB of the item in the table and of its entry in each index
+    /// it is in; [`WriteUnits::in_transaction`](crate::mapping::WriteUnits::in_transaction)
+    /// doubles it.
+    fn write_units(item: &Item) -> crate::mapping::WriteUnits
+    where
+        Self: Sized,
+    {
+        crate::mapping::size::write_units(&Self::TABLE, item)
+    }
+
     /// The `#[version]` field's value, when the entity has one.
     fn version(&self) -> Option<u64> {
         None

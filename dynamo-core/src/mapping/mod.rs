@@ -13,6 +13,7 @@ pub(crate) mod item;
 pub(crate) mod json;
 pub(crate) mod managed;
 pub(crate) mod set;
+pub(crate) mod size;
 pub(crate) mod time;
 pub(crate) mod value;
 
@@ -26,4 +27,5 @@ pub use item::{FromItem, Item};
 pub use json::Json;
 pub use managed::{TtlValue, VersionValue};
 pub use set::{SetCollection, SetElement};
+pub use size::{MAX_ITEM_SIZE, WriteUnits, attribute_size, item_size, write_units};
 pub use value::{DynamoValue, IntoAttributeValue, ValueOf};

@@ -279,14 +279,20 @@ impl<E: Entity> BatchWrite<'_, E> {
     /// checked).
     pub fn put(mut self, entity: E) -> Self {
         let op = Operation::BatchWriteItem;
-        match entity.into_item() {
+        let item = entity
+            .into_item()
+            .map_err(|e| Error::mapping_failed(self.table.name(), op, e));
+        let item = item.and_then(|item| {
+            super::write::WriteRequest::fits::<E>(self.table.name(), op, &item).map(|()| item)
+        });
+        match item {
             Ok(item) => match PutRequest::builder().set_item(Some(item)).build() {
                 Ok(put) => self
                     .writes
                     .push(WriteRequest::builder().put_request(put).build()),
                 Err(e) => self.fail(Error::validation(self.table.name(), op, e.to_string())),
             },
-            Err(e) => self.fail(Error::mapping_failed(self.table.name(), op, e)),
+            Err(e) => self.fail(e),
         }
         self
     }

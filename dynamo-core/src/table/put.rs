@@ -70,6 +70,7 @@ impl<E: Entity, R: Returning<E>> Put<E, R> {
         let mut entity = self.entity;
         let version = versioned(&mut entity).map_err(mapping)?;
         let item = entity.into_item().map_err(mapping)?;
+        WriteRequest::fits::<E>(table.name(), Operation::PutItem, &item)?;
         let key = WriteRequest::key_of::<E>(&item);
         let condition = super::and(self.condition, version);
         Ok(WriteRequest::new(

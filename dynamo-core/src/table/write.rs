@@ -182,6 +182,23 @@ impl WriteRequest {
             .collect()
     }
 
+    /// `Ok` when `item`, a whole item of `E` about to be put, fits DynamoDB's 400 KB; an
+    /// [`ErrorKind::ItemTooLarge`](crate::ErrorKind::ItemTooLarge) naming its key, size and
+    /// largest attributes otherwise.
+    pub(crate) fn fits<E: Entity>(table: &str, op: Operation, item: &Item) -> Result<(), Error> {
+        let size = crate::mapping::item_size(item);
+        if size <= crate::mapping::MAX_ITEM_SIZE {
+            return Ok(());
+        }
+        Err(Error::too_large(
+            table,
+            op,
+            item,
+            size,
+            Self::key_of::<E>(item),
+        ))
+    }
+
     /// Renders the update and condition into one set of placeholders.
     fn expressions(&self, op: Operation) -> Result<Expressions, Error> {
         let target = &self.target;

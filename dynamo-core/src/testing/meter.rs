@@ -29,6 +29,7 @@
 //! `ThrottlingException` with its throttling reason, or, in a transaction, a
 //! `TransactionCanceledException` with a `ThrottlingError` reason for that item.
 
+use crate::mapping::size::number_size;
 use aws_sdk_dynamodb::Client;
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
@@ -956,12 +957,12 @@ fn value_size(value: &Value) -> usize {
         return 0;
     };
     match (kind.as_str(), v) {
-        ("S" | "B", Value::String(s)) => s.len(),
+        ("S", Value::String(s)) => s.len(),
+        ("B", Value::String(b)) => raw_len(b),
         ("N", Value::String(n)) => number_size(n),
         ("BOOL" | "NULL", _) => 1,
-        ("SS" | "BS", Value::Array(items)) => {
-            items.iter().filter_map(Value::as_str).map(str::len).sum()
-        }
+        ("SS", Value::Array(items)) => items.iter().filter_map(Value::as_str).map(str::len).sum(),
+        ("BS", Value::Array(items)) => items.iter().filter_map(Value::as_str).map(raw_len).sum(),
         ("NS", Value::Array(items)) => items
             .iter()
             .filter_map(Value::as_str)
@@ -978,15 +979,10 @@ fn value_size(value: &Value) -> usize {
     }
 }
 
-/// One byte per two significant digits, plus one.
-fn number_size(n: &str) -> usize {
-    let digits: String = n.chars().filter(char::is_ascii_digit).collect();
-    let significant = digits
-        .trim_start_matches('0')
-        .trim_end_matches('0')
-        .len()
-        .max(1);
-    significant.div_ceil(2) + 1
+/// The raw length of a binary the wire carries in base64: DynamoDB counts its bytes.
+fn raw_len(base64: &str) -> usize {
+    let padding = base64.bytes().rev().take_while(|b| *b == b'=').count();
+    (base64.len() / 4 * 3).saturating_sub(padding)
 }
 
 /// The response's body, read into memory, and the response rebuilt around it.
@@ -1120,6 +1116,14 @@ fn from_attribute(value: &aws_sdk_dynamodb::types::AttributeValue) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn binaries_count_their_raw_bytes_not_their_base64() {
+        assert_eq!(raw_len("AAAA"), 3);
+        assert_eq!(raw_len("AAA="), 2);
+        assert_eq!(raw_len("AA=="), 1);
+        assert_eq!(raw_len(""), 0);
+    }
     use serde_json::json;
 
     #[test]

@@ -7,6 +7,8 @@ mod collections;
 mod faults;
 #[cfg(feature = "testing")]
 mod index_keys;
+#[cfg(feature = "testing")]
+mod item_size;
 mod mapping;
 #[cfg(feature = "testing")]
 mod meter;
