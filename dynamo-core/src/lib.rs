@@ -104,6 +104,7 @@
 //! | `#[gsi(NAME, pk)]` / `#[gsi(NAME, sk)]` | key of a secondary index (an `Option` makes a sparse index) |
 //! | `#[ttl]` | TTL attribute, stored as epoch seconds (`i64`, `u64`, `OffsetDateTime`, or an `Option`) |
 //! | `#[version]` | optimistic-locking counter (an integer) |
+//! | `#[dynamo(created_at)]` / `#[dynamo(updated_at)]` | set by the writes: the creation time (puts, creating upserts), the last write's time (every write) |
 //! | `#[dynamo(rename = "..")]` | the attribute name |
 //! | `#[dynamo(skip)]` | not stored; `Default` (or `default = path`) on read |
 //! | `#[dynamo(default)]`, `#[dynamo(default = path)]` | value when the attribute is absent |

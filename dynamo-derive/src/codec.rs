@@ -33,6 +33,8 @@ pub(crate) fn field_codec(
         quote_spanned!(span=> #private::key_field::<#ty>(#owner, #name, #attribute))
     } else if a.ttl.is_some() {
         quote_spanned!(span=> #private::ttl_field::<#ty>(#owner, #name, #attribute))
+    } else if a.created_at.is_some() || a.updated_at.is_some() {
+        quote_spanned!(span=> #private::timestamp_field::<#ty>(#owner, #name, #attribute))
     } else if a.set.is_some() {
         quote_spanned!(span=> #private::set_field::<#ty>(#owner, #name, #attribute))
     } else if a.json.is_some() {

@@ -202,6 +202,15 @@ pub const fn value_field<T: DynamoValue>(
     }
 }
 
+/// A `#[dynamo(created_at)]` or `#[dynamo(updated_at)]` field: a timestamp, stored as one.
+pub const fn timestamp_field<T: crate::mapping::ManagedTimestamp>(
+    entity: &'static str,
+    field: &'static str,
+    attribute: &'static str,
+) -> Field<T> {
+    value_field::<T>(entity, field, attribute)
+}
+
 /// A key field: always present, never an empty string or binary.
 pub const fn key_field<T: KeyScalar>(
     entity: &'static str,

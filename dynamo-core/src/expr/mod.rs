@@ -562,6 +562,15 @@ impl UpdateExpr {
         self
     }
 
+    /// Whether an action names top-level attribute `attribute` (or a path inside it).
+    pub(crate) fn names(&self, attribute: &str) -> bool {
+        let named = |p: &Path| matches!(&p.head, Segment::Name(n) if n == attribute);
+        self.set.iter().any(|(p, _)| named(p))
+            || self.remove.iter().any(named)
+            || self.add.iter().any(|(p, _)| named(p))
+            || self.delete.iter().any(|(p, _)| named(p))
+    }
+
     /// The actions with repeats of one same action dropped. `Err(path)` when two different
     /// actions name one path, or one path inside another: DynamoDB refuses the request ("Two
     /// document paths overlap"), so it is refused before it is sent.

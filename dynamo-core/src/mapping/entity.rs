@@ -149,6 +149,10 @@ pub struct EntitySchema {
     /// Whether key templates write free-text components lower-cased
     /// (`#[dynamo(key_case = "lower")]`).
     pub lowercase_keys: bool,
+    /// The `#[dynamo(created_at)]` attribute: the time of the write that created the item.
+    pub created_at_attribute: Option<&'static str>,
+    /// The `#[dynamo(updated_at)]` attribute: the time of the item's last write.
+    pub updated_at_attribute: Option<&'static str>,
 }
 
 impl EntitySchema {

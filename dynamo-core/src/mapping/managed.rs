@@ -98,3 +98,16 @@ macro_rules! version {
 }
 
 version!(u8, u16, u32, u64, usize, i16, i32, i64, isize);
+
+/// The type of a `#[dynamo(created_at)]` or `#[dynamo(updated_at)]` field: a timestamp the
+/// library writes, in the fixed-width sortable form (`2024-01-01T12:05:00.000000000Z`), or an
+/// `Option` of one for items written before the field existed.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a managed timestamp",
+    label = "#[dynamo(created_at)] and #[dynamo(updated_at)] hold the time of a write",
+    note = "use time::OffsetDateTime (written as `2024-01-01T12:05:00.000000000Z`, which sorts as time), or Option<time::OffsetDateTime> for items written before the field existed"
+)]
+pub trait ManagedTimestamp: crate::mapping::value::DynamoValue {}
+
+impl ManagedTimestamp for time::OffsetDateTime {}
+impl ManagedTimestamp for Option<time::OffsetDateTime> {}

@@ -25,7 +25,7 @@ pub use error::{Direction, MappingError, ValueError};
 pub use item::{FromItem, Item};
 #[cfg(feature = "json")]
 pub use json::Json;
-pub use managed::{TtlValue, VersionValue};
+pub use managed::{ManagedTimestamp, TtlValue, VersionValue};
 pub use set::{SetCollection, SetElement};
 pub use size::{MAX_ITEM_SIZE, WriteUnits, attribute_size, item_size, write_units};
 pub use value::{DynamoValue, IntoAttributeValue, ValueOf};

@@ -939,6 +939,8 @@ mod tests {
             version_attribute: None,
             entity_type: None,
             lowercase_keys: false,
+            created_at_attribute: None,
+            updated_at_attribute: None,
         };
         const DECLARED: TableDef = TableDef::new("orders", KeyDef::string("orderId"));
         let live = TableShape::from_def(&TableDef::new("orders", KeyDef::string("pk")), "orders");
@@ -992,6 +994,8 @@ mod tests {
             version_attribute: None,
             entity_type: Some("Seat"),
             lowercase_keys: false,
+            created_at_attribute: None,
+            updated_at_attribute: None,
         };
         let mut live = TableShape::from_def(&DEF, "orders");
         live.sort_key = Some(Key {

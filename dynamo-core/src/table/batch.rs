@@ -282,7 +282,8 @@ impl<E: Entity> BatchWrite<'_, E> {
         let item = entity
             .into_item()
             .map_err(|e| Error::mapping_failed(self.table.name(), op, e));
-        let item = item.and_then(|item| {
+        let item = item.and_then(|mut item| {
+            super::stamp_put::<E>(&mut item);
             super::write::WriteRequest::fits::<E>(self.table.name(), op, &item).map(|()| item)
         });
         match item {

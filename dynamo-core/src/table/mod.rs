@@ -215,6 +215,28 @@ pub(crate) fn versioned<E: Entity>(entity: &mut E) -> Result<Option<Condition>, 
     }))
 }
 
+/// The time of a write, as a managed timestamp stores it; `None` only past the year 9999.
+pub(crate) fn now_attribute() -> Option<aws_sdk_dynamodb::types::AttributeValue> {
+    crate::mapping::value::DynamoValue::into_attribute(time::OffsetDateTime::now_utc())
+        .ok()
+        .flatten()
+}
+
+/// A put's managed timestamps: `#[dynamo(created_at)]` and `#[dynamo(updated_at)]` set to now
+/// (a put writes the whole item, as created now).
+pub(crate) fn stamp_put<E: Entity>(item: &mut Item) {
+    let schema = &E::SCHEMA;
+    let attributes = [schema.created_at_attribute, schema.updated_at_attribute];
+    if attributes.iter().all(Option::is_none) {
+        return;
+    }
+    if let Some(now) = now_attribute() {
+        for attribute in attributes.into_iter().flatten() {
+            item.insert(attribute.to_owned(), now.clone());
+        }
+    }
+}
+
 /// The condition that the stored `#[version]` of an `E` is `version`.
 pub(crate) fn version_is<E: crate::mapping::entity::Versioned>(version: u64) -> Condition {
     Path::new(E::SCHEMA.version_attribute.unwrap_or_default()).eq(version)

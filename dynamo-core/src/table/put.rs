@@ -69,7 +69,8 @@ impl<E: Entity, R: Returning<E>> Put<E, R> {
         let mapping = |e| Error::mapping_failed(table.name(), Operation::PutItem, e);
         let mut entity = self.entity;
         let version = versioned(&mut entity).map_err(mapping)?;
-        let item = entity.into_item().map_err(mapping)?;
+        let mut item = entity.into_item().map_err(mapping)?;
+        super::stamp_put::<E>(&mut item);
         WriteRequest::fits::<E>(table.name(), Operation::PutItem, &item)?;
         let key = WriteRequest::key_of::<E>(&item);
         let condition = super::and(self.condition, version);

@@ -249,6 +249,21 @@ impl<E: Entity, R: Returning<E>> Update<E, R> {
             return Err(Error::mapping_failed(table.name(), op, e));
         }
         let mut actions = self.actions;
+        // Managed timestamps: the update time on every update, the creation time when an upsert
+        // creates the item; unless the update sets them itself.
+        let schema = &E::SCHEMA;
+        if let Some(now) = super::now_attribute() {
+            if let Some(attribute) = schema.updated_at_attribute
+                && !actions.names(attribute)
+            {
+                actions = actions.set(Path::new(attribute), Some(now.clone()));
+            }
+            if let Some(attribute) = schema.created_at_attribute.filter(|_| self.upsert)
+                && !actions.names(attribute)
+            {
+                actions = actions.set_if_not_exists(Path::new(attribute), Some(now));
+            }
+        }
         if let Some(attribute) = E::SCHEMA.version_attribute {
             actions = actions.add(Path::new(attribute), 1u64);
         }

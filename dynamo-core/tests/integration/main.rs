@@ -33,3 +33,5 @@ mod spans;
 mod streams;
 #[cfg(feature = "testing")]
 mod time_prefixes;
+#[cfg(feature = "testing")]
+mod timestamps;

@@ -105,6 +105,10 @@ pub(super) fn schema(g: &Gen<'_, '_>, m: &EntityModel<'_, '_>) -> TokenStream {
         .as_ref()
         .map_or_else(|| name.clone(), syn::LitStr::value);
     let lowercase = c.attrs.key_case_lower();
+    let (created_at, updated_at) = (
+        attribute_of(c.marked(|a| a.created_at)),
+        attribute_of(c.marked(|a| a.updated_at)),
+    );
     quote! {
         #krate::__private::EntitySchema {
             name: #name,
@@ -116,6 +120,8 @@ pub(super) fn schema(g: &Gen<'_, '_>, m: &EntityModel<'_, '_>) -> TokenStream {
             version_attribute: #version,
             entity_type: #p::entity_type(&<#ident as #krate::__private::Entity>::TABLE, #entity_type),
             lowercase_keys: #lowercase,
+            created_at_attribute: #created_at,
+            updated_at_attribute: #updated_at,
         }
     }
 }

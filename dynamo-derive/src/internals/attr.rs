@@ -145,6 +145,10 @@ pub(crate) struct FieldAttrs {
     pub(crate) set: Option<Span>,
     pub(crate) with: Option<Spanned<syn::Path>>,
     pub(crate) json: Option<Span>,
+    /// `#[dynamo(created_at)]`: set to the time of the write that creates the item.
+    pub(crate) created_at: Option<Span>,
+    /// `#[dynamo(updated_at)]`: set to the time of every write.
+    pub(crate) updated_at: Option<Span>,
 }
 
 #[derive(Default)]
@@ -551,6 +555,8 @@ impl FieldAttrs {
                 SKIP => set_once(cx, &mut out.skip, span, span, SKIP),
                 SET => set_once(cx, &mut out.set, span, span, SET),
                 JSON => set_once(cx, &mut out.json, span, span, JSON),
+                CREATED_AT => set_once(cx, &mut out.created_at, span, span, CREATED_AT),
+                UPDATED_AT => set_once(cx, &mut out.updated_at, span, span, UPDATED_AT),
                 WITH => {
                     let path = parse_path_or_string(meta)?;
                     set_once(cx, &mut out.with, Spanned { value: path, span }, span, WITH);

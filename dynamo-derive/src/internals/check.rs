@@ -26,6 +26,7 @@ pub(crate) fn check(cx: &mut Ctxt, cont: &Container<'_>, derive: Derive) -> bool
         Derive::Value => {
             variant_values_not_empty(cx, cont);
             variant_values_unique(cx, cont);
+            managed_timestamps_on_entities(cx, cont);
             true
         }
         Derive::Entity => {
@@ -50,6 +51,21 @@ pub(crate) fn check(cx: &mut Ctxt, cont: &Container<'_>, derive: Derive) -> bool
             one_marker(cx, cont, |a| a.sk, "#[sk]", "sort key");
             one_marker(cx, cont, |a| a.ttl, "#[ttl]", "TTL attribute");
             one_marker(cx, cont, |a| a.version, "#[version]", "version attribute");
+            one_marker(
+                cx,
+                cont,
+                |a| a.created_at,
+                "#[dynamo(created_at)]",
+                "creation time",
+            );
+            one_marker(
+                cx,
+                cont,
+                |a| a.updated_at,
+                "#[dynamo(updated_at)]",
+                "update time",
+            );
+            managed_timestamps(cx, cont);
             has_partition_key(cx, cont)
                 && keys_ok
                 && prefixes_ok
@@ -379,6 +395,70 @@ fn placeholders_name_fields(cx: &mut Ctxt, cont: &Container<'_>) {
                 )
             };
             cx.syn_error(syn::Error::new(t.span(), message));
+        }
+    }
+}
+
+/// `#[dynamo(created_at)]` and `#[dynamo(updated_at)]` (rule `managed_timestamps`): the
+/// library writes them, so they are no key, no part of a key template, not skipped, not both on
+/// one field, and stored as the timestamps they are.
+fn managed_timestamps(cx: &mut Ctxt, cont: &Container<'_>) {
+    for field in cont.fields() {
+        let a = &field.attrs;
+        for (span, name) in [(a.created_at, "created_at"), (a.updated_at, "updated_at")] {
+            let Some(span) = span else { continue };
+            let ident = field.ident;
+            let conflict = if field.is_key() || !a.gsi.is_empty() {
+                Some("it is a key, which the library would change on every write".to_owned())
+            } else if let Some(t) = cont
+                .templates
+                .iter()
+                .find(|t| t.template.components().any(|(c, _)| c == field.name))
+            {
+                Some(format!(
+                    "key template \"{}\" is made of it, and the key would change on every write",
+                    t.template.text
+                ))
+            } else if a.skip.is_some() {
+                Some("it is #[dynamo(skip)], never stored".to_owned())
+            } else if a.ttl.is_some() || a.version.is_some() {
+                Some("it is already a managed attribute (#[ttl] or #[version])".to_owned())
+            } else if name == "updated_at" && a.created_at.is_some() {
+                Some("it is created_at too; give each its own field".to_owned())
+            } else {
+                [
+                    (a.set, "set"),
+                    (a.json, "json"),
+                    (a.with.as_ref().map(|w| w.span), "with"),
+                ]
+                .into_iter()
+                .find_map(|(s, n)| {
+                    s.map(|_| format!("`{n}` would store it otherwise than as a timestamp"))
+                })
+            };
+            if let Some(why) = conflict {
+                cx.syn_error(syn::Error::new(
+                    span,
+                    format!("field `{ident}` cannot be #[dynamo({name})]: {why}"),
+                ));
+            }
+        }
+    }
+}
+
+/// The managed timestamps are an entity's: a `DynamoValue` has no writes of its own.
+fn managed_timestamps_on_entities(cx: &mut Ctxt, cont: &Container<'_>) {
+    for field in cont.fields() {
+        for (span, name) in [
+            (field.attrs.created_at, "created_at"),
+            (field.attrs.updated_at, "updated_at"),
+        ] {
+            if let Some(span) = span {
+                cx.syn_error(syn::Error::new(
+                    span,
+                    format!("#[dynamo({name})] belongs on a field of a #[derive(DynamoEntity)] struct: the entity's writes set it, and a DynamoValue has none"),
+                ));
+            }
         }
     }
 }

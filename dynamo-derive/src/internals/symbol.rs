@@ -26,6 +26,8 @@ pub(crate) const DEFAULT: &str = "default";
 pub(crate) const SET: &str = "set";
 pub(crate) const WITH: &str = "with";
 pub(crate) const JSON: &str = "json";
+pub(crate) const CREATED_AT: &str = "created_at";
+pub(crate) const UPDATED_AT: &str = "updated_at";
 
 /// The keys `#[dynamo(..)]` accepts on an entity.
 pub(crate) const ENTITY_CONTAINER_KEYS: &[&str] = &[
@@ -45,7 +47,9 @@ pub(crate) const ENTITY_CONTAINER_KEYS: &[&str] = &[
 /// The keys `#[dynamo(..)]` accepts on a `DynamoValue` type.
 pub(crate) const VALUE_CONTAINER_KEYS: &[&str] = &[RENAME_ALL, CRATE];
 /// The keys `#[dynamo(..)]` accepts on a field.
-pub(crate) const FIELD_KEYS: &[&str] = &[RENAME, SKIP, DEFAULT, SET, WITH, JSON];
+pub(crate) const FIELD_KEYS: &[&str] = &[
+    RENAME, SKIP, DEFAULT, SET, WITH, JSON, CREATED_AT, UPDATED_AT,
+];
 /// The keys `#[dynamo(..)]` accepts on an enum variant.
 pub(crate) const VARIANT_KEYS: &[&str] = &[RENAME];
 /// The keys `#[dynamo(..)]` accepts on a `DynamoCollection` enum.

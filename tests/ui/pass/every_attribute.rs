@@ -112,3 +112,15 @@ struct Unused {
     #[dynamo(rename = "n")]
     name: String,
 }
+
+/// Managed timestamps: set by the library's writes.
+#[derive(dynamo_core::DynamoEntity)]
+#[dynamo(table_name = "audited")]
+pub struct Audited {
+    #[pk]
+    pub id: String,
+    #[dynamo(created_at)]
+    pub created_at: time::OffsetDateTime,
+    #[dynamo(updated_at, rename = "modifiedAt")]
+    pub updated_at: Option<time::OffsetDateTime>,
+}
