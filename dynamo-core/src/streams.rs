@@ -34,8 +34,8 @@
 //! # Ok::<(), dynamo_core::streams::StreamError>(())
 //! ```
 
-use crate::mapping::entity::Entity;
 use crate::mapping::error::MappingError;
+use crate::mapping::item::FromItem;
 use crate::mapping::item::Item;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -66,7 +66,8 @@ impl ChangeKind {
     }
 }
 
-/// One stream record, decoded as an entity.
+/// One stream record, decoded as an entity, or as a [`DynamoCollection`](crate::DynamoCollection)
+/// on a table several entities share (each image as the member its entity type names).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Change<E> {
     /// Insert, modify or remove.
@@ -111,7 +112,7 @@ pub enum StreamError {
     Malformed(String),
 }
 
-impl<E: Entity> Change<E> {
+impl<E: FromItem> Change<E> {
     fn decode(
         event_id: Option<String>,
         event_name: &str,
@@ -233,7 +234,7 @@ impl<E: Entity> Change<E> {
 
 /// Every record of a Lambda event, in order: one result per record, so one record that does
 /// not decode does not hide the others.
-pub fn lambda_changes<E: Entity>(
+pub fn lambda_changes<E: FromItem>(
     event: &aws_lambda_events::event::dynamodb::Event,
 ) -> Vec<Result<Change<E>, StreamError>> {
     event.records.iter().map(Change::from_lambda).collect()

@@ -151,3 +151,77 @@ fn get_records_json_and_the_streams_sdk_record_decode_alike() {
         Err(StreamError::Malformed(_))
     ));
 }
+
+const TICKETING: dynamo_core::TableDef =
+    dynamo_core::TableDef::new("ticketing", dynamo_core::KeyDef::string("pk"))
+        .with_sort_key(dynamo_core::KeyDef::string("sk"))
+        .with_entity_attribute("entity");
+
+#[derive(DynamoEntity, Debug, Clone, PartialEq)]
+#[dynamo(table = TICKETING, pk = "EVENT#{event_id}", sk = "EVENT")]
+struct Event {
+    event_id: String,
+    name: String,
+}
+
+#[derive(DynamoEntity, Debug, Clone, PartialEq)]
+#[dynamo(table = TICKETING, pk = "EVENT#{event_id}", sk = "SEAT#{seat}")]
+struct Seat {
+    event_id: String,
+    seat: String,
+    held: bool,
+}
+
+#[derive(dynamo_core::DynamoCollection, Debug, PartialEq)]
+enum EventItems {
+    Event(Event),
+    Seat(Seat),
+}
+
+/// On a table several entities share, a stream carries them all: decoded as a collection, each
+/// image is the member its entity type names, and a type the collection does not know is an
+/// error of that record only.
+#[test]
+fn records_of_a_shared_table_decode_as_a_collection() {
+    let record = |sk: &str, image: serde_json::Value| {
+        serde_json::json!({
+            "eventID": format!("id-{sk}"),
+            "eventName": "INSERT",
+            "dynamodb": {
+                "Keys": {"pk": {"S": "EVENT#e1"}, "sk": {"S": sk}},
+                "NewImage": image,
+                "SequenceNumber": "1"
+            }
+        })
+    };
+    let event = record(
+        "EVENT",
+        serde_json::json!({
+            "pk": {"S": "EVENT#e1"}, "sk": {"S": "EVENT"}, "entity": {"S": "Event"},
+            "event_id": {"S": "e1"}, "name": {"S": "Opening night"}
+        }),
+    );
+    let seat = record(
+        "SEAT#A-7",
+        serde_json::json!({
+            "pk": {"S": "EVENT#e1"}, "sk": {"S": "SEAT#A-7"}, "entity": {"S": "Seat"},
+            "event_id": {"S": "e1"}, "seat": {"S": "A-7"}, "held": {"BOOL": true}
+        }),
+    );
+    let other = record(
+        "PRICE#A",
+        serde_json::json!({
+            "pk": {"S": "EVENT#e1"}, "sk": {"S": "PRICE#A"}, "entity": {"S": "Price"}
+        }),
+    );
+    let event = Change::<EventItems>::from_json(&event).expect("an event");
+    assert!(matches!(event.new, Some(EventItems::Event(ref e)) if e.name == "Opening night"));
+    let seat = Change::<EventItems>::from_json(&seat).expect("a seat");
+    assert!(matches!(seat.new, Some(EventItems::Seat(ref s)) if s.held));
+    let err = Change::<EventItems>::from_json(&other).expect_err("no member is a Price");
+    assert!(
+        matches!(&err, StreamError::Mapping { image: "new", .. })
+            && err.to_string().contains("entity type \"Price\""),
+        "{err}"
+    );
+}
