@@ -1,7 +1,8 @@
-//! `#[derive(DynamoValue)]`: unit enums as `S`, newtypes transparent, structs as `M`.
+//! `#[derive(DynamoValue)]`: unit enums as `S`, tagged enums and structs as `M`, newtypes
+//! transparent.
 
 use crate::codec::{field_codec, krate, skipped_value};
-use crate::internals::ast::{Body, Container, Derive, Field, Variant};
+use crate::internals::ast::{Body, Container, Derive, Field, Variant, VariantBody};
 use crate::internals::check::check;
 use crate::internals::ctxt::Ctxt;
 use proc_macro2::TokenStream;
@@ -12,6 +13,9 @@ pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
     let mut cx = Ctxt::default();
     let container = Container::from_ast(&mut cx, input, Derive::Value);
     let generated = match (check(&mut cx, &container, Derive::Value), &container.body) {
+        (true, Body::Enum { variants, .. }) if container.attrs.tag.is_some() => {
+            tagged_enum(&container, variants)
+        }
         (true, Body::Enum { variants, .. }) => unit_enum(&container, variants),
         (true, Body::Newtype(field)) => newtype(&container, field),
         (true, Body::Struct(fields)) => map_struct(&container, fields),
@@ -242,6 +246,163 @@ fn map_struct(c: &Container<'_>, fields: &[Field<'_>]) -> TokenStream {
                 fn from_attribute(value: #p::AttributeValue) -> #p::Result<Self, #p::ValueError> {
                     let mut map = #p::take_map(value)?;
                     #p::Ok(#ident { #(#decode,)* })
+                }
+            }
+        };
+    }
+}
+
+/// An enum with `tag = ".."`: a map holding the variant's name in attribute `tag`, and its
+/// fields beside it (internally tagged) or, with `content = ".."`, in a map under `content`
+/// (adjacently tagged); a variant holding one value merges that value's map (internally) or
+/// holds it under `content`.
+fn tagged_enum(c: &Container<'_>, variants: &[Variant<'_>]) -> TokenStream {
+    let krate = krate(c);
+    let p = quote!(#krate::__private);
+    let ident = c.ident;
+    let name = ident.to_string();
+    let generics = bounded_generics(c, quote!(#krate::__private::DynamoValue));
+    let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
+    let tag = c
+        .attrs
+        .tag
+        .as_ref()
+        .map(syn::LitStr::value)
+        .unwrap_or_default();
+    let content = c.attrs.content.as_ref().map(syn::LitStr::value);
+    let values: Vec<&String> = variants.iter().map(|v| &v.value).collect();
+    let encode = variants.iter().map(|v| {
+        let (variant, value) = (v.ident, &v.value);
+        let tag_insert = quote!(map.insert(::std::string::String::from(#tag), #p::AttributeValue::S(::std::string::String::from(#value))););
+        match &v.body {
+            VariantBody::Unit | VariantBody::Tuple => quote! {
+                #ident::#variant { .. } => { #tag_insert }
+            },
+            VariantBody::Named(fields) => {
+                let members: Vec<_> = fields.iter().map(|f| f.ident).collect();
+                let count = fields.iter().filter(|f| f.attrs.is_stored()).count();
+                let writes = fields.iter().filter(|f| f.attrs.is_stored()).map(|f| {
+                    let (codec, member) = (field_codec(&p, &name, f, false), f.ident);
+                    quote!(#codec.encode_nested(&mut fields, #member)?;)
+                });
+                let place = match &content {
+                    Some(content) => quote! {
+                        map.insert(::std::string::String::from(#content), #p::AttributeValue::M(fields));
+                    },
+                    None => quote!(map.extend(fields);),
+                };
+                quote! {
+                    #[allow(unused_variables)]
+                    #ident::#variant { #(#members),* } => {
+                        let mut fields = #p::item_with_capacity(#count);
+                        #(#writes)*
+                        #place
+                        #tag_insert
+                    }
+                }
+            }
+            VariantBody::Newtype => {
+                let place = match &content {
+                    Some(content) => quote! {
+                        if let #p::Some(value) = #p::DynamoValue::into_attribute(value)? {
+                            map.insert(::std::string::String::from(#content), value);
+                        }
+                    },
+                    None => quote! {
+                        match #p::DynamoValue::into_attribute(value)? {
+                            #p::Some(#p::AttributeValue::M(fields)) => map.extend(fields),
+                            #p::None => {}
+                            #p::Some(other) => return #p::Err(#p::ValueError::type_mismatch("M (an internally tagged variant holds a map)", &other)),
+                        }
+                    },
+                };
+                quote! {
+                    #ident::#variant(value) => {
+                        #place
+                        #tag_insert
+                    }
+                }
+            }
+        }
+    });
+    let decode = variants.iter().map(|v| {
+        let (variant, value) = (v.ident, &v.value);
+        let fields_of = match &content {
+            Some(content) => quote! {
+                match map.remove(#content) {
+                    #p::Some(value) => #p::take_map(value).map_err(|e| e.at_key(#content))?,
+                    #p::None => #p::Item::new(),
+                }
+            },
+            None => quote!(map),
+        };
+        match &v.body {
+            VariantBody::Unit | VariantBody::Tuple => quote!(#value => #p::Ok(#ident::#variant)),
+            VariantBody::Named(fields) => {
+                let reads = fields.iter().map(|f| {
+                    let member = f.ident;
+                    if f.attrs.is_stored() {
+                        let codec = field_codec(&p, &name, f, false);
+                        quote!(#member: #codec.decode_nested(&mut fields)?)
+                    } else {
+                        let value = skipped_value(&p, f);
+                        quote!(#member: #value)
+                    }
+                });
+                quote! {
+                    #value => {
+                        #[allow(unused_mut)]
+                        let mut fields = #fields_of;
+                        #p::Ok(#ident::#variant { #(#reads),* })
+                    }
+                }
+            }
+            VariantBody::Newtype => {
+                let read = match &content {
+                    Some(content) => quote! {
+                        match map.remove(#content) {
+                            #p::Some(value) => #p::DynamoValue::from_attribute(value).map_err(|e| e.at_key(#content))?,
+                            #p::None => match #p::DynamoValue::from_missing() {
+                                #p::Some(value) => value,
+                                #p::None => return #p::Err(#p::ValueError::new(
+                                    ::std::format!("the variant's value in attribute \"{}\"", #content),
+                                    "no such attribute",
+                                )),
+                            },
+                        }
+                    },
+                    None => quote!(#p::DynamoValue::from_attribute(#p::AttributeValue::M(map))?),
+                };
+                quote!(#value => #p::Ok(#ident::#variant(#read)))
+            }
+        }
+    });
+    quote! {
+        #[allow(non_upper_case_globals, clippy::all)]
+        const _: () = {
+            #[automatically_derived]
+            impl #impl_generics #krate::__private::DynamoValue for #ident #ty_generics #where_clause {
+                fn into_attribute(self) -> #p::Result<#p::Option<#p::AttributeValue>, #p::ValueError> {
+                    let mut map = #p::Item::new();
+                    match self {
+                        #(#encode)*
+                    }
+                    #p::Ok(#p::Some(#p::AttributeValue::M(map)))
+                }
+
+                fn from_attribute(value: #p::AttributeValue) -> #p::Result<Self, #p::ValueError> {
+                    let mut map = #p::take_map(value)?;
+                    let tag = match map.remove(#tag) {
+                        #p::Some(value) => #p::take_string(value).map_err(|e| e.at_key(#tag))?,
+                        #p::None => return #p::Err(#p::ValueError::new(
+                            ::std::format!("a map with the variant in attribute \"{}\"", #tag),
+                            "a map without it",
+                        )),
+                    };
+                    match tag.as_str() {
+                        #(#decode,)*
+                        other => #p::Err(#p::unknown_variant(other, &[#(#values),*]).at_key(#tag)),
+                    }
                 }
             }
         };

@@ -32,6 +32,8 @@ mod spans;
 #[cfg(feature = "streams")]
 mod streams;
 #[cfg(feature = "testing")]
+mod tagged;
+#[cfg(feature = "testing")]
 mod time_prefixes;
 #[cfg(feature = "testing")]
 mod timestamps;

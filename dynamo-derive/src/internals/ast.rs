@@ -59,7 +59,7 @@ pub(crate) enum Body<'a> {
     Tuple,
     /// A struct without fields.
     Unit,
-    /// An enum; `data` lists the variants that carry fields.
+    /// An enum: every variant, and those that carry fields (stored only with a `tag`).
     Enum {
         variants: Vec<Variant<'a>>,
         data: Vec<&'a syn::Variant>,
@@ -83,6 +83,17 @@ pub(crate) struct Variant<'a> {
     pub(crate) value: String,
     /// Where `rename` set it, if it did.
     pub(crate) rename: Option<proc_macro2::Span>,
+    /// What the variant holds.
+    pub(crate) body: VariantBody<'a>,
+}
+
+/// What an enum's variant holds: nothing, named fields, or one value.
+pub(crate) enum VariantBody<'a> {
+    Unit,
+    Named(Vec<Field<'a>>),
+    Newtype,
+    /// Several unnamed fields.
+    Tuple,
 }
 
 impl<'a> Container<'a> {
@@ -112,9 +123,22 @@ impl<'a> Container<'a> {
                 let mut variants = Vec::with_capacity(data.variants.len());
                 let mut with_data = Vec::new();
                 for variant in &data.variants {
-                    if !matches!(variant.fields, Fields::Unit) {
+                    let body = match &variant.fields {
+                        Fields::Unit => VariantBody::Unit,
+                        Fields::Named(named) => VariantBody::Named(
+                            named
+                                .named
+                                .iter()
+                                .map(|field| Field::from_ast(cx, field, &ContainerAttrs::default()))
+                                .collect(),
+                        ),
+                        Fields::Unnamed(unnamed) if unnamed.unnamed.len() == 1 => {
+                            VariantBody::Newtype
+                        }
+                        Fields::Unnamed(_) => VariantBody::Tuple,
+                    };
+                    if !matches!(body, VariantBody::Unit) {
                         with_data.push(variant);
-                        continue;
                     }
                     let variant_attrs = VariantAttrs::parse(cx, &variant.attrs);
                     let name = variant.ident.to_string();
@@ -128,6 +152,7 @@ impl<'a> Container<'a> {
                         ident: &variant.ident,
                         value,
                         rename,
+                        body,
                     });
                 }
                 Body::Enum {

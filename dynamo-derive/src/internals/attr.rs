@@ -75,6 +75,11 @@ pub(crate) struct ContainerAttrs {
     pub(crate) index: Option<Spanned<String>>,
     /// `key_case = "lower"`: templates write free-text components lower-cased.
     pub(crate) key_case: Option<LitStr>,
+    /// `tag = ".."` on a `DynamoValue` enum: a map whose attribute of this name holds the
+    /// variant (serde's internally tagged form).
+    pub(crate) tag: Option<LitStr>,
+    /// `content = ".."` with `tag`: the variant's fields in this attribute (adjacently tagged).
+    pub(crate) content: Option<LitStr>,
 }
 
 impl ContainerAttrs {
@@ -354,6 +359,21 @@ impl ContainerAttrs {
                         ));
                     }
                     set_once(cx, &mut out.hot_partition_ok, why, span, HOT_PARTITION_OK);
+                }
+                TAG | CONTENT if place == Place::ValueContainer => {
+                    let name: LitStr = meta.value()?.parse()?;
+                    if name.value().is_empty() {
+                        cx.syn_error(syn::Error::new(
+                            name.span(),
+                            format!("{key} = \"\" names no attribute: write e.g. {key} = \"type\""),
+                        ));
+                    }
+                    let slot = if key == TAG {
+                        &mut out.tag
+                    } else {
+                        &mut out.content
+                    };
+                    set_once(cx, slot, name, span, &key);
                 }
                 KEY_CASE if place == Place::EntityContainer => {
                     let case: LitStr = meta.value()?.parse()?;

@@ -82,13 +82,49 @@ fn shape(cx: &mut Ctxt, cont: &Container<'_>, derive: Derive) -> bool {
     let message = match (&cont.body, derive) {
         (Body::Struct(_), _) | (Body::Newtype(_), Derive::Value) => return true,
         (Body::Enum { variants, data }, Derive::Value) => {
-            for variant in data {
+            let tagged = cont.attrs.tag.is_some();
+            if let (Some(content), false) = (&cont.attrs.content, tagged) {
                 cx.error_spanned_by(
-                    variant,
-                    format!("#[derive(DynamoValue)] stores enums as strings, so every variant must be a unit; `{}` carries data (store such an enum with #[dynamo(json)] on the field)", variant.ident),
+                    content,
+                    "content = \"..\" names where an adjacently tagged enum keeps a variant's fields; it needs tag = \"..\" too, e.g. #[dynamo(tag = \"type\", content = \"data\")]",
                 );
+                return false;
             }
-            if !data.is_empty() {
+            let mut ok = true;
+            for variant in data {
+                let message = if !tagged {
+                    format!(
+                        "#[derive(DynamoValue)] stores an enum of unit variants as a string; `{}` carries data: store the enum as a map with its variant in an attribute, #[dynamo(tag = \"type\")] (or tag and content = \"..\" for the fields in an attribute of their own), or as JSON with #[dynamo(json)] on the field",
+                        variant.ident
+                    )
+                } else if matches!(variant.fields, syn::Fields::Unnamed(ref f) if f.unnamed.len() > 1)
+                {
+                    format!(
+                        "variant `{}` has several unnamed fields: name them, or hold one value",
+                        variant.ident
+                    )
+                } else {
+                    continue;
+                };
+                cx.error_spanned_by(variant, message);
+                ok = false;
+            }
+            // Internally tagged, a variant's fields sit beside the tag.
+            if let (Some(tag), None) = (&cont.attrs.tag, &cont.attrs.content) {
+                for variant in variants {
+                    let crate::internals::ast::VariantBody::Named(fields) = &variant.body else {
+                        continue;
+                    };
+                    for field in fields.iter().filter(|f| f.attribute == tag.value()) {
+                        cx.error_spanned_by(
+                            field.ident,
+                            format!("field `{}` of variant `{}` is stored in attribute \"{}\", which holds the variant (tag = \"{}\"); rename the field, choose another tag, or keep the fields apart with content = \"..\"", field.ident, variant.ident, field.attribute, tag.value()),
+                        );
+                        ok = false;
+                    }
+                }
+            }
+            if !ok {
                 return false;
             }
             if !variants.is_empty() {

@@ -19,6 +19,8 @@ pub(crate) const OTHER: &str = "other";
 pub(crate) const INDEX: &str = "index";
 pub(crate) const ALIAS: &str = "alias";
 pub(crate) const KEY_CASE: &str = "key_case";
+pub(crate) const TAG: &str = "tag";
+pub(crate) const CONTENT: &str = "content";
 
 pub(crate) const RENAME: &str = "rename";
 pub(crate) const SKIP: &str = "skip";
@@ -45,7 +47,7 @@ pub(crate) const ENTITY_CONTAINER_KEYS: &[&str] = &[
     CRATE,
 ];
 /// The keys `#[dynamo(..)]` accepts on a `DynamoValue` type.
-pub(crate) const VALUE_CONTAINER_KEYS: &[&str] = &[RENAME_ALL, CRATE];
+pub(crate) const VALUE_CONTAINER_KEYS: &[&str] = &[RENAME_ALL, TAG, CONTENT, CRATE];
 /// The keys `#[dynamo(..)]` accepts on a field.
 pub(crate) const FIELD_KEYS: &[&str] = &[
     RENAME, SKIP, DEFAULT, SET, WITH, JSON, CREATED_AT, UPDATED_AT,
