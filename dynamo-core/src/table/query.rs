@@ -574,9 +574,13 @@ impl<'a, P: Partition, T: FromItem> Query<'a, P, T> {
         }
     }
 
-    /// Reads every entity of the partition as collection `C` (`#[derive(DynamoCollection)]`),
-    /// not only this partition's entity: one request for an event, its seats and its
-    /// sections. A sort key condition still applies.
+    /// Reads the partition as collection `C` (`#[derive(DynamoCollection)]`): the items of
+    /// every member, not only this partition's entity, in one request for an event, its seats
+    /// and its sections. The key condition spans the members' sort key prefixes (on a table
+    /// with an entity attribute, a filter keeps their types), so a collection of some of the
+    /// partition's entities reads theirs only; a `#[dynamo(other)]` variant reads it all. A
+    /// sort key condition still applies. `C` must read the table or index of `P`: a collection
+    /// on an index (`#[dynamo(index = GSI1)]`) takes that index's partition types only.
     ///
     /// ```no_run
     /// # use dynamo_core::{DynamoCollection, DynamoEntity, KeyDef, Table, TableDef};
