@@ -377,9 +377,25 @@ fn tagged_enum(c: &Container<'_>, variants: &[Variant<'_>]) -> TokenStream {
             }
         }
     });
+    let names = variants.iter().map(|v| {
+        let (variant, value) = (v.ident, &v.value);
+        quote!(#ident::#variant { .. } => #value)
+    });
     quote! {
         #[allow(non_upper_case_globals, clippy::all)]
         const _: () = {
+            #[automatically_derived]
+            impl #impl_generics #krate::__private::Tagged for #ident #ty_generics #where_clause {
+                const TAG: &'static str = #tag;
+                const VARIANTS: &'static [&'static str] = &[#(#values),*];
+
+                fn variant(&self) -> &'static str {
+                    match self {
+                        #(#names,)*
+                    }
+                }
+            }
+
             #[automatically_derived]
             impl #impl_generics #krate::__private::DynamoValue for #ident #ty_generics #where_clause {
                 fn into_attribute(self) -> #p::Result<#p::Option<#p::AttributeValue>, #p::ValueError> {

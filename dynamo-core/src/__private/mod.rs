@@ -23,7 +23,7 @@ pub use crate::mapping::error::{Direction, MappingError, ValueError};
 pub use crate::mapping::item::{FromItem, Item};
 pub use crate::mapping::managed::{TtlValue, VersionValue};
 pub use crate::mapping::set::{SetCollection, SetElement};
-pub use crate::mapping::value::{DynamoValue, ValueOf};
+pub use crate::mapping::value::{DynamoValue, Tagged, ValueOf};
 pub use aws_sdk_dynamodb::types::AttributeValue;
 pub use core::clone::Clone;
 pub use core::default::Default;

@@ -463,6 +463,32 @@ impl<T, E: Entity> From<IndexAttr<T, E>> for Path {
     }
 }
 
+impl<T: crate::mapping::value::Tagged> Attr<T> {
+    /// `path.tag = "variant"`: the stored value is of `value`'s variant (its fields are not
+    /// compared). For `#[dynamo(tag = "..")]` enums.
+    ///
+    /// ```
+    /// use dynamo_core::{DynamoEntity, DynamoValue};
+    ///
+    /// #[derive(DynamoValue)]
+    /// #[dynamo(tag = "method", rename_all = "snake_case")]
+    /// enum Payment { Cash, Card { last4: String } }
+    ///
+    /// #[derive(DynamoEntity)]
+    /// #[dynamo(table_name = "orders")]
+    /// struct Order { #[pk] id: String, payment: Payment }
+    ///
+    /// let cash = Order::fields().payment.is_variant(&Payment::Cash);
+    /// let rendered = cash.render()?;
+    /// assert_eq!(rendered.text, "#n0.#n1 = :v0");
+    /// assert_eq!(rendered.values[":v0"], dynamo_core::AttributeValue::S("cash".into()));
+    /// # Ok::<(), dynamo_core::mapping::ValueError>(())
+    /// ```
+    pub fn is_variant(self, value: &T) -> Condition {
+        Path::from(self).key(T::TAG).eq(value.variant())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 enum SetAction {
     Value(Operand),

@@ -28,4 +28,4 @@ pub use json::Json;
 pub use managed::{ManagedTimestamp, TtlValue, VersionValue};
 pub use set::{SetCollection, SetElement};
 pub use size::{MAX_ITEM_SIZE, WriteUnits, attribute_size, item_size, write_units};
-pub use value::{DynamoValue, IntoAttributeValue, ValueOf};
+pub use value::{DynamoValue, IntoAttributeValue, Tagged, ValueOf};

@@ -492,3 +492,16 @@ pub(crate) fn short_type_name<T>() -> String {
     out.push_str(rest);
     out
 }
+
+/// An enum stored as a map with its variant's name in one attribute:
+/// `#[derive(DynamoValue)]` with `#[dynamo(tag = "..")]`. Conditions compare that attribute
+/// through [`Attr::is_variant`](crate::mapping::Attr::is_variant).
+pub trait Tagged: DynamoValue {
+    /// The attribute holding the variant's name.
+    const TAG: &'static str;
+    /// Every variant's stored name.
+    const VARIANTS: &'static [&'static str];
+
+    /// The stored name of this value's variant.
+    fn variant(&self) -> &'static str;
+}

@@ -77,6 +77,10 @@ fn tagged_enums_write_serdes_shapes_and_read_them_back() {
         map(stored.clone()),
         HashMap::from([("method".into(), s("card")), ("last4".into(), s("4242"))])
     );
+    use dynamo_core::mapping::Tagged;
+    assert_eq!(Payment::TAG, "method");
+    assert_eq!(Payment::VARIANTS, ["cash", "bank_transfer", "card"]);
+    assert_eq!(card.variant(), "card");
     for value in [Payment::Cash, transfer, card] {
         let attribute = value
             .clone()
@@ -179,6 +183,27 @@ async fn a_tagged_enum_is_stored_and_filtered_on_by_its_tag() {
         .expect("scan");
     assert_eq!(by_card.len(), 1);
     assert_eq!(by_card[0].payment, payments[1]);
+    // Typed: the variant of a value, whatever its fields.
+    let cash = orders
+        .scan()
+        .filter(f.payment.is_variant(&Payment::Cash))
+        .all()
+        .await
+        .expect("scan");
+    assert_eq!(
+        cash.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(),
+        ["o0"]
+    );
+    let transfers = orders
+        .scan()
+        .filter(f.payment.is_variant(&Payment::BankTransfer {
+            iban: String::new(),
+            reference: None,
+        }))
+        .count()
+        .await
+        .expect("scan");
+    assert_eq!(transfers, 1);
 
     // A stored value of a variant this code does not know fails that item's read, naming it.
     let raw: Item = Item::from([
