@@ -14,7 +14,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
-const POOL: usize = 60;
+/// Seats enough that holds can still succeed after the restart, however many were made while
+/// DynamoDB was being stopped (a busy machine stops it slowly while the clients go on).
+const POOL: usize = 200;
+/// How long each phase may take before the test fails instead of waiting forever.
+const PHASE: Duration = Duration::from_secs(180);
 const LEAKS: [&str; 8] = [
     "dispatch",
     "connect",
@@ -123,15 +127,19 @@ async fn a_dynamodb_outage_mid_load_loses_nothing_and_leaks_nothing() {
             }
         }));
     }
-    seen.wait_for(|p| p.held >= 20).await.expect("holds");
+    tokio::time::timeout(PHASE, seen.wait_for(|p| p.held >= 20))
+        .await
+        .expect("20 holds before the outage, in time")
+        .expect("holds");
     // Stopped, not killed: DynamoDB Local answers a write a moment before it is on disk, and
     // a kill right after an answer loses that write; DynamoDB does not. What is tested is
     // the service while DynamoDB is unavailable.
     process.stop();
     *phase.lock().expect("lock") = 1;
     let failed_before = seen.borrow().failed;
-    seen.wait_for(|p| p.failed >= failed_before + 16)
+    tokio::time::timeout(PHASE, seen.wait_for(|p| p.failed >= failed_before + 16))
         .await
+        .expect("16 failures during the outage, in time")
         .expect("failures");
     let mut process = tokio::task::spawn_blocking(move || {
         process.restart().expect("DynamoDB Local restarts");
@@ -141,8 +149,9 @@ async fn a_dynamodb_outage_mid_load_loses_nothing_and_leaks_nothing() {
     .expect("joins");
     *phase.lock().expect("lock") = 2;
     let held_before = seen.borrow().held;
-    seen.wait_for(|p| p.held >= held_before + 20)
+    tokio::time::timeout(PHASE, seen.wait_for(|p| p.held >= held_before + 20))
         .await
+        .expect("20 holds after the restart, in time")
         .expect("holds after the restart");
     done.store(true, Ordering::Relaxed);
     for worker in workers {
