@@ -6,6 +6,7 @@ use crate::mapping::entity::Entity;
 use crate::mapping::error::{MappingError, ValueError, truncate};
 use crate::mapping::item::Item;
 use crate::table::transact::Cancellation;
+use crate::table::unique::UniqueViolation;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use std::fmt;
 
@@ -124,6 +125,9 @@ pub enum ErrorKind {
     /// The item is over DynamoDB's 400 KB limit: refused before it was sent.
     /// [`Error::item_too_large`] gives its size and its largest attributes.
     ItemTooLarge,
+    /// A unique value (`#[dynamo(unique(..))]`) the write would give the item is another
+    /// item's: [`Error::unique_violation`] names the constraint, the value and its owner.
+    UniqueViolation,
     /// The request did not finish in time (connect, attempt or operation timeout).
     Timeout,
     /// DynamoDB could not be reached (connection refused, DNS, TLS).
@@ -146,6 +150,7 @@ impl ErrorKind {
             ErrorKind::TableNotFound => "TableNotFound",
             ErrorKind::Validation => "Validation",
             ErrorKind::ItemTooLarge => "ItemTooLarge",
+            ErrorKind::UniqueViolation => "UniqueViolation",
             ErrorKind::Timeout => "Timeout",
             ErrorKind::Unreachable => "Unreachable",
             ErrorKind::Service => "Service",
@@ -194,6 +199,7 @@ enum Detail {
     /// Why DynamoDB throttled, when it said.
     Throttled(Vec<ThrottleReason>),
     TooLarge(ItemTooLarge),
+    Unique(UniqueViolation),
 }
 
 /// An item over DynamoDB's 400 KB limit ([`ErrorKind::ItemTooLarge`]): its size and where the
@@ -438,6 +444,16 @@ impl Error {
         }
     }
 
+    /// The unique value that is another item's: for [`ErrorKind::UniqueViolation`], and for a
+    /// transaction canceled because one of its guard writes found the value taken.
+    pub fn unique_violation(&self) -> Option<&UniqueViolation> {
+        match &self.inner.detail {
+            Detail::Unique(violation) => Some(violation),
+            Detail::Canceled(c) => c.unique_violation(),
+            _ => None,
+        }
+    }
+
     /// Whether the operation's condition failed (including a failed version check).
     pub fn is_condition_failed(&self) -> bool {
         self.kind() == ErrorKind::ConditionFailed
@@ -555,6 +571,19 @@ impl Error {
         )
     }
 
+    pub(crate) fn unique_taken(
+        table: &str,
+        operation: Operation,
+        violation: UniqueViolation,
+    ) -> Self {
+        Error::new(
+            ErrorKind::UniqueViolation,
+            operation,
+            table,
+            Detail::Unique(violation),
+        )
+    }
+
     pub(crate) fn canceled(operation: Operation, cancellation: Cancellation) -> Self {
         Error::new(
             ErrorKind::TransactionCanceled,
@@ -651,6 +680,7 @@ impl fmt::Display for Error {
                 }
             }
             (_, Detail::Mapping(e)) => write!(f, ": {e}"),
+            (_, Detail::Unique(violation)) => write!(f, ": {violation}"),
             (_, Detail::TooLarge(too_large)) => {
                 write!(
                     f,

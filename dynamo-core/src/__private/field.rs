@@ -413,3 +413,16 @@ pub fn unknown_variant(value: &str, variants: &'static [&'static str]) -> ValueE
         format!("S \"{}\"", crate::mapping::error::truncate(value)),
     )
 }
+
+/// The guards of `unique(..)` are keyed by text: the table's keys must be strings.
+pub const fn unique_guard_keys(table: &TableDef) {
+    let sort_is_string = match table.sort_key {
+        Some(k) => matches!(k.scalar, ScalarType::S),
+        None => true,
+    };
+    if !matches!(table.partition_key.scalar, ScalarType::S) || !sort_is_string {
+        panic!(
+            "unique(..) needs string (S) table keys: each value is held by a guard item keyed `UNIQUE#<entity>#<constraint>#<value>` with sort key `UNIQUE`"
+        );
+    }
+}

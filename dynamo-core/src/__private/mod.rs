@@ -10,14 +10,14 @@ pub use crate::keys::partition::{
     Partition, PartitionOf, Shards, SortArg, SortBound, SortField, SortPrefix, SortScope, index_id,
     shard_values,
 };
-pub use crate::keys::scalar::{IndexKeyScalar, KeyScalar};
+pub use crate::keys::scalar::{IndexKeyScalar, KeyScalar, UniqueValue};
 pub use crate::keys::template::{
     Component, ComponentOf, KeyComponent, partial_component, write_component, write_shard,
     write_shard_number,
 };
 pub use crate::mapping::entity::{
     Attr, Entity, EntityKey, EntitySchema, FieldAttribute, IndexAttr, IndexKeyField,
-    IndexKeyWrites, KeyAttr, KeyField, KeyRole, KeyTemplate, Versioned,
+    IndexKeyWrites, KeyAttr, KeyField, KeyRole, KeyTemplate, UniqueConstraint, Versioned,
 };
 pub use crate::mapping::error::{Direction, MappingError, ValueError};
 pub use crate::mapping::item::{FromItem, Item};
@@ -36,6 +36,8 @@ mod table_rules;
 mod template;
 
 pub use crate::schema::rules::Msg;
+pub use crate::table::Table;
+pub use crate::table::unique::find as find_unique;
 pub use field::*;
 pub use shape::ItemShape;
 pub use std::string::String;

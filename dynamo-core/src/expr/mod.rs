@@ -597,6 +597,42 @@ impl UpdateExpr {
             || self.delete.iter().any(|(p, _)| named(p))
     }
 
+    /// How the update changes top-level attribute `attribute`: what a unique constraint's
+    /// guard is moved by.
+    pub(crate) fn assigned(&self, attribute: &str) -> crate::table::unique::Assigned {
+        use crate::table::unique::Assigned;
+        if !self.names(attribute) {
+            return Assigned::Untouched;
+        }
+        let only = |p: &Path| p.is_attribute(attribute);
+        let sets: Vec<&SetAction> = self
+            .set
+            .iter()
+            .filter(|(p, _)| only(p))
+            .map(|(_, a)| a)
+            .collect();
+        let removed = self.remove.iter().any(only);
+        let named_otherwise = self
+            .set
+            .iter()
+            .map(|(p, _)| p)
+            .chain(&self.remove)
+            .chain(self.add.iter().map(|(p, _)| p))
+            .chain(self.delete.iter().map(|(p, _)| p))
+            .any(|p| !only(p) && matches!(&p.head, Segment::Name(n) if n == attribute));
+        if named_otherwise
+            || self.add.iter().any(|(p, _)| only(p))
+            || self.delete.iter().any(|(p, _)| only(p))
+        {
+            return Assigned::Other;
+        }
+        match (sets.as_slice(), removed) {
+            ([SetAction::Value(Operand::Value(v))], false) => Assigned::Value(v.clone()),
+            ([], true) => Assigned::Removed,
+            _ => Assigned::Other,
+        }
+    }
+
     /// The actions with repeats of one same action dropped. `Err(path)` when two different
     /// actions name one path, or one path inside another: DynamoDB refuses the request ("Two
     /// document paths overlap"), so it is refused before it is sent.

@@ -16,7 +16,7 @@ pub use partition::{
     Collection, CollectionOf, CollectionOn, IndexKeys, NoSortKey, OnIndex, OnTable, Partition,
     PartitionOf, Shards, SortArg, SortField, SortPrefix, SortScope, index_id,
 };
-pub use scalar::{IndexKeyScalar, KeyScalar};
+pub use scalar::{IndexKeyScalar, KeyScalar, UniqueValue};
 pub use shard::{Shard, ShardOutOfRange, shard_of, shard_width};
 pub use template::KeyComponent;
 pub use time::TimePrefix;

@@ -39,6 +39,40 @@ pub trait IndexKeyScalar: DynamoValue {
     fn wrap(key: Self::Key) -> Self;
 }
 
+/// A type that can hold a unique value (`#[dynamo(unique(..))]`): a [`KeyScalar`], or an
+/// `Option` of one for a constraint that items may lack (`optional`). Its guard item's key is
+/// made of the value's text.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot hold a unique value",
+    label = "a field of this unique(..) has type `{Self}`",
+    note = "unique values are scalars (strings, integers, binary, unit enums) or an Option of one with `optional`"
+)]
+pub trait UniqueValue: DynamoValue {
+    /// The value without the `Option`: what `find_by_..` takes.
+    type Key: KeyScalar;
+    #[doc(hidden)]
+    const CHECKED: () = ();
+
+    /// The field's value holding `key`.
+    fn wrap(key: Self::Key) -> Self;
+}
+
+impl<T: KeyScalar> UniqueValue for T {
+    type Key = T;
+
+    fn wrap(key: T) -> Self {
+        key
+    }
+}
+
+impl<T: KeyScalar> UniqueValue for Option<T> {
+    type Key = T;
+
+    fn wrap(key: T) -> Self {
+        Some(key)
+    }
+}
+
 impl<T: KeyScalar> IndexKeyScalar for T {
     const SCALAR: ScalarType = T::SCALAR;
     type Key = T;

@@ -153,6 +153,8 @@ pub struct EntitySchema {
     pub created_at_attribute: Option<&'static str>,
     /// The `#[dynamo(updated_at)]` attribute: the time of the item's last write.
     pub updated_at_attribute: Option<&'static str>,
+    /// The unique constraints (`#[dynamo(unique(..))]`): each value is held by a guard item.
+    pub unique: &'static [UniqueConstraint],
 }
 
 impl EntitySchema {
@@ -163,6 +165,22 @@ impl EntitySchema {
             .find(|a| a.field == field)
             .map(|a| a.attribute)
     }
+}
+
+/// A unique constraint (`#[dynamo(unique(email))]`, `unique(handle, scope = tenant_id)`,
+/// `unique(fields(tenant_id, external_id))`): no two items of the entity hold the same values
+/// of its attributes. Each value is held by a guard item in the same table, written, moved and
+/// deleted in the same transaction as the item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UniqueConstraint {
+    /// The constraint's name: its field (`email`, `handle`), or its fields joined by `_and_`
+    /// (`tenant_id_and_external_id`); `find_by_{name}` reads by it.
+    pub name: &'static str,
+    /// The attributes whose values together are unique, a scope's first.
+    pub attributes: &'static [&'static str],
+    /// Whether an item without a value (a `None`, `unique(email, optional)`) holds no guard,
+    /// so that any number of items can lack it.
+    pub optional: bool,
 }
 
 /// A stored field and its attribute.

@@ -19,7 +19,7 @@ pub(crate) mod value;
 
 pub use entity::{
     Attr, Entity, EntityKey, EntitySchema, FieldAttribute, FieldWrite, IndexAttr, IndexKeyField,
-    IndexKeyWrites, KeyAttr, KeyField, KeyRole, KeyTemplate, SetField, Versioned,
+    IndexKeyWrites, KeyAttr, KeyField, KeyRole, KeyTemplate, SetField, UniqueConstraint, Versioned,
 };
 pub use error::{Direction, MappingError, ValueError};
 pub use item::{FromItem, Item};

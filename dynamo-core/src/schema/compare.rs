@@ -941,6 +941,7 @@ mod tests {
             lowercase_keys: false,
             created_at_attribute: None,
             updated_at_attribute: None,
+            unique: &[],
         };
         const DECLARED: TableDef = TableDef::new("orders", KeyDef::string("orderId"));
         let live = TableShape::from_def(&TableDef::new("orders", KeyDef::string("pk")), "orders");
@@ -996,6 +997,7 @@ mod tests {
             lowercase_keys: false,
             created_at_attribute: None,
             updated_at_attribute: None,
+            unique: &[],
         };
         let mut live = TableShape::from_def(&DEF, "orders");
         live.sort_key = Some(Key {

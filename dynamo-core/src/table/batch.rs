@@ -279,6 +279,10 @@ impl<E: Entity> BatchWrite<'_, E> {
     /// checked).
     pub fn put(mut self, entity: E) -> Self {
         let op = Operation::BatchWriteItem;
+        if let Some(refused) = self.unguarded() {
+            self.fail(refused);
+            return self;
+        }
         let item = entity
             .into_item()
             .map_err(|e| Error::mapping_failed(self.table.name(), op, e));
@@ -306,6 +310,10 @@ impl<E: Entity> BatchWrite<'_, E> {
     /// Deletes an item.
     pub fn delete(mut self, key: E::Key) -> Self {
         let op = Operation::BatchWriteItem;
+        if let Some(refused) = self.unguarded() {
+            self.fail(refused);
+            return self;
+        }
         match self.table.key_item(op, key) {
             Ok(key) => match DeleteRequest::builder().set_key(Some(key)).build() {
                 Ok(delete) => self
@@ -333,6 +341,21 @@ impl<E: Entity> BatchWrite<'_, E> {
     pub fn return_consumed_capacity(mut self) -> Self {
         self.capacity = true;
         self
+    }
+
+    /// A batch write cannot keep the guards of unique values (it takes no conditions): refused
+    /// for entities with unique constraints.
+    fn unguarded(&self) -> Option<Error> {
+        let c = E::SCHEMA.unique.first()?;
+        Some(Error::validation(
+            self.table.name(),
+            Operation::BatchWriteItem,
+            format!(
+                "{} has unique constraints ({} ..) whose guards a batch write cannot keep: put or delete each item alone, or put them in a transaction",
+                E::SCHEMA.name,
+                c.name
+            ),
+        ))
     }
 
     fn fail(&mut self, error: Error) {

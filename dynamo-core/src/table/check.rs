@@ -47,18 +47,18 @@ impl<E: Entity> Write for ConditionCheck<E> {
 }
 
 impl<E: Entity> super::write::sealed::Sealed for ConditionCheck<E> {
-    fn into_request(self) -> Result<WriteRequest, Error> {
+    fn into_requests(self) -> Result<Vec<WriteRequest>, Error> {
         let table = &self.table;
         let key = table.key_item(Operation::TransactWriteItems, self.key)?;
         let must_exist = self
             .condition
             .requires_attribute(E::SCHEMA.partition_key.attribute);
-        Ok(WriteRequest::new(
+        Ok(vec![WriteRequest::new(
             table,
             Body::ConditionCheck,
             key,
             Some(self.condition),
             must_exist,
-        ))
+        )])
     }
 }

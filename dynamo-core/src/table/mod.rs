@@ -13,6 +13,7 @@ mod put;
 pub(crate) mod query;
 mod rekey;
 pub(crate) mod transact;
+pub(crate) mod unique;
 mod update;
 pub(crate) mod write;
 
@@ -29,6 +30,7 @@ pub use transact::{
     Cancellation, CancellationCode, CancellationReason, Handle, MAX_TRANSACTION_ITEMS, TransactGet,
     TransactGetOutput, TransactWrite,
 };
+pub use unique::UniqueViolation;
 pub use update::Update;
 pub use write::{Action, New, Nothing, Old, Returning, Write};
 

@@ -1,7 +1,7 @@
 //! [`Put`]: writes a whole item.
 
 use super::write::{Body, Mode, Nothing, Old, Returning, Write, WriteRequest, write_options};
-use super::{Table, versioned};
+use super::{Table, WithCapacity, versioned};
 use crate::error::{Error, Operation};
 use crate::expr::Condition;
 use crate::mapping::entity::Entity;
@@ -57,6 +57,19 @@ impl<E: Entity> Put<E> {
 impl<E: Entity, R: Returning<E>> Put<E, R> {
     write_options!("Writes", "put");
 
+    async fn alone(
+        self,
+        table: &Table<E>,
+        capacity: bool,
+    ) -> Result<WithCapacity<R::Output>, Error> {
+        let request = self.request()?;
+        if E::SCHEMA.unique.is_empty() {
+            super::write::send_write::<E, R>(table, request, capacity).await
+        } else {
+            super::unique::put::<E, R>(table, request, capacity).await
+        }
+    }
+
     /// Creates the item: the put fails with
     /// [`ErrorKind::ConditionFailed`](crate::ErrorKind::ConditionFailed) if an item with this
     /// key exists.
@@ -89,7 +102,38 @@ impl<E: Entity> Write for Put<E> {
 }
 
 impl<E: Entity> super::write::sealed::Sealed for Put<E> {
-    fn into_request(self) -> Result<WriteRequest, Error> {
-        self.request()
+    fn into_requests(self) -> Result<Vec<WriteRequest>, Error> {
+        let table = self.table.clone();
+        let request = self.request()?;
+        if E::SCHEMA.unique.is_empty() {
+            return Ok(vec![request]);
+        }
+        let Body::Put(item) = &request.body else {
+            return Ok(vec![request]);
+        };
+        let item = item.clone();
+        Ok(super::unique::put_with_guards(&table, request, &item))
     }
+}
+
+impl<E: Entity> Put<E> {
+    /// The number of transaction actions a put of `E` takes: its item and one guard per unique
+    /// constraint (`#[dynamo(unique(..))]`). A [`TransactWrite`](crate::TransactWrite) holds at
+    /// most [`MAX_TRANSACTION_ITEMS`](super::MAX_TRANSACTION_ITEMS).
+    ///
+    /// ```
+    /// # use dynamo_core::{DynamoEntity, Put};
+    /// #[derive(DynamoEntity)]
+    /// #[dynamo(table_name = "users", unique(email))]
+    /// struct User {
+    ///     #[pk]
+    ///     user_id: String,
+    ///     #[sk]
+    ///     kind: String,
+    ///     email: String,
+    /// }
+    ///
+    /// const _: () = assert!(Put::<User>::ACTIONS == 2);
+    /// ```
+    pub const ACTIONS: usize = 1 + E::SCHEMA.unique.len();
 }

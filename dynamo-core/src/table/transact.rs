@@ -3,7 +3,8 @@
 //! [`TransactGet`] (TransactGetItems), whose handles read their items typed.
 
 use super::capacity::{self, ConsumedCapacity};
-use super::write::{Action, Target, Write};
+use super::unique::UniqueViolation;
+use super::write::{Action, Target, Write, WriteRequest};
 use super::{FromItem, InSpan, Table, span};
 use crate::error::{Error, Operation};
 use crate::expr::ConditionFailure;
@@ -101,6 +102,8 @@ pub struct TransactWrite {
     id: u64,
     items: Vec<TransactWriteItem>,
     targets: Vec<(Action, Target)>,
+    /// Per write added: its entity, action and number of actions (the item and its guards).
+    writes: Vec<(&'static str, Action, usize)>,
     token: Option<String>,
     error: Option<Error>,
 }
@@ -122,6 +125,7 @@ impl TransactWrite {
             id: next_transaction(),
             items: Vec::new(),
             targets: Vec::new(),
+            writes: Vec::new(),
             token: None,
             error: None,
         }
@@ -146,22 +150,41 @@ impl TransactWrite {
             index: self.items.len(),
             _entity: PhantomData,
         };
-        let added = write.into_request().and_then(|request| {
-            let action = request.action();
-            request
-                .into_transact_item()
-                .map(|(item, target)| (item, (action, target)))
+        self.push(W::Entity::SCHEMA.name, write.into_requests());
+        handle
+    }
+
+    /// Adds the requests of one write of `entity` (its item's first, then its guards).
+    pub(crate) fn push(
+        &mut self,
+        entity: &'static str,
+        requests: Result<Vec<WriteRequest>, Error>,
+    ) {
+        let rendered = requests.and_then(|requests| {
+            requests
+                .into_iter()
+                .map(|request| {
+                    let action = request.action();
+                    request
+                        .into_transact_item()
+                        .map(|(item, target)| (item, (action, target)))
+                })
+                .collect::<Result<Vec<_>, Error>>()
         });
-        match added {
-            Ok((item, target)) => {
-                self.items.push(item);
-                self.targets.push(target);
+        match rendered {
+            Ok(rendered) => {
+                if let Some((_, (action, _))) = rendered.first() {
+                    self.writes.push((entity, *action, rendered.len()));
+                }
+                for (item, target) in rendered {
+                    self.items.push(item);
+                    self.targets.push(target);
+                }
             }
             Err(e) => {
                 self.error.get_or_insert(e);
             }
         }
-        handle
     }
 
     /// Makes retries idempotent: the same token within 10 minutes is one transaction.
@@ -173,12 +196,12 @@ impl TransactWrite {
     /// Sends the transaction. When it is canceled, the error's
     /// [`cancellation`](Error::cancellation) gives each failed write's reason by its handle.
     pub async fn send(self) -> Result<(), Error> {
-        self.request(false).await.map(drop)
+        self.sent(false).await.map(drop)
     }
 
     /// Sends the transaction and returns the capacity it consumed, per table.
     pub async fn send_with_capacity(self) -> Result<Vec<ConsumedCapacity>, Error> {
-        self.request(true).await
+        self.sent(true).await
     }
 
     /// Refuses what DynamoDB would refuse with a less precise message: no writes, too many,
@@ -189,14 +212,7 @@ impl TransactWrite {
             return Err(Error::validation("", op, "the transaction has no writes"));
         }
         if self.items.len() > MAX_TRANSACTION_ITEMS {
-            return Err(Error::validation(
-                "",
-                op,
-                format!(
-                    "{} writes; a transaction holds at most {MAX_TRANSACTION_ITEMS}",
-                    self.items.len()
-                ),
-            ));
+            return Err(Error::validation("", op, self.too_many()));
         }
         for (later, (_, b)) in self.targets.iter().enumerate() {
             if let Some(earlier) = self.targets[..later]
@@ -216,7 +232,7 @@ impl TransactWrite {
         Ok(())
     }
 
-    async fn request(self, with_capacity: bool) -> Result<Vec<ConsumedCapacity>, Error> {
+    pub(crate) async fn sent(self, with_capacity: bool) -> Result<Vec<ConsumedCapacity>, Error> {
         let op = Operation::TransactWriteItems;
         if let Some(error) = self.error {
             return Err(error);
@@ -270,6 +286,38 @@ impl TransactWrite {
     }
 }
 
+impl TransactWrite {
+    /// Why the writes are too many, with the arithmetic: writes of entities with unique
+    /// constraints take an action per guard too.
+    fn too_many(&self) -> String {
+        let mut groups: Vec<(&str, Action, usize, usize)> = Vec::new();
+        for &(entity, action, actions) in &self.writes {
+            match groups
+                .iter_mut()
+                .find(|g| (g.0, g.1, g.2) == (entity, action, actions))
+            {
+                Some(group) => group.3 += 1,
+                None => groups.push((entity, action, actions, 1)),
+            }
+        }
+        let parts: Vec<String> = groups
+            .iter()
+            .map(|&(entity, action, actions, times)| match actions {
+                1 => format!("{times} × {action} of {entity}"),
+                n => format!(
+                    "{times} × {action} of {entity} with {} unique guards = {n} actions each",
+                    n - 1
+                ),
+            })
+            .collect();
+        format!(
+            "{} actions ({}); a transaction holds at most {MAX_TRANSACTION_ITEMS}",
+            self.items.len(),
+            parts.join(" + ")
+        )
+    }
+}
+
 /// Whether two keys are the same: a key has one or two attributes, so comparing them pairwise
 /// is cheaper than hashing their names.
 fn same_key(a: &Item, b: &Item) -> bool {
@@ -310,6 +358,12 @@ impl TransactWrite {
                     CancellationCode::ConditionalCheckFailed => target.explain(None),
                     _ => None,
                 };
+                let unique = match code {
+                    CancellationCode::ConditionalCheckFailed => {
+                        target.guard.as_ref().map(|g| g.violation(None))
+                    }
+                    _ => None,
+                };
                 Some(CancellationReason {
                     index,
                     action: *action,
@@ -319,6 +373,7 @@ impl TransactWrite {
                     message: None,
                     item: None,
                     explanation,
+                    unique,
                 })
             })
             .collect();
@@ -369,6 +424,12 @@ impl Cancellation {
         Some(E::from_item(item))
     }
 
+    /// The first unique value a guard write found taken (`#[dynamo(unique(..))]`): the
+    /// constraint, the value and the item that holds it.
+    pub fn unique_violation(&self) -> Option<&UniqueViolation> {
+        self.reasons.iter().find_map(|r| r.unique.as_ref())
+    }
+
     /// Whether only conflicts with other transactions canceled it: sending it again shortly
     /// may succeed.
     pub fn is_conflict_only(&self) -> bool {
@@ -411,6 +472,9 @@ pub struct CancellationReason {
     pub item: Option<Item>,
     /// Why the item's condition failed, clause by clause, when it did.
     pub explanation: Option<ConditionFailure>,
+    /// When the write is the guard of a unique value and its condition failed: the value is
+    /// taken, and by which item.
+    pub unique: Option<UniqueViolation>,
 }
 
 impl fmt::Display for CancellationReason {
@@ -515,11 +579,12 @@ fn reasons<'a>(
             let code = CancellationCode::parse(r.code().filter(|c| *c != "None")?);
             let item = r.item().cloned().filter(|i| !i.is_empty());
             let meta = meta(index);
-            let explanation = match (&code, meta.as_ref().and_then(|m| m.target)) {
-                (CancellationCode::ConditionalCheckFailed, Some(target)) => {
-                    target.explain(item.as_ref())
-                }
-                _ => None,
+            let (explanation, unique) = match (&code, meta.as_ref().and_then(|m| m.target)) {
+                (CancellationCode::ConditionalCheckFailed, Some(target)) => match &target.guard {
+                    Some(guard) => (None, Some(guard.violation(item.as_ref()))),
+                    None => (target.explain(item.as_ref()), None),
+                },
+                _ => (None, None),
             };
             Some(CancellationReason {
                 index,
@@ -533,6 +598,7 @@ fn reasons<'a>(
                 message: r.message().map(str::to_owned),
                 item,
                 explanation,
+                unique,
             })
         })
         .collect()
@@ -764,6 +830,7 @@ mod tests {
             message: None,
             item: None,
             explanation: None,
+            unique: None,
         };
         let cancellation = Cancellation {
             transaction: 7,

@@ -7,6 +7,7 @@
 //! (free on failure), so a failure says which clause was false and what was found.
 
 use super::capacity::{self, ConsumedCapacity, WithCapacity};
+use super::unique::GuardOf;
 use super::{InSpan, Table, span};
 use crate::error::{Error, Operation};
 use crate::expr::{Condition, ConditionFailure, Names, Placeholders, Roles, UpdateExpr, Values};
@@ -32,8 +33,9 @@ pub trait Write: sealed::Sealed {
 pub(crate) mod sealed {
     /// Turns a write into its request; not implementable outside the crate.
     pub trait Sealed {
+        /// The write's requests: the item's first, then the guards of its unique values.
         #[doc(hidden)]
-        fn into_request(self) -> Result<super::WriteRequest, super::Error>;
+        fn into_requests(self) -> Result<Vec<super::WriteRequest>, super::Error>;
     }
 }
 
@@ -97,6 +99,8 @@ pub(crate) struct Target {
     /// A failed condition without an item is [`ErrorKind::NotFound`](crate::ErrorKind::NotFound).
     pub(crate) must_exist: bool,
     pub(crate) roles: Roles<'static>,
+    /// For the guard of a unique value: what it guards, to report it taken.
+    pub(crate) guard: Option<GuardOf>,
 }
 
 /// A write's expressions with their placeholders, all `None` when it has none.
@@ -150,6 +154,7 @@ impl WriteRequest {
                 condition,
                 must_exist,
                 roles: Table::<E>::roles(),
+                guard: None,
             },
             body,
         }
@@ -456,7 +461,8 @@ impl<E: Entity> Returning<E> for New {
 }
 
 /// What every write sent alone offers: its condition, the capacity it consumed, and sending it.
-/// A write type has `table`, `condition` and `capacity` fields and a `request()` method;
+/// A write type has `table`, `condition` and `capacity` fields and an `alone()` method that
+/// sends it;
 /// `$verb` and `$what` word the docs ("Updates", "update").
 macro_rules! write_options {
     ($verb:literal, $what:literal) => {
@@ -488,7 +494,7 @@ macro_rules! write_options {
 
         async fn sent(self) -> Result<super::capacity::WithCapacity<R::Output>, Error> {
             let (table, capacity) = (self.table.clone(), self.capacity);
-            super::write::send_write::<E, R>(&table, self.request()?, capacity).await
+            self.alone(&table, capacity).await
         }
     };
 }

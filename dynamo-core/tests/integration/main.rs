@@ -37,3 +37,5 @@ mod tagged;
 mod time_prefixes;
 #[cfg(feature = "testing")]
 mod timestamps;
+#[cfg(feature = "testing")]
+mod unique;

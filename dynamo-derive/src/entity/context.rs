@@ -98,7 +98,7 @@ pub(super) fn respan(tokens: TokenStream, span: Span) -> TokenStream {
 }
 
 /// `T` of a field type written `Option<T>`.
-pub(super) fn option_inner(ty: &syn::Type) -> Option<&syn::Type> {
+pub(crate) fn option_inner(ty: &syn::Type) -> Option<&syn::Type> {
     let syn::Type::Path(path) = ty else {
         return None;
     };

@@ -3,9 +3,9 @@
 //! ([`template`]), `{Entity}Key` ([`key`]), `{Entity}Fields` ([`fields`]), the mapping
 //! ([`item`]), the partition and sort key types ([`partition`]), the index keys of updates
 //! ([`index_keys`]), the keys an earlier version wrote ([`previous`]) and the table with its
-//! compile-time checks ([`table`]).
+//! compile-time checks ([`table`]) and the unique constraints ([`unique`]).
 
-mod context;
+pub(crate) mod context;
 mod fields;
 mod index_keys;
 mod item;
@@ -16,6 +16,7 @@ mod previous;
 mod schema;
 mod table;
 mod template;
+mod unique;
 
 use crate::codec::krate;
 use crate::internals::ast::{Container, Derive};
@@ -56,6 +57,7 @@ fn generate(c: &Container<'_>, m: &EntityModel<'_, '_>) -> TokenStream {
     let (fields, fields_value) = fields::fields_struct(&g, m);
     types.extend(fields);
     types.extend(partition::partitions(&g, m));
+    types.extend(unique::finders(&g));
     let Generated { defs, impls } = types;
 
     let field_consts = schema::field_consts(&g);

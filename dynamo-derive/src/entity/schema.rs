@@ -109,6 +109,7 @@ pub(super) fn schema(g: &Gen<'_, '_>, m: &EntityModel<'_, '_>) -> TokenStream {
         attribute_of(c.marked(|a| a.created_at)),
         attribute_of(c.marked(|a| a.updated_at)),
     );
+    let unique = super::unique::constraints(g);
     quote! {
         #krate::__private::EntitySchema {
             name: #name,
@@ -122,6 +123,7 @@ pub(super) fn schema(g: &Gen<'_, '_>, m: &EntityModel<'_, '_>) -> TokenStream {
             lowercase_keys: #lowercase,
             created_at_attribute: #created_at,
             updated_at_attribute: #updated_at,
+            unique: #unique,
         }
     }
 }

@@ -80,6 +80,20 @@ pub(crate) struct ContainerAttrs {
     pub(crate) tag: Option<LitStr>,
     /// `content = ".."` with `tag`: the variant's fields in this attribute (adjacently tagged).
     pub(crate) content: Option<LitStr>,
+    /// `unique(..)`: the entity's unique constraints.
+    pub(crate) unique: Vec<UniqueAttr>,
+}
+
+/// `unique(email)`, `unique(email, optional)`, `unique(handle, scope = tenant_id)` or
+/// `unique(fields(tenant_id, external_id))` on the struct.
+pub(crate) struct UniqueAttr {
+    pub(crate) span: Span,
+    /// The fields whose values together are unique (the scope not included).
+    pub(crate) fields: Vec<Ident>,
+    /// `scope = field`: unique within each value of this field.
+    pub(crate) scope: Option<Ident>,
+    /// `optional`: an item without the value (a `None`) holds no guard.
+    pub(crate) optional: Option<Span>,
 }
 
 impl ContainerAttrs {
@@ -385,6 +399,9 @@ impl ContainerAttrs {
                     }
                     set_once(cx, &mut out.key_case, case, span, KEY_CASE);
                 }
+                UNIQUE if place == Place::EntityContainer => {
+                    out.unique.push(parse_unique(meta)?);
+                }
                 PREVIOUS if place == Place::EntityContainer => {
                     let previous = parse_previous(cx, meta)?;
                     set_once(cx, &mut out.previous, previous, span, PREVIOUS);
@@ -395,6 +412,51 @@ impl ContainerAttrs {
         });
         out
     }
+}
+
+/// `unique(field)`, `unique(field, scope = other)`, `unique(fields(a, b))`, each with an
+/// optional `optional`.
+fn parse_unique(meta: &ParseNestedMeta<'_>) -> syn::Result<UniqueAttr> {
+    const USAGE: &str = "write unique(email), unique(handle, scope = tenant_id) or unique(fields(tenant_id, external_id)), with `optional` for an Option field";
+    let mut out = UniqueAttr {
+        span: meta.path.span(),
+        fields: Vec::new(),
+        scope: None,
+        optional: None,
+    };
+    if !meta.input.peek(syn::token::Paren) {
+        return Err(syn::Error::new(
+            out.span,
+            format!("unique names no field: {USAGE}"),
+        ));
+    }
+    meta.parse_nested_meta(|inner| {
+        let key = key_of(&inner);
+        let bare = inner.input.is_empty() || inner.input.peek(Token![,]);
+        if key == "fields" && inner.input.peek(syn::token::Paren) {
+            let content;
+            syn::parenthesized!(content in inner.input);
+            let fields = content.parse_terminated(syn::ext::IdentExt::parse_any, Token![,])?;
+            out.fields.extend(fields);
+        } else if key == "scope" {
+            let field: Ident = inner.value()?.call(syn::ext::IdentExt::parse_any)?;
+            out.scope = Some(field);
+        } else if key == "optional" && bare {
+            out.optional = Some(inner.path.span());
+        } else if let Some(field) = inner.path.get_ident().filter(|_| bare) {
+            out.fields.push(field.clone());
+        } else {
+            return Err(inner.error(format!("unexpected `{key}` in unique(..): {USAGE}")));
+        }
+        Ok(())
+    })?;
+    if out.fields.is_empty() {
+        return Err(syn::Error::new(
+            out.span,
+            format!("unique(..) names no field: {USAGE}"),
+        ));
+    }
+    Ok(out)
 }
 
 /// `previous(pk = "..", sk = "..")`.

@@ -66,6 +66,7 @@ pub(crate) fn check(cx: &mut Ctxt, cont: &Container<'_>, derive: Derive) -> bool
                 "update time",
             );
             managed_timestamps(cx, cont);
+            unique_constraints(cx, cont);
             has_partition_key(cx, cont)
                 && keys_ok
                 && prefixes_ok
@@ -478,6 +479,96 @@ fn managed_timestamps(cx: &mut Ctxt, cont: &Container<'_>) {
                     format!("field `{ident}` cannot be #[dynamo({name})]: {why}"),
                 ));
             }
+        }
+    }
+}
+
+/// `unique(..)` (rule `unique_constraints`): its fields are stored fields of the entity, none a
+/// key (a key is unique already) nor an `Option` unless `optional` says an item may lack it;
+/// the guards need the table's sort key, and one set of fields is one constraint.
+fn unique_constraints(cx: &mut Ctxt, cont: &Container<'_>) {
+    let has_sort_key =
+        cont.marked(|a| a.sk).is_some() || cont.template(None, IndexRole::Sort).is_some();
+    let names: Vec<&str> = cont.stored_fields().map(|f| f.name.as_str()).collect();
+    let mut seen: Vec<Vec<String>> = Vec::new();
+    for u in &cont.attrs.unique {
+        if !has_sort_key {
+            cx.syn_error(syn::Error::new(
+                u.span,
+                "unique(..) needs a table with a sort key: each value is held by a guard item stored beside the entity's items (partition key `UNIQUE#<entity>#<constraint>#<value>`, sort key `UNIQUE`), and a table without a sort key cannot keep guard keys apart from item keys; give the table a sort key (e.g. #[dynamo(sk = \"USER\")])",
+            ));
+        }
+        let mut any_optional = false;
+        for (ident, is_scope) in u
+            .scope
+            .iter()
+            .map(|s| (s, true))
+            .chain(u.fields.iter().map(|f| (f, false)))
+        {
+            let name = ident.to_string();
+            let Some(field) = cont.fields().iter().find(|f| f.name == name) else {
+                let hint = closest(&name, &names)
+                    .map(|c| format!("; did you mean `{c}`?"))
+                    .unwrap_or_default();
+                cx.error_spanned_by(
+                    ident,
+                    format!(
+                        "unique(..) names `{name}`, which is no field of `{}`{hint}",
+                        cont.ident
+                    ),
+                );
+                continue;
+            };
+            if !field.attrs.is_stored() {
+                cx.error_spanned_by(
+                    ident,
+                    format!("unique(..) names `{name}`, which is #[dynamo(skip)] and never stored"),
+                );
+                continue;
+            }
+            let option = crate::entity::context::option_inner(field.ty).is_some();
+            any_optional |= option;
+            if is_scope {
+                if option {
+                    cx.error_spanned_by(ident, format!("the scope of unique(..) cannot be an Option: `{name}` must have a value for the constraint to have one"));
+                }
+                continue;
+            }
+            let in_key = cont
+                .templates
+                .iter()
+                .find(|t| t.index.is_none() && t.template.components().any(|(c, _)| c == name));
+            if field.is_key() || in_key.is_some() {
+                let what = match in_key {
+                    Some(t) => format!(
+                        "the table key template \"{}\" is made of it",
+                        t.template.text
+                    ),
+                    None => "it is the table's key".to_owned(),
+                };
+                cx.error_spanned_by(ident, format!("unique(..) names `{name}`, but {what}: no two items can share a key, so it is unique already; a constraint is for values outside the key (e.g. an email)"));
+            }
+            if option && u.optional.is_none() {
+                cx.error_spanned_by(ident, format!("`{name}` is an Option: say what an item without it means: unique({name}, optional) lets any number of items lack it, while those that have it hold distinct values"));
+            }
+        }
+        if let Some(span) = u.optional.filter(|_| !any_optional) {
+            cx.syn_error(syn::Error::new(span, "`optional` is for Option fields, which an item may lack; these fields always have a value"));
+        }
+        let mut key: Vec<String> = u
+            .scope
+            .iter()
+            .chain(&u.fields)
+            .map(ToString::to_string)
+            .collect();
+        key.sort();
+        if seen.contains(&key) {
+            cx.syn_error(syn::Error::new(
+                u.span,
+                "this unique(..) repeats another one over the same fields",
+            ));
+        } else {
+            seen.push(key);
         }
     }
 }

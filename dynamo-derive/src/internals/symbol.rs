@@ -21,6 +21,7 @@ pub(crate) const ALIAS: &str = "alias";
 pub(crate) const KEY_CASE: &str = "key_case";
 pub(crate) const TAG: &str = "tag";
 pub(crate) const CONTENT: &str = "content";
+pub(crate) const UNIQUE: &str = "unique";
 
 pub(crate) const RENAME: &str = "rename";
 pub(crate) const SKIP: &str = "skip";
@@ -43,6 +44,7 @@ pub(crate) const ENTITY_CONTAINER_KEYS: &[&str] = &[
     HOT_PARTITION_OK,
     PREVIOUS,
     KEY_CASE,
+    UNIQUE,
     RENAME_ALL,
     CRATE,
 ];
