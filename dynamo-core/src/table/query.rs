@@ -1085,7 +1085,8 @@ impl<'a, E: Entity, T: FromItem + Send + 'a> Fetch for Scan<'a, E, T> {
         };
         let start = self.start(op, &id)?;
         let mut p = Placeholders::default();
-        let entity = entity_filter::<E>(self.common.index);
+        let entity = entity_filter::<E>(self.common.index)
+            .or_else(|| crate::table::unique::not_a_guard::<E>(self.common.index));
         let filter = crate::table::and(entity, self.common.filter.clone())
             .map(|f| p.condition(&f))
             .transpose()

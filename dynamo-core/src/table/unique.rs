@@ -177,6 +177,20 @@ fn lookup_key<E: Entity>(c: &UniqueConstraint, values: &[AttributeValue]) -> Opt
     Some(guard_key::<E>(c, &values))
 }
 
+/// The filter that keeps a scan of `E`'s table from reading its guard items as `E`: for an
+/// entity with unique constraints in a table without an entity attribute (which filters by
+/// entity type already). An index holds no guards: they have no index keys.
+pub(crate) fn not_a_guard<E: Entity>(index: Option<&str>) -> Option<Condition> {
+    if E::SCHEMA.unique.is_empty() || index.is_some() {
+        return None;
+    }
+    let sk = E::TABLE.sort_key?;
+    let guard = Path::new(E::TABLE.partition_key.name)
+        .begins_with(format!("UNIQUE#{}#", entity_name::<E>()))
+        .and(Path::new(sk.name).eq(GUARD_SORT_KEY));
+    Some(guard.not())
+}
+
 /// The guard item's owner attributes: the owning item's key.
 fn owner_of<E: Entity>(owner_key: &Item) -> impl Iterator<Item = (&'static str, &AttributeValue)> {
     let schema = &E::SCHEMA;

@@ -148,6 +148,10 @@ async fn guards_follow_their_item_through_put_update_and_delete() {
         "handle"
     );
 
+    // A scan of the entity reads its items, not their guards.
+    let scanned = users.scan().send().await.expect("scan");
+    assert_eq!(scanned.items.len(), 2, "u1 and u3");
+
     // find_by_.. reads the owner by each constraint.
     let found = users
         .find_by_email("ada@example.com".into())
