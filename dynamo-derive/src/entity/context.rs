@@ -13,6 +13,13 @@ pub(super) struct Gen<'c, 'a> {
     pub(super) name: String,
 }
 
+impl Gen<'_, '_> {
+    /// The stem of the generated types' names: `type_names = ..`, or the entity's name.
+    pub(super) fn stem(&self) -> &syn::Ident {
+        self.c.attrs.type_names.as_ref().unwrap_or(self.c.ident)
+    }
+}
+
 impl<'c, 'a> Gen<'c, 'a> {
     pub(super) fn index_of(&self, field: &Field<'_>) -> usize {
         self.c

@@ -25,8 +25,8 @@ pub(super) fn fields_struct(g: &Gen<'_, '_>, m: &EntityModel<'_, '_>) -> (Genera
     let (p, krate, name) = (&g.p, &g.krate, &g.name);
     let ident = g.c.ident;
     let vis = &g.c.input.vis;
-    let fields_ident = format_ident!("{}Fields", ident);
-    let key_ident = format_ident!("{}Key", ident);
+    let fields_ident = format_ident!("{}Fields", g.stem());
+    let key_ident = format_ident!("{}Key", g.stem());
     let table_key = key_members(g, m);
     let index_members: Vec<_> = m
         .indexes
@@ -72,7 +72,7 @@ pub(super) fn fields_struct(g: &Gen<'_, '_>, m: &EntityModel<'_, '_>) -> (Genera
                 let needs = index_members
                     .iter()
                     .filter(|(_, members)| members.iter().any(|o| std::ptr::eq(*o, *f)))
-                    .map(|(index, _)| format!("`{ident}{}Keys`", index.type_part))
+                    .map(|(index, _)| format!("`{}{}Keys`", g.stem(), index.type_part))
                     .collect::<Vec<_>>();
                 docs.push(if needs.is_empty() {
                     format!("Attribute `{attribute}` (part of the table key: not updatable).")
@@ -93,8 +93,9 @@ pub(super) fn fields_struct(g: &Gen<'_, '_>, m: &EntityModel<'_, '_>) -> (Genera
                     names.join(", ")
                 ));
                 let (last, first) = indexes.split_last().expect("one index at least");
-                let structs =
-                    |index: &IndexModel<'_, '_>| format_ident!("{}{}Keys", ident, index.type_part);
+                let structs = |index: &IndexModel<'_, '_>| {
+                    format_ident!("{}{}Keys", g.stem(), index.type_part)
+                };
                 let firsts = first.iter().map(|index| {
                     let keys = structs(index);
                     quote! {

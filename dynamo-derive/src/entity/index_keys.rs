@@ -100,8 +100,8 @@ pub(super) fn index_keys_struct(
     if members.is_empty() {
         return Generated::default();
     }
-    let keys_ident = format_ident!("{}{}Keys", ident, index.type_part);
-    let key_ident = format_ident!("{}Key", ident);
+    let keys_ident = format_ident!("{}{}Keys", g.stem(), index.type_part);
+    let key_ident = format_ident!("{}Key", g.stem());
     let idents: Vec<_> = members.iter().map(|f| f.ident).collect();
     let types: Vec<_> = members.iter().map(|f| f.ty).collect();
     let docs = members.iter().map(|f| format!("Field `{}`.", f.name));

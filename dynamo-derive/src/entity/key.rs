@@ -68,7 +68,7 @@ pub(super) fn key_struct(g: &Gen<'_, '_>, m: &EntityModel<'_, '_>) -> Generated 
     let (p, krate, name) = (&g.p, &g.krate, &g.name);
     let ident = g.c.ident;
     let vis = &g.c.input.vis;
-    let key_ident = format_ident!("{}Key", ident);
+    let key_ident = format_ident!("{}Key", g.stem());
     let members = key_members(g, m);
     let idents: Vec<_> = members.iter().map(|f| f.ident).collect();
     let types: Vec<_> = members.iter().map(|f| f.ty).collect();
@@ -142,7 +142,7 @@ pub(super) fn key_struct(g: &Gen<'_, '_>, m: &EntityModel<'_, '_>) -> Generated 
 /// `Entity::key`: the key struct from the entity's fields (cloned).
 pub(super) fn key_of_entity(g: &Gen<'_, '_>, m: &EntityModel<'_, '_>) -> TokenStream {
     let p = &g.p;
-    let key_ident = format_ident!("{}Key", g.c.ident);
+    let key_ident = format_ident!("{}Key", g.stem());
     let idents = key_members(g, m).into_iter().map(|f| f.ident);
     quote! {
         fn key(&self) -> #key_ident {

@@ -70,8 +70,8 @@ fn generate(c: &Container<'_>, m: &EntityModel<'_, '_>) -> TokenStream {
     let from_item = item::from_item(&g, m);
     let read_previous_key = previous::read_previous_key(&g);
     let (ident, krate) = (c.ident, &g.krate);
-    let key_ident = format_ident!("{}Key", ident);
-    let fields_ident = format_ident!("{}Fields", ident);
+    let key_ident = format_ident!("{}Key", g.stem());
+    let fields_ident = format_ident!("{}Fields", g.stem());
     quote! {
         #defs
 

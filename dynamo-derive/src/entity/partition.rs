@@ -47,8 +47,8 @@ pub(super) fn partition(
     let ident = g.c.ident;
     let vis = &g.c.input.vis;
     let name = &g.name;
-    let partition_ident = format_ident!("{}{}Partition", ident, type_part);
-    let sort_ident = format_ident!("{}{}SortKey", ident, type_part);
+    let partition_ident = format_ident!("{}{}Partition", g.stem(), type_part);
+    let sort_ident = format_ident!("{}{}SortKey", g.stem(), type_part);
     let place = match index {
         Some(index) => format!("index `{index}` of the table of [`{name}`]"),
         None => format!("the table of [`{name}`]"),

@@ -53,7 +53,7 @@ pub(super) fn finders(g: &Gen<'_, '_>) -> Generated {
         return Generated::default();
     }
     let vis = &g.c.input.vis;
-    let trait_ident = format_ident!("{}Unique", ident);
+    let trait_ident = format_ident!("{}Unique", g.stem());
     let mut signatures = Vec::new();
     let mut methods = Vec::new();
     let mut checks = Vec::new();

@@ -82,6 +82,9 @@ pub(crate) struct ContainerAttrs {
     pub(crate) content: Option<LitStr>,
     /// `unique(..)`: the entity's unique constraints.
     pub(crate) unique: Vec<UniqueAttr>,
+    /// `type_names = Name`: the stem of the generated types' names (`NameKey`, `NameFields`,
+    /// `NamePartition`, ..), instead of the entity's name.
+    pub(crate) type_names: Option<Ident>,
 }
 
 /// `unique(email)`, `unique(email, optional)`, `unique(handle, scope = tenant_id)` or
@@ -398,6 +401,16 @@ impl ContainerAttrs {
                         ));
                     }
                     set_once(cx, &mut out.key_case, case, span, KEY_CASE);
+                }
+                TYPE_NAMES if place == Place::EntityContainer => {
+                    let input = meta.value()?;
+                    let stem: Ident = if input.peek(LitStr) {
+                        let lit: LitStr = input.parse()?;
+                        lit.parse()?
+                    } else {
+                        input.parse()?
+                    };
+                    set_once(cx, &mut out.type_names, stem, span, TYPE_NAMES);
                 }
                 UNIQUE if place == Place::EntityContainer => {
                     out.unique.push(parse_unique(meta)?);

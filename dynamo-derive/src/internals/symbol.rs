@@ -22,6 +22,7 @@ pub(crate) const KEY_CASE: &str = "key_case";
 pub(crate) const TAG: &str = "tag";
 pub(crate) const CONTENT: &str = "content";
 pub(crate) const UNIQUE: &str = "unique";
+pub(crate) const TYPE_NAMES: &str = "type_names";
 
 pub(crate) const RENAME: &str = "rename";
 pub(crate) const SKIP: &str = "skip";
@@ -45,6 +46,7 @@ pub(crate) const ENTITY_CONTAINER_KEYS: &[&str] = &[
     PREVIOUS,
     KEY_CASE,
     UNIQUE,
+    TYPE_NAMES,
     RENAME_ALL,
     CRATE,
 ];
