@@ -1,7 +1,7 @@
 //! [`Delete`]: removes an item.
 
+use super::Table;
 use super::write::{Body, Mode, Nothing, Old, Returning, Write, WriteRequest, write_options};
-use super::{Table, WithCapacity};
 use crate::error::{Error, Operation};
 use crate::expr::Condition;
 use crate::mapping::entity::{Entity, Versioned};
@@ -55,19 +55,6 @@ impl<E: Entity> Delete<E> {
 
 impl<E: Entity, R: Returning<E>> Delete<E, R> {
     write_options!("Deletes", "delete");
-
-    async fn alone(
-        self,
-        table: &Table<E>,
-        capacity: bool,
-    ) -> Result<WithCapacity<R::Output>, Error> {
-        let request = self.request()?;
-        if E::SCHEMA.unique.is_empty() {
-            super::write::send_write::<E, R>(table, request, capacity).await
-        } else {
-            super::unique::delete::<E, R>(table, request, capacity).await
-        }
-    }
 
     /// Fails with [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) when there is no such
     /// item (in a transaction: cancels it).

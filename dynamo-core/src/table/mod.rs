@@ -194,6 +194,26 @@ impl<E: Entity> Table<E> {
         T::from_item(item).map_err(|e| Error::mapping_failed(&self.name, operation, e))
     }
 
+    /// The item stored under `key` as it is (no mapping), read strongly consistent: what a
+    /// write that depends on the stored item reads first.
+    pub(crate) async fn read_stored(
+        &self,
+        op: Operation,
+        key: &Item,
+    ) -> Result<Option<Item>, Error> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&*self.name)
+            .set_key(Some(key.clone()))
+            .consistent_read(true)
+            .send()
+            .in_span(self.span(op))
+            .await
+            .map_err(|e| Error::from_sdk(&self.name, op, e).with_key(Some(key.clone())))?;
+        Ok(output.item.filter(|i| !i.is_empty()))
+    }
+
     /// The roles the explanation of a failed condition words plainly.
     pub(crate) fn roles() -> Roles<'static> {
         Roles {

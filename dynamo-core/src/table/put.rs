@@ -1,7 +1,7 @@
 //! [`Put`]: writes a whole item.
 
 use super::write::{Body, Mode, Nothing, Old, Returning, Write, WriteRequest, write_options};
-use super::{Table, WithCapacity, versioned};
+use super::{Table, versioned};
 use crate::error::{Error, Operation};
 use crate::expr::Condition;
 use crate::mapping::entity::Entity;
@@ -56,19 +56,6 @@ impl<E: Entity> Put<E> {
 
 impl<E: Entity, R: Returning<E>> Put<E, R> {
     write_options!("Writes", "put");
-
-    async fn alone(
-        self,
-        table: &Table<E>,
-        capacity: bool,
-    ) -> Result<WithCapacity<R::Output>, Error> {
-        let request = self.request()?;
-        if E::SCHEMA.unique.is_empty() {
-            super::write::send_write::<E, R>(table, request, capacity).await
-        } else {
-            super::unique::put::<E, R>(table, request, capacity).await
-        }
-    }
 
     /// Creates the item: the put fails with
     /// [`ErrorKind::ConditionFailed`](crate::ErrorKind::ConditionFailed) if an item with this

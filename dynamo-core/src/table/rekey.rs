@@ -302,17 +302,7 @@ impl<'a, E: Entity + Send + Sync + 'static> Rekey<'a, E> {
 
     /// The item stored under `key` as it is (no mapping), read strongly consistent.
     async fn read_stored(&self, key: Item) -> Result<Option<Item>, Error> {
-        let table = self.table;
-        let read = table
-            .client()
-            .get_item()
-            .table_name(table.name())
-            .set_key(Some(key))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| Error::from_sdk(table.name(), Operation::GetItem, e))?;
-        Ok(read.item)
+        self.table.read_stored(Operation::GetItem, &key).await
     }
 
     /// Moves one item, if it is under an old key.

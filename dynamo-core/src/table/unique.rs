@@ -389,24 +389,6 @@ fn move_guards<E: Entity>(
     writes
 }
 
-/// Reads the stored item of `key`, consistently, as it is before a write that moves its guards.
-async fn read(
-    table: &Table<impl Entity>,
-    op: Operation,
-    key: &Item,
-) -> Result<Option<Item>, Error> {
-    let output = table
-        .client()
-        .get_item()
-        .table_name(table.name())
-        .set_key(Some(key.clone()))
-        .consistent_read(true)
-        .send()
-        .await
-        .map_err(|e| Error::from_sdk(table.name(), op, e).with_key(Some(key.clone())))?;
-    Ok(output.item.filter(|i| !i.is_empty()))
-}
-
 /// Sends `writes` (the item's first) as one transaction, and words its failure as the write
 /// alone would fail: a taken value is
 /// [`ErrorKind::UniqueViolation`](crate::ErrorKind::UniqueViolation), the item's failed
@@ -472,11 +454,54 @@ fn returned<E: Entity, R: Returning<E>>(
     }
 }
 
+/// The unique constraints whose guards `request` (an update of `E`) moves, and whether it
+/// changes the TTL they copy.
+pub(crate) fn moves_guards<E: Entity>(
+    table: &str,
+    request: &WriteRequest,
+) -> Result<(Vec<&'static UniqueConstraint>, bool), Error> {
+    match &request.body {
+        Body::Update(actions) if !E::SCHEMA.unique.is_empty() => {
+            touched::<E>(actions).map_err(|attribute| {
+                Error::validation(
+                    table,
+                    Operation::UpdateItem,
+                    format!("unique attribute {attribute} of {} is changed by set(..) or remove(..) only: its guard needs the new value", E::SCHEMA.name),
+                )
+            })
+        }
+        _ => Ok((Vec::new(), false)),
+    }
+}
+
+/// Sends a write alone: as the single operation, or, for a write that keeps guards of unique
+/// values, as the transaction that keeps them.
+pub(crate) async fn send_alone<E: Entity, R: Returning<E>>(
+    table: &Table<E>,
+    request: WriteRequest,
+    capacity: bool,
+) -> Result<super::WithCapacity<R::Output>, Error> {
+    if E::SCHEMA.unique.is_empty() {
+        return super::write::send_write::<E, R>(table, request, capacity).await;
+    }
+    match &request.body {
+        Body::Put(_) => put::<E, R>(table, request, capacity).await,
+        Body::Delete => delete::<E, R>(table, request, capacity).await,
+        Body::Update(_) => match moves_guards::<E>(table.name(), &request)? {
+            (touched, refresh) if !touched.is_empty() => {
+                update::<E, R>(table, request, touched, refresh, capacity).await
+            }
+            _ => super::write::send_write::<E, R>(table, request, capacity).await,
+        },
+        Body::ConditionCheck => super::write::send_write::<E, R>(table, request, capacity).await,
+    }
+}
+
 /// A put of an entity with unique constraints sent alone: the item and its guards in one
 /// transaction; when the item exists with other unique values, its guards are moved (the item
 /// as it was is what the failed condition returned) in a second transaction conditional on
 /// those values.
-pub(crate) async fn put<E: Entity, R: Returning<E>>(
+async fn put<E: Entity, R: Returning<E>>(
     table: &Table<E>,
     request: WriteRequest,
     capacity: bool,
@@ -549,7 +574,7 @@ pub(crate) async fn put<E: Entity, R: Returning<E>>(
 
 /// An update that changes a unique value (or the TTL its guards copy) sent alone: reads the
 /// item, then sends the update, conditional on the values read, with the guard moves.
-pub(crate) async fn update<E: Entity, R: Returning<E>>(
+async fn update<E: Entity, R: Returning<E>>(
     table: &Table<E>,
     mut request: WriteRequest,
     touched: Vec<&'static UniqueConstraint>,
@@ -558,7 +583,7 @@ pub(crate) async fn update<E: Entity, R: Returning<E>>(
 ) -> Result<super::WithCapacity<R::Output>, Error> {
     let op = Operation::UpdateItem;
     let owner = request.target.key.clone();
-    let old = read(table, op, &owner).await?;
+    let old = table.read_stored(op, &owner).await?;
     if old.is_none() && request.target.must_exist {
         return Err(Error::not_found(table.name(), op).with_key(Some(owner)));
     }
@@ -593,14 +618,14 @@ pub(crate) async fn update<E: Entity, R: Returning<E>>(
 
 /// A delete of an entity with unique constraints sent alone: reads the item, then deletes it,
 /// conditional on the values read, with its guards.
-pub(crate) async fn delete<E: Entity, R: Returning<E>>(
+async fn delete<E: Entity, R: Returning<E>>(
     table: &Table<E>,
     mut request: WriteRequest,
     capacity: bool,
 ) -> Result<super::WithCapacity<R::Output>, Error> {
     let op = Operation::DeleteItem;
     let owner = request.target.key.clone();
-    let old = read(table, op, &owner).await?;
+    let old = table.read_stored(op, &owner).await?;
     let Some(old) = old else {
         // Nothing to delete, as far as the read saw: the delete alone, kept a no-op should the
         // item appear meanwhile (its guards would be left behind).
@@ -656,7 +681,7 @@ pub async fn find<E: Entity>(
             format!("the value of unique {name} is not a scalar"),
         ));
     };
-    let Some(guard) = read(table, op, &key).await? else {
+    let Some(guard) = table.read_stored(op, &key).await? else {
         return Ok(None);
     };
     let g = Guard {
@@ -668,7 +693,7 @@ pub async fn find<E: Entity>(
         return Ok(None);
     };
     // The item must still hold the value: a guard outlives its item only until its TTL.
-    match read(table, op, &owner).await? {
+    match table.read_stored(op, &owner).await? {
         Some(item) if guard_of::<E>(c, &item).is_some_and(|held| held.key == g.key) => {
             table.read(op, item).map(Some)
         }

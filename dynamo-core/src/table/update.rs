@@ -1,7 +1,7 @@
 //! [`Update`]: changes some attributes of an item.
 
+use super::Table;
 use super::write::{Body, Mode, New, Nothing, Old, Returning, Write, WriteRequest, write_options};
-use super::{Table, WithCapacity};
 use crate::error::{Error, Operation};
 use crate::expr::{Condition, Path, UpdateExpr};
 use crate::keys::partition::IndexKeys;
@@ -233,20 +233,6 @@ impl<E: Entity, R: Returning<E>> Update<E, R> {
         self
     }
 
-    async fn alone(
-        self,
-        table: &Table<E>,
-        capacity: bool,
-    ) -> Result<WithCapacity<R::Output>, Error> {
-        let request = self.request()?;
-        let (touched, refresh) = moves_guards::<E>(table.name(), &request)?;
-        if touched.is_empty() {
-            super::write::send_write::<E, R>(table, request, capacity).await
-        } else {
-            super::unique::update::<E, R>(table, request, touched, refresh, capacity).await
-        }
-    }
-
     /// Updates only if the stored `#[version]` is `version` (every update bumps it). On an
     /// entity without a `#[version]` field this does not compile.
     pub fn expect_version(self, version: u64) -> Self
@@ -333,7 +319,7 @@ impl<E: Entity> super::write::sealed::Sealed for Update<E> {
     fn into_requests(self) -> Result<Vec<WriteRequest>, Error> {
         let name = self.table.name().to_owned();
         let request = self.request()?;
-        if let Some(constraint) = moves_guards::<E>(&name, &request)?.0.first() {
+        if let Some(constraint) = super::unique::moves_guards::<E>(&name, &request)?.0.first() {
             return Err(Error::validation(
                 &name,
                 Operation::TransactWriteItems,
@@ -345,25 +331,5 @@ impl<E: Entity> super::write::sealed::Sealed for Update<E> {
             ));
         }
         Ok(vec![request])
-    }
-}
-
-/// The unique constraints whose guards `request` (an update of `E`) moves, and whether it
-/// changes the TTL they copy.
-fn moves_guards<E: Entity>(
-    table: &str,
-    request: &WriteRequest,
-) -> Result<(Vec<&'static crate::mapping::entity::UniqueConstraint>, bool), Error> {
-    match &request.body {
-        Body::Update(actions) if !E::SCHEMA.unique.is_empty() => {
-            super::unique::touched::<E>(actions).map_err(|attribute| {
-                Error::validation(
-                    table,
-                    Operation::UpdateItem,
-                    format!("unique attribute {attribute} of {} is changed by set(..) or remove(..) only: its guard needs the new value", E::SCHEMA.name),
-                )
-            })
-        }
-        _ => Ok((Vec::new(), false)),
     }
 }

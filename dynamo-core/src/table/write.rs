@@ -461,8 +461,7 @@ impl<E: Entity> Returning<E> for New {
 }
 
 /// What every write sent alone offers: its condition, the capacity it consumed, and sending it.
-/// A write type has `table`, `condition` and `capacity` fields and an `alone()` method that
-/// sends it;
+/// A write type has `table`, `condition` and `capacity` fields and a `request()` method;
 /// `$verb` and `$what` word the docs ("Updates", "update").
 macro_rules! write_options {
     ($verb:literal, $what:literal) => {
@@ -494,7 +493,7 @@ macro_rules! write_options {
 
         async fn sent(self) -> Result<super::capacity::WithCapacity<R::Output>, Error> {
             let (table, capacity) = (self.table.clone(), self.capacity);
-            self.alone(&table, capacity).await
+            super::unique::send_alone::<E, R>(&table, self.request()?, capacity).await
         }
     };
 }

@@ -44,9 +44,9 @@ fn user(id: &str, email: &str) -> User {
     }
 }
 
-/// Every guard item in the table, by partition key.
-async fn guards(users: &Table<User>) -> Vec<Item> {
-    let mut guards: Vec<Item> = users
+/// Every item in the table, guards included, as stored.
+async fn stored(users: &Table<User>) -> Vec<Item> {
+    users
         .client()
         .scan()
         .table_name(users.name())
@@ -55,6 +55,12 @@ async fn guards(users: &Table<User>) -> Vec<Item> {
         .expect("scan")
         .items
         .unwrap_or_default()
+}
+
+/// Every guard item in the table, by partition key.
+async fn guards(users: &Table<User>) -> Vec<Item> {
+    let mut guards: Vec<Item> = stored(users)
+        .await
         .into_iter()
         .filter(|i| matches!(i.get("sk"), Some(AttributeValue::S(sk)) if sk == "UNIQUE"))
         .collect();
@@ -359,15 +365,7 @@ async fn one_of_fifty_concurrent_writers_of_a_value_wins() {
         .expect("find")
         .expect("held");
     assert_eq!(owner.user_id, winner);
-    let stored = users
-        .client()
-        .scan()
-        .table_name(users.name())
-        .send()
-        .await
-        .expect("scan")
-        .items
-        .unwrap_or_default();
+    let stored = stored(&users).await;
     let profiles = stored
         .iter()
         .filter(|i| i.get("sk") == Some(&AttributeValue::S("PROFILE".into())))
