@@ -427,3 +427,26 @@ async fn writes_that_cannot_keep_guards_are_refused_before_sending() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn composite_values_cannot_run_into_each_other() {
+    let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
+    let users = db.create::<User>().await.expect("created");
+    // ("t#1", "x") and ("t", "1#x") would both read t#1#x unescaped.
+    let mut a = user("a1", "a@example.com");
+    (a.tenant_id, a.handle) = ("t#1".into(), "x".into());
+    let mut b = user("b1", "b@example.com");
+    (b.tenant_id, b.handle) = ("t".into(), "1#x".into());
+    users.put(a).send().await.expect("put a");
+    users.put(b).send().await.expect("put b: another value");
+    let found = users
+        .find_by_handle("t".into(), "1#x".into())
+        .await
+        .expect("find");
+    assert_eq!(found.map(|u| u.user_id), Some("b1".into()));
+    let found = users
+        .find_by_handle("t#1".into(), "x".into())
+        .await
+        .expect("find");
+    assert_eq!(found.map(|u| u.user_id), Some("a1".into()));
+}
