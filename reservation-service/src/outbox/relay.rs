@@ -370,11 +370,17 @@ impl Relay {
             .buffer_unordered(16)
             .collect()
             .await;
+        // A claim that failed does not abandon the others: what this pass claimed is published
+        // and marked (not left leased until the lease runs out), then the pass reports the error.
         let mut claimed = Vec::with_capacity(claims.len());
+        let mut failed_claim = None;
         for claim in claims {
-            match claim? {
-                Some(event) => claimed.push(event),
-                None => pass.skipped += 1,
+            match claim {
+                Ok(Some(event)) => claimed.push(event),
+                Ok(None) => pass.skipped += 1,
+                Err(e) => {
+                    failed_claim.get_or_insert(e);
+                }
             }
         }
         claimed.sort_by_key(|e| e.created_at);
@@ -417,7 +423,10 @@ impl Relay {
                 Marked::Failed => pass.failed += 1,
             }
         }
-        Ok(pass)
+        match failed_claim {
+            Some(e) => Err(e),
+            None => Ok(pass),
+        }
     }
 }
 
