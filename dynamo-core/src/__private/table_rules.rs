@@ -420,3 +420,34 @@ pub const fn check_not_template_attribute(
     }
     None
 }
+
+/// `upgrade(from = N, via = V, ..)`: `V` is of the entity's table and of version `N`.
+pub const fn check_upgrade(
+    entity: &EntitySchema,
+    entity_table: &TableDef,
+    via: &EntitySchema,
+    via_table: &TableDef,
+    from: u32,
+    via_path: &str,
+) -> Option<Msg> {
+    if !str_eq(entity_table.name, via_table.name) {
+        return Some(rules::upgrade_table_differs(
+            entity.name,
+            entity_table.name,
+            via_path,
+            via_table.name,
+        ));
+    }
+    match via.schema_version {
+        Some(version) if version == from => None,
+        found => Some(rules::upgrade_version_differs(
+            entity.name,
+            from,
+            via_path,
+            match found {
+                Some(version) => version,
+                None => 0,
+            },
+        )),
+    }
+}

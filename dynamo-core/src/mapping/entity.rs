@@ -155,6 +155,14 @@ pub struct EntitySchema {
     pub updated_at_attribute: Option<&'static str>,
     /// The unique constraints (`#[dynamo(unique(..))]`): each value is held by a guard item.
     pub unique: &'static [UniqueConstraint],
+    /// The schema version every write stamps (`#[dynamo(schema_version = N)]`), in
+    /// [`SCHEMA_VERSION_ATTRIBUTE`](crate::mapping::SCHEMA_VERSION_ATTRIBUTE).
+    pub schema_version: Option<u32>,
+    /// The older versions reads upgrade (`upgrade(from = N, ..)`), ascending.
+    pub upgrades_from: &'static [u32],
+    /// For a frozen earlier version (`#[dynamo(version_of = User)]`), the entity it is a
+    /// version of.
+    pub version_of: Option<&'static str>,
 }
 
 impl EntitySchema {

@@ -941,6 +941,9 @@ mod tests {
             lowercase_keys: false,
             created_at_attribute: None,
             updated_at_attribute: None,
+            schema_version: None,
+            upgrades_from: &[],
+            version_of: None,
             unique: &[],
         };
         const DECLARED: TableDef = TableDef::new("orders", KeyDef::string("orderId"));
@@ -997,6 +1000,9 @@ mod tests {
             lowercase_keys: false,
             created_at_attribute: None,
             updated_at_attribute: None,
+            schema_version: None,
+            upgrades_from: &[],
+            version_of: None,
             unique: &[],
         };
         let mut live = TableShape::from_def(&DEF, "orders");

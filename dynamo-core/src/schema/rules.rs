@@ -524,6 +524,55 @@ pub const fn template_attribute_taken(
         .push(" writes; remove the field (the template writes the key) or give it another name with #[dynamo(rename = \"..\")]")
 }
 
+/// Rule `upgrade_table_differs` (compile time): an upgrade's frozen struct is of another table
+/// than the entity, so it cannot have written the entity's items.
+pub const fn upgrade_table_differs(
+    entity: &str,
+    entity_table: &str,
+    via: &str,
+    via_table: &str,
+) -> Msg {
+    Msg::new()
+        .push("entity ")
+        .ticked(entity)
+        .push(" (table ")
+        .quoted(entity_table)
+        .push(") upgrades items read by ")
+        .ticked(via)
+        .push(", which is of table ")
+        .quoted(via_table)
+        .push("; a frozen version reads the entity's own items: declare it with the entity's table")
+}
+
+/// Rule `upgrade_version_differs` (compile time): `upgrade(from = N, via = V)` where `V` is not
+/// the frozen struct of version `N` (`found` 0: `V` has no schema version).
+pub const fn upgrade_version_differs(entity: &str, from: u32, via: &str, found: u32) -> Msg {
+    let msg = Msg::new()
+        .push("upgrade(from = ")
+        .number(from as u64)
+        .push(", via = ")
+        .push(via)
+        .push(") of ")
+        .ticked(entity)
+        .push(" reads version ")
+        .number(from as u64)
+        .push(" with ")
+        .ticked(via)
+        .push(", which ");
+    let msg = if found == 0 {
+        msg.push("has no schema version")
+    } else {
+        msg.push("reads version ").number(found as u64)
+    };
+    msg.push("; write #[dynamo(version_of = ")
+        .push(entity)
+        .push(", schema_version = ")
+        .number(from as u64)
+        .push(")] on ")
+        .ticked(via)
+        .push(", or name the frozen struct of that version")
+}
+
 /// Rule `collection_tables_differ` (compile time): a collection's members live in different
 /// tables, so no query reads them together.
 pub const fn collection_tables_differ(

@@ -29,7 +29,10 @@ pub struct RekeyReport {
     pub moved: u64,
     /// Old items deleted because the application had already written the new one.
     pub superseded: u64,
-    /// Items already under their key, or not the entity's.
+    /// Items of an older schema version rewritten in place at the entity's version (a dry
+    /// run: that would be).
+    pub upgraded: u64,
+    /// Items already under their key and of the entity's schema version, or not the entity's.
     pub unchanged: u64,
     /// Items that kept changing while being moved: left for the next run.
     pub busy: u64,
@@ -42,7 +45,13 @@ pub struct RekeyReport {
 }
 
 /// Moves an entity's items to the keys its templates give them now, after a key
-/// template changed (a shard added, a prefix renamed), while the application keeps running.
+/// template changed (a shard added, a prefix renamed), and rewrites the items of an older
+/// schema version (`#[dynamo(schema_version = N, upgrade(..))]`) at the entity's version, while
+/// the application keeps running. [`Table::rekey`] and [`Table::backfill`] both make it.
+///
+/// An item of an older schema version whose key stays is read (upgraded) and put back in place,
+/// on the condition that it is unchanged since it was read (every attribute, its version
+/// included); changed meanwhile, it is read and upgraded again.
 ///
 /// The runner scans the table in parallel segments; each item under an old key (by default: an
 /// item whose stored key differs from the key the entity computes from it) is read as the entity
@@ -95,6 +104,42 @@ pub struct Rekey<'a, E: Entity> {
 }
 
 impl<E: Entity + Send + Sync + 'static> Table<E> {
+    /// Rewrites every item of this entity that is not as the entity writes it now: items of an
+    /// older schema version (upgraded in place) and items under a previous key (moved). The
+    /// same runner as [`rekey`](Self::rekey), named for a schema migration: see [`Rekey`] and
+    /// `docs/migrations.md`.
+    ///
+    /// ```no_run
+    /// # use dynamo_core::{DynamoEntity, KeyDef, Table, TableDef};
+    /// # const APP: TableDef = TableDef::new("app", KeyDef::string("pk")).with_sort_key(KeyDef::string("sk"));
+    /// #[derive(DynamoEntity)]
+    /// #[dynamo(table = APP, pk = "USER#{id}", sk = "USER", schema_version = 2)]
+    /// #[dynamo(upgrade(from = 1, via = UserV1, with = full_name))]
+    /// struct User { id: String, full_name: String }
+    ///
+    /// #[derive(DynamoEntity)]
+    /// #[dynamo(table = APP, pk = "USER#{id}", sk = "USER", version_of = User, schema_version = 1)]
+    /// struct UserV1 { id: String, first: String, last: String }
+    ///
+    /// fn full_name(v1: UserV1) -> User {
+    ///     User { id: v1.id, full_name: format!("{} {}", v1.first, v1.last) }
+    /// }
+    ///
+    /// # async fn f(users: Table<User>) -> Result<(), dynamo_core::Error> {
+    /// let report = users
+    ///     .backfill()
+    ///     .write_units_per_second(200)
+    ///     .checkpoint("users-v2.checkpoint")
+    ///     .on_progress(|r| eprintln!("{} read, {} upgraded", r.scanned, r.upgraded))
+    ///     .run()
+    ///     .await?;
+    /// assert!(report.complete);
+    /// # Ok(()) }
+    /// ```
+    pub fn backfill(&self) -> Rekey<'_, E> {
+        self.rekey()
+    }
+
     /// Moves this entity's items to the keys its templates give them now: see [`Rekey`].
     pub fn rekey(&self) -> Rekey<'_, E> {
         Rekey {
@@ -242,6 +287,10 @@ impl<'a, E: Entity + Send + Sync + 'static> Rekey<'a, E> {
                         report.moved += 1;
                         report.write_units += units;
                     }
+                    Outcome::Upgraded(units) => {
+                        report.upgraded += 1;
+                        report.write_units += units;
+                    }
                     Outcome::Superseded(units) => {
                         report.superseded += 1;
                         report.write_units += units;
@@ -276,6 +325,7 @@ impl<'a, E: Entity + Send + Sync + 'static> Rekey<'a, E> {
     pub async fn move_item(&self, old: Item) -> Result<Moved, Error> {
         Ok(match self.move_one(old, None).await? {
             Outcome::Moved(_) => Moved::Moved,
+            Outcome::Upgraded(_) => Moved::Upgraded,
             Outcome::Superseded(_) => Moved::Superseded,
             Outcome::Unchanged => Moved::Unchanged,
             Outcome::Busy => Moved::Busy,
@@ -305,7 +355,8 @@ impl<'a, E: Entity + Send + Sync + 'static> Rekey<'a, E> {
         self.table.read_stored(Operation::GetItem, &key).await
     }
 
-    /// Moves one item, if it is under an old key.
+    /// Moves one item, if it is under an old key; rewrites it in place, if it is of an older
+    /// schema version.
     async fn move_one(&self, old: Item, shared: Option<&Shared>) -> Result<Outcome, Error> {
         let table = self.table;
         let key_of = |item: &Item| crate::mapping::error::key_of(&E::TABLE, item);
@@ -316,30 +367,46 @@ impl<'a, E: Entity + Send + Sync + 'static> Rekey<'a, E> {
         if !selected {
             return Ok(Outcome::Unchanged);
         }
-        let entity = match (self.convert)(old.clone()) {
-            Ok(entity) => entity,
-            // By default, items the entity cannot read are another entity's.
-            Err(_) if self.select.is_none() => return Ok(Outcome::Unchanged),
-            Err(e) => return Ok(Outcome::Unreadable(e.with_key(key_of(&old)).to_string())),
-        };
-        let new = entity
-            .into_item()
-            .map_err(|e| Error::mapping_failed(table.name(), Operation::PutItem, e))?;
-        let (old_key, new_key) = (key_of(&old), key_of(&new));
-        if old_key == new_key {
-            return Ok(Outcome::Unchanged);
-        }
-        let units = 2 * (write_units(&old) + write_units(&new));
-        if self.dry_run {
-            return Ok(Outcome::Moved(units));
-        }
-        if let Some(shared) = shared {
-            shared.spend(units, self.budget).await;
-        }
+        let old_key = key_of(&old);
         let mut current = old;
         for _ in 0..3 {
-            match self.transact(&current, &new, &old_key).await {
-                Ok(()) => return Ok(Outcome::Moved(units)),
+            // Converted again after every change: what is written is what is stored now.
+            let entity = match (self.convert)(current.clone()) {
+                Ok(entity) => entity,
+                // By default, items the entity cannot read are another entity's.
+                Err(_) if self.select.is_none() => return Ok(Outcome::Unchanged),
+                Err(e) => return Ok(Outcome::Unreadable(e.with_key(old_key).to_string())),
+            };
+            let new = entity
+                .into_item()
+                .map_err(|e| Error::mapping_failed(table.name(), Operation::PutItem, e))?;
+            let in_place = key_of(&new) == old_key;
+            if in_place && !crate::mapping::schema_version::is_older::<E>(&current) {
+                return Ok(Outcome::Unchanged);
+            }
+            let units = if in_place {
+                write_units(&new)
+            } else {
+                2 * (write_units(&current) + write_units(&new))
+            };
+            let done = if in_place {
+                Outcome::Upgraded(units)
+            } else {
+                Outcome::Moved(units)
+            };
+            if self.dry_run {
+                return Ok(done);
+            }
+            if let Some(shared) = shared {
+                shared.spend(units, self.budget).await;
+            }
+            let sent = if in_place {
+                self.rewrite(&current, new).await
+            } else {
+                self.transact(&current, &new, &old_key).await
+            };
+            match sent {
+                Ok(()) => return Ok(done),
                 Err(Refused::NewExists) => {
                     // The application wrote the new item: it is newer. Delete the old one.
                     let (condition, names, values) = unchanged(&current);
@@ -374,6 +441,34 @@ impl<'a, E: Entity + Send + Sync + 'static> Rekey<'a, E> {
             }
         }
         Ok(Outcome::Busy)
+    }
+
+    /// Writes `new` (the entity's current version) over `old`, on the condition that the item
+    /// is still as read (its version included).
+    async fn rewrite(&self, old: &Item, new: Item) -> Result<(), Refused> {
+        let table = self.table;
+        let (condition, names, values) = unchanged(old);
+        let sent = table
+            .client()
+            .put_item()
+            .table_name(table.name())
+            .set_item(Some(new))
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let e = Error::from_sdk(table.name(), Operation::PutItem, e);
+                if e.is_condition_failed() {
+                    Err(Refused::OldChanged)
+                } else {
+                    Err(Refused::Error(e))
+                }
+            }
+        }
     }
 
     async fn transact(&self, old: &Item, new: &Item, old_key: &Item) -> Result<(), Refused> {
@@ -446,6 +541,8 @@ impl<'a, E: Entity + Send + Sync + 'static> Rekey<'a, E> {
 pub enum Moved {
     /// Moved to its new key.
     Moved,
+    /// Rewritten in place at the entity's schema version (it was of an older one).
+    Upgraded,
     /// The new item existed already (newer): the old one was deleted.
     Superseded,
     /// Not under an old key (or not the entity's, or deleted meanwhile).
@@ -464,6 +561,7 @@ enum Refused {
 
 enum Outcome {
     Moved(u64),
+    Upgraded(u64),
     Superseded(u64),
     Unchanged,
     Busy,

@@ -267,6 +267,14 @@ impl<E: Entity, R: Returning<E>> Update<E, R> {
         if let Some(attribute) = E::SCHEMA.version_attribute {
             actions = actions.add(Path::new(attribute), 1u64);
         }
+        // An update writes the current schema version's shape: it applies to an item of that
+        // version (or creates one), never to an older item, which a put or the backfill
+        // rewrites whole.
+        let mut current_version = None;
+        if let Some((attribute, value)) = crate::mapping::schema_version::stamp::<E>() {
+            actions = actions.set(Path::new(attribute), value);
+            current_version = Some(crate::mapping::schema_version::is_current::<E>());
+        }
         if actions.is_empty() {
             return Err(Error::validation(
                 table.name(),
@@ -300,7 +308,11 @@ impl<E: Entity, R: Returning<E>> Update<E, R> {
         let key = table.key_item(op, self.key)?;
         let must_exist = !self.upsert;
         let exists = must_exist.then(Condition::item_exists::<E>);
-        let condition = super::and(exists, self.condition);
+        let current_version = match current_version {
+            Some(current) if self.upsert => Some(current.or(Condition::item_not_exists::<E>())),
+            other => other,
+        };
+        let condition = super::and(super::and(exists, current_version), self.condition);
         Ok(WriteRequest::new(
             table,
             Body::Update(actions),

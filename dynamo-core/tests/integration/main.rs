@@ -39,3 +39,5 @@ mod time_prefixes;
 mod timestamps;
 #[cfg(feature = "testing")]
 mod unique;
+#[cfg(feature = "testing")]
+mod versions;

@@ -89,6 +89,10 @@ pub(super) fn into_item(g: &Gen<'_, '_>, m: &EntityModel<'_, '_>) -> TokenStream
         names.push(quote!(#attr));
         values.push(value);
     }
+    if let Some((name, value)) = super::versions::stamp(g) {
+        names.push(name);
+        values.push(value);
+    }
     names.push(quote!(#p::table_attributes(&#entity::TABLE)[2]));
     values.push(quote!(#p::entity_type_value(&#entity::TABLE, #entity::SCHEMA.entity_type)));
     let count = names.len();
@@ -170,8 +174,10 @@ pub(super) fn from_item(g: &Gen<'_, '_>, m: &EntityModel<'_, '_>) -> TokenStream
         };
         quote!(#member: #value)
     });
+    let dispatch = super::versions::dispatch(g);
     quote! {
         fn from_item(__dynamo_item: #p::Item) -> #p::Result<Self, #p::MappingError> {
+            #dispatch
             const __NAMES: [&'static str; #count] = {
                 let [pk, sk, entity] = #p::table_attributes(&#entity::TABLE);
                 [#(#attributes,)* pk, sk, entity]

@@ -3,7 +3,8 @@
 //! ([`template`]), `{Entity}Key` ([`key`]), `{Entity}Fields` ([`fields`]), the mapping
 //! ([`item`]), the partition and sort key types ([`partition`]), the index keys of updates
 //! ([`index_keys`]), the keys an earlier version wrote ([`previous`]) and the table with its
-//! compile-time checks ([`table`]) and the unique constraints ([`unique`]).
+//! compile-time checks ([`table`]), the unique constraints ([`unique`]) and the schema versions
+//! ([`versions`]).
 
 pub(crate) mod context;
 mod fields;
@@ -17,6 +18,7 @@ mod schema;
 mod table;
 mod template;
 mod unique;
+mod versions;
 
 use crate::codec::krate;
 use crate::internals::ast::{Container, Derive};
@@ -69,6 +71,7 @@ fn generate(c: &Container<'_>, m: &EntityModel<'_, '_>) -> TokenStream {
     let into_item = item::into_item(&g, m);
     let from_item = item::from_item(&g, m);
     let read_previous_key = previous::read_previous_key(&g);
+    let versions = versions::impls_and_checks(&g);
     let (ident, krate) = (c.ident, &g.krate);
     let key_ident = format_ident!("{}Key", g.stem());
     let fields_ident = format_ident!("{}Fields", g.stem());
@@ -99,6 +102,7 @@ fn generate(c: &Container<'_>, m: &EntityModel<'_, '_>) -> TokenStream {
             }
 
             #checks
+            #versions
         };
     }
 }

@@ -110,6 +110,21 @@ pub(super) fn schema(g: &Gen<'_, '_>, m: &EntityModel<'_, '_>) -> TokenStream {
         attribute_of(c.marked(|a| a.updated_at)),
     );
     let unique = super::unique::constraints(g);
+    let versions = super::versions::schema_fields(g);
+    // A frozen version writes and reads the entity type of the entity it is a version of.
+    let (entity_type, version_of) = match &c.attrs.version_of {
+        Some(of) => {
+            let path = &of.value;
+            (
+                quote!(<#path as #krate::__private::Entity>::SCHEMA.entity_type),
+                quote!(#p::Some(<#path as #krate::__private::Entity>::SCHEMA.name)),
+            )
+        }
+        None => (
+            quote!(#p::entity_type(&<#ident as #krate::__private::Entity>::TABLE, #entity_type)),
+            quote!(#p::None),
+        ),
+    };
     quote! {
         #krate::__private::EntitySchema {
             name: #name,
@@ -119,11 +134,13 @@ pub(super) fn schema(g: &Gen<'_, '_>, m: &EntityModel<'_, '_>) -> TokenStream {
             index_keys: &[#(#marked_index_keys,)* #(#template_index_keys,)*],
             ttl_attribute: #ttl,
             version_attribute: #version,
-            entity_type: #p::entity_type(&<#ident as #krate::__private::Entity>::TABLE, #entity_type),
+            entity_type: #entity_type,
             lowercase_keys: #lowercase,
             created_at_attribute: #created_at,
             updated_at_attribute: #updated_at,
             unique: #unique,
+            #versions
+            version_of: #version_of,
         }
     }
 }

@@ -85,6 +85,23 @@ pub(crate) struct ContainerAttrs {
     /// `type_names = Name`: the stem of the generated types' names (`NameKey`, `NameFields`,
     /// `NamePartition`, ..), instead of the entity's name.
     pub(crate) type_names: Option<Ident>,
+    /// `schema_version = N`: the version every write stamps.
+    pub(crate) schema_version: Option<Spanned<u32>>,
+    /// `upgrade(from = N, via = Frozen, with = function)`: how items of an older version are read.
+    pub(crate) upgrades: Vec<UpgradeAttr>,
+    /// `version_of = Entity`: this struct is a frozen earlier version of `Entity`.
+    pub(crate) version_of: Option<Spanned<syn::Path>>,
+}
+
+/// `upgrade(from = 2, via = UserV2, with = user_v2_to_v3)` on the struct.
+pub(crate) struct UpgradeAttr {
+    pub(crate) span: Span,
+    /// The version it reads.
+    pub(crate) from: Spanned<u32>,
+    /// The frozen entity that reads it.
+    pub(crate) via: syn::Path,
+    /// The function from the frozen entity to this one.
+    pub(crate) with: syn::Path,
 }
 
 /// `unique(email)`, `unique(email, optional)`, `unique(handle, scope = tenant_id)` or
@@ -415,6 +432,20 @@ impl ContainerAttrs {
                 UNIQUE if place == Place::EntityContainer => {
                     out.unique.push(parse_unique(meta)?);
                 }
+                SCHEMA_VERSION if place == Place::EntityContainer => {
+                    let version = parse_version(meta.value()?, SCHEMA_VERSION)?;
+                    set_once(cx, &mut out.schema_version, version, span, SCHEMA_VERSION);
+                }
+                UPGRADE if place == Place::EntityContainer => {
+                    out.upgrades.push(parse_upgrade(meta)?);
+                }
+                VERSION_OF if place == Place::EntityContainer => {
+                    let value = Spanned {
+                        value: meta.value()?.parse()?,
+                        span,
+                    };
+                    set_once(cx, &mut out.version_of, value, span, VERSION_OF);
+                }
                 PREVIOUS if place == Place::EntityContainer => {
                     let previous = parse_previous(cx, meta)?;
                     set_once(cx, &mut out.previous, previous, span, PREVIOUS);
@@ -470,6 +501,58 @@ fn parse_unique(meta: &ParseNestedMeta<'_>) -> syn::Result<UniqueAttr> {
         ));
     }
     Ok(out)
+}
+
+/// A schema version: an integer from 1.
+fn parse_version(input: syn::parse::ParseStream<'_>, name: &str) -> syn::Result<Spanned<u32>> {
+    let lit: syn::LitInt = input.parse()?;
+    match lit.base10_parse::<u32>() {
+        Ok(value) if value >= 1 => Ok(Spanned {
+            value,
+            span: lit.span(),
+        }),
+        _ => Err(syn::Error::new(
+            lit.span(),
+            format!("{name} is a version number from 1 (items written before the entity had a version are version 1): e.g. {name} = 2"),
+        )),
+    }
+}
+
+/// `upgrade(from = 2, via = UserV2, with = user_v2_to_v3)`.
+fn parse_upgrade(meta: &ParseNestedMeta<'_>) -> syn::Result<UpgradeAttr> {
+    const USAGE: &str = "write upgrade(from = 2, via = UserV2, with = user_v2_to_v3): the version it reads, the frozen struct that reads it (#[dynamo(version_of = ..)]) and the function that makes this entity of it";
+    let span = meta.path.span();
+    if !meta.input.peek(syn::token::Paren) {
+        return Err(syn::Error::new(span, USAGE));
+    }
+    let (mut from, mut via, mut with) = (None, None, None);
+    meta.parse_nested_meta(|inner| {
+        match key_of(&inner).as_str() {
+            "from" => from = Some(parse_version(inner.value()?, "from")?),
+            "via" => via = Some(inner.value()?.parse()?),
+            "with" => with = Some(inner.value()?.parse()?),
+            other => return Err(inner.error(format!("unexpected `{other}` in upgrade(..): {USAGE}"))),
+        }
+        Ok(())
+    })?;
+    match (from, via, with) {
+        (Some(from), Some(via), Some(with)) => Ok(UpgradeAttr {
+            span,
+            from,
+            via,
+            with,
+        }),
+        (from, via, _) => {
+            let missing = if from.is_none() {
+                "from"
+            } else if via.is_none() {
+                "via"
+            } else {
+                "with"
+            };
+            Err(syn::Error::new(span, format!("upgrade(..) lacks `{missing}`: {USAGE}")))
+        }
+    }
 }
 
 /// `previous(pk = "..", sk = "..")`.

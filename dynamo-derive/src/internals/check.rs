@@ -7,6 +7,7 @@
 use super::ast::{Body, Container, Derive, Field};
 use super::attr::{IndexRole, display_index};
 use super::ctxt::{Ctxt, closest};
+use super::symbol::SCHEMA_VERSION_ATTRIBUTE;
 use super::template::Part;
 use proc_macro2::Span;
 use std::collections::HashMap;
@@ -67,12 +68,79 @@ pub(crate) fn check(cx: &mut Ctxt, cont: &Container<'_>, derive: Derive) -> bool
             );
             managed_timestamps(cx, cont);
             unique_constraints(cx, cont);
+            schema_versions(cx, cont);
             has_partition_key(cx, cont)
                 && keys_ok
                 && prefixes_ok
                 && previous_ok
                 && templates_parsed(cont)
         }
+    }
+}
+
+/// `schema_version`, `upgrade(..)` and `version_of`: upgrades come from earlier versions, once
+/// each; a frozen version states its version and takes its entity type from the entity; the
+/// version attribute is no field's.
+fn schema_versions(cx: &mut Ctxt, cont: &Container<'_>) {
+    let attrs = &cont.attrs;
+    if let Some(field) = cont
+        .stored_fields()
+        .find(|f| f.attribute == SCHEMA_VERSION_ATTRIBUTE)
+        .filter(|_| attrs.schema_version.is_some())
+    {
+        cx.error_spanned_by(
+            field.ident,
+            format!("field `{}` maps to attribute \"{SCHEMA_VERSION_ATTRIBUTE}\", where a versioned entity's items hold their schema version: give it another name with #[dynamo(rename = \"..\")]", field.ident),
+        );
+    }
+    let mut seen: Vec<u32> = Vec::new();
+    for upgrade in &attrs.upgrades {
+        let from = &upgrade.from;
+        match &attrs.schema_version {
+            None => cx.syn_error(syn::Error::new(
+                upgrade.span,
+                "upgrade(..) reads items of an earlier schema version: state the version this struct writes, e.g. #[dynamo(schema_version = 3, upgrade(from = 2, ..))]",
+            )),
+            Some(current) if from.value >= current.value => cx.syn_error(syn::Error::new(
+                from.span,
+                format!(
+                    "upgrade(from = {}) is not an earlier version than schema_version = {}: an upgrade reads the items of an older version",
+                    from.value, current.value
+                ),
+            )),
+            Some(_) => {}
+        }
+        if seen.contains(&from.value) {
+            cx.syn_error(syn::Error::new(
+                from.span,
+                format!(
+                    "two upgrades from version {}: each older version is read one way",
+                    from.value
+                ),
+            ));
+        }
+        seen.push(from.value);
+    }
+    let Some(of) = &attrs.version_of else {
+        return;
+    };
+    if attrs.schema_version.is_none() {
+        cx.syn_error(syn::Error::new(
+            of.span,
+            "version_of = .. needs the version this struct reads: e.g. #[dynamo(version_of = User, schema_version = 2)]",
+        ));
+    }
+    if let Some(upgrade) = attrs.upgrades.first() {
+        cx.syn_error(syn::Error::new(
+            upgrade.span,
+            "a frozen version (version_of = ..) reads its own version only: write every upgrade on the current entity, each from its frozen version to it",
+        ));
+    }
+    if let Some(entity) = &attrs.entity {
+        cx.error_spanned_by(
+            entity,
+            "a frozen version (version_of = ..) has the entity type of the entity it is a version of: remove entity = \"..\"",
+        );
     }
 }
 

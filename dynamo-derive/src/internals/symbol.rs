@@ -23,6 +23,9 @@ pub(crate) const TAG: &str = "tag";
 pub(crate) const CONTENT: &str = "content";
 pub(crate) const UNIQUE: &str = "unique";
 pub(crate) const TYPE_NAMES: &str = "type_names";
+pub(crate) const SCHEMA_VERSION: &str = "schema_version";
+pub(crate) const UPGRADE: &str = "upgrade";
+pub(crate) const VERSION_OF: &str = "version_of";
 
 pub(crate) const RENAME: &str = "rename";
 pub(crate) const SKIP: &str = "skip";
@@ -47,6 +50,9 @@ pub(crate) const ENTITY_CONTAINER_KEYS: &[&str] = &[
     KEY_CASE,
     UNIQUE,
     TYPE_NAMES,
+    SCHEMA_VERSION,
+    UPGRADE,
+    VERSION_OF,
     RENAME_ALL,
     CRATE,
 ];
@@ -64,3 +70,8 @@ pub(crate) const COLLECTION_KEYS: &[&str] = &[INDEX, CRATE];
 pub(crate) const MEMBER_KEYS: &[&str] = &[OTHER];
 /// Marker attributes written on their own (`#[pk]`), not inside `#[dynamo(..)]`.
 pub(crate) const MARKERS: &[&str] = &[PK, SK, GSI, TTL, VERSION];
+
+/// The attribute a versioned entity's items hold their schema version in: the value of
+/// `dynamo_core::mapping::SCHEMA_VERSION_ATTRIBUTE` (the generated code names that constant; the
+/// derive needs the text to refuse a field of the same name).
+pub(crate) const SCHEMA_VERSION_ATTRIBUTE: &str = "_v";
