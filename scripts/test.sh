@@ -39,7 +39,7 @@ step "examples against DynamoDB Local"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 scripts/dynamodb-local.sh start "$port"
 trap 'scripts/dynamodb-local.sh stop "$port" >/dev/null 2>&1' EXIT
-for example in quickstart single-table transactions check-schema library accounts; do
+for example in quickstart single-table transactions check-schema library accounts migrations; do
   printf -- '--- %s\n' "$example"
   DYNAMODB_ENDPOINT="http://127.0.0.1:$port" AWS_REGION=us-east-1 \
     cargo run -q -p dynamo-examples --all-features --example "$example"

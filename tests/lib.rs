@@ -22,6 +22,10 @@ mod attributes {}
 mod benchmarks {}
 
 #[cfg(doctest)]
+#[doc = include_str!("../docs/migrations.md")]
+mod migrations {}
+
+#[cfg(doctest)]
 #[doc = include_str!("../docs/operations.md")]
 mod operations {}
 

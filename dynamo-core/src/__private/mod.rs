@@ -23,8 +23,8 @@ pub use crate::mapping::error::{Direction, MappingError, ValueError};
 pub use crate::mapping::item::{FromItem, Item};
 pub use crate::mapping::managed::{TtlValue, VersionValue};
 pub use crate::mapping::schema_version::{
-    SCHEMA_VERSION_ATTRIBUTE, Upgraded, VersionOf, read_schema_version, schema_version_value,
-    unknown_schema_version, upgrade,
+    SCHEMA_VERSION_ATTRIBUTE, Upgraded, VersionOf, assert_version_of, read_schema_version,
+    schema_version_value, unknown_schema_version, upgrade,
 };
 pub use crate::mapping::set::{SetCollection, SetElement};
 pub use crate::mapping::value::{DynamoValue, Tagged, ValueOf};

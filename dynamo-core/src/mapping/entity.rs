@@ -198,6 +198,9 @@ pub struct FieldAttribute {
     pub field: &'static str,
     /// The DynamoDB attribute.
     pub attribute: &'static str,
+    /// The field's Rust type as written, with how it is stored when not by its `DynamoValue`
+    /// (`Vec<Tag> (json)`): what a stored-shape snapshot records.
+    pub ty: &'static str,
 }
 
 /// A key: the field holding it, or the template composing it, with its attribute and scalar

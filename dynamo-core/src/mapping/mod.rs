@@ -27,9 +27,7 @@ pub use item::{FromItem, Item};
 #[cfg(feature = "json")]
 pub use json::Json;
 pub use managed::{ManagedTimestamp, TtlValue, VersionValue};
-pub use schema_version::{
-    SCHEMA_VERSION_ATTRIBUTE, Upgraded, VersionOf, stored_schema_version,
-};
+pub use schema_version::{SCHEMA_VERSION_ATTRIBUTE, Upgraded, VersionOf, stored_schema_version};
 pub use set::{SetCollection, SetElement};
 pub use size::{MAX_ITEM_SIZE, WriteUnits, attribute_size, item_size, write_units};
 pub use value::{DynamoValue, IntoAttributeValue, Tagged, ValueOf};

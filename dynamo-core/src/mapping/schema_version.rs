@@ -51,10 +51,14 @@ impl<E: Entity> Upgraded<E> for Result<E, MappingError> {
     }
 }
 
+/// Compiles only when `V` is a frozen version of `E`: the check of `upgrade(via = V)`.
+#[doc(hidden)]
+pub const fn assert_version_of<E: Entity, V: VersionOf<E>>() {}
+
 /// Reads `item` (of an older version) as `V`, the frozen struct of that version, and upgrades
 /// it with `with`: the `upgrade(from = .., via = V, with = ..)` arm of `E`'s `from_item`.
 #[doc(hidden)]
-pub fn upgrade<E: Entity, V: VersionOf<E>, R: Upgraded<E>>(
+pub fn upgrade<E: Entity, V: Entity, R: Upgraded<E>>(
     item: Item,
     with: fn(V) -> R,
 ) -> Result<E, MappingError> {
@@ -110,11 +114,20 @@ pub fn unknown_schema_version(
         expected.push_str(&format!(" (or {}, upgraded)", from.join(", ")));
     }
     let found = if let Some(entity) = schema.version_of {
-        format!("{found}: {} reads {entity}'s items of version {current} only; read the item as {entity}", schema.name)
+        format!(
+            "{found}: {} reads {entity}'s items of version {current} only; read the item as {entity}",
+            schema.name
+        )
     } else if found > current {
-        format!("{found}, written by a newer release of {}: finish deploying it (an older release cannot read its items)", schema.name)
+        format!(
+            "{found}, written by a newer release of {}: finish deploying it (an older release cannot read its items)",
+            schema.name
+        )
     } else {
-        format!("{found}, which {} no longer upgrades: add upgrade(from = {found}, via = .., with = ..), or backfill the table while it still does", schema.name)
+        format!(
+            "{found}, which {} no longer upgrades: add upgrade(from = {found}, via = .., with = ..), or backfill the table while it still does",
+            schema.name
+        )
     };
     version_error(item, table, schema, ValueError::new(expected, found))
 }

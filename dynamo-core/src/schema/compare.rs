@@ -933,6 +933,7 @@ mod tests {
             attributes: &[FieldAttribute {
                 field: "order_id",
                 attribute: "orderId",
+                ty: "String",
             }],
             index_keys: &[],
             ttl_attribute: None,
@@ -992,6 +993,7 @@ mod tests {
             attributes: &[FieldAttribute {
                 field: "section",
                 attribute: "section",
+                ty: "String",
             }],
             index_keys: &[],
             ttl_attribute: None,

@@ -19,6 +19,7 @@ mod export;
 mod live;
 pub mod migrate;
 pub mod rules;
+pub mod shape;
 
 #[cfg(feature = "cloudformation")]
 pub use export::cloudformation;
@@ -33,3 +34,4 @@ pub use live::{
     EnsureOutcome, SchemaError, SchemaReport, SchemaTarget, assert_schemas, describe, ensure_table,
 };
 pub use migrate::{MigrationPlan, MigrationStep, migrate, plan_migration};
+pub use shape::{ShapeError, StoredShape, assert_stored_shape, check_stored_shape};

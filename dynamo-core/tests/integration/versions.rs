@@ -145,7 +145,10 @@ async fn reads_upgrade_every_known_version_and_refuse_the_others() {
     .await
     .expect("put v2");
     assert_eq!(raw(&users, "u2").await["_v"], AttributeValue::N("2".into()));
-    assert_eq!(raw(&users, "u2").await["entity"], AttributeValue::S("User".into()));
+    assert_eq!(
+        raw(&users, "u2").await["entity"],
+        AttributeValue::S("User".into())
+    );
     // Written before the entity had a version.
     put_raw(&users, unversioned("u1", "Ada", "Lovelace")).await;
 
@@ -166,11 +169,7 @@ async fn reads_upgrade_every_known_version_and_refuse_the_others() {
         Some(user("u3", "Grace Hopper", &["grace@example.com"]))
     );
     // A query reads every version the same way.
-    let all = users
-        .scan()
-        .all()
-        .await
-        .expect("scan reads every version");
+    let all = users.scan().all().await.expect("scan reads every version");
     assert_eq!(all.len(), 3);
 
     // A version this code does not know: written by a newer release.
@@ -301,9 +300,13 @@ async fn the_backfill_rewrites_older_items_in_place_once() {
 
     let dry = users.backfill().dry_run().run().await.expect("dry run");
     assert_eq!((dry.scanned, dry.upgraded, dry.moved), (80, 40, 0));
-    assert!(!raw(&users, "a0").await.contains_key("_v"), "a dry run writes nothing");
+    assert!(
+        !raw(&users, "a0").await.contains_key("_v"),
+        "a dry run writes nothing"
+    );
 
-    let checkpoint = std::env::temp_dir().join(format!("users-v3-{}.checkpoint", std::process::id()));
+    let checkpoint =
+        std::env::temp_dir().join(format!("users-v3-{}.checkpoint", std::process::id()));
     let report = users
         .backfill()
         .segments(3)
@@ -317,7 +320,10 @@ async fn the_backfill_rewrites_older_items_in_place_once() {
     assert_eq!((report.scanned, report.upgraded, report.moved), (80, 40, 0));
     assert_eq!(report.unchanged, 40, "the current users and the settings");
     assert!(report.write_units >= 40);
-    assert!(!checkpoint.exists(), "a finished run removes its checkpoint");
+    assert!(
+        !checkpoint.exists(),
+        "a finished run removes its checkpoint"
+    );
 
     for n in 0..20 {
         let a = raw(&users, &format!("a{n}")).await;
@@ -343,5 +349,104 @@ async fn the_backfill_rewrites_older_items_in_place_once() {
     );
 
     let again = users.backfill().run().await.expect("second run");
-    assert_eq!((again.scanned, again.upgraded), (80, 0), "nothing left to do");
+    assert_eq!(
+        (again.scanned, again.upgraded),
+        (80, 0),
+        "nothing left to do"
+    );
+}
+
+/// The stored-shape snapshot: missing is a failure (recorded on request), a change that older
+/// items cannot be read with fails and is not recorded until the version is bumped, a bump or
+/// a compatible change is recorded on request.
+#[test]
+fn stored_shape_snapshots_demand_a_version_bump_for_breaking_changes() {
+    use dynamo_core::schema::{StoredShape, check_stored_shape};
+    let dir = std::env::temp_dir().join(format!("shapes-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let file = dir.join("User.shape");
+
+    let err = check_stored_shape::<User>(&dir, false).expect_err("no snapshot yet");
+    assert!(
+        err.to_string().contains("no recorded stored shape of User"),
+        "{err}"
+    );
+    check_stored_shape::<User>(&dir, true).expect("recorded");
+    let text = std::fs::read_to_string(&file).expect("written");
+    assert_eq!(text, StoredShape::of::<User>().text());
+    for line in [
+        "schema_version 3",
+        "key pk = \"USER#{id}\"",
+        "attribute emails: Vec<String>",
+        "entity_type User",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
+    }
+    check_stored_shape::<User>(&dir, false).expect("unchanged");
+
+    // Recorded as version 3 was before: `email` where `emails` is now. Same version: refused,
+    // even when asked to record.
+    let before = text.replace(
+        "attribute emails: Vec<String>",
+        "attribute email: Option<String>",
+    );
+    std::fs::write(&file, &before).expect("write");
+    for update in [false, true] {
+        let err = check_stored_shape::<User>(&dir, update).expect_err("breaking, same version");
+        let err = err.to_string();
+        assert!(
+            err.contains("items written before cannot be read with, at the same schema version 3")
+                && err.contains("- attribute email: Option<String>")
+                && err.contains("+ attribute emails: Vec<String>")
+                && err.contains("bump #[dynamo(schema_version = 4)]"),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(&file).expect("read"),
+        before,
+        "not recorded"
+    );
+
+    // Recorded at version 2: the bump is there, so recording is allowed.
+    std::fs::write(
+        &file,
+        before.replace("schema_version 3", "schema_version 2"),
+    )
+    .expect("write");
+    let err = check_stored_shape::<User>(&dir, false).expect_err("changed");
+    assert!(
+        err.to_string().contains("schema version 2 to 3: record it"),
+        "{err}"
+    );
+    check_stored_shape::<User>(&dir, true).expect("recorded after the bump");
+    check_stored_shape::<User>(&dir, false).expect("matches");
+
+    // A required attribute added breaks older items (they lack it)...
+    let without = |text: &str, line: &str| {
+        text.lines()
+            .filter(|l| *l != line)
+            .map(|l| format!("{l}\n"))
+            .collect::<String>()
+    };
+    std::fs::write(&file, without(&text, "attribute emails: Vec<String>")).expect("write");
+    let err = check_stored_shape::<User>(&dir, true).expect_err("required attribute added");
+    assert!(
+        err.to_string().contains("at the same schema version"),
+        "{err}"
+    );
+    // ...an optional one does not: recorded on request, without a bump.
+    check_stored_shape::<UserV2>(&dir, true).expect("recorded");
+    let v2 = dir.join("UserV2.shape");
+    let text = std::fs::read_to_string(&v2).expect("written");
+    std::fs::write(&v2, without(&text, "attribute email: Option<String>")).expect("write");
+    let err = check_stored_shape::<UserV2>(&dir, false).expect_err("changed");
+    assert!(
+        err.to_string()
+            .contains("items written before still read with it: record it"),
+        "{err}"
+    );
+    check_stored_shape::<UserV2>(&dir, true).expect("a compatible change is recorded");
+    assert_eq!(std::fs::read_to_string(&v2).expect("read"), text);
+    let _ = std::fs::remove_dir_all(&dir);
 }

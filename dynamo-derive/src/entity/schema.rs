@@ -73,7 +73,8 @@ pub(super) fn schema(g: &Gen<'_, '_>, m: &EntityModel<'_, '_>) -> TokenStream {
     };
     let attributes = c.fields().iter().filter(|f| f.attrs.is_stored()).map(|f| {
         let (fname, attribute) = (f.name.as_str(), &f.attribute);
-        quote!(#p::FieldAttribute { field: #fname, attribute: #attribute })
+        let ty = stored_type(f);
+        quote!(#p::FieldAttribute { field: #fname, attribute: #attribute, ty: #ty })
     });
     let marked_index_keys = index_key_fields(g).into_iter().map(|(gsi, i, j, f)| {
         let cname = format_ident!("__INDEX_{}_{}", i, j);
@@ -170,4 +171,30 @@ pub(super) fn version(g: &Gen<'_, '_>, m: &EntityModel<'_, '_>) -> (TokenStream,
         impl #krate::__private::Versioned for #ident {}
     };
     (quote!(#consts #versioned), methods)
+}
+
+/// A field's Rust type as written (`Option<Vec<String>>`), and how it is stored when not by its
+/// `DynamoValue` (`(json)`, `(set)`, `(with module)`): a stored-shape snapshot's record of it.
+fn stored_type(f: &Field<'_>) -> String {
+    let ty = f.ty;
+    let written: String = quote!(#ty)
+        .to_string()
+        .chars()
+        .filter(|c| *c != ' ')
+        .collect();
+    let mut text = written.replace(',', ", ").replace(';', "; ");
+    if f.attrs.json.is_some() {
+        text.push_str(" (json)");
+    } else if f.attrs.set.is_some() {
+        text.push_str(" (set)");
+    } else if let Some(with) = &f.attrs.with {
+        let path = &with.value;
+        let path: String = quote!(#path)
+            .to_string()
+            .chars()
+            .filter(|c| *c != ' ')
+            .collect();
+        text.push_str(&format!(" (with {path})"));
+    }
+    text
 }

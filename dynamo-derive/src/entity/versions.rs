@@ -3,6 +3,7 @@
 //! `from_item`, the `VersionOf` impl of a frozen version and the checks of each upgrade.
 
 use super::context::Gen;
+use crate::internals::attr::UpgradeAttr;
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
@@ -34,6 +35,22 @@ pub(super) fn schema_fields(g: &Gen<'_, '_>) -> TokenStream {
     quote!(schema_version: #version, upgrades_from: &[#(#from),*],)
 }
 
+/// The upgrades the checks accept (each from an earlier version, once, on an entity that is no
+/// frozen version): the others are reported already, and generate nothing more to report.
+fn upgrades<'c>(g: &Gen<'c, '_>) -> Vec<&'c UpgradeAttr> {
+    let attrs = &g.c.attrs;
+    let (Some(current), None) = (&attrs.schema_version, &attrs.version_of) else {
+        return Vec::new();
+    };
+    let mut out: Vec<&UpgradeAttr> = Vec::new();
+    for u in &attrs.upgrades {
+        if u.from.value < current.value && out.iter().all(|o| o.from.value != u.from.value) {
+            out.push(u);
+        }
+    }
+    out
+}
+
 /// The statements `from_item` starts with on a versioned entity: the stored version read; an
 /// item of the current version goes on to the mapping below, one of an upgraded version is
 /// read by its frozen struct and upgraded, any other is an error naming the versions known.
@@ -43,9 +60,10 @@ pub(super) fn dispatch(g: &Gen<'_, '_>) -> TokenStream {
         return TokenStream::new();
     };
     let entity = quote!(<#ident as #krate::__private::Entity>);
-    let arms = g.c.attrs.upgrades.iter().map(|u| {
+    let arms = upgrades(g).into_iter().map(|u| {
         let (from, via, with) = (u.from.value, &u.via, &u.with);
-        let call = quote_spanned!(via.span()=> #p::upgrade::<#ident, #via, _>);
+        // The frozen struct is checked at `via` (`impls_and_checks`), the function here.
+        let call = quote_spanned!(with.span()=> #p::upgrade::<#ident, #via, _>);
         quote!(#from => #call(__dynamo_item, #with),)
     });
     quote! {
@@ -83,10 +101,11 @@ pub(super) fn impls_and_checks(g: &Gen<'_, '_>) -> TokenStream {
             impl #krate::__private::VersionOf<#path> for #ident {}
         }
     });
-    let checks = attrs.upgrades.iter().map(|u| {
+    let checks = upgrades(g).into_iter().map(|u| {
         let (from, via) = (u.from.value, &u.via);
         let via_str = quote!(#via).to_string().replace(' ', "");
         quote_spanned! {via.span()=>
+            const _: () = #p::assert_version_of::<#ident, #via>();
             const _: () = match #p::check_upgrade(
                 &<#ident as #krate::__private::Entity>::SCHEMA,
                 &<#ident as #krate::__private::Entity>::TABLE,

@@ -513,7 +513,9 @@ fn parse_version(input: syn::parse::ParseStream<'_>, name: &str) -> syn::Result<
         }),
         _ => Err(syn::Error::new(
             lit.span(),
-            format!("{name} is a version number from 1 (items written before the entity had a version are version 1): e.g. {name} = 2"),
+            format!(
+                "{name} is a version number from 1 (items written before the entity had a version are version 1): e.g. {name} = 2"
+            ),
         )),
     }
 }
@@ -531,7 +533,9 @@ fn parse_upgrade(meta: &ParseNestedMeta<'_>) -> syn::Result<UpgradeAttr> {
             "from" => from = Some(parse_version(inner.value()?, "from")?),
             "via" => via = Some(inner.value()?.parse()?),
             "with" => with = Some(inner.value()?.parse()?),
-            other => return Err(inner.error(format!("unexpected `{other}` in upgrade(..): {USAGE}"))),
+            other => {
+                return Err(inner.error(format!("unexpected `{other}` in upgrade(..): {USAGE}")));
+            }
         }
         Ok(())
     })?;
@@ -550,7 +554,10 @@ fn parse_upgrade(meta: &ParseNestedMeta<'_>) -> syn::Result<UpgradeAttr> {
             } else {
                 "with"
             };
-            Err(syn::Error::new(span, format!("upgrade(..) lacks `{missing}`: {USAGE}")))
+            Err(syn::Error::new(
+                span,
+                format!("upgrade(..) lacks `{missing}`: {USAGE}"),
+            ))
         }
     }
 }

@@ -94,7 +94,13 @@ fn schema_versions(cx: &mut Ctxt, cont: &Container<'_>) {
         );
     }
     let mut seen: Vec<u32> = Vec::new();
-    for upgrade in &attrs.upgrades {
+    // A frozen version's upgrades are refused as a whole, below.
+    let upgrades = if attrs.version_of.is_some() {
+        &[][..]
+    } else {
+        &attrs.upgrades[..]
+    };
+    for upgrade in upgrades {
         let from = &upgrade.from;
         match &attrs.schema_version {
             None => cx.syn_error(syn::Error::new(

@@ -598,3 +598,25 @@ pub fn rfc3339(t: OffsetDateTime) -> String {
         .format(&Rfc3339)
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dynamo_core::schema::assert_stored_shape;
+
+    /// What the tables hold, per entity, as recorded in `tests/shapes/`: a change of a stored
+    /// shape shows in review, and one that items already stored cannot be read with needs a
+    /// schema version (docs/migrations.md). Update: `DYNAMO_UPDATE_SHAPES=1 cargo test`.
+    #[test]
+    fn stored_shapes() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/shapes");
+        assert_stored_shape::<Reservation>(dir);
+        assert_stored_shape::<Seat>(dir);
+        assert_stored_shape::<Order>(dir);
+        assert_stored_shape::<PaymentClaim>(dir);
+        assert_stored_shape::<UserSeats>(dir);
+        assert_stored_shape::<IdempotencyRecord>(dir);
+        assert_stored_shape::<OutboxEvent>(dir);
+        assert_stored_shape::<WorkerMember>(dir);
+    }
+}
