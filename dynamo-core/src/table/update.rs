@@ -267,6 +267,13 @@ impl<E: Entity, R: Returning<E>> Update<E, R> {
         if let Some(attribute) = E::SCHEMA.version_attribute {
             actions = actions.add(Path::new(attribute), 1u64);
         }
+        if actions.is_empty() {
+            return Err(Error::validation(
+                table.name(),
+                op,
+                "the update has no actions",
+            ));
+        }
         // An update writes the current schema version's shape: it applies to an item of that
         // version (or creates one), never to an older item, which a put or the backfill
         // rewrites whole.
@@ -274,13 +281,6 @@ impl<E: Entity, R: Returning<E>> Update<E, R> {
         if let Some((attribute, value)) = crate::mapping::schema_version::stamp::<E>() {
             actions = actions.set(Path::new(attribute), value);
             current_version = Some(crate::mapping::schema_version::is_current::<E>());
-        }
-        if actions.is_empty() {
-            return Err(Error::validation(
-                table.name(),
-                op,
-                "the update has no actions",
-            ));
         }
         let mut actions = actions.merged().map_err(|path| {
             Error::validation(
