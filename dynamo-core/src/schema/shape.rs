@@ -15,10 +15,10 @@
 //! `DYNAMO_UPDATE_SHAPES=1 cargo test` records `tests/shapes/User.shape`; commit it. Without
 //! the variable, the test fails when there is no file, and when the shape differs from it:
 //!
-//! - a change older items are still read with (a new `Option` attribute, a unique constraint, a
-//!   TTL): update the file with `DYNAMO_UPDATE_SHAPES=1 cargo test`;
-//! - a change they are not (an attribute removed, renamed or of another type, a key template
-//!   changed) needs a schema version bump with an upgrade (`docs/migrations.md`); until then the
+//! - a change older items are still read with (a new `Option` or `#[dynamo(default)]` attribute,
+//!   an attribute removed, a unique constraint, a TTL): update the file with `DYNAMO_UPDATE_SHAPES=1 cargo test`;
+//! - a change they are not (an attribute renamed or of another type, a new required attribute,
+//!   a key template changed) needs a schema version bump with an upgrade (`docs/migrations.md`); until then the
 //!   update refuses to record it.
 
 use crate::mapping::entity::{Entity, EntitySchema, KeyField, KeyRole};
@@ -118,6 +118,11 @@ impl StoredShape {
     }
 }
 
+/// `attribute name: Type` as (name, type).
+fn attribute(line: &str) -> Option<(&str, &str)> {
+    line.strip_prefix("attribute ")?.split_once(": ")
+}
+
 /// `key pk = "USER#{id}"` for a template, `key pk: field id (S)` for a field.
 fn key_line(what: &str, key: &KeyField) -> String {
     match &key.template {
@@ -157,22 +162,39 @@ impl Change {
         }
     }
 
-    /// Whether items written with the recorded shape may not be read with the new one: a fact
-    /// about keys, indexes, the entity type or an attribute was removed or changed, or a
-    /// required attribute added.
+    /// Whether items written with the recorded shape may not be read with the new one: the
+    /// table, entity type, a key or an index changed; an attribute changed type (other than
+    /// becoming an `Option` of it, or read as its default when absent); or a required attribute
+    /// was added. An attribute removed is not: older items keep it, and reads leave it out.
     fn breaks_old_items(&self) -> bool {
         let structural = |l: &String| {
-            ["table ", "entity_type ", "key ", "index ", "attribute "]
+            ["table ", "entity_type ", "key ", "index "]
                 .iter()
                 .any(|p| l.starts_with(p))
         };
-        let optional_attribute =
-            |l: &String| l.starts_with("attribute ") && l.contains(": Option<");
-        self.removed.iter().any(structural)
-            || self
-                .added
-                .iter()
-                .any(|l| structural(l) && !optional_attribute(l))
+        if self.removed.iter().chain(&self.added).any(structural) {
+            return true;
+        }
+        self.added
+            .iter()
+            .filter_map(|l| attribute(l))
+            .any(|(name, ty)| {
+                let was = self
+                    .removed
+                    .iter()
+                    .filter_map(|l| attribute(l))
+                    .find_map(|(n, t)| (n == name).then_some(t));
+                let reads_absent = ty.starts_with("Option<") || ty.ends_with(" (default)");
+                match was {
+                    // Absent in older items: read as `None` or as the field's default.
+                    None => !reads_absent,
+                    Some(was) => {
+                        let widened = ty == format!("Option<{was}>")
+                            || ty.strip_suffix(" (default)") == Some(was);
+                        !widened
+                    }
+                }
+            })
     }
 
     fn describe(&self) -> String {
@@ -294,18 +316,35 @@ mod tests {
                 "key pk = \"USER#{id}\"",
                 "attribute id: String",
                 "attribute nickname: Option<String>",
+                "attribute visits: u32 (default)",
                 "unique email",
             ],
         );
         assert!(!Change::between(&before, &after).breaks_old_items());
+        for after in [
+            shape(1, &["key pk = \"USER#{id}\""]),
+            shape(
+                1,
+                &["key pk = \"USER#{id}\"", "attribute id: Option<String>"],
+            ),
+            shape(
+                1,
+                &["key pk = \"USER#{id}\"", "attribute id: String (default)"],
+            ),
+        ] {
+            assert!(
+                !Change::between(&before, &after).breaks_old_items(),
+                "removed, or read when absent: {after:?}"
+            );
+        }
     }
 
     #[test]
-    fn removed_retyped_or_required_attributes_and_key_changes_break_them() {
+    fn retyped_renamed_or_required_attributes_and_key_changes_break_them() {
         let before = shape(1, &["key pk = \"USER#{id}\"", "attribute id: String"]);
         for after in [
-            shape(1, &["key pk = \"USER#{id}\""]),
             shape(1, &["key pk = \"USER#{id}\"", "attribute id: u64"]),
+            shape(1, &["key pk = \"USER#{id}\"", "attribute user_id: String"]),
             shape(
                 1,
                 &[

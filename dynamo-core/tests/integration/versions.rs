@@ -354,6 +354,19 @@ async fn the_backfill_rewrites_older_items_in_place_once() {
         (80, 0),
         "nothing left to do"
     );
+
+    // An item of a version this code does not know is reported, not skipped as another
+    // entity's, and left as it is.
+    let mut newer = raw(&users, "c0").await;
+    newer.insert("_v".into(), AttributeValue::N("4".into()));
+    put_raw(&users, newer.clone()).await;
+    let report = users.backfill().run().await.expect("third run");
+    assert_eq!(report.unreadable.len(), 1, "{report:?}");
+    assert!(
+        report.unreadable[0].contains("found 4, written by a newer release of User"),
+        "{report:?}"
+    );
+    assert_eq!(raw(&users, "c0").await, newer);
 }
 
 /// The stored-shape snapshot: missing is a failure (recorded on request), a change that older

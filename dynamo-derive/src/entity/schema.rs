@@ -174,7 +174,8 @@ pub(super) fn version(g: &Gen<'_, '_>, m: &EntityModel<'_, '_>) -> (TokenStream,
 }
 
 /// A field's Rust type as written (`Option<Vec<String>>`), and how it is stored when not by its
-/// `DynamoValue` (`(json)`, `(set)`, `(with module)`): a stored-shape snapshot's record of it.
+/// `DynamoValue` (`(json)`, `(set)`, `(with module)`) and whether an absent attribute reads as
+/// its default (`(default)`): a stored-shape snapshot's record of it.
 fn stored_type(f: &Field<'_>) -> String {
     let ty = f.ty;
     let written: String = quote!(#ty)
@@ -195,6 +196,10 @@ fn stored_type(f: &Field<'_>) -> String {
             .filter(|c| *c != ' ')
             .collect();
         text.push_str(&format!(" (with {path})"));
+    }
+    if f.attrs.default.is_some() {
+        // Read as its default when absent: adding it keeps older items readable.
+        text.push_str(" (default)");
     }
     text
 }
