@@ -713,13 +713,18 @@ fn projection_lacks(def: &TableDef, entity: &EntitySchema, live: &IndexShape) ->
         .chain([live.partition_key.name.as_str()])
         .chain(live.sort_key.as_ref().map(|k| k.name.as_str()))
         .collect();
-    // The entity type is read too: reading checks it.
+    // The entity type is read too: reading checks it. So is the schema version: without it,
+    // an item would read as version 1.
     let entity_type = entity.entity_type.and(def.entity_attribute);
+    let version = entity
+        .schema_version
+        .map(|_| crate::mapping::SCHEMA_VERSION_ATTRIBUTE);
     entity
         .attributes
         .iter()
         .map(|a| a.attribute)
         .chain(entity_type)
+        .chain(version)
         .filter(|a| !keys.contains(a) && !projected.contains(a))
         .map(str::to_owned)
         .collect()
@@ -1025,6 +1030,15 @@ mod tests {
             projection_lacks(&DEF, &entity, &live.indexes[0]),
             ["entity"],
             "reading checks the entity type"
+        );
+        let versioned = EntitySchema {
+            schema_version: Some(2),
+            ..entity
+        };
+        assert_eq!(
+            projection_lacks(&DEF, &versioned, &live.indexes[0]),
+            ["entity", "_v"],
+            "reading dispatches on the schema version"
         );
     }
 }
