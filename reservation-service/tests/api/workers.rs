@@ -135,6 +135,55 @@ async fn the_relay_publishes_every_change_once_and_empties_the_index() {
     assert_eq!(sink.ids().len(), 4);
 }
 
+/// A claim that fails (here DynamoDB refuses it: the event's item is at the size limit, and the
+/// lease attributes would push it over) does not abandon the pass's other claims: they are
+/// published and marked, not left leased until the lease runs out; then the pass reports the
+/// error.
+#[tokio::test]
+async fn a_failed_claim_leaves_no_other_event_leased() {
+    let app = TestApp::spawn().await;
+    app.seed("evt_1", ["C-1".to_string(), "C-2".to_string()])
+        .await;
+    app.reservation_id("alice", "k1", &["C-1"]).await;
+    app.reservation_id("bob", "k2", &["C-2"]).await;
+    let stored = events(&app).await;
+    assert_eq!(stored.len(), 2);
+    let (refused, other) = (&stored[0], &stored[1]);
+    let mut item = app.stored_item::<OutboxEvent>(refused.key()).await;
+    let room = dynamo_core::mapping::MAX_ITEM_SIZE - 8 - dynamo_core::mapping::item_size(&item);
+    item.insert(
+        "payload".into(),
+        AttributeValue::S(format!("{}{}", refused.payload, " ".repeat(room))),
+    );
+    assert_eq!(
+        dynamo_core::mapping::item_size(&item),
+        dynamo_core::mapping::MAX_ITEM_SIZE - 8
+    );
+    put_raw::<OutboxEvent>(&app, item).await;
+
+    let sink = Arc::new(Capture::default());
+    let relay = relay(&app, sink.clone(), RelayConfig::default());
+    let err = relay
+        .pass()
+        .await
+        .expect_err("the refused claim fails the pass");
+    assert!(err.to_string().contains("size"), "{err}");
+    assert_eq!(
+        sink.ids(),
+        [other.outbox_id.clone()],
+        "the other event is published"
+    );
+    for event in events(&app).await {
+        assert!(event.lease_owner.is_none(), "no claim left: {event:?}");
+        let expected = if event.outbox_id == other.outbox_id {
+            OutboxStatus::Published
+        } else {
+            OutboxStatus::Pending
+        };
+        assert_eq!(event.status, expected, "{event:?}");
+    }
+}
+
 #[tokio::test]
 async fn replicas_never_publish_the_same_event_twice() {
     let app = TestApp::spawn().await;
