@@ -78,6 +78,8 @@ impl fmt::Display for ConditionFailure {
 pub(crate) struct Roles<'a> {
     pub(crate) partition_key: Option<&'a str>,
     pub(crate) version: Option<&'a str>,
+    /// The schema version attribute, for a versioned entity.
+    pub(crate) schema_version: Option<&'a str>,
 }
 
 impl Condition {
@@ -137,6 +139,19 @@ fn explain_clause(node: &Node, item: &Item, roles: Roles<'_>) -> String {
                 "{path}: expected {}, found {}",
                 show(expected),
                 found(resolve(item, path))
+            )
+        }
+        Node::Compare(Operand::Path(path), "=", Operand::Value(expected))
+            if is(path, roles.schema_version) =>
+        {
+            let stored = match resolve(item, path) {
+                Some(AttributeValue::N(n)) => n,
+                None => "1 (no version attribute)".to_owned(),
+                other => found(other),
+            };
+            format!(
+                "the item is of schema version {stored}, and the write applies to items of version {} only: put the item whole (read, it is upgraded), or backfill the table first",
+                show(expected)
             )
         }
         Node::NotExists(path) if is(path, roles.partition_key) => {
@@ -533,6 +548,7 @@ mod tests {
         let roles = Roles {
             partition_key: Some("pk"),
             version: Some("version"),
+            schema_version: Some("_v"),
         };
         let stored = item(&[("pk", s("a")), ("version", n("5"))]);
         let versioned = Path::new("version").eq(3u64);
@@ -542,6 +558,14 @@ mod tests {
                 .expect("false")
                 .to_string(),
             "version: expected 3, found 5"
+        );
+        let current = Path::new("_v").eq(3u32);
+        assert_eq!(
+            current
+                .explain_with(Some(&stored), roles)
+                .expect("false")
+                .to_string(),
+            "the item is of schema version 1 (no version attribute), and the write applies to items of version 3 only: put the item whole (read, it is upgraded), or backfill the table first"
         );
         let create = Path::new("pk").not_exists();
         assert_eq!(

@@ -249,6 +249,10 @@ async fn updates_apply_to_items_of_the_current_version_only() {
         .await
         .expect_err("an older item is not updated");
     assert!(err.is_condition_failed(), "{err}");
+    assert!(
+        err.to_string().contains("the item is of schema version 1 (no version attribute), and the write applies to items of version 3 only: put the item whole"),
+        "{err}"
+    );
     assert!(!raw(&users, "u1").await.contains_key("name"));
 
     // An upsert that creates the item stamps the version.
