@@ -3,7 +3,7 @@
 //! An entity with a schema version writes it to every item, in the attribute
 //! [`SCHEMA_VERSION_ATTRIBUTE`]; an item without the attribute is version 1 (written before the
 //! entity had a version). A read dispatches on it: the current version is read as the entity,
-//! an older one as the frozen struct its `upgrade(..)` names (a [`VersionOf`] the entity), then
+//! an older one as the frozen struct its `upgrade(..)` names (a [`VersionOf`] of the entity), then
 //! upgraded in memory by its function; any other version is a [`MappingError`] that says which
 //! versions the entity reads. See `docs/migrations.md`.
 
