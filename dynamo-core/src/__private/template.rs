@@ -60,12 +60,21 @@ pub fn key_text(text: String) -> AttributeValue {
     AttributeValue::S(text)
 }
 
+/// Whether `item`'s entity attribute names `E`'s entity type; `None` on a table without an
+/// entity attribute.
+pub(crate) fn has_entity_type<E: Entity>(item: &Item) -> Option<bool> {
+    let (Some(attribute), Some(entity_type)) = (E::TABLE.entity_attribute, E::SCHEMA.entity_type)
+    else {
+        return None;
+    };
+    Some(matches!(item.get(attribute), Some(AttributeValue::S(t)) if t == entity_type))
+}
+
 /// Whether `item` is one of `E`'s: by the table's entity attribute, or without one by `E`'s
 /// sort key prefix on `index` (`None`: the table), where a collection reads it.
 pub fn is_member<E: Entity>(item: &Item, index: Option<&str>) -> bool {
-    if let (Some(attribute), Some(entity_type)) = (E::TABLE.entity_attribute, E::SCHEMA.entity_type)
-    {
-        return matches!(item.get(attribute), Some(AttributeValue::S(t)) if t == entity_type);
+    if let Some(is) = has_entity_type::<E>(item) {
+        return is;
     }
     let Some(KeyField {
         attribute,

@@ -166,6 +166,15 @@ pub struct EntitySchema {
 }
 
 impl EntitySchema {
+    /// The attribute the entity's items hold their schema version in, when it has one
+    /// ([`SCHEMA_VERSION_ATTRIBUTE`](crate::mapping::SCHEMA_VERSION_ATTRIBUTE)).
+    pub const fn schema_version_attribute(&self) -> Option<&'static str> {
+        match self.schema_version {
+            Some(_) => Some(crate::mapping::SCHEMA_VERSION_ATTRIBUTE),
+            None => None,
+        }
+    }
+
     /// The attribute a field maps to.
     pub fn attribute_of(&self, field: &str) -> Option<&'static str> {
         self.attributes

@@ -716,9 +716,7 @@ fn projection_lacks(def: &TableDef, entity: &EntitySchema, live: &IndexShape) ->
     // The entity type is read too: reading checks it. So is the schema version: without it,
     // an item would read as version 1.
     let entity_type = entity.entity_type.and(def.entity_attribute);
-    let version = entity
-        .schema_version
-        .map(|_| crate::mapping::SCHEMA_VERSION_ATTRIBUTE);
+    let version = entity.schema_version_attribute();
     entity
         .attributes
         .iter()

@@ -219,9 +219,7 @@ impl<E: Entity> Table<E> {
         Roles {
             partition_key: Some(E::SCHEMA.partition_key.attribute),
             version: E::SCHEMA.version_attribute,
-            schema_version: E::SCHEMA
-                .schema_version
-                .map(|_| crate::mapping::SCHEMA_VERSION_ATTRIBUTE),
+            schema_version: E::SCHEMA.schema_version_attribute(),
         }
     }
 }

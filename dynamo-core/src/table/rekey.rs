@@ -375,7 +375,10 @@ impl<'a, E: Entity + Send + Sync + 'static> Rekey<'a, E> {
                 Ok(entity) => entity,
                 // By default, items the entity cannot read are another entity's, unless their
                 // entity type says they are its own (e.g. of a schema version it does not know).
-                Err(_) if self.select.is_none() && !is_own_type::<E>(&current) => {
+                Err(_)
+                    if self.select.is_none()
+                        && crate::__private::has_entity_type::<E>(&current) != Some(true) =>
+                {
                     return Ok(Outcome::Unchanged);
                 }
                 Err(e) => return Ok(Outcome::Unreadable(e.with_key(old_key).to_string())),
@@ -591,16 +594,6 @@ impl Shared {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Whether `item`'s entity attribute names `E`'s entity type (false on a table without one).
-fn is_own_type<E: Entity>(item: &Item) -> bool {
-    match (E::TABLE.entity_attribute, E::SCHEMA.entity_type) {
-        (Some(attribute), Some(entity_type)) => {
-            matches!(item.get(attribute), Some(AttributeValue::S(t)) if t == entity_type)
-        }
-        _ => false,
-    }
 }
 
 /// Every attribute as read: the item is unchanged.

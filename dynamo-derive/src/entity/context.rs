@@ -144,3 +144,9 @@ impl Generated {
         self.impls.extend(other.impls);
     }
 }
+
+/// Tokens as written, without the spaces `to_string` puts between them (`Option<Vec<u8>>`,
+/// `crate::TABLE`): how messages and snapshots show a type or a path.
+pub(super) fn spelled(tokens: &impl quote::ToTokens) -> String {
+    tokens.to_token_stream().to_string().replace(' ', "")
+}

@@ -1,7 +1,7 @@
 //! The per-field constants (attribute and conversions, index key scalars, the version) and
 //! `Entity::SCHEMA`: how the fields map to attributes, for schema checks and expressions.
 
-use super::context::{Gen, const_name, role_tokens};
+use super::context::{Gen, const_name, role_tokens, spelled};
 use super::model::{EntityModel, Key};
 use super::template::template_key_field;
 use crate::codec::field_codec;
@@ -177,25 +177,13 @@ pub(super) fn version(g: &Gen<'_, '_>, m: &EntityModel<'_, '_>) -> (TokenStream,
 /// `DynamoValue` (`(json)`, `(set)`, `(with module)`) and whether an absent attribute reads as
 /// its default (`(default)`): a stored-shape snapshot's record of it.
 fn stored_type(f: &Field<'_>) -> String {
-    let ty = f.ty;
-    let written: String = quote!(#ty)
-        .to_string()
-        .chars()
-        .filter(|c| *c != ' ')
-        .collect();
-    let mut text = written.replace(',', ", ").replace(';', "; ");
+    let mut text = spelled(f.ty).replace(',', ", ").replace(';', "; ");
     if f.attrs.json.is_some() {
         text.push_str(" (json)");
     } else if f.attrs.set.is_some() {
         text.push_str(" (set)");
     } else if let Some(with) = &f.attrs.with {
-        let path = &with.value;
-        let path: String = quote!(#path)
-            .to_string()
-            .chars()
-            .filter(|c| *c != ' ')
-            .collect();
-        text.push_str(&format!(" (with {path})"));
+        text.push_str(&format!(" (with {})", spelled(&with.value)));
     }
     if f.attrs.default.is_some() {
         // Read as its default when absent: adding it keeps older items readable.

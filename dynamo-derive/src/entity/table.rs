@@ -20,7 +20,7 @@ pub(super) fn table_and_checks(
         return (declared_table(g, m), TokenStream::new());
     };
     let path = &table.value;
-    let path_str = quote!(#path).to_string().replace(' ', "");
+    let path_str = super::context::spelled(path);
     // The declared table is named once, so a path that is not a `TableDef` is reported once.
     let table_expr = quote!(__TABLE);
     let table_const =

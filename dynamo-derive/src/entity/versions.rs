@@ -103,7 +103,7 @@ pub(super) fn impls_and_checks(g: &Gen<'_, '_>) -> TokenStream {
     });
     let checks = upgrades(g).into_iter().map(|u| {
         let (from, via) = (u.from.value, &u.via);
-        let via_str = quote!(#via).to_string().replace(' ', "");
+        let via_str = super::context::spelled(via);
         quote_spanned! {via.span()=>
             const _: () = #p::assert_version_of::<#ident, #via>();
             const _: () = match #p::check_upgrade(
