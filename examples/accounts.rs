@@ -1,5 +1,5 @@
 //! Accounts that live for years: a unique email and a handle unique per tenant, kept by guard
-//! items in the same table; managed timestamps. Against DynamoDB Local by default:
+//! items in the same table; managed timestamps. Against the emulator by default:
 //! `DYNAMODB_ENDPOINT=http://localhost:8000 cargo run -p dynamo-examples --example accounts`
 
 use dynamo_core::{DynamoEntity, ErrorKind, KeyDef, Table, TableDef};

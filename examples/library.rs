@@ -1,6 +1,6 @@
 //! ElectroDB's "library" example (authors, books, genres, members: four entities, three
 //! indexes, four collections), written with dynamo-core; every access pattern of its
-//! `query.ts` runs against DynamoDB Local and checks what it read.
+//! `query.ts` runs against the emulator and checks what it read.
 //!
 //! `DYNAMODB_ENDPOINT=http://localhost:8000 cargo run -p dynamo-examples --example library`
 //!

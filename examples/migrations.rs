@@ -1,6 +1,6 @@
 //! An entity whose stored shape changed: version 1 stored `first` and `last`, version 2 stores
 //! one `name` and a list of `emails`. Reads upgrade version 1 items in memory; the backfill
-//! rewrites them in place. Against DynamoDB Local by default:
+//! rewrites them in place. Against the emulator by default:
 //! `DYNAMODB_ENDPOINT=http://localhost:8000 cargo run -p dynamo-examples --example migrations`
 
 use dynamo_core::{DynamoEntity, KeyDef, Table, TableDef};

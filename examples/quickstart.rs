@@ -1,6 +1,6 @@
-//! Creates a table, writes, reads, updates and queries, against DynamoDB Local by default.
+//! Creates a table, writes, reads, updates and queries, against the emulator by default.
 //!
-//! `make run` starts DynamoDB Local and runs this; by hand:
+//! By hand, with the emulator running (`scripts/emulator.sh start 8000`):
 //! `DYNAMODB_ENDPOINT=http://localhost:8000 cargo run -p dynamo-examples --example quickstart`
 
 use dynamo_core::{DynamoEntity, DynamoValue, KeyDef, Table, TableDef};

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # API fuzzing: runs schemathesis (installed from PyPI into .venv/ on first use) against the
-# service's own OpenAPI document at /v3/api-docs, with a valid token, on DynamoDB Local.
+# service's own OpenAPI document at /v3/api-docs, with a valid token, on the emulator.
 # Fails on any 5xx answer and on any warning that the fuzzer did not reach the service's logic
 # (generated data the service rejects, operations that only ever answered 404).
 # Usage: scripts/fuzz.sh [MAX_EXAMPLES] (default 60 per operation).

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Load test on this machine: DynamoDB Local (in memory), the release build of the service, and
-# the load tool, which measures hold/get/confirm and, in the same run, DynamoDB Local's own
+# Load test on this machine: the emulator (or DYNAMODB_ENDPOINT), the release build of the service,
+# and the load tool, which measures hold/get/confirm and, in the same run, the endpoint's own
 # capacity for the hold's TransactWriteItems. Usage:
 #   [REPLICAS=3] [HOT_EVENT=SEATS] scripts/loadtest.sh [REQUESTS] [CONCURRENCY...]  (default 2000 4 16)
 # HOT_EVENT: the on-sale case, every hold on one event for a seat of a pool of SEATS
 # (`--hot-event`): the report counts the holds won, the seat conflicts and the throttles.
-# One run per concurrency, against the same DynamoDB Local and service replicas (each with its
+# One run per concurrency, against the same endpoint and service replicas (each with its
 # relay and sweeper; requests go to them in turn). After each run it prints the CPU time the
 # replicas used per request.
 set -euo pipefail

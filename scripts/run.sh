@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
-# Runs the Reservation API on DynamoDB Local: starts DynamoDB Local (installed on first use),
-# creates the tables, seeds a demo event, prints a dev token and a curl example, and serves.
+# Runs the Reservation API on the open emulator: starts moto (installed from PyPI on first use)
+# unless DYNAMODB_ENDPOINT names another endpoint, creates the tables, seeds a demo event, prints
+# a dev token and a curl example, and serves. The emulator stops with the service.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DDB_PORT="${DYNAMODB_LOCAL_PORT:-8000}"
 export PORT="${PORT:-8080}"
 export APP_ENV="${APP_ENV:-local}"
 export AWS_REGION="${AWS_REGION:-us-east-1}"
-export DYNAMODB_ENDPOINT="${DYNAMODB_ENDPOINT:-http://127.0.0.1:$DDB_PORT}"
 export LOG_FORMAT="${LOG_FORMAT:-pretty}"
 
 . scripts/lib.sh
 BIN="$(target_dir)/release/reservation-service"
 
-step "DynamoDB Local on port $DDB_PORT (installed once into .dynamodb-local/)"
-scripts/dynamodb-local.sh start "$DDB_PORT"
+if [ -z "${DYNAMODB_ENDPOINT:-}" ]; then
+  step "the emulator (moto, installed once from PyPI into $(target_dir)/dynamo-emulator)"
+  # It exits with this process, which becomes the service below (exec keeps the pid).
+  DYNAMODB_ENDPOINT="$(EMULATOR_PARENT=$$ scripts/emulator.sh start "${EMULATOR_PORT:-0}")"
+  export DYNAMODB_ENDPOINT
+fi
 
 if [ -x "$BIN" ]; then
   step "building the service (release; only what changed)"
@@ -29,7 +32,7 @@ step "tables and a demo event"
 TOKEN="$("$BIN" dev-token --sub u123)"
 cat <<MSG
 
-Reservation API on http://localhost:$PORT (DynamoDB Local at $DYNAMODB_ENDPOINT)
+Reservation API on http://localhost:$PORT (DynamoDB at $DYNAMODB_ENDPOINT)
 A token for user u123 (valid 1 h):
 
   export TOKEN=$TOKEN
@@ -42,8 +45,7 @@ Hold two seats:
     -d '{"event_id":"evt_2025_1001","qty":2,"seat_ids":["A-12","A-13"],"user_id":"u123","reservation_token":"rtkn_xyz789"}'
 
 Then GET /v1/reservations/{id}, POST /v1/reservations/{id}/confirm {"payment_intent_id":"pay_xyz789"}
-or POST /v1/reservations/{id}/cancel. Ctrl-C stops the service (DynamoDB Local keeps running:
-scripts/dynamodb-local.sh stop $DDB_PORT).
+or POST /v1/reservations/{id}/cancel. Ctrl-C stops the service and the emulator it started.
 
 MSG
 exec "$BIN" serve

@@ -1,4 +1,4 @@
-# Sourced by scripts that need a private stack: DynamoDB Local and the service on free ports,
+# Sourced by scripts that need a private stack: the emulator and the service on free ports,
 # stopped when the script exits. Usage:
 #   . scripts/stack.sh
 #   stack_start PREFIX BIN LOG      # exports DYNAMODB_ENDPOINT, PORT, TABLE_PREFIX; creates tables
@@ -9,22 +9,24 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 STACK_SERVICE_PIDS=""
 STACK_URLS=""
-STACK_DDB_PORT=""
+STACK_EMULATOR=""
 stack_stop() {
   for pid in $STACK_SERVICE_PIDS; do kill "$pid" 2>/dev/null || true; done
-  [ -n "$STACK_DDB_PORT" ] && scripts/dynamodb-local.sh stop "$STACK_DDB_PORT" >/dev/null 2>&1 || true
+  [ -n "$STACK_EMULATOR" ] && scripts/emulator.sh stop "${STACK_EMULATOR##*:}" >/dev/null 2>&1 || true
 }
 trap stack_stop EXIT
 
 stack_start() {
-  STACK_DDB_PORT="$(free_port)"
   PORT="$(free_port)"
   STACK_BIN="$2"
   STACK_LOG="$3"
   export APP_ENV=local AWS_REGION="${AWS_REGION:-us-east-1}" PORT
-  export DYNAMODB_ENDPOINT="http://127.0.0.1:$STACK_DDB_PORT"
+  # Another endpoint when DYNAMODB_ENDPOINT names one; the emulator otherwise.
+  if [ -z "${DYNAMODB_ENDPOINT:-}" ]; then
+    STACK_EMULATOR="$(EMULATOR_PARENT=$$ scripts/emulator.sh start)"
+    export DYNAMODB_ENDPOINT="$STACK_EMULATOR"
+  fi
   export TABLE_PREFIX="$1-$$-" RUST_LOG="${RUST_LOG:-warn}"
-  scripts/dynamodb-local.sh start "$STACK_DDB_PORT"
   "$STACK_BIN" create-tables >/dev/null
 }
 

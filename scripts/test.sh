@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Everything CI runs (.ci/run is `make test`): formatting and clippy (scripts/check.sh), every
-# test (unit, compile-fail, integration on DynamoDB Local, doc tests, the docs' code, generated
+# test (unit, compile-fail, integration on the emulator, doc tests, the docs' code, generated
 # files), the examples, the documentation build, every feature of dynamo-core alone, the
 # published crates with their declared MSRV and lowest declared dependency versions, packaging
 # of the published crates, cfn-lint on the exported CloudFormation, the supply-chain checks
-# (cargo-deny, checkov) and API fuzzing. Installs what it needs on first use (DynamoDB Local from
-# npm, cargo-hack and cargo-deny from crates.io, the nightly and MSRV toolchains with rustup,
+# (cargo-deny, checkov) and API fuzzing. Installs what it needs on first use (the emulator, moto,
+# from PyPI, cargo-hack and cargo-deny from crates.io, the nightly and MSRV toolchains with rustup,
 # cfn-lint, checkov and schemathesis from PyPI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,11 +17,10 @@ started=$SECONDS
 # the largest part of the target directory (CI's disk is small).
 export CARGO_INCREMENTAL=0
 
-step "DynamoDB Local (installed once into .dynamodb-local/)"
-scripts/dynamodb-local.sh install
-# Test binaries start their own DynamoDB Local on a port of their own from this install.
-export DYNAMODB_LOCAL_HOME="$PWD/.dynamodb-local"
-unset DYNAMODB_ENDPOINT
+step "the emulator: moto from PyPI (installed once into $(target_dir)/dynamo-emulator)"
+scripts/emulator.sh install
+# Test binaries start their own emulator on a port of their own from this install, unless
+# DYNAMODB_ENDPOINT names another endpoint (docs/testing.md).
 
 scripts/check.sh --lint
 
@@ -29,23 +28,20 @@ step "dynamo-core: every feature builds alone (cargo hack --each-feature)"
 command -v cargo-hack >/dev/null || cargo install cargo-hack --locked --version '^0.6'
 cargo hack check -p dynamo-core --each-feature --no-dev-deps
 
-step "cargo test: unit, compile-fail, integration (DynamoDB Local), doc tests, docs, generated files"
+step "cargo test: unit, compile-fail, integration (on the emulator), doc tests, docs, generated files"
 cargo test --workspace --all-features
 
 step "load tests, by name and alone (thousands of concurrent requests; never oversell)"
 cargo test -p reservation-service --all-features --test api -- --ignored load:: --test-threads=1
 
-step "examples against DynamoDB Local"
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-scripts/dynamodb-local.sh start "$port"
-trap 'scripts/dynamodb-local.sh stop "$port" >/dev/null 2>&1' EXIT
+step "examples on the emulator"
+endpoint="${DYNAMODB_ENDPOINT:-$(EMULATOR_PARENT=$$ scripts/emulator.sh start)}"
 for example in quickstart single-table transactions check-schema library accounts migrations; do
   printf -- '--- %s\n' "$example"
-  DYNAMODB_ENDPOINT="http://127.0.0.1:$port" AWS_REGION=us-east-1 \
+  DYNAMODB_ENDPOINT="$endpoint" AWS_REGION="${AWS_REGION:-us-east-1}" \
     cargo run -q -p dynamo-examples --all-features --example "$example"
 done
-scripts/dynamodb-local.sh stop "$port"
-trap - EXIT
+[ -n "${DYNAMODB_ENDPOINT:-}" ] || scripts/emulator.sh stop "${endpoint##*:}"
 
 step "cargo doc (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps

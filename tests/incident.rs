@@ -1,4 +1,4 @@
-//! The incident this project exists for, replayed end to end against DynamoDB Local.
+//! The incident this project exists for, replayed end to end against the emulator.
 //!
 //! A reservation API went down in production with `Missing the key pk in the item`: its
 //! entities mapped `reservation_id` and `event_id` to attributes named after the fields, while
@@ -13,7 +13,7 @@
 //! 4. fixed as both messages say, it passes the check and reads back what it wrote.
 
 use dynamo_core::schema::{Mismatch, SchemaError};
-use dynamo_core::testing::DynamoLocal;
+use dynamo_core::testing::Emulator;
 use dynamo_core::{DynamoEntity, ErrorKind, KeyDef, TableDef};
 
 /// The reservations table as the infrastructure module creates it.
@@ -69,7 +69,7 @@ fn subject_and_fix(message: &str) -> (&str, &str) {
 
 #[tokio::test]
 async fn the_incident_is_caught_at_start_up_with_the_compilers_fix_and_the_fix_works() {
-    let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
+    let db = Emulator::start().await.expect("the emulator starts");
     db.create_tables(&[RESERVATIONS])
         .await
         .expect("the table as deployed");

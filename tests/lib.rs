@@ -44,3 +44,7 @@ mod schema_checks {}
 #[cfg(doctest)]
 #[doc = include_str!("../docs/single-table.md")]
 mod single_table {}
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/testing.md")]
+mod testing {}

@@ -8,7 +8,7 @@
 #![allow(missing_docs)]
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
-use dynamo_core::testing::DynamoLocal;
+use dynamo_core::testing::Emulator;
 use dynamo_core::{Client, Table, TransactWrite};
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -103,7 +103,7 @@ async fn main() {
         return;
     }
     let started = Instant::now();
-    let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
+    let db = Emulator::start().await.expect("the emulator starts");
     eprintln!(
         "DynamoDB Local ready in {:.1} s",
         started.elapsed().as_secs_f64()

@@ -32,7 +32,7 @@ pub enum ConfigError {
 
 /// Builds a [`Client`]: the default AWS credential chain (environment, profile, web identity /
 /// IRSA, ECS, instance metadata — a profile is never forced), `AWS_REGION`, and
-/// `DYNAMODB_ENDPOINT` for DynamoDB Local, with explicit timeouts and retries.
+/// `DYNAMODB_ENDPOINT` for an emulator (moto, DynamoDB Local), with explicit timeouts and retries.
 ///
 /// ```no_run
 /// # async fn f() -> Result<(), dynamo_core::client::ConfigError> {
@@ -80,7 +80,7 @@ impl ClientBuilder {
         }
     }
 
-    /// Sends requests to this endpoint (DynamoDB Local: `http://localhost:8000`).
+    /// Sends requests to this endpoint (an emulator: `http://localhost:8000`).
     #[must_use]
     pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.endpoint = Some(endpoint.into());
@@ -166,7 +166,7 @@ impl ClientBuilder {
             }
             None => false,
         };
-        // DynamoDB Local ignores credentials but the SDK needs some to sign requests.
+        // Emulators ignore credentials but the SDK needs some to sign requests.
         if local && std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
             loader = loader.credentials_provider(aws_credential_types::Credentials::from_keys(
                 "local", "local", None,

@@ -191,7 +191,7 @@
 //!
 //! `json` (default: `#[dynamo(json)]`, `Json<T>`, `serde_json::Value`), `uuid`, `bytes`,
 //! `cloudformation` and `terraform` (exports and drift checks), `streams` (DynamoDB Streams
-//! records as typed changes), `testing` (DynamoDB Local for tests), `sso`.
+//! records as typed changes), `testing` (the open emulator for tests, with injected faults), `sso`.
 #![warn(missing_docs, unreachable_pub)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 

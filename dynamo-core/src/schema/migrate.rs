@@ -28,9 +28,9 @@ use crate::def::{IndexDef, IndexKind, StreamView, TableDef, Throughput};
 use crate::error::{Error, ErrorKind, Operation};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    BillingMode, CreateGlobalSecondaryIndexAction, DeleteGlobalSecondaryIndexAction,
-    GlobalSecondaryIndexUpdate, ProvisionedThroughput, StreamSpecification,
-    UpdateGlobalSecondaryIndexAction,
+    AttributeDefinition, BillingMode, CreateGlobalSecondaryIndexAction,
+    DeleteGlobalSecondaryIndexAction, GlobalSecondaryIndexUpdate, ProvisionedThroughput,
+    StreamSpecification, UpdateGlobalSecondaryIndexAction,
 };
 use std::fmt;
 
@@ -411,10 +411,22 @@ async fn add_index(client: &Client, name: &str, index: &IndexDef) -> Result<(), 
         ),
         _ => None,
     };
-    let mut request = client.update_table().table_name(name);
+    // The table's definitions and the new index's: DynamoDB needs only the latter, but an
+    // endpoint that replaces the table's list with the request's (moto) then still knows the
+    // other keys' types.
+    let mut definitions: Vec<AttributeDefinition> = table
+        .as_ref()
+        .map(|t| t.attribute_definitions().to_vec())
+        .unwrap_or_default();
     for key in std::iter::once(&index.partition_key).chain(index.sort_key.as_ref()) {
-        request = request.attribute_definitions(attribute_definition(name, op, key)?);
+        let definition = attribute_definition(name, op, key)?;
+        definitions.retain(|d| d.attribute_name() != definition.attribute_name());
+        definitions.push(definition);
     }
+    let request = client
+        .update_table()
+        .table_name(name)
+        .set_attribute_definitions(Some(definitions));
     let create = CreateGlobalSecondaryIndexAction::builder()
         .index_name(index.name)
         .set_key_schema(Some(key_schema(

@@ -38,7 +38,9 @@ pub struct RekeyReport {
     pub busy: u64,
     /// Items that could not be read as the entity, with the reason (the first 20).
     pub unreadable: Vec<String>,
-    /// Write units spent (estimated as DynamoDB bills a transaction: twice per KB and item).
+    /// Write units spent, as DynamoDB bills them ([`Entity::write_units`]): a rewrite in place
+    /// is a put, a move a transaction (twice the put of the new item and the delete of the old
+    /// one, each in the table and the indexes it is in).
     pub write_units: u64,
     /// Whether every segment was read to its end.
     pub complete: bool,
@@ -368,6 +370,7 @@ impl<'a, E: Entity + Send + Sync + 'static> Rekey<'a, E> {
             return Ok(Outcome::Unchanged);
         }
         let old_key = key_of(&old);
+        let known = known_attributes::<E>();
         let mut current = old;
         for _ in 0..3 {
             // Converted again after every change: what is written is what is stored now.
@@ -383,17 +386,38 @@ impl<'a, E: Entity + Send + Sync + 'static> Rekey<'a, E> {
                 }
                 Err(e) => return Ok(Outcome::Unreadable(e.with_key(old_key).to_string())),
             };
-            let new = entity
+            let mut new = entity
                 .into_item()
                 .map_err(|e| Error::mapping_failed(table.name(), Operation::PutItem, e))?;
             let in_place = key_of(&new) == old_key;
-            if in_place && !crate::mapping::schema_version::is_older::<E>(&current) {
+            let older = crate::mapping::schema_version::is_older::<E>(&current);
+            if in_place && !older {
                 return Ok(Outcome::Unchanged);
             }
+            if !older {
+                // A move keeps what the entity does not map (written by a newer release or
+                // by hand). An upgrade drops it: it is the older version's.
+                for (name, value) in &current {
+                    if !known.contains(&name.as_str()) && !new.contains_key(name) {
+                        new.insert(name.clone(), value.clone());
+                    }
+                }
+            }
+            // "Unchanged since read" covers the attributes the item did not have: every one the
+            // entity may write, and every one written now.
+            let absent: Vec<&str> = known
+                .iter()
+                .copied()
+                .chain(new.keys().map(String::as_str))
+                .filter(|name| !current.contains_key(*name))
+                .collect();
+            let unchanged = unchanged(&current, &absent);
+            // Billed as DynamoDB bills them (`Entity::write_units`): a put over an item by the
+            // larger of the two; a move is a transaction of a put and a delete, twice each.
             let units = if in_place {
-                write_units(&new)
+                write_units::<E>(&new).max(write_units::<E>(&current))
             } else {
-                2 * (write_units(&current) + write_units(&new))
+                2 * (write_units::<E>(&current) + write_units::<E>(&new))
             };
             let done = if in_place {
                 Outcome::Upgraded(units)
@@ -406,16 +430,29 @@ impl<'a, E: Entity + Send + Sync + 'static> Rekey<'a, E> {
             if let Some(shared) = shared {
                 shared.spend(units, self.budget).await;
             }
+            let new_key = key_of(&new);
             let sent = if in_place {
-                self.rewrite(&current, new).await
+                self.rewrite(new, &unchanged).await
             } else {
-                self.transact(&current, &new, &old_key).await
+                self.transact(&new, &old_key, &unchanged).await
             };
             match sent {
                 Ok(()) => return Ok(done),
                 Err(Refused::NewExists) => {
-                    // The application wrote the new item: it is newer. Delete the old one.
-                    let (condition, names, values) = unchanged(&current);
+                    // The application wrote the new item: it is newer, if it is whole. An item
+                    // it does not read as (a partial upsert) is not: neither is deleted.
+                    let at_new_key = self.read_stored(new_key.clone()).await?;
+                    if let Some(item) = at_new_key
+                        && let Err(e) = (self.convert)(item)
+                    {
+                        return Ok(Outcome::Unreadable(format!(
+                            "{}: the item at its new key {} does not read as {} ({e}): both are kept; merge them and delete the old one",
+                            describe_key(&old_key),
+                            describe_key(&new_key),
+                            E::SCHEMA.name
+                        )));
+                    }
+                    let (condition, names, values) = unchanged.clone();
                     let deleted = table
                         .client()
                         .delete_item()
@@ -427,7 +464,7 @@ impl<'a, E: Entity + Send + Sync + 'static> Rekey<'a, E> {
                         .send()
                         .await;
                     match deleted {
-                        Ok(_) => return Ok(Outcome::Superseded(units / 2)),
+                        Ok(_) => return Ok(Outcome::Superseded(write_units::<E>(&current))),
                         Err(e) => {
                             let e = Error::from_sdk(table.name(), Operation::DeleteItem, e);
                             if !e.is_condition_failed() {
@@ -449,11 +486,11 @@ impl<'a, E: Entity + Send + Sync + 'static> Rekey<'a, E> {
         Ok(Outcome::Busy)
     }
 
-    /// Writes `new` (the entity's current version) over `old`, on the condition that the item
-    /// is still as read (its version included).
-    async fn rewrite(&self, old: &Item, new: Item) -> Result<(), Refused> {
+    /// Writes `new` (the entity's current version) over the item, on the condition that it is
+    /// still as read (its version included).
+    async fn rewrite(&self, new: Item, unchanged: &Unchanged) -> Result<(), Refused> {
         let table = self.table;
-        let (condition, names, values) = unchanged(old);
+        let (condition, names, values) = unchanged.clone();
         let sent = table
             .client()
             .put_item()
@@ -477,7 +514,12 @@ impl<'a, E: Entity + Send + Sync + 'static> Rekey<'a, E> {
         }
     }
 
-    async fn transact(&self, old: &Item, new: &Item, old_key: &Item) -> Result<(), Refused> {
+    async fn transact(
+        &self,
+        new: &Item,
+        old_key: &Item,
+        unchanged: &Unchanged,
+    ) -> Result<(), Refused> {
         let table = self.table;
         let pk = E::TABLE.partition_key.name;
         let invalid = |e: aws_sdk_dynamodb::error::BuildError| {
@@ -494,7 +536,7 @@ impl<'a, E: Entity + Send + Sync + 'static> Rekey<'a, E> {
             .expression_attribute_names("#pk", pk)
             .build()
             .map_err(invalid)?;
-        let (condition, names, values) = unchanged(old);
+        let (condition, names, values) = unchanged.clone();
         let delete = Delete::builder()
             .table_name(table.name())
             .set_key(Some(old_key.clone()))
@@ -596,17 +638,18 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Every attribute as read: the item is unchanged.
-fn unchanged(
-    item: &Item,
-) -> (
+/// A condition expression with its names and values.
+type Unchanged = (
     String,
     HashMap<String, String>,
     HashMap<String, AttributeValue>,
-) {
+);
+
+/// The item is unchanged: every attribute as read, and none of `absent` there.
+fn unchanged(item: &Item, absent: &[&str]) -> Unchanged {
     let mut names = HashMap::new();
     let mut values = HashMap::new();
-    let mut clauses = Vec::with_capacity(item.len());
+    let mut clauses = Vec::with_capacity(item.len() + absent.len());
     let mut attributes: Vec<(&String, &AttributeValue)> = item.iter().collect();
     attributes.sort_by(|a, b| a.0.cmp(b.0));
     for (i, (name, value)) in attributes.into_iter().enumerate() {
@@ -614,33 +657,57 @@ fn unchanged(
         values.insert(format!(":v{i}"), value.clone());
         clauses.push(format!("#a{i} = :v{i}"));
     }
+    let mut absent = absent.to_vec();
+    absent.sort_unstable();
+    absent.dedup();
+    for (i, name) in absent.into_iter().enumerate() {
+        names.insert(format!("#n{i}"), name.to_owned());
+        clauses.push(format!("attribute_not_exists(#n{i})"));
+    }
     (clauses.join(" AND "), names, values)
 }
 
-/// Write units of one item (1 per KB, at least 1), from its encoded size.
-fn write_units(item: &Item) -> u64 {
-    let bytes: usize = item
-        .iter()
-        .map(|(name, value)| name.len() + size(value))
-        .sum();
-    u64::try_from(bytes.div_ceil(1024).max(1)).unwrap_or(1)
+/// Every attribute an item of `E` may hold: its fields', its table's and indexes' keys, and
+/// those the library writes (entity type, schema version, TTL, version, timestamps).
+fn known_attributes<E: Entity>() -> Vec<&'static str> {
+    let (schema, table) = (&E::SCHEMA, &E::TABLE);
+    let mut names: Vec<&'static str> = schema.attributes.iter().map(|a| a.attribute).collect();
+    let keys = std::iter::once((&table.partition_key, table.sort_key.as_ref())).chain(
+        table
+            .indexes
+            .iter()
+            .map(|index| (&index.partition_key, index.sort_key.as_ref())),
+    );
+    for (partition, sort) in keys {
+        names.push(partition.name);
+        names.extend(sort.map(|k| k.name));
+    }
+    names.extend(
+        [
+            table.entity_attribute,
+            schema.schema_version_attribute(),
+            schema.ttl_attribute,
+            schema.version_attribute,
+            schema.created_at_attribute,
+            schema.updated_at_attribute,
+        ]
+        .into_iter()
+        .flatten(),
+    );
+    names.sort_unstable();
+    names.dedup();
+    names
 }
 
-fn size(value: &AttributeValue) -> usize {
-    match value {
-        AttributeValue::S(s) | AttributeValue::N(s) => s.len(),
-        AttributeValue::B(b) => b.as_ref().len(),
-        AttributeValue::L(items) => 3 + items.iter().map(|v| 1 + size(v)).sum::<usize>(),
-        AttributeValue::M(map) => {
-            3 + map
-                .iter()
-                .map(|(k, v)| 1 + k.len() + size(v))
-                .sum::<usize>()
-        }
-        AttributeValue::Ss(v) | AttributeValue::Ns(v) => v.iter().map(String::len).sum(),
-        AttributeValue::Bs(v) => v.iter().map(|b| b.as_ref().len()).sum(),
-        _ => 1,
-    }
+fn describe_key(key: &Item) -> String {
+    let mut parts: Vec<String> = key.iter().map(|(k, v)| format!("{k} = {v:?}")).collect();
+    parts.sort();
+    parts.join(", ")
+}
+
+/// What a put or delete of `item` is billed, in the table and its indexes.
+fn write_units<E: Entity>(item: &Item) -> u64 {
+    u64::from(crate::mapping::size::write_units(&E::TABLE, item).total())
 }
 
 /// Where a segment stands.
@@ -723,15 +790,22 @@ mod tests {
     }
 
     #[test]
-    fn unchanged_means_every_attribute_as_read() {
+    fn unchanged_means_every_attribute_as_read_and_no_other() {
         let item: Item = [
             ("pk".to_owned(), AttributeValue::S("a".into())),
             ("n".to_owned(), AttributeValue::N("1".into())),
         ]
         .into();
-        let (condition, names, values) = unchanged(&item);
-        assert_eq!(condition, "#a0 = :v0 AND #a1 = :v1");
+        let (condition, names, values) = unchanged(&item, &["_v", "plan", "_v"]);
+        assert_eq!(
+            condition,
+            "#a0 = :v0 AND #a1 = :v1 AND attribute_not_exists(#n0) AND attribute_not_exists(#n1)"
+        );
         assert_eq!(names["#a0"], "n");
+        assert_eq!(
+            (names["#n0"].as_str(), names["#n1"].as_str()),
+            ("_v", "plan")
+        );
         assert_eq!(values[":v1"], AttributeValue::S("a".into()));
     }
 }

@@ -261,12 +261,12 @@ struct Charge {
 /// The meter: clone it freely, every clone counts into the same tallies.
 ///
 /// ```no_run
-/// use dynamo_core::testing::{DynamoLocal, PartitionMeter};
+/// use dynamo_core::testing::{Emulator, PartitionMeter};
 /// # use dynamo_core::{DynamoEntity, Table};
 /// # #[derive(DynamoEntity)] #[dynamo(table_name = "users")] struct User { #[pk] id: String }
 ///
 /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
-/// let db = DynamoLocal::start().await?;
+/// let db = Emulator::start().await?;
 /// let name = db.create::<User>().await?.name().to_owned();
 /// let meter = PartitionMeter::new();
 /// let users = Table::<User>::new(&meter.wrap(db.client())).named(name);

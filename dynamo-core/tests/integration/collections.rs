@@ -1,8 +1,8 @@
-//! Collections against DynamoDB Local: on an index partition the members share while their
+//! Collections against the emulator: on an index partition the members share while their
 //! table partitions differ, sub-collections over one partition that read their own items only,
 //! and items no member knows on a table without an entity attribute.
 
-use dynamo_core::testing::DynamoLocal;
+use dynamo_core::testing::Emulator;
 use dynamo_core::{
     AttributeValue, DynamoCollection, DynamoEntity, ErrorKind, IndexDef, Item, KeyDef, Table,
     TableDef,
@@ -84,7 +84,7 @@ enum IssuesAndReleases {
 }
 
 struct Repos {
-    _db: DynamoLocal,
+    _db: Emulator,
     issues: Table<Issue>,
     pull_requests: Table<PullRequest>,
 }
@@ -92,7 +92,7 @@ struct Repos {
 /// Repository `r1` with 3 issues, 4 pull requests and 4 releases; repository `r2` with one
 /// issue.
 async fn repos() -> Repos {
-    let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
+    let db = Emulator::start().await.expect("the emulator starts");
     let issues = db.create::<Issue>().await.expect("created");
     let pull_requests: Table<PullRequest> = db.table();
     let releases: Table<Release> = db.table();
@@ -271,7 +271,7 @@ enum FirstAndOthers {
 /// claims is an error naming it; a `#[dynamo(other)]` variant takes the whole partition.
 #[tokio::test]
 async fn items_no_member_claims_are_an_error_or_the_other_variant() {
-    let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
+    let db = Emulator::start().await.expect("the emulator starts");
     let first = db.create::<First>().await.expect("created");
     let (second, third): (Table<Second>, Table<Third>) = (db.table(), db.table());
     let list = || "l1".to_owned();
@@ -352,7 +352,7 @@ struct Person {
 
 #[tokio::test]
 async fn lowercase_keys_make_one_item_of_values_that_differ_in_case() {
-    let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
+    let db = Emulator::start().await.expect("the emulator starts");
     let people = db.create::<Person>().await.expect("created");
     people
         .put(Person {

@@ -1,21 +1,18 @@
-//! Faults DynamoDB Local cannot produce on demand: throttling, unprocessed batch items, malformed
-//! items (with `aws-smithy-mocks`), timeouts and an unreachable endpoint (with local sockets).
+//! DynamoDB's bad days, on the emulator: throttling, transaction conflicts and throttles inside
+//! cancellations, unprocessed batch items, internal errors and answers lost after the write
+//! (`testing::Faults`); then what needs no server: malformed items (with `aws-smithy-mocks`), a
+//! silent server, a closed port.
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::retry::RetryConfig;
-use aws_sdk_dynamodb::error::ErrorMetadata;
-use aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemOutput;
-use aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemOutput;
-use aws_sdk_dynamodb::operation::get_item::{GetItemError, GetItemOutput};
-use aws_sdk_dynamodb::types::error::{ProvisionedThroughputExceededException, ThrottlingException};
-use aws_sdk_dynamodb::types::{
-    AttributeValue, KeysAndAttributes, PutRequest, ThrottlingReason, WriteRequest,
-};
-use aws_smithy_mocks::{RuleMode, mock, mock_client};
+use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_smithy_mocks::{mock, mock_client};
+use dynamo_core::testing::{Emulator, Fault, Faults, Rule};
 use dynamo_core::{
-    DynamoEntity, ErrorKind, KeyDef, Table, TableDef,
+    DynamoEntity, ErrorKind, KeyDef, Table, TableDef, TransactWrite,
     client::{ClientBuilder, ConfigError},
-    table::Backoff,
+    error::Operation,
+    table::{Backoff, CancellationCode},
 };
 use std::time::Duration;
 
@@ -27,18 +24,11 @@ struct Thing {
     count: u32,
 }
 
-fn throttled() -> GetItemError {
-    GetItemError::ProvisionedThroughputExceededException(
-        ProvisionedThroughputExceededException::builder()
-            .message("slow down")
-            .meta(
-                ErrorMetadata::builder()
-                    .code("ProvisionedThroughputExceededException")
-                    .message("slow down")
-                    .build(),
-            )
-            .build(),
-    )
+fn thing(id: &str, count: u32) -> Thing {
+    Thing {
+        id: id.into(),
+        count,
+    }
 }
 
 fn item(id: &str, count: &str) -> std::collections::HashMap<String, AttributeValue> {
@@ -49,100 +39,342 @@ fn item(id: &str, count: &str) -> std::collections::HashMap<String, AttributeVal
     .into()
 }
 
-fn retrying(
-    attempts: u32,
-) -> impl Fn(aws_sdk_dynamodb::config::Builder) -> aws_sdk_dynamodb::config::Builder {
-    move |conf| {
-        conf.retry_config(
-            RetryConfig::standard()
-                .with_max_attempts(attempts)
-                .with_initial_backoff(Duration::from_millis(1)),
-        )
-    }
+/// The emulator's `things` table, and a view of it through `faults` (the test's own reads go
+/// around them).
+async fn things(faults: &Faults, attempts: u32) -> (Table<Thing>, Table<Thing>) {
+    let db = Emulator::start().await.expect("the emulator starts");
+    let plain = db.create::<Thing>().await.expect("created");
+    let client = ClientBuilder::default()
+        .endpoint(db.endpoint())
+        .region("us-east-1")
+        .max_attempts(attempts)
+        .backoff(Duration::from_millis(1), Duration::from_millis(5))
+        .build()
+        .await
+        .expect("client");
+    let faulty = Emulator::attach(db.endpoint(), client, db.prefix())
+        .with_faults(faults)
+        .table::<Thing>();
+    (plain, faulty)
 }
 
 #[tokio::test]
 async fn throttling_is_retried_then_succeeds() {
-    let rule = mock!(Client::get_item)
-        .sequence()
-        .error(throttled)
-        .times(2)
-        .output(|| {
-            GetItemOutput::builder()
-                .set_item(Some(item("a", "1")))
-                .build()
-        })
-        .build();
-    let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&rule], retrying(3));
-    let thing = Table::<Thing>::new(&client)
-        .get(ThingKey::new("a"))
+    let faults = Faults::seeded(1).rule(
+        Rule::new(Fault::Throttling)
+            .operation(Operation::PutItem)
+            .first(2),
+    );
+    let (plain, things) = things(&faults, 3).await;
+    things
+        .put(thing("a", 1))
         .send()
         .await
         .expect("third attempt succeeds");
+    assert_eq!(faults.injected_of(Fault::Throttling), 2);
     assert_eq!(
-        thing,
-        Some(Thing {
-            id: "a".into(),
-            count: 1
-        })
+        plain.get(ThingKey::new("a")).send().await.expect("reads"),
+        Some(thing("a", 1))
     );
-    assert_eq!(rule.num_calls(), 3);
 }
 
 #[tokio::test]
-async fn throttling_past_the_retries_is_throttled() {
-    let rule = mock!(Client::get_item)
-        .sequence()
-        .error(throttled)
-        .times(5)
-        .build();
-    let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&rule], retrying(2));
-    let err = Table::<Thing>::new(&client)
-        .get(ThingKey::new("a"))
+async fn throttling_past_the_retries_is_throttled_and_says_which_table_and_limit() {
+    for fault in [Fault::Throttling, Fault::ProvisionedThroughputExceeded] {
+        let faults = Faults::seeded(1).rule(Rule::new(fault).operation(Operation::GetItem));
+        let (_, things) = things(&faults, 2).await;
+        let err = things
+            .get(ThingKey::new("a"))
+            .send()
+            .await
+            .expect_err("throttled");
+        assert_eq!(err.kind(), ErrorKind::Throttled, "{err}");
+        assert!(err.is_transient() && err.is_throttled());
+        assert_eq!(faults.injected_of(fault), 2, "two attempts");
+        assert!(
+            std::error::Error::source(&err).is_some(),
+            "the SDK error stays reachable"
+        );
+        let reasons = err.throttle_reasons();
+        assert_eq!(reasons.len(), 1, "{err}");
+        assert!(reasons[0].table().is_some_and(|t| t.ends_with("things")));
+        assert_eq!(reasons[0].index(), None);
+        let (reason, hot_key) = match fault {
+            Fault::Throttling => ("TableReadKeyRangeThroughputExceeded", true),
+            _ => ("TableReadProvisionedThroughputExceeded", false),
+        };
+        assert_eq!(reasons[0].reason, reason);
+        assert_eq!(reasons[0].is_hot_key(), hot_key);
+        assert!(err.to_string().contains(reason), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn internal_errors_are_retried_then_transient() {
+    for fault in [Fault::InternalServerError, Fault::ServiceUnavailable] {
+        let faults =
+            Faults::seeded(1).rule(Rule::new(fault).operation(Operation::UpdateItem).first(1));
+        let (plain, things) = things(&faults, 3).await;
+        plain.put(thing("a", 1)).send().await.expect("put");
+        let f = Thing::fields();
+        things
+            .update(ThingKey::new("a"))
+            .add(f.count, 1u32)
+            .send()
+            .await
+            .expect("the retry succeeds");
+        assert_eq!(faults.injected_of(fault), 1);
+        assert_eq!(
+            plain.get(ThingKey::new("a")).send().await.expect("reads"),
+            Some(thing("a", 2)),
+            "applied once"
+        );
+
+        faults.add(Rule::new(fault).operation(Operation::UpdateItem));
+        let err = things
+            .update(ThingKey::new("a"))
+            .add(f.count, 1u32)
+            .send()
+            .await
+            .expect_err("every attempt fails");
+        assert_eq!(err.kind(), ErrorKind::Service, "{err}");
+        assert!(err.is_transient(), "{fault}: {err}");
+    }
+}
+
+#[tokio::test]
+async fn transactions_canceled_by_conflicts_and_throttling_say_so_per_write() {
+    for (fault, code) in [
+        (
+            Fault::TransactionConflict,
+            CancellationCode::TransactionConflict,
+        ),
+        (Fault::Throttling, CancellationCode::Throttling),
+    ] {
+        let faults = Faults::seeded(1).rule(
+            Rule::new(fault)
+                .operation(Operation::TransactWriteItems)
+                .table("things"),
+        );
+        let (plain, things) = things(&faults, 1).await;
+        let mut tx = TransactWrite::new(things.client());
+        let a = tx.add(things.put(thing("a", 1)));
+        let b = tx.add(things.put(thing("b", 1)));
+        let err = tx.send().await.expect_err("canceled");
+        assert_eq!(err.kind(), ErrorKind::TransactionCanceled, "{err}");
+        assert!(err.is_transient(), "{err}");
+        assert_eq!(err.is_throttled(), fault == Fault::Throttling);
+        let cancellation = err.cancellation().expect("reasons");
+        assert_eq!(cancellation.reason(a).map(|r| r.code.clone()), Some(code));
+        assert_eq!(
+            cancellation.reason(b).map(|r| r.code.clone()),
+            None,
+            "the other write did not fail"
+        );
+        assert_eq!(
+            cancellation.is_conflict_only(),
+            fault == Fault::TransactionConflict
+        );
+        assert_eq!(
+            plain.get(ThingKey::new("a")).send().await.expect("reads"),
+            None,
+            "nothing applied"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_write_racing_a_transaction_is_a_transient_conflict() {
+    let faults =
+        Faults::seeded(1).rule(Rule::new(Fault::TransactionConflict).operation(Operation::PutItem));
+    let (_, things) = things(&faults, 1).await;
+    let err = things
+        .put(thing("a", 1))
         .send()
         .await
-        .expect_err("throttled");
-    assert_eq!(err.kind(), ErrorKind::Throttled, "{err}");
+        .expect_err("conflict");
+    assert_eq!(err.kind(), ErrorKind::TransactionConflict, "{err}");
+    assert!(err.is_transient());
+}
+
+fn quick(max_attempts: u32) -> Backoff {
+    Backoff {
+        max_attempts,
+        base: Duration::from_millis(1),
+        cap: Duration::from_millis(5),
+    }
+}
+
+#[tokio::test]
+async fn unprocessed_writes_are_retried() {
+    let faults = Faults::seeded(1).rule(Rule::new(Fault::Unprocessed).first(1));
+    let (plain, things) = things(&faults, 1).await;
+    let out = things
+        .batch_write()
+        .put(thing("a", 0))
+        .put(thing("b", 0))
+        .put(thing("c", 0))
+        .backoff(quick(5))
+        .send()
+        .await
+        .expect("writes");
+    assert!(out.is_complete());
+    assert_eq!(faults.injected_of(Fault::Unprocessed), 1);
+    for id in ["a", "b", "c"] {
+        assert!(
+            plain
+                .get(ThingKey::new(id))
+                .send()
+                .await
+                .expect("reads")
+                .is_some(),
+            "{id} written"
+        );
+    }
+}
+
+#[tokio::test]
+async fn writes_still_unprocessed_are_returned_not_dropped() {
+    let faults = Faults::seeded(1).rule(Rule::new(Fault::Unprocessed));
+    let (plain, things) = things(&faults, 1).await;
+    let out = things
+        .batch_write()
+        .put(thing("a", 0))
+        .put(thing("b", 0))
+        .backoff(quick(3))
+        .send()
+        .await
+        .expect("the request itself succeeds");
+    assert_eq!(faults.injected_of(Fault::Unprocessed), 3, "three attempts");
+    // The first attempt wrote "a"; "b" was handed back every time.
+    assert_eq!(out.unprocessed.len(), 1);
+    let returned = out.unprocessed[0].put_request().expect("a put").item();
+    assert_eq!(returned.get("id"), Some(&AttributeValue::S("b".into())));
+    assert!(
+        plain
+            .get(ThingKey::new("a"))
+            .send()
+            .await
+            .expect("reads")
+            .is_some()
+    );
+    assert!(
+        plain
+            .get(ThingKey::new("b"))
+            .send()
+            .await
+            .expect("reads")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn keys_still_unprocessed_are_returned_and_the_rest_read() {
+    let faults = Faults::seeded(1).rule(Rule::new(Fault::Unprocessed));
+    let (plain, things) = things(&faults, 1).await;
+    for id in ["a", "b", "c", "d"] {
+        plain.put(thing(id, 0)).send().await.expect("put");
+    }
+    let out = things
+        .batch_get(["a", "b", "c", "d"].map(ThingKey::new))
+        .backoff(quick(2))
+        .send()
+        .await
+        .expect("the request itself succeeds");
+    assert_eq!(faults.injected_of(Fault::Unprocessed), 2);
+    // 4 keys: 2 read, then of the 2 handed back, 1 read; 1 left.
+    assert_eq!(out.items.len(), 3);
+    assert_eq!(out.unprocessed.len(), 1);
+}
+
+const CATALOG: TableDef = TableDef::new("catalog", KeyDef::string("pk"));
+
+/// Products that were keyed by their code alone before.
+#[derive(DynamoEntity, Debug, Clone, PartialEq)]
+#[dynamo(table = CATALOG, pk = "PRODUCT#{code}", previous(pk = "{code}"))]
+struct Product {
+    code: String,
+}
+
+#[tokio::test]
+async fn keys_unprocessed_under_their_previous_key_are_returned_as_asked() {
+    // The key now has no item; its previous key stays unprocessed (the request for it is the
+    // one that names "p1" alone).
+    let faults = Faults::seeded(1).rule(
+        Rule::new(Fault::Unprocessed)
+            .operation(Operation::BatchGetItem)
+            .mentioning(r#"{"S":"p1"}"#),
+    );
+    let db = Emulator::start().await.expect("the emulator starts");
+    db.create::<Product>().await.expect("created");
+    let products = db.with_faults(&faults).table::<Product>();
+    let out = products
+        .batch_get([ProductKey::new("p1")])
+        .backoff(quick(2))
+        .send()
+        .await
+        .expect("the request itself succeeds");
+    assert!(out.items.is_empty() && out.under_previous_key.is_empty());
+    let key = std::collections::HashMap::from([(
+        "pk".to_string(),
+        AttributeValue::S("PRODUCT#p1".into()),
+    )]);
+    assert_eq!(out.unprocessed, vec![key], "returned under the key asked");
+    assert_eq!(faults.injected_of(Fault::Unprocessed), 2);
+}
+
+/// The worst fault: the write happened and its answer was lost. The SDK sends it again; a
+/// plain put or an `add` is applied again (what DynamoDB does too: an update is not
+/// idempotent), a transaction with a client request token is not.
+#[tokio::test]
+async fn a_lost_answer_is_retried_and_a_token_keeps_a_transaction_once() {
+    let faults = Faults::seeded(1).rule(Rule::new(Fault::LostAnswer).first(1));
+    let (plain, things) = things(&faults, 3).await;
+    things
+        .put(thing("a", 1))
+        .send()
+        .await
+        .expect("the retry answers");
+    assert_eq!(faults.injected_of(Fault::LostAnswer), 1);
+    assert_eq!(
+        plain.get(ThingKey::new("a")).send().await.expect("reads"),
+        Some(thing("a", 1))
+    );
+
+    faults.add(
+        Rule::new(Fault::LostAnswer)
+            .operation(Operation::TransactWriteItems)
+            .first(1),
+    );
+    let f = Thing::fields();
+    let mut tx = TransactWrite::new(things.client());
+    tx.add(things.update(ThingKey::new("a")).add(f.count, 1u32));
+    tx.client_request_token("add-once");
+    tx.send().await.expect("the retry answers as the first did");
+    assert_eq!(faults.injected_of(Fault::LostAnswer), 2);
+    assert_eq!(
+        plain.get(ThingKey::new("a")).send().await.expect("reads"),
+        Some(thing("a", 2)),
+        "applied once"
+    );
+
+    // A lost answer past the retries is a timeout, which callers treat as "maybe applied".
+    faults.add(Rule::new(Fault::LostAnswer).operation(Operation::PutItem));
+    let err = things
+        .put(thing("b", 1))
+        .send()
+        .await
+        .expect_err("every answer lost");
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
     assert!(err.is_transient());
     assert!(
-        std::error::Error::source(&err).is_some(),
-        "the SDK error stays reachable"
-    );
-}
-
-/// DynamoDB says which limit throttled which table or index (`ThrottlingReasons`): a hot key
-/// reads differently from a table out of capacity.
-#[tokio::test]
-async fn throttling_says_which_index_and_limit() {
-    let rule = mock!(Client::get_item).then_error(|| {
-        GetItemError::ThrottlingException(
-            ThrottlingException::builder()
-                .message("Throughput exceeds the current capacity")
-                .throttling_reasons(
-                    ThrottlingReason::builder()
-                        .reason("IndexWriteKeyRangeThroughputExceeded")
-                        .resource("arn:aws:dynamodb:eu-west-1:111122223333:table/things/index/GSI1")
-                        .build(),
-                )
-                .meta(ErrorMetadata::builder().code("ThrottlingException").build())
-                .build(),
-        )
-    });
-    let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&rule], retrying(1));
-    let err = Table::<Thing>::new(&client)
-        .get(ThingKey::new("a"))
-        .send()
-        .await
-        .expect_err("throttled");
-    assert!(err.is_throttled());
-    let reasons = err.throttle_reasons();
-    assert_eq!(reasons.len(), 1);
-    assert_eq!(reasons[0].index(), Some("GSI1"));
-    assert_eq!(reasons[0].table(), Some("things"));
-    assert!(reasons[0].is_hot_key());
-    assert_eq!(
-        err.to_string(),
-        "GetItem on table things: throttled by DynamoDB after retries (IndexWriteKeyRangeThroughputExceeded on index GSI1 of table things)"
+        plain
+            .get(ThingKey::new("b"))
+            .send()
+            .await
+            .expect("reads")
+            .is_some(),
+        "and yet it was applied"
     );
 }
 
@@ -168,129 +400,6 @@ async fn malformed_items_are_mapping_errors() {
         (source.field, source.expected()),
         ("count", "N in the range of u32")
     );
-}
-
-fn put(id: &str) -> WriteRequest {
-    WriteRequest::builder()
-        .put_request(
-            PutRequest::builder()
-                .set_item(Some(item(id, "0")))
-                .build()
-                .expect("item"),
-        )
-        .build()
-}
-
-fn quick(max_attempts: u32) -> Backoff {
-    Backoff {
-        max_attempts,
-        base: Duration::from_millis(1),
-        cap: Duration::from_millis(5),
-    }
-}
-
-#[tokio::test]
-async fn unprocessed_writes_are_retried() {
-    let rule = mock!(Client::batch_write_item)
-        .sequence()
-        .output(|| {
-            BatchWriteItemOutput::builder()
-                .unprocessed_items("things", vec![put("b")])
-                .build()
-        })
-        .output(|| BatchWriteItemOutput::builder().build())
-        .build();
-    let client = mock_client!(aws_sdk_dynamodb, [&rule]);
-    let things = Table::<Thing>::new(&client);
-    let out = things
-        .batch_write()
-        .put(Thing {
-            id: "a".into(),
-            count: 0,
-        })
-        .put(Thing {
-            id: "b".into(),
-            count: 0,
-        })
-        .backoff(quick(5))
-        .send()
-        .await
-        .expect("writes");
-    assert!(out.is_complete());
-    assert_eq!(rule.num_calls(), 2);
-}
-
-#[tokio::test]
-async fn writes_still_unprocessed_are_returned_not_dropped() {
-    let rule = mock!(Client::batch_write_item)
-        .sequence()
-        .output(|| {
-            BatchWriteItemOutput::builder()
-                .unprocessed_items("things", vec![put("b")])
-                .build()
-        })
-        .repeatedly()
-        .build();
-    let client = mock_client!(aws_sdk_dynamodb, [&rule]);
-    let out = Table::<Thing>::new(&client)
-        .batch_write()
-        .put(Thing {
-            id: "a".into(),
-            count: 0,
-        })
-        .put(Thing {
-            id: "b".into(),
-            count: 0,
-        })
-        .backoff(quick(3))
-        .send()
-        .await
-        .expect("the request itself succeeds");
-    assert_eq!(out.unprocessed, vec![put("b")]);
-    assert_eq!(rule.num_calls(), 3);
-}
-
-const CATALOG: TableDef = TableDef::new("catalog", KeyDef::string("pk"));
-
-/// Products that were keyed by their code alone before.
-#[derive(DynamoEntity, Debug, Clone, PartialEq)]
-#[dynamo(table = CATALOG, pk = "PRODUCT#{code}", previous(pk = "{code}"))]
-struct Product {
-    code: String,
-}
-
-#[tokio::test]
-async fn keys_unprocessed_under_their_previous_key_are_returned_as_asked() {
-    let key = |text: &str| {
-        std::collections::HashMap::from([("pk".to_string(), AttributeValue::S(text.into()))])
-    };
-    // The key now has no item; its previous key stays unprocessed.
-    let rule = mock!(Client::batch_get_item)
-        .sequence()
-        .output(|| BatchGetItemOutput::builder().build())
-        .output(move || {
-            BatchGetItemOutput::builder()
-                .unprocessed_keys(
-                    "catalog",
-                    KeysAndAttributes::builder()
-                        .keys(key("p1"))
-                        .build()
-                        .expect("keys"),
-                )
-                .build()
-        })
-        .repeatedly()
-        .build();
-    let client = mock_client!(aws_sdk_dynamodb, [&rule]);
-    let out = Table::<Product>::new(&client)
-        .batch_get([ProductKey::new("p1")])
-        .backoff(quick(2))
-        .send()
-        .await
-        .expect("the request itself succeeds");
-    assert!(out.items.is_empty() && out.under_previous_key.is_empty());
-    assert_eq!(out.unprocessed, vec![key("PRODUCT#p1")]);
-    assert_eq!(rule.num_calls(), 3);
 }
 
 #[tokio::test]
@@ -322,84 +431,6 @@ async fn a_silent_server_is_a_timeout() {
         .expect_err("times out");
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
     held.abort();
-}
-
-/// Throttling as DynamoDB sends it (HTTP 400, `ThrottlingException` with its
-/// `ThrottlingReasons`): retried as configured, then a throttled error naming the index.
-#[tokio::test]
-async fn throttling_on_the_wire_is_retried_then_named() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("binds");
-    let port = listener.local_addr().expect("addr").port();
-    let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let served = requests.clone();
-    let server = tokio::spawn(async move {
-        let body = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Throughput exceeds the current capacity of your table or index.","throttlingReasons":[{"reason":"IndexWriteKeyRangeThroughputExceeded","resource":"arn:aws:dynamodb:us-east-1:111122223333:table/things/index/GSI1"}]}"#;
-        while let Ok((mut socket, _)) = listener.accept().await {
-            let served = served.clone();
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 16 * 1024];
-                let mut seen = Vec::new();
-                // One request per connection is enough: read its headers and body.
-                while let Ok(n) = socket.read(&mut buf).await {
-                    if n == 0 {
-                        return;
-                    }
-                    seen.extend_from_slice(&buf[..n]);
-                    let text = String::from_utf8_lossy(&seen);
-                    let Some(end) = text.find("\r\n\r\n") else {
-                        continue;
-                    };
-                    let length = text[..end]
-                        .lines()
-                        .find_map(|l| {
-                            let (name, value) = l.split_once(':')?;
-                            name.eq_ignore_ascii_case("content-length")
-                                .then(|| value.trim().parse::<usize>().ok())?
-                        })
-                        .unwrap_or(0);
-                    if seen.len() < end + 4 + length {
-                        continue;
-                    }
-                    served.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    let response = format!(
-                        "HTTP/1.1 400 Bad Request\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: {}\r\n\r\n{body}",
-                        body.len()
-                    );
-                    if socket.write_all(response.as_bytes()).await.is_err() {
-                        return;
-                    }
-                    seen.clear();
-                }
-            });
-        }
-    });
-    let client = ClientBuilder::default()
-        .endpoint(format!("http://127.0.0.1:{port}"))
-        .region("us-east-1")
-        .max_attempts(2)
-        .backoff(Duration::from_millis(1), Duration::from_millis(5))
-        .build()
-        .await
-        .expect("client");
-    let err = Table::<Thing>::new(&client)
-        .get(ThingKey::new("a"))
-        .send()
-        .await
-        .expect_err("throttled");
-    assert!(err.is_throttled(), "{err}");
-    assert_eq!(
-        requests.load(std::sync::atomic::Ordering::SeqCst),
-        2,
-        "two attempts"
-    );
-    let reasons = err.throttle_reasons();
-    assert_eq!(reasons.len(), 1, "{err}");
-    assert_eq!(reasons[0].reason, "IndexWriteKeyRangeThroughputExceeded");
-    assert_eq!(reasons[0].index(), Some("GSI1"));
-    server.abort();
 }
 
 #[tokio::test]
@@ -437,33 +468,4 @@ async fn invalid_endpoint_says_what_to_fix() {
         .await
         .expect_err("no scheme");
     assert!(err.to_string().contains("DYNAMODB_ENDPOINT"), "{err}");
-}
-
-#[tokio::test]
-async fn a_write_racing_a_transaction_is_a_transient_conflict() {
-    use aws_sdk_dynamodb::operation::put_item::PutItemError;
-    use aws_sdk_dynamodb::types::error::TransactionConflictException;
-    let rule = mock!(Client::put_item).then_error(|| {
-        PutItemError::TransactionConflictException(
-            TransactionConflictException::builder()
-                .message("Transaction is ongoing for the item")
-                .meta(
-                    ErrorMetadata::builder()
-                        .code("TransactionConflictException")
-                        .build(),
-                )
-                .build(),
-        )
-    });
-    let client = mock_client!(aws_sdk_dynamodb, [&rule]);
-    let err = Table::<Thing>::new(&client)
-        .put(Thing {
-            id: "a".into(),
-            count: 1,
-        })
-        .send()
-        .await
-        .expect_err("conflict");
-    assert_eq!(err.kind(), ErrorKind::TransactionConflict, "{err}");
-    assert!(err.is_transient());
 }

@@ -1,8 +1,8 @@
-//! Index keys that follow their fields, against DynamoDB Local: `set` of a field that alone
+//! Index keys that follow their fields, against the emulator: `set` of a field that alone
 //! makes index keys rewrites them in the same request (in every index it is part of, sparse
 //! ones included), and two `set_index_keys` of indexes that share a field are one request.
 
-use dynamo_core::testing::DynamoLocal;
+use dynamo_core::testing::Emulator;
 use dynamo_core::{
     AttributeValue, DynamoEntity, DynamoValue, ErrorKind, IndexDef, KeyDef, Table, TableDef,
 };
@@ -100,7 +100,7 @@ async fn numbers_by_status(tickets: &Table<Ticket>, status: Status) -> (Vec<u32>
 
 #[tokio::test]
 async fn setting_a_field_rewrites_the_keys_of_every_index_it_alone_makes() {
-    let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
+    let db = Emulator::start().await.expect("the emulator starts");
     let tickets = db.create::<Ticket>().await.expect("created");
     for number in [1, 2] {
         tickets.put(ticket(number)).send().await.expect("put");
@@ -180,7 +180,7 @@ async fn setting_a_field_rewrites_the_keys_of_every_index_it_alone_makes() {
 
 #[tokio::test]
 async fn two_indexes_sharing_a_field_change_in_one_request() {
-    let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
+    let db = Emulator::start().await.expect("the emulator starts");
     let tasks = db.create::<Task>().await.expect("created");
     tasks
         .put(Task {

@@ -1,9 +1,9 @@
 //! Items over DynamoDB's 400 KB limit are refused before they are sent, with their key, size
-//! and largest attributes; the size is DynamoDB's own count (checked at the limit against
-//! DynamoDB Local, which enforces it).
+//! and largest attributes; the size is DynamoDB's own count (checked at the limit where the
+//! endpoint counts as DynamoDB does: DynamoDB and DynamoDB Local, not moto).
 
 use dynamo_core::mapping::{MAX_ITEM_SIZE, item_size};
-use dynamo_core::testing::DynamoLocal;
+use dynamo_core::testing::Emulator;
 use dynamo_core::{AttributeValue, DynamoEntity, Entity, ErrorKind, KeyDef, TableDef};
 
 const NOTES: TableDef =
@@ -37,7 +37,7 @@ fn note_of_size(size: usize) -> Note {
 
 #[tokio::test]
 async fn an_item_over_400_kb_is_refused_before_sending_and_one_at_the_limit_is_stored() {
-    let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
+    let db = Emulator::start().await.expect("the emulator starts");
     let notes = db.create::<Note>().await.expect("created");
 
     let at_limit = note_of_size(MAX_ITEM_SIZE);
@@ -45,11 +45,13 @@ async fn an_item_over_400_kb_is_refused_before_sending_and_one_at_the_limit_is_s
         item_size(&at_limit.clone().into_item().expect("maps")),
         MAX_ITEM_SIZE
     );
-    notes
-        .put(at_limit)
-        .send()
-        .await
-        .expect("exactly 400 KB is stored");
+    match notes.put(at_limit).send().await {
+        Ok(()) => {}
+        // moto counts sizes its own way and stops at 405,000 bytes (docs/testing.md): there
+        // the server refuses the item, the size pre-flight does not.
+        Err(e) if db.is_moto() && e.kind() == ErrorKind::Validation => {}
+        Err(e) => panic!("exactly 400 KB is stored: {e}"),
+    }
 
     let over = note_of_size(MAX_ITEM_SIZE + 1);
     let err = notes
@@ -73,7 +75,7 @@ async fn an_item_over_400_kb_is_refused_before_sending_and_one_at_the_limit_is_s
             .is_some_and(|k| k["pk"] == AttributeValue::S("USER#u1".into()))
     );
 
-    // DynamoDB Local counts the same way: the item one byte over, sent as it is, is refused.
+    // DynamoDB counts the same way: the item one byte over, sent as it is, is refused.
     let raw = db
         .client()
         .put_item()
@@ -81,7 +83,7 @@ async fn an_item_over_400_kb_is_refused_before_sending_and_one_at_the_limit_is_s
         .set_item(Some(over.clone().into_item().expect("maps")))
         .send()
         .await;
-    assert!(raw.is_err(), "DynamoDB Local refuses 409,601 bytes");
+    assert!(raw.is_err(), "the server refuses 409,601 bytes");
 
     // A batch write refuses it too, before anything is sent.
     let err = notes

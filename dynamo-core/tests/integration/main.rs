@@ -1,5 +1,5 @@
-//! dynamo-core's integration tests, in one binary so that DynamoDB Local starts once for all of
-//! them (`testing::DynamoLocal` runs one per test binary). Each module needs the features it
+//! dynamo-core's integration tests, in one binary so that the emulator starts once for all of
+//! them (`testing::Emulator` runs one per test binary). Each module needs the features it
 //! tests; `cargo test --all-features` runs them all.
 
 #[cfg(feature = "testing")]

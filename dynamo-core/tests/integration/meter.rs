@@ -1,8 +1,8 @@
-//! The partition meter against DynamoDB Local: writes and reads billed per partition key value
+//! The partition meter against the emulator: writes and reads billed per partition key value
 //! as DynamoDB bills them (index entries, transactions, queries), a hot key told from a sharded
 //! one, and the limiter answering as DynamoDB does.
 
-use dynamo_core::testing::{DynamoLocal, Limits, PartitionMeter};
+use dynamo_core::testing::{Emulator, Limits, PartitionMeter};
 use dynamo_core::{DynamoEntity, IndexDef, KeyDef, Table, TableDef, TransactWrite};
 
 const TICKETING: TableDef = TableDef::new("metered", KeyDef::string("pk"))
@@ -35,14 +35,14 @@ struct ShardedSeat {
     seat_no: u32,
 }
 
-async fn metered<E: dynamo_core::Entity>(db: &DynamoLocal, meter: &PartitionMeter) -> Table<E> {
+async fn metered<E: dynamo_core::Entity>(db: &Emulator, meter: &PartitionMeter) -> Table<E> {
     let name = db.table::<E>().name().to_owned();
     Table::<E>::new(&meter.wrap(db.client())).named(name)
 }
 
 #[tokio::test]
 async fn writes_and_reads_are_billed_per_partition_key_value() {
-    let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
+    let db = Emulator::start().await.expect("the emulator starts");
     db.create::<Seat>().await.expect("created");
     let meter = PartitionMeter::new().virtual_time(100.0);
     let seats = metered::<Seat>(&db, &meter).await;
@@ -177,7 +177,7 @@ fn units_of(
 
 #[tokio::test]
 async fn the_limiter_throttles_a_hot_key_as_dynamodb_does() {
-    let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
+    let db = Emulator::start().await.expect("the emulator starts");
     db.create::<Seat>().await.expect("created");
     let meter = PartitionMeter::new().virtual_time(1_000.0).limit(Limits {
         write_units: 5.0,

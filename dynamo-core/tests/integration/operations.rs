@@ -1,6 +1,6 @@
-//! Every table operation against DynamoDB Local.
+//! Every table operation against the emulator.
 
-use dynamo_core::testing::DynamoLocal;
+use dynamo_core::testing::Emulator;
 use dynamo_core::{
     DynamoEntity, DynamoValue, Entity, ErrorKind, IndexDef, Item, KeyDef, TableDef, TransactGet,
     TransactWrite,
@@ -80,8 +80,8 @@ struct Account {
     version: u64,
 }
 
-async fn db() -> DynamoLocal {
-    DynamoLocal::start().await.expect("DynamoDB Local starts")
+async fn db() -> Emulator {
+    Emulator::start().await.expect("the emulator starts")
 }
 
 #[tokio::test]

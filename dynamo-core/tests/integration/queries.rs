@@ -1,7 +1,7 @@
-//! Queries and scans against DynamoDB Local: timestamps as sort keys, cursors for HTTP APIs,
+//! Queries and scans against the emulator: timestamps as sort keys, cursors for HTTP APIs,
 //! item-by-item streams, consumed capacity.
 
-use dynamo_core::testing::DynamoLocal;
+use dynamo_core::testing::Emulator;
 use dynamo_core::{
     AttributeValue, Cursor, DynamoEntity, ErrorKind, Item, KeyDef, Table, TableDef,
     table::CursorKey,
@@ -24,8 +24,8 @@ struct Reply {
     message: String,
 }
 
-async fn replies() -> (DynamoLocal, Table<Reply>) {
-    let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
+async fn replies() -> (Emulator, Table<Reply>) {
+    let db = Emulator::start().await.expect("the emulator starts");
     let table = db.create::<Reply>().await.expect("created");
     (db, table)
 }
@@ -300,7 +300,7 @@ async fn consumed_capacity_is_returned_when_asked() {
         .send_with_capacity()
         .await
         .expect("put");
-    let capacity = put.capacity.expect("DynamoDB Local reports capacity");
+    let capacity = put.capacity.expect("the endpoint reports capacity");
     assert_eq!(capacity.table, replies.name());
     assert!(capacity.capacity_units > 0.0, "{capacity:?}");
 

@@ -1,12 +1,12 @@
-//! Re-keying against DynamoDB Local: seats written under `EVENT#{event_id}` move to a sharded
+//! Re-keying against the emulator: seats written under `EVENT#{event_id}` move to a sharded
 //! template while the application keeps writing; a killed run resumes from its checkpoint, and
 //! every seat ends up once, under its new key, as the application last wrote it. An entity that
 //! declares its previous keys is read under either key until its items move.
 
 use dynamo_core::mapping::EntityKey;
 use dynamo_core::table::Moved;
-use dynamo_core::testing::DynamoLocal;
-use dynamo_core::{AttributeValue, DynamoEntity, KeyDef, Table, TableDef};
+use dynamo_core::testing::Emulator;
+use dynamo_core::{AttributeValue, DynamoEntity, Entity, IndexDef, KeyDef, Table, TableDef};
 use std::sync::Arc;
 use tokio::sync::Notify;
 
@@ -35,7 +35,7 @@ const SEATS: u32 = 300;
 
 #[tokio::test]
 async fn a_killed_rekey_resumes_and_moves_every_item_once() {
-    let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
+    let db = Emulator::start().await.expect("the emulator starts");
     let old = db.create::<OldSeat>().await.expect("created");
     let seats: Table<Seat> = db.table::<Seat>();
     for n in 0..SEATS {
@@ -206,7 +206,7 @@ struct Product {
 
 #[tokio::test]
 async fn reads_find_items_under_their_previous_key_until_they_move() {
-    let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
+    let db = Emulator::start().await.expect("the emulator starts");
     let before = db.create::<ProductBefore>().await.expect("created");
     let products: Table<Product> = db.table::<Product>();
     for code in 1..=6 {
@@ -317,4 +317,180 @@ async fn reads_find_items_under_their_previous_key_until_they_move() {
     let mut codes: Vec<u32> = all.iter().map(|p| p.code).collect();
     codes.sort_unstable();
     assert_eq!(codes, (1..=7).collect::<Vec<_>>());
+}
+
+const NOTES: TableDef = TableDef::new("rekeyed-notes", KeyDef::string("pk"))
+    .with_sort_key(KeyDef::string("sk"))
+    .with_indexes(&[IndexDef::global(
+        "GSI1",
+        KeyDef::string("gsi1pk"),
+        Some(KeyDef::string("gsi1sk")),
+    )]);
+
+#[derive(DynamoEntity, Debug, Clone, PartialEq)]
+#[dynamo(table = NOTES, pk = "USER#{user}", sk = "NOTE#{n:4}", gsi(GSI1, pk = "NOTES#{user}", sk = "{n:4}"))]
+struct OldNote {
+    user: String,
+    n: u32,
+    body: String,
+}
+
+#[derive(DynamoEntity, Debug, Clone, PartialEq)]
+#[dynamo(table = NOTES, pk = "USER#{user}#{shard(n):4}", sk = "NOTE#{n:4}", gsi(GSI1, pk = "NOTES#{user}", sk = "{n:4}"))]
+struct Note {
+    user: String,
+    n: u32,
+    body: String,
+}
+
+/// The runner reports what DynamoDB bills (`Entity::write_units`): a move is a transaction of a
+/// put and a delete, each billed twice, in the table and in every index the item is in.
+#[tokio::test]
+async fn a_move_is_billed_as_dynamodb_bills_it_indexes_included() {
+    let db = Emulator::start().await.expect("the emulator starts");
+    let old = db.create::<OldNote>().await.expect("created");
+    let notes: Table<Note> = db.table::<Note>();
+    let mut expected = 0;
+    for n in 0..3 {
+        let note = OldNote {
+            user: "u1".into(),
+            n,
+            body: "x".repeat(1_500),
+        };
+        let before = note.clone().into_item().expect("maps");
+        let after = Note {
+            user: note.user.clone(),
+            n,
+            body: note.body.clone(),
+        }
+        .into_item()
+        .expect("maps");
+        let units = |item| u64::from(dynamo_core::mapping::write_units(&NOTES, item).total());
+        // 2 KB in the table and 2 KB in GSI1, for the put and the delete.
+        assert_eq!((units(&before), units(&after)), (4, 4));
+        expected += 2 * (units(&before) + units(&after));
+        old.put(note).send().await.expect("put");
+    }
+    let dry = notes.rekey().dry_run().run().await.expect("dry run");
+    assert_eq!(dry.moved, 3);
+    assert_eq!(dry.write_units, expected, "{dry:?}");
+    let report = notes.rekey().run().await.expect("runs");
+    assert_eq!((report.moved, report.write_units), (3, expected));
+}
+
+async fn raw_seat(
+    table: &str,
+    client: &dynamo_core::Client,
+    pk: &str,
+    sk: &str,
+) -> Option<dynamo_core::Item> {
+    client
+        .get_item()
+        .table_name(table)
+        .key("pk", AttributeValue::S(pk.into()))
+        .key("sk", AttributeValue::S(sk.into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("raw get")
+        .item
+}
+
+/// A move "unchanged since read" covers the attributes the item did not have when it was read,
+/// keeps what the entity does not map, and never deletes an item for a partial one at its new
+/// key.
+#[tokio::test]
+async fn a_move_keeps_every_write_and_attribute_and_deletes_nothing_for_a_partial_item() {
+    let db = Emulator::start().await.expect("the emulator starts");
+    let old = db.create::<OldSeat>().await.expect("created");
+    let seats: Table<Seat> = db.table::<Seat>();
+    let client = db.client();
+    let seat = |n: u32, holder: Option<&str>| OldSeat {
+        event_id: "e9".into(),
+        seat_no: n,
+        holder: holder.map(str::to_owned),
+    };
+
+    // 1. Read free; held by alice before the move is written.
+    old.put(seat(1, None)).send().await.expect("put");
+    let read = raw_seat(old.name(), client, "EVENT#e9", "SEAT#0001")
+        .await
+        .expect("stored");
+    old.put(seat(1, Some("alice")))
+        .send()
+        .await
+        .expect("held after the read");
+    let moved = seats.rekey().move_item(read).await.expect("moves");
+    assert_eq!(moved, Moved::Moved);
+    let now = seats
+        .get(SeatKey::new("e9", 1_u32))
+        .consistent_read()
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        now.and_then(|s| s.holder).as_deref(),
+        Some("alice"),
+        "the hold is kept"
+    );
+
+    // 2. An attribute the entity does not map moves with the item.
+    let mut item = seat(2, None).into_item().expect("maps");
+    item.insert(
+        "note".into(),
+        AttributeValue::S("by a newer release".into()),
+    );
+    client
+        .put_item()
+        .table_name(old.name())
+        .set_item(Some(item.clone()))
+        .send()
+        .await
+        .expect("raw put");
+    assert_eq!(
+        seats.rekey().move_item(item).await.expect("moves"),
+        Moved::Moved
+    );
+    let new_key = SeatKey::new("e9", 2_u32).into_key_item().expect("key");
+    let pk = match &new_key["pk"] {
+        AttributeValue::S(pk) => pk.clone(),
+        other => panic!("{other:?}"),
+    };
+    let stored = raw_seat(seats.name(), client, &pk, "SEAT#0002")
+        .await
+        .expect("moved");
+    assert_eq!(
+        stored.get("note"),
+        Some(&AttributeValue::S("by a newer release".into()))
+    );
+
+    // 3. A partial item at the new key (an upsert of one attribute) is not a newer seat: the
+    //    old one is kept and the runner says why.
+    old.put(seat(3, Some("bob"))).send().await.expect("put");
+    let new_key = SeatKey::new("e9", 3_u32).into_key_item().expect("key");
+    client
+        .put_item()
+        .table_name(seats.name())
+        .set_item(Some(
+            new_key
+                .into_iter()
+                .chain([("holder".to_owned(), AttributeValue::S("carol".into()))])
+                .collect(),
+        ))
+        .send()
+        .await
+        .expect("partial item");
+    let read = raw_seat(old.name(), client, "EVENT#e9", "SEAT#0003")
+        .await
+        .expect("stored");
+    match seats.rekey().move_item(read).await.expect("runs") {
+        Moved::Unreadable(why) => assert!(why.contains("both are kept"), "{why}"),
+        other => panic!("the old seat must not be deleted: {other:?}"),
+    }
+    assert!(
+        raw_seat(old.name(), client, "EVENT#e9", "SEAT#0003")
+            .await
+            .is_some(),
+        "bob's seat is still there"
+    );
 }

@@ -1,17 +1,17 @@
-//! Schema assertions against DynamoDB Local: one test per kind of mismatch (the incident's
+//! Schema assertions against the emulator: one test per kind of mismatch (the incident's
 //! scenario is replayed in the workspace's `tests/incident.rs`).
 
 use crate::module_tables::{IDEMPOTENCY, RESERVATIONS};
 use dynamo_core::schema::{self, EnsureOutcome, Mismatch, SchemaError, SchemaTarget};
-use dynamo_core::testing::DynamoLocal;
+use dynamo_core::testing::Emulator;
 use dynamo_core::{
     DynamoEntity, Entity, IndexDef, KeyDef, Table, TableDef,
     def::{Projection, ScalarType},
     mapping::KeyRole,
 };
 
-async fn db() -> DynamoLocal {
-    DynamoLocal::start().await.expect("DynamoDB Local starts")
+async fn db() -> Emulator {
+    Emulator::start().await.expect("the emulator starts")
 }
 
 fn mismatch(result: Result<(), SchemaError>) -> dynamo_core::schema::SchemaMismatch {

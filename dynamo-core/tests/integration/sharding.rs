@@ -1,11 +1,11 @@
-//! Write sharding against DynamoDB Local: a `{shard(field):N}` partition spreads one event's
+//! Write sharding against the emulator: a `{shard(field):N}` partition spreads one event's
 //! seats over N partition key values; point reads and writes take the same key as without it;
 //! a query of the whole partition reads every shard and merges them in sort key order, its
 //! cursor resumes every shard where it stopped, and `count` sums.
 
 use dynamo_core::keys::{Partition, Shard, shard_of};
 use dynamo_core::table::CursorKey;
-use dynamo_core::testing::DynamoLocal;
+use dynamo_core::testing::Emulator;
 use dynamo_core::{Cursor, DynamoEntity, ErrorKind, IndexDef, Item, KeyDef, Table, TableDef};
 
 const TICKETING: TableDef = TableDef::new("sharded", KeyDef::string("pk"))
@@ -59,7 +59,7 @@ fn seat(n: u32) -> Seat {
     }
 }
 
-async fn seats(db: &DynamoLocal, count: u32) -> Table<Seat> {
+async fn seats(db: &Emulator, count: u32) -> Table<Seat> {
     let seats = db.create::<Seat>().await.expect("created");
     for n in 0..count {
         seats.put(seat(n)).send().await.expect("put");
@@ -69,7 +69,7 @@ async fn seats(db: &DynamoLocal, count: u32) -> Table<Seat> {
 
 #[tokio::test]
 async fn a_sharded_partition_reads_back_whole_and_in_order() {
-    let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
+    let db = Emulator::start().await.expect("the emulator starts");
     let seats = seats(&db, 120).await;
 
     // Point reads take the key as without shards: the key computes the shard.
@@ -187,7 +187,7 @@ async fn a_sharded_partition_reads_back_whole_and_in_order() {
 
 #[tokio::test]
 async fn pages_of_a_sharded_partition_resume_every_shard() {
-    let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
+    let db = Emulator::start().await.expect("the emulator starts");
     let seats = seats(&db, 90)
         .await
         .with_cursor_key(CursorKey::new([9u8; 32]).expect("key"));
@@ -262,7 +262,7 @@ async fn pages_of_a_sharded_partition_resume_every_shard() {
 
 #[tokio::test]
 async fn writers_choose_their_shards() {
-    let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
+    let db = Emulator::start().await.expect("the emulator starts");
     let work = db.create::<Work>().await.expect("created");
     for i in 0..40u32 {
         let shard = Shard::try_from(i % 32).expect("in range");

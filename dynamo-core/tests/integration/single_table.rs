@@ -1,7 +1,7 @@
-//! Single-table design against DynamoDB Local: key templates, entity types, typed queries and
+//! Single-table design against the emulator: key templates, entity types, typed queries and
 //! collections on one table holding events, their sections and their seats.
 
-use dynamo_core::testing::DynamoLocal;
+use dynamo_core::testing::Emulator;
 use dynamo_core::{
     AttributeValue, Condition, DynamoCollection, DynamoEntity, DynamoValue, Entity, ErrorKind,
     IndexDef, Item, KeyDef, Table, TableDef, TransactWrite, mapping::EntityKey,
@@ -100,7 +100,7 @@ fn seat(section: &str, seat_no: u32) -> Seat {
 }
 
 struct Ticketing {
-    _db: DynamoLocal,
+    _db: Emulator,
     events: Table<Event>,
     sections: Table<Section>,
     seats: Table<Seat>,
@@ -109,7 +109,7 @@ struct Ticketing {
 /// Event e1 with sections A and B and seats, B-1, B-2; event e2 with one
 /// seat (another partition).
 async fn ticketing() -> Ticketing {
-    let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
+    let db = Emulator::start().await.expect("the emulator starts");
     let seats = db.create::<Seat>().await.expect("created");
     let t = Ticketing {
         events: db.table(),
@@ -528,7 +528,7 @@ struct Reading {
 
 #[tokio::test]
 async fn numeric_and_timestamp_components_sort_as_their_values() {
-    let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
+    let db = Emulator::start().await.expect("the emulator starts");
     let readings = db.create::<Reading>().await.expect("created");
     let t0 = OffsetDateTime::from_unix_timestamp(1_700_000_000).expect("in range");
     // Values that break naive formatting: signs, digit counts, and timestamps a trimmed

@@ -1,6 +1,6 @@
 //! Tracing: every operation's span records the capacity it consumed, when asked for.
 
-use dynamo_core::testing::DynamoLocal;
+use dynamo_core::testing::Emulator;
 use dynamo_core::{DynamoEntity, KeyDef, TableDef};
 use std::sync::{Arc, Mutex, OnceLock};
 use time::OffsetDateTime;
@@ -97,7 +97,7 @@ fn recorded() -> &'static Recorded {
 #[tokio::test]
 async fn spans_record_consumed_capacity() {
     let recorded = recorded();
-    let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
+    let db = Emulator::start().await.expect("the emulator starts");
     let replies = db.create::<Reply>().await.expect("created");
     let t0 = OffsetDateTime::from_unix_timestamp(1_700_000_000).expect("in range");
     replies

@@ -1,8 +1,8 @@
 //! Data-carrying enums as attribute values: internally tagged (`tag`) and adjacently tagged
 //! (`tag` and `content`) maps, as serde names them; read back, refused when the tag is
-//! unknown or missing, and stored and filtered on by their tag in DynamoDB Local.
+//! unknown or missing, and stored and filtered on by their tag in the emulator.
 
-use dynamo_core::testing::DynamoLocal;
+use dynamo_core::testing::Emulator;
 use dynamo_core::{AttributeValue, DynamoEntity, DynamoValue, ErrorKind, Item, KeyDef, TableDef};
 use std::collections::HashMap;
 
@@ -145,7 +145,7 @@ struct Order {
 
 #[tokio::test]
 async fn a_tagged_enum_is_stored_and_filtered_on_by_its_tag() {
-    let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
+    let db = Emulator::start().await.expect("the emulator starts");
     let orders = db.create::<Order>().await.expect("created");
     let payments = [
         Payment::Cash,

@@ -1,8 +1,8 @@
-//! Sort key conditions on part of a component against DynamoDB Local: a timestamp's day, hour
+//! Sort key conditions on part of a component against the emulator: a timestamp's day, hour
 //! or month (of a template's component or of a `#[sk]` field), and the start of a text.
 
 use dynamo_core::keys::TimePrefix;
-use dynamo_core::testing::DynamoLocal;
+use dynamo_core::testing::Emulator;
 use dynamo_core::{DynamoEntity, KeyDef, TableDef};
 use time::OffsetDateTime;
 use time::macros::{date, datetime};
@@ -29,7 +29,7 @@ struct Visit {
 
 #[tokio::test]
 async fn a_time_prefix_reads_the_span_a_whole_timestamp_misses() {
-    let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
+    let db = Emulator::start().await.expect("the emulator starts");
     let replies = db.create::<Reply>().await.expect("created");
     let times = [
         datetime!(2015-09-14 23:59:59.999 UTC),

@@ -1,7 +1,7 @@
-//! Managed timestamps against DynamoDB Local: `#[dynamo(created_at)]` set by the write that
+//! Managed timestamps against the emulator: `#[dynamo(created_at)]` set by the write that
 //! creates an item and kept by updates, `#[dynamo(updated_at)]` set by every write.
 
-use dynamo_core::testing::DynamoLocal;
+use dynamo_core::testing::Emulator;
 use dynamo_core::{AttributeValue, DynamoEntity, Item, KeyDef, TableDef};
 use time::OffsetDateTime;
 
@@ -20,7 +20,7 @@ struct Doc {
 
 #[tokio::test]
 async fn writes_set_the_managed_timestamps() {
-    let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
+    let db = Emulator::start().await.expect("the emulator starts");
     let docs = db.create::<Doc>().await.expect("created");
     let before = OffsetDateTime::now_utc();
     docs.put(Doc {

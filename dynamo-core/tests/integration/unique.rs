@@ -1,8 +1,8 @@
-//! Unique constraints against DynamoDB Local: guard items written, moved and deleted with
+//! Unique constraints against the emulator: guard items written, moved and deleted with
 //! their item, a taken value refused with its owner named, `find_by_..`, scoped and composite
 //! constraints, TTL copied to the guards, and 50 concurrent writers of one value.
 
-use dynamo_core::testing::DynamoLocal;
+use dynamo_core::testing::Emulator;
 use dynamo_core::{
     AttributeValue, DynamoEntity, ErrorKind, Item, KeyDef, Put, Table, TableDef, TransactWrite,
 };
@@ -80,7 +80,7 @@ fn pks(guards: &[Item]) -> Vec<String> {
 
 #[tokio::test]
 async fn guards_follow_their_item_through_put_update_and_delete() {
-    let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
+    let db = Emulator::start().await.expect("the emulator starts");
     let users = db.create::<User>().await.expect("created");
     users
         .put(user("u1", "ada@example.com"))
@@ -309,7 +309,7 @@ async fn guards_follow_their_item_through_put_update_and_delete() {
 
 #[tokio::test]
 async fn guards_copy_the_ttl_of_their_item() {
-    let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
+    let db = Emulator::start().await.expect("the emulator starts");
     let users = db.create::<User>().await.expect("created");
     let mut u = user("u1", "ttl@example.com");
     u.expires_at = Some(1_900_000_000);
@@ -334,7 +334,7 @@ async fn guards_copy_the_ttl_of_their_item() {
 
 #[tokio::test]
 async fn one_of_fifty_concurrent_writers_of_a_value_wins() {
-    let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
+    let db = Emulator::start().await.expect("the emulator starts");
     let users = db.create::<User>().await.expect("created");
     let writers = (0..50).map(|i| {
         let users = users.clone();
@@ -430,7 +430,7 @@ async fn writes_that_cannot_keep_guards_are_refused_before_sending() {
 
 #[tokio::test]
 async fn composite_values_cannot_run_into_each_other() {
-    let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
+    let db = Emulator::start().await.expect("the emulator starts");
     let users = db.create::<User>().await.expect("created");
     // ("t#1", "x") and ("t", "1#x") would both read t#1#x unescaped.
     let mut a = user("a1", "a@example.com");

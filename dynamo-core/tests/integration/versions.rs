@@ -1,9 +1,10 @@
-//! Schema versions against DynamoDB Local: writes stamp the version, reads upgrade every
+//! Schema versions against the emulator: writes stamp the version, reads upgrade every
 //! version the entity knows (items written before it had one are version 1) and refuse the
 //! others with a clear error, updates apply to the current version only, and the backfill
 //! rewrites older items in place, once.
 
-use dynamo_core::testing::DynamoLocal;
+use dynamo_core::table::Moved;
+use dynamo_core::testing::Emulator;
 use dynamo_core::{
     AttributeValue, DynamoEntity, ErrorKind, Item, KeyDef, MappingError, Table, TableDef,
 };
@@ -124,7 +125,7 @@ fn user(id: &str, name: &str, emails: &[&str]) -> User {
 
 #[tokio::test]
 async fn reads_upgrade_every_known_version_and_refuse_the_others() {
-    let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
+    let db = Emulator::start().await.expect("the emulator starts");
     let users = db.create::<User>().await.expect("created");
     let v2: Table<UserV2> = db.table::<UserV2>();
 
@@ -223,7 +224,7 @@ async fn reads_upgrade_every_known_version_and_refuse_the_others() {
 
 #[tokio::test]
 async fn updates_apply_to_items_of_the_current_version_only() {
-    let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
+    let db = Emulator::start().await.expect("the emulator starts");
     let users = db.create::<User>().await.expect("created");
     let f = User::fields();
     users
@@ -273,7 +274,7 @@ async fn updates_apply_to_items_of_the_current_version_only() {
 
 #[tokio::test]
 async fn the_backfill_rewrites_older_items_in_place_once() {
-    let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
+    let db = Emulator::start().await.expect("the emulator starts");
     let users = db.create::<User>().await.expect("created");
     let v2: Table<UserV2> = db.table::<UserV2>();
     let settings: Table<Settings> = db.table::<Settings>();
@@ -466,4 +467,76 @@ fn stored_shape_snapshots_demand_a_version_bump_for_breaking_changes() {
     check_stored_shape::<UserV2>(&dir, true).expect("a compatible change is recorded");
     assert_eq!(std::fs::read_to_string(&v2).expect("read"), text);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An account as the code writes it now: a plan added at version 2.
+#[derive(DynamoEntity, Debug, Clone, PartialEq)]
+#[dynamo(table = APP, pk = "ACCOUNT#{id}", sk = "ACCOUNT", schema_version = 2)]
+#[dynamo(upgrade(from = 1, via = AccountV1, with = account_v1_to_v2))]
+struct Account {
+    id: String,
+    name: String,
+    plan: String,
+}
+
+#[derive(DynamoEntity, Debug, Clone, PartialEq)]
+#[dynamo(table = APP, pk = "ACCOUNT#{id}", sk = "ACCOUNT", version_of = Account, schema_version = 1)]
+struct AccountV1 {
+    id: String,
+    name: String,
+}
+
+fn account_v1_to_v2(v1: AccountV1) -> Account {
+    Account {
+        id: v1.id,
+        name: v1.name,
+        plan: "free".into(),
+    }
+}
+
+/// The backfill read a version 1 item; before it writes, the application puts the item at
+/// version 2 with the same name and a plan. The backfill's "unchanged since read" must see the
+/// plan and the version it did not read, and leave the application's write alone.
+#[tokio::test]
+async fn the_backfill_never_overwrites_a_write_made_after_its_read() {
+    let db = Emulator::start().await.expect("the emulator starts");
+    db.create_tables(&[APP]).await.expect("created");
+    let accounts = db.table::<Account>();
+    let s = |v: &str| AttributeValue::S(v.to_owned());
+    let v1 = Item::from([
+        ("pk".to_owned(), s("ACCOUNT#a1")),
+        ("sk".to_owned(), s("ACCOUNT")),
+        ("entity".to_owned(), s("Account")),
+        ("id".to_owned(), s("a1")),
+        ("name".to_owned(), s("Ada")),
+    ]);
+    accounts
+        .client()
+        .put_item()
+        .table_name(accounts.name())
+        .set_item(Some(v1.clone()))
+        .send()
+        .await
+        .expect("raw put");
+    let read_by_the_backfill = v1;
+    let written = Account {
+        id: "a1".into(),
+        name: "Ada".into(),
+        plan: "pro".into(),
+    };
+    accounts.put(written.clone()).send().await.expect("v2 put");
+
+    let moved = accounts
+        .backfill()
+        .move_item(read_by_the_backfill)
+        .await
+        .expect("backfill");
+    assert_eq!(moved, Moved::Unchanged, "read again: already version 2");
+    let stored = accounts
+        .get(AccountKey::new("a1"))
+        .consistent_read()
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(stored, Some(written), "the application's write stands");
 }

@@ -54,7 +54,7 @@ struct Options {
     /// Clients in parallel.
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
-    /// Unmeasured transactions first, to warm DynamoDB Local's JIT up.
+    /// Unmeasured transactions first, to warm the endpoint up.
     #[arg(long, default_value_t = 1000)]
     warmup: usize,
     /// The on-sale case: every hold on one event, for a seat drawn from a pool of this many
@@ -337,7 +337,7 @@ async fn run(
             )
         }
     };
-    // DynamoDB Local runs on the JVM: warm it up before measuring anything.
+    // An emulator on the JVM (DynamoDB Local) needs warming up before anything is measured.
     raw("warm-up", options.warmup).await?;
     let raw = raw("raw TransactWriteItems", n).await?;
 

@@ -15,7 +15,7 @@ const AWS_REGION: Described = Described::new(
 const DYNAMODB_ENDPOINT: Described = Described::new(
     "DYNAMODB_ENDPOINT",
     "(AWS)",
-    "DynamoDB Local's URL, e.g. `http://localhost:8000`; unset on AWS",
+    "an emulator's URL (moto, DynamoDB Local), e.g. `http://localhost:8000`; unset on AWS",
 );
 const TABLE_PREFIX: Text = Text::new(
     "TABLE_PREFIX",

@@ -1,4 +1,4 @@
-//! DynamoDB metrics for what DynamoDB Local never does: throttling (injected HTTP answers).
+//! DynamoDB metrics for throttling the emulator never does on its own (injected HTTP answers).
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::retry::RetryConfig;

@@ -1,9 +1,9 @@
-//! The service on DynamoDB Local, over HTTP: one [`TestApp`] per test, isolated by a table
+//! The service on the emulator, over HTTP: one [`TestApp`] per test, isolated by a table
 //! prefix of its own and a port of its own, with a clock the test moves.
 
 use aws_smithy_runtime_api::client::interceptors::{Intercept, SharedInterceptor};
 use dynamo_core::Table;
-use dynamo_core::testing::{DynamoLocal, PartitionMeter};
+use dynamo_core::testing::{Emulator, Faults, PartitionMeter};
 use reqwest::StatusCode;
 use reservation_service::auth::sign_hs256;
 use reservation_service::auth::{BearerTokens, JwtSettings};
@@ -33,7 +33,7 @@ pub struct TestApp {
     /// a port of their own.
     pub management: Option<String>,
     pub http: reqwest::Client,
-    pub db: DynamoLocal,
+    pub db: Emulator,
     pub state: Arc<AppState>,
     /// The service's clock: stands still until the test moves it.
     pub clock: ManualClock,
@@ -46,9 +46,10 @@ pub struct TestApp {
 pub struct TestAppBuilder {
     settings: Settings,
     payments: Option<Arc<dyn PaymentGateway>>,
-    db: Option<DynamoLocal>,
+    db: Option<Emulator>,
     create_tables: bool,
     meter: Option<PartitionMeter>,
+    faults: Option<Faults>,
     interceptors: Vec<SharedInterceptor>,
 }
 
@@ -74,6 +75,7 @@ impl TestApp {
             db: None,
             create_tables: true,
             meter: None,
+            faults: None,
             interceptors: Vec::new(),
         }
     }
@@ -103,8 +105,8 @@ impl TestAppBuilder {
         self
     }
 
-    /// Runs on this DynamoDB (client and table prefix) instead of the shared DynamoDB Local.
-    pub fn database(mut self, db: DynamoLocal) -> Self {
+    /// Runs on this DynamoDB (client and table prefix) instead of the shared emulator.
+    pub fn database(mut self, db: Emulator) -> Self {
         self.db = Some(db);
         self
     }
@@ -112,6 +114,13 @@ impl TestAppBuilder {
     /// Every DynamoDB request of the service goes through `meter` (its partition keys billed).
     pub fn metered(mut self, meter: &PartitionMeter) -> Self {
         self.meter = Some(meter.clone());
+        self
+    }
+
+    /// The service's DynamoDB requests fail as `faults` say (the test's own, through
+    /// [`TestApp::table`], do not).
+    pub fn faults(mut self, faults: &Faults) -> Self {
+        self.faults = Some(faults.clone());
         self
     }
 
@@ -136,7 +145,7 @@ impl TestAppBuilder {
         });
         let db = match self.db {
             Some(db) => db,
-            None => DynamoLocal::start().await.expect("DynamoDB Local starts"),
+            None => Emulator::start().await.expect("the emulator starts"),
         };
         if self.create_tables {
             db.create_tables(&ALL).await.expect("tables created");
@@ -144,10 +153,13 @@ impl TestAppBuilder {
         let mut settings = self.settings;
         settings.store.table_prefix = db.prefix().to_owned();
         let clock = ManualClock::starting_now();
-        let mut client = match &self.meter {
-            Some(meter) => meter.wrap(db.client()),
+        let mut client = match &self.faults {
+            Some(faults) => faults.wrap(db.client()),
             None => db.client().clone(),
         };
+        if let Some(meter) = &self.meter {
+            client = meter.wrap(&client);
+        }
         if !self.interceptors.is_empty() {
             let mut config = client.config().to_builder();
             for interceptor in self.interceptors {

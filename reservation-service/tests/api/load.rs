@@ -15,9 +15,9 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 /// The service as the load tests run it: holds outlast the test, and a DynamoDB call may wait
-/// its turn on DynamoDB Local, which hundreds of concurrent transactions make the bottleneck
+/// its turn on the emulator, which hundreds of concurrent transactions make the bottleneck
 /// (on a 2-core machine, beyond the 2 s production timeout). What these tests check is that
-/// nothing is oversold or published twice, not DynamoDB Local's latency.
+/// nothing is oversold or published twice, not the emulator's latency.
 fn under_load() -> TestAppBuilder {
     TestApp::builder()
         .hold_ttl(Duration::from_secs(600))

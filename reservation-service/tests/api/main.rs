@@ -1,4 +1,4 @@
-//! The service over real HTTP against DynamoDB Local: one test binary, one module per topic,
+//! The service over real HTTP against the emulator: one test binary, one module per topic,
 //! every test on a [`helpers::TestApp`] of its own (own port, own table prefix, own clock).
 //! `TEST_LOG=1` shows the service's logs.
 

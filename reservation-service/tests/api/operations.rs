@@ -1,7 +1,7 @@
 //! Operations: health, readiness, trace ids, metrics, and the start-up schema check.
 
 use crate::helpers::*;
-use dynamo_core::testing::DynamoLocal;
+use dynamo_core::testing::Emulator;
 use dynamo_core::{KeyDef, TableDef};
 use reqwest::StatusCode;
 use reservation_service::startup::check_schemas;
@@ -215,7 +215,7 @@ async fn actuator_paths_and_swagger_ui() {
 /// field and the fix.
 #[tokio::test]
 async fn start_up_refuses_tables_that_do_not_match() {
-    let db = DynamoLocal::start().await.expect("starts");
+    let db = Emulator::start().await.expect("starts");
     let wrong = TableDef::new(
         "ticket-reservation-reservations",
         KeyDef::string("reservation_id"),

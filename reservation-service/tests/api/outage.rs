@@ -4,7 +4,7 @@
 
 use crate::helpers::*;
 use dynamo_core::client::ClientBuilder;
-use dynamo_core::testing::{DynamoLocal, DynamoLocalProcess};
+use dynamo_core::testing::{Emulator, EmulatorProcess};
 use reservation_service::outbox::{LogSink, RelayConfig};
 use reservation_service::store::{ALL, OutboxEvent, OutboxStatus};
 use serde_json::{Value, json};
@@ -32,12 +32,7 @@ const LEAKS: [&str; 8] = [
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_dynamodb_outage_mid_load_loses_nothing_and_leaks_nothing() {
-    let dir = std::env::temp_dir().join(format!(
-        "outage-{}-{}",
-        std::process::id(),
-        fastrand::u32(..)
-    ));
-    let mut process = DynamoLocalProcess::start_on_disk(&dir).expect("DynamoDB Local starts");
+    let mut process = EmulatorProcess::start().expect("the emulator starts");
     // The tables are created with the default, patient timeouts: a CreateTable that times out
     // on a busy machine after DynamoDB created the table would fail its retry.
     let setup = ClientBuilder::default()
@@ -65,11 +60,7 @@ async fn a_dynamodb_outage_mid_load_loses_nothing_and_leaks_nothing() {
     }
     let app = Arc::new(
         TestApp::builder()
-            .database(DynamoLocal::attach(
-                process.endpoint(),
-                client.clone(),
-                prefix,
-            ))
+            .database(Emulator::attach(process.endpoint(), client.clone(), prefix))
             .without_tables()
             .hold_ttl(Duration::from_secs(600))
             .settings(|s| s.request_timeout = Duration::from_secs(3))
@@ -131,9 +122,8 @@ async fn a_dynamodb_outage_mid_load_loses_nothing_and_leaks_nothing() {
         .await
         .expect("20 holds before the outage, in time")
         .expect("holds");
-    // Stopped, not killed: DynamoDB Local answers a write a moment before it is on disk, and
-    // a kill right after an answer loses that write; DynamoDB does not. What is tested is
-    // the service while DynamoDB is unavailable.
+    // Stopped, not killed: its listener and connections close and its data stays, as when
+    // DynamoDB is unreachable. What is tested is the service while DynamoDB is unavailable.
     process.stop();
     *phase.lock().expect("lock") = 1;
     let failed_before = seen.borrow().failed;
@@ -142,7 +132,7 @@ async fn a_dynamodb_outage_mid_load_loses_nothing_and_leaks_nothing() {
         .expect("16 failures during the outage, in time")
         .expect("failures");
     let mut process = tokio::task::spawn_blocking(move || {
-        process.restart().expect("DynamoDB Local restarts");
+        process.restart().expect("the emulator restarts");
         process
     })
     .await
@@ -226,7 +216,6 @@ async fn a_dynamodb_outage_mid_load_loses_nothing_and_leaks_nothing() {
     let ids: HashSet<&str> = events.iter().map(|e| e.outbox_id.as_str()).collect();
     assert_eq!(ids.len(), events.len());
     process.kill();
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Answers so far: acknowledged holds, and failures of DynamoDB (503, 504).
@@ -291,7 +280,7 @@ async fn a_dynamodb_that_never_answers_is_a_504_and_not_ready() {
         .await
         .expect("client");
     let app = TestApp::builder()
-        .database(DynamoLocal::attach(endpoint, client, ""))
+        .database(Emulator::attach(endpoint, client, ""))
         .without_tables()
         .settings(|s| {
             s.store.timeout = timeout;

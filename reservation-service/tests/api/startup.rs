@@ -2,7 +2,7 @@
 //! the infrastructure module creates them, migrated, then served.
 
 use crate::helpers::*;
-use dynamo_core::testing::DynamoLocal;
+use dynamo_core::testing::Emulator;
 use dynamo_core::{IndexDef, KeyDef, TableDef};
 use reqwest::StatusCode;
 use std::process::{Command, Output};
@@ -85,7 +85,7 @@ const MODULE_TABLES: [TableDef; 4] = [
 
 #[tokio::test]
 async fn the_modules_tables_are_migrated_then_served() {
-    let db = DynamoLocal::start().await.expect("DynamoDB Local starts");
+    let db = Emulator::start().await.expect("the emulator starts");
     // The module's `name` variable set to `traffic`: tables `traffic-reservation-*`.
     for def in &MODULE_TABLES {
         let name = format!("{}traffic-{}", db.prefix(), def.name);

@@ -1,8 +1,10 @@
-//! The outbox relay and the hold sweeper against DynamoDB Local, with several replicas at once
+//! The outbox relay and the hold sweeper against the emulator, with several replicas at once
 //! and a clock the test moves; the EventBridge sink against injected PutEvents answers.
 
 use crate::helpers::*;
 use dynamo_core::Entity;
+use dynamo_core::error::{ErrorKind, Operation};
+use dynamo_core::testing::{Fault, Faults, Rule};
 use dynamo_core::{AttributeValue, Item};
 use reqwest::StatusCode;
 use reservation_service::clock::Clock;
@@ -141,7 +143,8 @@ async fn the_relay_publishes_every_change_once_and_empties_the_index() {
 /// error.
 #[tokio::test]
 async fn a_failed_claim_leaves_no_other_event_leased() {
-    let app = TestApp::spawn().await;
+    let faults = Faults::seeded(1);
+    let app = TestApp::builder().faults(&faults).spawn().await;
     app.seed("evt_1", ["C-1".to_string(), "C-2".to_string()])
         .await;
     app.reservation_id("alice", "k1", &["C-1"]).await;
@@ -149,17 +152,13 @@ async fn a_failed_claim_leaves_no_other_event_leased() {
     let stored = events(&app).await;
     assert_eq!(stored.len(), 2);
     let (refused, other) = (&stored[0], &stored[1]);
-    let mut item = app.stored_item::<OutboxEvent>(refused.key()).await;
-    let room = dynamo_core::mapping::MAX_ITEM_SIZE - 8 - dynamo_core::mapping::item_size(&item);
-    item.insert(
-        "payload".into(),
-        AttributeValue::S(format!("{}{}", refused.payload, " ".repeat(room))),
+    // Every attempt to claim one event fails as DynamoDB fails on a bad day.
+    faults.add(
+        Rule::new(Fault::InternalServerError)
+            .operation(Operation::UpdateItem)
+            .table("outbox")
+            .mentioning(refused.outbox_id.as_str()),
     );
-    assert_eq!(
-        dynamo_core::mapping::item_size(&item),
-        dynamo_core::mapping::MAX_ITEM_SIZE - 8
-    );
-    put_raw::<OutboxEvent>(&app, item).await;
 
     let sink = Arc::new(Capture::default());
     let relay = relay(&app, sink.clone(), RelayConfig::default());
@@ -167,7 +166,8 @@ async fn a_failed_claim_leaves_no_other_event_leased() {
         .pass()
         .await
         .expect_err("the refused claim fails the pass");
-    assert!(err.to_string().contains("size"), "{err}");
+    assert_eq!(err.kind(), ErrorKind::Service, "{err}");
+    assert!(faults.injected_of(Fault::InternalServerError) >= 1);
     assert_eq!(
         sink.ids(),
         std::slice::from_ref(&other.outbox_id),
