@@ -324,8 +324,9 @@ async fn keys_unprocessed_under_their_previous_key_are_returned_as_asked() {
 }
 
 /// The worst fault: the write happened and its answer was lost. The SDK sends it again; a
-/// plain put or an `add` is applied again (what DynamoDB does too: an update is not
-/// idempotent), a transaction with a client request token is not.
+/// plain put is applied again (an `add` sent alone would be too: an update is not idempotent),
+/// a transaction is not: its client request token (the caller's, or one the SDK gives every
+/// transaction) makes the retry answer as the first did.
 #[tokio::test]
 async fn a_lost_answer_is_retried_and_a_token_keeps_a_transaction_once() {
     let faults = Faults::seeded(1).rule(Rule::new(Fault::LostAnswer).first(1));
@@ -355,6 +356,20 @@ async fn a_lost_answer_is_retried_and_a_token_keeps_a_transaction_once() {
     assert_eq!(
         plain.get(ThingKey::new("a")).send().await.expect("reads"),
         Some(thing("a", 2)),
+        "applied once"
+    );
+    faults.add(
+        Rule::new(Fault::LostAnswer)
+            .operation(Operation::TransactWriteItems)
+            .first(1),
+    );
+    let mut tx = TransactWrite::new(things.client());
+    tx.add(things.update(ThingKey::new("a")).add(f.count, 1u32));
+    tx.send().await.expect("the SDK's own token");
+    assert_eq!(faults.injected_of(Fault::LostAnswer), 3);
+    assert_eq!(
+        plain.get(ThingKey::new("a")).send().await.expect("reads"),
+        Some(thing("a", 3)),
         "applied once"
     );
 

@@ -212,6 +212,8 @@ impl From<dynamo_core::Error> for ApiError {
                 "the reservation is being changed by another request; retry".into(),
             ),
             ErrorKind::Throttled | ErrorKind::Unreachable => ApiError::Unavailable { detail },
+            // DynamoDB's own 500 and 503: its, not ours, and worth a retry.
+            _ if err.is_transient() => ApiError::Unavailable { detail },
             _ => ApiError::Internal { detail },
         }
     }

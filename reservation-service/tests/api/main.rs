@@ -5,6 +5,7 @@
 mod auth;
 mod dynamodb_metrics;
 mod fairness;
+mod faults;
 mod helpers;
 mod iam;
 mod integrations;
