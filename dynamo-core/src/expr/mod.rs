@@ -633,6 +633,62 @@ impl UpdateExpr {
         }
     }
 
+    /// The value top-level attribute `attribute` has after the update, given the value `old`
+    /// it has before (`Some(None)`: removed): `None` when the update changes it in a way this
+    /// cannot follow (more than one action, a path inside it, a list append).
+    pub(crate) fn value_after(
+        &self,
+        attribute: &str,
+        old: Option<&AttributeValue>,
+    ) -> Option<Option<AttributeValue>> {
+        use crate::table::unique::Assigned;
+        match self.assigned(attribute) {
+            Assigned::Untouched => return Some(old.cloned()),
+            Assigned::Value(value) => return Some(Some(value)),
+            Assigned::Removed => return Some(None),
+            Assigned::Other => {}
+        }
+        let only = |p: &Path| p.is_attribute(attribute);
+        let sets: Vec<&SetAction> = self
+            .set
+            .iter()
+            .filter(|(p, _)| only(p))
+            .map(|(_, a)| a)
+            .collect();
+        let adds: Vec<&Operand> = self
+            .add
+            .iter()
+            .filter(|(p, _)| only(p))
+            .map(|(_, o)| o)
+            .collect();
+        let inside = self
+            .set
+            .iter()
+            .map(|(p, _)| p)
+            .chain(&self.remove)
+            .chain(self.add.iter().map(|(p, _)| p))
+            .chain(self.delete.iter().map(|(p, _)| p))
+            .any(|p| !only(p) && matches!(&p.head, Segment::Name(n) if n == attribute));
+        if inside || self.remove.iter().any(only) {
+            return None;
+        }
+        match (sets.as_slice(), adds.as_slice()) {
+            ([SetAction::IfNotExists(Operand::Value(value))], []) => {
+                Some(Some(old.cloned().unwrap_or_else(|| value.clone())))
+            }
+            ([], [Operand::Value(AttributeValue::N(n))]) => {
+                let base = match old {
+                    None => 0,
+                    Some(AttributeValue::N(old)) => old.parse::<i64>().ok()?,
+                    Some(_) => return None,
+                };
+                let sum = base.checked_add(n.parse::<i64>().ok()?)?;
+                Some(Some(AttributeValue::N(sum.to_string())))
+            }
+            _ => None,
+        }
+    }
+
     /// The actions with repeats of one same action dropped. `Err(path)` when two different
     /// actions name one path, or one path inside another: DynamoDB refuses the request ("Two
     /// document paths overlap"), so it is refused before it is sent.

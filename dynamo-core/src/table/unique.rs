@@ -221,8 +221,9 @@ fn guard_write<E: Entity>(
     request
 }
 
-/// Puts guard `g` for the item of `owner_key` (with its TTL): where no guard is, or where this
-/// item's is.
+/// Puts guard `g` for the item of `owner_key` (with its TTL): where no guard is, where this
+/// item's is, or where a guard's TTL has passed (DynamoDB deletes expired items up to days
+/// later; until then the value is free).
 fn put_guard<E: Entity>(
     table: &Table<E>,
     g: &Guard,
@@ -236,7 +237,10 @@ fn put_guard<E: Entity>(
     if let (Some(attribute), Some(ttl)) = (E::SCHEMA.ttl_attribute, ttl) {
         item.insert(attribute.to_owned(), ttl.clone());
     }
-    let free = Path::new(E::TABLE.partition_key.name).not_exists();
+    let mut free = Path::new(E::TABLE.partition_key.name).not_exists();
+    if let Some(ttl) = E::SCHEMA.ttl_attribute {
+        free = free.or(Path::new(ttl).lt(now()));
+    }
     let condition = Some(match owned_by::<E>(owner_key) {
         Some(owned) => free.or(owned),
         None => free,
@@ -338,26 +342,43 @@ pub(crate) fn touched<E: Entity>(
     Ok((touched, ttl))
 }
 
-/// The item as it is after `actions`, for the attributes the guards are made of: `old` with
-/// the values `actions` sets or removes.
+/// Epoch seconds now: what a TTL is compared with.
+fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Whether `item`'s TTL (of `E`) has passed: DynamoDB treats it as deleted.
+fn expired<E: Entity>(item: &Item) -> bool {
+    E::SCHEMA
+        .ttl_attribute
+        .and_then(|a| match item.get(a)? {
+            AttributeValue::N(n) => n.parse::<i64>().ok(),
+            _ => None,
+        })
+        .is_some_and(|ttl| ttl < now())
+}
+
+/// The item as it is after `actions`, for the attributes the guards are made of and its TTL:
+/// `old` with what `actions` does to them. `Err(attribute)` when `actions` changes one in a way
+/// the guards cannot follow.
 fn after(
     old: Option<&Item>,
     actions: &UpdateExpr,
     attributes: impl Iterator<Item = &'static str>,
-) -> Item {
+) -> Result<Item, &'static str> {
     let mut item = old.cloned().unwrap_or_default();
     for a in attributes {
-        match actions.assigned(a) {
-            Assigned::Value(value) => {
+        let before = old.and_then(|old| old.get(a));
+        match actions.value_after(a, before).ok_or(a)? {
+            Some(value) => {
                 item.insert(a.to_owned(), value);
             }
-            Assigned::Removed => {
+            None => {
                 item.remove(a);
             }
-            Assigned::Untouched | Assigned::Other => {}
         }
     }
-    item
+    Ok(item)
 }
 
 /// The writes that move the guards of `touched` from `old` (the item as read) to `new` (as it
@@ -594,9 +615,23 @@ async fn update<E: Entity, R: Returning<E>>(
         .iter()
         .flat_map(|c| c.attributes.iter().copied())
         .chain(E::SCHEMA.ttl_attribute);
-    let new = after(old.as_ref(), actions, attributes);
+    let new = after(old.as_ref(), actions, attributes).map_err(|attribute| {
+        Error::validation(
+            table.name(),
+            op,
+            format!("the update changes {attribute} of {} in a way its unique guards cannot follow (they copy the TTL): set(..) it, add(..) to it or set it if_not_exists", E::SCHEMA.name),
+        )
+    })?;
+    // The guards' TTL is computed from the TTL read: the update holds only if it is unchanged.
+    let ttl_as_read = E::SCHEMA.ttl_attribute.filter(|_| refresh).and_then(|a| {
+        let old = old.as_ref()?;
+        Some(match old.get(a) {
+            Some(value) => Path::new(a).eq(value.clone()),
+            None => Path::new(a).not_exists(),
+        })
+    });
     let same = match &old {
-        Some(old) => holds(touched.iter().copied(), old),
+        Some(old) => super::and(holds(touched.iter().copied(), old), ttl_as_read),
         None => Some(Condition::item_not_exists::<E>()),
     };
     request.target.condition = super::and(request.target.condition.take(), same);
@@ -692,9 +727,13 @@ pub async fn find<E: Entity>(
     let Some(owner) = g.of::<E>().violation(Some(&guard)).owner else {
         return Ok(None);
     };
-    // The item must still hold the value: a guard outlives its item only until its TTL.
+    // The item must still hold the value (a guard outlives its item only until its TTL), and
+    // not be expired: DynamoDB deletes expired items up to days later.
     match table.read_stored(op, &owner).await? {
-        Some(item) if guard_of::<E>(c, &item).is_some_and(|held| held.key == g.key) => {
+        Some(item)
+            if guard_of::<E>(c, &item).is_some_and(|held| held.key == g.key)
+                && !expired::<E>(&item) =>
+        {
             table.read(op, item).map(Some)
         }
         _ => Ok(None),

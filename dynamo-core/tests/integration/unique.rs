@@ -332,6 +332,89 @@ async fn guards_copy_the_ttl_of_their_item() {
     }
 }
 
+/// A TTL changed by `add` or `set_if_not_exists` reaches the guards as it is stored, never as
+/// it was: a guard that expired before its item would let a duplicate in.
+#[tokio::test]
+async fn guards_follow_a_ttl_changed_by_add_or_if_not_exists() {
+    let db = Emulator::start().await.expect("the emulator starts");
+    let users = db.create::<User>().await.expect("created");
+    let f = User::fields();
+    let ttls = |items: &[Item]| -> Vec<Option<AttributeValue>> {
+        items.iter().map(|g| g.get("expires_at").cloned()).collect()
+    };
+    let n = |v: &str| Some(AttributeValue::N(v.into()));
+
+    let mut u = user("u1", "drift@example.com");
+    u.expires_at = Some(1_900_000_000);
+    users.put(u).send().await.expect("put");
+    users
+        .update(UserKey::new("u1"))
+        .add(f.expires_at, Some(86_400))
+        .send()
+        .await
+        .expect("extended by a day");
+    assert_eq!(ttls(&guards(&users).await), vec![n("1900086400"); 3]);
+
+    users
+        .put(user("u2", "none@example.com"))
+        .send()
+        .await
+        .expect("put");
+    users
+        .update(UserKey::new("u2"))
+        .set_if_not_exists(f.expires_at, Some(1_800_000_000))
+        .send()
+        .await
+        .expect("a TTL where none was");
+    let of_u2: Vec<Item> = guards(&users)
+        .await
+        .into_iter()
+        .filter(|g| g.get("owner_pk") == Some(&AttributeValue::S("USER#u2".into())))
+        .collect();
+    assert_eq!(ttls(&of_u2), vec![n("1800000000"); 3]);
+    let stored = users
+        .get(UserKey::new("u2"))
+        .consistent_read()
+        .send()
+        .await
+        .expect("get")
+        .expect("stored");
+    assert_eq!(stored.expires_at, Some(1_800_000_000));
+}
+
+/// An expired item is gone as far as DynamoDB is concerned, however long it takes to delete
+/// it: its values are free, and `find_by_..` does not return it.
+#[tokio::test]
+async fn an_expired_owner_holds_nothing() {
+    let db = Emulator::start().await.expect("the emulator starts");
+    let users = db.create::<User>().await.expect("created");
+    let mut gone = user("u1", "reused@example.com");
+    gone.expires_at = Some(1_000_000_000); // 2001: expired, not yet deleted
+    users.put(gone).send().await.expect("put");
+    assert_eq!(
+        users
+            .find_by_email("reused@example.com".to_owned())
+            .await
+            .expect("find"),
+        None,
+        "an expired owner is not found"
+    );
+    let mut next = user("u2", "reused@example.com");
+    next.handle = "u1".into(); // the expired item's handle too
+    users
+        .put(next.clone())
+        .send()
+        .await
+        .expect("the value is free");
+    assert_eq!(
+        users
+            .find_by_email("reused@example.com".to_owned())
+            .await
+            .expect("find"),
+        Some(next)
+    );
+}
+
 #[tokio::test]
 async fn one_of_fifty_concurrent_writers_of_a_value_wins() {
     let db = Emulator::start().await.expect("the emulator starts");
