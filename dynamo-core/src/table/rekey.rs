@@ -6,6 +6,7 @@ use crate::mapping::error::MappingError;
 use crate::mapping::item::Item;
 use crate::table::Table;
 use crate::table::cursor::Cursor;
+use crate::table::unique::GuardOf;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use std::collections::HashMap;
@@ -431,20 +432,29 @@ impl<'a, E: Entity + Send + Sync + 'static> Rekey<'a, E> {
                 shared.spend(units, self.budget).await;
             }
             let new_key = key_of(&new);
-            let sent = if in_place {
+            let guards = self.guards(&old_key, &current, &new_key, &new)?;
+            let sent = if in_place && guards.is_empty() {
                 self.rewrite(new, &unchanged).await
             } else {
-                self.transact(&new, &old_key, &unchanged).await
+                let writes = if in_place {
+                    vec![Write::Put(new, Some(unchanged.clone()))]
+                } else {
+                    vec![
+                        Write::Put(new, None),
+                        Write::Delete(old_key.clone(), unchanged.clone()),
+                    ]
+                };
+                self.transact(writes, guards).await
             };
             match sent {
                 Ok(()) => return Ok(done),
                 Err(Refused::NewExists) => {
                     // The application wrote the new item: it is newer, if it is whole. An item
                     // it does not read as (a partial upsert) is not: neither is deleted.
-                    let at_new_key = self.read_stored(new_key.clone()).await?;
-                    if let Some(item) = at_new_key
-                        && let Err(e) = (self.convert)(item)
-                    {
+                    let Some(at_new_key) = self.read_stored(new_key.clone()).await? else {
+                        continue;
+                    };
+                    if let Err(e) = (self.convert)(at_new_key.clone()) {
                         return Ok(Outcome::Unreadable(format!(
                             "{}: the item at its new key {} does not read as {} ({e}): both are kept; merge them and delete the old one",
                             describe_key(&old_key),
@@ -452,28 +462,28 @@ impl<'a, E: Entity + Send + Sync + 'static> Rekey<'a, E> {
                             E::SCHEMA.name
                         )));
                     }
-                    let (condition, names, values) = unchanged.clone();
-                    let deleted = table
-                        .client()
-                        .delete_item()
-                        .table_name(table.name())
-                        .set_key(Some(old_key.clone()))
-                        .condition_expression(condition)
-                        .set_expression_attribute_names(Some(names))
-                        .set_expression_attribute_values(Some(values))
-                        .send()
-                        .await;
-                    match deleted {
-                        Ok(_) => return Ok(Outcome::Superseded(write_units::<E>(&current))),
-                        Err(e) => {
-                            let e = Error::from_sdk(table.name(), Operation::DeleteItem, e);
-                            if !e.is_condition_failed() {
-                                return Err(e);
-                            }
+                    // The old item goes, and its guards go to the new one or away.
+                    let guards = self.guards(&old_key, &current, &new_key, &at_new_key)?;
+                    let delete = vec![Write::Delete(old_key.clone(), unchanged.clone())];
+                    match self.transact(delete, guards).await {
+                        Ok(()) => return Ok(Outcome::Superseded(write_units::<E>(&current))),
+                        Err(Refused::OldChanged | Refused::NewExists) => {}
+                        Err(Refused::Taken(why)) => {
+                            return Ok(Outcome::Unreadable(format!(
+                                "{}: {why}",
+                                describe_key(&old_key)
+                            )));
                         }
+                        Err(Refused::Error(e)) => return Err(e),
                     }
                 }
                 Err(Refused::OldChanged) => {}
+                Err(Refused::Taken(why)) => {
+                    return Ok(Outcome::Unreadable(format!(
+                        "{}: {why}",
+                        describe_key(&old_key)
+                    )));
+                }
                 Err(Refused::Error(e)) => return Err(e),
             }
             // Changed meanwhile: read it again.
@@ -514,14 +524,30 @@ impl<'a, E: Entity + Send + Sync + 'static> Rekey<'a, E> {
         }
     }
 
+    /// The guard writes that keep `E`'s unique values with the item moved from `old_key` to
+    /// `new_key` (or rewritten at its key).
+    fn guards(
+        &self,
+        old_key: &Item,
+        old: &Item,
+        new_key: &Item,
+        new: &Item,
+    ) -> Result<Vec<(TransactWriteItem, Option<GuardOf>)>, Error> {
+        if E::SCHEMA.unique.is_empty() {
+            return Ok(Vec::new());
+        }
+        crate::table::unique::rehome(self.table, old_key, old, new_key, new)
+    }
+
+    /// Sends `writes` and `guards` as one transaction. Refused: the first write's condition
+    /// (a put of a new item: it exists; a put over the item: it changed), the second's (the
+    /// old item changed), or a guard's (another item holds the value).
     async fn transact(
         &self,
-        new: &Item,
-        old_key: &Item,
-        unchanged: &Unchanged,
+        writes: Vec<Write>,
+        guards: Vec<(TransactWriteItem, Option<GuardOf>)>,
     ) -> Result<(), Refused> {
         let table = self.table;
-        let pk = E::TABLE.partition_key.name;
         let invalid = |e: aws_sdk_dynamodb::error::BuildError| {
             Refused::Error(Error::validation(
                 table.name(),
@@ -529,33 +555,53 @@ impl<'a, E: Entity + Send + Sync + 'static> Rekey<'a, E> {
                 e.to_string(),
             ))
         };
-        let put = Put::builder()
-            .table_name(table.name())
-            .set_item(Some(new.clone()))
-            .condition_expression("attribute_not_exists(#pk)")
-            .expression_attribute_names("#pk", pk)
-            .build()
-            .map_err(invalid)?;
-        let (condition, names, values) = unchanged.clone();
-        let delete = Delete::builder()
-            .table_name(table.name())
-            .set_key(Some(old_key.clone()))
-            .condition_expression(condition)
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(Some(values))
-            .build()
-            .map_err(invalid)?;
-        let sent = table
-            .client()
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(put).build())
-            .transact_items(TransactWriteItem::builder().delete(delete).build())
-            .send()
-            .await;
-        let Err(err) = sent else {
+        let pk = E::TABLE.partition_key.name;
+        let first_creates = matches!(writes.first(), Some(Write::Put(_, None)));
+        let mut request = table.client().transact_write_items();
+        let count = writes.len();
+        for write in writes {
+            let item = match write {
+                Write::Put(item, condition) => {
+                    let (condition, names, values) = condition.unwrap_or_else(|| {
+                        (
+                            "attribute_not_exists(#pk)".to_owned(),
+                            HashMap::from([("#pk".to_owned(), pk.to_owned())]),
+                            HashMap::new(),
+                        )
+                    });
+                    let put = Put::builder()
+                        .table_name(table.name())
+                        .set_item(Some(item))
+                        .condition_expression(condition)
+                        .set_expression_attribute_names(Some(names))
+                        .set_expression_attribute_values((!values.is_empty()).then_some(values))
+                        .build()
+                        .map_err(invalid)?;
+                    TransactWriteItem::builder().put(put).build()
+                }
+                Write::Delete(key, (condition, names, values)) => {
+                    let delete = Delete::builder()
+                        .table_name(table.name())
+                        .set_key(Some(key))
+                        .condition_expression(condition)
+                        .set_expression_attribute_names(Some(names))
+                        .set_expression_attribute_values((!values.is_empty()).then_some(values))
+                        .build()
+                        .map_err(invalid)?;
+                    TransactWriteItem::builder().delete(delete).build()
+                }
+            };
+            request = request.transact_items(item);
+        }
+        let mut owners = Vec::with_capacity(guards.len());
+        for (item, guard) in guards {
+            request = request.transact_items(item);
+            owners.push(guard);
+        }
+        let Err(err) = request.send().await else {
             return Ok(());
         };
-        let codes: Vec<Option<String>> = err
+        let reasons: Vec<(Option<String>, Option<Item>)> = err
             .as_service_error()
             .and_then(|e| match e {
                 aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c) => Some(c),
@@ -564,24 +610,46 @@ impl<'a, E: Entity + Send + Sync + 'static> Rekey<'a, E> {
             .map(|c| {
                 c.cancellation_reasons()
                     .iter()
-                    .map(|r| r.code().map(str::to_owned))
+                    .map(|r| (r.code().map(str::to_owned), r.item().cloned()))
                     .collect()
             })
             .unwrap_or_default();
-        let failed =
-            |i: usize| codes.get(i).and_then(Option::as_deref) == Some("ConditionalCheckFailed");
+        let failed = |i: usize| {
+            reasons.get(i).and_then(|(code, _)| code.as_deref()) == Some("ConditionalCheckFailed")
+        };
         if failed(0) {
-            Err(Refused::NewExists)
-        } else if failed(1) {
-            Err(Refused::OldChanged)
-        } else {
-            Err(Refused::Error(Error::from_sdk(
-                table.name(),
-                Operation::TransactWriteItems,
-                err,
-            )))
+            return Err(if first_creates {
+                Refused::NewExists
+            } else {
+                Refused::OldChanged
+            });
         }
+        if (1..count).any(failed) {
+            return Err(Refused::OldChanged);
+        }
+        if let Some(i) = (0..owners.len()).find(|i| failed(count + i)) {
+            let why = match &owners[i] {
+                Some(guard) => guard
+                    .violation(reasons.get(count + i).and_then(|(_, item)| item.as_ref()))
+                    .to_string(),
+                None => "a unique value is held by another item".to_owned(),
+            };
+            return Err(Refused::Taken(format!("{why}: not moved")));
+        }
+        Err(Refused::Error(Error::from_sdk(
+            table.name(),
+            Operation::TransactWriteItems,
+            err,
+        )))
     }
+}
+
+/// A write of the runner's transactions: a put (with the condition that the item is unchanged,
+/// or, without one, that none is there), or a delete on the condition that the item is
+/// unchanged.
+enum Write {
+    Put(Item, Option<Unchanged>),
+    Delete(Item, Unchanged),
 }
 
 /// What [`Rekey::move_item`] did with an item.
@@ -604,6 +672,8 @@ pub enum Moved {
 enum Refused {
     NewExists,
     OldChanged,
+    /// Another item holds one of its unique values: why.
+    Taken(String),
     Error(Error),
 }
 

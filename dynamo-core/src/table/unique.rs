@@ -14,7 +14,7 @@ use crate::error::{Error, Operation};
 use crate::expr::{Condition, Path, UpdateExpr};
 use crate::mapping::entity::{Entity, UniqueConstraint};
 use crate::mapping::item::Item;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use std::fmt;
 
 /// The sort key of every guard item.
@@ -302,6 +302,55 @@ pub(crate) fn put_with_guards<E: Entity>(
             .map(|g| put_guard(table, &g, &owner, ttl)),
     );
     writes
+}
+
+/// The guard writes that hand `E`'s guards from the item `old` stored at `old_owner` to the
+/// item `new` at `new_owner` (moved to a new key, or rewritten at a newer schema version), in
+/// the transaction that writes `new`: a value both hold is put with its new owner where the old
+/// owner, the new one, nobody or an expired owner holds it; a value only `old` holds is deleted
+/// where the old owner (or nobody) holds it; a value only `new` holds is put as any new value.
+/// Guards that are already as they should be are left alone.
+pub(crate) fn rehome<E: Entity>(
+    table: &Table<E>,
+    old_owner: &Item,
+    old: &Item,
+    new_owner: &Item,
+    new: &Item,
+) -> Result<Vec<(TransactWriteItem, Option<GuardOf>)>, Error> {
+    let ttl_of = |item: &Item| E::SCHEMA.ttl_attribute.and_then(|a| item.get(a).cloned());
+    let same_ttl = ttl_of(old) == ttl_of(new);
+    let ttl = ttl_of(new);
+    let mut writes = Vec::new();
+    for c in E::SCHEMA.unique {
+        let before = guard_of::<E>(c, old);
+        let after = guard_of::<E>(c, new);
+        let kept = matches!((&before, &after), (Some(b), Some(a)) if b.key == a.key);
+        if kept && old_owner == new_owner && same_ttl {
+            continue;
+        }
+        if let Some(before) = before.filter(|_| !kept) {
+            let gone = Path::new(E::TABLE.partition_key.name).not_exists();
+            let condition = Some(match owned_by::<E>(old_owner) {
+                Some(owned) => owned.or(gone),
+                None => gone,
+            });
+            writes.push(guard_write(table, &before, Body::Delete, condition));
+        }
+        if let Some(after) = after {
+            let mut put = put_guard(table, &after, new_owner, ttl.as_ref());
+            if let Some(by_old) = owned_by::<E>(old_owner).filter(|_| kept) {
+                put.target.condition = put.target.condition.take().map(|c| c.or(by_old));
+            }
+            writes.push(put);
+        }
+    }
+    writes
+        .into_iter()
+        .map(|w| {
+            w.into_transact_item()
+                .map(|(item, target)| (item, target.guard))
+        })
+        .collect()
 }
 
 /// How an update changes a top-level attribute.

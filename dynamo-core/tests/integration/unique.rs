@@ -533,3 +533,104 @@ async fn composite_values_cannot_run_into_each_other() {
         .expect("find");
     assert_eq!(found.map(|u| u.user_id), Some("a1".into()));
 }
+
+const PEOPLE: TableDef = TableDef::new("people", KeyDef::string("pk"))
+    .with_sort_key(KeyDef::string("sk"))
+    .with_entity_attribute("entity");
+
+/// People as they were keyed before.
+#[derive(DynamoEntity, Debug, Clone, PartialEq)]
+#[dynamo(table = PEOPLE, entity = "Person", pk = "PERSON#{id}", sk = "PERSON", unique(email))]
+struct PersonBefore {
+    id: String,
+    email: String,
+}
+
+/// People as they are keyed now: a shorter prefix, their previous key declared.
+#[derive(DynamoEntity, Debug, Clone, PartialEq)]
+#[dynamo(
+    table = PEOPLE,
+    pk = "P#{id}",
+    sk = "PERSON",
+    unique(email),
+    previous(pk = "PERSON#{id}")
+)]
+struct Person {
+    id: String,
+    email: String,
+}
+
+/// A moved item takes its guards along: they name its new key, so `find_by_..` finds it and
+/// its delete (which deletes the guards it owns) goes through.
+#[tokio::test]
+async fn a_moved_item_owns_its_guards_at_its_new_key() {
+    let db = Emulator::start().await.expect("the emulator starts");
+    db.create_tables(&[PEOPLE]).await.expect("created");
+    let before = db.table::<PersonBefore>();
+    let people = db.table::<Person>();
+    for (id, email) in [("p1", "ada@example.com"), ("p2", "bob@example.com")] {
+        before
+            .put(PersonBefore {
+                id: id.into(),
+                email: email.into(),
+            })
+            .send()
+            .await
+            .expect("put");
+    }
+    let report = people.rekey().run().await.expect("moves");
+    assert_eq!(report.moved, 2, "{report:?}");
+    assert!(report.unreadable.is_empty(), "{report:?}");
+
+    let ada = people
+        .find_by_email("ada@example.com".to_owned())
+        .await
+        .expect("find");
+    assert_eq!(ada.map(|p| p.id).as_deref(), Some("p1"));
+    let owners: Vec<AttributeValue> = stored_items(&people)
+        .await
+        .into_iter()
+        .filter(|i| i.get("sk") == Some(&AttributeValue::S("UNIQUE".into())))
+        .filter_map(|g| g.get("owner_pk").cloned())
+        .collect();
+    assert_eq!(owners.len(), 2);
+    for owner in &owners {
+        let AttributeValue::S(pk) = owner else {
+            panic!("{owner:?}")
+        };
+        assert!(pk.starts_with("P#"), "the new key: {pk}");
+    }
+    people
+        .delete(PersonKey::new("p1"))
+        .send()
+        .await
+        .expect("deleted with its guard");
+    people
+        .put(Person {
+            id: "p3".into(),
+            email: "ada@example.com".into(),
+        })
+        .send()
+        .await
+        .expect("the value is free again");
+    people
+        .put(Person {
+            id: "p4".into(),
+            email: "bob@example.com".into(),
+        })
+        .send()
+        .await
+        .expect_err("still bob's");
+}
+
+async fn stored_items<E: dynamo_core::Entity>(table: &Table<E>) -> Vec<Item> {
+    table
+        .client()
+        .scan()
+        .table_name(table.name())
+        .send()
+        .await
+        .expect("scan")
+        .items
+        .unwrap_or_default()
+}

@@ -540,3 +540,70 @@ async fn the_backfill_never_overwrites_a_write_made_after_its_read() {
         .expect("get");
     assert_eq!(stored, Some(written), "the application's write stands");
 }
+
+/// A member whose email is stored lower-cased since version 2.
+#[derive(DynamoEntity, Debug, Clone, PartialEq)]
+#[dynamo(table = APP, pk = "MEMBER#{id}", sk = "MEMBER", schema_version = 2, unique(email))]
+#[dynamo(upgrade(from = 1, via = MemberV1, with = member_v1_to_v2))]
+struct Member {
+    id: String,
+    email: String,
+}
+
+#[derive(DynamoEntity, Debug, Clone, PartialEq)]
+#[dynamo(table = APP, pk = "MEMBER#{id}", sk = "MEMBER", version_of = Member, schema_version = 1, unique(email))]
+struct MemberV1 {
+    id: String,
+    email: String,
+}
+
+fn member_v1_to_v2(v1: MemberV1) -> Member {
+    Member {
+        id: v1.id,
+        email: v1.email.to_lowercase(),
+    }
+}
+
+/// An upgrade that changes a unique value moves its guard: the old value is freed, the new one
+/// held, in the transaction that rewrites the item.
+#[tokio::test]
+async fn the_backfill_moves_the_guard_of_a_unique_value_its_upgrade_changes() {
+    let db = Emulator::start().await.expect("the emulator starts");
+    db.create_tables(&[APP]).await.expect("created");
+    let members = db.table::<Member>();
+    db.table::<MemberV1>()
+        .put(MemberV1 {
+            id: "m1".into(),
+            email: "Ada@Example.com".into(),
+        })
+        .send()
+        .await
+        .expect("written by the release before");
+    let report = members.backfill().run().await.expect("backfill");
+    assert_eq!(report.upgraded, 1, "{report:?}");
+    assert!(report.unreadable.is_empty(), "{report:?}");
+    let found = members
+        .find_by_email("ada@example.com".to_owned())
+        .await
+        .expect("find");
+    assert_eq!(found.map(|m| m.email).as_deref(), Some("ada@example.com"));
+    let guards: Vec<String> = members
+        .client()
+        .scan()
+        .table_name(members.name())
+        .send()
+        .await
+        .expect("scan")
+        .items
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|i| match i.get("pk") {
+            Some(AttributeValue::S(pk)) if pk.starts_with("UNIQUE#") => Some(pk.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        guards,
+        vec!["UNIQUE#Member#email#ada@example.com".to_owned()]
+    );
+}
