@@ -4,6 +4,9 @@
 
 #[cfg(feature = "testing")]
 mod collections;
+#[cfg(feature = "testing")]
+mod concurrent;
+#[cfg(feature = "testing")]
 mod faults;
 #[cfg(feature = "testing")]
 mod index_keys;

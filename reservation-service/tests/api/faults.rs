@@ -162,3 +162,29 @@ async fn a_hold_whose_answer_was_lost_is_answered_once_and_kept() {
     assert_eq!(faults.injected_of(Fault::LostAnswer), 2);
     assert_eq!(audit(&app, "evt_1", 4).await.sold, 2);
 }
+
+/// A confirm that DynamoDB throttles is "retry shortly", never "expired": the hold is intact
+/// and the same confirm goes through once DynamoDB recovers.
+#[tokio::test]
+async fn a_throttled_confirm_is_503_never_expired_and_goes_through_after() {
+    let faults = Faults::seeded(1);
+    let app = app_with(&faults).await;
+    let id = app.reservation_id("alice", "k1", &["F-1"]).await;
+    faults.add(
+        Rule::new(Fault::Throttling)
+            .operation(Operation::TransactWriteItems)
+            .operation(Operation::UpdateItem),
+    );
+    let (status, body, raw) = app.confirm("alice", &id, "k2", "pay_throttled").await;
+    assert_unavailable(status, &body, &raw);
+    assert_ne!(body["error"]["code"], "RESERVATION_EXPIRED");
+    faults.clear();
+    let (status, body, _) = app.get(&format!("/v1/reservations/{id}"), "alice").await;
+    assert_eq!(
+        (status, &body["status"]),
+        (StatusCode::OK, &Value::from("HOLD"))
+    );
+    let (status, body, _) = app.confirm("alice", &id, "k3", "pay_throttled").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "CONFIRMED", "{body}");
+}
