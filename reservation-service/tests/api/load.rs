@@ -280,6 +280,7 @@ async fn one_hot_event_at_30k_rps_under_the_partition_meter() {
     app.seed("evt_hot", (1..=SEATS).map(|n| format!("H-{n}")))
         .await;
     meter.reset();
+    let started = std::time::Instant::now();
     let held = Arc::new(std::sync::Mutex::new(Vec::<(String, String)>::new()));
     let in_flight = Arc::new(Semaphore::new(32));
     let mut tasks = Vec::with_capacity(REQUESTS);
@@ -347,12 +348,15 @@ async fn one_hot_event_at_30k_rps_under_the_partition_meter() {
         }
     }
     let report = meter.report();
+    let wall = started.elapsed().as_secs_f64();
     let per_second = |units: f64| units / report.seconds;
     let sent: usize = answered.values().sum();
     println!(
         "{sent} API requests ({} DynamoDB requests) in {:.3} virtual seconds at {RPS} requests/s; \
-         answers {answered:?}\n\n| table | index | partition key | WCU/s | RCU/s |\n|---|---|---|---:|---:|",
-        report.requests, report.seconds
+         answers {answered:?}; on this endpoint {wall:.1} s of wall time, {:.0} DynamoDB requests a second\n\n| table | index | partition key | WCU/s | RCU/s |\n|---|---|---|---:|---:|",
+        report.requests,
+        report.seconds,
+        report.requests as f64 / wall
     );
     let mut keys = report.keys.clone();
     keys.sort_by(|a, b| b.write_units.total_cmp(&a.write_units));
@@ -413,6 +417,40 @@ async fn one_hot_event_at_30k_rps_under_the_partition_meter() {
         entry.0 += per_second(k.write_units);
         entry.1 += per_second(k.read_units);
         entry.2 += 1;
+    }
+    // Each key family's mean key and its hottest key, as sampled: a family is a table or
+    // index with its key's labels kept (`HOLD#*`; `*#*` for a shard and an event).
+    let mut sampled: std::collections::BTreeMap<String, (usize, f64, f64)> = Default::default();
+    for k in &keys {
+        let shape: Vec<&str> = k
+            .key
+            .value
+            .split('#')
+            .map(|part| {
+                let label =
+                    !part.is_empty() && part.chars().all(|c| c.is_ascii_uppercase() || c == '_');
+                if label { part } else { "*" }
+            })
+            .collect();
+        let family = format!(
+            "{} {} {}",
+            k.key.table.trim_start_matches(app.prefix()),
+            k.key.index.as_deref().unwrap_or("-"),
+            shape.join("#")
+        );
+        let entry = sampled.entry(family).or_default();
+        entry.0 += 1;
+        entry.1 += per_second(k.write_units);
+        entry.2 = entry.2.max(per_second(k.write_units));
+    }
+    println!(
+        "\n| key family | keys | mean WCU/s per key | hottest key WCU/s |\n|---|---:|---:|---:|"
+    );
+    for (family, (keys, writes, hottest)) in &sampled {
+        println!(
+            "| {family} | {keys} | {:.1} | {hottest:.0} |",
+            writes / *keys as f64
+        );
     }
     let busiest_of = |family: f64, shards: f64| {
         let mean = family / shards;
