@@ -497,6 +497,16 @@ enum SetAction {
     Prepend(Operand),
 }
 
+/// What an update does to one top-level attribute ([`UpdateExpr::on_attribute`]).
+struct OnAttribute<'a> {
+    sets: Vec<&'a SetAction>,
+    removed: bool,
+    adds: Vec<&'a Operand>,
+    deleted: bool,
+    /// Another action names a path inside the attribute.
+    inside: bool,
+}
+
 /// The actions of an update expression: `SET`, `REMOVE`, `ADD` and `DELETE`, by path. What
 /// [`Update`](crate::Update)'s typed methods write into.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -597,6 +607,36 @@ impl UpdateExpr {
             || self.delete.iter().any(|(p, _)| named(p))
     }
 
+    /// The actions on top-level attribute `attribute` itself, and whether another action names
+    /// a path inside it.
+    fn on_attribute(&self, attribute: &str) -> OnAttribute<'_> {
+        let only = |p: &Path| p.is_attribute(attribute);
+        OnAttribute {
+            sets: self
+                .set
+                .iter()
+                .filter(|(p, _)| only(p))
+                .map(|(_, a)| a)
+                .collect(),
+            removed: self.remove.iter().any(only),
+            adds: self
+                .add
+                .iter()
+                .filter(|(p, _)| only(p))
+                .map(|(_, o)| o)
+                .collect(),
+            deleted: self.delete.iter().any(|(p, _)| only(p)),
+            inside: self
+                .set
+                .iter()
+                .map(|(p, _)| p)
+                .chain(&self.remove)
+                .chain(self.add.iter().map(|(p, _)| p))
+                .chain(self.delete.iter().map(|(p, _)| p))
+                .any(|p| !only(p) && matches!(&p.head, Segment::Name(n) if n == attribute)),
+        }
+    }
+
     /// How the update changes top-level attribute `attribute`: what a unique constraint's
     /// guard is moved by.
     pub(crate) fn assigned(&self, attribute: &str) -> crate::table::unique::Assigned {
@@ -604,29 +644,11 @@ impl UpdateExpr {
         if !self.names(attribute) {
             return Assigned::Untouched;
         }
-        let only = |p: &Path| p.is_attribute(attribute);
-        let sets: Vec<&SetAction> = self
-            .set
-            .iter()
-            .filter(|(p, _)| only(p))
-            .map(|(_, a)| a)
-            .collect();
-        let removed = self.remove.iter().any(only);
-        let named_otherwise = self
-            .set
-            .iter()
-            .map(|(p, _)| p)
-            .chain(&self.remove)
-            .chain(self.add.iter().map(|(p, _)| p))
-            .chain(self.delete.iter().map(|(p, _)| p))
-            .any(|p| !only(p) && matches!(&p.head, Segment::Name(n) if n == attribute));
-        if named_otherwise
-            || self.add.iter().any(|(p, _)| only(p))
-            || self.delete.iter().any(|(p, _)| only(p))
-        {
+        let on = self.on_attribute(attribute);
+        if on.inside || !on.adds.is_empty() || on.deleted {
             return Assigned::Other;
         }
-        match (sets.as_slice(), removed) {
+        match (on.sets.as_slice(), on.removed) {
             ([SetAction::Value(Operand::Value(v))], false) => Assigned::Value(v.clone()),
             ([], true) => Assigned::Removed,
             _ => Assigned::Other,
@@ -648,31 +670,11 @@ impl UpdateExpr {
             Assigned::Removed => return Some(None),
             Assigned::Other => {}
         }
-        let only = |p: &Path| p.is_attribute(attribute);
-        let sets: Vec<&SetAction> = self
-            .set
-            .iter()
-            .filter(|(p, _)| only(p))
-            .map(|(_, a)| a)
-            .collect();
-        let adds: Vec<&Operand> = self
-            .add
-            .iter()
-            .filter(|(p, _)| only(p))
-            .map(|(_, o)| o)
-            .collect();
-        let inside = self
-            .set
-            .iter()
-            .map(|(p, _)| p)
-            .chain(&self.remove)
-            .chain(self.add.iter().map(|(p, _)| p))
-            .chain(self.delete.iter().map(|(p, _)| p))
-            .any(|p| !only(p) && matches!(&p.head, Segment::Name(n) if n == attribute));
-        if inside || self.remove.iter().any(only) {
+        let on = self.on_attribute(attribute);
+        if on.inside || on.removed || on.deleted {
             return None;
         }
-        match (sets.as_slice(), adds.as_slice()) {
+        match (on.sets.as_slice(), on.adds.as_slice()) {
             ([SetAction::IfNotExists(Operand::Value(value))], []) => {
                 Some(Some(old.cloned().unwrap_or_else(|| value.clone())))
             }

@@ -306,16 +306,8 @@ impl Faults {
 
     /// `client` with these faults in its HTTP connection.
     pub fn wrap(&self, client: &Client) -> Client {
-        let inner = client.config().http_client().unwrap_or_else(|| {
-            use aws_smithy_http_client::{Builder, tls};
-            Builder::new()
-                .tls_provider(tls::Provider::Rustls(
-                    tls::rustls_provider::CryptoMode::AwsLc,
-                ))
-                .build_https()
-        });
         let http = FaultyClient {
-            inner,
+            inner: super::http_client_of(client),
             faults: self.clone(),
         };
         let config = client

@@ -373,17 +373,7 @@ impl PartitionMeter {
     /// `client` with the meter in its HTTP connection. Lookups (the items before and after a
     /// write, DescribeTable) go through `client` itself, unmetered.
     pub fn wrap(&self, client: &Client) -> Client {
-        // The client's own HTTP client, or the one the SDK would build by default.
-        let inner = client.config().http_client().or_else(|| {
-            use aws_smithy_http_client::{Builder, tls};
-            Some(
-                Builder::new()
-                    .tls_provider(tls::Provider::Rustls(
-                        tls::rustls_provider::CryptoMode::AwsLc,
-                    ))
-                    .build_https(),
-            )
-        });
+        let inner = super::http_client_of(client);
         let meter = self.clone();
         let lookup = client.clone();
         let http = MeteredClient {
@@ -407,7 +397,7 @@ impl PartitionMeter {
 
 #[derive(Debug, Clone)]
 struct MeteredClient {
-    inner: Option<SharedHttpClient>,
+    inner: SharedHttpClient,
     meter: PartitionMeter,
     lookup: Client,
 }
@@ -418,29 +408,11 @@ impl HttpClient for MeteredClient {
         settings: &HttpConnectorSettings,
         components: &RuntimeComponents,
     ) -> SharedHttpConnector {
-        let inner = match &self.inner {
-            Some(inner) => inner.http_connector(settings, components),
-            None => SharedHttpConnector::new(NoConnector),
-        };
         SharedHttpConnector::new(MeteredConnector {
-            inner,
+            inner: self.inner.http_connector(settings, components),
             meter: self.meter.clone(),
             lookup: self.lookup.clone(),
         })
-    }
-}
-
-#[derive(Debug)]
-struct NoConnector;
-
-impl HttpConnector for NoConnector {
-    fn call(&self, _request: HttpRequest) -> HttpConnectorFuture {
-        HttpConnectorFuture::ready(Err(
-            aws_smithy_runtime_api::client::result::ConnectorError::other(
-                "the metered client has no HTTP client to send with".into(),
-                None,
-            ),
-        ))
     }
 }
 

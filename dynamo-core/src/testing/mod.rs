@@ -169,6 +169,19 @@ impl Emulator {
     }
 }
 
+/// `client`'s own HTTP client, or the one the SDK builds by default: what a test layer
+/// ([`Faults`], [`PartitionMeter`]) sends through.
+fn http_client_of(client: &Client) -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    client.config().http_client().unwrap_or_else(|| {
+        use aws_smithy_http_client::{Builder, tls};
+        Builder::new()
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::AwsLc,
+            ))
+            .build_https()
+    })
+}
+
 /// The former name of [`Emulator`].
 #[deprecated(
     since = "0.1.0",

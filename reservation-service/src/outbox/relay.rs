@@ -219,11 +219,18 @@ impl Relay {
             .update(event.key())
             .set(f.lease_owner, Some(self.owner.clone()))
             .set(f.lease_until, Some(lease_until))
+            // Free, expired, or this relay's own: a claim DynamoDB applied but whose answer
+            // was lost is found leased by this relay when the SDK sends it again.
             .condition(
                 f.status
                     .eq(OutboxStatus::Pending)
                     .and(f.next_retry_at.le(now))
-                    .and(f.lease_until.not_exists().or(f.lease_until.lt(Some(now)))),
+                    .and(
+                        f.lease_until
+                            .not_exists()
+                            .or(f.lease_until.lt(Some(now)))
+                            .or(f.lease_owner.eq(Some(self.owner.clone()))),
+                    ),
             )
             .returning_new()
             .send()

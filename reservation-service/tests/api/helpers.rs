@@ -50,6 +50,7 @@ pub struct TestAppBuilder {
     create_tables: bool,
     meter: Option<PartitionMeter>,
     faults: Option<Faults>,
+    clock: Option<ManualClock>,
     interceptors: Vec<SharedInterceptor>,
 }
 
@@ -76,6 +77,7 @@ impl TestApp {
             create_tables: true,
             meter: None,
             faults: None,
+            clock: None,
             interceptors: Vec::new(),
         }
     }
@@ -124,6 +126,13 @@ impl TestAppBuilder {
         self
     }
 
+    /// Runs on `clock` (another app's: replicas of one service share the time) instead of a
+    /// clock of its own.
+    pub fn clock(mut self, clock: &ManualClock) -> Self {
+        self.clock = Some(clock.clone());
+        self
+    }
+
     /// Every DynamoDB request of the service goes through `interceptor`.
     pub fn intercepted(mut self, interceptor: impl Intercept + 'static) -> Self {
         self.interceptors.push(SharedInterceptor::new(interceptor));
@@ -152,7 +161,7 @@ impl TestAppBuilder {
         }
         let mut settings = self.settings;
         settings.store.table_prefix = db.prefix().to_owned();
-        let clock = ManualClock::starting_now();
+        let clock = self.clock.unwrap_or_else(ManualClock::starting_now);
         let mut client = match &self.faults {
             Some(faults) => faults.wrap(db.client()),
             None => db.client().clone(),

@@ -174,10 +174,14 @@ async fn three_replicas_never_oversell_and_publish_every_change_once() {
     let mut replicas = vec![first];
     for _ in 0..2 {
         let db = replicas[0].db.clone();
+        // One time for all: a replica whose clock ran ahead would write events the others
+        // (and the final relay below) see as not yet due.
+        let clock = replicas[0].clock.clone();
         replicas.push(
             under_load()
                 .settings(|s| s.outbox.relay_interval = Duration::from_millis(50))
                 .database(db)
+                .clock(&clock)
                 .without_tables()
                 .spawn()
                 .await,

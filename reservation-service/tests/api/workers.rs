@@ -184,6 +184,36 @@ async fn a_failed_claim_leaves_no_other_event_leased() {
     }
 }
 
+/// A claim DynamoDB applied and whose answer was lost: the SDK's retry finds the event leased
+/// (by this relay). The relay must take that as its own claim, not as another relay's, or the
+/// event waits a whole lease for nobody.
+#[tokio::test]
+async fn a_claim_whose_answer_was_lost_is_still_this_relays() {
+    let faults = Faults::seeded(1);
+    let app = TestApp::builder().faults(&faults).spawn().await;
+    app.seed("evt_1", ["L-1".to_string()]).await;
+    app.reservation_id("alice", "k1", &["L-1"]).await;
+    faults.add(
+        Rule::new(Fault::LostAnswer)
+            .operation(Operation::UpdateItem)
+            .table("outbox")
+            .first(1),
+    );
+    let sink = Arc::new(Capture::default());
+    let relay = relay(&app, sink.clone(), RelayConfig::default());
+    let pass = relay.pass().await.expect("pass");
+    assert_eq!(faults.injected_of(Fault::LostAnswer), 1);
+    assert_eq!(pass.published, 1, "{pass:?}");
+    assert_eq!(sink.ids().len(), 1);
+    let events = events(&app).await;
+    assert!(
+        events
+            .iter()
+            .all(|e| e.status == OutboxStatus::Published && e.lease_owner.is_none()),
+        "{events:?}"
+    );
+}
+
 #[tokio::test]
 async fn replicas_never_publish_the_same_event_twice() {
     let app = TestApp::spawn().await;
