@@ -18,16 +18,16 @@
 //! the request whole; the rewritten request keeps its signature, so it needs a server that does
 //! not verify signatures (moto and DynamoDB Local do not).
 
+use super::wire::{self, ConnectorResult};
 use crate::error::Operation;
 use aws_sdk_dynamodb::Client;
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
     SharedHttpConnector,
 };
-use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use serde_json::{Map, Value, json};
 use std::fmt;
@@ -307,15 +307,10 @@ impl Faults {
     /// `client` with these faults in its HTTP connection.
     pub fn wrap(&self, client: &Client) -> Client {
         let http = FaultyClient {
-            inner: super::http_client_of(client),
+            inner: wire::http_client_of(client),
             faults: self.clone(),
         };
-        let config = client
-            .config()
-            .to_builder()
-            .http_client(SharedHttpClient::new(http))
-            .build();
-        Client::from_conf(config)
+        wire::with_http_client(client, http)
     }
 
     fn with_state<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
@@ -438,8 +433,6 @@ struct FaultyConnector {
     faults: Faults,
 }
 
-type ConnectorResult = Result<HttpResponse, ConnectorError>;
-
 impl HttpConnector for FaultyConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         let this = self.clone();
@@ -459,7 +452,7 @@ impl FaultyConnector {
             Fault::LostAnswer => {
                 // Applied, then lost: the answer is read whole before it is dropped.
                 let response = self.inner.call(request).await?;
-                let _ = read_body(response).await;
+                let _ = wire::read_body(response).await;
                 Err(ConnectorError::timeout(
                     "injected fault: the request was applied and its answer lost".into(),
                 ))
@@ -487,14 +480,14 @@ impl FaultyConnector {
                         .insert("content-length", bytes.len().to_string());
                     *request.body_mut() = SdkBody::from(bytes);
                     let response = self.inner.call(request).await?;
-                    let (status, bytes) = read_body(response).await;
+                    let (status, _, bytes) = wire::read_body(response).await;
                     if !status.is_success() {
-                        return respond(status.as_u16(), bytes);
+                        return wire::respond(status.as_u16(), bytes);
                     }
                     serde_json::from_slice(&bytes).unwrap_or_else(|_| json!({}))
                 };
                 merge_unprocessed(&mut answer, unprocessed_field, unprocessed);
-                respond(200, answer.to_string().into_bytes())
+                wire::respond(200, answer.to_string())
             }
             _ => respond_with(fault, &parsed, table.as_deref()),
         }
@@ -572,10 +565,7 @@ fn respond_with(fault: Fault, request: &Request, table: Option<&str>) -> Connect
     let (status, body) = match fault {
         Fault::Throttling | Fault::TransactionConflict if request.is_transaction() => {
             let (code, message) = if fault == Fault::Throttling {
-                (
-                    "ThrottlingError",
-                    "Throughput exceeds the current capacity for one or more global secondary indexes. DynamoDB is automatically scaling your index so please try again shortly.",
-                )
+                ("ThrottlingError", wire::THROTTLED_IN_TRANSACTION)
             } else {
                 ("TransactionConflict", "Transaction is ongoing for the item")
             };
@@ -583,11 +573,10 @@ fn respond_with(fault: Fault, request: &Request, table: Option<&str>) -> Connect
         }
         Fault::Throttling => (
             400,
-            json!({
-                "__type": "com.amazonaws.dynamodb.v20120810#ThrottlingException",
-                "message": "Throughput exceeds the current capacity of your table or index. DynamoDB is automatically scaling your table or index so please try again shortly.",
-                "throttlingReasons": [{"reason": format!("Table{read_or_write}KeyRangeThroughputExceeded"), "resource": arn}],
-            }),
+            wire::throttling_exception(
+                &format!("Table{read_or_write}KeyRangeThroughputExceeded"),
+                &arn,
+            ),
         ),
         Fault::ProvisionedThroughputExceeded => (
             400,
@@ -619,7 +608,7 @@ fn respond_with(fault: Fault, request: &Request, table: Option<&str>) -> Connect
             }),
         ),
     };
-    respond(status, body.to_string().into_bytes())
+    wire::respond(status, body.to_string())
 }
 
 /// `TransactionCanceledException` with `code` for the first item on the rule's table (the
@@ -633,42 +622,5 @@ fn canceled(request: &Request, table: Option<&str>, code: &str, message: &str) -
                 .position(|item| item_table(item).is_some_and(|name| name.ends_with(t)))
         })
         .unwrap_or(0);
-    let reasons: Vec<Value> = (0..items.len().max(1))
-        .map(|i| {
-            if i == failing {
-                json!({"Code": code, "Message": message})
-            } else {
-                json!({"Code": "None"})
-            }
-        })
-        .collect();
-    let codes: Vec<&str> = reasons
-        .iter()
-        .map(|r| r["Code"].as_str().unwrap_or("None"))
-        .collect();
-    json!({
-        "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
-        "message": format!("Transaction cancelled, please refer cancellation reasons for specific reasons [{}]", codes.join(", ")),
-        "CancellationReasons": reasons,
-    })
-}
-
-fn respond(status: u16, body: Vec<u8>) -> ConnectorResult {
-    let status =
-        StatusCode::try_from(status).map_err(|e| ConnectorError::other(Box::new(e), None))?;
-    let mut response = HttpResponse::new(status, SdkBody::from(body));
-    response
-        .headers_mut()
-        .insert("content-type", "application/x-amz-json-1.0");
-    Ok(response)
-}
-
-async fn read_body(response: HttpResponse) -> (StatusCode, Vec<u8>) {
-    let status = response.status();
-    let bytes = aws_smithy_types::byte_stream::ByteStream::new(response.into_body())
-        .collect()
-        .await
-        .map(|b| b.to_vec())
-        .unwrap_or_default();
-    (status, bytes)
+    wire::canceled(items.len().max(1), Some(failing), code, message)
 }

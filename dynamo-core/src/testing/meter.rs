@@ -29,6 +29,7 @@
 //! `ThrottlingException` with its throttling reason, or, in a transaction, a
 //! `TransactionCanceledException` with a `ThrottlingError` reason for that item.
 
+use super::wire::{self, ConnectorResult};
 use crate::mapping::size::number_size;
 use aws_sdk_dynamodb::Client;
 use aws_smithy_runtime_api::client::http::{
@@ -37,7 +38,6 @@ use aws_smithy_runtime_api::client::http::{
 };
 use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -373,20 +373,12 @@ impl PartitionMeter {
     /// `client` with the meter in its HTTP connection. Lookups (the items before and after a
     /// write, DescribeTable) go through `client` itself, unmetered.
     pub fn wrap(&self, client: &Client) -> Client {
-        let inner = super::http_client_of(client);
-        let meter = self.clone();
-        let lookup = client.clone();
         let http = MeteredClient {
-            inner,
-            meter,
-            lookup,
+            inner: wire::http_client_of(client),
+            meter: self.clone(),
+            lookup: client.clone(),
         };
-        let config = client
-            .config()
-            .to_builder()
-            .http_client(SharedHttpClient::new(http))
-            .build();
-        Client::from_conf(config)
+        wire::with_http_client(client, http)
     }
 
     fn with_state<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
@@ -429,8 +421,6 @@ impl HttpConnector for MeteredConnector {
         HttpConnectorFuture::new(async move { this.meter_call(request).await })
     }
 }
-
-type ConnectorResult = Result<HttpResponse, aws_smithy_runtime_api::client::result::ConnectorError>;
 
 impl MeteredConnector {
     async fn meter_call(self, request: HttpRequest) -> ConnectorResult {
@@ -959,18 +949,7 @@ fn raw_len(base64: &str) -> usize {
 
 /// The response's body, read into memory, and the response rebuilt around it.
 async fn read_json(response: HttpResponse) -> (HttpResponse, Option<Value>) {
-    let (status, headers, body) = {
-        let status = response.status();
-        let headers = response.headers().clone();
-        (status, headers, response.into_body())
-    };
-    let bytes = match aws_smithy_types::byte_stream::ByteStream::new(body)
-        .collect()
-        .await
-    {
-        Ok(bytes) => bytes.to_vec(),
-        Err(_) => Vec::new(),
-    };
+    let (status, headers, bytes) = wire::read_body(response).await;
     let json = serde_json::from_slice(&bytes).ok();
     let mut rebuilt = HttpResponse::new(status, SdkBody::from(bytes));
     *rebuilt.headers_mut() = headers;
@@ -1000,39 +979,17 @@ fn throttled(operation: &str, plan: &Plan, charge: &Charge) -> ConnectorResult {
         if write { "Write" } else { "Read" }
     );
     let body = if plan.transaction && operation == "TransactWriteItems" {
-        let reasons: Vec<Value> = (0..plan.writes.len())
-            .map(|i| {
-                if plan.writes[i].action == charge.action {
-                    serde_json::json!({"Code": "ThrottlingError", "Message": "Throughput exceeds the current capacity for one or more global secondary indexes. DynamoDB is automatically scaling your index so please try again shortly."})
-                } else {
-                    serde_json::json!({"Code": "None"})
-                }
-            })
-            .collect();
-        let codes: Vec<&str> = reasons
-            .iter()
-            .map(|r| r.get("Code").and_then(Value::as_str).unwrap_or("None"))
-            .collect();
-        serde_json::json!({
-            "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
-            "message": format!("Transaction cancelled, please refer cancellation reasons for specific reasons [{}]", codes.join(", ")),
-            "CancellationReasons": reasons,
-        })
+        let failing = plan.writes.iter().position(|w| w.action == charge.action);
+        wire::canceled(
+            plan.writes.len(),
+            failing,
+            "ThrottlingError",
+            wire::THROTTLED_IN_TRANSACTION,
+        )
     } else {
-        serde_json::json!({
-            "__type": "com.amazonaws.dynamodb.v20120810#ThrottlingException",
-            "message": "Throughput exceeds the current capacity of your table or index. DynamoDB is automatically scaling your table or index so please try again shortly.",
-            "throttlingReasons": [{"reason": reason, "resource": resource}],
-        })
+        wire::throttling_exception(&reason, &resource)
     };
-    let status = StatusCode::try_from(400u16).map_err(|e| {
-        aws_smithy_runtime_api::client::result::ConnectorError::other(Box::new(e), None)
-    })?;
-    let mut response = HttpResponse::new(status, SdkBody::from(body.to_string()));
-    response
-        .headers_mut()
-        .insert("content-type", "application/x-amz-json-1.0");
-    Ok(response)
+    wire::respond(400, body.to_string())
 }
 
 fn to_attribute(value: &Value) -> Option<aws_sdk_dynamodb::types::AttributeValue> {

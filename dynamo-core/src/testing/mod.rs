@@ -26,6 +26,7 @@ mod meter;
 
 mod emulator;
 mod faults;
+mod wire;
 
 pub use emulator::{EmulatorProcess, LAUNCHER, MOTO};
 pub use faults::{Fault, Faults, Injected, Rule};
@@ -167,19 +168,6 @@ impl Emulator {
         }
         Ok(())
     }
-}
-
-/// `client`'s own HTTP client, or the one the SDK builds by default: what a test layer
-/// ([`Faults`], [`PartitionMeter`]) sends through.
-fn http_client_of(client: &Client) -> aws_smithy_runtime_api::client::http::SharedHttpClient {
-    client.config().http_client().unwrap_or_else(|| {
-        use aws_smithy_http_client::{Builder, tls};
-        Builder::new()
-            .tls_provider(tls::Provider::Rustls(
-                tls::rustls_provider::CryptoMode::AwsLc,
-            ))
-            .build_https()
-    })
 }
 
 /// The former name of [`Emulator`].
