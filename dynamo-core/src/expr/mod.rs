@@ -649,7 +649,7 @@ impl UpdateExpr {
             return Assigned::Other;
         }
         match (on.sets.as_slice(), on.removed) {
-            ([SetAction::Value(Operand::Value(v))], false) => Assigned::Value(v.clone()),
+            ([SetAction::Value(Operand::Value(_))], false) => Assigned::Value,
             ([], true) => Assigned::Removed,
             _ => Assigned::Other,
         }
@@ -663,22 +663,20 @@ impl UpdateExpr {
         attribute: &str,
         old: Option<&AttributeValue>,
     ) -> Option<Option<AttributeValue>> {
-        use crate::table::unique::Assigned;
-        match self.assigned(attribute) {
-            Assigned::Untouched => return Some(old.cloned()),
-            Assigned::Value(value) => return Some(Some(value)),
-            Assigned::Removed => return Some(None),
-            Assigned::Other => {}
+        if !self.names(attribute) {
+            return Some(old.cloned());
         }
         let on = self.on_attribute(attribute);
-        if on.inside || on.removed || on.deleted {
+        if on.inside || on.deleted {
             return None;
         }
-        match (on.sets.as_slice(), on.adds.as_slice()) {
-            ([SetAction::IfNotExists(Operand::Value(value))], []) => {
+        match (on.sets.as_slice(), on.removed, on.adds.as_slice()) {
+            ([SetAction::Value(Operand::Value(value))], false, []) => Some(Some(value.clone())),
+            ([], true, []) => Some(None),
+            ([SetAction::IfNotExists(Operand::Value(value))], false, []) => {
                 Some(Some(old.cloned().unwrap_or_else(|| value.clone())))
             }
-            ([], [Operand::Value(AttributeValue::N(n))]) => {
+            ([], false, [Operand::Value(AttributeValue::N(n))]) => {
                 let base = match old {
                     None => 0,
                     Some(AttributeValue::N(old)) => old.parse::<i64>().ok()?,

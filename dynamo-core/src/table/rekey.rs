@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Operation};
 use crate::mapping::entity::{Entity, EntityKey};
-use crate::mapping::error::MappingError;
+use crate::mapping::error::{MappingError, show_key};
 use crate::mapping::item::Item;
 use crate::table::Table;
 use crate::table::cursor::Cursor;
@@ -372,6 +372,8 @@ impl<'a, E: Entity + Send + Sync + 'static> Rekey<'a, E> {
         }
         let old_key = key_of(&old);
         let known = known_attributes::<E>();
+        // Another item holds one of its unique values: left as it is, and reported.
+        let taken = |why: String| Outcome::Unreadable(format!("{}: {why}", show_key(&old_key)));
         let mut current = old;
         for _ in 0..3 {
             // Converted again after every change: what is written is what is stored now.
@@ -457,8 +459,8 @@ impl<'a, E: Entity + Send + Sync + 'static> Rekey<'a, E> {
                     if let Err(e) = (self.convert)(at_new_key.clone()) {
                         return Ok(Outcome::Unreadable(format!(
                             "{}: the item at its new key {} does not read as {} ({e}): both are kept; merge them and delete the old one",
-                            describe_key(&old_key),
-                            describe_key(&new_key),
+                            show_key(&old_key),
+                            show_key(&new_key),
                             E::SCHEMA.name
                         )));
                     }
@@ -468,22 +470,12 @@ impl<'a, E: Entity + Send + Sync + 'static> Rekey<'a, E> {
                     match self.transact(delete, guards).await {
                         Ok(()) => return Ok(Outcome::Superseded(write_units::<E>(&current))),
                         Err(Refused::OldChanged | Refused::NewExists) => {}
-                        Err(Refused::Taken(why)) => {
-                            return Ok(Outcome::Unreadable(format!(
-                                "{}: {why}",
-                                describe_key(&old_key)
-                            )));
-                        }
+                        Err(Refused::Taken(why)) => return Ok(taken(why)),
                         Err(Refused::Error(e)) => return Err(e),
                     }
                 }
                 Err(Refused::OldChanged) => {}
-                Err(Refused::Taken(why)) => {
-                    return Ok(Outcome::Unreadable(format!(
-                        "{}: {why}",
-                        describe_key(&old_key)
-                    )));
-                }
+                Err(Refused::Taken(why)) => return Ok(taken(why)),
                 Err(Refused::Error(e)) => return Err(e),
             }
             // Changed meanwhile: read it again.
@@ -767,12 +759,6 @@ fn known_attributes<E: Entity>() -> Vec<&'static str> {
     names.sort_unstable();
     names.dedup();
     names
-}
-
-fn describe_key(key: &Item) -> String {
-    let mut parts: Vec<String> = key.iter().map(|(k, v)| format!("{k} = {v:?}")).collect();
-    parts.sort();
-    parts.join(", ")
 }
 
 /// What a put or delete of `item` is billed, in the table and its indexes.

@@ -357,8 +357,8 @@ pub(crate) fn rehome<E: Entity>(
 pub(crate) enum Assigned {
     /// It does not name it.
     Untouched,
-    /// `SET a = value`.
-    Value(AttributeValue),
+    /// `SET a = value` (its value: [`UpdateExpr::value_after`]).
+    Value,
     /// `REMOVE a` (or a `set` to `None`).
     Removed,
     /// Anything else: `if_not_exists`, `ADD`, a path inside it.
@@ -376,7 +376,7 @@ pub(crate) fn touched<E: Entity>(
         for a in c.attributes {
             match actions.assigned(a) {
                 Assigned::Untouched => {}
-                Assigned::Value(_) | Assigned::Removed => changes = true,
+                Assigned::Value | Assigned::Removed => changes = true,
                 Assigned::Other => return Err(a),
             }
         }

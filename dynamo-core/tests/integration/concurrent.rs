@@ -142,11 +142,10 @@ impl Op {
     }
 }
 
-/// What a writer was told about one write.
+/// What a writer was told about one write (of one account, or two in a transaction).
 #[derive(Debug, Clone)]
 struct Record {
-    id: String,
-    ops: Vec<Op>,
+    writes: Vec<(String, Op)>,
     acknowledged: bool,
 }
 
@@ -303,7 +302,8 @@ async fn step(accounts: &Table<Account>, w: usize, rng: &mut fastrand::Rng) -> R
     let _ = accounts.rekey().move_key(&key).await;
     let f = Account::fields();
     let roll = rng.u32(..100);
-    let (ops, sent) = if roll < 30 {
+    let me = id(w, n);
+    let (writes, sent) = if roll < 30 {
         let state = State {
             email: email(rng.usize(..EMAILS)),
             plan: ["free", "pro", "team"][rng.usize(..3)].into(),
@@ -322,11 +322,11 @@ async fn step(accounts: &Table<Account>, w: usize, rng: &mut fastrand::Rng) -> R
             })
             .send()
             .await;
-        (vec![Op::Put(state)], sent)
+        (vec![(me, Op::Put(state))], sent)
     } else if roll < 50 {
         let plan = format!("plan-{}", rng.u32(..100));
         let sent = accounts.update(key).set(f.plan, plan.clone()).send().await;
-        (vec![Op::SetPlan(plan)], sent)
+        (vec![(me, Op::SetPlan(plan))], sent)
     } else if roll < 65 {
         let email = email(rng.usize(..EMAILS));
         let sent = accounts
@@ -334,7 +334,7 @@ async fn step(accounts: &Table<Account>, w: usize, rng: &mut fastrand::Rng) -> R
             .set(f.email, email.clone())
             .send()
             .await;
-        (vec![Op::SetEmail(email)], sent)
+        (vec![(me, Op::SetEmail(email))], sent)
     } else if roll < 75 {
         let by = i64::from(rng.u32(1..1000));
         let sent = accounts
@@ -342,10 +342,10 @@ async fn step(accounts: &Table<Account>, w: usize, rng: &mut fastrand::Rng) -> R
             .add(f.expires_at, Some(by))
             .send()
             .await;
-        (vec![Op::ExtendTtl(by)], sent)
+        (vec![(me, Op::ExtendTtl(by))], sent)
     } else if roll < 85 {
         let sent = accounts.delete(key).send().await;
-        (vec![Op::Delete], sent)
+        (vec![(me, Op::Delete)], sent)
     } else {
         // Two of the writer's accounts in one transaction.
         let other = (n + 1) % IDS_PER_WRITER;
@@ -361,20 +361,13 @@ async fn step(accounts: &Table<Account>, w: usize, rng: &mut fastrand::Rng) -> R
                 .set(f.plan, b.clone()),
         );
         let sent = tx.send().await;
-        let record = Record {
-            id: id(w, n),
-            ops: vec![Op::SetPlan(a), Op::SetPlan(b)],
-            acknowledged: sent.is_ok(),
-        };
-        // One record per account: the checker reads the pair as two writes.
-        return Record {
-            id: format!("{}|{}", record.id, id(w, other)),
-            ..record
-        };
+        (
+            vec![(me, Op::SetPlan(a)), (id(w, other), Op::SetPlan(b))],
+            sent,
+        )
     };
     Record {
-        id: id(w, n),
-        ops,
+        writes,
         acknowledged: sent.is_ok(),
     }
 }
@@ -474,10 +467,9 @@ async fn check(
     // No acknowledged write lost: each account's history, in its writer's order.
     let mut per_account: HashMap<String, Vec<(Op, bool)>> = HashMap::new();
     for record in history {
-        let ids: Vec<&str> = record.id.split('|').collect();
-        for (id, op) in ids.iter().zip(&record.ops) {
+        for (id, op) in &record.writes {
             per_account
-                .entry((*id).to_owned())
+                .entry(id.clone())
                 .or_default()
                 .push((op.clone(), record.acknowledged));
         }
