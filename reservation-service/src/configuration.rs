@@ -40,7 +40,7 @@ const REQUEST_TIMEOUT: Number = Number::millis(
     5000,
     100,
     60_000,
-    "per-request deadline, then 504 UPSTREAM_TIMEOUT",
+    "per-request deadline, then 504 UPSTREAM_TIMEOUT; with PAYMENT_MODE=http at least two PAYMENT_TIMEOUT_MS and a second (a confirmation whose payment was approved finishes after the deadline too)",
 );
 const HEADER_READ_TIMEOUT: Number = Number::millis(
     "HEADER_READ_TIMEOUT_MS",
@@ -323,6 +323,16 @@ impl Settings {
                     timeout.as_millis(),
                 ));
             }
+            // A confirmation whose payment was approved finishes whatever the deadline (it runs
+            // detached from the request), but its caller should hear how it ended.
+            if settings.request_timeout < longest {
+                env.problem(format!(
+                    "REQUEST_TIMEOUT_MS={} is shorter than a confirmation can take ({} ms: two attempts of PAYMENT_TIMEOUT_MS={} and a second for its writes): its callers would time out on payments that go through",
+                    settings.request_timeout.as_millis(),
+                    longest.as_millis(),
+                    timeout.as_millis(),
+                ));
+            }
         }
         env.finish(to_serve).map(|()| settings)
     }
@@ -560,6 +570,7 @@ mod tests {
                     &[
                         ("HOLD_GRACE_SECONDS", grace),
                         ("PAYMENT_TIMEOUT_MS", timeout),
+                        ("REQUEST_TIMEOUT_MS", "9000"),
                     ],
                 ]
                 .concat(),
@@ -574,6 +585,26 @@ mod tests {
         let allowed = with("5", "2000").expect("5 s is allowed");
         assert_eq!(allowed.reservations.hold_grace, Duration::from_secs(5));
         with("9", "4000").expect("9 s is allowed with 4 s attempts");
+    }
+
+    #[test]
+    fn the_request_deadline_outlasts_a_confirmation() {
+        let with = |request: &str, payment: &str| {
+            let mut vars = PRODUCTION.to_vec();
+            vars.extend([
+                ("REQUEST_TIMEOUT_MS", request),
+                ("PAYMENT_TIMEOUT_MS", payment),
+                ("HOLD_GRACE_SECONDS", "1"),
+            ]);
+            settings(&vars)
+        };
+        let err = with("4999", "2000").expect_err("refused").to_string();
+        assert!(
+            err.contains("REQUEST_TIMEOUT_MS=4999 is shorter than a confirmation can take (5000 ms: two attempts of PAYMENT_TIMEOUT_MS=2000"),
+            "{err}"
+        );
+        with("5000", "2000").expect("the defaults are consistent");
+        with("3000", "1000").expect("shorter payment attempts allow a shorter deadline");
     }
 
     #[test]

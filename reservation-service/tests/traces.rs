@@ -190,7 +190,7 @@ async fn the_logs_never_hold_a_payment_intent_or_a_token() {
     let (status, _, _) = app.confirm("u1", &id, "c2", while_down).await;
     assert_eq!(status.as_u16(), 503);
     api.set_down(false);
-    let approved = format!("pay_ok_{SEAT_PRICE}");
+    let approved = format!("pay_for_{SEAT_PRICE}_{id}");
     let (status, body, _) = app.confirm("u1", &id, "c3", &approved).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let events = app.outbox_events().await;

@@ -55,10 +55,10 @@ pub struct CreateReservationResponse {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"payment_intent_id": "pay_xyz789"}))]
 pub struct ConfirmReservationRequest {
-    /// The payment intent; the payment API must report it approved for the reservation's
-    /// `total_price` (in development, the simulated gateway declines ids starting with
-    /// `pay_declined` and approves the others). 1 to 128 characters, not blank, no control
-    /// characters.
+    /// The payment intent, as the payment API spells it (1 to 128 letters, digits, `_` or `-`);
+    /// the payment API must report it approved for this reservation and its `total_price` (in
+    /// development, the simulated gateway declines ids starting with `pay_declined` and
+    /// approves the others).
     #[schema(min_length = 1, max_length = 128)]
     pub payment_intent_id: String,
 }

@@ -133,14 +133,36 @@ pub fn parse_confirm(body: &Value) -> Result<PaymentIntentId, Error> {
     let body = body
         .as_object()
         .ok_or_else(|| Error::Invalid("the body must be a JSON object".into()))?;
-    text(body, "payment_intent_id", 128).map(PaymentIntentId)
+    let id = text(body, "payment_intent_id", 128)?;
+    PaymentIntentId::parse(&id).ok_or_else(|| {
+        Error::Invalid(
+            "payment_intent_id must be the payment API's id as it gives it: 1 to 128 letters, digits, _ or -, starting with a letter or digit (e.g. pay_xyz789)".into(),
+        )
+    })
 }
 
-/// The payment API's id of a payment (`payment_intent_id`): up to 128 characters.
+/// The payment API's ids ([`PaymentIntentId`]), as a pattern (ECMA 262, for the OpenAPI
+/// document).
+pub const PAYMENT_INTENT_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$";
+
+/// The payment API's id of a payment (`payment_intent_id`), as the API spells it: 1 to 128
+/// ASCII letters, digits, `_` and `-`, starting with a letter or digit
+/// ([`PAYMENT_INTENT_PATTERN`]). Nothing is trimmed or folded: `pay_X ` and `PAY_X` are not
+/// `pay_X`, and a payment API that answers for them with another id approves nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PaymentIntentId(String);
 
 impl PaymentIntentId {
+    /// The id in `s`, if it has the payment API's pattern.
+    pub fn parse(s: &str) -> Option<Self> {
+        let mut bytes = s.bytes();
+        let first = bytes.next()?;
+        (s.len() <= 128
+            && first.is_ascii_alphanumeric()
+            && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
+        .then(|| PaymentIntentId(s.to_owned()))
+    }
+
     /// The id.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -311,6 +333,44 @@ mod tests {
         assert_eq!(mask_intent(""), "…");
         let id = PaymentIntentId("pay_secret42".into());
         assert_eq!(id.to_string(), "pay_…42");
+    }
+
+    #[test]
+    fn intent_ids_are_taken_as_the_payment_api_spells_them() {
+        let pattern = regex_lite::Regex::new(PAYMENT_INTENT_PATTERN).expect("a pattern");
+        let long = "p".repeat(128);
+        for good in [
+            "pay_xyz789",
+            "PAY_X",
+            "pi_3MtwBwLkdIwHu7ix28a3tqPa",
+            "a-b",
+            long.as_str(),
+        ] {
+            assert!(PaymentIntentId::parse(good).is_some(), "{good}");
+            assert!(pattern.is_match(good), "{good}");
+            let confirm = serde_json::json!({ "payment_intent_id": good });
+            assert_eq!(parse_confirm(&confirm).expect("valid").as_str(), good);
+        }
+        let longer = "p".repeat(129);
+        for bad in [
+            "pay_x ",
+            " pay_x",
+            "pay x",
+            "_pay",
+            "..",
+            "pay/x",
+            "pay_é",
+            "",
+            longer.as_str(),
+        ] {
+            assert!(PaymentIntentId::parse(bad).is_none(), "{bad:?}");
+            assert!(!pattern.is_match(bad), "{bad:?}");
+            let confirm = serde_json::json!({ "payment_intent_id": bad });
+            assert!(
+                matches!(parse_confirm(&confirm), Err(Error::Invalid(m)) if m.starts_with("payment_intent_id ")),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

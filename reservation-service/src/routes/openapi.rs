@@ -1,7 +1,7 @@
 //! The OpenAPI 3 document's frame: title, security scheme and tags. Its paths come from the
 //! router, where each endpoint is registered with its `#[utoipa::path]` (`routes/mod.rs`).
 
-use crate::domain::request::{MAX_SEAT_ID, TEXT_PATTERN};
+use crate::domain::request::{MAX_SEAT_ID, PAYMENT_INTENT_PATTERN, TEXT_PATTERN};
 use serde_json::Value;
 use utoipa::openapi::schema::{ArrayItems, Schema, SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -26,7 +26,8 @@ impl Modify for BearerAuth {
 }
 
 /// Every text field of a request body (`*Request`), the seat ids included, with the rule the
-/// parser applies to text ([`TEXT_PATTERN`]); its lists (the seat ids) without repeats and
+/// parser applies to text ([`TEXT_PATTERN`], or the payment API's id pattern for the payment
+/// intent: [`PAYMENT_INTENT_PATTERN`]); its lists (the seat ids) without repeats and
 /// their items with their length. So a client, or a fuzzer, that follows the document sends
 /// what the service accepts.
 pub(crate) struct TextFields;
@@ -44,8 +45,11 @@ impl Modify for TextFields {
             let RefOr::T(Schema::Object(body)) = schema else {
                 continue;
             };
-            for property in body.properties.values_mut() {
+            for (name, property) in body.properties.iter_mut() {
                 match property {
+                    RefOr::T(Schema::Object(id)) if name == "payment_intent_id" => {
+                        id.pattern = Some(PAYMENT_INTENT_PATTERN.to_owned());
+                    }
                     RefOr::T(Schema::Object(text)) => add_text_rule(text),
                     RefOr::T(Schema::Array(list)) => {
                         list.unique_items = true;
@@ -185,7 +189,10 @@ mod tests {
         assert_eq!(seats["items"]["maxLength"], MAX_SEAT_ID);
         assert_eq!(create["qty"]["minimum"], 1);
         let confirm = &doc["components"]["schemas"]["ConfirmReservationRequest"]["properties"];
-        assert_eq!(confirm["payment_intent_id"]["pattern"], TEXT_PATTERN);
+        assert_eq!(
+            confirm["payment_intent_id"]["pattern"],
+            PAYMENT_INTENT_PATTERN
+        );
         // Numbers are left alone.
         assert!(create["qty"].get("pattern").is_none());
     }

@@ -11,7 +11,7 @@ pub mod reservations;
 pub use idempotency::{Idempotency, IdempotentRequest, Outcome, StoredResponse, request_hash};
 pub use inventory::{GrpcInventory, Inventory, SeatsTable};
 pub use payment::{
-    Declined, HttpPayments, NoPayments, PaymentError, PaymentFuture, PaymentGateway,
+    Approval, Declined, HttpPayments, NoPayments, PaymentError, PaymentFuture, PaymentGateway,
     PaymentSettings, SimulatedPayments,
 };
 pub use reservations::{ReservationSettings, Reservations, ReservationsConfig};

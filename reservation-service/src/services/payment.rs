@@ -3,7 +3,7 @@
 //! Production asks the payment API over HTTP ([`HttpPayments`]); [`SimulatedPayments`] is for
 //! development and tests only (`APP_ENV=local` or `PAYMENT_MODE=simulated`).
 
-use crate::domain::{Money, mask_intent};
+use crate::domain::{Money, PaymentIntentId, mask_intent};
 use crate::resilience::Guard;
 use crate::setting::{Described, Env, Number, Var};
 use crate::upstream::{ReadError, send_read};
@@ -53,13 +53,22 @@ impl std::fmt::Display for Declined {
     }
 }
 
+/// An approved payment intent, as the payment API names it: the confirmation claims this id
+/// (not the text the client sent), and refuses when the two differ.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approval {
+    /// The intent's id as the payment API spells it.
+    pub payment_intent_id: String,
+}
+
 /// A boxed future of a payment decision.
-pub type PaymentFuture<'a> = Pin<Box<dyn Future<Output = Result<(), PaymentError>> + Send + 'a>>;
+pub type PaymentFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Approval, PaymentError>> + Send + 'a>>;
 
 /// Whether a payment intent pays for a reservation.
 pub trait PaymentGateway: Send + Sync {
-    /// `Ok` when `payment_intent_id` is approved for `amount`, and (when the payment API says
-    /// which reservation the intent was made for) for `reservation_id`.
+    /// The approval of `payment_intent_id` when the payment API states that it was made for
+    /// `reservation_id` and pays `amount` with it; otherwise why not.
     fn approve<'a>(
         &'a self,
         payment_intent_id: &'a str,
@@ -85,7 +94,9 @@ impl PaymentGateway for SimulatedPayments {
                 "the simulated gateway declines ids starting with pay_declined",
             )))
         } else {
-            Ok(())
+            Ok(Approval {
+                payment_intent_id: payment_intent_id.to_owned(),
+            })
         };
         Box::pin(std::future::ready(result))
     }
@@ -115,10 +126,12 @@ impl PaymentGateway for NoPayments {
 ///  "reservation_id": "rsv_abc123"}
 /// ```
 ///
-/// The intent pays for the reservation when its status is `APPROVED` (or `SUCCEEDED`), its
-/// amount and currency are the reservation's total (an answer without them approves nothing),
-/// and, when the answer names the reservation the intent was made for (`reservation_id`, or
-/// `order_reference`), it is this one. A 404 is an intent that does not exist (not approved).
+/// The intent pays for the reservation when the answer names it (`payment_intent_id`, or
+/// `id`), its status is `APPROVED` (or `SUCCEEDED`), its amount and currency are the
+/// reservation's total, and it names this reservation as the one the intent was made for
+/// (`reservation_id`, `order_reference`, or either inside `metadata`, where Stripe's intents
+/// carry it). An answer without any of these approves nothing: an intent that does not name its
+/// reservation could be anybody's. A 404 is an intent that does not exist (not approved).
 /// The request only reads, so a lost connection or a 5xx is tried once more; a timeout is not
 /// (the deadline is spent).
 #[derive(Debug, Clone)]
@@ -131,28 +144,50 @@ pub struct HttpPayments {
 /// The payment API's answer, the part read.
 #[derive(Debug, serde::Deserialize)]
 struct PaymentIntent {
+    /// The intent's id as the API spells it.
+    #[serde(default, alias = "id")]
+    payment_intent_id: Option<String>,
     status: String,
     #[serde(default)]
     amount: Option<u64>,
     #[serde(default)]
     currency: Option<String>,
-    /// The reservation (or order reference) the intent was created for, when the API says.
+    /// The reservation (or order reference) the intent was created for.
+    #[serde(default, alias = "order_reference")]
+    reservation_id: Option<String>,
+    /// Where Stripe-like APIs carry the reference.
+    #[serde(default)]
+    metadata: Option<Reference>,
+}
+
+/// The reservation an intent's `metadata` names.
+#[derive(Debug, serde::Deserialize)]
+struct Reference {
     #[serde(default, alias = "order_reference")]
     reservation_id: Option<String>,
 }
 
 impl PaymentIntent {
-    /// Whether it pays `amount` for `reservation_id`.
-    fn pays(&self, reservation_id: &str, amount: &Money) -> Result<(), Declined> {
-        let theirs = match &self.reservation_id {
+    /// Its approval for `amount` of `reservation_id`, or why not. Only an intent that names
+    /// this reservation is explained to the caller ([`Declined::theirs`]).
+    fn pays(self, reservation_id: &str, amount: &Money) -> Result<Approval, Declined> {
+        let made_for = self
+            .reservation_id
+            .or_else(|| self.metadata.and_then(|m| m.reservation_id));
+        match made_for {
+            None => {
+                return Err(Declined::unproven(
+                    "the payment API names no reservation the intent was made for",
+                ));
+            }
             Some(made_for) if made_for != reservation_id => {
                 return Err(Declined::unproven(
                     "the payment intent was made for another reservation",
                 ));
             }
-            made_for => made_for.is_some(),
-        };
-        let declined = |why: String| Err(Declined { why, theirs });
+            Some(_) => {}
+        }
+        let declined = |why: String| Err(Declined { why, theirs: true });
         if !matches!(self.status.as_str(), "APPROVED" | "SUCCEEDED") {
             return declined(format!("the payment intent is {}", self.status));
         }
@@ -165,7 +200,12 @@ impl PaymentIntent {
                 amount.amount, amount.currency
             ));
         }
-        Ok(())
+        match self.payment_intent_id {
+            Some(id) => Ok(Approval {
+                payment_intent_id: id,
+            }),
+            None => declined("the payment API's answer names no payment intent".into()),
+        }
     }
 }
 
@@ -219,8 +259,8 @@ impl PaymentGateway for HttpPayments {
         amount: &'a Money,
     ) -> PaymentFuture<'a> {
         Box::pin(async move {
-            if payment_intent_id.bytes().all(|b| b == b'.') {
-                // `.` and `..` would be read as path steps, not as an id.
+            if PaymentIntentId::parse(payment_intent_id).is_none() {
+                // Not the API's id pattern (and never `.` or `..`, which a URL reads as steps).
                 return Err(PaymentError::Declined(Declined::unproven(
                     "it is not a payment intent id",
                 )));
@@ -257,54 +297,76 @@ mod tests {
     }
 
     #[test]
-    fn an_approval_names_its_amount_currency_and_no_other_reservation() {
+    fn an_approval_names_its_intent_reservation_amount_and_currency() {
         let krw = Money {
             amount: 50_000,
             currency: "KRW".into(),
         };
         let pays = |answer| intent(answer).pays("rsv_1", &krw);
-        let approved =
-            serde_json::json!({"status": "APPROVED", "amount": 50000, "currency": "krw"});
-        assert_eq!(pays(approved.clone()), Ok(()));
-        let mut for_us = approved.clone();
-        for_us["reservation_id"] = "rsv_1".into();
-        assert_eq!(pays(for_us), Ok(()));
+        let approved = serde_json::json!({"payment_intent_id": "pay_1", "status": "APPROVED",
+            "amount": 50000, "currency": "krw", "reservation_id": "rsv_1"});
+        let approval = |id: &str| {
+            Ok(Approval {
+                payment_intent_id: id.into(),
+            })
+        };
+        assert_eq!(pays(approved.clone()), approval("pay_1"));
+        // The id as the API spells it, whatever was asked; Stripe's names.
+        let stripe = serde_json::json!({"id": "pi_3Mtw", "status": "SUCCEEDED", "amount": 50000,
+            "currency": "KRW", "metadata": {"order_reference": "rsv_1"}});
+        assert_eq!(pays(stripe), approval("pi_3Mtw"));
 
-        // Without amount or currency: not an approval.
-        let no_amount = serde_json::json!({"status": "APPROVED"});
-        let no_currency = serde_json::json!({"status": "APPROVED", "amount": 50000});
-        for answer in [no_amount, no_currency] {
-            assert_eq!(
-                pays(answer).map_err(|d| d.why),
-                Err("the payment API states no amount and currency for it".into())
-            );
-        }
+        // An approval that names no reservation could be anybody's: declined, nothing told.
+        let mut silent = approved.clone();
+        silent
+            .as_object_mut()
+            .expect("object")
+            .remove("reservation_id");
+        assert_eq!(
+            pays(silent),
+            Err(Declined::unproven(
+                "the payment API names no reservation the intent was made for"
+            ))
+        );
         // Another reservation's intent: declined, and nothing of it told.
         let mut other = approved.clone();
-        other["order_reference"] = "rsv_2".into();
+        other["reservation_id"] = "rsv_2".into();
         assert_eq!(
             pays(other),
             Err(Declined::unproven(
                 "the payment intent was made for another reservation"
             ))
         );
-        // Why it was declined is the caller's to know only when the intent is provably theirs.
-        let pending = serde_json::json!({"status": "PENDING", "amount": 50000, "currency": "KRW"});
-        assert!(!pays(pending.clone()).unwrap_err().theirs);
-        let mut pending_ours = pending;
-        pending_ours["reservation_id"] = "rsv_1".into();
-        assert_eq!(
-            pays(pending_ours),
+        // This reservation's, but not an approval of its total: told why.
+        let theirs = |why: &str| {
             Err(Declined {
-                why: "the payment intent is PENDING".into(),
-                theirs: true
+                why: why.into(),
+                theirs: true,
             })
+        };
+        let mut no_amount = approved.clone();
+        no_amount.as_object_mut().expect("object").remove("amount");
+        assert_eq!(
+            pays(no_amount),
+            theirs("the payment API states no amount and currency for it")
         );
-        let mut cheaper = approved;
+        let mut pending = approved.clone();
+        pending["status"] = "PENDING".into();
+        assert_eq!(pays(pending), theirs("the payment intent is PENDING"));
+        let mut cheaper = approved.clone();
         cheaper["amount"] = 1000.into();
         assert_eq!(
-            pays(cheaper).unwrap_err().why,
-            "the payment intent is for 1000 krw, the reservation costs 50000 KRW"
+            pays(cheaper),
+            theirs("the payment intent is for 1000 krw, the reservation costs 50000 KRW")
+        );
+        let mut nameless = approved;
+        nameless
+            .as_object_mut()
+            .expect("object")
+            .remove("payment_intent_id");
+        assert_eq!(
+            pays(nameless),
+            theirs("the payment API's answer names no payment intent")
         );
     }
 

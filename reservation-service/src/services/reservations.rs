@@ -34,6 +34,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
+use tracing::Instrument;
 
 const HOLD_TTL: Number = Number::seconds(
     "HOLD_TTL_SECONDS",
@@ -533,8 +534,27 @@ impl Reservations {
 
     /// Confirms a hold after payment: 200 `{order_id, status: "CONFIRMED"}`, once per user and
     /// `Idempotency-Key`. The payment has an effect outside DynamoDB, so the key is locked
-    /// while it runs.
+    /// while it runs; and once the payment API is asked, the confirmation runs to its end (an
+    /// order, or the payment handed back) even when the caller stops waiting: it runs as a task
+    /// of its own, which dropping this future does not cancel.
     pub async fn confirm(
+        &self,
+        request: &IdempotentRequest,
+        reservation_id: &ReservationId,
+        payment: &PaymentIntentId,
+    ) -> Result<Outcome, Error> {
+        let this = self.clone();
+        let (request, id, payment) = (request.clone(), reservation_id.clone(), payment.clone());
+        let detached = tokio::spawn(
+            async move { this.confirm_to_end(&request, &id, &payment).await }
+                .instrument(tracing::Span::current()),
+        );
+        detached
+            .await
+            .unwrap_or_else(|e| Err(Error::Internal(format!("the confirmation failed: {e}"))))
+    }
+
+    async fn confirm_to_end(
         &self,
         request: &IdempotentRequest,
         reservation_id: &ReservationId,
@@ -565,7 +585,7 @@ impl Reservations {
         payment: &PaymentIntentId,
         lock: &Lock,
     ) -> Result<StoredResponse, Error> {
-        let (reservation_id, payment_intent_id) = (id.as_str(), payment.as_str());
+        let reservation_id = id.as_str();
         let amount = reservation.total().ok_or_else(|| {
             Error::NotForSale(format!(
                 "reservation {reservation_id} was made before seats had prices; cancel it and hold the seats again"
@@ -585,7 +605,9 @@ impl Reservations {
         if let Some(claim) = self.claim_of(payment).await? {
             return Err(used(user, payment, &claim));
         }
-        self.approve(reservation_id, payment, &amount).await?;
+        // The intent as the payment API names it is the one claimed.
+        let payment = &self.approve(reservation_id, payment, &amount).await?;
+        let payment_intent_id = payment.as_str();
         // ... and commit, by the clock after the payment call, before its seats stop being kept
         // (`HOLD_GRACE_SECONDS` after the end): the conditions below compare with this time.
         let now = self.clock.now();
@@ -698,7 +720,9 @@ impl Reservations {
         }
     }
 
-    /// Asks the gateway whether `payment` pays `amount` for the reservation. A declined intent
+    /// Asks the gateway whether `payment` pays `amount` for the reservation: the intent as the
+    /// payment API names it, which must be `payment` as sent (an API that resolves `PAY_X` or
+    /// `pay_X ` to `pay_X` approves nothing: `pay_X` may be claimed already). A declined intent
     /// is explained only when the payment API ties it to this reservation: anyone's intent id
     /// can be sent, and its state is its owner's business.
     async fn approve(
@@ -706,9 +730,10 @@ impl Reservations {
         reservation_id: &str,
         payment: &PaymentIntentId,
         amount: &Money,
-    ) -> Result<(), Error> {
+    ) -> Result<PaymentIntentId, Error> {
         let intent = payment.masked();
-        self.payments
+        let approval = self
+            .payments
             .approve(payment.as_str(), reservation_id, amount)
             .await
             .map_err(|e| match e {
@@ -727,7 +752,15 @@ impl Reservations {
                     dependency: "the payment gateway",
                     detail,
                 },
-            })
+            })?;
+        if approval.payment_intent_id != payment.as_str() {
+            tracing::warn!(
+                reservation_id,
+                "the payment API approved the intent under another id: refused"
+            );
+            return Err(not_approved(&intent));
+        }
+        Ok(payment.clone())
     }
 
     /// The use recorded for `payment`, if any.
@@ -768,7 +801,7 @@ impl Reservations {
         }
         if !approved {
             match self.approve(reservation_id, payment, amount).await {
-                Ok(()) => {}
+                Ok(_) => {}
                 // Not paid: nothing to hand back.
                 Err(Error::PaymentNotApproved(_)) => return refused,
                 Err(e) => return e,

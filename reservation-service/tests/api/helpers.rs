@@ -10,7 +10,7 @@ use reservation_service::auth::{BearerTokens, JwtSettings};
 use reservation_service::clock::{Clock, ManualClock};
 use reservation_service::configuration::Settings;
 use reservation_service::domain::Money;
-use reservation_service::services::{PaymentFuture, PaymentGateway};
+use reservation_service::services::{Approval, PaymentFuture, PaymentGateway};
 use reservation_service::startup::{AppState, Server};
 use reservation_service::store::{
     ALL, OutboxEvent, Reservation, ReservationPartition, Seat, SeatKey, SeatPartition, SeatState,
@@ -611,14 +611,16 @@ pub struct GatedPayments {
 impl PaymentGateway for GatedPayments {
     fn approve<'a>(
         &'a self,
-        _payment_intent_id: &'a str,
+        payment_intent_id: &'a str,
         _reservation_id: &'a str,
         _amount: &'a Money,
     ) -> PaymentFuture<'a> {
         Box::pin(async {
             self.entered.notify_one();
             self.release.notified().await;
-            Ok(())
+            Ok(Approval {
+                payment_intent_id: payment_intent_id.to_owned(),
+            })
         })
     }
 }

@@ -30,16 +30,19 @@ async fn confirmations_ask_the_payment_api() {
 
     // Not approved: 412, and the hold stays open. An intent the payment API does not tie to
     // this reservation may be anybody's: unknown, pending, for another amount, without an
-    // amount, or made for another reservation, the caller is told one sentence and nothing
-    // about the intent.
+    // amount, made for another reservation, or approved for the total without naming the
+    // reservation (another user's intent of the same price), the caller is told one sentence
+    // and nothing about the intent.
     let id = app.reservation_id("u1", "h1", &["P-1", "P-2"]).await;
     let elsewhere = format!("pay_for_{total}_rsv_other");
+    let unnamed = format!("pay_ok_{total}");
     for (key, payment) in [
         ("c1", "pay_pending"),
         ("c2", "pay_unknown"),
         ("c3", "pay_ok_1000"),
         ("c3b", "pay_any"),
         ("c3c", elsewhere.as_str()),
+        ("c3e", unnamed.as_str()),
     ] {
         let (status, body, _) = app.confirm("u1", &id, key, payment).await;
         assert_error(status, &body, 412, "PAYMENT_NOT_APPROVED");
@@ -64,9 +67,9 @@ async fn confirmations_ask_the_payment_api() {
     );
     assert_eq!(app.reservation(&id).await.status.as_str(), "HOLD");
 
-    // Approved for the reservation's total: confirmed, with the amount on the order.
+    // Approved for the reservation and its total: confirmed, with the amount on the order.
     let (status, body, _) = app
-        .confirm("u1", &id, "c4", &format!("pay_ok_{total}"))
+        .confirm("u1", &id, "c4", &format!("pay_for_{total}_{id}"))
         .await;
     assert_eq!(status.as_u16(), 200, "{body}");
     let order_id = body["order_id"].as_str().expect("order id");
@@ -104,7 +107,7 @@ async fn confirmations_ask_the_payment_api() {
 
     // A 503 is tried again (reading an intent is idempotent).
     let flaky = app.reservation_id("u1", "h2", &["P-3"]).await;
-    let flaky_intent = format!("pay_flaky_{SEAT_PRICE}");
+    let flaky_intent = format!("pay_flaky_{SEAT_PRICE}_{flaky}");
     let (status, body, _) = app.confirm("u1", &flaky, "c5", &flaky_intent).await;
     assert_eq!(status.as_u16(), 200, "{body}");
     assert_eq!(api.calls(&flaky_intent), 2);
@@ -122,6 +125,83 @@ async fn confirmations_ask_the_payment_api() {
     let (status, body, _) = app.confirm("u1", &slow, "c6", "pay_slow").await;
     assert_error(status, &body, 504, "UPSTREAM_TIMEOUT");
     assert_eq!(app.reservation(&slow).await.status.as_str(), "HOLD");
+}
+
+/// An intent is claimed as the payment API spells it: another spelling the API resolves to
+/// the same intent (case, white space) cannot claim it a second time, nor get a confirmed
+/// reservation's payment handed back.
+#[tokio::test]
+async fn an_intent_is_claimed_as_the_payment_api_spells_it() {
+    let api = PaymentApi::start().await;
+    let app = TestApp::builder()
+        .settings(|s| s.payment = http_payments(&api.url))
+        .spawn()
+        .await;
+    app.seed("evt_1", (1..=2).map(|i| format!("N-{i}"))).await;
+    let id = app.reservation_id("u1", "h1", &["N-1"]).await;
+    let intent = format!("pay_for_{SEAT_PRICE}_{id}");
+    let (status, body, _) = app.confirm("u1", &id, "c1", &intent).await;
+    assert_eq!(status.as_u16(), 200, "{body}");
+
+    // The confirmed reservation with the intent spelled otherwise: the payment API answers for
+    // `pay_for_...`, which is not what was sent, so nothing was approved and nothing is handed
+    // back (the intent paid for this very order).
+    let shouted = intent.to_uppercase();
+    let (status, body, _) = app.confirm("u1", &id, "c2", &shouted).await;
+    assert_error(status, &body, 409, "INVALID_STATE");
+    assert_eq!(api.calls(&shouted), 1, "the payment API was asked");
+    assert!(app.void_requests().await.is_empty());
+    // White space is not part of any intent id: refused before the payment API is asked.
+    let spaced = format!("{intent} ");
+    let (status, body, _) = app.confirm("u1", &id, "c3", &spaced).await;
+    assert_error(status, &body, 400, "VALIDATION_ERROR");
+    assert_eq!(api.calls(&spaced), 0);
+
+    // An open hold with an intent the API knows under another spelling: not approved.
+    let other = app.reservation_id("u1", "h2", &["N-2"]).await;
+    let shouted = format!("pay_for_{SEAT_PRICE}_{other}").to_uppercase();
+    let (status, body, _) = app.confirm("u1", &other, "c4", &shouted).await;
+    assert_error(status, &body, 412, "PAYMENT_NOT_APPROVED");
+    assert_eq!(app.reservation(&other).await.status.as_str(), "HOLD");
+    let orders = app.table::<Order>().scan().all().await.expect("scans");
+    assert_eq!(orders.len(), 1, "{orders:?}");
+    assert!(app.void_requests().await.is_empty());
+}
+
+/// A confirmation whose payment was approved ends with an order even when its caller stopped
+/// waiting at the request deadline: the work after the payment call is not dropped with the
+/// request.
+#[tokio::test]
+async fn an_approved_confirmation_finishes_after_its_request_timed_out() {
+    let api = PaymentApi::start().await;
+    let app = TestApp::builder()
+        .settings(|s| {
+            s.payment = http_payments(&api.url);
+            s.request_timeout = Duration::from_millis(200);
+        })
+        .spawn()
+        .await;
+    app.seed("evt_1", ["L-1".to_string()]).await;
+    let id = app.reservation_id("u1", "h1", &["L-1"]).await;
+    // The payment API takes 400 ms (within the 500 ms per attempt): the caller hears 504 at
+    // 200 ms ...
+    let late = format!("pay_late_{SEAT_PRICE}_{id}");
+    let (status, body, _) = app.confirm("u1", &id, "c1", &late).await;
+    assert_error(status, &body, 504, "UPSTREAM_TIMEOUT");
+    // ... and the confirmation commits anyway.
+    let mut waited = 0;
+    while app.reservation(&id).await.status.as_str() == "HOLD" && waited < 100 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        waited += 1;
+    }
+    assert_eq!(app.reservation(&id).await.status.as_str(), "CONFIRMED");
+    let orders = app.table::<Order>().scan().all().await.expect("scans");
+    assert_eq!(orders.len(), 1, "{orders:?}");
+    // The retry with the key hears how it ended.
+    let (status, body, _) = app.confirm("u1", &id, "c1", &late).await;
+    assert_eq!(status.as_u16(), 200, "{body}");
+    assert_eq!(body["order_id"].as_str(), Some(orders[0].order_id.as_str()));
+    assert_eq!(api.calls(&late), 1);
 }
 
 #[tokio::test]
@@ -184,7 +264,7 @@ async fn a_failing_payment_api_opens_its_circuit_breaker_then_recovers() {
     assert_error(status, &body, 503, "SERVICE_UNAVAILABLE");
     app.clock.advance(Duration::from_millis(1));
     let (status, body, _) = app
-        .confirm("u1", &id, "c4", &format!("pay_ok_{SEAT_PRICE}"))
+        .confirm("u1", &id, "c4", &format!("pay_for_{SEAT_PRICE}_{id}"))
         .await;
     assert_eq!(status.as_u16(), 200, "{body}");
     let metrics = app.metrics_text().await;

@@ -33,17 +33,20 @@ pub fn nothing_listens() -> String {
     format!("http://127.0.0.1:{port}")
 }
 
-/// The payment API: `GET /v1/payments/{id}` answers by the id's prefix:
+/// The payment API: `GET /v1/payments/{id}` answers by the id's prefix, after folding it to
+/// lower case: like APIs that resolve ids case-insensitively, it answers for `PAY_OK_1` as
+/// `pay_ok_1`, and names the intent so.
 ///
 /// | id | answer |
 /// |---|---|
-/// | `pay_ok_<amount>` | 200 APPROVED for `<amount>` KRW |
+/// | `pay_ok_<amount>` | 200 APPROVED for `<amount>` KRW, no reservation named |
 /// | `pay_for_<amount>_<reservation>` | 200 APPROVED for `<amount>` KRW, made for `<reservation>` |
+/// | `pay_late_<amount>_<reservation>` | the same, after 400 ms |
+/// | `pay_flaky_<amount>_<reservation>` | 503 on the first call, then the same |
 /// | `pay_pending_for_<reservation>` | 200 PENDING, made for `<reservation>` |
 /// | `pay_any` | 200 APPROVED, no amount |
 /// | `pay_pending` | 200 PENDING |
 /// | `pay_slow` | never answers |
-/// | `pay_flaky_<amount>` | 503 on the first call, then 200 APPROVED for `<amount>` KRW |
 /// | anything else | 404 |
 ///
 /// While [`PaymentApi::set_down`] is on, every call is answered 503.
@@ -91,52 +94,55 @@ impl PaymentApi {
     }
 }
 
-async fn payment(State(state): State<PaymentState>, Path(id): Path<String>) -> Response {
+async fn payment(State(state): State<PaymentState>, Path(asked): Path<String>) -> Response {
     let n = {
         let mut calls = state.calls.lock().expect("lock");
-        let n = calls.entry(id.clone()).or_insert(0);
+        let n = calls.entry(asked.clone()).or_insert(0);
         *n += 1;
         *n - 1
     };
     if state.down.load(Ordering::SeqCst) {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
-    let approved = |amount: Option<u64>| {
-        let mut body = json!({"payment_intent_id": id, "status": "APPROVED"});
+    let id = asked.to_lowercase();
+    let answer = |status: &str, amount: Option<&str>, reservation: Option<&str>| {
+        let mut body = json!({"payment_intent_id": id, "status": status});
         if let Some(amount) = amount {
-            body["amount"] = json!(amount);
+            body["amount"] = json!(amount.parse::<u64>().ok());
             body["currency"] = json!("KRW");
+        }
+        if let Some(reservation) = reservation {
+            body["reservation_id"] = json!(reservation);
         }
         Json(body).into_response()
     };
+    let for_reservation = |prefix: &str| {
+        id.strip_prefix(prefix)
+            .and_then(|rest| rest.split_once('_'))
+            .map(|(amount, reservation)| answer("APPROVED", Some(amount), Some(reservation)))
+    };
     if let Some(amount) = id.strip_prefix("pay_ok_") {
-        return approved(amount.parse().ok());
+        return answer("APPROVED", Some(amount), None);
     }
-    if let Some((amount, reservation)) = id
-        .strip_prefix("pay_for_")
-        .and_then(|rest| rest.split_once('_'))
-    {
-        let mut body = json!({"payment_intent_id": id, "status": "APPROVED", "currency": "KRW"});
-        body["amount"] = json!(amount.parse::<u64>().ok());
-        body["reservation_id"] = json!(reservation);
-        return Json(body).into_response();
+    if let Some(approved) = for_reservation("pay_for_") {
+        return approved;
     }
-    if let Some(reservation) = id.strip_prefix("pay_pending_for_") {
-        let body =
-            json!({"payment_intent_id": id, "status": "PENDING", "reservation_id": reservation});
-        return Json(body).into_response();
+    if let Some(approved) = for_reservation("pay_late_") {
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        return approved;
     }
-    if let Some(amount) = id.strip_prefix("pay_flaky_") {
+    if let Some(approved) = for_reservation("pay_flaky_") {
         return match n {
             0 => StatusCode::SERVICE_UNAVAILABLE.into_response(),
-            _ => approved(amount.parse().ok()),
+            _ => approved,
         };
     }
+    if let Some(reservation) = id.strip_prefix("pay_pending_for_") {
+        return answer("PENDING", None, Some(reservation));
+    }
     match id.as_str() {
-        "pay_any" => approved(None),
-        "pay_pending" => {
-            Json(json!({"payment_intent_id": id, "status": "PENDING"})).into_response()
-        }
+        "pay_any" => answer("APPROVED", None, None),
+        "pay_pending" => answer("PENDING", None, None),
         // Never answers: the service's timeout must.
         "pay_slow" => std::future::pending().await,
         _ => StatusCode::NOT_FOUND.into_response(),
