@@ -1,15 +1,20 @@
 //! The ticket Reservation API on dynamo-core: holds, confirm, cancel, idempotency and an
 //! outbox, with every table access through typed, compile-time checked entities.
 //!
-//! Layers, each depending only on the ones below it:
+//! Layers, each using only its own and the ones below it (`tests/layers.rs` checks the
+//! imports):
 //!
 //! | layer | modules |
 //! |---|---|
-//! | process | [`cli`], [`startup`], [`state`], [`configuration`], [`telemetry`], [`workers`] |
-//! | HTTP | `routes` (handlers, extractors, middleware, OpenAPI, errors): used by `startup` only |
-//! | services | [`services`] (reservations, idempotency, payments), [`outbox`] (relay, sinks) |
-//! | domain and storage | [`domain`] (requests, states, errors; no HTTP), [`store`] (tables, entities, keys) |
-//! | support | [`auth`], [`limits`], [`metrics`], [`clock`], [`iam`], [`setting`] (how every part declares and reads its variables) |
+//! | process | [`cli`], [`startup`] (the server) |
+//! | HTTP | `routes` (handlers, extractors, middleware, OpenAPI, errors): the only place that knows status codes |
+//! | application | [`configuration`] (every setting, read at once), [`state`] (what the handlers share, built from the settings) |
+//! | workers | [`workers`] (the sweeper and the relay, run on a schedule) |
+//! | services | [`services`] (reservations, idempotency, payments, inventory), [`outbox`] (relay, sinks): the I/O around the domain's decisions |
+//! | coordination | [`leases`] (work shards shared among replicas) |
+//! | storage | [`store`] (tables, entities, keys), [`iam`] (the policy the tables need) |
+//! | support | [`auth`], [`limits`], [`metrics`], [`resilience`], [`telemetry`], `upstream` |
+//! | domain | [`domain`] (requests, states, the reservation's life as pure decisions, events, errors), [`clock`], [`setting`] (how every part declares and reads its variables) |
 #![warn(missing_docs, unreachable_pub)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
@@ -19,6 +24,7 @@ pub mod clock;
 pub mod configuration;
 pub mod domain;
 pub mod iam;
+pub mod leases;
 pub mod limits;
 pub mod metrics;
 pub mod outbox;

@@ -140,26 +140,69 @@ pub enum IdempotencyOutcome {
 #[derive(Clone)]
 pub struct Metrics(Arc<Inner>);
 
-struct Inner {
-    registry: Registry,
-    http_requests: Family<HttpLabels, Counter>,
-    http_duration: HistogramFamily<HttpLabels>,
-    reservation_status: Family<StatusLabel, Counter>,
-    idempotency: Family<OutcomeLabel, Counter>,
-    outbox_published: Family<TypeLabel, Counter>,
-    outbox_failed: Family<TypeLabel, Counter>,
-    outbox_retries: Counter,
-    outbox_lag: Gauge<f64, AtomicU64>,
-    dynamodb_duration: HistogramFamily<OperationLabels>,
-    dynamodb_throttles: Family<OperationLabel, Counter>,
-    server_requests: HistogramFamily<ServerRequestLabels>,
-    method_duration: HistogramFamily<MethodLabels>,
-    grpc_duration: HistogramFamily<GrpcLabels>,
-    breaker_state: Family<BreakerLabels, Gauge>,
-    breaker_rejected: Family<NameLabel, Counter>,
-    bulkhead_available: Family<NameLabel, Gauge>,
-    bulkhead_max: Family<NameLabel, Gauge>,
-    bulkhead_rejected: Family<NameLabel, Counter>,
+/// Declares each metric once, as `field: type = initial value, "name", "help";`: the shared
+/// state holds them, and [`Metrics::new`] registers each under its name.
+macro_rules! metrics {
+    ($($field:ident: $ty:ty = $init:expr, $name:literal, $help:literal;)*) => {
+        struct Inner {
+            registry: Registry,
+            $($field: $ty,)*
+        }
+
+        impl Metrics {
+            /// Every metric registered, at zero.
+            pub fn new() -> Self {
+                let mut registry = Registry::default();
+                $(
+                    let $field: $ty = $init;
+                    registry.register($name, $help, $field.clone());
+                )*
+                Metrics(Arc::new(Inner { registry, $($field,)* }))
+            }
+        }
+    };
+}
+
+metrics! {
+    http_requests: Family<HttpLabels, Counter> = Family::default(),
+        "http_requests", "HTTP requests by method, route and status";
+    http_duration: HistogramFamily<HttpLabels> = Family::new_with_constructor(latency_histogram),
+        "http_request_duration_seconds", "HTTP request latency by method, route and status";
+    reservation_status: Family<StatusLabel, Counter> = Family::default(),
+        "reservation_status", "Reservations that entered a status";
+    idempotency: Family<OutcomeLabel, Counter> = Family::default(),
+        "idempotency_requests", "Idempotent requests by outcome";
+    outbox_published: Family<TypeLabel, Counter> = Family::default(),
+        "outbox_events_published", "Outbox events published, by type";
+    outbox_failed: Family<TypeLabel, Counter> = Family::default(),
+        "outbox_events_failed", "Outbox events given up after the last attempt, by type";
+    outbox_retries: Counter = Counter::default(),
+        "outbox_publish_retries", "Failed publish attempts that will be retried";
+    outbox_lag: Gauge<f64, AtomicU64> = Gauge::default(),
+        "outbox_lag_seconds", "Age of the oldest due outbox event at the relay's last pass";
+    dynamodb_duration: HistogramFamily<OperationLabels> = Family::new_with_constructor(latency_histogram),
+        "dynamodb_request_duration_seconds", "DynamoDB operation latency, retries included";
+    dynamodb_throttles: Family<OperationLabel, Counter> = Family::default(),
+        "dynamodb_throttles", "Throttled DynamoDB attempts by operation";
+    server_requests: HistogramFamily<ServerRequestLabels> = Family::new_with_constructor(latency_histogram),
+        "http_server_requests_seconds",
+        "HTTP request latency by uri, method, status and outcome (Micrometer's http.server.requests)";
+    method_duration: HistogramFamily<MethodLabels> = Family::new_with_constructor(latency_histogram),
+        "service_method_duration_seconds",
+        "Latency of the reservation service's methods (Micrometer's service.method.duration)";
+    grpc_duration: HistogramFamily<GrpcLabels> = Family::new_with_constructor(latency_histogram),
+        "grpc_client_duration_seconds",
+        "gRPC call latency by service, method and status code (grpc.client.duration)";
+    breaker_state: Family<BreakerLabels, Gauge> = Family::default(),
+        "resilience4j_circuitbreaker_state", "1 for each circuit breaker's current state";
+    breaker_rejected: Family<NameLabel, Counter> = Family::default(),
+        "resilience4j_circuitbreaker_not_permitted_calls", "Calls refused by an open circuit breaker";
+    bulkhead_available: Family<NameLabel, Gauge> = Family::default(),
+        "resilience4j_bulkhead_available_concurrent_calls", "Calls a bulkhead would let through now";
+    bulkhead_max: Family<NameLabel, Gauge> = Family::default(),
+        "resilience4j_bulkhead_max_allowed_concurrent_calls", "A bulkhead's concurrency limit";
+    bulkhead_rejected: Family<NameLabel, Counter> = Family::default(),
+        "resilience4j_bulkhead_rejected_calls", "Calls refused by a full bulkhead";
 }
 
 /// The states of a circuit breaker, as `resilience4j_circuitbreaker_state` names them.
@@ -190,145 +233,6 @@ impl std::fmt::Debug for Metrics {
 }
 
 impl Metrics {
-    /// Every metric registered, at zero.
-    pub fn new() -> Self {
-        let mut registry = Registry::default();
-        let http_requests = Family::<HttpLabels, Counter>::default();
-        let http_duration: HistogramFamily<HttpLabels> =
-            Family::new_with_constructor(latency_histogram);
-        let reservation_status = Family::<StatusLabel, Counter>::default();
-        let idempotency = Family::<OutcomeLabel, Counter>::default();
-        let outbox_published = Family::<TypeLabel, Counter>::default();
-        let outbox_failed = Family::<TypeLabel, Counter>::default();
-        let outbox_retries = Counter::default();
-        let outbox_lag = Gauge::<f64, AtomicU64>::default();
-        let dynamodb_duration: HistogramFamily<OperationLabels> =
-            Family::new_with_constructor(latency_histogram);
-        let dynamodb_throttles = Family::<OperationLabel, Counter>::default();
-        let server_requests: HistogramFamily<ServerRequestLabels> =
-            Family::new_with_constructor(latency_histogram);
-        let method_duration: HistogramFamily<MethodLabels> =
-            Family::new_with_constructor(latency_histogram);
-        let grpc_duration: HistogramFamily<GrpcLabels> =
-            Family::new_with_constructor(latency_histogram);
-        let breaker_state = Family::<BreakerLabels, Gauge>::default();
-        let breaker_rejected = Family::<NameLabel, Counter>::default();
-        let bulkhead_available = Family::<NameLabel, Gauge>::default();
-        let bulkhead_max = Family::<NameLabel, Gauge>::default();
-        let bulkhead_rejected = Family::<NameLabel, Counter>::default();
-        registry.register(
-            "http_requests",
-            "HTTP requests by method, route and status",
-            http_requests.clone(),
-        );
-        registry.register(
-            "http_request_duration_seconds",
-            "HTTP request latency by method, route and status",
-            http_duration.clone(),
-        );
-        registry.register(
-            "reservation_status",
-            "Reservations that entered a status",
-            reservation_status.clone(),
-        );
-        registry.register(
-            "idempotency_requests",
-            "Idempotent requests by outcome",
-            idempotency.clone(),
-        );
-        registry.register(
-            "outbox_events_published",
-            "Outbox events published, by type",
-            outbox_published.clone(),
-        );
-        registry.register(
-            "outbox_events_failed",
-            "Outbox events given up after the last attempt, by type",
-            outbox_failed.clone(),
-        );
-        registry.register(
-            "outbox_publish_retries",
-            "Failed publish attempts that will be retried",
-            outbox_retries.clone(),
-        );
-        registry.register(
-            "outbox_lag_seconds",
-            "Age of the oldest due outbox event at the relay's last pass",
-            outbox_lag.clone(),
-        );
-        registry.register(
-            "dynamodb_request_duration_seconds",
-            "DynamoDB operation latency, retries included",
-            dynamodb_duration.clone(),
-        );
-        registry.register(
-            "dynamodb_throttles",
-            "Throttled DynamoDB attempts by operation",
-            dynamodb_throttles.clone(),
-        );
-        registry.register(
-            "http_server_requests_seconds",
-            "HTTP request latency by uri, method, status and outcome (Micrometer's http.server.requests)",
-            server_requests.clone(),
-        );
-        registry.register(
-            "service_method_duration_seconds",
-            "Latency of the reservation service's methods (Micrometer's service.method.duration)",
-            method_duration.clone(),
-        );
-        registry.register(
-            "grpc_client_duration_seconds",
-            "gRPC call latency by service, method and status code (grpc.client.duration)",
-            grpc_duration.clone(),
-        );
-        registry.register(
-            "resilience4j_circuitbreaker_state",
-            "1 for each circuit breaker's current state",
-            breaker_state.clone(),
-        );
-        registry.register(
-            "resilience4j_circuitbreaker_not_permitted_calls",
-            "Calls refused by an open circuit breaker",
-            breaker_rejected.clone(),
-        );
-        registry.register(
-            "resilience4j_bulkhead_available_concurrent_calls",
-            "Calls a bulkhead would let through now",
-            bulkhead_available.clone(),
-        );
-        registry.register(
-            "resilience4j_bulkhead_max_allowed_concurrent_calls",
-            "A bulkhead's concurrency limit",
-            bulkhead_max.clone(),
-        );
-        registry.register(
-            "resilience4j_bulkhead_rejected_calls",
-            "Calls refused by a full bulkhead",
-            bulkhead_rejected.clone(),
-        );
-        Metrics(Arc::new(Inner {
-            registry,
-            http_requests,
-            http_duration,
-            reservation_status,
-            idempotency,
-            outbox_published,
-            outbox_failed,
-            outbox_retries,
-            outbox_lag,
-            dynamodb_duration,
-            dynamodb_throttles,
-            server_requests,
-            method_duration,
-            grpc_duration,
-            breaker_state,
-            breaker_rejected,
-            bulkhead_available,
-            bulkhead_max,
-            bulkhead_rejected,
-        }))
-    }
-
     /// The exposition text.
     pub fn render(&self) -> String {
         let mut out = String::with_capacity(8 * 1024);

@@ -14,10 +14,6 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::ServiceExt as _;
 
-/// The address of a request's connection's peer: the client, or the nearest proxy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Peer(pub std::net::IpAddr);
-
 /// Every table of the service checked against its definition and entity, concurrently.
 pub async fn check_schemas(
     client: &dynamo_core::Client,
@@ -173,7 +169,9 @@ async fn accept(
         // Each request knows the connection's peer (the client, or the nearest proxy).
         let service = TowerToHyperService::new(router.clone().map_request(
             move |mut request: axum::http::Request<hyper::body::Incoming>| {
-                request.extensions_mut().insert(Peer(peer.ip()));
+                request
+                    .extensions_mut()
+                    .insert(crate::routes::Peer(peer.ip()));
                 request
             },
         ));

@@ -7,6 +7,7 @@ use crate::auth::{
 };
 use crate::clock::{SharedClock, SystemClock};
 use crate::configuration::Settings;
+use crate::leases::ShardLeases;
 use crate::limits::{Rate, RateLimiter};
 use crate::metrics::Metrics;
 use crate::outbox::EventSettings;
@@ -19,7 +20,7 @@ use crate::services::{
     ReservationsConfig, SeatsTable, SimulatedPayments,
 };
 use crate::store::Tables;
-use crate::workers::{Intervals, ShardLeases, Workers};
+use crate::workers::{Intervals, Workers};
 use dynamo_core::schema::SchemaReport;
 use secrecy::ExposeSecret;
 use std::sync::Arc;
@@ -121,11 +122,8 @@ impl AppStateBuilder {
             &client,
             tables,
             ReservationsConfig {
+                settings: settings.reservations,
                 inventory,
-                hold_ttl: settings.reservations.hold_ttl,
-                hold_grace: settings.reservations.hold_grace,
-                idempotency_ttl: settings.reservations.idempotency_ttl,
-                max_seats_per_user: settings.reservations.max_seats_per_user,
                 payments,
                 clock: clock.clone(),
                 metrics: metrics.clone(),

@@ -3,9 +3,7 @@
 //! ([`ShardLeases`]) so that they do not race for the same entries. Both stop at a shutdown
 //! signal after finishing the pass in progress.
 
-mod leases;
-
-pub use leases::{HEARTBEAT, ShardLeases, owner_of, work_order};
+pub use crate::leases::{HEARTBEAT, ShardLeases, owner_of, work_order};
 
 use crate::outbox::Relay;
 use crate::services::Reservations;

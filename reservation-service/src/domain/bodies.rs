@@ -41,7 +41,7 @@ pub struct CreateReservationRequest {
 }
 
 /// 201 of `POST /v1/reservations`.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 pub struct CreateReservationResponse {
     /// The new reservation.
     #[schema(example = "rsv_0193a1b2c3d4e5f6a7b8c9d0e1f2a3b4")]
@@ -64,7 +64,7 @@ pub struct ConfirmReservationRequest {
 }
 
 /// 200 of `POST /v1/reservations/{id}/confirm`.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 pub struct ConfirmReservationResponse {
     /// The new order.
     #[schema(example = "ord_0193a1b2c3d4e5f6a7b8c9d0e1f2a3b4")]
@@ -75,7 +75,7 @@ pub struct ConfirmReservationResponse {
 }
 
 /// 200 of `POST /v1/reservations/{id}/cancel`.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 pub struct CancelReservationResponse {
     /// Always `CANCELLED`.
     #[schema(example = "CANCELLED")]

@@ -6,6 +6,7 @@
 pub mod bodies;
 mod error;
 pub mod events;
+pub mod lifecycle;
 pub mod money;
 pub mod request;
 pub mod reservation;
@@ -14,3 +15,12 @@ pub use error::{Error, to_json};
 pub use money::Money;
 pub use request::{CreateReservation, PaymentIntentId, ReservationId, mask_intent};
 pub use reservation::{Action, ReservationStatus};
+
+/// RFC 3339 in UTC, seconds precision: what the API shows.
+pub fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.replace_nanosecond(0)
+        .unwrap_or(t)
+        .to_offset(time::UtcOffset::UTC)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

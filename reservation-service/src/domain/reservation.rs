@@ -7,9 +7,9 @@
 //! ```
 //!
 //! A hold past its end is expired for every purpose (shown as `EXPIRED`, cannot be confirmed)
-//! even before the sweeper records it.
+//! even before the sweeper records it. What may happen to a reservation in which state is
+//! decided in [`super::lifecycle`].
 
-use super::Error;
 use dynamo_core::DynamoValue;
 use time::OffsetDateTime;
 
@@ -67,23 +67,11 @@ impl Action {
     }
 }
 
-/// Whether `action` may happen to reservation `id` in `status` (as of now, see
-/// [`ReservationStatus::at`]): both need an open hold.
-pub fn check_transition(id: &str, status: ReservationStatus, action: Action) -> Result<(), Error> {
-    match status {
-        ReservationStatus::Hold => Ok(()),
-        ReservationStatus::Expired => Err(Error::Expired(id.to_owned())),
-        status => Err(Error::InvalidState(format!(
-            "cannot {} reservation {id}: it is {}",
-            action.as_str(),
-            status.as_str()
-        ))),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Error;
+    use crate::domain::lifecycle::check_transition;
     use std::time::Duration;
 
     #[test]

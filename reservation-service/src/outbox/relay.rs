@@ -4,13 +4,13 @@
 
 use super::sinks::{EventSink, PublishResult};
 use crate::clock::SharedClock;
+use crate::leases::ShardLeases;
 use crate::metrics::Metrics;
 use crate::services::inventory::{Inventory, RELEASE_TASK, Release};
 use crate::store::{
     OutboxEvent, OutboxEventGsi1Keys, OutboxEventGsi1Partition, OutboxEventGsi1SortKey,
     OutboxStatus, PendingShard,
 };
-use crate::workers::ShardLeases;
 use dynamo_core::{Entity, Error, ErrorKind, Table};
 use futures_util::StreamExt;
 use std::sync::Arc;
@@ -155,7 +155,7 @@ impl Relay {
             Some(leases) => leases.owned(PendingShard::COUNT).await?,
             None => (0..PendingShard::COUNT).collect(),
         };
-        let (shards, legacy_too) = crate::workers::work_order(shards);
+        let (shards, legacy_too) = crate::leases::work_order(shards);
         let reads = shards.into_iter().map(|n| {
             let shard = PendingShard::try_from(n).unwrap_or_default();
             async move {

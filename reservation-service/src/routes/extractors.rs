@@ -3,7 +3,6 @@
 
 use super::error::ApiError;
 use crate::auth::AuthError;
-use crate::startup::Peer;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -12,6 +11,11 @@ use axum::http::{StatusCode, header};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+
+/// The address of a request's connection's peer: the client, or the nearest proxy. The server
+/// (`startup`) puts it in each request's extensions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Peer(pub(crate) std::net::IpAddr);
 
 /// The authenticated user (the token's `sub`), within the rate limits.
 pub(crate) struct User(pub(crate) String);

@@ -11,6 +11,8 @@ mod openapi;
 mod operations;
 mod reservations;
 
+pub(crate) use extractors::Peer;
+
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

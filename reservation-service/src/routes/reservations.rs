@@ -8,6 +8,7 @@ use crate::domain::bodies::{
     CancelReservationResponse, ConfirmReservationRequest, ConfirmReservationResponse,
     CreateReservationRequest, CreateReservationResponse, ReservationView,
 };
+use crate::domain::lifecycle::Reply;
 use crate::domain::request::{parse_confirm, parse_create};
 use crate::services::{IdempotentRequest, Outcome, StoredResponse};
 use crate::state::AppState;
@@ -191,8 +192,11 @@ fn answer(outcome: Outcome) -> Response {
         Outcome::Executed(response) => (response, false),
         Outcome::Replayed(response) => (response, true),
     };
-    let StoredResponse { status, body } = response;
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    let StoredResponse { reply, body } = response;
+    let status = match reply {
+        Reply::Created => StatusCode::CREATED,
+        Reply::Done => StatusCode::OK,
+    };
     let mut r = (status, body).into_response();
     let headers = r.headers_mut();
     headers.insert(

@@ -4,6 +4,7 @@
 
 use crate::clock::SharedClock;
 use crate::domain::Error;
+use crate::domain::lifecycle::{Answer, Close, Reply};
 use crate::metrics::{IdempotencyOutcome, Metrics};
 use crate::store::{IdempotencyRecord, IdempotencyRecordKey, IdempotencyStatus};
 use dynamo_core::{Entity, ErrorKind, Table, TransactWrite, table::Handle};
@@ -14,22 +15,32 @@ use std::time::Duration;
 /// How long an execution holds the lock before another request may take over.
 const LOCK_SECONDS: i64 = 15;
 
-/// A stored response.
+/// A stored response: what kind of answer, and its body (routes choose the status code).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredResponse {
-    /// HTTP status.
-    pub status: u16,
+    /// Whether the request made something new.
+    pub reply: Reply,
     /// Body, byte for byte.
     pub body: String,
 }
 
 impl StoredResponse {
-    /// `body` serialized as JSON.
-    pub fn json(status: u16, body: &impl serde::Serialize) -> Result<Self, Error> {
+    /// The response to store for `answer`.
+    pub fn of(answer: &Answer) -> Result<Self, Error> {
         Ok(StoredResponse {
-            status,
-            body: crate::domain::to_json(body, "the response")?,
+            reply: answer.reply(),
+            body: answer.to_json()?,
         })
+    }
+
+    /// The response to store for the plan `close`, which answers a request.
+    pub fn answering(close: &Close) -> Result<Self, Error> {
+        match &close.answer {
+            Some(answer) => Self::of(answer),
+            None => Err(Error::Internal(
+                "a plan that answers no request cannot complete one".into(),
+            )),
+        }
     }
 }
 
@@ -242,6 +253,7 @@ impl Idempotency {
             owner: uuid::Uuid::new_v4().simple().to_string(),
             lock_expires_at: now + LOCK_SECONDS,
             response_status: None,
+            reply: None,
             response_body: None,
             ttl,
         };
@@ -291,7 +303,8 @@ impl Idempotency {
             status: IdempotencyStatus::Completed,
             owner: String::new(),
             lock_expires_at: now,
-            response_status: Some(response.status),
+            response_status: None,
+            reply: Some(response.reply),
             response_body: Some(response.body.clone()),
             ttl: now + i64::try_from(self.ttl.as_secs()).unwrap_or(300),
         };
@@ -333,7 +346,7 @@ impl Idempotency {
             self.table
                 .update(lock.key.clone())
                 .set(f.status, IdempotencyStatus::Completed)
-                .set(f.response_status, Some(response.status))
+                .set(f.reply, Some(response.reply))
                 .set(f.response_body, Some(response.body.clone()))
                 .set(f.ttl, lock.ttl)
                 .condition(f.owner.eq(lock.owner.clone())),
@@ -395,13 +408,9 @@ fn stored(
             retry_after: None,
         });
     }
-    match (
-        existing.status,
-        existing.response_status,
-        existing.response_body,
-    ) {
-        (IdempotencyStatus::Completed, Some(status), Some(body)) => {
-            Ok(Some(StoredResponse { status, body }))
+    match (existing.status, existing.reply(), existing.response_body) {
+        (IdempotencyStatus::Completed, Some(reply), Some(body)) => {
+            Ok(Some(StoredResponse { reply, body }))
         }
         _ => Ok(None),
     }

@@ -2,9 +2,11 @@
 
 pub mod settings;
 pub mod tables;
+mod work;
 
 pub use settings::{DEFAULT_RESOURCE_NAME, StoreSettings};
 pub use tables::*;
+pub use work::*;
 
 /// The CloudFormation template of every table (`export-cloudformation`;
 /// `deploy/cloudformation/tables.yaml` holds it).

@@ -3,13 +3,15 @@
 //! these `TableDef`s: the entities are checked against them at compile time, and the live
 //! tables at start-up.
 
+use super::work::{IdempotencyRecord, OutboxEvent, WorkerMember};
 use crate::domain::Money;
 pub use crate::domain::ReservationStatus;
+use crate::domain::lifecycle::Booking;
+pub use crate::domain::rfc3339;
 use dynamo_core::keys::Shard;
 use dynamo_core::schema::SchemaTarget;
 use dynamo_core::{Client, DynamoEntity, DynamoValue, Entity, IndexDef, KeyDef, Table, TableDef};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 /// The sweeper's shard of an open hold (reservations GSI2 `HOLD#<shard>`): 15,000 index writes
 /// a second at 30k RPS over 64 keys keep the busiest under half a partition's 1,000
@@ -131,12 +133,21 @@ pub struct Reservation {
 }
 
 impl Reservation {
-    /// The total price, for reservations made since seats have prices.
-    pub fn total(&self) -> Option<Money> {
-        Some(Money {
-            amount: self.total_price?,
-            currency: self.currency.clone()?,
-        })
+    /// The reservation as the rules read it ([`crate::domain::lifecycle`]).
+    pub fn booking(&self) -> Booking<'_> {
+        Booking {
+            id: &self.reservation_id,
+            user_id: &self.user_id,
+            event_id: &self.event_id,
+            seat_ids: &self.seat_ids,
+            status: self.status,
+            hold_expires_at: self.hold_expires_at,
+            total: self
+                .total_price
+                .zip(self.currency.clone())
+                .map(|(amount, currency)| Money { amount, currency }),
+            counted: self.counted,
+        }
     }
 }
 
@@ -306,150 +317,6 @@ pub struct UserSeats {
     pub seats: i64,
 }
 
-/// Whether an idempotent request is running or done.
-#[derive(DynamoValue, Debug, Clone, Copy, PartialEq, Eq)]
-#[dynamo(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum IdempotencyStatus {
-    /// Locked by the request executing it.
-    InProgress,
-    /// Done; the response is stored.
-    Completed,
-}
-
-/// One `Idempotency-Key` of one user: `pk` = `<user_id>#<key>`.
-#[derive(DynamoEntity, Debug, Clone, PartialEq)]
-#[dynamo(table = IDEMPOTENCY, pk = "{user_id}#{idempotency_key}")]
-pub struct IdempotencyRecord {
-    /// The token's subject (never holds `#`: the key could be read two ways). Absent from
-    /// records written before it was stored: read as empty.
-    #[dynamo(default)]
-    pub user_id: String,
-    /// The `Idempotency-Key` header. Absent from records written before it was stored: read as
-    /// empty.
-    #[dynamo(default)]
-    pub idempotency_key: String,
-    /// SHA-256 of method, path and canonical body.
-    pub request_hash: String,
-    /// State.
-    pub status: IdempotencyStatus,
-    /// The execution holding the lock.
-    pub owner: String,
-    /// Until when the lock holds, epoch seconds.
-    pub lock_expires_at: i64,
-    /// Stored HTTP status.
-    pub response_status: Option<u16>,
-    /// Stored response body, replayed byte for byte.
-    pub response_body: Option<String>,
-    /// Expiry, epoch seconds (the record is void afterwards, whether or not TTL deleted it).
-    #[ttl]
-    pub ttl: i64,
-}
-
-/// The state of an outbox event.
-#[derive(DynamoValue, Debug, Clone, Copy, PartialEq, Eq)]
-#[dynamo(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum OutboxStatus {
-    /// Waiting to be published.
-    Pending,
-    /// Published.
-    Published,
-    /// Given up after the maximum attempts.
-    Failed,
-}
-
-/// An event written in the same transaction as the change it announces.
-#[derive(DynamoEntity, Debug, Clone, PartialEq)]
-#[dynamo(
-    table = OUTBOX,
-    gsi(GSI1, pk = "PENDING#{pending_shard}", sk = "{next_retry_at:12}#{outbox_id}")
-)]
-pub struct OutboxEvent {
-    /// `obx_...`.
-    #[pk]
-    #[dynamo(rename = "pk")]
-    pub outbox_id: String,
-    /// `reservation.hold.created`, `reservation.confirmed`, ...
-    #[sk]
-    #[dynamo(rename = "sk")]
-    pub event_type: String,
-    /// The reservation.
-    pub aggregate_id: String,
-    /// The event body, JSON.
-    pub payload: String,
-    /// State.
-    pub status: OutboxStatus,
-    /// Publish attempts so far.
-    pub attempts: u32,
-    /// Earliest next attempt, epoch seconds.
-    pub next_retry_at: i64,
-    /// Created.
-    pub created_at: OffsetDateTime,
-    /// The relay instance that claimed it for publishing.
-    pub lease_owner: Option<String>,
-    /// Until when the claim holds, epoch seconds.
-    pub lease_until: Option<i64>,
-    /// When it was published.
-    pub published_at: Option<OffsetDateTime>,
-    /// The last publish error.
-    pub last_error: Option<String>,
-    /// The relay's shard while pending (GSI1 `PENDING#<shard>`, sorted by `next_retry_at`, 12
-    /// digits, and id: the relay reads the due events with a key condition, in the order they
-    /// fall due); absent afterwards, out of the sparse index.
-    pub pending_shard: Option<PendingShard>,
-    /// The trace of the request that made the change (W3C trace id, 32 hex digits), so a
-    /// consumer can join the event to it; absent for changes outside a request (expiry).
-    pub trace_id: Option<String>,
-}
-
-impl OutboxEvent {
-    /// A new pending event (or inventory task) of `event_type` about `aggregate_id`, due at
-    /// `due` (epoch seconds), in a random shard, with the current request's trace id.
-    pub fn pending(
-        event_type: &str,
-        aggregate_id: &str,
-        payload: String,
-        now: OffsetDateTime,
-        due: i64,
-    ) -> Self {
-        OutboxEvent {
-            outbox_id: crate::domain::request::new_id("obx"),
-            event_type: event_type.to_owned(),
-            aggregate_id: aggregate_id.to_owned(),
-            payload,
-            status: OutboxStatus::Pending,
-            attempts: 0,
-            next_retry_at: due,
-            created_at: now,
-            lease_owner: None,
-            lease_until: None,
-            published_at: None,
-            last_error: None,
-            pending_shard: Some(pending_shard()),
-            trace_id: crate::telemetry::current_trace_id(),
-        }
-    }
-}
-
-/// A replica that runs the workers, as its last heartbeat left it (outbox table, partition
-/// `WORKERS`): the live replicas share the work shards among themselves
-/// ([`ShardLeases`](crate::workers::ShardLeases)). A few writes per replica a minute, so one
-/// partition serves them.
-#[derive(DynamoEntity, Debug, Clone, PartialEq)]
-#[dynamo(
-    table = OUTBOX,
-    pk = "WORKERS",
-    sk = "{owner}",
-    single_partition
-)]
-pub struct WorkerMember {
-    /// The replica's id (`wrk_...`).
-    pub owner: String,
-    /// Until when the replica counts as live without another heartbeat, epoch seconds.
-    pub expires_at: i64,
-    /// Its last heartbeat.
-    pub seen_at: OffsetDateTime,
-}
-
 /// How the service's tables are named: `{prefix}{name}-reservation-...`, where `name` is the
 /// infrastructure module's `name` variable (`ticket` by default, as in the definitions above)
 /// and `prefix` is prepended to it (`TABLE_PREFIX`, `RESOURCE_NAME`).
@@ -588,15 +455,6 @@ pub async fn legacy_work_entries<E: Entity>(
         }
     }
     Ok(out)
-}
-
-/// RFC 3339 in UTC, seconds precision: what the API shows.
-pub fn rfc3339(t: OffsetDateTime) -> String {
-    t.replace_nanosecond(0)
-        .unwrap_or(t)
-        .to_offset(time::UtcOffset::UTC)
-        .format(&Rfc3339)
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

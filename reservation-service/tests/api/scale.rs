@@ -236,7 +236,8 @@ fn idempotency_key(user: &str, key: &str, now: i64) -> String {
             status: IdempotencyStatus::Completed,
             owner: String::new(),
             lock_expires_at: now,
-            response_status: Some(201),
+            response_status: None,
+            reply: Some(reservation_service::domain::lifecycle::Reply::Created),
             response_body: Some("{}".into()),
             ttl: now,
         }
