@@ -133,65 +133,35 @@ pub async fn run(cli: Cli) -> ExitCode {
             "APP_ENV=local: development conveniences are on (see docs/operations.md); never use it in production"
         );
     }
-    let result = match cli.command {
+    match execute(cli.command, settings).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs `command` with `settings`; `Err` is the message to print.
+async fn execute(command: Command, settings: Settings) -> Result<(), String> {
+    match command {
         Command::ExportCloudformation { format } => {
             print!("{}", cloudformation(format, &settings.table_names()));
             Ok(())
         }
         Command::ExportIamPolicy { region, account } => {
-            let policy = crate::iam::policy(
-                &settings.table_names(),
-                &region,
-                &account,
-                settings.outbox.events.bus().map(|bus| crate::iam::Publishing {
-                    bus,
-                    source: &settings.outbox.source,
-                }),
-            );
-            println!("{policy:#}");
+            println!("{:#}", iam_policy(&settings, &region, &account));
             Ok(())
         }
         Command::ExportTerraform => {
-            println!(
-                "{}",
-                crate::store::defs_named(&settings.table_names())
-                    .iter()
-                    .map(|t| t.to_terraform())
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            );
+            println!("{}", terraform(&settings.table_names()));
             Ok(())
         }
-        // Tokens signed by hand are for development: outside it they print nothing.
-        Command::DevToken { .. } | Command::AdmissionToken { .. }
-            if settings.app_env != AppEnv::Local =>
-        {
-            Err("dev-token and admission-token sign tokens for development: they run only with APP_ENV=local".into())
-        }
-        Command::DevToken { sub, ttl } => match settings.jwt.hs256_secret() {
-            None => Err("JWT_HS256_SECRET is not set: bearer tokens come from the identity provider (JWT_ISSUER_URI or JWKS_URL), or APP_ENV=local signs with the development secret".into()),
-            Some(secret) => crate::auth::sign_hs256(secret, &sub, ttl)
-                .map(|token| println!("{token}"))
-                .map_err(|e| format!("cannot sign: {e}")),
-        },
-        Command::AdmissionToken { sub, event_id, ttl } => match settings.admission.secret() {
-            None => Err("ADMISSION_HS256_SECRET is not set (with APP_ENV=local any non-empty reservation_token admits; with ADMISSION_VERIFY_URL the waiting room issues them)".into()),
-            Some(secret) => crate::auth::sign_admission(secret, &sub, &event_id, ttl)
-                .map(|t| println!("{t}"))
-                .map_err(|e| format!("cannot sign: {e}")),
-        },
+        Command::DevToken { .. } | Command::AdmissionToken { .. } => sign(command, &settings),
         Command::Serve => serve(settings).await,
         Command::Relay => relay(settings).await,
         Command::CreateTables => create_tables(&settings).await,
-        Command::CheckSchema => match client(&settings).await {
-            Ok(client) => check_schemas(&client, &settings.table_names())
-                .await
-                .map_err(|r| format!("{r}\n{MIGRATE_HINT}"))
-                .map(|()| {
-                    println!("all {} tables match their definitions", ALL.len());
-                }),
-            Err(e) => Err(e),
-        },
+        Command::CheckSchema => check_schema(&settings).await,
         Command::Migrate {
             dry_run,
             drop_undeclared_indexes,
@@ -208,14 +178,66 @@ pub async fn run(cli: Cli) -> ExitCode {
             };
             seed_event(&settings, &event_id, &seats, &price).await
         }
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("{message}");
-            ExitCode::FAILURE
-        }
     }
+}
+
+/// The IAM policy the service needs, for `region` and `account`.
+fn iam_policy(settings: &Settings, region: &str, account: &str) -> serde_json::Value {
+    crate::iam::policy(
+        &settings.table_names(),
+        region,
+        account,
+        settings
+            .outbox
+            .events
+            .bus()
+            .map(|bus| crate::iam::Publishing {
+                bus,
+                source: &settings.outbox.source,
+            }),
+    )
+}
+
+/// Every table as Terraform.
+fn terraform(names: &crate::store::TableNames) -> String {
+    crate::store::defs_named(names)
+        .iter()
+        .map(|t| t.to_terraform())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `dev-token` and `admission-token`: tokens signed by hand, for development only (outside it
+/// they print nothing).
+fn sign(command: Command, settings: &Settings) -> Result<(), String> {
+    if settings.app_env != AppEnv::Local {
+        return Err("dev-token and admission-token sign tokens for development: they run only with APP_ENV=local".into());
+    }
+    match command {
+        Command::DevToken { sub, ttl } => match settings.jwt.hs256_secret() {
+            None => Err("JWT_HS256_SECRET is not set: bearer tokens come from the identity provider (JWT_ISSUER_URI or JWKS_URL), or APP_ENV=local signs with the development secret".into()),
+            Some(secret) => crate::auth::sign_hs256(secret, &sub, ttl)
+                .map(|token| println!("{token}"))
+                .map_err(|e| format!("cannot sign: {e}")),
+        },
+        Command::AdmissionToken { sub, event_id, ttl } => match settings.admission.secret() {
+            None => Err("ADMISSION_HS256_SECRET is not set (with APP_ENV=local any non-empty reservation_token admits; with ADMISSION_VERIFY_URL the waiting room issues them)".into()),
+            Some(secret) => crate::auth::sign_admission(secret, &sub, &event_id, ttl)
+                .map(|t| println!("{t}"))
+                .map_err(|e| format!("cannot sign: {e}")),
+        },
+        _ => Ok(()),
+    }
+}
+
+/// `check-schema`: the live tables against their definitions.
+async fn check_schema(settings: &Settings) -> Result<(), String> {
+    let client = client(settings).await?;
+    check_schemas(&client, &settings.table_names())
+        .await
+        .map_err(|r| format!("{r}\n{MIGRATE_HINT}"))?;
+    println!("all {} tables match their definitions", ALL.len());
+    Ok(())
 }
 
 /// The CloudFormation template of every table.

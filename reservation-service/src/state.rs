@@ -83,41 +83,14 @@ impl AppStateBuilder {
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let guard = |name| Guard::new(name, settings.resilience, &metrics, &clock);
         let client = crate::metrics::instrument(&self.client, &metrics);
-        let admission: Arc<dyn AdmissionVerifier> =
-            self.admission.unwrap_or_else(|| match &settings.admission {
-                AdmissionSettings::AnyToken => Arc::new(AnyTokenAdmission),
-                AdmissionSettings::Signed { secret } => {
-                    Arc::new(SignedAdmission::hs256(secret.expose_secret()))
-                }
-                AdmissionSettings::Remote { url } => Arc::new(RemoteAdmission::new(
-                    url,
-                    Duration::from_secs(1),
-                    guard("waiting-room"),
-                    clock.clone(),
-                )),
-                AdmissionSettings::Unconfigured => Arc::new(NoAdmission),
-            });
-        let payments: Arc<dyn PaymentGateway> =
-            self.payments.unwrap_or_else(|| match &settings.payment {
-                PaymentSettings::Simulated => Arc::new(SimulatedPayments),
-                PaymentSettings::Http { url, timeout } => {
-                    Arc::new(HttpPayments::new(url, *timeout, guard("payment")))
-                }
-                PaymentSettings::Unconfigured => Arc::new(NoPayments),
-            });
+        let admission = self
+            .admission
+            .unwrap_or_else(|| admission(&settings.admission, || guard("waiting-room"), &clock));
+        let payments = self
+            .payments
+            .unwrap_or_else(|| payments(&settings.payment, || guard("payment")));
         let tables = Tables::new(&client, &settings.table_names());
-        let inventory: Arc<dyn Inventory> = match &settings.inventory {
-            InventorySettings::Seats => Arc::new(SeatsTable::new(tables.seats.clone())),
-            InventorySettings::Grpc { address, timeout } => Arc::new(GrpcInventory::new(
-                address.clone(),
-                *timeout,
-                guard("inventory"),
-                metrics.clone(),
-                tables.outbox.clone(),
-                // Longer than any hold can take: only an abandoned hold's release comes due.
-                (settings.request_timeout * 2).max(Duration::from_secs(30)),
-            )),
-        };
+        let inventory = inventory(&settings, &tables, || guard("inventory"), &metrics);
         let reservations = Reservations::new(
             &client,
             tables,
@@ -144,6 +117,59 @@ impl AppStateBuilder {
             settings,
             last_ready: tokio::sync::Mutex::new(None),
         }
+    }
+}
+
+/// How `reservation_token`s are checked, as configured.
+fn admission(
+    settings: &AdmissionSettings,
+    guard: impl FnOnce() -> Guard,
+    clock: &SharedClock,
+) -> Arc<dyn AdmissionVerifier> {
+    match settings {
+        AdmissionSettings::AnyToken => Arc::new(AnyTokenAdmission),
+        AdmissionSettings::Signed { secret } => {
+            Arc::new(SignedAdmission::hs256(secret.expose_secret()))
+        }
+        AdmissionSettings::Remote { url } => Arc::new(RemoteAdmission::new(
+            url,
+            Duration::from_secs(1),
+            guard(),
+            clock.clone(),
+        )),
+        AdmissionSettings::Unconfigured => Arc::new(NoAdmission),
+    }
+}
+
+/// How payments are approved, as configured.
+fn payments(settings: &PaymentSettings, guard: impl FnOnce() -> Guard) -> Arc<dyn PaymentGateway> {
+    match settings {
+        PaymentSettings::Simulated => Arc::new(SimulatedPayments),
+        PaymentSettings::Http { url, timeout } => {
+            Arc::new(HttpPayments::new(url, *timeout, guard()))
+        }
+        PaymentSettings::Unconfigured => Arc::new(NoPayments),
+    }
+}
+
+/// Where seats are held, as configured.
+fn inventory(
+    settings: &Settings,
+    tables: &Tables,
+    guard: impl FnOnce() -> Guard,
+    metrics: &Metrics,
+) -> Arc<dyn Inventory> {
+    match &settings.inventory {
+        InventorySettings::Seats => Arc::new(SeatsTable::new(tables.seats.clone())),
+        InventorySettings::Grpc { address, timeout } => Arc::new(GrpcInventory::new(
+            address.clone(),
+            *timeout,
+            guard(),
+            metrics.clone(),
+            tables.outbox.clone(),
+            // Longer than any hold can take: only an abandoned hold's release comes due.
+            (settings.request_timeout * 2).max(Duration::from_secs(30)),
+        )),
     }
 }
 

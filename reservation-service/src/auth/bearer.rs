@@ -137,86 +137,78 @@ impl JwtVerifier {
 
     /// The user id of a valid `Authorization` header value.
     pub async fn verify(&self, authorization: Option<&str>) -> Result<String, AuthError> {
-        let header = authorization.ok_or_else(|| {
-            AuthError::Unauthenticated("the Authorization header is missing".into())
-        })?;
+        let refused = |why: &str| AuthError::Unauthenticated(why.into());
+        let header = authorization.ok_or_else(|| refused("the Authorization header is missing"))?;
         let token = header
             .strip_prefix("Bearer ")
             .or_else(|| header.strip_prefix("bearer "))
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                AuthError::Unauthenticated("expected Authorization: Bearer <token>".into())
-            })?;
-        let key = match &self.keys {
-            Keys::None => {
-                return Err(AuthError::Unauthenticated(
-                    "no way to verify bearer tokens is configured".into(),
-                ));
-            }
-            Keys::Secret(key) => key.clone(),
-            Keys::Jwks(jwks) => {
-                let header = jsonwebtoken::decode_header(token)
-                    .map_err(|_| AuthError::Unauthenticated("the token is malformed".into()))?;
-                if header.alg != Algorithm::RS256 {
-                    return Err(AuthError::Unauthenticated(
-                        "the token's algorithm is not accepted".into(),
-                    ));
-                }
-                let kid = header.kid.ok_or_else(|| {
-                    AuthError::Unauthenticated("the token has no key id (kid)".into())
-                })?;
-                jwks.key(&kid).await?
-            }
-        };
-        let data = jsonwebtoken::decode::<Claims>(token, &key, &self.validation).map_err(|e| {
-            use jsonwebtoken::errors::ErrorKind;
-            let why = match e.kind() {
-                ErrorKind::ExpiredSignature => "the token has expired",
-                ErrorKind::InvalidSignature => "the token's signature is invalid",
-                ErrorKind::InvalidAlgorithm => "the token's algorithm is not accepted",
-                ErrorKind::InvalidIssuer => "the token was issued by another issuer",
-                ErrorKind::InvalidAudience => "the token is meant for another audience (aud)",
-                ErrorKind::ImmatureSignature => "the token is not valid yet (nbf)",
-                ErrorKind::MissingRequiredClaim(claim) => {
-                    return AuthError::Unauthenticated(format!(
-                        "the token lacks the required claim {claim}"
-                    ));
-                }
-                _ => "the token is malformed",
-            };
-            AuthError::Unauthenticated(why.into())
-        })?;
+            .ok_or_else(|| refused("expected Authorization: Bearer <token>"))?;
+        let key = self.key_of(token).await?;
+        let data = jsonwebtoken::decode::<Claims>(token, &key, &self.validation)
+            .map_err(|e| refused_for(&e))?;
         // An ID token tells a client who logged in; it is not an access token for this API.
-        if data
-            .claims
-            .typ
-            .as_deref()
-            .is_some_and(|t| t.eq_ignore_ascii_case("ID"))
-            || data
-                .header
-                .typ
-                .as_deref()
-                .is_some_and(|t| t.to_ascii_lowercase().contains("id_token"))
+        let typ = |t: Option<&str>, id: fn(&str) -> bool| t.is_some_and(id);
+        if typ(data.claims.typ.as_deref(), |t| t.eq_ignore_ascii_case("ID"))
+            || typ(data.header.typ.as_deref(), |t| {
+                t.to_ascii_lowercase().contains("id_token")
+            })
         {
-            return Err(AuthError::Unauthenticated(
-                "the token is an ID token; send an access token".into(),
-            ));
+            return Err(refused("the token is an ID token; send an access token"));
         }
         if data.claims.sub.is_empty() {
-            return Err(AuthError::Unauthenticated(
-                "the token has an empty subject".into(),
-            ));
+            return Err(refused("the token has an empty subject"));
         }
         // The subject is a part of stored keys (`<user_id>#<Idempotency-Key>`), where `#`
         // separates the parts.
         if data.claims.sub.contains('#') {
-            return Err(AuthError::Unauthenticated(
-                "the token's subject contains '#', which user ids cannot hold".into(),
+            return Err(refused(
+                "the token's subject contains '#', which user ids cannot hold",
             ));
         }
         Ok(data.claims.sub)
     }
+
+    /// The key that verifies `token`: the secret, or the JWKS key its header names.
+    async fn key_of(&self, token: &str) -> Result<Arc<DecodingKey>, AuthError> {
+        let refused = |why: &str| AuthError::Unauthenticated(why.into());
+        match &self.keys {
+            Keys::None => Err(refused("no way to verify bearer tokens is configured")),
+            Keys::Secret(key) => Ok(key.clone()),
+            Keys::Jwks(jwks) => {
+                let header = jsonwebtoken::decode_header(token)
+                    .map_err(|_| refused("the token is malformed"))?;
+                if header.alg != Algorithm::RS256 {
+                    return Err(refused("the token's algorithm is not accepted"));
+                }
+                let kid = header
+                    .kid
+                    .ok_or_else(|| refused("the token has no key id (kid)"))?;
+                jwks.key(&kid).await
+            }
+        }
+    }
+}
+
+/// Why a token that did not decode is refused.
+fn refused_for(e: &jsonwebtoken::errors::Error) -> AuthError {
+    use jsonwebtoken::errors::ErrorKind;
+    let why = match e.kind() {
+        ErrorKind::ExpiredSignature => "the token has expired",
+        ErrorKind::InvalidSignature => "the token's signature is invalid",
+        ErrorKind::InvalidAlgorithm => "the token's algorithm is not accepted",
+        ErrorKind::InvalidIssuer => "the token was issued by another issuer",
+        ErrorKind::InvalidAudience => "the token is meant for another audience (aud)",
+        ErrorKind::ImmatureSignature => "the token is not valid yet (nbf)",
+        ErrorKind::MissingRequiredClaim(claim) => {
+            return AuthError::Unauthenticated(format!(
+                "the token lacks the required claim {claim}"
+            ));
+        }
+        _ => "the token is malformed",
+    };
+    AuthError::Unauthenticated(why.into())
 }
 
 /// Signs an HS256 token for `sub`, valid `ttl_seconds` (the `dev-token` command).

@@ -144,21 +144,11 @@ impl JwtSettings {
             ));
         }
         if !env.is_local() {
-            if audience.is_none() {
-                env.missing("JWT_AUDIENCE is required outside APP_ENV=local: without it, a token the identity provider issued to any of its clients would be accepted");
-            }
-            for (name, url) in [
-                (JWT_ISSUER_URI.name(), &issuer_uri),
-                (JWKS_URL.name(), &jwks_url),
-            ] {
-                if let Some(url) = url
-                    && !url.starts_with("https://")
-                {
-                    env.missing(format!(
-                        "{name}={url:?} must be https outside APP_ENV=local: the keys that verify every token come from it"
-                    ));
-                }
-            }
+            production_rules(
+                env,
+                &audience,
+                [(&JWT_ISSUER_URI, &issuer_uri), (&JWKS_URL, &jwks_url)],
+            );
         }
         let tokens = if let Some(issuer_uri) = issuer_uri {
             match &issuer {
@@ -189,6 +179,27 @@ impl JwtSettings {
             tokens,
             issuer,
             audience,
+        }
+    }
+}
+
+/// What production requires of bearer tokens: an audience, and keys fetched over https.
+fn production_rules(
+    env: &mut Env<'_>,
+    audience: &Option<String>,
+    key_urls: [(&Described, &Option<String>); 2],
+) {
+    if audience.is_none() {
+        env.missing("JWT_AUDIENCE is required outside APP_ENV=local: without it, a token the identity provider issued to any of its clients would be accepted");
+    }
+    for (setting, url) in key_urls {
+        if let Some(url) = url
+            && !url.starts_with("https://")
+        {
+            env.missing(format!(
+                "{}={url:?} must be https outside APP_ENV=local: the keys that verify every token come from it",
+                setting.name()
+            ));
         }
     }
 }

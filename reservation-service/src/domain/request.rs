@@ -65,51 +65,7 @@ pub fn parse_create(body: &Value, max_seats: usize) -> Result<CreateReservation,
         .as_object()
         .ok_or_else(|| Error::Invalid("the body must be a JSON object".into()))?;
     let event_id = text(body, "event_id", 128)?;
-    let seats = match field(body, "seat_ids") {
-        None => return Err(Error::Invalid("seat_ids is required".into())),
-        Some(Value::Array(items)) => items,
-        Some(_) => {
-            return Err(Error::Invalid(
-                "seat_ids must be an array of strings".into(),
-            ));
-        }
-    };
-    if seats.is_empty() {
-        return Err(Error::Invalid(
-            "seat_ids must hold at least one seat".into(),
-        ));
-    }
-    if seats.len() > max_seats {
-        return Err(Error::Invalid(format!(
-            "seat_ids holds {} seats; at most {max_seats} per reservation",
-            seats.len()
-        )));
-    }
-    let mut seat_ids = Vec::with_capacity(seats.len());
-    let mut seen = HashSet::new();
-    for (i, seat) in seats.iter().enumerate() {
-        let seat = match seat {
-            Value::String(s)
-                if !s.trim().is_empty()
-                    && s.chars().count() <= MAX_SEAT_ID
-                    && !s.chars().any(char::is_control) =>
-            {
-                s.clone()
-            }
-            Value::String(_) => {
-                return Err(Error::Invalid(format!(
-                    "seat_ids[{i}] must be 1 to {MAX_SEAT_ID} characters, not blank, without control characters"
-                )));
-            }
-            _ => {
-                return Err(Error::Invalid(format!("seat_ids[{i}] must be a string")));
-            }
-        };
-        if !seen.insert(seat.clone()) {
-            return Err(Error::Invalid(format!("seat_ids[{i}] repeats seat {seat}")));
-        }
-        seat_ids.push(seat);
-    }
+    let seat_ids = seat_ids(body, max_seats)?;
     let n = seat_ids.len() as u64;
     for name in ["qty", "quantity"] {
         if let Some(q) = count(body, name)?
@@ -126,6 +82,49 @@ pub fn parse_create(body: &Value, max_seats: usize) -> Result<CreateReservation,
         user_id: text(body, "user_id", 128)?,
         reservation_token: text(body, "reservation_token", 2048)?,
     })
+}
+
+/// `seat_ids`: 1 to `max_seats` seat ids, each valid, none repeated.
+fn seat_ids(body: &serde_json::Map<String, Value>, max_seats: usize) -> Result<Vec<String>, Error> {
+    let invalid = |message: String| Err(Error::Invalid(message));
+    let seats = match field(body, "seat_ids") {
+        None => return invalid("seat_ids is required".into()),
+        Some(Value::Array(items)) => items,
+        Some(_) => return invalid("seat_ids must be an array of strings".into()),
+    };
+    if seats.is_empty() {
+        return invalid("seat_ids must hold at least one seat".into());
+    }
+    if seats.len() > max_seats {
+        let n = seats.len();
+        return invalid(format!(
+            "seat_ids holds {n} seats; at most {max_seats} per reservation"
+        ));
+    }
+    let mut seat_ids = Vec::with_capacity(seats.len());
+    let mut seen = HashSet::new();
+    for (i, seat) in seats.iter().enumerate() {
+        let seat = match seat {
+            Value::String(s)
+                if !s.trim().is_empty()
+                    && s.chars().count() <= MAX_SEAT_ID
+                    && !s.chars().any(char::is_control) =>
+            {
+                s.clone()
+            }
+            Value::String(_) => {
+                return invalid(format!(
+                    "seat_ids[{i}] must be 1 to {MAX_SEAT_ID} characters, not blank, without control characters"
+                ));
+            }
+            _ => return invalid(format!("seat_ids[{i}] must be a string")),
+        };
+        if !seen.insert(seat.clone()) {
+            return invalid(format!("seat_ids[{i}] repeats seat {seat}"));
+        }
+        seat_ids.push(seat);
+    }
+    Ok(seat_ids)
 }
 
 /// Parses the body of `POST /v1/reservations/{id}/confirm`: the payment intent.

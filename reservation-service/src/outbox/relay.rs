@@ -372,13 +372,38 @@ impl Relay {
             due: due.len(),
             ..Pass::default()
         };
+        let (mut claimed, failed_claim) = self.claim_all(due, now, &mut pass).await;
+        claimed.sort_by_key(|e| e.created_at);
+        let (tasks, events): (Vec<OutboxEvent>, Vec<OutboxEvent>) = claimed
+            .into_iter()
+            .partition(|e| e.event_type == RELEASE_TASK);
+        for mark in self.run_and_mark(&tasks, &events).await {
+            match mark? {
+                Marked::Published => pass.published += 1,
+                Marked::Retried => pass.retried += 1,
+                Marked::Failed => pass.failed += 1,
+            }
+        }
+        match failed_claim {
+            Some(e) => Err(e),
+            None => Ok(pass),
+        }
+    }
+
+    /// Claims `due`: the events claimed, and the first claim that failed. A claim that failed
+    /// does not abandon the others: what this pass claimed is published and marked (not left
+    /// leased until the lease runs out), then the pass reports the error.
+    async fn claim_all(
+        &self,
+        due: Vec<OutboxEvent>,
+        now: i64,
+        pass: &mut Pass,
+    ) -> (Vec<OutboxEvent>, Option<Error>) {
         let claims: Vec<Result<Option<OutboxEvent>, Error>> = futures_util::stream::iter(due)
             .map(|event| self.claim(event, now))
             .buffer_unordered(16)
             .collect()
             .await;
-        // A claim that failed does not abandon the others: what this pass claimed is published
-        // and marked (not left leased until the lease runs out), then the pass reports the error.
         let mut claimed = Vec::with_capacity(claims.len());
         let mut failed_claim = None;
         for claim in claims {
@@ -390,14 +415,18 @@ impl Relay {
                 }
             }
         }
-        claimed.sort_by_key(|e| e.created_at);
-        let (tasks, events): (Vec<OutboxEvent>, Vec<OutboxEvent>) = claimed
-            .into_iter()
-            .partition(|e| e.event_type == RELEASE_TASK);
-        // Tasks and batches run concurrently, then the marks: a pass takes as long as its
-        // slowest publish and its slowest mark, not their sum. (The streams run over indices:
-        // closures taking references would make the pass's future less general than `Send`
-        // needs.)
+        (claimed, failed_claim)
+    }
+
+    /// Executes `tasks` and publishes `events` concurrently, then marks each: a pass takes as
+    /// long as its slowest publish and its slowest mark, not their sum. (The streams run over
+    /// indices: closures taking references would make the pass's future less general than
+    /// `Send` needs.)
+    async fn run_and_mark(
+        &self,
+        tasks: &[OutboxEvent],
+        events: &[OutboxEvent],
+    ) -> Vec<Result<Marked, Error>> {
         let batches: Vec<&[OutboxEvent]> =
             events.chunks(self.config.batch_size.clamp(1, 10)).collect();
         let executed: Vec<Result<(), String>> = futures_util::stream::iter(0..tasks.len())
@@ -417,23 +446,11 @@ impl Relay {
         });
         let (outcome_of, results): (Vec<&OutboxEvent>, Vec<Result<(), String>>) =
             tasks.iter().zip(executed).chain(published).unzip();
-        let marks: Vec<Result<Marked, Error>> =
-            futures_util::stream::iter(results.into_iter().enumerate())
-                .map(|(i, result)| self.mark(outcome_of[i], result))
-                .buffer_unordered(MARKS_IN_FLIGHT)
-                .collect()
-                .await;
-        for mark in marks {
-            match mark? {
-                Marked::Published => pass.published += 1,
-                Marked::Retried => pass.retried += 1,
-                Marked::Failed => pass.failed += 1,
-            }
-        }
-        match failed_claim {
-            Some(e) => Err(e),
-            None => Ok(pass),
-        }
+        futures_util::stream::iter(results.into_iter().enumerate())
+            .map(|(i, result)| self.mark(outcome_of[i], result))
+            .buffer_unordered(MARKS_IN_FLIGHT)
+            .collect()
+            .await
     }
 }
 

@@ -91,6 +91,44 @@ impl EventBridgeSink {
     }
 }
 
+/// Each event's result of a `PutEvents` call for `n` events.
+fn results_of(
+    n: usize,
+    response: Result<
+        aws_sdk_eventbridge::operation::put_events::PutEventsOutput,
+        Guarded<
+            aws_sdk_eventbridge::error::SdkError<
+                aws_sdk_eventbridge::operation::put_events::PutEventsError,
+            >,
+        >,
+    >,
+) -> Vec<PublishResult> {
+    let output = match response {
+        Ok(output) => output,
+        Err(e) => {
+            let reason = match e {
+                Guarded::Refused(why) => format!("EventBridge is not called: {why}"),
+                Guarded::Failed(e) => {
+                    aws_sdk_eventbridge::error::DisplayErrorContext(&e).to_string()
+                }
+            };
+            return (0..n).map(|_| Err(reason.clone())).collect();
+        }
+    };
+    let results = output.entries();
+    (0..n)
+        .map(|i| match results.get(i) {
+            Some(entry) if entry.error_code().is_none() => Ok(()),
+            Some(entry) => Err(format!(
+                "{}: {}",
+                entry.error_code().unwrap_or_default(),
+                entry.error_message().unwrap_or_default()
+            )),
+            None => Err("PutEvents returned no result for the entry".into()),
+        })
+        .collect()
+}
+
 impl EventSink for EventBridgeSink {
     fn publish<'a>(
         &'a self,
@@ -126,31 +164,7 @@ impl EventSink for EventBridgeSink {
             );
             let response =
                 tracing::Instrument::instrument(self.guard.call(call, |_| true), span).await;
-            match response {
-                Err(e) => {
-                    let reason = match e {
-                        Guarded::Refused(why) => format!("EventBridge is not called: {why}"),
-                        Guarded::Failed(e) => {
-                            aws_sdk_eventbridge::error::DisplayErrorContext(&e).to_string()
-                        }
-                    };
-                    events.iter().map(|_| Err(reason.clone())).collect()
-                }
-                Ok(output) => {
-                    let results = output.entries();
-                    (0..events.len())
-                        .map(|i| match results.get(i) {
-                            Some(entry) if entry.error_code().is_none() => Ok(()),
-                            Some(entry) => Err(format!(
-                                "{}: {}",
-                                entry.error_code().unwrap_or_default(),
-                                entry.error_message().unwrap_or_default()
-                            )),
-                            None => Err("PutEvents returned no result for the entry".into()),
-                        })
-                        .collect()
-                }
-            }
+            results_of(events.len(), response)
         })
     }
 

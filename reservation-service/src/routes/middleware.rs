@@ -25,22 +25,11 @@ pub(crate) async fn trace(
     next: Next,
 ) -> Response {
     let method: Method = req.method().clone();
-    let path = req.uri().path().to_owned();
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
-    let span = tracing::info_span!(
-        "request",
-        trace_id = tracing::field::Empty,
-        method = %method,
-        path = %path,
-        otel.name = %format_args!("{method} {route}"),
-        otel.kind = "server",
-        http.request.method = %method,
-        http.route = %route,
-        http.response.status_code = tracing::field::Empty,
-    );
+    let span = request_span(&method, req.uri().path(), &route);
     // With trace export on, the request's span continues the caller's `traceparent` and its
     // trace id is the request's; otherwise the caller's id, or a new one.
     crate::telemetry::continue_trace(&span, req.headers());
@@ -58,16 +47,49 @@ pub(crate) async fn trace(
     let status = response.status().as_u16();
     span.record("http.response.status_code", status);
     let elapsed = started.elapsed();
-    state.metrics.http_request(
-        crate::metrics::HttpLabels {
-            method: method_label(&method).to_owned(),
-            route,
-            status,
-        },
-        elapsed,
+    let method = method_label(&method).to_owned();
+    let labels = crate::metrics::HttpLabels {
+        method,
+        route,
+        status,
+    };
+    state.metrics.http_request(labels, elapsed);
+    span.in_scope(|| log_finished(&response, status, elapsed));
+    if let Ok(value) = HeaderValue::from_str(&trace_id) {
+        response.headers_mut().insert("x-trace-id", value);
+    }
+    // Answers are for their caller only: never sniffed as another type, never stored by a
+    // cache on the way (a reservation, a token's errors).
+    let headers = response.headers_mut();
+    headers.insert(
+        axum::http::header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
     );
+    headers
+        .entry(axum::http::header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The span of a request, with OpenTelemetry's HTTP server fields.
+fn request_span(method: &Method, path: &str, route: &str) -> tracing::Span {
+    tracing::info_span!(
+        "request",
+        trace_id = tracing::field::Empty,
+        method = %method,
+        path = %path,
+        otel.name = %format_args!("{method} {route}"),
+        otel.kind = "server",
+        http.request.method = %method,
+        http.route = %route,
+        http.response.status_code = tracing::field::Empty,
+    )
+}
+
+/// The one log line of a finished request: with the error's code and, for a 5xx, its cause.
+fn log_finished(response: &Response, status: u16, elapsed: Duration) {
     let elapsed_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
-    span.in_scope(|| match response.extensions().get::<ErrorLog>() {
+    match response.extensions().get::<ErrorLog>() {
         Some(error) if status >= 500 && status != 503 && status != 504 => tracing::error!(
             status,
             elapsed_ms,
@@ -91,21 +113,7 @@ pub(crate) async fn trace(
             "request refused"
         ),
         None => tracing::info!(status, elapsed_ms, "request finished"),
-    });
-    if let Ok(value) = HeaderValue::from_str(&trace_id) {
-        response.headers_mut().insert("x-trace-id", value);
     }
-    // Answers are for their caller only: never sniffed as another type, never stored by a
-    // cache on the way (a reservation, a token's errors).
-    let headers = response.headers_mut();
-    headers.insert(
-        axum::http::header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers
-        .entry(axum::http::header::CACHE_CONTROL)
-        .or_insert(HeaderValue::from_static("no-store"));
-    response
 }
 
 /// The caller's trace id: `X-Trace-Id`, else the trace of a W3C `traceparent`.

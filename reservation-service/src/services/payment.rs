@@ -337,6 +337,17 @@ mod tests {
                 "the payment intent was made for another reservation"
             ))
         );
+    }
+
+    #[test]
+    fn a_declined_intent_of_this_reservation_is_explained() {
+        let krw = Money {
+            amount: 50_000,
+            currency: "KRW".into(),
+        };
+        let pays = |answer| intent(answer).pays("rsv_1", &krw);
+        let approved = serde_json::json!({"payment_intent_id": "pay_1", "status": "APPROVED",
+            "amount": 50000, "currency": "krw", "reservation_id": "rsv_1"});
         // This reservation's, but not an approval of its total: told why.
         let theirs = |why: &str| {
             Err(Declined {

@@ -21,6 +21,8 @@
 //! It needs the service's DynamoDB (`DYNAMODB_ENDPOINT`, `TABLE_PREFIX`) to seed seats, and its
 //! JWT secret (`JWT_HS256_SECRET`, or the local default) to sign tokens.
 
+#![warn(clippy::too_many_lines)]
+
 use clap::Parser;
 use reservation_service::auth::{sign_admission, sign_hs256};
 use reservation_service::clock::SystemClock;
@@ -101,28 +103,16 @@ async fn run(
     let run_id = fastrand::u32(..);
     let names = &settings.table_names();
     let (n, c) = (options.requests, options.concurrency);
-    let service = Arc::new(hold_transactions(client, names));
+    let raw = Raw {
+        client,
+        names,
+        service: Arc::new(hold_transactions(client, names)),
+        run_id,
+        concurrency: c,
+    };
     // An emulator on the JVM (DynamoDB Local) needs warming up before anything is measured.
-    raw_phase(
-        client,
-        names,
-        &service,
-        run_id,
-        "warm-up",
-        options.warmup,
-        c,
-    )
-    .await?;
-    let raw = raw_phase(
-        client,
-        names,
-        &service,
-        run_id,
-        "raw TransactWriteItems",
-        n,
-        c,
-    )
-    .await?;
+    raw.phase("warm-up", options.warmup).await?;
+    let raw = raw.phase("raw TransactWriteItems", n).await?;
 
     let journeys = Journeys::new(options, settings, run_id)?;
     let event = journeys.event.clone();
@@ -147,18 +137,12 @@ async fn run(
         Some(seats) => {
             let seat_of = |i| journeys.seat_of(i);
             let oversold = oversold(client, names, &event, &won, &journeys.ids, &seat_of).await?;
-            let throttled = [&hold, &get, &confirm]
-                .iter()
-                .map(|p| p.failures("503 throttled"))
-                .sum();
-            Some(HotEvent {
+            Some(HotEvent::of(
                 seats,
-                holds: n,
-                won: won.len(),
-                conflicts: hold.failures("409 INVENTORY_CONFLICT"),
-                throttled,
+                [&hold, &get, &confirm],
+                won.len(),
                 oversold,
-            })
+            ))
         }
         None => None,
     };
@@ -189,23 +173,24 @@ fn hold_transactions(client: &dynamo_core::Client, names: &TableNames) -> Reserv
     )
 }
 
-/// `requests` holds' transactions straight to DynamoDB, on seats of an event of their own.
-async fn raw_phase(
-    client: &dynamo_core::Client,
-    names: &TableNames,
-    service: &Arc<Reservations>,
+/// Holds' transactions straight to DynamoDB.
+struct Raw<'a> {
+    client: &'a dynamo_core::Client,
+    names: &'a TableNames,
+    service: Arc<Reservations>,
     run_id: u32,
-    name: &'static str,
-    requests: usize,
     concurrency: usize,
-) -> Result<PhaseReport, String> {
-    let event = format!("evt_{name}_{run_id:08x}").replace(' ', "_");
-    seed(client, names, &event, requests).await?;
-    let service = service.clone();
-    Ok(phase(name, requests, concurrency, move |i| {
-        raw_hold(service.clone(), event.clone(), i)
-    })
-    .await)
+}
+
+impl Raw<'_> {
+    /// `requests` holds' transactions, on seats of an event of their own.
+    async fn phase(&self, name: &'static str, requests: usize) -> Result<PhaseReport, String> {
+        let event = format!("evt_{name}_{:08x}", self.run_id).replace(' ', "_");
+        seed(self.client, self.names, &event, requests).await?;
+        let service = self.service.clone();
+        let hold = move |i| raw_hold(service.clone(), event.clone(), i);
+        Ok(phase(name, requests, self.concurrency, hold).await)
+    }
 }
 
 /// Hold `i` of `event`'s raw phase.

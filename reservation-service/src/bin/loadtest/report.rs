@@ -96,6 +96,22 @@ pub(crate) struct HotEvent {
     pub(crate) oversold: usize,
 }
 
+impl HotEvent {
+    /// The outcome of `holds`' phase and its followers (`phases`: hold, get, confirm) on `seats`
+    /// contended seats.
+    pub(crate) fn of(seats: usize, phases: [&PhaseReport; 3], won: usize, oversold: usize) -> Self {
+        let [hold, ..] = phases;
+        HotEvent {
+            seats,
+            holds: hold.ok + hold.errors.iter().map(|(_, n)| n).sum::<usize>(),
+            won,
+            conflicts: hold.failures("409 INVENTORY_CONFLICT"),
+            throttled: phases.iter().map(|p| p.failures("503 throttled")).sum(),
+            oversold,
+        }
+    }
+}
+
 impl Report {
     /// A Markdown table and the ratio of service to raw throughput.
     pub(crate) fn markdown(&self) -> String {

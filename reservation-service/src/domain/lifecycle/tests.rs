@@ -82,69 +82,65 @@ fn used(paid: bool) -> Payment {
     })
 }
 
+/// Each payment answer a confirmation can know: unasked, approved, declined, used.
+fn payments() -> [Payment; 4] {
+    [
+        Payment::Unasked,
+        Payment::Approved,
+        Payment::Declined(declined()),
+        used(true),
+    ]
+}
+
+/// What confirming a closed reservation does with each payment answer (unasked, approved,
+/// declined, used): ask, hand the approved payment back, refuse.
+fn closed(refused: &str, reason: &str) -> [String; 4] {
+    [
+        "ask 100000".into(),
+        format!("hand back {reason} and refuse: {refused}"),
+        format!("refuse: {refused}"),
+        format!("refuse: {refused}"),
+    ]
+}
+
 #[test]
 fn every_state_against_every_action() {
     let f = Fixture::new();
     let now = at(NOW);
-    let paid = "payment pay_…89 has already been used: it paid for reservation rsv_0";
     let expired = "the hold on reservation rsv_1 has expired";
-    let confirmed = "cannot confirm reservation rsv_1: it is CONFIRMED";
-    let cancelled = "cannot confirm reservation rsv_1: it is CANCELLED";
-    // state, confirm × (unasked, approved, declined, used), cancel, expire
-    let table: [(&str, [&str; 4], &str, &str); 5] = [
-        (
-            "open hold",
-            [
-                "ask 100000",
-                "commit CONFIRMED",
-                "refuse: declined",
-                &format!("refuse: {paid}"),
-            ],
-            "CANCELLED",
-            "-",
-        ),
+    let not =
+        |action: &str, state: &str| format!("cannot {action} reservation rsv_1: it is {state}");
+    let open = [
+        "ask 100000".into(),
+        "commit CONFIRMED".into(),
+        "refuse: declined".into(),
+        "refuse: payment pay_…89 has already been used: it paid for reservation rsv_0".into(),
+    ];
+    // state: confirm × (unasked, approved, declined, used), cancel, expire
+    let table: [(&str, [String; 4], String, &str); 5] = [
+        ("open hold", open, "CANCELLED".into(), "-"),
         (
             "hold past its end",
-            [
-                "ask 100000",
-                &format!("hand back RESERVATION_EXPIRED and refuse: {expired}"),
-                &format!("refuse: {expired}"),
-                &format!("refuse: {expired}"),
-            ],
-            expired,
+            closed(expired, "RESERVATION_EXPIRED"),
+            expired.into(),
             "EXPIRED",
         ),
         (
             "confirmed",
-            [
-                "ask 100000",
-                &format!("hand back RESERVATION_CONFIRMED and refuse: {confirmed}"),
-                &format!("refuse: {confirmed}"),
-                &format!("refuse: {confirmed}"),
-            ],
-            "cannot cancel reservation rsv_1: it is CONFIRMED",
+            closed(&not("confirm", "CONFIRMED"), "RESERVATION_CONFIRMED"),
+            not("cancel", "CONFIRMED"),
             "-",
         ),
         (
             "cancelled",
-            [
-                "ask 100000",
-                &format!("hand back RESERVATION_CANCELLED and refuse: {cancelled}"),
-                &format!("refuse: {cancelled}"),
-                &format!("refuse: {cancelled}"),
-            ],
-            "cannot cancel reservation rsv_1: it is CANCELLED",
+            closed(&not("confirm", "CANCELLED"), "RESERVATION_CANCELLED"),
+            not("cancel", "CANCELLED"),
             "-",
         ),
         (
             "expired",
-            [
-                "ask 100000",
-                &format!("hand back RESERVATION_EXPIRED and refuse: {expired}"),
-                &format!("refuse: {expired}"),
-                &format!("refuse: {expired}"),
-            ],
-            expired,
+            closed(expired, "RESERVATION_EXPIRED"),
+            expired.into(),
             "-",
         ),
     ];
@@ -153,13 +149,7 @@ fn every_state_against_every_action() {
     {
         assert_eq!(name, row);
         let b = f.booking(status, ends_in);
-        let payments = [
-            Payment::Unasked,
-            Payment::Approved,
-            Payment::Declined(declined()),
-            used(true),
-        ];
-        for (payment, expected) in payments.into_iter().zip(confirms) {
+        for (payment, expected) in payments().into_iter().zip(confirms) {
             let what = format!("{payment:?}");
             let times = Times { started: now, now };
             let got = step(&confirm(&b, &intent(), payment, "ord_1", times));

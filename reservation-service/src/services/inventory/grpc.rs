@@ -96,6 +96,22 @@ impl std::fmt::Debug for GrpcInventory {
 }
 
 impl GrpcInventory {
+    /// Writes `hold`'s compensation, due after the grace: the relay releases the seats unless
+    /// the hold's transaction deletes it.
+    async fn write_compensation(&self, hold: &NewHold<'_>) -> Result<(), Error> {
+        let grace = i64::try_from(self.grace.as_secs()).unwrap_or(i64::MAX);
+        let due = hold.now.unix_timestamp().saturating_add(grace);
+        let ids = (hold.reservation_id, hold.event_id, hold.seat_ids);
+        let mut task = Self::release_task(ids.0, ids.1, ids.2, hold.now, due)?;
+        task.outbox_id = hold.compensation_id.to_owned();
+        match self.outbox.put(task).create_only().send().await {
+            Ok(()) => Ok(()),
+            // A retry of the same hold: its compensation is already written.
+            Err(e) if e.is_condition_failed() => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// The inventory at `address` (`http://host:port`), each call within `timeout`. Holds
     /// write their compensation to `outbox`, due after `grace`: longer than any request may
     /// take (twice the request deadline), so only an abandoned hold's task ever comes due.
@@ -280,22 +296,7 @@ impl Inventory for GrpcInventory {
         Box::pin(async move {
             // First the compensation: from here on, whatever happens, the seats are either the
             // committed reservation's or released by the relay.
-            let grace = i64::try_from(self.grace.as_secs()).unwrap_or(i64::MAX);
-            let mut task = Self::release_task(
-                hold.reservation_id,
-                hold.event_id,
-                hold.seat_ids,
-                hold.now,
-                hold.now.unix_timestamp().saturating_add(grace),
-            )?;
-            task.outbox_id = hold.compensation_id.to_owned();
-            match self.outbox.put(task).create_only().send().await {
-                Ok(()) => {}
-                // A retry of the same hold: its compensation is already written.
-                Err(e) if e.is_condition_failed() => {}
-                Err(e) => return Err(e.into()),
-            }
-
+            self.write_compensation(hold).await?;
             let message = CommitReservationRequest {
                 reservation_id: hold.reservation_id.to_owned(),
                 event_id: hold.event_id.to_owned(),
@@ -314,18 +315,14 @@ impl Inventory for GrpcInventory {
                     // already claimed it (the hold outlived its grace) fails the transaction,
                     // and the seats are released.
                     let f = OutboxEvent::fields();
-                    let compensation = tx.add(
-                        self.outbox
-                            .delete(Self::task_key(hold.compensation_id))
-                            .condition(
-                                f.status
-                                    .eq(OutboxStatus::Pending)
-                                    .and(f.lease_owner.not_exists()),
-                            ),
-                    );
+                    let unclaimed = f
+                        .status
+                        .eq(OutboxStatus::Pending)
+                        .and(f.lease_owner.not_exists());
+                    let delete = self.outbox.delete(Self::task_key(hold.compensation_id));
                     return Ok(InventoryWrites {
                         seats: Vec::new(),
-                        compensation: Some(compensation),
+                        compensation: Some(tx.add(delete.condition(unclaimed))),
                     });
                 }
                 Ok(answer) if answer.unavailable_seat_ids.is_empty() => {
@@ -342,12 +339,8 @@ impl Inventory for GrpcInventory {
                 }
             };
             // Nothing was committed: the compensation has nothing to do.
-            if let Err(error) = self
-                .outbox
-                .delete(Self::task_key(hold.compensation_id))
-                .send()
-                .await
-            {
+            let unneeded = self.outbox.delete(Self::task_key(hold.compensation_id));
+            if let Err(error) = unneeded.send().await {
                 tracing::debug!(error = %error, "an unneeded inventory release stays; it is harmless");
             }
             Err(refused)
