@@ -21,13 +21,12 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the API (settings from the environment: docs/operations.md). Production unless
-    /// APP_ENV=local: refuses to start without token, admission and payment settings.
+    /// told it is local: refuses to start without token, admission and payment settings.
     Serve,
-    /// Run only the outbox relay and the hold sweeper (EVENT_BUS_NAME, OUTBOX_MAX_ATTEMPTS,
-    /// RELAY_INTERVAL_MS, SWEEP_INTERVAL_SECONDS), e.g. as a separate deployment with WORKERS=false
-    /// on the API replicas.
+    /// Run only the outbox relay and the hold sweeper (the outbox's and the workers' settings:
+    /// docs/operations.md), e.g. as a separate deployment, the API replicas running no workers.
     Relay,
-    /// Create the service's tables (with TABLE_PREFIX) unless they exist with the same schema.
+    /// Create the service's tables (named as configured) unless they exist with the same schema.
     CreateTables,
     /// Check every table against its definition; exit 1 with every difference when one fails.
     CheckSchema,
@@ -52,8 +51,8 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Yaml)]
         format: Format,
     },
-    /// Print the least-privilege IAM policy of the service (tables with TABLE_PREFIX, and the
-    /// EVENT_BUS_NAME bus when set).
+    /// Print the least-privilege IAM policy of the service (its tables as named, and the event
+    /// bus when events go to one).
     ExportIamPolicy {
         /// The AWS region of the tables (`*` for any).
         #[arg(long, default_value = "*")]
@@ -79,8 +78,8 @@ enum Command {
         #[arg(long, default_value = "KRW")]
         currency: String,
     },
-    /// Print an admission token (`reservation_token`) for a user and event, signed with
-    /// ADMISSION_HS256_SECRET.
+    /// Print an admission token (`reservation_token`) for a user and event, signed with the
+    /// configured admission secret.
     AdmissionToken {
         /// The user id.
         #[arg(long)]
@@ -129,8 +128,9 @@ pub async fn run(cli: Cli) -> ExitCode {
         }
     };
     if settings.app_env == AppEnv::Local {
+        let local = format!("{}=local", crate::setting::ENVIRONMENT.name());
         tracing::warn!(
-            "APP_ENV=local: development conveniences are on (see docs/operations.md); never use it in production"
+            "{local}: development conveniences are on (see docs/operations.md); never use it in production"
         );
     }
     match execute(cli.command, settings).await {
@@ -210,18 +210,31 @@ fn terraform(names: &crate::store::TableNames) -> String {
 /// `dev-token` and `admission-token`: tokens signed by hand, for development only (outside it
 /// they print nothing).
 fn sign(command: Command, settings: &Settings) -> Result<(), String> {
+    use crate::auth::{AdmissionVariables as Admission, BearerVariables as Bearer};
+    let local = format!("{}=local", crate::setting::ENVIRONMENT.name());
     if settings.app_env != AppEnv::Local {
-        return Err("dev-token and admission-token sign tokens for development: they run only with APP_ENV=local".into());
+        return Err(format!(
+            "dev-token and admission-token sign tokens for development: they run only with {local}"
+        ));
     }
     match command {
         Command::DevToken { sub, ttl } => match settings.jwt.hs256_secret() {
-            None => Err("JWT_HS256_SECRET is not set: bearer tokens come from the identity provider (JWT_ISSUER_URI or JWKS_URL), or APP_ENV=local signs with the development secret".into()),
+            None => Err(format!(
+                "{} is not set: bearer tokens come from the identity provider ({} or {}), or {local} signs with the development secret",
+                Bearer::hs256_secret.name(),
+                Bearer::issuer_uri.name(),
+                Bearer::jwks_url.name()
+            )),
             Some(secret) => crate::auth::sign_hs256(secret, &sub, ttl)
                 .map(|token| println!("{token}"))
                 .map_err(|e| format!("cannot sign: {e}")),
         },
         Command::AdmissionToken { sub, event_id, ttl } => match settings.admission.secret() {
-            None => Err("ADMISSION_HS256_SECRET is not set (with APP_ENV=local any non-empty reservation_token admits; with ADMISSION_VERIFY_URL the waiting room issues them)".into()),
+            None => Err(format!(
+                "{} is not set (with {local} any non-empty reservation_token admits; with {} the waiting room issues them)",
+                Admission::hs256_secret.name(),
+                Admission::verify_url.name()
+            )),
             Some(secret) => crate::auth::sign_admission(secret, &sub, &event_id, ttl)
                 .map(|t| println!("{t}"))
                 .map_err(|e| format!("cannot sign: {e}")),
@@ -274,7 +287,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
         tracing::error!(report = %report, "refusing to serve: the tables do not match the service's definitions");
         return Err(format!("refusing to serve: {report}\n{MIGRATE_HINT}"));
     }
-    let port = settings.port;
+    let port = settings.server.port;
     let state = Arc::new(AppState::new(settings, client));
     state.jwt.prefetch().await;
     let workers = if state.settings.workers.run {

@@ -1,15 +1,16 @@
 //! The service's settings, from the environment only, validated at start-up: each part of the
 //! service declares and reads its own ([`crate::setting`]); this module gathers them, decides
-//! production or local (`APP_ENV`), and reports every problem at once.
+//! production or local ([`ENVIRONMENT`]), and reports every problem at once.
 
-use crate::auth::{AdmissionSettings, JwtSettings};
-use crate::outbox::OutboxSettings;
+use crate::auth::{AdmissionSettings, AdmissionVariables, BearerVariables, JwtSettings};
+use crate::outbox::{OutboxSettings, OutboxVariables};
 use crate::resilience::ResilienceSettings;
-use crate::services::inventory::InventorySettings;
+use crate::services::inventory::{InventorySettings, InventoryVariables};
+use crate::services::payment::PaymentVariables;
 use crate::services::{PaymentSettings, ReservationSettings};
-use crate::setting::{Decimal, Described, Env, Number, Var};
+use crate::setting::{ENVIRONMENT, Env, Var, settings};
 use crate::store::StoreSettings;
-use crate::telemetry::TelemetrySettings;
+use crate::telemetry::{TelemetrySettings, TelemetryVariables};
 use crate::workers::WorkerSettings;
 use std::time::Duration;
 
@@ -24,92 +25,72 @@ pub enum AppEnv {
     Production,
 }
 
-const PORT: Number = Number::count("PORT", 8080, 0, 65_535, "HTTP port");
-const MANAGEMENT_PORT: Described = Described::new(
-    "MANAGEMENT_PORT",
-    "(unset: on PORT)",
-    "a port of its own for `/metrics`, `/actuator/*`, `/ready`, `/v3/api-docs` and Swagger UI, which `PORT` then no longer serves (`/health` stays on both); Spring's `management.server.port`",
-);
-const APP_ENV: Described = Described::new(
-    "APP_ENV",
-    "production",
-    "`local` allows development defaults (dev JWT secret, any admission token, simulated payments, logged events); anything else is production",
-);
-const REQUEST_TIMEOUT: Number = Number::millis(
-    "REQUEST_TIMEOUT_MS",
-    5000,
-    100,
-    60_000,
-    "per-request deadline, then 504 UPSTREAM_TIMEOUT; with PAYMENT_MODE=http at least two PAYMENT_TIMEOUT_MS and a second (a confirmation whose payment was approved finishes after the deadline too)",
-);
-const HEADER_READ_TIMEOUT: Number = Number::millis(
-    "HEADER_READ_TIMEOUT_MS",
-    10_000,
-    100,
-    120_000,
-    "how long a connection may take to send a request's headers before it is closed (slow clients hold no connection for long)",
-);
-const MAX_CONNECTIONS: Number = Number::count(
-    "MAX_CONNECTIONS",
-    10_000,
-    1,
-    1_000_000,
-    "open HTTP connections per replica; more wait to be accepted until one closes",
-);
-const RATE_LIMIT_PER_USER: Decimal = Decimal::new(
-    "RATE_LIMIT_PER_USER",
-    20,
-    1_000_000,
-    "requests per second per user, burst twice that; 0 disables",
-);
-const RATE_LIMIT_PER_IP: Decimal = Decimal::new(
-    "RATE_LIMIT_PER_IP",
-    5,
-    1_000_000,
-    "requests per second per client address with a missing or invalid token, burst twice that, counted before a token is verified; 0 disables",
-);
-const TRUSTED_PROXY_HOPS: Number = Number::count(
-    "TRUSTED_PROXY_HOPS",
-    0,
-    0,
-    10,
-    "proxies in front of the service that append to X-Forwarded-For (e.g. 1 behind an ingress controller): the client address is the entry that many from the right; 0 uses the connection's peer",
-);
-const RATE_LIMIT_GLOBAL: Decimal = Decimal::new(
-    "RATE_LIMIT_GLOBAL",
-    2000,
-    10_000_000,
-    "requests per second per replica, burst twice that; 0 disables",
-);
+settings! {
+    /// The HTTP server: its ports, deadlines and connections, and the rate limits.
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    pub struct ServerSettings {
+        /// HTTP port
+        port: u16 = count("PORT", 8080, 0, 65_535),
+        /// a port of its own for `/metrics`, `/actuator/*`, `/ready`, `/v3/api-docs` and
+        /// Swagger UI, which the API's port then no longer serves (`/health` stays on both);
+        /// Spring's `management.server.port`
+        management_port: Option<u16> = port("MANAGEMENT_PORT", "(unset: on the API's port)"),
+        /// per-request deadline, then 504 UPSTREAM_TIMEOUT; with the payment API at least two
+        /// of its attempts and a second (a confirmation whose payment was approved finishes
+        /// after the deadline too)
+        request_timeout: Duration = millis("REQUEST_TIMEOUT_MS", 5000, 100, 60_000),
+        /// how long a connection may take to send a request's headers before it is closed
+        /// (slow clients hold no connection for long)
+        header_read_timeout: Duration = millis("HEADER_READ_TIMEOUT_MS", 10_000, 100, 120_000),
+        /// open HTTP connections per replica; more wait to be accepted until one closes
+        max_connections: usize = count("MAX_CONNECTIONS", 10_000, 1, 1_000_000),
+        /// requests per second per user, burst twice that; 0 disables
+        rate_per_user: f64 = decimal("RATE_LIMIT_PER_USER", 20, 1_000_000),
+        /// requests per second per replica, burst twice that; 0 disables
+        rate_global: f64 = decimal("RATE_LIMIT_GLOBAL", 2000, 10_000_000),
+        /// requests per second per client address with a missing or invalid token, burst twice
+        /// that, counted before a token is verified; 0 disables
+        rate_per_ip: f64 = decimal("RATE_LIMIT_PER_IP", 5, 1_000_000),
+        /// proxies in front of the service that append to X-Forwarded-For (e.g. 1 behind an
+        /// ingress controller): the client address is the entry that many from the right; 0
+        /// uses the connection's peer
+        trusted_proxy_hops: usize = count("TRUSTED_PROXY_HOPS", 0, 0, 10),
+    }
+    checked by ServerSettings::check;
+}
 
-/// Every environment variable the service reads, in the order `docs/operations.md` lists them
-/// (a test renders the table from these and compares). Start-up warns about unknown variables
-/// that look like one of these (a typo would otherwise silently keep the default).
+impl ServerSettings {
+    /// The operational endpoints' port is not the API's.
+    fn check(&self, env: &mut Env<'_>) {
+        if self.management_port == Some(self.port) {
+            env.problem(format!(
+                "{}={} is not valid: a port other than {}",
+                Self::management_port.name(),
+                self.port,
+                Self::port.name()
+            ));
+        }
+    }
+}
+
+/// Every environment variable the service reads, block by block, in the order
+/// `docs/operations.md` lists them (a test renders the table from these and compares).
+/// Start-up warns about unknown variables that look like one of these (a typo would otherwise
+/// silently keep the default).
 pub fn variables() -> Vec<Var> {
     [
-        &[PORT.var(), MANAGEMENT_PORT.var(), APP_ENV.var()][..],
-        &crate::store::settings::VARIABLES,
-        &crate::auth::settings::VARIABLES,
-        &crate::services::payment::VARIABLES,
-        &crate::services::inventory::VARIABLES,
-        &crate::resilience::VARIABLES,
-        &crate::telemetry::VARIABLES,
-        &crate::services::reservations::VARIABLES,
-        &[
-            REQUEST_TIMEOUT.var(),
-            HEADER_READ_TIMEOUT.var(),
-            MAX_CONNECTIONS.var(),
-            RATE_LIMIT_PER_USER.var(),
-            RATE_LIMIT_GLOBAL.var(),
-            RATE_LIMIT_PER_IP.var(),
-            TRUSTED_PROXY_HOPS.var(),
-        ],
-        &crate::outbox::VARIABLES,
-        &crate::workers::VARIABLES[..1],
-        &crate::outbox::RELAY_VARIABLES,
-        &crate::workers::VARIABLES[1..],
-        &crate::store::settings::CLIENT_VARIABLES,
-        &crate::telemetry::LOG_VARIABLES,
+        &[ENVIRONMENT.var()][..],
+        ServerSettings::VARIABLES,
+        StoreSettings::VARIABLES,
+        BearerVariables::VARIABLES,
+        AdmissionVariables::VARIABLES,
+        PaymentVariables::VARIABLES,
+        InventoryVariables::VARIABLES,
+        ResilienceSettings::VARIABLES,
+        ReservationSettings::VARIABLES,
+        OutboxVariables::VARIABLES,
+        WorkerSettings::VARIABLES,
+        TelemetryVariables::VARIABLES,
     ]
     .concat()
 }
@@ -131,39 +112,25 @@ pub fn unknown_variables() -> Vec<(String, Option<&'static str>)> {
 }
 
 fn unknown_among(names: impl Iterator<Item = String>) -> Vec<(String, Option<&'static str>)> {
-    const FAMILIES: [&str; 22] = [
-        "INVENTORY_",
-        "CIRCUIT_",
-        "BULKHEAD_",
-        "OTLP_",
-        "APP_",
-        "RESOURCE_",
-        "PAYMENT_",
-        "PORT",
-        "TABLE_",
-        "JWT_",
-        "JWKS_",
-        "ADMISSION_",
-        "HOLD_",
-        "MAX_SEATS",
-        "IDEMPOTENCY_",
-        "REQUEST_TIMEOUT",
-        "RATE_LIMIT",
-        "EVENT_",
-        "EVENTBRIDGE_",
-        "OUTBOX_",
-        "RELAY_",
-        "SWEEP_",
-    ];
+    /// Variables of the repository's scripts that reach the service's environment.
+    const SCRIPTS: [&str; 2] = ["DYNAMODB_LOCAL_HOME", "DYNAMODB_LOCAL_PORT"];
     let variables = variables();
+    let first_word = |name: &str| name.split('_').next().unwrap_or_default().to_owned();
+    // The first words of the declared names are this service's, but for those of variables
+    // other programs read too (`AWS_`, `OTEL_`, ...).
+    let theirs: std::collections::HashSet<String> = variables
+        .iter()
+        .filter(|v| v.shared)
+        .map(|v| first_word(v.name))
+        .collect();
+    let ours: std::collections::HashSet<String> = variables
+        .iter()
+        .map(|v| first_word(v.name))
+        .filter(|word| !theirs.contains(word))
+        .collect();
     let known = |name: &str| variables.iter().any(|v| v.name == name);
     names
-        .filter(|k| {
-            (FAMILIES.iter().any(|f| k.starts_with(f)) || k.starts_with("DYNAMODB_"))
-                && !known(k)
-                && k != "DYNAMODB_LOCAL_HOME"
-                && k != "DYNAMODB_LOCAL_PORT"
-        })
+        .filter(|k| ours.contains(&first_word(k)) && !known(k) && !SCRIPTS.contains(&k.as_str()))
         .map(|k| {
             let closest = variables
                 .iter()
@@ -194,30 +161,10 @@ fn edit_distance(a: &str, b: &str) -> usize {
 /// The service's settings: each part's own, and the HTTP server's.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// `APP_ENV`: production unless it is `local`.
+    /// Production unless local development.
     pub app_env: AppEnv,
-    /// `PORT` (8080).
-    pub port: u16,
-    /// `MANAGEMENT_PORT`: the operational endpoints' own port (0: any free one); unset, they
-    /// are on `port`.
-    pub management_port: Option<u16>,
-    /// `REQUEST_TIMEOUT_MS` (5000): a request's deadline.
-    pub request_timeout: Duration,
-    /// `HEADER_READ_TIMEOUT_MS` (10000): how long a connection may take to send a request's
-    /// headers.
-    pub header_read_timeout: Duration,
-    /// `MAX_CONNECTIONS` (10000): open HTTP connections per replica.
-    pub max_connections: usize,
-    /// `RATE_LIMIT_PER_USER` requests per second per user (20; burst twice that; 0 disables).
-    pub rate_per_user: f64,
-    /// `RATE_LIMIT_GLOBAL` requests per second per replica (2000; burst twice that; 0
-    /// disables).
-    pub rate_global: f64,
-    /// `RATE_LIMIT_PER_IP` requests per second per client address with a missing or invalid
-    /// token (5; burst twice that; 0 disables).
-    pub rate_per_ip: f64,
-    /// `TRUSTED_PROXY_HOPS` (0): the proxies that append to `X-Forwarded-For`.
-    pub trusted_proxy_hops: usize,
+    /// The HTTP server.
+    pub server: ServerSettings,
     /// Table names and the DynamoDB client.
     pub store: StoreSettings,
     /// Holds, `Idempotency-Key`s, seats per reservation.
@@ -241,16 +188,20 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// What `APP_ENV=local` with nothing else set gives: the development JWT secret, any
+    /// What local development with nothing else set gives: the development JWT secret, any
     /// admission token, simulated payments, logged events, every other setting at its
     /// default. For tests and tools; never what the binary does unless told (`from_env`
     /// defaults to production).
     pub fn local() -> Self {
         Settings::read(
-            &|name| match name {
-                "APP_ENV" => Some("local".to_owned()),
-                "DYNAMODB_ENDPOINT" => Some("http://127.0.0.1:8000".to_owned()),
-                _ => None,
+            &|name| {
+                if name == ENVIRONMENT.name() {
+                    Some("local".to_owned())
+                } else if name == StoreSettings::endpoint.name() {
+                    Some("http://127.0.0.1:8000".to_owned())
+                } else {
+                    None
+                }
             },
             true,
         )
@@ -274,32 +225,23 @@ impl Settings {
         Self::read(&|name| std::env::var(name).ok(), false)
     }
 
-    /// Reads settings from `get` (a variable's value by name): production unless `APP_ENV` is
-    /// `local`, and in production every security setting must be configured. Every problem is
+    /// Reads settings from `get` (a variable's value by name): production unless
+    /// [`ENVIRONMENT`] is `local`, and in production every security setting must be configured. Every problem is
     /// reported at once.
     pub fn from_vars(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         Self::read(get, true)
     }
 
     fn read(get: &dyn Fn(&str) -> Option<String>, to_serve: bool) -> Result<Self, ConfigError> {
-        let local = get(APP_ENV.name()).is_some_and(|v| v.trim() == "local");
+        let local = get(ENVIRONMENT.name()).is_some_and(|v| v.trim() == "local");
         let mut env = Env::new(get, local);
-        let port = env.count(&PORT);
         let settings = Settings {
             app_env: if local {
                 AppEnv::Local
             } else {
                 AppEnv::Production
             },
-            port,
-            management_port: management_port(&mut env, port),
-            request_timeout: env.duration(&REQUEST_TIMEOUT),
-            header_read_timeout: env.duration(&HEADER_READ_TIMEOUT),
-            max_connections: env.count(&MAX_CONNECTIONS),
-            rate_per_user: env.decimal(&RATE_LIMIT_PER_USER),
-            rate_global: env.decimal(&RATE_LIMIT_GLOBAL),
-            rate_per_ip: env.decimal(&RATE_LIMIT_PER_IP),
-            trusted_proxy_hops: env.count(&TRUSTED_PROXY_HOPS),
+            server: ServerSettings::read(&mut env),
             store: StoreSettings::read(&mut env),
             reservations: ReservationSettings::read(&mut env),
             jwt: JwtSettings::read(&mut env),
@@ -311,43 +253,42 @@ impl Settings {
             resilience: ResilienceSettings::read(&mut env),
             telemetry: TelemetrySettings::read(&mut env),
         };
-        // The grace keeps seats from everybody else: no longer than a confirmation can take
-        // after its payment call started (two attempts, then its own writes).
-        if let PaymentSettings::Http { timeout, .. } = &settings.payment {
-            let longest = timeout.saturating_mul(2) + Duration::from_secs(1);
-            if settings.reservations.hold_grace > longest {
-                env.problem(format!(
-                    "HOLD_GRACE_SECONDS={} is longer than a confirmation can take after its payment call starts ({} s: two attempts of PAYMENT_TIMEOUT_MS={} and a second for its writes): seats would stay kept for nobody",
-                    settings.reservations.hold_grace.as_secs(),
-                    longest.as_secs_f64().ceil(),
-                    timeout.as_millis(),
-                ));
-            }
-            // A confirmation whose payment was approved finishes whatever the deadline (it runs
-            // detached from the request), but its caller should hear how it ended.
-            if settings.request_timeout < longest {
-                env.problem(format!(
-                    "REQUEST_TIMEOUT_MS={} is shorter than a confirmation can take ({} ms: two attempts of PAYMENT_TIMEOUT_MS={} and a second for its writes): its callers would time out on payments that go through",
-                    settings.request_timeout.as_millis(),
-                    longest.as_millis(),
-                    timeout.as_millis(),
-                ));
-            }
-        }
+        settings.check_confirmation_times(&mut env);
         env.finish(to_serve).map(|()| settings)
     }
-}
 
-/// `MANAGEMENT_PORT`, when set: a port number other than `PORT`'s.
-fn management_port(env: &mut Env<'_>, public: u16) -> Option<u16> {
-    let value = env.raw(&MANAGEMENT_PORT)?;
-    match value.parse::<u16>() {
-        Ok(port) if port != 0 && port != public => Some(port),
-        _ => {
+    /// A confirmation's payment call bounds two settings: the grace keeps seats from
+    /// everybody else no longer than a confirmation can take after its payment call started
+    /// (two attempts, then its own writes); and a confirmation whose payment was approved
+    /// finishes whatever the deadline (it runs detached from the request), but its caller
+    /// should hear how it ended.
+    fn check_confirmation_times(&self, env: &mut Env<'_>) {
+        let PaymentSettings::Http { timeout, .. } = &self.payment else {
+            return;
+        };
+        let longest = timeout.saturating_mul(2) + Duration::from_secs(1);
+        let attempts = format!(
+            "two attempts of {}={} and a second for its writes",
+            PaymentVariables::timeout.name(),
+            timeout.as_millis()
+        );
+        let grace = self.reservations.hold_grace;
+        if grace > longest {
             env.problem(format!(
-                "MANAGEMENT_PORT={value:?} is not valid: a port from 1 to 65535 other than PORT"
+                "{}={} is longer than a confirmation can take after its payment call starts ({} s: {attempts}): seats would stay kept for nobody",
+                ReservationSettings::hold_grace.name(),
+                grace.as_secs(),
+                longest.as_secs_f64().ceil(),
             ));
-            None
+        }
+        let deadline = self.server.request_timeout;
+        if deadline < longest {
+            env.problem(format!(
+                "{}={} is shorter than a confirmation can take ({} ms: {attempts}): its callers would time out on payments that go through",
+                ServerSettings::request_timeout.name(),
+                deadline.as_millis(),
+                longest.as_millis(),
+            ));
         }
     }
 }

@@ -82,9 +82,9 @@ const ACCESS: [Access; 5] = [
 /// Where the relay publishes: the bus and the `source` of every event it puts there.
 #[derive(Debug, Clone, Copy)]
 pub struct Publishing<'a> {
-    /// `EVENT_BUS_NAME`.
+    /// The event bus.
     pub bus: &'a str,
-    /// `EVENT_SOURCE`: the policy allows `PutEvents` only for events of this source.
+    /// The events' `source`: the policy allows `PutEvents` only for events of this source.
     pub source: &'a str,
 }
 

@@ -6,7 +6,7 @@
 //! them, and every lost race is a conditional write DynamoDB bills. Instead each replica reads
 //! the shards it owns:
 //!
-//! - every replica writes a heartbeat ([`WorkerMember`]) to the outbox table's `WORKERS`
+//! - every replica writes a heartbeat ([`WorkerMember`]) to the outbox table's heartbeat
 //!   partition every [`HEARTBEAT`], valid for three heartbeats, and reads the others';
 //! - a shard belongs to the live member with the highest score for it (rendezvous hashing:
 //!   [`owner_of`]), so every replica computes the same assignment from the same members, and a

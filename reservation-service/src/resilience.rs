@@ -11,7 +11,7 @@
 
 use crate::clock::SharedClock;
 use crate::metrics::Metrics;
-use crate::setting::{Env, Number, Var};
+use crate::setting::settings;
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -20,65 +20,17 @@ use tokio::sync::Semaphore;
 #[cfg(doc)]
 use crate::clock::Clock;
 
-const CIRCUIT_BREAKER_FAILURES: Number = Number::count(
-    "CIRCUIT_BREAKER_FAILURES",
-    5,
-    1,
-    1000,
-    "consecutive failures of a dependency (payment, inventory, EventBridge, waiting room) that open its circuit breaker",
-);
-const CIRCUIT_BREAKER_OPEN: Number = Number::millis(
-    "CIRCUIT_BREAKER_OPEN_MS",
-    10_000,
-    100,
-    600_000,
-    "how long an open circuit breaker answers 503 at once before it lets a call through",
-);
-const BULKHEAD_MAX_CONCURRENT: Number = Number::count(
-    "BULKHEAD_MAX_CONCURRENT",
-    64,
-    1,
-    10_000,
-    "calls in flight per dependency and replica; more are answered 503 at once",
-);
-
-/// The variables of circuit breakers and bulkheads.
-pub const VARIABLES: [Var; 3] = [
-    CIRCUIT_BREAKER_FAILURES.var(),
-    CIRCUIT_BREAKER_OPEN.var(),
-    BULKHEAD_MAX_CONCURRENT.var(),
-];
-
-/// How guards behave: the same for every dependency.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ResilienceSettings {
-    /// `CIRCUIT_BREAKER_FAILURES` (5): consecutive failures that open a breaker.
-    pub failures: u32,
-    /// `CIRCUIT_BREAKER_OPEN_MS` (10000): how long an open breaker refuses calls before it lets
-    /// one through.
-    pub open_for: Duration,
-    /// `BULKHEAD_MAX_CONCURRENT` (64): calls in flight per dependency and replica.
-    pub max_concurrent: usize,
-}
-
-impl Default for ResilienceSettings {
-    fn default() -> Self {
-        ResilienceSettings {
-            failures: u32::try_from(CIRCUIT_BREAKER_FAILURES.default_value()).unwrap_or(5),
-            open_for: CIRCUIT_BREAKER_OPEN.default_duration(),
-            max_concurrent: usize::try_from(BULKHEAD_MAX_CONCURRENT.default_value()).unwrap_or(64),
-        }
-    }
-}
-
-impl ResilienceSettings {
-    /// Reads them.
-    pub fn read(env: &mut Env<'_>) -> Self {
-        ResilienceSettings {
-            failures: env.count(&CIRCUIT_BREAKER_FAILURES),
-            open_for: env.duration(&CIRCUIT_BREAKER_OPEN),
-            max_concurrent: env.count(&BULKHEAD_MAX_CONCURRENT),
-        }
+settings! {
+    /// How guards behave: the same for every dependency.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct ResilienceSettings {
+        /// consecutive failures of a dependency (payment, inventory, EventBridge, waiting room)
+        /// that open its circuit breaker
+        failures: u32 = count("CIRCUIT_BREAKER_FAILURES", 5, 1, 1000),
+        /// how long an open circuit breaker answers 503 at once before it lets a call through
+        open_for: Duration = millis("CIRCUIT_BREAKER_OPEN_MS", 10_000, 100, 600_000),
+        /// calls in flight per dependency and replica; more are answered 503 at once
+        max_concurrent: usize = count("BULKHEAD_MAX_CONCURRENT", 64, 1, 10_000),
     }
 }
 
@@ -246,8 +198,9 @@ impl Guard {
         let Ok(permit) = self.permits.try_acquire() else {
             self.metrics.bulkhead_rejected(self.name);
             return Err(Guarded::Refused(format!(
-                "{} calls are already in flight (BULKHEAD_MAX_CONCURRENT)",
-                self.settings.max_concurrent
+                "{} calls are already in flight ({})",
+                self.settings.max_concurrent,
+                ResilienceSettings::max_concurrent.name()
             )));
         };
         self.report_bulkhead();

@@ -4,245 +4,148 @@
 //! start-up), and what documents it (`docs/operations.md`'s table is rendered from the
 //! declarations, and a test keeps it so).
 //!
-//! Each part of the service declares and reads its own settings (`auth`, `store`, `outbox`,
-//! ...); `configuration` gathers them. This module depends on nothing of the service.
+//! Each part of the service declares its own block of settings with [`settings!`] (`auth`,
+//! `store`, `outbox`, ...): one line per variable, from which the struct, its reading, its
+//! defaults and its rows of the table come; `configuration` gathers the blocks. Messages name a
+//! variable through its declaration (`ReservationSettings::hold_grace.name()`), so each name is
+//! written once. This module depends on nothing of the service.
 
 use secrecy::SecretString;
 use std::fmt;
 use std::time::Duration;
 
-/// The unit of a [`Number`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unit {
-    /// A count.
-    Count,
-    /// Seconds: read as a [`Duration`].
-    Seconds,
-    /// Milliseconds: read as a [`Duration`].
-    Millis,
-}
-
-/// A whole number within a range.
-#[derive(Debug, Clone, Copy)]
-pub struct Number {
-    name: &'static str,
-    default: u64,
-    min: u64,
-    max: u64,
-    unit: Unit,
-    doc: &'static str,
-}
-
-impl Number {
-    /// A whole number in `unit`, `default` unless set, accepted between `min` and `max`.
-    const fn new(
-        name: &'static str,
-        default: u64,
-        (min, max): (u64, u64),
-        unit: Unit,
-        doc: &'static str,
-    ) -> Self {
-        Number {
-            name,
-            default,
-            min,
-            max,
-            unit,
-            doc,
+/// Declares a block of settings once. Each field is one variable: its doc comment is what the
+/// variable means (the table of `docs/operations.md` shows it), then its type and kind:
+///
+/// | kind | arguments | reads as |
+/// |---|---|---|
+/// | `count` | name, default, min, max | a whole number (any integer type) |
+/// | `seconds`, `millis` | name, default, min, max | a [`Duration`] |
+/// | `decimal` | name, default, max | an `f64` from 0 to max |
+/// | `text` | name, default | a `String` |
+/// | `flag` | name, default | a `bool` |
+/// | `raw` | name, default in words | an `Option<String>` its owner checks |
+/// | `url` | name, default in words | an `Option<String>`, an http(s) URL |
+/// | `secret` | name, default in words | an `Option<SecretString>` of 32+ characters |
+/// | `port` | name, default in words | an `Option<u16>` from 1 to 65535 |
+///
+/// `[shared]` before the kind marks a variable other programs read too (`AWS_*`, `OTEL_*`): its
+/// name's first word is not this service's, so other variables starting with it are not
+/// reported as unknown.
+///
+/// It makes the struct (each field documented by its variable), `Default`, `read` (every
+/// invalid value reported to the [`Env`], its default kept; then the rules between values of
+/// `checked by path;`, a `fn(&Self, &mut Env)`), `VARIABLES` (the table's rows, in order), and
+/// per field an associated constant of the same name that declares it:
+/// `ReservationSettings::hold_grace.name()` is the grace's variable.
+///
+/// ```ignore
+/// settings! {
+///     /// Holds.
+///     #[derive(Debug, Clone, PartialEq)]
+///     pub struct HoldSettings {
+///         /// how long a hold keeps its seats
+///         hold_ttl: Duration = seconds("EXAMPLE_TTL_SECONDS", 300, 1, 86_400),
+///     }
+/// }
+/// ```
+macro_rules! settings {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $(
+                $(#[doc = $doc:literal])+
+                $field:ident: $ty:ty = $([$shared:ident])? $kind:ident($($arg:expr),+ $(,)?),
+            )+
         }
-    }
-
-    /// A count.
-    pub const fn count(
-        name: &'static str,
-        default: u64,
-        min: u64,
-        max: u64,
-        doc: &'static str,
-    ) -> Self {
-        Self::new(name, default, (min, max), Unit::Count, doc)
-    }
-
-    /// A duration in seconds.
-    pub const fn seconds(
-        name: &'static str,
-        default: u64,
-        min: u64,
-        max: u64,
-        doc: &'static str,
-    ) -> Self {
-        Self::new(name, default, (min, max), Unit::Seconds, doc)
-    }
-
-    /// A duration in milliseconds.
-    pub const fn millis(
-        name: &'static str,
-        default: u64,
-        min: u64,
-        max: u64,
-        doc: &'static str,
-    ) -> Self {
-        Self::new(name, default, (min, max), Unit::Millis, doc)
-    }
-
-    /// The default, as a count.
-    pub const fn default_value(&self) -> u64 {
-        self.default
-    }
-
-    /// The default, as a duration (for a count: that many seconds).
-    pub const fn default_duration(&self) -> Duration {
-        self.duration_of(self.default)
-    }
-
-    const fn duration_of(&self, value: u64) -> Duration {
-        match self.unit {
-            Unit::Millis => Duration::from_millis(value),
-            Unit::Seconds | Unit::Count => Duration::from_secs(value),
+        $(checked by $check:path;)?
+    ) => {
+        $(#[$meta])*
+        pub struct $name {
+            $( $(#[doc = $doc])+ pub $field: $ty, )+
         }
-    }
 
-    /// How the docs list it.
-    pub const fn var(&self) -> Var {
-        Var {
-            name: self.name,
-            default: Shown::Number(self.default),
-            range: Some((self.min, self.max)),
-            doc: self.doc,
+        #[allow(non_upper_case_globals)]
+        impl $name {
+            $(
+                #[doc = concat!("The declaration of `", stringify!($field), "`.")]
+                pub const $field: $crate::setting::settings!(@type $kind) =
+                    $crate::setting::settings!(@spec $kind, concat!($($doc),+), $($arg),+)
+                    $(.$shared())?;
+            )+
+
+            /// The block's variables, in order: its rows of the table of variables.
+            pub const VARIABLES: &'static [$crate::setting::Var] = &[$( Self::$field.var(), )+];
+
+            /// Reads the block; an invalid value is reported to `env`, and its default kept.
+            pub fn read(env: &mut $crate::setting::Env<'_>) -> Self {
+                let read = $name {
+                    $( $field: $crate::setting::settings!(@read $kind, env, Self::$field), )+
+                };
+                $( $check(&read, env); )?
+                read
+            }
         }
-    }
-}
 
-/// A decimal number within a range (a rate).
-#[derive(Debug, Clone, Copy)]
-pub struct Decimal {
-    name: &'static str,
-    default: u64,
-    max: u64,
-    doc: &'static str,
-}
-
-impl Decimal {
-    /// A decimal between 0 and `max`, defaulting to the whole number `default`.
-    pub const fn new(name: &'static str, default: u64, max: u64, doc: &'static str) -> Self {
-        Decimal {
-            name,
-            default,
-            max,
-            doc,
+        impl Default for $name {
+            fn default() -> Self {
+                $name {
+                    $( $field: $crate::setting::settings!(@default $kind, Self::$field), )+
+                }
+            }
         }
-    }
-
-    /// The default.
-    pub fn default_value(&self) -> f64 {
-        self.default as f64
-    }
-
-    /// How the docs list it.
-    pub const fn var(&self) -> Var {
-        Var {
-            name: self.name,
-            default: Shown::Number(self.default),
-            range: Some((0, self.max)),
-            doc: self.doc,
-        }
-    }
+    };
+    (@type count) => { $crate::setting::Number };
+    (@type seconds) => { $crate::setting::Number };
+    (@type millis) => { $crate::setting::Number };
+    (@type decimal) => { $crate::setting::Decimal };
+    (@type text) => { $crate::setting::Text };
+    (@type flag) => { $crate::setting::Flag };
+    (@type raw) => { $crate::setting::Described };
+    (@type url) => { $crate::setting::Described };
+    (@type secret) => { $crate::setting::Described };
+    (@type port) => { $crate::setting::Described };
+    (@spec count, $doc:expr, $n:expr, $d:expr, $min:expr, $max:expr) => {
+        $crate::setting::Number::count($n, $d, $min, $max, $doc)
+    };
+    (@spec seconds, $doc:expr, $n:expr, $d:expr, $min:expr, $max:expr) => {
+        $crate::setting::Number::seconds($n, $d, $min, $max, $doc)
+    };
+    (@spec millis, $doc:expr, $n:expr, $d:expr, $min:expr, $max:expr) => {
+        $crate::setting::Number::millis($n, $d, $min, $max, $doc)
+    };
+    (@spec decimal, $doc:expr, $n:expr, $d:expr, $max:expr) => {
+        $crate::setting::Decimal::new($n, $d, $max, $doc)
+    };
+    (@spec text, $doc:expr, $n:expr, $d:expr) => { $crate::setting::Text::new($n, $d, $doc) };
+    (@spec flag, $doc:expr, $n:expr, $d:expr) => { $crate::setting::Flag::new($n, $d, $doc) };
+    (@spec $described:ident, $doc:expr, $n:expr, $d:expr) => {
+        $crate::setting::Described::new($n, $d, $doc)
+    };
+    (@read count, $env:ident, $s:expr) => { $env.count(&$s) };
+    (@read seconds, $env:ident, $s:expr) => { $env.duration(&$s) };
+    (@read millis, $env:ident, $s:expr) => { $env.duration(&$s) };
+    (@read decimal, $env:ident, $s:expr) => { $env.decimal(&$s) };
+    (@read text, $env:ident, $s:expr) => { $env.text(&$s) };
+    (@read flag, $env:ident, $s:expr) => { $env.flag(&$s) };
+    (@read raw, $env:ident, $s:expr) => { $env.raw(&$s) };
+    (@read url, $env:ident, $s:expr) => { $env.url(&$s) };
+    (@read secret, $env:ident, $s:expr) => { $env.secret(&$s) };
+    (@read port, $env:ident, $s:expr) => { $env.port(&$s) };
+    (@default count, $s:expr) => { TryFrom::try_from($s.default_value()).unwrap_or_default() };
+    (@default seconds, $s:expr) => { $s.default_duration() };
+    (@default millis, $s:expr) => { $s.default_duration() };
+    (@default decimal, $s:expr) => { $s.default_value() };
+    (@default text, $s:expr) => { $s.default_value() };
+    (@default flag, $s:expr) => { $s.default_value() };
+    (@default $described:ident, $s:expr) => { None };
 }
 
-/// Text with a default.
-#[derive(Debug, Clone, Copy)]
-pub struct Text {
-    name: &'static str,
-    default: &'static str,
-    doc: &'static str,
-}
+pub(crate) use settings;
 
-impl Text {
-    /// Text defaulting to `default` (empty: unset).
-    pub const fn new(name: &'static str, default: &'static str, doc: &'static str) -> Self {
-        Text { name, default, doc }
-    }
+mod kinds;
 
-    /// The default.
-    pub fn default_value(&self) -> String {
-        self.default.to_owned()
-    }
-
-    /// How the docs list it.
-    pub const fn var(&self) -> Var {
-        Var {
-            name: self.name,
-            default: if self.default.is_empty() {
-                Shown::Words("(empty)")
-            } else {
-                Shown::Text(self.default)
-            },
-            range: None,
-            doc: self.doc,
-        }
-    }
-}
-
-/// `true` or `false`.
-#[derive(Debug, Clone, Copy)]
-pub struct Flag {
-    name: &'static str,
-    default: bool,
-    doc: &'static str,
-}
-
-impl Flag {
-    /// A flag defaulting to `default`.
-    pub const fn new(name: &'static str, default: bool, doc: &'static str) -> Self {
-        Flag { name, default, doc }
-    }
-
-    /// The default.
-    pub const fn default_value(&self) -> bool {
-        self.default
-    }
-
-    /// How the docs list it.
-    pub const fn var(&self) -> Var {
-        Var {
-            name: self.name,
-            default: Shown::Text(if self.default { "true" } else { "false" }),
-            range: None,
-            doc: self.doc,
-        }
-    }
-}
-
-/// A variable its owner reads in its own way (a URL, a secret, a choice among words, or one
-/// another program reads): its default is said in words.
-#[derive(Debug, Clone, Copy)]
-pub struct Described {
-    name: &'static str,
-    default: &'static str,
-    doc: &'static str,
-}
-
-impl Described {
-    /// A variable whose absence means `default` (in words: `(unset)`, `(required)`, ...).
-    pub const fn new(name: &'static str, default: &'static str, doc: &'static str) -> Self {
-        Described { name, default, doc }
-    }
-
-    /// The name.
-    pub const fn name(&self) -> &'static str {
-        self.name
-    }
-
-    /// How the docs list it.
-    pub const fn var(&self) -> Var {
-        Var {
-            name: self.name,
-            default: Shown::Words(self.default),
-            range: None,
-            doc: self.doc,
-        }
-    }
-}
+pub use kinds::{Decimal, Described, Flag, Number, Text, Unit};
 
 /// A variable as the service knows and documents it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -255,6 +158,8 @@ pub struct Var {
     pub range: Option<(u64, u64)>,
     /// What it means.
     pub doc: &'static str,
+    /// Other programs read it too: its first word is not this service's.
+    pub shared: bool,
 }
 
 /// A default as the docs show it.
@@ -286,7 +191,9 @@ impl Var {
         };
         format!(
             "| `{}` | {} | {}{range} |",
-            self.name, self.default, self.doc
+            self.name,
+            self.default,
+            self.doc.trim()
         )
     }
 }
@@ -296,10 +203,17 @@ impl Var {
 #[error("invalid configuration:\n  - {}", .0.join("\n  - "))]
 pub struct ConfigError(pub Vec<String>);
 
+/// Where the service runs: `local` allows development defaults; anything else is production.
+pub const ENVIRONMENT: Described = Described::new(
+    "APP_ENV",
+    "production",
+    "`local` allows development defaults (dev JWT secret, any admission token, simulated payments, logged events); anything else is production",
+);
+
 /// Reads variables, collecting every problem, so one start-up names them all.
 pub struct Env<'a> {
     get: &'a dyn Fn(&str) -> Option<String>,
-    /// Production, unless `APP_ENV=local`: development defaults are allowed only then.
+    /// Production, unless local development: development defaults are allowed only then.
     local: bool,
     problems: Vec<String>,
     /// Settings production needs to serve that are absent.
@@ -317,9 +231,14 @@ impl<'a> Env<'a> {
         }
     }
 
-    /// Whether development defaults are allowed (`APP_ENV=local`).
+    /// Whether development defaults are allowed (local development: [`ENVIRONMENT`]).
     pub fn is_local(&self) -> bool {
         self.local
+    }
+
+    /// How messages name local development: [`ENVIRONMENT`]`=local`.
+    pub fn local(&self) -> String {
+        format!("{}=local", ENVIRONMENT.name())
     }
 
     /// The trimmed value of `name`; `None` when unset or blank.
@@ -441,6 +360,21 @@ impl<'a> Env<'a> {
         } else {
             self.problem(format!("{}={url:?} is not an http(s) URL", setting.name));
             None
+        }
+    }
+
+    /// A port from 1 to 65535, when set.
+    pub fn port(&mut self, setting: &Described) -> Option<u16> {
+        let value = self.var(setting.name)?;
+        match value.parse::<u16>() {
+            Ok(port) if port != 0 => Some(port),
+            _ => {
+                self.problem(format!(
+                    "{}={value:?} is not valid: a port from 1 to 65535",
+                    setting.name
+                ));
+                None
+            }
         }
     }
 

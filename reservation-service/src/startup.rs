@@ -28,8 +28,8 @@ pub fn openapi_json() -> String {
     crate::routes::openapi_json()
 }
 
-/// A bound server: the public port, and the operational endpoints' own when
-/// `MANAGEMENT_PORT` is set.
+/// A bound server: the public port, and the operational endpoints' own when a management port
+/// is set.
 pub struct Server {
     public: Listener,
     management: Option<Listener>,
@@ -60,11 +60,12 @@ impl Listener {
 }
 
 impl Server {
-    /// Binds `port` (0 for any free port) on all interfaces, and the state's `MANAGEMENT_PORT`
-    /// when it is set, with its `HEADER_READ_TIMEOUT_MS` and `MAX_CONNECTIONS`.
+    /// Binds `port` (0 for any free port) on all interfaces, and the state's management port
+    /// when it is set, with its header deadline and connection limit
+    /// ([`ServerSettings`](crate::configuration::ServerSettings)).
     pub async fn bind(state: Arc<AppState>, port: u16) -> std::io::Result<Self> {
         let settings = &state.settings;
-        let (public, management) = match settings.management_port {
+        let (public, management) = match settings.server.management_port {
             None => (Listener::bind(&state, port, Serves::All).await?, None),
             Some(management) => (
                 Listener::bind(&state, port, Serves::Api).await?,
@@ -74,8 +75,8 @@ impl Server {
         Ok(Server {
             public,
             management,
-            header_read_timeout: settings.header_read_timeout,
-            max_connections: settings.max_connections,
+            header_read_timeout: settings.server.header_read_timeout,
+            max_connections: settings.server.max_connections,
         })
     }
 
@@ -84,16 +85,16 @@ impl Server {
         self.public.port()
     }
 
-    /// The operational endpoints' own bound port, when `MANAGEMENT_PORT` is set.
+    /// The operational endpoints' own bound port, when a management port is set.
     pub fn management_port(&self) -> Option<u16> {
         self.management.as_ref().map(Listener::port)
     }
 
     /// Serves until `shutdown` resolves, then finishes the requests in flight.
     ///
-    /// Each connection must send a request's headers within `HEADER_READ_TIMEOUT_MS` (hyper's
+    /// Each connection must send a request's headers within the header deadline (hyper's
     /// timer, which `axum::serve` leaves off: a client trickling its headers would hold a
-    /// connection forever), and at most `MAX_CONNECTIONS` are open at once on each port: the
+    /// connection forever), and at most the connection limit are open at once on each port: the
     /// next waits in the listen queue until one closes.
     pub async fn run(
         self,

@@ -108,8 +108,11 @@ impl AppStateBuilder {
         };
         AppState {
             jwt: JwtVerifier::from_settings(&settings.jwt, clock),
-            limiter: RateLimiter::new(rate(settings.rate_per_user), rate(settings.rate_global))
-                .per_address(rate(settings.rate_per_ip)),
+            limiter: RateLimiter::new(
+                rate(settings.server.rate_per_user),
+                rate(settings.server.rate_global),
+            )
+            .per_address(rate(settings.server.rate_per_ip)),
             admission,
             reservations,
             metrics,
@@ -168,7 +171,7 @@ fn inventory(
             metrics.clone(),
             tables.outbox.clone(),
             // Longer than any hold can take: only an abandoned hold's release comes due.
-            (settings.request_timeout * 2).max(Duration::from_secs(30)),
+            (settings.server.request_timeout * 2).max(Duration::from_secs(30)),
         )),
     }
 }
@@ -204,8 +207,8 @@ impl AppState {
         result
     }
 
-    /// The sink the settings configure: EventBridge, or the log (`EVENT_SINK=log`, or local
-    /// without `EVENT_BUS_NAME`).
+    /// The sink the settings configure: EventBridge, or the log (when asked for, or local
+    /// without a bus).
     pub async fn event_sink(&self) -> Arc<dyn EventSink> {
         match &self.settings.outbox.events {
             EventSettings::EventBridge { bus, endpoint } => {

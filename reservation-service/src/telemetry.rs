@@ -1,16 +1,16 @@
 //! Logs and traces.
 //!
-//! Logs: JSON on stderr (`LOG_FORMAT=pretty` for humans), filtered by `RUST_LOG` (default
-//! `info`). Every request logs one line with its trace id (`routes::middleware`).
+//! Logs: JSON on stderr (or for humans), filtered (default `info`): [`TelemetryVariables`].
+//! Every request logs one line with its trace id (`routes::middleware`).
 //!
-//! Traces: with `OTEL_EXPORTER_OTLP_ENDPOINT` (or the Spring service's `OTLP_ENDPOINT`), spans are
+//! Traces: with a collector's endpoint (the standard variable or the Spring service's), spans are
 //! exported over OTLP/HTTP to `<endpoint>/v1/traces`. A request continues the W3C
 //! `traceparent` it brings; its DynamoDB operations, inventory calls (gRPC), payment and
 //! waiting-room calls are child spans, and the calls carry `traceparent` on to those systems.
 //! Outbox events record the trace id. Unset, nothing is exported and nothing waits for a
 //! collector: export runs on its own thread and drops spans it cannot send.
 
-use crate::setting::{Described, Env, Text, Var};
+use crate::setting::{Env, settings};
 use opentelemetry::propagation::{Extractor, Injector};
 use opentelemetry::trace::TraceContextExt;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
@@ -20,56 +20,51 @@ use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-/// The default of `OTEL_SERVICE_NAME`.
+/// The traces' default `service.name`.
 pub const DEFAULT_SERVICE_NAME: &str = "reservation-service";
 
-const OTEL_EXPORTER_OTLP_ENDPOINT: Described = Described::new(
-    "OTEL_EXPORTER_OTLP_ENDPOINT",
-    "(unset: no traces)",
-    "OTLP/HTTP collector, e.g. `http://otel-collector:4318`: traces are exported to `<endpoint>/v1/traces`",
-);
-const OTLP_ENDPOINT: Described = Described::new(
-    "OTLP_ENDPOINT",
-    "(unset)",
-    "the collector's metrics URL as the Spring service named it (`http://otel-collector:4318/v1/metrics`): its base is used when `OTEL_EXPORTER_OTLP_ENDPOINT` is unset",
-);
-const OTEL_SERVICE_NAME: Text = Text::new(
-    "OTEL_SERVICE_NAME",
-    DEFAULT_SERVICE_NAME,
-    "the traces' `service.name`",
-);
-const LOG_FORMAT: Described = Described::new("LOG_FORMAT", "json", "`pretty` for humans");
-const RUST_LOG: Described = Described::new(
-    "RUST_LOG",
-    "info",
-    "log filter, e.g. `info,reservation_service=debug`",
-);
+settings! {
+    /// Trace export and logs, as set: [`TelemetrySettings::read`] makes them one collector.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct TelemetryVariables {
+        /// OTLP/HTTP collector, e.g. `http://otel-collector:4318`: traces are exported to
+        /// `<endpoint>/v1/traces`
+        otlp_endpoint: Option<String> =
+            [shared] url("OTEL_EXPORTER_OTLP_ENDPOINT", "(unset: no traces)"),
+        /// the collector's metrics URL as the Spring service named it
+        /// (`http://otel-collector:4318/v1/metrics`): its base is used when the standard
+        /// endpoint is unset
+        metrics_endpoint: Option<String> = url("OTLP_ENDPOINT", "(unset)"),
+        /// the traces' `service.name`
+        service_name: String = [shared] text("OTEL_SERVICE_NAME", DEFAULT_SERVICE_NAME),
+        /// `pretty` for humans
+        log_format: Option<String> = raw("LOG_FORMAT", "json"),
+        /// log filter, e.g. `info,reservation_service=debug`
+        log_filter: Option<String> = [shared] raw("RUST_LOG", "info"),
+    }
+}
 
-/// The variables of trace export.
-pub const VARIABLES: [Var; 3] = [
-    OTEL_EXPORTER_OTLP_ENDPOINT.var(),
-    OTLP_ENDPOINT.var(),
-    OTEL_SERVICE_NAME.var(),
-];
-
-/// The variables of logs.
-pub const LOG_VARIABLES: [Var; 2] = [LOG_FORMAT.var(), RUST_LOG.var()];
-
-/// Trace export over OTLP.
+/// Trace export over OTLP, and the logs' format and filter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TelemetrySettings {
-    /// The collector's base URL (`OTEL_EXPORTER_OTLP_ENDPOINT`, or `OTLP_ENDPOINT` without its
-    /// `/v1/<signal>` path); `None` exports nothing.
+    /// The collector's base URL (the standard endpoint, or the Spring service's metrics URL
+    /// without its `/v1/<signal>` path); `None` exports nothing.
     pub otlp_endpoint: Option<String>,
-    /// `OTEL_SERVICE_NAME` (`reservation-service`).
+    /// The traces' `service.name` (`reservation-service`).
     pub service_name: String,
+    /// Logs for humans instead of JSON.
+    pub pretty_logs: bool,
+    /// The log filter (`info` unless set).
+    pub log_filter: Option<String>,
 }
 
 impl Default for TelemetrySettings {
     fn default() -> Self {
         TelemetrySettings {
             otlp_endpoint: None,
-            service_name: OTEL_SERVICE_NAME.default_value(),
+            service_name: DEFAULT_SERVICE_NAME.to_owned(),
+            pretty_logs: false,
+            log_filter: None,
         }
     }
 }
@@ -77,18 +72,20 @@ impl Default for TelemetrySettings {
 impl TelemetrySettings {
     /// Reads them.
     pub fn read(env: &mut Env<'_>) -> Self {
-        let otlp_endpoint = match env.url(&OTEL_EXPORTER_OTLP_ENDPOINT) {
-            Some(endpoint) => Some(endpoint),
-            // `OTLP_ENDPOINT` names the metrics path of the collector's OTLP/HTTP port; traces
-            // go to the same collector.
-            None => env.url(&OTLP_ENDPOINT).map(|url| match url.find("/v1/") {
+        let v = TelemetryVariables::read(env);
+        // The Spring service's variable names the metrics path of the collector's OTLP/HTTP
+        // port; traces go to the same collector.
+        let otlp_endpoint = v.otlp_endpoint.or_else(|| {
+            v.metrics_endpoint.map(|url| match url.find("/v1/") {
                 Some(at) => url[..at].to_owned(),
                 None => url,
-            }),
-        };
+            })
+        });
         TelemetrySettings {
             otlp_endpoint,
-            service_name: env.text(&OTEL_SERVICE_NAME),
+            service_name: v.service_name,
+            pretty_logs: v.log_format.as_deref() == Some("pretty"),
+            log_filter: v.log_filter,
         }
     }
 
@@ -130,7 +127,7 @@ impl Drop for Telemetry {
 }
 
 /// Which spans traces get: every request and what it calls, including dynamo-core's
-/// operations (debug level), whatever `RUST_LOG` says about logs.
+/// operations (debug level), whatever the log filter says about logs.
 fn trace_filter() -> tracing_subscriber::filter::Targets {
     tracing_subscriber::filter::Targets::new()
         .with_default(tracing::Level::INFO)
@@ -180,10 +177,15 @@ fn provider(settings: &TelemetrySettings) -> Option<SdkTracerProvider> {
 pub fn init(settings: &TelemetrySettings) -> Telemetry {
     use tracing_subscriber::EnvFilter;
     use_w3c_trace_context();
-    let filter = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = || {
+        let given = settings.log_filter.as_deref();
+        given
+            .and_then(|f| EnvFilter::try_new(f).ok())
+            .unwrap_or_else(|| EnvFilter::new("info"))
+    };
     let provider = provider(settings);
     let otel = provider.as_ref().map(otel_layer);
-    let pretty = std::env::var("LOG_FORMAT").is_ok_and(|f| f == "pretty");
+    let pretty = settings.pretty_logs;
     let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     let logs = if pretty {
         fmt.with_filter(filter()).boxed()

@@ -7,54 +7,21 @@ pub use crate::leases::{HEARTBEAT, ShardLeases, owner_of, work_order};
 
 use crate::outbox::Relay;
 use crate::services::Reservations;
-use crate::setting::{Env, Flag, Number, Var};
+use crate::setting::settings;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
-const WORKERS: Flag = Flag::new(
-    "WORKERS",
-    true,
-    "run the outbox relay and the hold sweeper in this process",
-);
-const SWEEP_INTERVAL: Number = Number::seconds(
-    "SWEEP_INTERVAL_SECONDS",
-    5,
-    1,
-    3600,
-    "between sweeps for expired holds",
-);
-
-/// The variables of the workers.
-pub const VARIABLES: [Var; 2] = [WORKERS.var(), SWEEP_INTERVAL.var()];
-
-/// Whether this process runs the workers, and how often the sweeper looks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WorkerSettings {
-    /// `WORKERS`: run the outbox relay and the hold sweeper in this process.
-    pub run: bool,
-    /// `SWEEP_INTERVAL_SECONDS`: between sweeps for expired holds.
-    pub sweep_interval: Duration,
-}
-
-impl Default for WorkerSettings {
-    fn default() -> Self {
-        WorkerSettings {
-            run: WORKERS.default_value(),
-            sweep_interval: SWEEP_INTERVAL.default_duration(),
-        }
-    }
-}
-
-impl WorkerSettings {
-    /// Reads them.
-    pub fn read(env: &mut Env<'_>) -> Self {
-        WorkerSettings {
-            run: env.flag(&WORKERS),
-            sweep_interval: env.duration(&SWEEP_INTERVAL),
-        }
+settings! {
+    /// Whether this process runs the workers, and how often the sweeper looks.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct WorkerSettings {
+        /// run the outbox relay and the hold sweeper in this process
+        run: bool = flag("WORKERS", true),
+        /// between sweeps for expired holds
+        sweep_interval: Duration = seconds("SWEEP_INTERVAL_SECONDS", 5, 1, 3600),
     }
 }
 

@@ -12,7 +12,10 @@ pub use admission::{
     RemoteAdmission, SignedAdmission, sign_admission,
 };
 pub use bearer::{Claims, JwtVerifier, sign_hs256};
-pub use settings::{AdmissionSettings, BearerTokens, DEV_JWT_SECRET, JwtSettings};
+pub use settings::{
+    AdmissionSettings, AdmissionVariables, BearerTokens, BearerVariables, DEV_JWT_SECRET,
+    JwtSettings,
+};
 
 /// Why a request was not authenticated or admitted.
 #[derive(Debug, thiserror::Error)]

@@ -1,73 +1,61 @@
 //! How bearer tokens and admission tokens are verified: the variables, declared once, and what
 //! they configure.
 
-use crate::setting::{Described, Env, Var};
+use crate::setting::{Env, settings};
 use secrecy::{ExposeSecret, SecretString};
 
-/// The development secret, used only when `APP_ENV=local` and no bearer token setting is given.
+/// The development secret, used only in local development when no way to verify bearer tokens
+/// is configured.
 pub const DEV_JWT_SECRET: &str = "local-development-secret-do-not-use-in-production";
 
-const JWT_ISSUER_URI: Described = Described::new(
-    "JWT_ISSUER_URI",
-    "(unset)",
-    "OIDC issuer: keys found through `/.well-known/openid-configuration`, `iss` must equal it",
-);
-const JWKS_URL: Described = Described::new(
-    "JWKS_URL",
-    "(unset)",
-    "verify RS256 tokens with the keys at this URL (instead of discovery)",
-);
-const JWT_ISSUER: Described = Described::new(
-    "JWT_ISSUER",
-    "(unset)",
-    "when set, tokens must carry this `iss` (with `JWKS_URL` or `JWT_HS256_SECRET`)",
-);
-const JWT_AUDIENCE: Described = Described::new(
-    "JWT_AUDIENCE",
-    "(unset)",
-    "tokens must carry it in `aud` (required outside local; unset locally, `aud` is not checked)",
-);
-const JWT_HS256_SECRET: Described = Described::new(
-    "JWT_HS256_SECRET",
-    "dev secret when local",
-    "HS256 token secret (32+ characters); one of `JWT_ISSUER_URI`, `JWKS_URL`, `JWT_HS256_SECRET` is required outside local",
-);
-const ADMISSION_VERIFY_URL: Described = Described::new(
-    "ADMISSION_VERIFY_URL",
-    "(unset)",
-    "the waiting room's verification endpoint for `reservation_token`",
-);
-const ADMISSION_HS256_SECRET: Described = Described::new(
-    "ADMISSION_HS256_SECRET",
-    "(unset)",
-    "secret of signed admission tokens (32+ characters); this or `ADMISSION_VERIFY_URL` is required outside local",
-);
+settings! {
+    /// How bearer tokens are verified, as set: [`JwtSettings::read`] makes one way of them.
+    #[derive(Debug, Clone)]
+    pub struct BearerVariables {
+        /// OIDC issuer: keys found through `/.well-known/openid-configuration`, `iss` must
+        /// equal it
+        issuer_uri: Option<String> = url("JWT_ISSUER_URI", "(unset)"),
+        /// verify RS256 tokens with the keys at this URL (instead of discovery)
+        jwks_url: Option<String> = url("JWKS_URL", "(unset)"),
+        /// when set, tokens must carry this `iss` (with a JWKS URL or an HS256 secret; an OIDC
+        /// issuer is the issuer itself)
+        issuer: Option<String> = raw("JWT_ISSUER", "(unset)"),
+        /// tokens must carry it in `aud` (required outside local; unset locally, `aud` is not
+        /// checked)
+        audience: Option<String> = raw("JWT_AUDIENCE", "(unset)"),
+        /// HS256 token secret (32+ characters); one way to verify tokens (an OIDC issuer, a
+        /// JWKS URL or this secret) is required outside local
+        hs256_secret: Option<SecretString> = secret("JWT_HS256_SECRET", "dev secret when local"),
+    }
+}
 
-/// The variables of authentication and admission.
-pub const VARIABLES: [Var; 7] = [
-    JWT_ISSUER_URI.var(),
-    JWKS_URL.var(),
-    JWT_ISSUER.var(),
-    JWT_AUDIENCE.var(),
-    JWT_HS256_SECRET.var(),
-    ADMISSION_VERIFY_URL.var(),
-    ADMISSION_HS256_SECRET.var(),
-];
+settings! {
+    /// How `reservation_token`s are checked, as set: [`AdmissionSettings::read`] makes one way
+    /// of them.
+    #[derive(Debug, Clone)]
+    pub struct AdmissionVariables {
+        /// the waiting room's verification endpoint for `reservation_token`
+        verify_url: Option<String> = url("ADMISSION_VERIFY_URL", "(unset)"),
+        /// secret of signed admission tokens (32+ characters); this or the waiting room's
+        /// endpoint is required outside local
+        hs256_secret: Option<SecretString> = secret("ADMISSION_HS256_SECRET", "(unset)"),
+    }
+}
 
 /// How bearer tokens are verified.
 #[derive(Debug, Clone)]
 pub enum BearerTokens {
-    /// HS256 with a shared secret (`JWT_HS256_SECRET`; the development secret when local).
+    /// HS256 with a shared secret (the development secret when local).
     Hs256 {
         /// The secret, 32 characters or more.
         secret: SecretString,
     },
-    /// RS256 with the keys published at a URL (`JWKS_URL`).
+    /// RS256 with the keys published at a URL.
     Jwks {
         /// The JWKS URL.
         url: String,
     },
-    /// An OIDC issuer (`JWT_ISSUER_URI`): keys through discovery, `iss` equal to it.
+    /// An OIDC issuer: keys through discovery, `iss` equal to it.
     Oidc {
         /// The issuer, e.g. `https://auth.example.com/auth/realms/tickets`.
         issuer_uri: String,
@@ -95,14 +83,14 @@ impl PartialEq for BearerTokens {
 pub struct JwtSettings {
     /// Where the keys come from.
     pub tokens: BearerTokens,
-    /// `JWT_ISSUER`: the required `iss` (with OIDC, the issuer itself).
+    /// The required `iss` (with OIDC, the issuer itself).
     pub issuer: Option<String>,
-    /// `JWT_AUDIENCE`: a value `aud` must hold; unset, `aud` is not checked.
+    /// A value `aud` must hold; unset, `aud` is not checked.
     pub audience: Option<String>,
 }
 
 impl JwtSettings {
-    /// `APP_ENV=local` with nothing set: the development secret.
+    /// Local development with nothing set: the development secret.
     pub fn local() -> Self {
         JwtSettings {
             tokens: BearerTokens::Hs256 {
@@ -124,36 +112,33 @@ impl JwtSettings {
     /// Reads the bearer token settings: one way to verify tokens, or in production a missing
     /// setting.
     pub fn read(env: &mut Env<'_>) -> Self {
-        let issuer_uri = env.url(&JWT_ISSUER_URI);
-        let jwks_url = env.url(&JWKS_URL);
-        let secret = env.secret(&JWT_HS256_SECRET);
-        let mut issuer = env.raw(&JWT_ISSUER);
-        let audience = env.raw(&JWT_AUDIENCE);
-        let configured: Vec<&str> = [
-            issuer_uri.as_ref().map(|_| JWT_ISSUER_URI.name()),
-            jwks_url.as_ref().map(|_| JWKS_URL.name()),
-            secret.as_ref().map(|_| JWT_HS256_SECRET.name()),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        if configured.len() > 1 {
-            env.problem(format!(
-                "{} are all set: set one way to verify bearer tokens",
-                configured.join(" and ")
-            ));
-        }
+        let BearerVariables {
+            issuer_uri,
+            jwks_url,
+            mut issuer,
+            audience,
+            hs256_secret: secret,
+        } = BearerVariables::read(env);
+        let v = (
+            BearerVariables::issuer_uri.name(),
+            BearerVariables::jwks_url.name(),
+            BearerVariables::hs256_secret.name(),
+        );
+        let configured = [
+            issuer_uri.as_ref().map(|_| v.0),
+            jwks_url.as_ref().map(|_| v.1),
+            secret.as_ref().map(|_| v.2),
+        ];
+        at_most_one(env, configured);
         if !env.is_local() {
-            production_rules(
-                env,
-                &audience,
-                [(&JWT_ISSUER_URI, &issuer_uri), (&JWKS_URL, &jwks_url)],
-            );
+            production_rules(env, &audience, [(v.0, &issuer_uri), (v.1, &jwks_url)]);
         }
         let tokens = if let Some(issuer_uri) = issuer_uri {
             match &issuer {
                 Some(other) if other.trim_end_matches('/') != issuer_uri => env.problem(format!(
-                    "JWT_ISSUER={other:?} differs from JWT_ISSUER_URI={issuer_uri:?}: unset JWT_ISSUER (the issuer URI is the issuer)"
+                    "{}={other:?} differs from {}={issuer_uri:?}: unset {0} (the issuer URI is the issuer)",
+                    BearerVariables::issuer.name(),
+                    v.0
                 )),
                 _ => {}
             }
@@ -170,9 +155,11 @@ impl JwtSettings {
                 ..JwtSettings::local()
             };
         } else {
-            env.missing(
-                "no way to verify bearer tokens: set JWT_ISSUER_URI (an OIDC issuer), JWKS_URL, or JWT_HS256_SECRET (or APP_ENV=local for the development secret)",
-            );
+            let local = env.local();
+            env.missing(format!(
+                "no way to verify bearer tokens: set {} (an OIDC issuer), {}, or {} (or {local} for the development secret)",
+                v.0, v.1, v.2
+            ));
             BearerTokens::Unconfigured
         };
         JwtSettings {
@@ -183,22 +170,36 @@ impl JwtSettings {
     }
 }
 
+/// One way to verify bearer tokens, at most: the names of those `configured`.
+fn at_most_one(env: &mut Env<'_>, configured: [Option<&str>; 3]) {
+    let configured: Vec<&str> = configured.into_iter().flatten().collect();
+    if configured.len() > 1 {
+        env.problem(format!(
+            "{} are all set: set one way to verify bearer tokens",
+            configured.join(" and ")
+        ));
+    }
+}
+
 /// What production requires of bearer tokens: an audience, and keys fetched over https.
 fn production_rules(
     env: &mut Env<'_>,
     audience: &Option<String>,
-    key_urls: [(&Described, &Option<String>); 2],
+    key_urls: [(&str, &Option<String>); 2],
 ) {
+    let local = env.local();
     if audience.is_none() {
-        env.missing("JWT_AUDIENCE is required outside APP_ENV=local: without it, a token the identity provider issued to any of its clients would be accepted");
+        env.missing(format!(
+            "{} is required outside {local}: without it, a token the identity provider issued to any of its clients would be accepted",
+            BearerVariables::audience.name()
+        ));
     }
-    for (setting, url) in key_urls {
+    for (name, url) in key_urls {
         if let Some(url) = url
             && !url.starts_with("https://")
         {
             env.missing(format!(
-                "{}={url:?} must be https outside APP_ENV=local: the keys that verify every token come from it",
-                setting.name()
+                "{name}={url:?} must be https outside {local}: the keys that verify every token come from it"
             ));
         }
     }
@@ -207,14 +208,14 @@ fn production_rules(
 /// How a `reservation_token` is checked.
 #[derive(Debug, Clone)]
 pub enum AdmissionSettings {
-    /// Any non-empty token (only with `APP_ENV=local`).
+    /// Any non-empty token (only in local development).
     AnyToken,
-    /// A JWT signed by the waiting room (`ADMISSION_HS256_SECRET`).
+    /// A JWT signed by the waiting room.
     Signed {
         /// The shared secret.
         secret: SecretString,
     },
-    /// Asked of the waiting room (`ADMISSION_VERIFY_URL`).
+    /// Asked of the waiting room.
     Remote {
         /// The verification endpoint.
         url: String,
@@ -249,18 +250,25 @@ impl AdmissionSettings {
     /// Reads the admission settings: one way to check tokens, any token when local, or in
     /// production a missing setting.
     pub fn read(env: &mut Env<'_>) -> Self {
-        let url = env.url(&ADMISSION_VERIFY_URL);
-        let secret = env.secret(&ADMISSION_HS256_SECRET);
-        match (url, secret) {
+        let AdmissionVariables {
+            verify_url,
+            hs256_secret,
+        } = AdmissionVariables::read(env);
+        let (url_name, secret_name) = (
+            AdmissionVariables::verify_url.name(),
+            AdmissionVariables::hs256_secret.name(),
+        );
+        match (verify_url, hs256_secret) {
             (Some(_), Some(_)) => {
-                env.problem("ADMISSION_VERIFY_URL and ADMISSION_HS256_SECRET are both set: set one way to check reservation tokens");
+                env.problem(format!("{url_name} and {secret_name} are both set: set one way to check reservation tokens"));
                 AdmissionSettings::Unconfigured
             }
             (Some(url), None) => AdmissionSettings::Remote { url },
             (None, Some(secret)) => AdmissionSettings::Signed { secret },
             (None, None) if env.is_local() => AdmissionSettings::AnyToken,
             (None, None) => {
-                env.missing("no way to check reservation tokens: set ADMISSION_VERIFY_URL (the waiting room) or ADMISSION_HS256_SECRET (signed tokens) (or APP_ENV=local to admit any token)");
+                let local = env.local();
+                env.missing(format!("no way to check reservation tokens: set {url_name} (the waiting room) or {secret_name} (signed tokens) (or {local} to admit any token)"));
                 AdmissionSettings::Unconfigured
             }
         }

@@ -109,7 +109,7 @@ fn tools_run_without_serving_settings_but_never_with_development_ones() {
 fn the_management_port_is_another_port() {
     let with = |port: &str| {
         settings(&[("APP_ENV", "local"), EMULATOR, ("MANAGEMENT_PORT", port)])
-            .map(|s| s.management_port)
+            .map(|s| s.server.management_port)
             .map_err(|e| e.to_string())
     };
     assert_eq!(with("9090"), Ok(Some(9090)));
@@ -118,7 +118,7 @@ fn the_management_port_is_another_port() {
         assert!(err.contains("MANAGEMENT_PORT"), "{err}");
     }
     let bare = settings(&[("APP_ENV", "local"), EMULATOR]).expect("local");
-    assert_eq!(bare.management_port, None);
+    assert_eq!(bare.server.management_port, None);
 }
 
 #[test]

@@ -20,7 +20,7 @@ pub struct CreateReservationRequest {
     /// The event: 1 to 128 characters, not blank, no control characters.
     #[schema(min_length = 1, max_length = 128)]
     pub event_id: String,
-    /// The seats, 1 to `MAX_SEATS_PER_RESERVATION` (10), without repeats; each 1 to 64
+    /// The seats, 1 to the seats a reservation may hold (10 unless configured), without repeats; each 1 to 64
     /// characters, not blank, no control characters.
     #[schema(min_items = 1, max_items = 10)]
     pub seat_ids: Vec<String>,

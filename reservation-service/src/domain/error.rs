@@ -25,7 +25,7 @@ pub enum Error {
     /// These seats are held or sold.
     #[error("seats not available: {}", .0.join(", "))]
     SeatsTaken(Vec<String>),
-    /// The hold would take its user past `MAX_SEATS_PER_USER_PER_EVENT`.
+    /// The hold would take its user past the cap of seats per event.
     #[error("{0}")]
     SeatLimit(String),
     /// The payment was not approved; the message says which and why.

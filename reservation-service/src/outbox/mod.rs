@@ -24,5 +24,5 @@ mod settings;
 mod sinks;
 
 pub use relay::{Pass, Relay, RelayConfig};
-pub use settings::{DEFAULT_EVENT_BUS, EventSettings, OutboxSettings, RELAY_VARIABLES, VARIABLES};
+pub use settings::{DEFAULT_EVENT_BUS, EventSettings, OutboxSettings, OutboxVariables};
 pub use sinks::{EventBridgeSink, EventSink, LogSink, PublishResult, envelope};

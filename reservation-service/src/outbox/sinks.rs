@@ -71,8 +71,8 @@ impl EventBridgeSink {
         }
     }
 
-    /// A client from the environment (credentials chain, `AWS_REGION`, and
-    /// `EVENTBRIDGE_ENDPOINT` for a local emulator).
+    /// A client from the environment (credentials chain and region), at `endpoint` when given
+    /// (a local emulator).
     pub async fn client_from_env(endpoint: Option<&str>) -> aws_sdk_eventbridge::Client {
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
         if let Some(endpoint) = endpoint {
@@ -193,7 +193,7 @@ fn logged(event: &OutboxEvent) -> String {
     envelope.to_string()
 }
 
-/// Writes events to the log: for local runs without `EVENT_BUS_NAME`.
+/// Writes events to the log: for local runs without an event bus.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct LogSink;
 
@@ -208,7 +208,7 @@ impl EventSink for LogSink {
                     outbox_id = event.outbox_id,
                     event_type = event.event_type,
                     event = logged(event),
-                    "event published to the log (EVENT_BUS_NAME is unset)"
+                    "event published to the log (no event bus is configured)"
                 );
             }
             vec![Ok(()); events.len()]
@@ -216,7 +216,7 @@ impl EventSink for LogSink {
     }
 
     fn describe(&self) -> String {
-        "the log (EVENT_BUS_NAME is unset)".into()
+        "the log (no event bus is configured)".into()
     }
 }
 

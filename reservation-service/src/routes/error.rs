@@ -76,7 +76,7 @@ pub(crate) enum ApiError {
     /// 409: the reservation is not in a state that allows this.
     #[error("{0}")]
     InvalidState(String),
-    /// 409: the hold would take its user past `MAX_SEATS_PER_USER_PER_EVENT`.
+    /// 409: the hold would take its user past the cap of seats per event.
     #[error("{0}")]
     SeatLimitExceeded(String),
     /// 400: the request is malformed.

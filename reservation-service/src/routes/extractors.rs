@@ -32,7 +32,7 @@ impl FromRequestParts<Arc<AppState>> for User {
             .get(header::AUTHORIZATION)
             .map(|v| v.to_str().unwrap_or_default());
         // An address that spent its budget on missing or invalid tokens gets no verification.
-        let address = client_address(parts, state.settings.trusted_proxy_hops);
+        let address = client_address(parts, state.settings.server.trusted_proxy_hops);
         if let Some(address) = address {
             state.limiter.check_address(address)?;
         }

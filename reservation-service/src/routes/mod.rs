@@ -29,11 +29,11 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Which endpoints a listener serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Serves {
-    /// Every endpoint (no `MANAGEMENT_PORT`).
+    /// Every endpoint (no management port).
     All,
     /// The API (and `/health`): the public port when the operational endpoints have their own.
     Api,
-    /// The operational endpoints (and `/health`): `MANAGEMENT_PORT`.
+    /// The operational endpoints (and `/health`): the management port.
     Management,
 }
 
@@ -94,7 +94,7 @@ fn swagger_ui() -> Router<Arc<AppState>> {
 /// The application as one listener serves it: its endpoints (with `/v3/api-docs` and Swagger
 /// UI among the operational ones), fallbacks and middleware.
 pub(crate) fn router(state: Arc<AppState>, serves: Serves) -> Router {
-    let timeout = state.settings.request_timeout;
+    let timeout = state.settings.server.request_timeout;
     let (mut router, _) = endpoints(serves);
     if serves.management() {
         let doc: Arc<str> = Arc::from(openapi_json());

@@ -35,7 +35,7 @@ use std::sync::Arc;
         (status = 400, description = "VALIDATION_ERROR or IDEMPOTENCY_REQUIRED", body = ErrorBody),
         (status = 401, description = "UNAUTHENTICATED: missing, expired or invalid token", body = ErrorBody),
         (status = 403, description = "FORBIDDEN: user_id is not the token's subject, or the admission token is not valid for this user and event", body = ErrorBody),
-        (status = 409, description = "INVENTORY_CONFLICT (seats taken, missing or not for sale), SEAT_LIMIT_EXCEEDED (the user would hold or have bought more than MAX_SEATS_PER_USER_PER_EVENT seats of the event) or IDEMPOTENCY_CONFLICT", body = ErrorBody),
+        (status = 409, description = "INVENTORY_CONFLICT (seats taken, missing or not for sale), SEAT_LIMIT_EXCEEDED (the user would hold or have bought more than the cap of seats of the event (10 unless configured)) or IDEMPOTENCY_CONFLICT", body = ErrorBody),
         (status = 408, description = "REQUEST_TIMEOUT: the body did not arrive within the request deadline", body = ErrorBody),
         (status = 413, description = "PAYLOAD_TOO_LARGE: over 64 KiB", body = ErrorBody),
         (status = 429, description = "RATE_LIMITED (see Retry-After)", body = ErrorBody),

@@ -1,11 +1,11 @@
 //! Payment approval: the [`PaymentGateway`] the confirmation asks before it sells the seats.
 //!
 //! Production asks the payment API over HTTP ([`HttpPayments`]); [`SimulatedPayments`] is for
-//! development and tests only (`APP_ENV=local` or `PAYMENT_MODE=simulated`).
+//! development and tests only (local development, or the `simulated` mode).
 
 use crate::domain::{Money, PaymentIntentId, mask_intent};
 use crate::resilience::Guard;
-use crate::setting::{Described, Env, Number, Var};
+use crate::setting::{Env, settings};
 use crate::upstream::{ReadError, send_read};
 use std::future::Future;
 use std::pin::Pin;
@@ -78,7 +78,7 @@ pub trait PaymentGateway: Send + Sync {
 }
 
 /// The simulated gateway: approves every id except those starting with `pay_declined`, for any
-/// amount. Only with `APP_ENV=local` or `PAYMENT_MODE=simulated`.
+/// amount. Only in local development or the `simulated` mode.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SimulatedPayments;
 
@@ -288,6 +288,86 @@ fn path_segment(s: &str) -> String {
     out
 }
 
+settings! {
+    /// How payments are approved, as set: [`PaymentSettings::read`] makes one way of them.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct PaymentVariables {
+        /// `http`: ask the payment API; `simulated`: approve every id not starting with
+        /// `pay_declined`
+        mode: Option<String> = raw("PAYMENT_MODE", "http (simulated when local)"),
+        /// base URL of the payment API, e.g. `http://payment-sim-api:8031`
+        api_url: Option<String> = url("PAYMENT_API_URL", "(required for http)"),
+        /// per-attempt payment API timeout
+        timeout: Duration = millis("PAYMENT_TIMEOUT_MS", 2000, 100, 30_000),
+    }
+}
+
+/// How payments are approved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaymentSettings {
+    /// Every id not starting with `pay_declined` is approved (the `simulated` mode, or local
+    /// development without a payment API).
+    Simulated,
+    /// The payment API.
+    Http {
+        /// Base URL.
+        url: String,
+        /// Per-attempt timeout.
+        timeout: Duration,
+    },
+    /// None configured (commands that do not serve): no payment is approved.
+    Unconfigured,
+}
+
+impl PaymentSettings {
+    /// An HTTP payment API at `url`, with the default timeout.
+    pub fn http(url: &str) -> Self {
+        PaymentSettings::Http {
+            url: url.to_owned(),
+            timeout: PaymentVariables::timeout.default_duration(),
+        }
+    }
+
+    /// Reads them: the payment API, the simulation when asked or local, or in production a
+    /// missing setting.
+    pub fn read(env: &mut Env<'_>) -> Self {
+        let PaymentVariables {
+            mode,
+            api_url,
+            timeout,
+        } = PaymentVariables::read(env);
+        let (mode_name, url_name) = (
+            PaymentVariables::mode.name(),
+            PaymentVariables::api_url.name(),
+        );
+        let local = env.local();
+        match (mode.as_deref(), api_url) {
+            (Some("simulated"), _) => {
+                if !env.is_local() {
+                    env.missing(format!(
+                        "{mode_name}=simulated approves every payment: refused outside {local}"
+                    ));
+                }
+                PaymentSettings::Simulated
+            }
+            (Some("http") | None, Some(url)) => PaymentSettings::Http { url, timeout },
+            (None, None) if env.is_local() => PaymentSettings::Simulated,
+            (Some("http") | None, None) => {
+                if !env.reported(url_name) {
+                    env.missing(format!("{url_name} is required to approve payments ({mode_name}=simulated approves every payment: for tests only)"));
+                }
+                PaymentSettings::Unconfigured
+            }
+            (Some(other), _) => {
+                env.problem(format!(
+                    "{mode_name}={other:?} is not valid: http or simulated"
+                ));
+                PaymentSettings::Unconfigured
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -385,86 +465,5 @@ mod tests {
     fn intent_ids_stay_one_path_segment() {
         assert_eq!(path_segment("pay_xyz-789.~"), "pay_xyz-789.~");
         assert_eq!(path_segment("../admin?x=1"), "..%2Fadmin%3Fx%3D1");
-    }
-}
-
-const PAYMENT_MODE: Described = Described::new(
-    "PAYMENT_MODE",
-    "http (simulated when local)",
-    "`http`: ask the payment API; `simulated`: approve every id not starting with `pay_declined`",
-);
-const PAYMENT_API_URL: Described = Described::new(
-    "PAYMENT_API_URL",
-    "(required for http)",
-    "base URL of the payment API, e.g. `http://payment-sim-api:8031`",
-);
-const PAYMENT_TIMEOUT: Number = Number::millis(
-    "PAYMENT_TIMEOUT_MS",
-    2000,
-    100,
-    30_000,
-    "per-attempt payment API timeout",
-);
-
-/// The variables of payments.
-pub const VARIABLES: [Var; 3] = [
-    PAYMENT_MODE.var(),
-    PAYMENT_API_URL.var(),
-    PAYMENT_TIMEOUT.var(),
-];
-
-/// How payments are approved.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PaymentSettings {
-    /// Every id not starting with `pay_declined` is approved (`PAYMENT_MODE=simulated`, or
-    /// `APP_ENV=local` without `PAYMENT_API_URL`).
-    Simulated,
-    /// The payment API (`PAYMENT_API_URL`).
-    Http {
-        /// Base URL.
-        url: String,
-        /// Per-attempt timeout (`PAYMENT_TIMEOUT_MS`).
-        timeout: Duration,
-    },
-    /// None configured (commands that do not serve): no payment is approved.
-    Unconfigured,
-}
-
-impl PaymentSettings {
-    /// An HTTP payment API at `url`, with the default timeout.
-    pub fn http(url: &str) -> Self {
-        PaymentSettings::Http {
-            url: url.to_owned(),
-            timeout: PAYMENT_TIMEOUT.default_duration(),
-        }
-    }
-
-    /// Reads them: the payment API, the simulation when asked or local, or in production a
-    /// missing setting.
-    pub fn read(env: &mut Env<'_>) -> Self {
-        let url = env.url(&PAYMENT_API_URL);
-        let timeout = env.duration(&PAYMENT_TIMEOUT);
-        match (env.raw(&PAYMENT_MODE).as_deref(), url) {
-            (Some("simulated"), _) => {
-                if !env.is_local() {
-                    env.missing("PAYMENT_MODE=simulated approves every payment: refused outside APP_ENV=local");
-                }
-                PaymentSettings::Simulated
-            }
-            (Some("http") | None, Some(url)) => PaymentSettings::Http { url, timeout },
-            (None, None) if env.is_local() => PaymentSettings::Simulated,
-            (Some("http") | None, None) => {
-                if !env.reported(PAYMENT_API_URL.name()) {
-                    env.missing("PAYMENT_API_URL is required to approve payments (PAYMENT_MODE=simulated approves every payment: for tests only)");
-                }
-                PaymentSettings::Unconfigured
-            }
-            (Some(other), _) => {
-                env.problem(format!(
-                    "PAYMENT_MODE={other:?} is not valid: http or simulated"
-                ));
-                PaymentSettings::Unconfigured
-            }
-        }
     }
 }

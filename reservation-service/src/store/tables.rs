@@ -120,13 +120,13 @@ pub struct Reservation {
     /// The sweeper's shard while the hold is open (GSI2 `HOLD#<shard>`), absent afterwards:
     /// the reservation leaves the sparse index.
     pub hold_shard: Option<HoldShard>,
-    /// Whether its seats count towards its user's `MAX_SEATS_PER_USER_PER_EVENT`
+    /// Whether its seats count towards its user's cap of seats per event
     /// ([`UserSeats`]): so a cancellation or expiry takes off only what a hold added (holds
     /// made before the cap existed added nothing).
     #[dynamo(default)]
     pub counted: bool,
     /// When the sweeper may end the open hold, epoch seconds (GSI2's sort key): its end plus
-    /// `HOLD_GRACE_SECONDS`, during which a confirmation that started before the end may still
+    /// the grace, during which a confirmation that started before the end may still
     /// commit. Absent once the hold is closed.
     #[gsi(GSI2, sk)]
     pub gsi2sk: Option<i64>,
@@ -186,7 +186,7 @@ pub struct Seat {
     /// The reservation holding or owning it.
     pub holder: Option<String>,
     /// Until when the seat is kept for its holder, epoch seconds (compared as a number in
-    /// conditions): the hold's end plus `HOLD_GRACE_SECONDS`, so a confirmation that started
+    /// conditions): the hold's end plus the grace, so a confirmation that started
     /// before the end can still commit; free again afterwards.
     pub hold_expires_at: Option<i64>,
     /// Last change.
@@ -303,7 +303,7 @@ pub struct PaymentClaim {
 
 /// How many seats of one event one user holds or has bought (orders table,
 /// `USER_SEATS#<user>`, sort key the event): the hold's transaction adds its seats on the
-/// condition that the sum stays within `MAX_SEATS_PER_USER_PER_EVENT`, and a cancellation or
+/// condition that the sum stays within the user's cap of seats per event, and a cancellation or
 /// expiry takes them off in its own. So a burst of holds by one user cannot pass the cap,
 /// whatever the concurrency.
 #[derive(DynamoEntity, Debug, Clone, PartialEq)]
@@ -319,7 +319,7 @@ pub struct UserSeats {
 
 /// How the service's tables are named: `{prefix}{name}-reservation-...`, where `name` is the
 /// infrastructure module's `name` variable (`ticket` by default, as in the definitions above)
-/// and `prefix` is prepended to it (`TABLE_PREFIX`, `RESOURCE_NAME`).
+/// and `prefix` is prepended to it (both settings: [`StoreSettings`](super::StoreSettings)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableNames {
     prefix: String,

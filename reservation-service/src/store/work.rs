@@ -149,7 +149,7 @@ impl OutboxEvent {
 }
 
 /// A replica that runs the workers, as its last heartbeat left it (outbox table, partition
-/// `WORKERS`): the live replicas share the work shards among themselves
+/// of heartbeats): the live replicas share the work shards among themselves
 /// ([`ShardLeases`](crate::leases::ShardLeases)). A few writes per replica a minute, so one
 /// partition serves them.
 #[derive(DynamoEntity, Debug, Clone, PartialEq)]

@@ -244,7 +244,7 @@ async fn rs256_tokens_are_verified_with_the_issuers_jwks() {
 #[tokio::test]
 async fn requests_over_the_per_user_rate_are_429_with_retry_after() {
     let app = TestApp::builder()
-        .settings(|s| s.rate_per_user = 0.5)
+        .settings(|s| s.server.rate_per_user = 0.5)
         .spawn()
         .await;
     // A burst of twice the rate (one request), then the limit.
@@ -270,8 +270,8 @@ async fn requests_over_the_per_user_rate_are_429_with_retry_after() {
 async fn missing_or_invalid_tokens_are_limited_per_client_address_before_verification() {
     let app = TestApp::builder()
         .settings(|s| {
-            s.rate_per_ip = 1.0;
-            s.trusted_proxy_hops = 1;
+            s.server.rate_per_ip = 1.0;
+            s.server.trusted_proxy_hops = 1;
         })
         .spawn()
         .await;

@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use reservation_service::auth::sign_hs256;
 use reservation_service::auth::{BearerTokens, JwtSettings};
 use reservation_service::clock::{Clock, ManualClock};
-use reservation_service::configuration::Settings;
+use reservation_service::configuration::{ServerSettings, Settings};
 use reservation_service::domain::Money;
 use reservation_service::services::{Approval, PaymentFuture, PaymentGateway};
 use reservation_service::startup::{AppState, Server};
@@ -65,11 +65,14 @@ impl TestApp {
                     issuer: None,
                     audience: None,
                 },
-                request_timeout: Duration::from_secs(20),
-                // The concurrency tests send bursts from one user; the limits have their own
-                // test.
-                rate_per_user: 0.0,
-                rate_global: 0.0,
+                server: ServerSettings {
+                    request_timeout: Duration::from_secs(20),
+                    // The concurrency tests send bursts from one user; the limits have their
+                    // own test.
+                    rate_per_user: 0.0,
+                    rate_global: 0.0,
+                    ..ServerSettings::default()
+                },
                 ..Settings::local()
             },
             payments: None,

@@ -177,7 +177,7 @@ async fn an_approved_confirmation_finishes_after_its_request_timed_out() {
     let app = TestApp::builder()
         .settings(|s| {
             s.payment = http_payments(&api.url);
-            s.request_timeout = Duration::from_millis(200);
+            s.server.request_timeout = Duration::from_millis(200);
         })
         .spawn()
         .await;

@@ -243,7 +243,7 @@ async fn start_up_refuses_tables_that_do_not_match() {
 #[tokio::test]
 async fn a_management_port_takes_the_operational_endpoints_off_the_public_one() {
     let app = TestApp::builder()
-        .settings(|s| s.management_port = Some(0))
+        .settings(|s| s.server.management_port = Some(0))
         .spawn()
         .await;
     let management = app.management.clone().expect("a management port");

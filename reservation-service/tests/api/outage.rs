@@ -63,7 +63,7 @@ async fn a_dynamodb_outage_mid_load_loses_nothing_and_leaks_nothing() {
             .database(Emulator::attach(process.endpoint(), client.clone(), prefix))
             .without_tables()
             .hold_ttl(Duration::from_secs(600))
-            .settings(|s| s.request_timeout = Duration::from_secs(3))
+            .settings(|s| s.server.request_timeout = Duration::from_secs(3))
             .spawn()
             .await,
     );
@@ -286,7 +286,7 @@ async fn a_dynamodb_that_never_answers_is_a_504_and_not_ready() {
             s.store.timeout = timeout;
             s.store.max_attempts = attempts;
             // Far beyond DynamoDB's: a 504 can only be DynamoDB's timeout.
-            s.request_timeout = Duration::from_secs(60);
+            s.server.request_timeout = Duration::from_secs(60);
         })
         .spawn()
         .await;

@@ -144,7 +144,7 @@ async fn malformed_bodies_are_400_naming_the_field() {
 async fn a_stalled_body_is_a_408_not_a_504() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let app = TestApp::builder()
-        .settings(|s| s.request_timeout = Duration::from_millis(500))
+        .settings(|s| s.server.request_timeout = Duration::from_millis(500))
         .spawn()
         .await;
     let address = app.base.trim_start_matches("http://").to_owned();
@@ -197,7 +197,7 @@ async fn closed_within(socket: &mut tokio::net::TcpStream, within: Duration) -> 
 async fn a_client_trickling_its_headers_is_cut_off() {
     use tokio::io::AsyncWriteExt;
     let app = TestApp::builder()
-        .settings(|s| s.header_read_timeout = Duration::from_millis(300))
+        .settings(|s| s.server.header_read_timeout = Duration::from_millis(300))
         .spawn()
         .await;
     let mut slow = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
@@ -231,7 +231,7 @@ async fn a_client_trickling_its_headers_is_cut_off() {
 #[tokio::test]
 async fn connections_beyond_the_cap_wait_until_one_closes() {
     let app = TestApp::builder()
-        .settings(|s| s.max_connections = 2)
+        .settings(|s| s.server.max_connections = 2)
         .spawn()
         .await;
     let idle = || tokio::net::TcpStream::connect(("127.0.0.1", app.port));

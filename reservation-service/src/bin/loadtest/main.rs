@@ -18,8 +18,8 @@
 //! Failures are reported by status and error code (`12×409 INVENTORY_CONFLICT`); 0 is a
 //! transport error.
 //!
-//! It needs the service's DynamoDB (`DYNAMODB_ENDPOINT`, `TABLE_PREFIX`) to seed seats, and its
-//! JWT secret (`JWT_HS256_SECRET`, or the local default) to sign tokens.
+//! It needs the service's settings (docs/operations.md): its DynamoDB endpoint and table
+//! prefix to seed seats, and its HS256 JWT secret (or the local default) to sign tokens.
 
 #![warn(clippy::too_many_lines)]
 
@@ -45,8 +45,8 @@ mod report;
 use report::{HotEvent, PhaseReport, Report, phase};
 
 /// Measure a running service (hold, get, confirm) and, in the same run, DynamoDB's capacity
-/// for the hold's transaction. Needs the service's DYNAMODB_ENDPOINT, TABLE_PREFIX and JWT
-/// secret in the environment.
+/// for the hold's transaction. Needs the service's DynamoDB endpoint, table prefix and JWT
+/// secret in the environment (docs/operations.md).
 #[derive(Debug, Clone, Parser)]
 #[command(name = "reservation-loadtest", version, about)]
 struct Options {
@@ -391,9 +391,13 @@ struct Auth {
 
 impl Auth {
     fn new(settings: &Settings) -> Result<Self, String> {
-        let secret = settings.jwt.hs256_secret().ok_or(
-            "the load tool signs HS256 tokens: set JWT_HS256_SECRET to the service's (or APP_ENV=local)",
-        )?;
+        let secret = settings.jwt.hs256_secret().ok_or_else(|| {
+            format!(
+                "the load tool signs HS256 tokens: set {} to the service's (or {}=local)",
+                reservation_service::auth::BearerVariables::hs256_secret.name(),
+                reservation_service::setting::ENVIRONMENT.name()
+            )
+        })?;
         Ok(Auth {
             secret: secret.to_owned(),
             admission: settings.admission.secret().map(str::to_owned),

@@ -72,8 +72,8 @@ impl CallError {
     }
 }
 
-/// inventory-api at `INVENTORY_GRPC_ADDRESS`. Each call has the deadline `INVENTORY_TIMEOUT_MS`
-/// (under the inventory service's 250 ms) and goes through the inventory's circuit breaker and bulkhead;
+/// inventory-api at its configured address ([`InventorySettings`](super::InventorySettings)).
+/// Each call has the configured deadline (under the inventory service's 250 ms) and goes through the inventory's circuit breaker and bulkhead;
 /// the channel connects lazily, so start-up never waits for the inventory.
 #[derive(Clone)]
 pub struct GrpcInventory {

@@ -5,7 +5,7 @@
 //! - [`SeatsTable`] (the default): the seats are items of the service's seats table, and every
 //!   change to them is part of the reservation's own transaction: seats and reservation commit
 //!   together or not at all.
-//! - [`GrpcInventory`] (`INVENTORY_GRPC_ADDRESS`): the ticketing platform's inventory-api over gRPC
+//! - [`GrpcInventory`] (with a gRPC address): the ticketing platform's inventory-api over gRPC
 //!   (`proto/inventory/v1/inventory.proto`). A remote call cannot join a DynamoDB transaction,
 //!   so the service keeps the two consistent with a compensation written to the outbox
 //!   *before* the seats are committed remotely: an `inventory.release` task, due only after a
@@ -21,7 +21,7 @@ mod settings;
 
 pub use grpc::GrpcInventory;
 pub use seats::SeatsTable;
-pub use settings::{InventorySettings, VARIABLES};
+pub use settings::{InventorySettings, InventoryVariables};
 
 use crate::domain::{Error, Money};
 use crate::store::{OutboxEvent, Reservation, Seat};
@@ -89,7 +89,7 @@ pub struct NewHold<'a> {
     /// When the hold ends.
     pub until: OffsetDateTime,
     /// Until when the inventory keeps the seats for the holder: the hold's end plus the grace
-    /// a confirmation that started before the end has to commit (`HOLD_GRACE_SECONDS`).
+    /// a confirmation that started before the end has to commit (the grace).
     pub kept_until: OffsetDateTime,
     /// The outbox id of the hold's compensation, when the inventory needs one.
     pub compensation_id: &'a str,

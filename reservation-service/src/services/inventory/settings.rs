@@ -1,23 +1,19 @@
 //! Where seats are held: the variables, declared once.
 
-use crate::setting::{Described, Env, Number, Var};
+use crate::setting::{Env, settings};
 use std::time::Duration;
 
-const INVENTORY_GRPC_ADDRESS: Described = Described::new(
-    "INVENTORY_GRPC_ADDRESS",
-    "(unset: the seats table)",
-    "inventory-api's gRPC address, e.g. `http://inventory-api:9090` (`host:port` is accepted too): seats are held and released there instead of in DynamoDB",
-);
-const INVENTORY_TIMEOUT: Number = Number::millis(
-    "INVENTORY_TIMEOUT_MS",
-    200,
-    10,
-    249,
-    "deadline of each inventory call; the inventory service is to answer within 250 ms",
-);
-
-/// The variables of the inventory.
-pub const VARIABLES: [Var; 2] = [INVENTORY_GRPC_ADDRESS.var(), INVENTORY_TIMEOUT.var()];
+settings! {
+    /// Where seats are held, as set: [`InventorySettings::read`] makes one place of them.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct InventoryVariables {
+        /// inventory-api's gRPC address, e.g. `http://inventory-api:9090` (`host:port` is
+        /// accepted too): seats are held and released there instead of in DynamoDB
+        grpc_address: Option<String> = raw("INVENTORY_GRPC_ADDRESS", "(unset: the seats table)"),
+        /// deadline of each inventory call; the inventory service is to answer within 250 ms
+        timeout: Duration = millis("INVENTORY_TIMEOUT_MS", 200, 10, 249),
+    }
+}
 
 /// Where seats are held and released.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -25,11 +21,11 @@ pub enum InventorySettings {
     /// In the service's seats table, in the same transaction as the reservation.
     #[default]
     Seats,
-    /// In inventory-api over gRPC (`INVENTORY_GRPC_ADDRESS`).
+    /// In inventory-api over gRPC.
     Grpc {
         /// `http://host:port`.
         address: axum::http::Uri,
-        /// `INVENTORY_TIMEOUT_MS` (200): the deadline of each call.
+        /// The deadline of each call.
         timeout: Duration,
     },
 }
@@ -39,14 +35,17 @@ impl InventorySettings {
     pub fn grpc(address: axum::http::Uri) -> Self {
         InventorySettings::Grpc {
             address,
-            timeout: INVENTORY_TIMEOUT.default_duration(),
+            timeout: InventoryVariables::timeout.default_duration(),
         }
     }
 
     /// Reads them: the seats table, or inventory-api at a valid address.
     pub fn read(env: &mut Env<'_>) -> Self {
-        let timeout = env.duration(&INVENTORY_TIMEOUT);
-        let Some(address) = env.raw(&INVENTORY_GRPC_ADDRESS) else {
+        let InventoryVariables {
+            grpc_address,
+            timeout,
+        } = InventoryVariables::read(env);
+        let Some(address) = grpc_address else {
             return InventorySettings::Seats;
         };
         // tonic wants a URI; the inventory service's own documentation writes `host:port`.
@@ -64,7 +63,8 @@ impl InventorySettings {
             }
             _ => {
                 env.problem(format!(
-                    "INVENTORY_GRPC_ADDRESS={address:?} is not valid: host:port or http://host:port"
+                    "{}={address:?} is not valid: host:port or http://host:port",
+                    InventoryVariables::grpc_address.name()
                 ));
                 InventorySettings::Seats
             }

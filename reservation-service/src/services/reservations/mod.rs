@@ -19,7 +19,7 @@ mod refusal;
 mod settings;
 
 pub use hold::{HoldIds, HoldTransaction};
-pub use settings::{ReservationSettings, VARIABLES};
+pub use settings::ReservationSettings;
 
 use super::idempotency::Idempotency;
 use super::inventory::Inventory;
