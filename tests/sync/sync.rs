@@ -162,6 +162,31 @@ fn events_are_documented() {
     }
 }
 
+/// `docs/scale.md`'s table of each journey's writes and units is the one the domain's plans
+/// price (`domain::cost::journeys_table`).
+#[test]
+fn journey_budgets_are_documented_as_priced() {
+    let path = "docs/scale.md";
+    let docs = read(path);
+    let start = docs
+        .find("| journey | writes")
+        .unwrap_or_else(|| panic!("{path} has no table of journeys"));
+    let end = docs[start..]
+        .find("\n\n")
+        .map_or(docs.len(), |at| start + at + 1);
+    let current = reservation_service::domain::cost::journeys_table();
+    if std::env::var_os("UPDATE_FIXTURES").is_some() {
+        let updated = format!("{}{current}{}", &docs[..start], &docs[end..]);
+        std::fs::write(repo(path), updated).unwrap_or_else(|e| panic!("cannot write {path}: {e}"));
+    } else {
+        assert!(
+            docs[start..end] == current,
+            "{path}'s table of journeys differs from what the plans price; run \
+             `UPDATE_FIXTURES=1 cargo test -p dynamo-sync-tests` and commit it"
+        );
+    }
+}
+
 /// `docs/operations.md`'s table of variables is the one the settings' declarations render (name,
 /// default, meaning and range, each written once in the code), and the Kubernetes configmap sets
 /// only variables the service reads.

@@ -16,6 +16,7 @@
 use super::bodies::{
     CancelReservationResponse, ConfirmReservationResponse, CreateReservationResponse,
 };
+use super::cost::{Index, Item, Write};
 use super::events::{
     Cancelled, Confirmed, DomainEvent, Expired, HoldCreated, PaymentVoidRequested,
 };
@@ -256,6 +257,8 @@ pub struct Close {
     pub event: Event,
     /// The answer, for a caller's request (none for an expiry).
     pub answer: Option<Answer>,
+    /// The hold's seats, sold or released.
+    pub seats: u32,
 }
 
 impl Close {
@@ -268,7 +271,96 @@ impl Close {
             order: None,
             event,
             answer: None,
+            seats: b.seats(),
         }
+    }
+
+    /// Its writes, in one transaction: the seats, the reservation (leaving the hold index),
+    /// the order and the payment's use of a confirmation, the user's count of released seats,
+    /// the event (entering the relay's index) and the request's `Idempotency-Key` record.
+    pub fn writes(&self) -> Vec<Write> {
+        let mut writes = vec![Write::in_transaction(Item::Seat); self.seats as usize];
+        writes.push(Write::in_transaction(Item::Reservation).index(Index::Leaves));
+        if self.order.is_some() {
+            writes.push(Write::in_transaction(Item::Order));
+            writes.push(Write::in_transaction(Item::PaymentUse));
+        }
+        if self.uncount > 0 {
+            writes.push(Write::in_transaction(Item::UserSeats));
+        }
+        writes.push(Write::in_transaction(Item::OutboxEvent).index(Index::Enters));
+        if self.answer.is_some() {
+            writes.push(Write::in_transaction(Item::IdempotencyRecord));
+        }
+        writes
+    }
+}
+
+/// How a hold ends, for pricing: [`Close::writes`] of a counted hold of `seats` seats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closing {
+    /// Confirmed.
+    Confirm,
+    /// Cancelled.
+    Cancel,
+    /// Expired.
+    Expire,
+}
+
+impl Closing {
+    /// The writes of this closing of a counted hold of `seats` seats.
+    pub fn writes(self, seats: u32) -> Vec<Write> {
+        let order = (self == Closing::Confirm).then(|| NewOrder {
+            order_id: String::new(),
+            payment_intent_id: String::new(),
+            amount: Money {
+                amount: 0,
+                currency: String::new(),
+            },
+        });
+        let answer = (self != Closing::Expire).then(|| {
+            Answer::Cancelled(CancelReservationResponse {
+                status: String::new(),
+            })
+        });
+        let close = Close {
+            to: match self {
+                Closing::Confirm => ReservationStatus::Confirmed,
+                Closing::Cancel => ReservationStatus::Cancelled,
+                Closing::Expire => ReservationStatus::Expired,
+            },
+            kept: Kept::Any,
+            uncount: if self == Closing::Confirm { 0 } else { seats },
+            order,
+            event: Event::Cancelled(Cancelled {
+                reservation_id: String::new(),
+                event_id: String::new(),
+                user_id: String::new(),
+                seat_ids: Vec::new(),
+            }),
+            answer,
+            seats,
+        };
+        close.writes()
+    }
+}
+
+/// The writes of a hold of `seats` seats, in one transaction: the user's count, the seats, the
+/// reservation (entering the hold index), its event (entering the relay's) and the
+/// `Idempotency-Key`'s record.
+pub fn hold_writes(seats: u32) -> Vec<Write> {
+    let mut writes = vec![Write::in_transaction(Item::UserSeats)];
+    writes.extend(vec![Write::in_transaction(Item::Seat); seats as usize]);
+    writes.push(Write::in_transaction(Item::Reservation).index(Index::Enters));
+    writes.push(Write::in_transaction(Item::OutboxEvent).index(Index::Enters));
+    writes.push(Write::in_transaction(Item::IdempotencyRecord));
+    writes
+}
+
+impl HoldPlan {
+    /// Its writes ([`hold_writes`]).
+    pub fn writes(&self) -> Vec<Write> {
+        hold_writes(self.seats)
     }
 }
 

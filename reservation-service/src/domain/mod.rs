@@ -4,6 +4,7 @@
 //! them into responses.
 
 pub mod bodies;
+pub mod cost;
 mod error;
 pub mod events;
 pub mod lifecycle;

@@ -290,3 +290,65 @@ fn an_intent_used_before_is_explained_only_to_its_user() {
         "payment pay_…89 is not approved for this reservation"
     );
 }
+
+#[test]
+fn each_journey_is_priced_from_its_plan() {
+    use crate::domain::cost::{Index, journeys, units};
+    // Write units of a two-seat reservation's journeys (table, index): what docs/scale.md shows.
+    let budget = [
+        ("hold", (12, 2)),
+        ("confirm", (15, 2)),
+        ("cancel", (13, 2)),
+        ("expire", (10, 2)),
+        ("publish an event", (2, 2)),
+    ];
+    let priced: Vec<(&str, (u32, u32))> = journeys(2)
+        .iter()
+        .map(|(name, writes)| {
+            let u = units(writes);
+            (*name, (u.table, u.index))
+        })
+        .collect();
+    assert_eq!(priced, budget);
+    // Every journey costs the index writes it needs and no more: a hold enters the hold index
+    // and its event the relay's; each closing leaves the hold index and writes one event; the
+    // relay's claim rewrites its entry and the mark removes it.
+    for (name, writes) in journeys(2) {
+        let rewrites = writes.iter().filter(|w| w.index == Index::Rewrites).count();
+        assert!(rewrites <= 1, "{name}");
+    }
+
+    // The plans the rules make write what the journeys price.
+    let f = Fixture::new();
+    let now = at(NOW);
+    let open = f.booking(ReservationStatus::Hold, 60);
+    let times = Times { started: now, now };
+    let Confirmation::Commit(confirmed) = confirm(&open, &intent(), Payment::Approved, "o", times)
+    else {
+        panic!("commits")
+    };
+    assert_eq!(confirmed.writes(), Closing::Confirm.writes(2));
+    assert_eq!(
+        cancel(&open, now).expect("cancels").writes(),
+        Closing::Cancel.writes(2)
+    );
+    let past = f.booking(ReservationStatus::Hold, -1);
+    let expiry = expire(&past, now).expect("expires");
+    assert_eq!(expiry.writes(), Closing::Expire.writes(2));
+    let seats: Vec<String> = f.seats.clone();
+    let request = HoldRequest {
+        reservation_id: "rsv_1",
+        user_id: "alice",
+        event_id: "evt_1",
+        seat_ids: &seats,
+        until: now,
+    };
+    let price = krw(1);
+    let plan = hold(
+        &request,
+        &[("A-1", Some(&price)), ("A-2", Some(&price))],
+        10,
+    )
+    .expect("a plan");
+    assert_eq!(plan.writes(), hold_writes(2));
+}

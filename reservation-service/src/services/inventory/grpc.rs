@@ -321,8 +321,8 @@ impl Inventory for GrpcInventory {
                         .and(f.lease_owner.not_exists());
                     let delete = self.outbox.delete(Self::task_key(hold.compensation_id));
                     return Ok(InventoryWrites {
-                        seats: Vec::new(),
                         compensation: Some(tx.add(delete.condition(unclaimed))),
+                        ..InventoryWrites::default()
                     });
                 }
                 Ok(answer) if answer.unavailable_seat_ids.is_empty() => {
@@ -376,7 +376,10 @@ impl Inventory for GrpcInventory {
         );
         let added = task.map(|task| {
             tx.add(self.outbox.put(task).create_only());
-            InventoryWrites::default()
+            InventoryWrites {
+                others: 1,
+                ..InventoryWrites::default()
+            }
         });
         Box::pin(std::future::ready(added))
     }

@@ -115,9 +115,22 @@ pub struct InventoryWrites {
     /// The deletion of a hold's compensation (remote inventories): its condition fails when a
     /// relay claimed the compensation, because the hold outlived its grace.
     pub compensation: Option<Handle<OutboxEvent>>,
+    /// Other writes it added, whose failure says nothing of the seats (a remote inventory's
+    /// release task).
+    pub others: usize,
 }
 
 impl InventoryWrites {
+    /// How many writes the inventory added to the transaction.
+    pub fn len(&self) -> usize {
+        self.seats.len() + usize::from(self.compensation.is_some()) + self.others
+    }
+
+    /// Whether it added none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// The seats whose condition failed: taken by someone else, changed, or no longer held.
     pub fn lost(&self, canceled: &Cancellation) -> Vec<String> {
         self.seats

@@ -3,6 +3,7 @@
 
 use super::refusal::Refusal;
 use super::{Reservations, outbox_event};
+use crate::domain::cost::{Item, Write};
 use crate::domain::lifecycle::{self, Close, Kept};
 use crate::domain::{Action, Error, ReservationId, ReservationStatus};
 use crate::services::idempotency::{IdempotentRequest, Lock, Outcome, StoredResponse};
@@ -10,6 +11,18 @@ use crate::services::inventory::InventoryWrites;
 use crate::store::{HoldShard, Reservation, ReservationGsi2Keys, ReservationGsi2Partition};
 use dynamo_core::{Entity, ErrorKind, TransactWrite, table::Handle};
 use time::OffsetDateTime;
+
+/// Checks, in debug builds (every test), that `tx` sends the writes its plan was priced by
+/// (`writes`, [`crate::domain::cost`]): the inventory's own (`seats`) aside, which depend on
+/// where seats are held.
+pub(super) fn priced(tx: &TransactWrite, seats: &InventoryWrites, writes: &[Write]) {
+    let planned = writes.iter().filter(|w| w.item != Item::Seat).count();
+    debug_assert_eq!(
+        tx.len() - seats.len(),
+        planned,
+        "the transaction does not write what its plan prices: {writes:?}"
+    );
+}
 
 /// A closing plan as a transaction, before the operation adds its own writes.
 pub(super) struct Closing {
@@ -60,6 +73,7 @@ impl Reservations {
             reservation: held,
         } = closing;
         let lock = self.idempotency.complete(&mut tx, lock, &response);
+        priced(&tx, &seats, &close.writes());
         let Err(e) = tx.send().await else {
             tracing::info!(reservation_id = id.as_str(), "reservation cancelled");
             self.committed(ReservationStatus::Cancelled);
@@ -106,6 +120,7 @@ impl Reservations {
             return Ok(false);
         };
         let closing = self.closing(reservation, &close, now).await?;
+        priced(&closing.tx, &closing.seats, &close.writes());
         match closing.tx.send().await {
             Ok(()) => {
                 let id = reservation.reservation_id.as_str();

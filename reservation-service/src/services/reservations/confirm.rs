@@ -163,6 +163,7 @@ impl Reservations {
         );
         let claim = tx.add(self.tables.payments.put(claim).create_only());
         let record = self.idempotency.complete(&mut tx, lock, &response);
+        super::close::priced(&tx, &seats, &close.writes());
         let Err(error) = tx.send().await else {
             let (reservation_id, order_id) = (&reservation.reservation_id, &order.order_id);
             tracing::info!(reservation_id, order_id, "reservation confirmed");

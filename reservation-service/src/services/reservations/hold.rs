@@ -168,6 +168,7 @@ impl Reservations {
         };
         let plan = lifecycle::hold(&asked, &priced, self.settings.max_seats_per_user)?;
         let stored = StoredResponse::of(&plan.answer)?;
+        let writes = plan.writes();
         let mut tx = TransactWrite::new(&self.client);
         // Counted first: a hold over the cap takes nothing from the seats table.
         let f = UserSeats::fields();
@@ -180,6 +181,7 @@ impl Reservations {
         tx.add(self.tables.reservations.put(reservation).create_only());
         tx.add(self.tables.outbox.put(event).create_only());
         let key = self.idempotency.record(&mut tx, request, &stored);
+        super::close::priced(&tx, &inventory, &writes);
         Ok(HoldTransaction {
             tx,
             inventory,
