@@ -1,6 +1,6 @@
 //! Work shards shared among the replicas that run the workers.
 //!
-//! The relay's index (`PENDING#<shard>`, 128 shards) and the sweeper's (`HOLD#<shard>`, 64)
+//! The relay's index (`PENDING#<shard>`, 256 shards) and the sweeper's (`HOLD#<shard>`, 100)
 //! are spread over shards so that no partition key takes more than its share of writes. If
 //! every replica read every shard, they would read the same oldest entries and race to claim
 //! them, and every lost race is a conditional write DynamoDB bills. Instead each replica reads

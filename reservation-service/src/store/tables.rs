@@ -13,14 +13,17 @@ use dynamo_core::schema::SchemaTarget;
 use dynamo_core::{Client, DynamoEntity, DynamoValue, Entity, IndexDef, KeyDef, Table, TableDef};
 use time::OffsetDateTime;
 
-/// The sweeper's shard of an open hold (reservations GSI2 `HOLD#<shard>`): 15,000 index writes
-/// a second at 30k RPS over 64 keys keep the busiest under half a partition's 1,000
-/// (`docs/scale.md`).
-pub type HoldShard = Shard<64>;
+/// The sweeper's shard of an open hold (reservations GSI2 `HOLD#<shard>`): a hold enters the
+/// index and leaves it, so 10,000 holds a second (a third of 30k RPS) are 20,000 index writes,
+/// 200 per key over 100 keys, a fifth of a partition's 1,000 (`docs/scale.md`). Two digits,
+/// as the 64 shards of before: their keys are among these.
+pub type HoldShard = Shard<100>;
 
-/// The relay's shard of a pending event (outbox GSI1 `PENDING#<shard>`): 45,000 index writes a
-/// second at 30k RPS over 128 keys keep each under half a partition's 1,000.
-pub type PendingShard = Shard<128>;
+/// The relay's shard of a pending event (outbox GSI1 `PENDING#<shard>`): an event enters the
+/// index, its claim rewrites the entry and its publication removes it, so 20,000 events a second
+/// are 60,000 index writes, 234 per key over 256 keys. Three digits, as the 128 shards of
+/// before: their keys are among these.
+pub type PendingShard = Shard<256>;
 
 /// Before the work indexes were sharded by `Shard<N>`, their keys had one digit of 8 shards
 /// (`HOLD#3`, `PENDING#5`): the sweeper and the relay still read those keys, for entries an
