@@ -162,29 +162,34 @@ fn events_are_documented() {
     }
 }
 
-/// `docs/scale.md`'s table of each journey's writes and units is the one the domain's plans
-/// price (`domain::cost::journeys_table`).
-#[test]
-fn journey_budgets_are_documented_as_priced() {
-    let path = "docs/scale.md";
+/// The table in `path` that starts with `header` (up to the first blank line) is `current`,
+/// what the code renders (`what` it is, for the message); `UPDATE_FIXTURES=1` rewrites it.
+fn assert_table(path: &str, header: &str, current: &str, what: &str) {
     let docs = read(path);
     let start = docs
-        .find("| journey | writes")
-        .unwrap_or_else(|| panic!("{path} has no table of journeys"));
+        .find(header)
+        .unwrap_or_else(|| panic!("{path} has no table of {what}"));
     let end = docs[start..]
         .find("\n\n")
         .map_or(docs.len(), |at| start + at + 1);
-    let current = reservation_service::domain::cost::journeys_table();
     if std::env::var_os("UPDATE_FIXTURES").is_some() {
         let updated = format!("{}{current}{}", &docs[..start], &docs[end..]);
         std::fs::write(repo(path), updated).unwrap_or_else(|e| panic!("cannot write {path}: {e}"));
     } else {
         assert!(
-            docs[start..end] == current,
-            "{path}'s table of journeys differs from what the plans price; run \
+            docs[start..end] == *current,
+            "{path}'s table of {what} differs from the code; run \
              `UPDATE_FIXTURES=1 cargo test -p dynamo-sync-tests` and commit it"
         );
     }
+}
+
+/// `docs/scale.md`'s table of each journey's writes and units is the one the domain's plans
+/// price (`domain::cost::journeys_table`).
+#[test]
+fn journey_budgets_are_documented_as_priced() {
+    let table = reservation_service::domain::cost::journeys_table();
+    assert_table("docs/scale.md", "| journey | writes", &table, "journeys");
 }
 
 /// `docs/operations.md`'s table of variables is the one the settings' declarations render (name,
@@ -192,25 +197,13 @@ fn journey_budgets_are_documented_as_priced() {
 /// only variables the service reads.
 #[test]
 fn configuration_is_documented_and_deployed_as_read() {
-    let path = "docs/operations.md";
-    let docs = read(path);
-    let start = docs
-        .find("| variable | default | meaning |")
-        .unwrap_or_else(|| panic!("{path} has no table of variables"));
-    let end = docs[start..]
-        .find("\n\n")
-        .map_or(docs.len(), |at| start + at + 1);
-    let current = variables_table();
-    if std::env::var_os("UPDATE_FIXTURES").is_some() {
-        let updated = format!("{}{current}{}", &docs[..start], &docs[end..]);
-        std::fs::write(repo(path), updated).unwrap_or_else(|e| panic!("cannot write {path}: {e}"));
-    } else {
-        assert!(
-            docs[start..end] == current,
-            "{path}'s table of variables differs from the settings' declarations; run \
-             `UPDATE_FIXTURES=1 cargo test -p dynamo-sync-tests` and commit it"
-        );
-    }
+    let header = "| variable | default | meaning |";
+    assert_table(
+        "docs/operations.md",
+        header,
+        &variables_table(),
+        "variables",
+    );
     let configmap = read("deploy/k8s/configmap.yaml");
     let data = configmap
         .split("\ndata:\n")

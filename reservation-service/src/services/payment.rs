@@ -376,15 +376,24 @@ mod tests {
         serde_json::from_value(json).expect("an answer")
     }
 
-    #[test]
-    fn an_approval_names_its_intent_reservation_amount_and_currency() {
+    /// Whether `answer` pays 50,000 KRW for `rsv_1`.
+    fn pays(answer: serde_json::Value) -> Result<Approval, Declined> {
         let krw = Money {
             amount: 50_000,
             currency: "KRW".into(),
         };
-        let pays = |answer| intent(answer).pays("rsv_1", &krw);
-        let approved = serde_json::json!({"payment_intent_id": "pay_1", "status": "APPROVED",
-            "amount": 50000, "currency": "krw", "reservation_id": "rsv_1"});
+        intent(answer).pays("rsv_1", &krw)
+    }
+
+    /// The payment API's approval of `pay_1` for `rsv_1`, 50,000 KRW.
+    fn approved() -> serde_json::Value {
+        serde_json::json!({"payment_intent_id": "pay_1", "status": "APPROVED",
+            "amount": 50000, "currency": "krw", "reservation_id": "rsv_1"})
+    }
+
+    #[test]
+    fn an_approval_names_its_intent_reservation_amount_and_currency() {
+        let approved = approved();
         let approval = |id: &str| {
             Ok(Approval {
                 payment_intent_id: id.into(),
@@ -421,13 +430,7 @@ mod tests {
 
     #[test]
     fn a_declined_intent_of_this_reservation_is_explained() {
-        let krw = Money {
-            amount: 50_000,
-            currency: "KRW".into(),
-        };
-        let pays = |answer| intent(answer).pays("rsv_1", &krw);
-        let approved = serde_json::json!({"payment_intent_id": "pay_1", "status": "APPROVED",
-            "amount": 50000, "currency": "krw", "reservation_id": "rsv_1"});
+        let approved = approved();
         // This reservation's, but not an approval of its total: told why.
         let theirs = |why: &str| {
             Err(Declined {
