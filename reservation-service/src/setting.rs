@@ -4,7 +4,7 @@
 //! start-up), and what documents it (`docs/operations.md`'s table is rendered from the
 //! declarations, and a test keeps it so).
 //!
-//! Each part of the service declares its own block of settings with [`settings!`] (`auth`,
+//! Each part of the service declares its own block of settings with `settings!` (`auth`,
 //! `store`, `outbox`, ...): one line per variable, from which the struct, its reading, its
 //! defaults and its rows of the table come; `configuration` gathers the blocks. Messages name a
 //! variable through its declaration (`ReservationSettings::hold_grace.name()`), so each name is
