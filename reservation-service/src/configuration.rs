@@ -254,7 +254,36 @@ impl Settings {
             telemetry: TelemetrySettings::read(&mut env),
         };
         settings.check_confirmation_times(&mut env);
+        settings.check_secrets(&mut env);
         env.finish(to_serve).map(|()| settings)
+    }
+
+    /// Outside local development, no secret is one anybody can read (the development secret
+    /// this repository publishes), and the bearer and admission secrets differ (otherwise an
+    /// admission token would verify as a bearer token, and the reverse).
+    fn check_secrets(&self, env: &mut Env<'_>) {
+        if env.is_local() {
+            return;
+        }
+        let local = env.local();
+        let (bearer, admission) = (self.jwt.hs256_secret(), self.admission.secret());
+        let named = [
+            (BearerVariables::hs256_secret.name(), bearer),
+            (AdmissionVariables::hs256_secret.name(), admission),
+        ];
+        for (name, secret) in named {
+            if secret == Some(crate::auth::DEV_JWT_SECRET) {
+                env.problem(format!(
+                    "{name} is the development secret this repository publishes: refused outside {local}"
+                ));
+            }
+        }
+        if bearer.is_some() && bearer == admission {
+            env.problem(format!(
+                "{} and {} are the same secret: an admission token would verify as a bearer token; set two different secrets",
+                named[0].0, named[1].0
+            ));
+        }
     }
 
     /// A confirmation's payment call bounds two settings: the grace keeps seats from

@@ -298,3 +298,45 @@ fn conflicting_or_invalid_settings_are_refused_together() {
     .to_string();
     assert!(both.contains("ADMISSION_VERIFY_URL and ADMISSION_HS256_SECRET are both set"));
 }
+
+#[test]
+fn public_or_shared_secrets_are_refused_in_production() {
+    let with = |vars: &[(&str, &str)]| {
+        let mut all: Vec<(&str, &str)> = PRODUCTION
+            .iter()
+            .copied()
+            .filter(|(k, _)| !k.starts_with("JWT_ISSUER_URI") && !k.starts_with("ADMISSION_"))
+            .collect();
+        all.extend_from_slice(vars);
+        settings(&all)
+    };
+    let err = with(&[
+        ("JWT_HS256_SECRET", DEV_JWT_SECRET),
+        ("ADMISSION_VERIFY_URL", "http://waiting-room/verify"),
+    ])
+    .expect_err("the public secret is refused")
+    .to_string();
+    assert!(
+        err.contains("JWT_HS256_SECRET is the development secret this repository publishes: refused outside APP_ENV=local"),
+        "{err}"
+    );
+    let shared = "a-secret-that-is-long-enough-for-hs256!";
+    let err = with(&[
+        ("JWT_HS256_SECRET", shared),
+        ("ADMISSION_HS256_SECRET", shared),
+    ])
+    .expect_err("one secret for both is refused")
+    .to_string();
+    assert!(
+        err.contains("JWT_HS256_SECRET and ADMISSION_HS256_SECRET are the same secret"),
+        "{err}"
+    );
+    with(&[
+        ("JWT_HS256_SECRET", shared),
+        (
+            "ADMISSION_HS256_SECRET",
+            "another-secret-that-is-long-enough-too",
+        ),
+    ])
+    .expect("two different private secrets are fine");
+}
