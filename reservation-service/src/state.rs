@@ -26,6 +26,9 @@ use secrecy::ExposeSecret;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// The answer of [`AppState::readiness`]: the tables match, or the failing ones.
+pub type Readiness = Result<(), Arc<SchemaReport>>;
+
 /// Everything handlers share.
 pub struct AppState {
     /// Settings.
@@ -42,9 +45,9 @@ pub struct AppState {
     pub limiter: RateLimiter,
     /// Prometheus metrics.
     pub metrics: Metrics,
-    /// When the last readiness check passed: probes from every replica would otherwise add up
-    /// to DynamoDB's DescribeTable limits.
-    last_ready: tokio::sync::Mutex<Option<Instant>>,
+    /// The last readiness check, and when: probes from every replica, or the public, would
+    /// otherwise add up to DynamoDB's DescribeTable limits.
+    last_ready: tokio::sync::Mutex<Option<(Instant, Readiness)>>,
 }
 
 /// Builds an [`AppState`]: the dependencies not given are the ones `settings` configure.
@@ -193,18 +196,31 @@ impl AppState {
         }
     }
 
-    /// The schema check of every table, cached for 10 s when it passed (a failure is checked
-    /// again at once, so readiness returns as soon as the tables are fixed).
-    pub async fn readiness(&self) -> Result<(), SchemaReport> {
+    /// The schema check of every table, its answer cached whatever it says: 10 s when it
+    /// passed, 2 s when it failed (so a `/ready` polled by the public or a prober costs one
+    /// `DescribeTable` per table every 2 s at most, however often it is asked, and a fixed table
+    /// shows within 2 s).
+    pub async fn readiness(&self) -> Readiness {
+        const PASSED_FOR: Duration = Duration::from_secs(10);
+        const FAILED_FOR: Duration = Duration::from_secs(2);
         let clock = self.reservations.clock();
         let mut last_ready = self.last_ready.lock().await;
-        if last_ready.is_some_and(|at| clock.instant() < at + Duration::from_secs(10)) {
-            return Ok(());
+        if let Some((at, answer)) = &*last_ready {
+            let fresh = if answer.is_ok() {
+                PASSED_FOR
+            } else {
+                FAILED_FOR
+            };
+            if clock.instant() < *at + fresh {
+                return answer.clone();
+            }
         }
         let targets = self.reservations.tables().schema_targets();
-        let result = dynamo_core::schema::assert_schemas(&self.client, targets).await;
-        *last_ready = result.is_ok().then(|| clock.instant());
-        result
+        let answer = dynamo_core::schema::assert_schemas(&self.client, targets)
+            .await
+            .map_err(Arc::new);
+        *last_ready = Some((clock.instant(), answer.clone()));
+        answer
     }
 
     /// The sink the settings configure: EventBridge, or the log (when asked for, or local

@@ -291,3 +291,40 @@ async fn a_management_port_takes_the_operational_endpoints_off_the_public_one() 
         "no such route, not no such reservation: {body}"
     );
 }
+
+/// The DescribeTable requests the service has sent, by its metrics.
+fn describe_tables(metrics: &str) -> u64 {
+    metrics
+        .lines()
+        .filter(|l| {
+            l.starts_with("dynamodb_request_duration_seconds_count{")
+                && l.contains(r#"operation="DescribeTable""#)
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// `/ready` answers from a cache whatever it says: a failing check is made again only after
+/// 2 s on the service's clock, however often it is asked (each check is a DescribeTable per
+/// table).
+#[tokio::test]
+async fn a_failing_readiness_is_cached_too() {
+    let app = TestApp::builder().without_tables().spawn().await;
+    let (status, body, _) = app.get("/ready", "ops").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    let once = describe_tables(&app.metrics_text().await);
+    assert!(once > 0, "the first check describes the tables");
+    for _ in 0..5 {
+        let (status, _, _) = app.get("/ready", "ops").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    }
+    assert_eq!(describe_tables(&app.metrics_text().await), once, "cached");
+    app.clock.advance(std::time::Duration::from_secs(2));
+    let (status, _, _) = app.get("/ready", "ops").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        describe_tables(&app.metrics_text().await),
+        2 * once,
+        "checked again"
+    );
+}
