@@ -34,7 +34,8 @@ settings! {
         /// a port of its own for `/metrics`, `/actuator/*`, `/ready`, `/v3/api-docs` and
         /// Swagger UI, which the API's port then no longer serves (`/health` stays on both);
         /// Spring's `management.server.port`
-        management_port: Option<u16> = port("MANAGEMENT_PORT", "(unset: on the API's port)"),
+        management_port: Option<u16> =
+            port("MANAGEMENT_PORT", "(required in production; locally unset: on the API's port)"),
         /// per-request deadline, then 504 UPSTREAM_TIMEOUT; with the payment API at least two
         /// of its attempts and a second (a confirmation whose payment was approved finishes
         /// after the deadline too)
@@ -60,8 +61,17 @@ settings! {
 }
 
 impl ServerSettings {
-    /// The operational endpoints' port is not the API's.
+    /// The operational endpoints' port is not the API's, and in production it is set: the
+    /// public port then serves no `/ready` (table names and schema differences), `/metrics` or
+    /// API document.
     fn check(&self, env: &mut Env<'_>) {
+        if self.management_port.is_none() && !env.is_local() {
+            let local = env.local();
+            env.missing(format!(
+                "{} is required outside {local}: without it the public port serves the operational endpoints (readiness with table names, metrics)",
+                Self::management_port.name()
+            ));
+        }
         if self.management_port == Some(self.port) {
             env.problem(format!(
                 "{}={} is not valid: a port other than {}",

@@ -41,7 +41,8 @@ fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
 
 const EMULATOR: (&str, &str) = ("DYNAMODB_ENDPOINT", "http://dynamodb:8000");
 
-const PRODUCTION: [(&str, &str); 4] = [
+const PRODUCTION: [(&str, &str); 5] = [
+    ("MANAGEMENT_PORT", "9090"),
     ("JWT_ISSUER_URI", "https://auth.example.com/realms/tickets/"),
     ("JWT_AUDIENCE", "reservation-api"),
     ("ADMISSION_VERIFY_URL", "http://waiting-room/verify"),
@@ -58,6 +59,7 @@ fn an_empty_environment_is_production_and_names_every_missing_setting() {
         "ADMISSION_VERIFY_URL",
         "ADMISSION_HS256_SECRET",
         "PAYMENT_API_URL",
+        "MANAGEMENT_PORT",
     ] {
         assert!(err.contains(name), "{name} missing from: {err}");
     }
@@ -119,6 +121,18 @@ fn the_management_port_is_another_port() {
     }
     let bare = settings(&[("APP_ENV", "local"), EMULATOR]).expect("local");
     assert_eq!(bare.server.management_port, None);
+    // In production it is required: the public port must not serve readiness and metrics.
+    let public: Vec<(&str, &str)> = PRODUCTION
+        .iter()
+        .copied()
+        .filter(|(k, _)| *k != "MANAGEMENT_PORT")
+        .collect();
+    let err = settings(&public).expect_err("refused").to_string();
+    assert!(
+        err.contains("MANAGEMENT_PORT is required outside APP_ENV=local"),
+        "{err}"
+    );
+    assert!(settings(&PRODUCTION).is_ok());
 }
 
 #[test]

@@ -36,8 +36,12 @@ async fn drain_outbox(app: &TestApp) {
     let relay = app.state.relay(Arc::new(LogSink));
     for _ in 0..50 {
         let pass = relay.pass().await.expect("relay pass");
-        if pass.published + pass.retried + pass.failed == 0 {
+        if pass.due == 0 {
             return;
+        }
+        if pass.skipped == pass.due {
+            // Claimed by the workers' relay, stopped since: its leases run out.
+            app.clock.advance(std::time::Duration::from_secs(31));
         }
     }
     panic!("the outbox does not drain");
