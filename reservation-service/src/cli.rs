@@ -128,7 +128,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         }
     };
     if settings.app_env == AppEnv::Local {
-        let local = format!("{}=local", crate::setting::ENVIRONMENT.name());
+        let local = crate::setting::local();
         tracing::warn!(
             "{local}: development conveniences are on (see docs/operations.md); never use it in production"
         );
@@ -211,7 +211,7 @@ fn terraform(names: &crate::store::TableNames) -> String {
 /// they print nothing).
 fn sign(command: Command, settings: &Settings) -> Result<(), String> {
     use crate::auth::{AdmissionVariables as Admission, BearerVariables as Bearer};
-    let local = format!("{}=local", crate::setting::ENVIRONMENT.name());
+    let local = crate::setting::local();
     if settings.app_env != AppEnv::Local {
         return Err(format!(
             "dev-token and admission-token sign tokens for development: they run only with {local}"

@@ -210,6 +210,11 @@ pub const ENVIRONMENT: Described = Described::new(
     "`local` allows development defaults (dev JWT secret, any admission token, simulated payments, logged events); anything else is production",
 );
 
+/// How messages name local development: [`ENVIRONMENT`]`=local`.
+pub fn local() -> String {
+    format!("{}=local", ENVIRONMENT.name())
+}
+
 /// Reads variables, collecting every problem, so one start-up names them all.
 pub struct Env<'a> {
     get: &'a dyn Fn(&str) -> Option<String>,
@@ -236,9 +241,9 @@ impl<'a> Env<'a> {
         self.local
     }
 
-    /// How messages name local development: [`ENVIRONMENT`]`=local`.
+    /// How messages name local development: [`local`].
     pub fn local(&self) -> String {
-        format!("{}=local", ENVIRONMENT.name())
+        local()
     }
 
     /// The trimmed value of `name`; `None` when unset or blank.

@@ -279,21 +279,32 @@ impl Close {
     /// the order and the payment's use of a confirmation, the user's count of released seats,
     /// the event (entering the relay's index) and the request's `Idempotency-Key` record.
     pub fn writes(&self) -> Vec<Write> {
-        let mut writes = vec![Write::in_transaction(Item::Seat); self.seats as usize];
-        writes.push(Write::in_transaction(Item::Reservation).index(Index::Leaves));
-        if self.order.is_some() {
-            writes.push(Write::in_transaction(Item::Order));
-            writes.push(Write::in_transaction(Item::PaymentUse));
-        }
-        if self.uncount > 0 {
-            writes.push(Write::in_transaction(Item::UserSeats));
-        }
-        writes.push(Write::in_transaction(Item::OutboxEvent).index(Index::Enters));
-        if self.answer.is_some() {
-            writes.push(Write::in_transaction(Item::IdempotencyRecord));
-        }
-        writes
+        closing_writes(
+            self.seats,
+            self.order.is_some(),
+            self.uncount > 0,
+            self.answer.is_some(),
+        )
     }
+}
+
+/// The writes of a closing of `seats` seats: with an order (a confirmation), with the user's
+/// count lowered (released seats of a counted hold), answering a request.
+fn closing_writes(seats: u32, ordered: bool, uncounted: bool, answered: bool) -> Vec<Write> {
+    let mut writes = vec![Write::in_transaction(Item::Seat); seats as usize];
+    writes.push(Write::in_transaction(Item::Reservation).index(Index::Leaves));
+    if ordered {
+        writes.push(Write::in_transaction(Item::Order));
+        writes.push(Write::in_transaction(Item::PaymentUse));
+    }
+    if uncounted {
+        writes.push(Write::in_transaction(Item::UserSeats));
+    }
+    writes.push(Write::in_transaction(Item::OutboxEvent).index(Index::Enters));
+    if answered {
+        writes.push(Write::in_transaction(Item::IdempotencyRecord));
+    }
+    writes
 }
 
 /// How a hold ends, for pricing: [`Close::writes`] of a counted hold of `seats` seats.
@@ -310,38 +321,8 @@ pub enum Closing {
 impl Closing {
     /// The writes of this closing of a counted hold of `seats` seats.
     pub fn writes(self, seats: u32) -> Vec<Write> {
-        let order = (self == Closing::Confirm).then(|| NewOrder {
-            order_id: String::new(),
-            payment_intent_id: String::new(),
-            amount: Money {
-                amount: 0,
-                currency: String::new(),
-            },
-        });
-        let answer = (self != Closing::Expire).then(|| {
-            Answer::Cancelled(CancelReservationResponse {
-                status: String::new(),
-            })
-        });
-        let close = Close {
-            to: match self {
-                Closing::Confirm => ReservationStatus::Confirmed,
-                Closing::Cancel => ReservationStatus::Cancelled,
-                Closing::Expire => ReservationStatus::Expired,
-            },
-            kept: Kept::Any,
-            uncount: if self == Closing::Confirm { 0 } else { seats },
-            order,
-            event: Event::Cancelled(Cancelled {
-                reservation_id: String::new(),
-                event_id: String::new(),
-                user_id: String::new(),
-                seat_ids: Vec::new(),
-            }),
-            answer,
-            seats,
-        };
-        close.writes()
+        let confirm = self == Closing::Confirm;
+        closing_writes(seats, confirm, !confirm, self != Closing::Expire)
     }
 }
 

@@ -393,9 +393,9 @@ impl Auth {
     fn new(settings: &Settings) -> Result<Self, String> {
         let secret = settings.jwt.hs256_secret().ok_or_else(|| {
             format!(
-                "the load tool signs HS256 tokens: set {} to the service's (or {}=local)",
+                "the load tool signs HS256 tokens: set {} to the service's (or {})",
                 reservation_service::auth::BearerVariables::hs256_secret.name(),
-                reservation_service::setting::ENVIRONMENT.name()
+                reservation_service::setting::local()
             )
         })?;
         Ok(Auth {
